@@ -1,0 +1,78 @@
+import { parseArgs } from 'node:util';
+import { startLocalService } from './local-service.ts';
+
+/**
+ * `npm start`: the local ECR-compatible registry and event bus with the demo registry, serving until Ctrl-C.
+ * Options: `--port <n>` (default 4510; 0 picks a free port; also ECR_LOCAL_PORT), `--no-demo`, `--quiet`.
+ */
+const DEFAULT_PORT = 4510;
+
+const { values } = parseArgs({
+  options: {
+    port: { type: 'string' },
+    'no-demo': { type: 'boolean', default: false },
+    quiet: { type: 'boolean', default: false },
+    help: { type: 'boolean', default: false },
+  },
+});
+
+if (values.help) {
+  console.log('Usage: npm start -- [--port <n>] [--no-demo] [--quiet]');
+  process.exit(0);
+}
+
+const portText = values.port ?? process.env.ECR_LOCAL_PORT ?? String(DEFAULT_PORT);
+const port = Number(portText);
+if (!Number.isInteger(port) || port < 0 || port > 65_535) {
+  console.error(`Invalid port ${JSON.stringify(portText)}: give a number from 0 to 65535`);
+  process.exit(2);
+}
+
+const summarise = (event: { source: string; 'detail-type': string; detail: unknown }) => {
+  const detail = (event.detail ?? {}) as Record<string, unknown>;
+  const fields = ['action-type', 'scan-status', 'repository-name', 'image-tag', 'image-digest']
+    .filter((key) => detail[key] !== undefined)
+    .map((key) => `${key}=${String(detail[key])}`);
+  return `event ${event.source} "${event['detail-type']}" ${fields.join(' ')}`;
+};
+
+try {
+  const server = await startLocalService({
+    port,
+    demo: !values['no-demo'],
+    onEvent: values.quiet ? undefined : (event) => console.log(summarise(event)),
+  });
+  const url = server.url;
+  const repositories = [...server.registry.all()].reduce((n, state) => n + state.repositories.size, 0);
+  console.log(`ecr-automation local registry and event bus: ${url}`);
+  console.log(`  ${repositories} demo repositories loaded (account 123456789012, region us-east-1)`);
+  console.log('');
+  console.log('Try (any credentials work; a 12-digit access key selects the account):');
+  console.log('  export AWS_ACCESS_KEY_ID=local AWS_SECRET_ACCESS_KEY=local AWS_REGION=us-east-1');
+  console.log(`  aws ecr describe-repositories --endpoint-url ${url}`);
+  console.log(`  aws ecr describe-images --repository-name payments/api --filter tagStatus=UNTAGGED --endpoint-url ${url}`);
+  console.log(`  aws ecr batch-get-image --repository-name payments/api --image-ids imageTag=v1.5.0 --endpoint-url ${url}`);
+  console.log(`  aws ecr describe-image-scan-findings --repository-name payments/worker --image-id imageTag=2.3.0 --endpoint-url ${url}`);
+  console.log(`  curl -s ${url}/_local/calls`);
+  console.log('');
+  console.log('Ctrl-C stops.');
+
+  let stopping = false;
+  const stop = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    console.log(`\n${signal}: stopping the local registry`);
+    await server.close();
+    process.exit(0);
+  };
+  process.on('SIGINT', () => void stop('SIGINT'));
+  process.on('SIGTERM', () => void stop('SIGTERM'));
+} catch (error) {
+  const message = error instanceof Error ? error.message : String(error);
+  if ((error as NodeJS.ErrnoException).code === 'EADDRINUSE') {
+    console.error(`Port ${port} is in use: pass --port <n> (0 picks a free one)`);
+  } else {
+    console.error(`Could not start the local registry: ${message}`);
+  }
+  process.exit(1);
+}

@@ -1,0 +1,33 @@
+import type { Registry, RegistryState } from './state.ts';
+
+/** An event the emulated ECR service emits (`source: aws.ecr`), in the account and region of the request. */
+export interface ServiceEvent {
+  detailType: string;
+  detail: Record<string, unknown>;
+  resources?: string[];
+}
+
+export interface RegistrySettings {
+  /** How long a started scan stays IN_PROGRESS before it completes (ms). */
+  scanDurationMs: number;
+}
+
+/** What an operation sees of the request and the registry. */
+export interface OpContext {
+  readonly operation: string;
+  readonly account: string;
+  readonly region: string;
+  /** The state of the request's account and region. */
+  readonly state: RegistryState;
+  /** All accounts and regions (replication status, registryId of another account). */
+  readonly registry: Registry;
+  readonly settings: RegistrySettings;
+  /** The registry clock, epoch ms (the control API can move it). */
+  now(): number;
+  emit(event: ServiceEvent): void;
+  /** Runs `task` after `delayMs` of real time, unless the registry is reset or closed first. */
+  later(delayMs: number, task: () => void): void;
+}
+
+export type Operation = (input: Record<string, unknown>, ctx: OpContext) => unknown | Promise<unknown>;
+export type OperationTable = Record<string, Operation>;

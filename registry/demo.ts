@@ -1,0 +1,116 @@
+import type { Fixture, FixtureImage } from './fixtures.ts';
+
+/**
+ * The demo registry `npm start` loads: several teams' repositories with multi-arch indexes and their children,
+ * signatures and attestations as OCI referrers (and one cosign `.sig` tag), stale untagged images, images pulled
+ * last week, and images whose scans report findings of every severity.
+ */
+
+const finding = (name: string, severity: string, pkg: string, version: string, cvss: string, fixedIn?: string) => ({
+  name,
+  description: `${name} in ${pkg} ${version}`,
+  uri: `https://nvd.nist.gov/vuln/detail/${name}`,
+  severity,
+  attributes: [
+    { key: 'package_name', value: pkg },
+    { key: 'package_version', value: version },
+    { key: 'CVSS3_SCORE', value: cvss },
+    ...(fixedIn ? [{ key: 'fixed_in_version', value: fixedIn }] : []),
+  ],
+});
+
+/** Basic-scan findings of every severity. */
+export const DEMO_FINDINGS = [
+  finding('CVE-2024-3094', 'CRITICAL', 'xz-utils', '5.6.0', '10.0', '5.6.1'),
+  finding('CVE-2023-38545', 'HIGH', 'curl', '8.3.0', '9.8', '8.4.0'),
+  finding('CVE-2023-4911', 'HIGH', 'glibc', '2.37', '7.8'),
+  finding('CVE-2023-5678', 'MEDIUM', 'openssl', '3.0.11', '5.3', '3.0.13'),
+  finding('CVE-2022-48303', 'MEDIUM', 'tar', '1.34', '5.5'),
+  finding('CVE-2023-29383', 'LOW', 'shadow', '4.13', '3.3'),
+  finding('CVE-2011-3389', 'INFORMATIONAL', 'gnutls', '3.7.9', '0.0'),
+  finding('CVE-2005-2541', 'UNDEFINED', 'tar', '1.34', '0.0'),
+];
+
+/** An index over amd64 and arm64 children, signed and attested. */
+function multiArch(id: string, tags: string[], pushedAt: string, extra: Partial<FixtureImage> = {}): FixtureImage[] {
+  return [
+    { id: `${id}-amd64`, architecture: 'amd64', pushedAt },
+    { id: `${id}-arm64`, architecture: 'arm64', pushedAt },
+    { id, kind: 'index', children: [`${id}-amd64`, `${id}-arm64`], tags, pushedAt, ...extra },
+    { id: `${id}-sig`, kind: 'signature', subject: id, pushedAt },
+    { id: `${id}-att`, kind: 'attestation', subject: id, pushedAt },
+  ];
+}
+
+const staleUntagged = (prefix: string, count: number, ageDays: number): FixtureImage[] =>
+  Array.from({ length: count }, (_, i) => ({ id: `${prefix}-${i}`, pushedAt: `-${ageDays + i * 7}d` }));
+
+export function demoFixture(): Fixture {
+  return {
+    repositories: [
+      {
+        name: 'payments/api',
+        imageTagMutability: 'IMMUTABLE_WITH_EXCLUSION',
+        imageTagMutabilityExclusionFilters: [{ filter: 'latest', filterType: 'WILDCARD' }],
+        tags: { team: 'payments', 'cost-center': 'cc-1001' },
+        createdAt: '-400d',
+        images: [
+          ...multiArch('v1.4.2', ['v1.4.2'], '-60d', { lastPulledAt: '-7d' }),
+          ...multiArch('v1.5.0', ['v1.5.0', 'latest'], '-2d', { lastPulledAt: '-1h' }),
+          ...staleUntagged('stale', 4, 90),
+          { id: 'pulled-untagged', pushedAt: '-45d', lastPulledAt: '-6d' },
+        ],
+      },
+      {
+        name: 'payments/worker',
+        imageTagMutability: 'IMMUTABLE',
+        scanOnPush: true,
+        tags: { team: 'payments', 'cost-center': 'cc-1001' },
+        createdAt: '-300d',
+        images: [
+          { id: 'w1', tags: ['2.3.0'], pushedAt: '-20d', findings: DEMO_FINDINGS, scanned: true, lastPulledAt: '-2d' },
+          { id: 'w2', tags: ['2.4.0'], pushedAt: '-1d', findings: DEMO_FINDINGS.slice(3), scanned: true },
+          ...staleUntagged('old', 3, 120),
+        ],
+      },
+      {
+        name: 'platform/base-images',
+        tags: { team: 'platform' },
+        createdAt: '-700d',
+        images: [
+          ...multiArch('debian-12', ['debian-12', 'debian-12.8'], '-30d', { lastPulledAt: '-3h' }),
+          ...multiArch('alpine-3.20', ['alpine-3.20'], '-95d', { lastPulledAt: '-8d' }),
+          { id: 'distroless', tags: ['distroless-nonroot'], pushedAt: '-10d', findings: DEMO_FINDINGS.slice(5) },
+          ...staleUntagged('rebuilt', 6, 35),
+        ],
+      },
+      {
+        name: 'data/etl',
+        tags: { team: 'data' },
+        createdAt: '-200d',
+        images: [
+          { id: 'etl-1', tags: ['2026.11.01'], pushedAt: '-23d', lastPulledAt: '-7d' },
+          { id: 'etl-2', tags: ['2026.11.20', 'latest'], pushedAt: '-4d', lastPulledAt: '-2h' },
+          // A cosign signature stored under the tag convention `sha256-<hex>.sig` rather than as an OCI referrer.
+          { id: 'etl-2-sig', tagConvention: { subject: 'etl-2', suffix: '.sig' }, layerSizes: [512], pushedAt: '-4d' },
+          ...staleUntagged('nightly', 5, 15),
+        ],
+      },
+      {
+        name: 'web/frontend',
+        tags: { team: 'web' },
+        createdAt: '-150d',
+        images: [
+          { id: 'fe-1', tags: ['latest', 'main-7f3c2a1'], pushedAt: '-3d', lastPulledAt: '-10m' },
+          { id: 'fe-0', tags: ['main-1b9e004'], pushedAt: '-12d' },
+          ...staleUntagged('pr', 8, 20),
+        ],
+      },
+      {
+        name: 'sandbox/experiments',
+        createdAt: '-90d',
+        images: [...staleUntagged('junk', 10, 60), { id: 'try', tags: ['try-me'], pushedAt: '-40d' }],
+      },
+    ],
+  };
+}

@@ -1,0 +1,241 @@
+import { ARTIFACT_TYPES, buildImageManifest, buildIndexManifest, buildReferrerManifest, type Descriptor } from './manifests.ts';
+import { newImage, newRepository, parseManifest } from './records.ts';
+import {
+  DEFAULT_ACCOUNT,
+  DEFAULT_REGION,
+  type ExclusionFilter,
+  type ImageRecord,
+  type Registry,
+  type RepositoryRecord,
+  type TagMutability,
+} from './state.ts';
+import { REPOSITORY_NAME, TAG_MUTABILITY } from './validate.ts';
+
+/**
+ * A registry fixture: repositories with images, multi-arch indexes, referrers (signatures, attestations, SBOMs),
+ * tags, push and pull times and scan findings, loaded through the control API (`POST /_local/load`).
+ *
+ * Times (`pushedAt`, `lastPulledAt`, `createdAt`) are ISO strings, epoch seconds, or relative to the registry
+ * clock: `"-90d"`, `"-6h"`, `"-15m"`, `"-30s"`, `"now"`.
+ */
+export interface Fixture {
+  account?: string;
+  region?: string;
+  repositories: FixtureRepository[];
+}
+
+export interface FixtureRepository {
+  name: string;
+  imageTagMutability?: TagMutability;
+  imageTagMutabilityExclusionFilters?: ExclusionFilter[];
+  scanOnPush?: boolean;
+  encryptionType?: 'AES256' | 'KMS' | 'KMS_DSSE';
+  kmsKey?: string;
+  /** Resource tags (`team`, `cost-center`, ...). */
+  tags?: Record<string, string>;
+  lifecyclePolicy?: string | Record<string, unknown>;
+  repositoryPolicy?: string | Record<string, unknown>;
+  createdAt?: TimeSpec;
+  images?: FixtureImage[];
+}
+
+export type FixtureImageKind = 'image' | 'index' | 'signature' | 'attestation' | 'sbom';
+
+export interface FixtureImage {
+  /** A name other images of the same repository use to refer to this one (`children`, `subject`). */
+  id?: string;
+  kind?: FixtureImageKind;
+  /** A raw manifest (string kept byte for byte, or an object serialised with JSON.stringify); overrides `kind`. */
+  manifest?: string | Record<string, unknown>;
+  mediaType?: string;
+  tags?: string[];
+  architecture?: string;
+  os?: string;
+  layerSizes?: number[];
+  /** For an index: ids (or digests) of images listed earlier in the same repository. */
+  children?: string[];
+  /** For a referrer: the id (or digest) of its subject, listed earlier in the same repository. */
+  subject?: string;
+  pushedAt?: TimeSpec;
+  lastPulledAt?: TimeSpec;
+  /** Findings a scan of this image reports (basic `findings` and enhanced `enhancedFindings` shapes). */
+  findings?: Record<string, unknown>[];
+  enhancedFindings?: Record<string, unknown>[];
+  /**
+   * A cosign-style artifact stored under the tag convention (`sha256-<hex>.sig|.att|.sbom`) of the image `subject`
+   * names, rather than as an OCI referrer: it gets that tag and no `subject` field.
+   */
+  tagConvention?: { subject: string; suffix: '.sig' | '.att' | '.sbom' };
+  /** The image has already been scanned (basic scan COMPLETE, reporting its findings). */
+  scanned?: boolean;
+}
+
+export type TimeSpec = string | number;
+
+export interface LoadedImage {
+  repositoryName: string;
+  id?: string;
+  imageDigest: string;
+  imageTags: string[];
+}
+
+const RELATIVE = /^-(\d+(?:\.\d+)?)([dhms])$/;
+const UNIT_MS = { d: 86_400_000, h: 3_600_000, m: 60_000, s: 1_000 } as const;
+
+/** A fixture time to epoch ms. */
+export function resolveTime(spec: unknown, now: number): number {
+  if (typeof spec === 'number' && Number.isFinite(spec)) return spec * 1000;
+  if (typeof spec === 'string') {
+    if (spec === 'now') return now;
+    const relative = RELATIVE.exec(spec);
+    if (relative) return now - Number(relative[1]) * UNIT_MS[relative[2] as keyof typeof UNIT_MS];
+    const parsed = Date.parse(spec);
+    if (!Number.isNaN(parsed)) return parsed;
+  }
+  throw new Error(`Invalid time ${JSON.stringify(spec)}: use ISO-8601, epoch seconds, "now" or a relative "-3d"/"-6h"/"-15m"/"-30s"`);
+}
+
+const REFERRER_TYPES: Record<'signature' | 'attestation' | 'sbom', string> = {
+  signature: ARTIFACT_TYPES.cosignSignature,
+  attestation: ARTIFACT_TYPES.inTotoAttestation,
+  sbom: ARTIFACT_TYPES.spdxSbom,
+};
+
+function manifestFor(image: FixtureImage, seed: string, lookup: (ref: string) => ImageRecord): string {
+  if (typeof image.manifest === 'string') return image.manifest;
+  if (image.manifest) return JSON.stringify(image.manifest);
+  const kind = image.kind ?? 'image';
+  const descriptor = (record: ImageRecord, extra: Partial<Descriptor> = {}): Descriptor => ({
+    mediaType: record.manifestMediaType,
+    digest: record.digest,
+    size: Buffer.byteLength(record.manifest, 'utf8'),
+    ...extra,
+  });
+  if (kind === 'index') {
+    if (!image.children?.length) throw new Error(`index ${seed} needs children`);
+    return buildIndexManifest(
+      image.children.map((ref) => {
+        const child = lookup(ref);
+        return descriptor(child, { platform: platformOf(child) });
+      }),
+    );
+  }
+  if (kind === 'image') {
+    return buildImageManifest({
+      seed,
+      layerSizes: image.layerSizes,
+      architecture: image.architecture,
+      os: image.os,
+      subject: image.subject ? descriptor(lookup(image.subject)) : undefined,
+    });
+  }
+  if (!image.subject) throw new Error(`${kind} ${seed} needs a subject`);
+  return buildReferrerManifest({ seed, subject: descriptor(lookup(image.subject)), artifactType: REFERRER_TYPES[kind] });
+}
+
+/** The platform each fixture image was built for, so that an index can describe its children. */
+const platforms = new WeakMap<ImageRecord, { architecture: string; os: string }>();
+const platformOf = (image: ImageRecord) => platforms.get(image) ?? { architecture: 'amd64', os: 'linux' };
+
+/**
+ * Loads a fixture. Every repository and image is built and checked first; only then is anything stored, so a bad
+ * fixture changes nothing. Existing repositories of the same name are an error (reset first).
+ */
+export function loadFixture(
+  registry: Registry,
+  fixture: Fixture,
+  now: number,
+): { repositories: number; images: LoadedImage[] } {
+  if (!fixture || !Array.isArray(fixture.repositories)) throw new Error('A fixture needs a repositories list');
+  const state = registry.state(fixture.account ?? DEFAULT_ACCOUNT, fixture.region ?? DEFAULT_REGION);
+  const built: RepositoryRecord[] = [];
+  const loaded: LoadedImage[] = [];
+  const names = new Set<string>();
+  for (const spec of fixture.repositories) {
+    if (typeof spec.name !== 'string' || !REPOSITORY_NAME.pattern?.test(spec.name) || spec.name.length < 2) {
+      throw new Error(`Invalid repository name ${JSON.stringify(spec.name)}`);
+    }
+    if (state.repositories.has(spec.name) || names.has(spec.name)) {
+      throw new Error(`Repository ${spec.name} already exists in ${state.account}/${state.region}`);
+    }
+    names.add(spec.name);
+    if (spec.imageTagMutability && !TAG_MUTABILITY.includes(spec.imageTagMutability)) {
+      throw new Error(`Repository ${spec.name}: invalid imageTagMutability ${spec.imageTagMutability}`);
+    }
+    const repository = newRepository(state, spec.name, spec.createdAt === undefined ? now : resolveTime(spec.createdAt, now), {
+      imageTagMutability: spec.imageTagMutability,
+      imageTagMutabilityExclusionFilters: spec.imageTagMutabilityExclusionFilters,
+      scanOnPush: spec.scanOnPush,
+      encryption: spec.encryptionType ? { encryptionType: spec.encryptionType, kmsKey: spec.kmsKey } : undefined,
+      tags: Object.entries(spec.tags ?? {}),
+    });
+    if (spec.lifecyclePolicy !== undefined) {
+      repository.lifecyclePolicyText =
+        typeof spec.lifecyclePolicy === 'string' ? spec.lifecyclePolicy : JSON.stringify(spec.lifecyclePolicy);
+      repository.lifecyclePolicyUpdatedAt = now;
+    }
+    if (spec.repositoryPolicy !== undefined) {
+      repository.policyText =
+        typeof spec.repositoryPolicy === 'string' ? spec.repositoryPolicy : JSON.stringify(spec.repositoryPolicy);
+    }
+    const ids = new Map<string, ImageRecord>();
+    const lookup = (ref: string) => {
+      const image = ids.get(ref) ?? repository.images.get(ref);
+      if (!image) throw new Error(`Repository ${spec.name}: no image ${ref} listed before it is referenced`);
+      return image;
+    };
+    (spec.images ?? []).forEach((imageSpec, index) => {
+      const seed = `${state.account}/${spec.name}/${imageSpec.id ?? index}`;
+      const manifest = manifestFor(imageSpec, seed, lookup);
+      const parsed = parseManifest(manifest, imageSpec.mediaType);
+      for (const child of parsed.children) {
+        if (!repository.images.get(child)) {
+          throw new Error(`Repository ${spec.name}: index ${imageSpec.id ?? index} references missing ${child}`);
+        }
+      }
+      const existing = repository.images.get(parsed.digest);
+      const image = existing ?? newImage(repository, manifest, parsed, now);
+      image.pushedAt = imageSpec.pushedAt === undefined ? now : resolveTime(imageSpec.pushedAt, now);
+      if (imageSpec.lastPulledAt !== undefined) image.lastPulledAt = resolveTime(imageSpec.lastPulledAt, now);
+      if (imageSpec.findings || imageSpec.enhancedFindings) {
+        image.attachedFindings = {
+          findings: imageSpec.findings ?? [],
+          enhancedFindings: imageSpec.enhancedFindings ?? [],
+        };
+      }
+      if (imageSpec.scanned) {
+        image.lastScanStartedAt = image.pushedAt;
+        image.scan = {
+          status: 'COMPLETE',
+          description: 'The scan was completed successfully.',
+          startedAt: image.pushedAt,
+          completedAt: image.pushedAt + 30_000,
+          findings: image.attachedFindings ?? { findings: [], enhancedFindings: [] },
+        };
+      }
+      if (!existing) {
+        platforms.set(image, { architecture: imageSpec.architecture ?? 'amd64', os: imageSpec.os ?? 'linux' });
+        repository.images.add(image);
+      }
+      const tags = [...(imageSpec.tags ?? [])];
+      if (imageSpec.tagConvention) {
+        const subject = lookup(imageSpec.tagConvention.subject);
+        tags.push(`${subject.digest.replace(':', '-')}${imageSpec.tagConvention.suffix}`);
+      }
+      for (const tag of tags) {
+        if (typeof tag !== 'string' || tag.length < 1 || tag.length > 300) {
+          throw new Error(`Repository ${spec.name}: invalid tag ${JSON.stringify(tag)}`);
+        }
+        repository.images.setTag(tag, image.digest);
+      }
+      if (imageSpec.id) ids.set(imageSpec.id, image);
+      loaded.push({ repositoryName: spec.name, id: imageSpec.id, imageDigest: image.digest, imageTags: [] });
+    });
+    built.push(repository);
+  }
+  for (const repository of built) state.repositories.set(repository.name, repository);
+  for (const entry of loaded) {
+    entry.imageTags = [...(state.repositories.get(entry.repositoryName)?.images.get(entry.imageDigest)?.tags ?? [])];
+  }
+  return { repositories: built.length, images: loaded };
+}

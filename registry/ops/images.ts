@@ -1,0 +1,3 @@
+import type { OperationTable } from '../context.ts';
+
+export const imageOperations: OperationTable = {};

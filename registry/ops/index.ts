@@ -1,0 +1,13 @@
+import type { OperationTable } from '../context.ts';
+import { imageOperations } from './images.ts';
+import { registrySettingsOperations } from './registry-settings.ts';
+import { repositoryOperations } from './repositories.ts';
+import { scanningOperations } from './scanning.ts';
+
+/** Every ECR operation the local registry serves, keyed by the name after the `X-Amz-Target` prefix. */
+export const ecrOperations: OperationTable = {
+  ...repositoryOperations,
+  ...imageOperations,
+  ...scanningOperations,
+  ...registrySettingsOperations,
+};

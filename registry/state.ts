@@ -1,0 +1,321 @@
+/**
+ * In-memory state of the local registry: one `RegistryState` per account and region, as ECR keeps them apart.
+ * Times are epoch milliseconds inside the registry; the wire layer turns them into epoch seconds.
+ */
+
+export const DEFAULT_ACCOUNT = '123456789012';
+export const DEFAULT_REGION = 'us-east-1';
+
+export type TagMutability = 'MUTABLE' | 'IMMUTABLE' | 'IMMUTABLE_WITH_EXCLUSION' | 'MUTABLE_WITH_EXCLUSION';
+export type ImageStatus = 'ACTIVE' | 'ARCHIVED' | 'ACTIVATING';
+
+export interface ExclusionFilter {
+  filter: string;
+  filterType: 'WILDCARD';
+}
+
+/** Findings as the wire carries them (`ImageScanFindings.findings` and `.enhancedFindings` members). */
+export interface FindingsSet {
+  findings: Record<string, unknown>[];
+  enhancedFindings: Record<string, unknown>[];
+}
+
+export interface ImageScan {
+  status: 'IN_PROGRESS' | 'COMPLETE' | 'FAILED' | 'UNSUPPORTED_IMAGE';
+  description: string;
+  startedAt: number;
+  completedAt?: number;
+  findings: FindingsSet;
+}
+
+export interface ImageRecord {
+  readonly digest: string;
+  /** The manifest exactly as received; its UTF-8 bytes hash to `digest`. */
+  readonly manifest: string;
+  readonly manifestMediaType: string;
+  readonly artifactMediaType?: string;
+  /** For an image: config plus layers. For an index: the largest child's size, as ECR reports. */
+  readonly sizeInBytes: number;
+  /** OCI 1.1 `subject`: this image is a referrer of that digest. */
+  readonly subjectDigest?: string;
+  /** Manifests an index references (empty for an image manifest). */
+  readonly childDigests: readonly string[];
+  /** Media type of the referrer (`artifactType`), for ListImageReferrers. */
+  readonly artifactType?: string;
+  readonly annotations?: Record<string, string>;
+  pushedAt: number;
+  lastPulledAt?: number;
+  /** Tags in the order they were attached. */
+  tags: string[];
+  /** Position in the repository's listing order; stable for the image's lifetime. */
+  readonly seq: number;
+  status: ImageStatus;
+  scan?: ImageScan;
+  /** When the last scan (manual or on push) was started: one scan per image per 24 h. */
+  lastScanStartedAt?: number;
+  /** Findings attached through the control API; a scan reports them. */
+  attachedFindings?: FindingsSet;
+}
+
+/**
+ * The images of one repository, indexed by digest and tag, with a listing order (`seq`) that pagination tokens
+ * point into. The order is append-only with tombstones, so that a token stays valid while images are pushed and
+ * deleted between pages: an image present for the whole listing is returned exactly once.
+ */
+export class ImageStore {
+  private readonly byDigest = new Map<string, ImageRecord>();
+  private readonly byTag = new Map<string, string>();
+  private order: (ImageRecord | undefined)[] = [];
+  private tombstones = 0;
+  /** child digest → digests of the indexes that reference it */
+  private readonly parents = new Map<string, Set<string>>();
+  /** subject digest → digests of its referrers */
+  private readonly referrerIndex = new Map<string, Set<string>>();
+  private nextSeq = 1;
+
+  get size(): number {
+    return this.byDigest.size;
+  }
+
+  get tagCount(): number {
+    return this.byTag.size;
+  }
+
+  allocateSeq(): number {
+    return this.nextSeq++;
+  }
+
+  get(digest: string): ImageRecord | undefined {
+    return this.byDigest.get(digest);
+  }
+
+  digestForTag(tag: string): string | undefined {
+    return this.byTag.get(tag);
+  }
+
+  byTagName(tag: string): ImageRecord | undefined {
+    const digest = this.byTag.get(tag);
+    return digest === undefined ? undefined : this.byDigest.get(digest);
+  }
+
+  /** Adds a new image (its `seq` from `allocateSeq`) and indexes its tags, children and subject. */
+  add(image: ImageRecord): void {
+    if (this.byDigest.has(image.digest)) throw new Error(`invariant: image ${image.digest} is already stored`);
+    this.byDigest.set(image.digest, image);
+    this.order.push(image);
+    for (const tag of image.tags) this.byTag.set(tag, image.digest);
+    for (const child of image.childDigests) {
+      let set = this.parents.get(child);
+      if (!set) this.parents.set(child, (set = new Set()));
+      set.add(image.digest);
+    }
+    if (image.subjectDigest) {
+      let set = this.referrerIndex.get(image.subjectDigest);
+      if (!set) this.referrerIndex.set(image.subjectDigest, (set = new Set()));
+      set.add(image.digest);
+    }
+  }
+
+  /** Points `tag` at `digest`, moving it from any other image. Returns the image the tag left, if any. */
+  setTag(tag: string, digest: string): ImageRecord | undefined {
+    const image = this.byDigest.get(digest);
+    if (!image) throw new Error(`invariant: tag ${tag} set on unknown image ${digest}`);
+    const previousDigest = this.byTag.get(tag);
+    let previous: ImageRecord | undefined;
+    if (previousDigest !== undefined && previousDigest !== digest) {
+      previous = this.byDigest.get(previousDigest);
+      if (previous) previous.tags = previous.tags.filter((t) => t !== tag);
+    }
+    if (!image.tags.includes(tag)) image.tags.push(tag);
+    this.byTag.set(tag, digest);
+    return previous;
+  }
+
+  /** Removes a tag from its image (the image stays). */
+  removeTag(tag: string): ImageRecord | undefined {
+    const digest = this.byTag.get(tag);
+    if (digest === undefined) return undefined;
+    this.byTag.delete(tag);
+    const image = this.byDigest.get(digest);
+    if (image) image.tags = image.tags.filter((t) => t !== tag);
+    return image;
+  }
+
+  /** Deletes an image and all its tags. */
+  delete(digest: string): ImageRecord | undefined {
+    const image = this.byDigest.get(digest);
+    if (!image) return undefined;
+    this.byDigest.delete(digest);
+    for (const tag of image.tags) if (this.byTag.get(tag) === digest) this.byTag.delete(tag);
+    for (const child of image.childDigests) {
+      const set = this.parents.get(child);
+      set?.delete(digest);
+      if (set && set.size === 0) this.parents.delete(child);
+    }
+    if (image.subjectDigest) {
+      const set = this.referrerIndex.get(image.subjectDigest);
+      set?.delete(digest);
+      if (set && set.size === 0) this.referrerIndex.delete(image.subjectDigest);
+    }
+    const position = this.positionOf(image.seq);
+    if (position >= 0) {
+      this.order[position] = undefined;
+      this.tombstones++;
+      if (this.tombstones > 1024 && this.tombstones * 2 > this.order.length) this.compact();
+    }
+    return image;
+  }
+
+  /** Digests of the indexes that still reference `digest`. */
+  parentsOf(digest: string): ReadonlySet<string> {
+    return this.parents.get(digest) ?? new Set();
+  }
+
+  /** Digests of the images whose `subject` is `digest`. */
+  referrersOf(digest: string): ReadonlySet<string> {
+    return this.referrerIndex.get(digest) ?? new Set();
+  }
+
+  /** Images in listing order whose `seq` is greater than `afterSeq`. */
+  *after(afterSeq = 0): Generator<ImageRecord> {
+    let index = this.firstPositionAfter(afterSeq);
+    // The array may be compacted while a caller pauses between items; re-find the position by seq if so.
+    let generation = this.order;
+    let lastSeq = afterSeq;
+    while (true) {
+      if (generation !== this.order) {
+        generation = this.order;
+        index = this.firstPositionAfter(lastSeq);
+      }
+      if (index >= generation.length) return;
+      const image = generation[index++];
+      if (image && this.byDigest.get(image.digest) === image) {
+        lastSeq = image.seq;
+        yield image;
+      }
+    }
+  }
+
+  values(): IterableIterator<ImageRecord> {
+    return this.byDigest.values();
+  }
+
+  private compact(): void {
+    this.order = this.order.filter((image): image is ImageRecord => image !== undefined);
+    this.tombstones = 0;
+  }
+
+  /** Index of the first slot whose image has seq > `seq` (binary search; tombstones are skipped around). */
+  private firstPositionAfter(seq: number): number {
+    let low = 0;
+    let high = this.order.length;
+    while (low < high) {
+      const mid = (low + high) >>> 1;
+      const probe = this.seqNear(mid);
+      if (probe === undefined || probe > seq) high = mid;
+      else low = mid + 1;
+    }
+    return low;
+  }
+
+  private positionOf(seq: number): number {
+    let position = this.firstPositionAfter(seq - 1);
+    while (position < this.order.length && this.order[position] === undefined) position++;
+    return this.order[position]?.seq === seq ? position : -1;
+  }
+
+  /** The seq at `index`, or of the nearest live slot after it (tombstones carry no seq). */
+  private seqNear(index: number): number | undefined {
+    for (let i = index; i < this.order.length; i++) {
+      const image = this.order[i];
+      if (image) return image.seq;
+    }
+    return undefined;
+  }
+}
+
+export interface RepositoryRecord {
+  readonly name: string;
+  readonly registryId: string;
+  readonly arn: string;
+  readonly uri: string;
+  readonly createdAt: number;
+  readonly seq: number;
+  imageTagMutability: TagMutability;
+  imageTagMutabilityExclusionFilters: ExclusionFilter[];
+  scanOnPush: boolean;
+  readonly encryption: { encryptionType: 'AES256' | 'KMS' | 'KMS_DSSE'; kmsKey?: string };
+  /** Resource tags in insertion order (`Key` → `Value`). */
+  tags: Map<string, string>;
+  policyText?: string;
+  lifecyclePolicyText?: string;
+  lifecyclePolicyUpdatedAt?: number;
+  readonly images: ImageStore;
+}
+
+export interface ScanningRule {
+  scanFrequency: 'SCAN_ON_PUSH' | 'CONTINUOUS_SCAN' | 'MANUAL';
+  repositoryFilters: { filter: string; filterType: 'WILDCARD' }[];
+}
+
+export interface ReplicationRule {
+  destinations: { region: string; registryId: string }[];
+  repositoryFilters?: { filter: string; filterType: 'PREFIX_MATCH' }[];
+}
+
+/** Wire-shaped records (members as ECR returns them, times in epoch ms). */
+export type PullThroughCacheRule = Record<string, unknown> & { ecrRepositoryPrefix: string };
+export type CreationTemplate = Record<string, unknown> & { prefix: string };
+
+export class RegistryState {
+  readonly repositories = new Map<string, RepositoryRecord>();
+  private nextRepositorySeq = 1;
+  scanning: { scanType: 'BASIC' | 'ENHANCED'; rules: ScanningRule[] } = { scanType: 'BASIC', rules: [] };
+  replication: { rules: ReplicationRule[] } = { rules: [] };
+  readonly pullThroughCacheRules = new Map<string, PullThroughCacheRule>();
+  readonly creationTemplates = new Map<string, CreationTemplate>();
+  registryPolicyText?: string;
+  /** Basic scans started per UTC day (account quota 100,000 / 24 h). */
+  readonly scansPerDay = new Map<string, number>();
+
+  constructor(
+    readonly account: string,
+    readonly region: string,
+  ) {}
+
+  allocateRepositorySeq(): number {
+    return this.nextRepositorySeq++;
+  }
+
+  repositoryArn(name: string): string {
+    return `arn:aws:ecr:${this.region}:${this.account}:repository/${name}`;
+  }
+
+  repositoryUri(name: string): string {
+    return `${this.account}.dkr.ecr.${this.region}.amazonaws.com/${name}`;
+  }
+}
+
+/** Every account and region the registry has seen. */
+export class Registry {
+  private readonly states = new Map<string, RegistryState>();
+
+  state(account: string, region: string): RegistryState {
+    const key = `${account}/${region}`;
+    let state = this.states.get(key);
+    if (!state) this.states.set(key, (state = new RegistryState(account, region)));
+    return state;
+  }
+
+  existing(account: string, region: string): RegistryState | undefined {
+    return this.states.get(`${account}/${region}`);
+  }
+
+  all(): IterableIterator<RegistryState> {
+    return this.states.values();
+  }
+
+  reset(): void {
+    this.states.clear();
+  }
+}
