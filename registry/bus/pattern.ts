@@ -60,7 +60,10 @@ function validateObject(pattern: unknown, path: string): void {
     } else if (isPlainObject(value)) {
       validateObject(value, here);
     } else {
-      throw new PatternError(here, `a field must hold an array of values or a nested object, got ${JSON.stringify(value)}`);
+      throw new PatternError(
+        here,
+        `a field must hold an array of values or a nested object, got ${JSON.stringify(value)}`,
+      );
     }
   }
 }
@@ -167,7 +170,10 @@ function validateNumeric(value: unknown, path: string): void {
     const lower = LOWER_OPS.has(op1) ? n1 : LOWER_OPS.has(op2) ? n2 : undefined;
     const upper = UPPER_OPS.has(op1) ? n1 : UPPER_OPS.has(op2) ? n2 : undefined;
     if (lower === undefined || upper === undefined) {
-      throw new PatternError(path, '"numeric" with two conditions needs one lower bound (> or >=) and one upper bound (< or <=)');
+      throw new PatternError(
+        path,
+        '"numeric" with two conditions needs one lower bound (> or >=) and one upper bound (< or <=)',
+      );
     }
     if (lower >= upper) throw new PatternError(path, `"numeric" range is empty (lower ${lower} >= upper ${upper})`);
   }

@@ -155,7 +155,11 @@ function translateDayOfMonth(
     return { croner: '*', weekdayRule: { kind: 'nearest-weekday', day } };
   }
   if (/[LW?]/.test(upper)) fail(`"${text}" is not a valid day-of-month expression (L, LW and nW stand alone)`);
-  return { croner: commonField(text, FIELD_SPECS.dayOfMonth, fail).map((item) => renderItem(item)).join(',') };
+  return {
+    croner: commonField(text, FIELD_SPECS.dayOfMonth, fail)
+      .map((item) => renderItem(item))
+      .join(','),
+  };
 }
 
 function translateDayOfWeek(text: string, fail: (reason: string) => never): string {
@@ -277,7 +281,8 @@ function cronFor(pattern: string): Cron {
 }
 
 const daysInMonth = (year: number, monthIndex: number) => new Date(Date.UTC(year, monthIndex + 1, 0)).getUTCDate();
-const weekday = (year: number, monthIndex: number, day: number) => new Date(Date.UTC(year, monthIndex, day)).getUTCDay();
+const weekday = (year: number, monthIndex: number, day: number) =>
+  new Date(Date.UTC(year, monthIndex, day)).getUTCDay();
 
 /** The day of the month a `W` rule selects, or undefined when it selects none (e.g. 31W in a 30-day month). */
 function weekdayRuleDay(rule: WeekdayRule, year: number, monthIndex: number): number | undefined {

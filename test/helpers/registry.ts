@@ -11,12 +11,15 @@ export async function startTestRegistry(options: RegistryServerOptions = {}): Pr
 }
 
 /** A real ECR client pointed at the local registry; the access key picks the account when it is 12 digits. */
-export function ecrClient(server: RegistryServer, options: { account?: string; region?: string } = {}): ECRClient {
+export function ecrClient(
+  server: RegistryServer,
+  options: { account?: string; region?: string; maxAttempts?: number } = {},
+): ECRClient {
   return new ECRClient({
     endpoint: server.url,
     region: options.region ?? TEST_REGION,
     credentials: { accessKeyId: options.account ?? 'AKIDLOCALTEST', secretAccessKey: 'local-secret' },
-    maxAttempts: 1,
+    maxAttempts: options.maxAttempts ?? 1,
   });
 }
 

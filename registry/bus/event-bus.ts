@@ -1,0 +1,470 @@
+import { randomBytes, randomUUID } from 'node:crypto';
+import { performance } from 'node:perf_hooks';
+import { BusApiError } from './api-error.ts';
+import { type BusOperation, busName, createOperations, type OperationScope, ruleArn } from './operations.ts';
+import { matchesPattern, validatePattern } from './pattern.ts';
+import { nextFireTime, parseSchedule, type Schedule } from './schedule.ts';
+
+export { BusApiError };
+
+/**
+ * The local EventBridge event bus: rules with event patterns or schedules, each with one target (a Lambda handler
+ * invoked the way Lambda invokes asynchronously: a fresh context with a deadline, retries with exponential
+ * back-off, then a dead letter), and the PutEvents wire operation.
+ */
+
+export interface LambdaLikeContext {
+  functionName: string;
+  functionVersion: string;
+  invokedFunctionArn: string;
+  memoryLimitInMB: string;
+  awsRequestId: string;
+  logGroupName: string;
+  logStreamName: string;
+  callbackWaitsForEmptyEventLoop: boolean;
+  getRemainingTimeInMillis(): number;
+  done(): void;
+  fail(e: unknown): void;
+  succeed(r: unknown): void;
+}
+
+export type BusTarget = (event: BusEvent, context: LambdaLikeContext) => Promise<unknown> | unknown;
+
+export interface BusEvent {
+  version: '0';
+  id: string;
+  'detail-type': string;
+  source: string;
+  account: string;
+  time: string;
+  region: string;
+  resources: string[];
+  detail: unknown;
+}
+
+export interface RuleSpec {
+  name: string;
+  /** default 'default' */
+  eventBusName?: string;
+  eventPattern?: object;
+  scheduleExpression?: string;
+  target: BusTarget;
+  /** function name for the context */
+  targetName?: string;
+  /** Lambda timeout for the context deadline, default 30000 */
+  timeoutMs?: number;
+  /** default 2 */
+  maximumRetryAttempts?: number;
+  /** base delay, default 200; exponential */
+  retryDelayMs?: number;
+}
+
+export interface DeadLetter {
+  ruleName: string;
+  event: BusEvent;
+  error: string;
+  attempts: number;
+  at: string;
+}
+
+export interface Delivery {
+  ruleName: string;
+  eventId: string;
+  attempts: number;
+  ok: boolean;
+  error?: string;
+  result?: unknown;
+}
+
+export interface EventBusOptions {
+  /** epoch ms clock, default Date.now */
+  now?: () => number;
+  defaultAccount?: string;
+  defaultRegion?: string;
+  onDelivery?: (d: Delivery) => void;
+}
+
+export interface EmitInput {
+  source: string;
+  detailType: string;
+  detail: unknown;
+  resources?: string[];
+  account?: string;
+  region?: string;
+  time?: Date;
+  eventBusName?: string;
+}
+
+export interface EventBusRuleInfo {
+  name: string;
+  eventBusName: string;
+  eventPattern?: object;
+  scheduleExpression?: string;
+  nextFireTime?: string;
+}
+
+interface Rule {
+  name: string;
+  eventBusName: string;
+  eventPattern?: object;
+  scheduleExpression?: string;
+  schedule?: Schedule;
+  target: BusTarget;
+  targetName: string;
+  timeoutMs: number;
+  maximumRetryAttempts: number;
+  retryDelayMs: number;
+  /** Real-time origin of a rate schedule's intervals. */
+  anchorMs: number;
+  timer?: NodeJS.Timeout;
+  nextFire?: Date;
+}
+
+export const DEFAULT_ACCOUNT = '123456789012';
+export const DEFAULT_REGION = 'us-east-1';
+/** How many events, deliveries and dead letters the bus remembers. */
+export const LOG_LIMIT = 10_000;
+const MAX_TIMER_MS = 2 ** 31 - 1;
+const RULE_NAME = /^[.\-_A-Za-z0-9]{1,64}$/;
+
+/** ISO-8601 UTC without milliseconds, as EventBridge writes `time`. */
+export const isoSeconds = (epochMs: number) => new Date(epochMs).toISOString().replace(/\.\d{3}Z$/, 'Z');
+
+const describeError = (error: unknown): string => {
+  if (error instanceof Error)
+    return error.name && error.name !== 'Error' ? `${error.name}: ${error.message}` : error.message;
+  return typeof error === 'string' ? error : (JSON.stringify(error) ?? String(error));
+};
+
+const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+function pushBounded<T>(log: T[], item: T): void {
+  log.push(item);
+  if (log.length > LOG_LIMIT) log.splice(0, log.length - LOG_LIMIT);
+}
+
+/** Event detail is JSON: copy it through JSON so that targets never share objects with the publisher. */
+function jsonDetail(detail: unknown): unknown {
+  if (detail === undefined) return {};
+  const text = JSON.stringify(detail);
+  return text === undefined ? {} : JSON.parse(text);
+}
+
+function nonNegativeInteger(value: number | undefined, fallback: number, label: string, max = Number.MAX_SAFE_INTEGER) {
+  const result = value ?? fallback;
+  if (!Number.isInteger(result) || result < 0 || result > max) {
+    throw new Error(`${label} must be a whole number between 0 and ${max}, got ${value}`);
+  }
+  return result;
+}
+
+export class EventBus {
+  readonly operations: Record<string, BusOperation>;
+
+  private readonly now: () => number;
+  private readonly defaultAccount: string;
+  private readonly defaultRegion: string;
+  private readonly onDelivery?: (d: Delivery) => void;
+  /** bus name → rule name → rule */
+  private readonly rules = new Map<string, Map<string, Rule>>();
+  private readonly eventLog: BusEvent[] = [];
+  private readonly deliveryLog: Delivery[] = [];
+  private readonly deadLetterLog: DeadLetter[] = [];
+  private readonly inFlight = new Set<Promise<Delivery>>();
+  private schedulesRunning = false;
+
+  constructor(options: EventBusOptions = {}) {
+    this.now = options.now ?? Date.now;
+    this.defaultAccount = options.defaultAccount ?? DEFAULT_ACCOUNT;
+    this.defaultRegion = options.defaultRegion ?? DEFAULT_REGION;
+    this.onDelivery = options.onDelivery;
+    this.operations = createOperations(this);
+  }
+
+  get events(): readonly BusEvent[] {
+    return this.eventLog;
+  }
+
+  get deliveries(): readonly Delivery[] {
+    return this.deliveryLog;
+  }
+
+  get deadLetters(): readonly DeadLetter[] {
+    return this.deadLetterLog;
+  }
+
+  /** Adds a rule; throws when the name, pattern or schedule is invalid, or the name is taken on that bus. */
+  addRule(spec: RuleSpec): void {
+    if (typeof spec.name !== 'string' || !RULE_NAME.test(spec.name)) {
+      throw new Error(`Rule name ${JSON.stringify(spec.name)} is not valid: use 1-64 characters of [.-_A-Za-z0-9]`);
+    }
+    const eventBusName = busName(spec.eventBusName);
+    const rules = this.rules.get(eventBusName);
+    if (rules?.has(spec.name)) throw new Error(`Rule ${spec.name} already exists on event bus ${eventBusName}`);
+    if (typeof spec.target !== 'function') throw new Error(`Rule ${spec.name} needs a target function`);
+    if (spec.eventPattern === undefined && spec.scheduleExpression === undefined) {
+      throw new Error(`Rule ${spec.name} needs an eventPattern or a scheduleExpression`);
+    }
+    let eventPattern: object | undefined;
+    if (spec.eventPattern !== undefined) {
+      eventPattern = structuredClone(spec.eventPattern);
+      validatePattern(eventPattern);
+    }
+    let schedule: Schedule | undefined;
+    if (spec.scheduleExpression !== undefined) {
+      schedule = parseSchedule(spec.scheduleExpression);
+      if (eventBusName !== 'default') {
+        throw new Error(`Rule ${spec.name}: scheduled rules are supported only on the default event bus`);
+      }
+    }
+    const timeoutMs = spec.timeoutMs ?? 30_000;
+    if (!Number.isFinite(timeoutMs) || timeoutMs <= 0) {
+      throw new Error(`Rule ${spec.name}: timeoutMs must be a positive number, got ${spec.timeoutMs}`);
+    }
+    const rule: Rule = {
+      name: spec.name,
+      eventBusName,
+      eventPattern,
+      scheduleExpression: spec.scheduleExpression,
+      schedule,
+      target: spec.target,
+      targetName: spec.targetName ?? spec.name,
+      timeoutMs,
+      maximumRetryAttempts: nonNegativeInteger(
+        spec.maximumRetryAttempts,
+        2,
+        `Rule ${spec.name}: maximumRetryAttempts`,
+        185,
+      ),
+      retryDelayMs: nonNegativeInteger(spec.retryDelayMs, 200, `Rule ${spec.name}: retryDelayMs`),
+      anchorMs: Date.now(),
+    };
+    if (rules) rules.set(rule.name, rule);
+    else this.rules.set(eventBusName, new Map([[rule.name, rule]]));
+    if (this.schedulesRunning && rule.schedule) this.arm(rule, new Date());
+  }
+
+  removeRule(name: string, eventBusName?: string): boolean {
+    const rules = this.rules.get(busName(eventBusName));
+    const rule = rules?.get(name);
+    if (!rules || !rule) return false;
+    this.disarm(rule);
+    rules.delete(name);
+    return true;
+  }
+
+  listRules(): EventBusRuleInfo[] {
+    const now = new Date(this.now());
+    return [...this.allRules()].map((rule) => {
+      const info: EventBusRuleInfo = { name: rule.name, eventBusName: rule.eventBusName };
+      if (rule.eventPattern) info.eventPattern = structuredClone(rule.eventPattern);
+      if (rule.schedule && rule.scheduleExpression) {
+        info.scheduleExpression = rule.scheduleExpression;
+        const next = rule.nextFire ?? nextFireTime(rule.schedule, now);
+        if (next) info.nextFireTime = isoSeconds(next.getTime());
+      }
+      return info;
+    });
+  }
+
+  /**
+   * Publishes one event (used by the emulated ECR service for aws.ecr events and by PutEvents). Returns the
+   * event; delivery to the matching targets is asynchronous (as a Lambda async invoke) and never throws.
+   */
+  emit(input: EmitInput): BusEvent {
+    if (typeof input.source !== 'string' || input.source === '') throw new Error('emit needs a source');
+    if (typeof input.detailType !== 'string' || input.detailType === '') throw new Error('emit needs a detailType');
+    const event: BusEvent = {
+      version: '0',
+      id: randomUUID(),
+      'detail-type': input.detailType,
+      source: input.source,
+      account: input.account ?? this.defaultAccount,
+      time: isoSeconds(input.time ? input.time.getTime() : this.now()),
+      region: input.region ?? this.defaultRegion,
+      resources: [...(input.resources ?? [])],
+      detail: jsonDetail(input.detail),
+    };
+    pushBounded(this.eventLog, event);
+    const rules = this.rules.get(busName(input.eventBusName));
+    for (const rule of rules?.values() ?? []) {
+      if (rule.eventPattern && matchesPattern(rule.eventPattern, event)) void this.dispatch(rule, event);
+    }
+    return structuredClone(event);
+  }
+
+  startSchedules(): void {
+    if (this.schedulesRunning) return;
+    this.schedulesRunning = true;
+    const start = new Date();
+    for (const rule of this.allRules()) {
+      if (!rule.schedule) continue;
+      rule.anchorMs = start.getTime();
+      this.arm(rule, start);
+    }
+  }
+
+  stopSchedules(): void {
+    this.schedulesRunning = false;
+    for (const rule of this.allRules()) this.disarm(rule);
+  }
+
+  /** Fires a schedule rule now (tests, demos); resolves with its delivery once finished, retries included. */
+  async fireSchedule(name: string, eventBusName?: string): Promise<Delivery[]> {
+    const bus = busName(eventBusName);
+    const rule = this.rules.get(bus)?.get(name);
+    if (!rule) throw new Error(`No rule named ${name} on event bus ${bus}`);
+    if (!rule.schedule) throw new Error(`Rule ${name} on event bus ${bus} has no scheduleExpression`);
+    return [await this.fire(rule)];
+  }
+
+  /** Resolves when every delivery in flight (including retries) has finished. */
+  async drain(): Promise<void> {
+    while (this.inFlight.size > 0) await Promise.allSettled([...this.inFlight]);
+  }
+
+  /** Clears events, deliveries and dead letters (keeps rules). */
+  reset(): void {
+    this.eventLog.length = 0;
+    this.deliveryLog.length = 0;
+    this.deadLetterLog.length = 0;
+  }
+
+  // -------------------------------------------------------------------------------------------------------------
+
+  private *allRules(): Iterable<Rule> {
+    for (const rules of this.rules.values()) yield* rules.values();
+  }
+
+  private fire(rule: Rule): Promise<Delivery> {
+    const scope: OperationScope = { account: this.defaultAccount, region: this.defaultRegion };
+    const event: BusEvent = {
+      version: '0',
+      id: randomUUID(),
+      'detail-type': 'Scheduled Event',
+      source: 'aws.events',
+      account: scope.account,
+      time: isoSeconds(this.now()),
+      region: scope.region,
+      resources: [ruleArn(rule.name, rule.eventBusName, scope)],
+      detail: {},
+    };
+    pushBounded(this.eventLog, event);
+    return this.dispatch(rule, event);
+  }
+
+  /** Sets the timer for a schedule rule's next fire strictly after `after` (real time). */
+  private arm(rule: Rule, after: Date): void {
+    this.disarm(rule);
+    if (!rule.schedule) return;
+    const next = nextFireTime(rule.schedule, after, new Date(rule.anchorMs));
+    if (!next) return;
+    rule.nextFire = next;
+    const delay = Math.min(Math.max(0, next.getTime() - Date.now()), MAX_TIMER_MS);
+    const timer = setTimeout(() => {
+      rule.timer = undefined;
+      if (!this.schedulesRunning) return;
+      if (Date.now() + 1 < next.getTime()) {
+        // A far-away fire time longer than one timer can wait: wait again.
+        this.arm(rule, new Date(after));
+        return;
+      }
+      void this.fire(rule);
+      this.arm(rule, new Date(Math.max(Date.now(), next.getTime())));
+    }, delay);
+    timer.unref();
+    rule.timer = timer;
+  }
+
+  private disarm(rule: Rule): void {
+    if (rule.timer) clearTimeout(rule.timer);
+    rule.timer = undefined;
+    rule.nextFire = undefined;
+  }
+
+  private dispatch(rule: Rule, event: BusEvent): Promise<Delivery> {
+    const delivery = this.deliver(rule, event);
+    this.inFlight.add(delivery);
+    void delivery.finally(() => this.inFlight.delete(delivery));
+    return delivery;
+  }
+
+  private async deliver(rule: Rule, event: BusEvent): Promise<Delivery> {
+    // Lambda invokes asynchronously: the target never runs inside the publisher's call.
+    await new Promise<void>((resolve) => setImmediate(resolve));
+    const requestId = randomUUID();
+    const maxAttempts = rule.maximumRetryAttempts + 1;
+    let error = '';
+    for (let attempt = 1; attempt <= maxAttempts; attempt++) {
+      if (attempt > 1) await sleep(rule.retryDelayMs * 2 ** (attempt - 2));
+      try {
+        const result = await this.invoke(rule, structuredClone(event), requestId);
+        return this.record({ ruleName: rule.name, eventId: event.id, attempts: attempt, ok: true, result });
+      } catch (failure) {
+        error = describeError(failure);
+      }
+    }
+    pushBounded(this.deadLetterLog, {
+      ruleName: rule.name,
+      event,
+      error,
+      attempts: maxAttempts,
+      at: new Date(this.now()).toISOString(),
+    });
+    return this.record({ ruleName: rule.name, eventId: event.id, attempts: maxAttempts, ok: false, error });
+  }
+
+  private record(delivery: Delivery): Delivery {
+    pushBounded(this.deliveryLog, delivery);
+    try {
+      this.onDelivery?.(delivery);
+    } catch {
+      // An observer's failure is not the delivery's.
+    }
+    return delivery;
+  }
+
+  /** One invocation of a target, as Lambda runs it: a context with a deadline; exceeding it fails the attempt. */
+  private invoke(rule: Rule, event: BusEvent, requestId: string): Promise<unknown> {
+    const started = performance.now();
+    const { timeoutMs } = rule;
+    const account = event.account;
+    const region = event.region;
+    const functionName = rule.targetName;
+    return new Promise<unknown>((resolve, reject) => {
+      let settled = false;
+      const finish = (outcome: () => void) => {
+        if (settled) return;
+        settled = true;
+        clearTimeout(deadline);
+        outcome();
+      };
+      const succeed = (result: unknown) => finish(() => resolve(result));
+      const fail = (error: unknown) => finish(() => reject(error));
+      const deadline = setTimeout(
+        () => fail(new Error(`Task timed out after ${(timeoutMs / 1000).toFixed(2)} seconds`)),
+        timeoutMs,
+      );
+      const day = new Date().toISOString().slice(0, 10).replaceAll('-', '/');
+      const context: LambdaLikeContext = {
+        functionName,
+        functionVersion: '$LATEST',
+        invokedFunctionArn: `arn:aws:lambda:${region}:${account}:function:${functionName}`,
+        memoryLimitInMB: '1024',
+        awsRequestId: requestId,
+        logGroupName: `/aws/lambda/${functionName}`,
+        logStreamName: `${day}/[$LATEST]${randomBytes(16).toString('hex')}`,
+        callbackWaitsForEmptyEventLoop: true,
+        getRemainingTimeInMillis: () => Math.max(0, Math.round(timeoutMs - (performance.now() - started))),
+        done: (error?: unknown, result?: unknown) => (error ? fail(error) : succeed(result)),
+        fail,
+        succeed,
+      };
+      try {
+        Promise.resolve(rule.target(event, context)).then(succeed, fail);
+      } catch (error) {
+        fail(error);
+      }
+    });
+  }
+}

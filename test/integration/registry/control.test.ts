@@ -1,0 +1,138 @@
+import { BatchGetImageCommand, DescribeImagesCommand, DescribeRepositoriesCommand } from '@aws-sdk/client-ecr';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { demoFixture } from '../../../registry/demo.ts';
+import type { Fixture } from '../../../registry/fixtures.ts';
+import { sha256 } from '../../../registry/manifests.ts';
+import type { RegistryServer } from '../../../registry/server.ts';
+import { control, ecrClient, startTestRegistry } from '../../helpers/registry.ts';
+
+interface Loaded {
+  repositories: number;
+  images: { repositoryName: string; id?: string; imageDigest: string; imageTags: string[] }[];
+}
+
+const DAY_MS = 86_400_000;
+
+describe('control API', () => {
+  let server: RegistryServer;
+
+  beforeAll(async () => {
+    server = await startTestRegistry();
+  });
+  afterAll(async () => {
+    await server.close();
+  });
+  beforeEach(() => {
+    server.reset();
+  });
+
+  const fixture: Fixture = {
+    repositories: [
+      {
+        name: 'ctl/app',
+        tags: { team: 'ctl' },
+        images: [
+          { id: 'amd64', architecture: 'amd64', pushedAt: '-10d' },
+          { id: 'arm64', architecture: 'arm64', pushedAt: '-10d' },
+          { id: 'index', kind: 'index', children: ['amd64', 'arm64'], tags: ['v1'], pushedAt: '-10d', lastPulledAt: '-2d' },
+          { id: 'sig', kind: 'signature', subject: 'index' },
+          { id: 'old', pushedAt: '2026-01-01T00:00:00Z' },
+          { id: 'legacy-sig', tagConvention: { subject: 'index', suffix: '.sig' } },
+        ],
+      },
+    ],
+  };
+
+  it('loads a fixture with indexes, referrers, tags and times that ECR clients then see', async () => {
+    // Act
+    const loaded = await control<Loaded>(server, 'load', fixture);
+    // Assess
+    const digest = (id: string) => loaded.images.find((image) => image.id === id)?.imageDigest as string;
+    const { imageDetails = [] } = await ecrClient(server).send(new DescribeImagesCommand({ repositoryName: 'ctl/app' }));
+    const byDigest = new Map(imageDetails.map((detail) => [detail.imageDigest, detail]));
+    expect(loaded.repositories).toBe(1);
+    expect(imageDetails).toHaveLength(6);
+    expect(byDigest.get(digest('index'))).toMatchObject({
+      imageTags: ['v1'],
+      imageManifestMediaType: 'application/vnd.oci.image.index.v1+json',
+    });
+    expect(byDigest.get(digest('index'))?.lastRecordedPullTime?.getTime()).toBeLessThan(Date.now() - DAY_MS);
+    expect(byDigest.get(digest('sig'))?.subjectManifestDigest).toBe(digest('index'));
+    expect(byDigest.get(digest('old'))?.imagePushedAt?.toISOString()).toBe('2026-01-01T00:00:00.000Z');
+    expect(byDigest.get(digest('legacy-sig'))?.imageTags).toEqual([`${digest('index').replace(':', '-')}.sig`]);
+  });
+
+  it('rejects a fixture that references a missing child and loads nothing of it', async () => {
+    // Prepare
+    const broken: Fixture = {
+      repositories: [
+        { name: 'ctl/fine', images: [{ id: 'a' }] },
+        { name: 'ctl/broken', images: [{ id: 'i', kind: 'index', children: ['nope'] }] },
+      ],
+    };
+    // Act
+    const attempt = control(server, 'load', broken);
+    // Assess
+    await expect(attempt).rejects.toThrow(/no image nope/);
+    const { repositories = [] } = await ecrClient(server).send(new DescribeRepositoriesCommand({}));
+    expect(repositories).toHaveLength(0);
+  });
+
+  it('moves an image’s push and pull times', async () => {
+    // Prepare
+    await control(server, 'load', fixture);
+    // Act
+    await control(server, 'image-times', {
+      repositoryName: 'ctl/app',
+      imageTag: 'v1',
+      pushedAt: '-400d',
+      lastPulledAt: 1_700_000_000,
+    });
+    // Assess
+    const { imageDetails = [] } = await ecrClient(server).send(
+      new DescribeImagesCommand({ repositoryName: 'ctl/app', imageIds: [{ imageTag: 'v1' }] }),
+    );
+    expect(imageDetails[0]?.lastRecordedPullTime?.getTime()).toBe(1_700_000_000_000);
+    expect(imageDetails[0]?.imagePushedAt?.getTime()).toBeLessThan(Date.now() - 399 * DAY_MS);
+  });
+
+  it('advances the registry clock, which BatchGetImage records as the pull time', async () => {
+    // Prepare
+    await control(server, 'load', fixture);
+    // Act
+    await control(server, 'clock', { advanceSeconds: 3 * 86_400 });
+    await ecrClient(server).send(new BatchGetImageCommand({ repositoryName: 'ctl/app', imageIds: [{ imageTag: 'v1' }] }));
+    // Assess
+    const { imageDetails = [] } = await ecrClient(server).send(
+      new DescribeImagesCommand({ repositoryName: 'ctl/app', imageIds: [{ imageTag: 'v1' }] }),
+    );
+    expect(imageDetails[0]?.lastRecordedPullTime?.getTime()).toBeGreaterThan(Date.now() + 2.9 * DAY_MS);
+  });
+
+  it('refuses bad control input with a clear message', async () => {
+    // Act and Assess
+    await expect(control(server, 'clock', { advanceSeconds: -1 })).rejects.toThrow(/advanceSeconds/);
+    await expect(control(server, 'faults', { operation: 'PutImage', throttleRate: 2 })).rejects.toThrow(/between 0 and 1/);
+    await expect(control(server, 'image-times', { repositoryName: 'nope', imageTag: 'x' })).rejects.toThrow(/No repository/);
+    await expect(control(server, 'load', { repositories: [{ name: 'Bad/Name' }] })).rejects.toThrow(/Invalid repository name/);
+    await expect(control(server, 'nothing-here', {})).rejects.toThrow(/404/);
+  });
+
+  it('loads the demo registry: teams, multi-arch indexes, referrers, stale and recently pulled images', async () => {
+    // Act
+    const loaded = await control<Loaded>(server, 'load', demoFixture());
+    // Assess
+    const client = ecrClient(server);
+    const { repositories = [] } = await client.send(new DescribeRepositoriesCommand({}));
+    expect(repositories.length).toBeGreaterThanOrEqual(5);
+    const { imageDetails = [] } = await client.send(new DescribeImagesCommand({ repositoryName: 'payments/api', maxResults: 1000 }));
+    expect(imageDetails.some((d) => d.imageManifestMediaType === 'application/vnd.oci.image.index.v1+json')).toBe(true);
+    expect(imageDetails.some((d) => d.subjectManifestDigest)).toBe(true);
+    expect(imageDetails.some((d) => !d.imageTags && (d.imagePushedAt?.getTime() ?? 0) < Date.now() - 60 * DAY_MS)).toBe(
+      true,
+    );
+    const digests = loaded.images.map((image) => image.imageDigest);
+    expect(digests.every((digest) => /^sha256:[0-9a-f]{64}$/.test(digest))).toBe(true);
+    expect(sha256('{}')).toBe('sha256:44136fa355b3678a1146ad16f7e8649e94fb4fc21fe77e8310c060f61caaff8a');
+  });
+});
