@@ -50,9 +50,15 @@ try {
   console.log('Try (any credentials work; a 12-digit access key selects the account):');
   console.log('  export AWS_ACCESS_KEY_ID=local AWS_SECRET_ACCESS_KEY=local AWS_REGION=us-east-1');
   console.log(`  aws ecr describe-repositories --endpoint-url ${url}`);
-  console.log(`  aws ecr describe-images --repository-name payments/api --filter tagStatus=UNTAGGED --endpoint-url ${url}`);
-  console.log(`  aws ecr batch-get-image --repository-name payments/api --image-ids imageTag=v1.5.0 --endpoint-url ${url}`);
-  console.log(`  aws ecr describe-image-scan-findings --repository-name payments/worker --image-id imageTag=2.3.0 --endpoint-url ${url}`);
+  console.log(
+    `  aws ecr describe-images --repository-name payments/api --filter tagStatus=UNTAGGED --endpoint-url ${url}`,
+  );
+  console.log(
+    `  aws ecr batch-get-image --repository-name payments/api --image-ids imageTag=v1.5.0 --endpoint-url ${url}`,
+  );
+  console.log(
+    `  aws ecr describe-image-scan-findings --repository-name payments/worker --image-id imageTag=2.3.0 --endpoint-url ${url}`,
+  );
   console.log(`  curl -s ${url}/_local/calls`);
   console.log('');
   console.log('Ctrl-C stops.');

@@ -165,7 +165,11 @@ async function route_(key: string, input: Record<string, unknown>, server: Regis
         enhancedFindings: asList(input.enhancedFindings, 'enhancedFindings'),
       };
       image.attachedFindings = set;
-      return { imageDigest: image.digest, findings: set.findings.length, enhancedFindings: set.enhancedFindings.length };
+      return {
+        imageDigest: image.digest,
+        findings: set.findings.length,
+        enhancedFindings: set.enhancedFindings.length,
+      };
     }
     case 'GET bus/events':
       return { events: server.bus.events };

@@ -1,4 +1,10 @@
-import { ARTIFACT_TYPES, buildImageManifest, buildIndexManifest, buildReferrerManifest, type Descriptor } from './manifests.ts';
+import {
+  ARTIFACT_TYPES,
+  buildImageManifest,
+  buildIndexManifest,
+  buildReferrerManifest,
+  type Descriptor,
+} from './manifests.ts';
 import { newImage, newRepository, parseManifest } from './records.ts';
 import {
   DEFAULT_ACCOUNT,
@@ -92,7 +98,9 @@ export function resolveTime(spec: unknown, now: number): number {
     const parsed = Date.parse(spec);
     if (!Number.isNaN(parsed)) return parsed;
   }
-  throw new Error(`Invalid time ${JSON.stringify(spec)}: use ISO-8601, epoch seconds, "now" or a relative "-3d"/"-6h"/"-15m"/"-30s"`);
+  throw new Error(
+    `Invalid time ${JSON.stringify(spec)}: use ISO-8601, epoch seconds, "now" or a relative "-3d"/"-6h"/"-15m"/"-30s"`,
+  );
 }
 
 const REFERRER_TYPES: Record<'signature' | 'attestation' | 'sbom', string> = {
@@ -130,7 +138,11 @@ function manifestFor(image: FixtureImage, seed: string, lookup: (ref: string) =>
     });
   }
   if (!image.subject) throw new Error(`${kind} ${seed} needs a subject`);
-  return buildReferrerManifest({ seed, subject: descriptor(lookup(image.subject)), artifactType: REFERRER_TYPES[kind] });
+  return buildReferrerManifest({
+    seed,
+    subject: descriptor(lookup(image.subject)),
+    artifactType: REFERRER_TYPES[kind],
+  });
 }
 
 /** The platform each fixture image was built for, so that an index can describe its children. */
@@ -162,13 +174,18 @@ export function loadFixture(
     if (spec.imageTagMutability && !TAG_MUTABILITY.includes(spec.imageTagMutability)) {
       throw new Error(`Repository ${spec.name}: invalid imageTagMutability ${spec.imageTagMutability}`);
     }
-    const repository = newRepository(state, spec.name, spec.createdAt === undefined ? now : resolveTime(spec.createdAt, now), {
-      imageTagMutability: spec.imageTagMutability,
-      imageTagMutabilityExclusionFilters: spec.imageTagMutabilityExclusionFilters,
-      scanOnPush: spec.scanOnPush,
-      encryption: spec.encryptionType ? { encryptionType: spec.encryptionType, kmsKey: spec.kmsKey } : undefined,
-      tags: Object.entries(spec.tags ?? {}),
-    });
+    const repository = newRepository(
+      state,
+      spec.name,
+      spec.createdAt === undefined ? now : resolveTime(spec.createdAt, now),
+      {
+        imageTagMutability: spec.imageTagMutability,
+        imageTagMutabilityExclusionFilters: spec.imageTagMutabilityExclusionFilters,
+        scanOnPush: spec.scanOnPush,
+        encryption: spec.encryptionType ? { encryptionType: spec.encryptionType, kmsKey: spec.kmsKey } : undefined,
+        tags: Object.entries(spec.tags ?? {}),
+      },
+    );
     if (spec.lifecyclePolicy !== undefined) {
       repository.lifecyclePolicyText =
         typeof spec.lifecyclePolicy === 'string' ? spec.lifecyclePolicy : JSON.stringify(spec.lifecyclePolicy);

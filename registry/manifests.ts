@@ -200,7 +200,9 @@ export function buildReferrerManifest(spec: {
     mediaType: MEDIA_TYPES.ociManifest,
     artifactType: spec.artifactType,
     config: EMPTY_CONFIG,
-    layers: [{ mediaType: spec.artifactType, digest: fakeDigest(`${spec.seed}:payload`), size: spec.payloadSize ?? 1_024 }],
+    layers: [
+      { mediaType: spec.artifactType, digest: fakeDigest(`${spec.seed}:payload`), size: spec.payloadSize ?? 1_024 },
+    ],
     subject: spec.subject,
     annotations: spec.annotations ?? { 'org.opencontainers.image.created': '2026-01-01T00:00:00Z' },
   });

@@ -1,4 +1,4 @@
-import { parseManifest, type ParsedManifest } from './manifests.ts';
+import { type ParsedManifest, parseManifest } from './manifests.ts';
 import {
   type ExclusionFilter,
   type ImageRecord,

@@ -15,7 +15,11 @@ export const CONTROL_PREFIX = '/_local/';
 const JSON_CONTENT_TYPE = 'application/x-amz-json-1.1';
 /** ECR's largest member is a 4 MiB manifest; JSON escaping can grow it, so the body cap leaves room for that. */
 export const MAX_BODY_BYTES = 10 * 1024 * 1024;
-const ACCEPTED_CONTENT_TYPES = new Set(['application/x-amz-json-1.1', 'application/x-amz-json-1.0', 'application/json']);
+const ACCEPTED_CONTENT_TYPES = new Set([
+  'application/x-amz-json-1.1',
+  'application/x-amz-json-1.0',
+  'application/json',
+]);
 
 export interface RegistryServerOptions {
   /** TCP port on 127.0.0.1; 0 (the default) picks a free one. */
@@ -195,7 +199,11 @@ export async function startRegistryServer(options: RegistryServerOptions = {}): 
       }
       const scope = parseScope(req.headers.authorization);
       if (!scope) {
-        sendError(res, new EcrException('MissingAuthenticationTokenException', 'Missing Authentication Token', 403), requestId);
+        sendError(
+          res,
+          new EcrException('MissingAuthenticationTokenException', 'Missing Authentication Token', 403),
+          requestId,
+        );
         return;
       }
       if (target.startsWith(ECR_TARGET_PREFIX)) {
@@ -204,14 +212,19 @@ export async function startRegistryServer(options: RegistryServerOptions = {}): 
         if (!handler) {
           sendError(
             res,
-            new EcrException('UnknownOperationException', `The local registry does not implement ECR operation ${operation}`),
+            new EcrException(
+              'UnknownOperationException',
+              `The local registry does not implement ECR operation ${operation}`,
+            ),
             requestId,
           );
           return;
         }
         calls.set(operation, (calls.get(operation) ?? 0) + 1);
         for (const due of faults.dueRepositories()) {
-          registry.state(due.account ?? scope.account, due.region ?? scope.region).repositories.delete(due.repositoryName);
+          registry
+            .state(due.account ?? scope.account, due.region ?? scope.region)
+            .repositories.delete(due.repositoryName);
         }
         const fault = faults.next(operation);
         if (fault.latencyMs > 0) await sleep(fault.latencyMs);
@@ -227,7 +240,10 @@ export async function startRegistryServer(options: RegistryServerOptions = {}): 
         if (!handler) {
           sendError(
             res,
-            new EcrException('UnknownOperationException', `The local event bus does not implement EventBridge operation ${operation}`),
+            new EcrException(
+              'UnknownOperationException',
+              `The local event bus does not implement EventBridge operation ${operation}`,
+            ),
             requestId,
           );
           return;
@@ -245,7 +261,8 @@ export async function startRegistryServer(options: RegistryServerOptions = {}): 
       }
       const message = error instanceof Error ? error.message : String(error);
       console.error(`local registry: internal error: ${error instanceof Error ? error.stack : message}`);
-      if (!res.headersSent) sendError(res, new EcrException('ServerException', `Internal error: ${message}`, 500), requestId);
+      if (!res.headersSent)
+        sendError(res, new EcrException('ServerException', `Internal error: ${message}`, 500), requestId);
       else res.end();
     }
   });

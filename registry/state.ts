@@ -105,13 +105,13 @@ export class ImageStore {
     this.order.push(image);
     for (const tag of image.tags) this.byTag.set(tag, image.digest);
     for (const child of image.childDigests) {
-      let set = this.parents.get(child);
-      if (!set) this.parents.set(child, (set = new Set()));
+      const set = this.parents.get(child) ?? new Set<string>();
+      this.parents.set(child, set);
       set.add(image.digest);
     }
     if (image.subjectDigest) {
-      let set = this.referrerIndex.get(image.subjectDigest);
-      if (!set) this.referrerIndex.set(image.subjectDigest, (set = new Set()));
+      const set = this.referrerIndex.get(image.subjectDigest) ?? new Set<string>();
+      this.referrerIndex.set(image.subjectDigest, set);
       set.add(image.digest);
     }
   }
@@ -302,8 +302,8 @@ export class Registry {
 
   state(account: string, region: string): RegistryState {
     const key = `${account}/${region}`;
-    let state = this.states.get(key);
-    if (!state) this.states.set(key, (state = new RegistryState(account, region)));
+    const state = this.states.get(key) ?? new RegistryState(account, region);
+    this.states.set(key, state);
     return state;
   }
 

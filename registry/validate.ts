@@ -1,4 +1,4 @@
-import { constraintMessage, EcrException, invalidParameter, serializationError } from './errors.ts';
+import { constraintMessage, type EcrException, invalidParameter, serializationError } from './errors.ts';
 
 /**
  * Reads one request member at a time and checks it the way ECR's service front does:

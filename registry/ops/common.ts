@@ -1,7 +1,7 @@
 import type { OpContext } from '../context.ts';
 import { constraintMessage, EcrException, invalidParameter, repositoryNotFound } from '../errors.ts';
 import type { RegistryState, RepositoryRecord } from '../state.ts';
-import { Input, REGISTRY_ID } from '../validate.ts';
+import { type Input, REGISTRY_ID } from '../validate.ts';
 
 /** Epoch milliseconds to the wire's epoch seconds. */
 export const toEpochSeconds = (ms: number | undefined) => (ms === undefined ? undefined : ms / 1000);
@@ -30,8 +30,16 @@ export function encodeToken(listing: string, fingerprint: string, position: numb
 
 export function decodeToken(token: string, listing: string, fingerprint: string): number | string {
   try {
-    const decoded = JSON.parse(Buffer.from(token, 'base64url').toString('utf8')) as { l?: unknown; f?: unknown; p?: unknown };
-    if (decoded.l === listing && decoded.f === fingerprint && (typeof decoded.p === 'number' || typeof decoded.p === 'string')) {
+    const decoded = JSON.parse(Buffer.from(token, 'base64url').toString('utf8')) as {
+      l?: unknown;
+      f?: unknown;
+      p?: unknown;
+    };
+    if (
+      decoded.l === listing &&
+      decoded.f === fingerprint &&
+      (typeof decoded.p === 'number' || typeof decoded.p === 'string')
+    ) {
       return decoded.p;
     }
   } catch {

@@ -5,8 +5,8 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { buildImageManifest } from '../../../registry/manifests.ts';
 import type { RegistryServer } from '../../../registry/server.ts';
-import { control, startTestRegistry } from '../../helpers/registry.ts';
 import { awsEcr, requireRealClients } from '../../helpers/real-clients.ts';
+import { control, startTestRegistry } from '../../helpers/registry.ts';
 
 /** The Debian AWS CLI v2 against the local registry: what it sends, and what it prints back. */
 describe('AWS CLI v2 against the local registry', () => {
@@ -28,7 +28,13 @@ describe('AWS CLI v2 against the local registry', () => {
 
   it('creates a repository and prints ECR’s repository shape', async () => {
     // Act
-    const result = await awsEcr(server.url, ['create-repository', '--repository-name', 'cli/app', '--image-tag-mutability', 'IMMUTABLE']);
+    const result = await awsEcr(server.url, [
+      'create-repository',
+      '--repository-name',
+      'cli/app',
+      '--image-tag-mutability',
+      'IMMUTABLE',
+    ]);
     // Assess
     expect(result.stderr).toBe('');
     expect(result.code).toBe(0);
@@ -64,7 +70,13 @@ describe('AWS CLI v2 against the local registry', () => {
     expect(result.code).toBe(0);
     const { image } = json(result.stdout) as { image: { imageId: { imageDigest: string; imageTag: string } } };
     expect(image.imageId).toEqual({ imageDigest: expected, imageTag: 'v1' });
-    const fetched = await awsEcr(server.url, ['batch-get-image', '--repository-name', 'cli/app', '--image-ids', 'imageTag=v1']);
+    const fetched = await awsEcr(server.url, [
+      'batch-get-image',
+      '--repository-name',
+      'cli/app',
+      '--image-ids',
+      'imageTag=v1',
+    ]);
     const { images } = json(fetched.stdout) as { images: { imageManifest: string }[] };
     expect(images[0]?.imageManifest).toBe(manifest);
   });
@@ -97,7 +109,9 @@ describe('AWS CLI v2 against the local registry', () => {
   it('pages with --no-paginate --max-results and prints the raw nextToken', async () => {
     // Prepare
     await control(server, 'load', {
-      repositories: [{ name: 'cli/app', images: Array.from({ length: 7 }, (_, i) => ({ id: `i${i}`, tags: [`t${i}`] })) }],
+      repositories: [
+        { name: 'cli/app', images: Array.from({ length: 7 }, (_, i) => ({ id: `i${i}`, tags: [`t${i}`] })) },
+      ],
     });
     const seen: string[] = [];
     let token: string | undefined;
@@ -125,14 +139,16 @@ describe('AWS CLI v2 against the local registry', () => {
     await control(server, 'load', {
       repositories: [{ name: 'cli/many', images: Array.from({ length: 250 }, (_, i) => ({ id: `i${i}` })) }],
     });
-    const before = (await control<{ operations: Record<string, number> }>(server, 'calls')).operations.DescribeImages ?? 0;
+    const before =
+      (await control<{ operations: Record<string, number> }>(server, 'calls')).operations.DescribeImages ?? 0;
     // Act
     const result = await awsEcr(server.url, ['describe-images', '--repository-name', 'cli/many']);
     // Assess
     expect(result.code).toBe(0);
     const { imageDetails } = json(result.stdout) as { imageDetails: { imageDigest: string }[] };
     expect(new Set(imageDetails.map((detail) => detail.imageDigest)).size).toBe(250);
-    const after = (await control<{ operations: Record<string, number> }>(server, 'calls')).operations.DescribeImages ?? 0;
+    const after =
+      (await control<{ operations: Record<string, number> }>(server, 'calls')).operations.DescribeImages ?? 0;
     expect(after - before).toBe(3);
   });
 

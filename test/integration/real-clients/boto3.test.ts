@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RegistryServer } from '../../../registry/server.ts';
-import { startTestRegistry } from '../../helpers/registry.ts';
 import { boto3, requireRealClients } from '../../helpers/real-clients.ts';
+import { startTestRegistry } from '../../helpers/registry.ts';
 
 /** Debian's boto3 against the local registry: its paginators, its retries and its error parsing. */
 describe('boto3 against the local registry', () => {
@@ -17,7 +17,7 @@ describe('boto3 against the local registry', () => {
 
   it('creates, pushes, pages, deletes and reads errors the way it does against ECR', async () => {
     // Prepare
-    const program = String.raw`
+    const program = `
 import json, hashlib
 import boto3
 from botocore.exceptions import ClientError

@@ -34,7 +34,14 @@ describe('control API', () => {
         images: [
           { id: 'amd64', architecture: 'amd64', pushedAt: '-10d' },
           { id: 'arm64', architecture: 'arm64', pushedAt: '-10d' },
-          { id: 'index', kind: 'index', children: ['amd64', 'arm64'], tags: ['v1'], pushedAt: '-10d', lastPulledAt: '-2d' },
+          {
+            id: 'index',
+            kind: 'index',
+            children: ['amd64', 'arm64'],
+            tags: ['v1'],
+            pushedAt: '-10d',
+            lastPulledAt: '-2d',
+          },
           { id: 'sig', kind: 'signature', subject: 'index' },
           { id: 'old', pushedAt: '2026-01-01T00:00:00Z' },
           { id: 'legacy-sig', tagConvention: { subject: 'index', suffix: '.sig' } },
@@ -48,7 +55,9 @@ describe('control API', () => {
     const loaded = await control<Loaded>(server, 'load', fixture);
     // Assess
     const digest = (id: string) => loaded.images.find((image) => image.id === id)?.imageDigest as string;
-    const { imageDetails = [] } = await ecrClient(server).send(new DescribeImagesCommand({ repositoryName: 'ctl/app' }));
+    const { imageDetails = [] } = await ecrClient(server).send(
+      new DescribeImagesCommand({ repositoryName: 'ctl/app' }),
+    );
     const byDigest = new Map(imageDetails.map((detail) => [detail.imageDigest, detail]));
     expect(loaded.repositories).toBe(1);
     expect(imageDetails).toHaveLength(6);
@@ -101,7 +110,9 @@ describe('control API', () => {
     await control(server, 'load', fixture);
     // Act
     await control(server, 'clock', { advanceSeconds: 3 * 86_400 });
-    await ecrClient(server).send(new BatchGetImageCommand({ repositoryName: 'ctl/app', imageIds: [{ imageTag: 'v1' }] }));
+    await ecrClient(server).send(
+      new BatchGetImageCommand({ repositoryName: 'ctl/app', imageIds: [{ imageTag: 'v1' }] }),
+    );
     // Assess
     const { imageDetails = [] } = await ecrClient(server).send(
       new DescribeImagesCommand({ repositoryName: 'ctl/app', imageIds: [{ imageTag: 'v1' }] }),
@@ -112,9 +123,15 @@ describe('control API', () => {
   it('refuses bad control input with a clear message', async () => {
     // Act and Assess
     await expect(control(server, 'clock', { advanceSeconds: -1 })).rejects.toThrow(/advanceSeconds/);
-    await expect(control(server, 'faults', { operation: 'PutImage', throttleRate: 2 })).rejects.toThrow(/between 0 and 1/);
-    await expect(control(server, 'image-times', { repositoryName: 'nope', imageTag: 'x' })).rejects.toThrow(/No repository/);
-    await expect(control(server, 'load', { repositories: [{ name: 'Bad/Name' }] })).rejects.toThrow(/Invalid repository name/);
+    await expect(control(server, 'faults', { operation: 'PutImage', throttleRate: 2 })).rejects.toThrow(
+      /between 0 and 1/,
+    );
+    await expect(control(server, 'image-times', { repositoryName: 'nope', imageTag: 'x' })).rejects.toThrow(
+      /No repository/,
+    );
+    await expect(control(server, 'load', { repositories: [{ name: 'Bad/Name' }] })).rejects.toThrow(
+      /Invalid repository name/,
+    );
     await expect(control(server, 'nothing-here', {})).rejects.toThrow(/404/);
   });
 
@@ -125,7 +142,9 @@ describe('control API', () => {
     const client = ecrClient(server);
     const { repositories = [] } = await client.send(new DescribeRepositoriesCommand({}));
     expect(repositories.length).toBeGreaterThanOrEqual(5);
-    const { imageDetails = [] } = await client.send(new DescribeImagesCommand({ repositoryName: 'payments/api', maxResults: 1000 }));
+    const { imageDetails = [] } = await client.send(
+      new DescribeImagesCommand({ repositoryName: 'payments/api', maxResults: 1000 }),
+    );
     expect(imageDetails.some((d) => d.imageManifestMediaType === 'application/vnd.oci.image.index.v1+json')).toBe(true);
     expect(imageDetails.some((d) => d.subjectManifestDigest)).toBe(true);
     expect(imageDetails.some((d) => !d.imageTags && (d.imagePushedAt?.getTime() ?? 0) < Date.now() - 60 * DAY_MS)).toBe(

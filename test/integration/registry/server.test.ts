@@ -73,7 +73,9 @@ describe('local registry HTTP front', () => {
 
   it('keeps accounts and regions apart, the access key selecting the account', async () => {
     // Prepare
-    await ecrClient(server, { account: '111111111111' }).send(new CreateRepositoryCommand({ repositoryName: 'team/a' }));
+    await ecrClient(server, { account: '111111111111' }).send(
+      new CreateRepositoryCommand({ repositoryName: 'team/a' }),
+    );
     await ecrClient(server, { region: 'eu-west-1' }).send(new CreateRepositoryCommand({ repositoryName: 'team/b' }));
     // Act
     const inAccount = await ecrClient(server, { account: '111111111111' }).send(new DescribeRepositoriesCommand({}));

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { newImage, newRepository, parseManifest } from '../../../registry/records.ts';
 import { buildImageManifest, buildIndexManifest, describeManifest } from '../../../registry/manifests.ts';
+import { newImage, newRepository, parseManifest } from '../../../registry/records.ts';
 import { RegistryState, type RepositoryRecord } from '../../../registry/state.ts';
 
 const repositoryWith = (count: number): { repository: RepositoryRecord; digests: string[] } => {
