@@ -328,7 +328,12 @@ describe('validatePattern', () => {
     ['an empty pattern', {}, '(root)', 'at least one field'],
     ['a scalar field', { source: 'aws.ecr' }, 'source', 'array of values or a nested object'],
     ['an empty value list', { detail: { state: [] } }, 'detail.state', 'must not be empty'],
-    ['an unknown operator', { detail: { state: [{ contains: 'x' }] } }, 'detail.state[0]', 'unknown operator "contains"'],
+    [
+      'an unknown operator',
+      { detail: { state: [{ contains: 'x' }] } },
+      'detail.state[0]',
+      'unknown operator "contains"',
+    ],
     ['two operators in one object', { source: [{ prefix: 'a', suffix: 'b' }] }, 'source[0]', 'exactly one operator'],
     ['a nested array value', { source: [['a']] }, 'source[0]', 'operator object'],
     ['a non-string prefix', { source: [{ prefix: 1 }] }, 'source[0].prefix', '"prefix" takes a string'],

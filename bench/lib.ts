@@ -1,0 +1,240 @@
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { dirname, resolve } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+
+/** The repository root, so that the benchmarks run the same from any working directory. */
+export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+
+/** One benchmark figure: printed as one JSON line on stdout. */
+export interface Figure {
+  name: string;
+  value: number | null;
+  unit: string;
+  /** `">= 5000"`, `"<= 200"`, or `"report"` when the figure has no target. */
+  goal: string;
+  [extra: string]: unknown;
+}
+
+export function emit(figure: Figure): void {
+  process.stdout.write(`${JSON.stringify(figure)}\n`);
+}
+
+/** Progress for people: stderr, so that stdout stays one JSON figure per line. */
+export function progress(message: string): void {
+  process.stderr.write(`[bench] ${message}\n`);
+}
+
+/**
+ * The environment for child processes, without NODE_EXTRA_CA_CERTS: loading the extra certificates adds about
+ * 70 ms to every node start on the benchmark machines, and nothing here talks TLS.
+ */
+export function childEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = { ...process.env, ...extra };
+  delete env.NODE_EXTRA_CA_CERTS;
+  return env;
+}
+
+/** A positive integer from the environment, or the default. */
+export function intEnv(name: string, fallback: number): number {
+  const text = process.env[name];
+  if (text === undefined || text === '') return fallback;
+  const value = Number(text);
+  if (!Number.isInteger(value) || value <= 0) throw new Error(`${name} must be a positive integer, not ${text}`);
+  return value;
+}
+
+export const sleep = (ms: number) => new Promise((done) => setTimeout(done, ms));
+
+/** Rounds for display: 3 significant decimals at most. */
+export const round = (value: number, digits = 1) => Number(value.toFixed(digits));
+
+/**
+ * Runs `task(0) … task(total - 1)` with exactly `inFlight` tasks outstanding (fewer only at the end) and
+ * returns the elapsed wall time in ms.
+ */
+export async function runInFlight(total: number, inFlight: number, task: (index: number) => Promise<void>) {
+  let next = 0;
+  const worker = async () => {
+    while (next < total) {
+      const index = next++;
+      await task(index);
+    }
+  };
+  const started = performance.now();
+  await Promise.all(Array.from({ length: Math.min(inFlight, total) }, worker));
+  return performance.now() - started;
+}
+
+/** CPU seconds (user + system) a process has used, from `/proc/<pid>/stat`; undefined when unreadable. */
+export function processCpuSeconds(pid: number): number | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // Fields after the parenthesised command name; utime and stime are fields 14 and 15 (1-based) of the line.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    const ticks = Number(fields[11]) + Number(fields[12]);
+    return ticks / CLOCK_TICKS_PER_SECOND;
+  } catch {
+    return undefined;
+  }
+}
+
+/** USER_HZ on Linux: 100 on every mainstream kernel configuration. */
+const CLOCK_TICKS_PER_SECOND = 100;
+
+/** Resident memory of a process in MB (VmRSS of `/proc/<pid>/status`). */
+export function residentMb(pid: number): number | undefined {
+  try {
+    const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+    const match = /^VmRSS:\s+(\d+)\s+kB$/m.exec(status);
+    return match ? Number(match[1]) / 1024 : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Wall time and the CPU share of the client (this process) and of the server over one timed phase. */
+export interface Timing {
+  ms: number;
+  /** CPU used over wall time, in % of one core. */
+  clientCpuPct: number;
+  serverCpuPct?: number;
+}
+
+export async function timed(serverPid: number, phase: () => Promise<void>): Promise<Timing> {
+  const clientBefore = process.cpuUsage();
+  const serverBefore = processCpuSeconds(serverPid);
+  const started = performance.now();
+  await phase();
+  const ms = performance.now() - started;
+  const client = process.cpuUsage(clientBefore);
+  const serverAfter = processCpuSeconds(serverPid);
+  const clientCpuPct = round(((client.user + client.system) / 1_000 / ms) * 100, 0);
+  const serverCpuPct =
+    serverBefore === undefined || serverAfter === undefined
+      ? undefined
+      : round((((serverAfter - serverBefore) * 1_000) / ms) * 100, 0);
+  return { ms, clientCpuPct, serverCpuPct };
+}
+
+/** A server the benchmark started, in its own process. */
+export interface ServerProcess {
+  name: string;
+  url: string;
+  pid: number;
+  stop(): Promise<void>;
+}
+
+const REGISTRY_BANNER = /^ecr-automation local registry and event bus: (http:\/\/\S+)$/;
+const START_TIMEOUT_MS = 30_000;
+
+function stopper(child: ChildProcess): () => Promise<void> {
+  return async () => {
+    if (child.exitCode !== null || child.signalCode !== null) return;
+    const exited = new Promise<void>((done) => child.once('exit', () => done()));
+    child.kill('SIGTERM');
+    const timer = setTimeout(() => child.kill('SIGKILL'), 5_000);
+    await exited;
+    clearTimeout(timer);
+  };
+}
+
+/** Starts the local registry (`cli/start.ts`) in its own process and reads its URL from the first line it prints. */
+export async function startRegistryProcess(): Promise<ServerProcess> {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'cli/start.ts', '--port', '0', '--no-demo', '--quiet'], {
+    cwd: ROOT,
+    env: childEnv(),
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  const stop = stopper(child);
+  const lines = createInterface({ input: child.stdout as NodeJS.ReadableStream });
+  try {
+    const url = await new Promise<string>((resolveUrl, reject) => {
+      const timer = setTimeout(
+        () => reject(new Error('the local registry did not print its URL in time')),
+        START_TIMEOUT_MS,
+      );
+      child.once('exit', (code) =>
+        reject(new Error(`the local registry exited with code ${code} before printing its URL`)),
+      );
+      lines.once('line', (line) => {
+        clearTimeout(timer);
+        const match = REGISTRY_BANNER.exec(line.trim());
+        if (match?.[1]) resolveUrl(match[1]);
+        else reject(new Error(`unexpected first line from the local registry: ${line}`));
+      });
+    });
+    // Keep draining stdout so that the server never blocks on a full pipe.
+    lines.on('line', () => {});
+    return { name: 'registry', url, pid: child.pid as number, stop };
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+}
+
+/** The Python executable that can run `python3 -m moto.server`, or why moto cannot run here. */
+export function findMotoPython(): { python: string } | { skipped: string } {
+  // Asks `python3` (a pyenv shim here) for the real interpreter, so that the server's pid is Python's own.
+  const check = spawnSync('python3', ['-c', 'import sys, moto, moto.server; print(sys.executable)'], {
+    env: childEnv(),
+    encoding: 'utf8',
+  });
+  const python = check.stdout?.trim();
+  if (check.error || check.status !== 0 || !python) return { skipped: 'moto not installed' };
+  return { python };
+}
+
+async function freePort(): Promise<number> {
+  return new Promise((resolvePort, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      const port = typeof address === 'object' && address ? address.port : 0;
+      server.close(() => resolvePort(port));
+    });
+  });
+}
+
+/** Keeps the last lines a process wrote, for the error message when it fails. */
+function tail(stream: NodeJS.ReadableStream | null, keep = 20): () => string {
+  const kept: string[] = [];
+  if (stream) {
+    createInterface({ input: stream }).on('line', (line) => {
+      kept.push(line);
+      if (kept.length > keep) kept.shift();
+    });
+  }
+  return () => kept.join('\n');
+}
+
+/** Starts `python3 -m moto.server` on a free loopback port and waits until it answers HTTP. */
+export async function startMotoProcess(python: string): Promise<ServerProcess> {
+  const port = await freePort();
+  const child = spawn(python, ['-m', 'moto.server', '-H', '127.0.0.1', '-p', String(port)], {
+    cwd: ROOT,
+    env: childEnv(),
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const stop = stopper(child);
+  // moto (werkzeug) logs every request; drained here, kept only for a failure message.
+  const output = tail(child.stderr);
+  tail(child.stdout);
+  const url = `http://127.0.0.1:${port}`;
+  const deadline = performance.now() + START_TIMEOUT_MS;
+  while (performance.now() < deadline) {
+    if (child.exitCode !== null) break;
+    try {
+      await fetch(`${url}/moto-api/`);
+      return { name: 'moto', url, pid: child.pid as number, stop };
+    } catch {
+      await sleep(100);
+    }
+  }
+  await stop();
+  throw new Error(`moto did not start on port ${port}:\n${output()}`);
+}
