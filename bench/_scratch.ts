@@ -136,6 +136,8 @@ async function describeAll(
 interface DeleteResult extends Timing {
   calls: number;
   images: number;
+  /** Ids a call reported as failures: moto's BatchDeleteImage deletes by list index and races with itself. */
+  failures: number;
 }
 
 async function deleteAll(
@@ -146,20 +148,20 @@ async function deleteAll(
 ): Promise<DeleteResult> {
   const calls = Math.ceil(digests.length / IDS_PER_DELETE);
   let images = 0;
+  let failures = 0;
   const timing = await timed(server.pid, async () => {
     await runInFlight(calls, IN_FLIGHT, async (call) => {
-      const ids = digests
-        .slice(call * IDS_PER_DELETE, (call + 1) * IDS_PER_DELETE)
-        .map((imageDigest) => ({ imageDigest }));
+      const ids = digests.slice(call * IDS_PER_DELETE, (call + 1) * IDS_PER_DELETE).map((imageDigest) => ({ imageDigest }));
       const output = await client.send(new BatchDeleteImageCommand({ repositoryName: repository, imageIds: ids }));
-      if (output.failures?.length) {
-        throw new Error(`BatchDeleteImage failed on ${server.name}: ${JSON.stringify(output.failures[0])}`);
-      }
       images += output.imageIds?.length ?? 0;
+      failures += output.failures?.length ?? 0;
     });
   });
-  if (images !== digests.length) throw new Error(`BatchDeleteImage deleted ${images} of ${digests.length} images`);
-  return { ...timing, calls, images };
+  const exact = server.name !== 'moto';
+  if (exact && (failures > 0 || images !== digests.length)) {
+    throw new Error(`BatchDeleteImage on ${server.name} deleted ${images} of ${digests.length} images (${failures} failures)`);
+  }
+  return { ...timing, calls, images, failures };
 }
 
 async function warmUp(client: ECRClient, server: ServerProcess): Promise<void> {
@@ -313,6 +315,7 @@ function compareFigures(side: 'registry' | 'moto', result: CompareResult | { ski
       ...common,
       calls: result.deleted.calls,
       idsPerCall: IDS_PER_DELETE,
+      failures: result.deleted.failures,
       ...cpu(result.deleted),
     },
   ];

@@ -1,67 +1,22 @@
-import { once } from 'node:events';
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import {
-  EventBridgeClient,
+  type EventBridgeClient,
   PutEventsCommand,
   type PutEventsCommandOutput,
   type PutEventsRequestEntry,
 } from '@aws-sdk/client-eventbridge';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { BusApiError, type BusEvent, EventBus } from '../../../registry/bus/event-bus.ts';
+import type { BusEvent, EventBus } from '../../../registry/bus/event-bus.ts';
+import type { RegistryServer } from '../../../registry/server.ts';
+import { eventBridgeClient, startTestRegistry } from '../../helpers/registry.ts';
 
-/**
- * The real EventBridge SDK client publishing to the local bus over HTTP. The tiny server below is only this
- * test's harness (the registry's server does the same routing): `X-Amz-Target: AWSEvents.<Op>` →
- * `bus.operations[Op]`, the scope out of the SigV4 credential, errors as `{"__type", "message"}`.
- */
+/** The real EventBridge SDK client publishing over HTTP to the local bus that the registry server serves. */
 
+let server: RegistryServer;
 let bus: EventBus;
-let server: Server;
 let client: EventBridgeClient;
 
-function scopeOf(req: IncomingMessage): { account: string; region: string } {
-  const credential = /Credential=([^/]+)\/[^/]+\/([^/]+)\/events\/aws4_request/.exec(req.headers.authorization ?? '');
-  const accessKey = credential?.[1] ?? '';
-  return {
-    account: /^\d{12}$/.test(accessKey) ? accessKey : '123456789012',
-    region: credential?.[2] ?? 'us-east-1',
-  };
-}
-
-function send(res: ServerResponse, status: number, payload: unknown): void {
-  const body = JSON.stringify(payload);
-  res.writeHead(status, { 'content-type': 'application/x-amz-json-1.1', 'content-length': Buffer.byteLength(body) });
-  res.end(body);
-}
-
-async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
-  const chunks: Buffer[] = [];
-  for await (const chunk of req) chunks.push(chunk as Buffer);
-  const target = String(req.headers['x-amz-target'] ?? '');
-  const operation = target.startsWith('AWSEvents.') ? target.slice('AWSEvents.'.length) : '';
-  const handler = Object.hasOwn(bus.operations, operation) ? bus.operations[operation] : undefined;
-  if (!handler) {
-    send(res, 400, { __type: 'UnknownOperationException', message: `Unknown operation ${target}` });
-    return;
-  }
-  try {
-    const text = Buffer.concat(chunks).toString('utf8');
-    send(res, 200, await handler(text ? JSON.parse(text) : {}, scopeOf(req)));
-  } catch (error) {
-    if (error instanceof BusApiError) send(res, error.status, { __type: error.type, message: error.message });
-    else send(res, 500, { __type: 'InternalException', message: String(error) });
-  }
-}
-
 function makeClient(accessKeyId = 'AKIDTEST', region = 'us-east-1'): EventBridgeClient {
-  const { port } = server.address() as AddressInfo;
-  return new EventBridgeClient({
-    endpoint: `http://127.0.0.1:${port}`,
-    region,
-    credentials: { accessKeyId, secretAccessKey: 'x' },
-    maxAttempts: 1,
-  });
+  return eventBridgeClient(server, { account: accessKeyId, region });
 }
 
 const entry = (detail: object, overrides: Partial<PutEventsRequestEntry> = {}): PutEventsRequestEntry => ({
@@ -78,20 +33,19 @@ function collect(name: string, eventPattern: object): BusEvent[] {
 }
 
 beforeAll(async () => {
-  server = createServer((req, res) => void handle(req, res));
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
+  server = await startTestRegistry();
+  bus = server.bus;
   client = makeClient();
 });
 
 afterAll(async () => {
   client.destroy();
-  server.close();
-  await once(server, 'close');
+  await server.close();
 });
 
 beforeEach(() => {
-  bus = new EventBus();
+  server.reset();
+  for (const rule of bus.listRules()) bus.removeRule(rule.name, rule.eventBusName);
 });
 
 describe('PutEvents through the EventBridge SDK', () => {

@@ -154,4 +154,48 @@ describe('control API', () => {
     expect(digests.every((digest) => /^sha256:[0-9a-f]{64}$/.test(digest))).toBe(true);
     expect(sha256('{}')).toBe('sha256:44136fa355b3678a1146ad16f7e8649e94fb4fc21fe77e8310c060f61caaff8a');
   });
+
+  it('shows the bus’s events, deliveries, dead letters and rules, and fires a schedule on demand', async () => {
+    // Prepare
+    for (const rule of server.bus.listRules()) server.bus.removeRule(rule.name, rule.eventBusName);
+    const fired: string[] = [];
+    server.bus.addRule({
+      name: 'nightly',
+      scheduleExpression: 'cron(0 3 * * ? *)',
+      target: (event) => {
+        fired.push(event['detail-type']);
+      },
+    });
+    server.bus.addRule({
+      name: 'always-fails',
+      eventPattern: { source: ['ecr-automation'] },
+      maximumRetryAttempts: 1,
+      retryDelayMs: 1,
+      target: () => {
+        throw new Error('target is down');
+      },
+    });
+    // Act
+    const { deliveries } = await control<{ deliveries: { ok: boolean }[] }>(server, 'bus/fire', { rule: 'nightly' });
+    server.bus.emit({ source: 'ecr-automation', detailType: 'Cleanup Report', detail: { n: 1 } });
+    await server.bus.drain();
+    const events = await control<{ events: { 'detail-type': string }[] }>(server, 'bus/events');
+    const deadLetters = await control<{ deadLetters: { ruleName: string; error: string; attempts: number }[] }>(
+      server,
+      'bus/dead-letters',
+    );
+    const rules = await control<{ rules: { name: string; nextFireTime?: string }[] }>(server, 'bus/rules');
+    // Assess
+    expect(fired).toEqual(['Scheduled Event']);
+    expect(deliveries).toEqual([expect.objectContaining({ ok: true })]);
+    expect(events.events.map((event) => event['detail-type'])).toContain('Cleanup Report');
+    expect(deadLetters.deadLetters).toEqual([
+      expect.objectContaining({
+        ruleName: 'always-fails',
+        attempts: 2,
+        error: expect.stringContaining('target is down'),
+      }),
+    ]);
+    expect(rules.rules.find((rule) => rule.name === 'nightly')?.nextFireTime).toMatch(/T03:00:00/);
+  });
 });
