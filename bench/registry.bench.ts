@@ -339,7 +339,7 @@ async function comparison(): Promise<void> {
   const moto = 'python' in found ? await onFreshServer(() => startMotoProcess(found.python), compareRun) : found;
   for (const figure of compareFigures('moto', moto)) emit(figure);
 
-  const ratio = (ours: number, theirs: number) => round(ours / theirs, 1);
+  const ratio = (ours: number, theirs: number) => round(ours / theirs, 2);
   const ratios: [string, string, (r: CompareResult) => number, string][] = [
     ['registry_vs_moto_putimage_ratio', '>= 10', (r) => r.putPerS, 'PutImage images/s'],
     ['registry_vs_moto_describe_ratio', 'report', (r) => r.describedPerS, 'DescribeImages images described/s'],

@@ -4,7 +4,11 @@
  */
 
 export type LifecycleTagStatus = 'tagged' | 'untagged' | 'any';
-export type LifecycleCountType = 'imageCountMoreThan' | 'sinceImagePushed' | 'sinceImagePulled' | 'sinceImageTransitioned';
+export type LifecycleCountType =
+  | 'imageCountMoreThan'
+  | 'sinceImagePushed'
+  | 'sinceImagePulled'
+  | 'sinceImageTransitioned';
 export type LifecycleStorageClass = 'standard' | 'archive';
 export type LifecycleActionType = 'expire' | 'transition';
 
@@ -118,7 +122,8 @@ function readTagSelection(selection: JsonObject, path: string, tagStatus: Lifecy
   const withPrefixes = has(selection, 'tagPrefixList');
   if (tagStatus !== 'tagged') {
     // The guide states this for `untagged`; `any` selects every image, so a tag list cannot apply to it either.
-    if (withPatterns || withPrefixes) fail(`${path}: tagPatternList and tagPrefixList are only allowed with tagStatus 'tagged'`);
+    if (withPatterns || withPrefixes)
+      fail(`${path}: tagPatternList and tagPrefixList are only allowed with tagStatus 'tagged'`);
     return {};
   }
   if (withPatterns === withPrefixes) {
@@ -129,7 +134,9 @@ function readTagSelection(selection: JsonObject, path: string, tagStatus: Lifecy
   tagPatternList.forEach((pattern, index) => {
     const wildcards = pattern.split('*').length - 1;
     if (wildcards > MAX_WILDCARDS_PER_TAG_PATTERN) {
-      fail(`${path}.tagPatternList[${index}] has ${wildcards} wildcards; at most ${MAX_WILDCARDS_PER_TAG_PATTERN} are allowed`);
+      fail(
+        `${path}.tagPatternList[${index}] has ${wildcards} wildcards; at most ${MAX_WILDCARDS_PER_TAG_PATTERN} are allowed`,
+      );
     }
   });
   return { tagPatternList };
@@ -169,7 +176,8 @@ function readAction(value: unknown, path: string, selection: LifecycleSelection)
   if (type === 'expire') {
     if (has(action, 'targetStorageClass')) fail(`${path}.targetStorageClass is only allowed with type 'transition'`);
     // [UG-LCP] says images selected by sinceImagePulled "are archived"; expiring on pull time is not offered.
-    if (selection.countType === 'sinceImagePulled') fail(`${path}: countType 'sinceImagePulled' requires type 'transition'`);
+    if (selection.countType === 'sinceImagePulled')
+      fail(`${path}: countType 'sinceImagePulled' requires type 'transition'`);
     return { type };
   }
   const targetStorageClass = oneOf(action, 'targetStorageClass', path, ['archive'] as const);
@@ -186,7 +194,12 @@ function readRule(value: unknown, path: string): LifecycleRule {
   if (!has(rule, 'action')) fail(`${path} is missing the required property 'action'`);
   const selection = readSelection(rule.selection, `${path}.selection`);
   const action = readAction(rule.action, `${path}.action`, selection);
-  return { rulePriority, ...(description === undefined ? {} : { description: description as string }), selection, action };
+  return {
+    rulePriority,
+    ...(description === undefined ? {} : { description: description as string }),
+    selection,
+    action,
+  };
 }
 
 /**
@@ -232,7 +245,8 @@ export function checkLifecyclePolicy(text: string): LifecyclePolicyCheck {
     checkRuleSet(parsed);
     return { valid: true, policy: { rules: parsed } };
   } catch (error) {
-    if (error instanceof PolicyProblem) return { valid: false, reason: `Lifecycle policy validation failure: ${error.message}` };
+    if (error instanceof PolicyProblem)
+      return { valid: false, reason: `Lifecycle policy validation failure: ${error.message}` };
     throw error;
   }
 }

@@ -1,0 +1,39 @@
+/**
+ * What the service knows about one image in a repository: the fields DescribeImages returns, plus the children
+ * an index lists (read from its manifest with BatchGetImage). Times are epoch milliseconds.
+ */
+export interface ImageRecord {
+  readonly digest: string;
+  readonly tags: readonly string[];
+  readonly pushedAt: number;
+  /** Absent when the image was never pulled (or not since ECR started recording). */
+  readonly lastPulledAt?: number;
+  readonly sizeInBytes: number;
+  readonly manifestMediaType?: string;
+  readonly artifactMediaType?: string;
+  /** OCI 1.1 `subject`: this image is a referrer (signature, attestation, SBOM) of that digest. */
+  readonly subjectDigest?: string;
+  /** Manifests an index lists; empty or absent for an image manifest. */
+  readonly childDigests?: readonly string[];
+}
+
+/** Media types of manifests that list other manifests. */
+export const INDEX_MEDIA_TYPES: ReadonlySet<string> = new Set([
+  'application/vnd.oci.image.index.v1+json',
+  'application/vnd.docker.distribution.manifest.list.v2+json',
+]);
+
+export const isIndex = (image: Pick<ImageRecord, 'manifestMediaType'>): boolean =>
+  image.manifestMediaType !== undefined && INDEX_MEDIA_TYPES.has(image.manifestMediaType);
+
+/**
+ * cosign's tag convention for artifacts stored beside an image rather than as OCI referrers:
+ * `sha256-<hex>.sig`, `.att`, `.sbom`, and the OCI referrers fallback tag `sha256-<hex>` (an index of referrers).
+ */
+const CONVENTION_TAG = /^sha256-([0-9a-f]{64})(\.sig|\.att|\.sbom)?$/;
+
+/** The subject digest a convention tag names, or undefined for an ordinary tag. */
+export function conventionTagSubject(tag: string): string | undefined {
+  const match = CONVENTION_TAG.exec(tag);
+  return match ? `sha256:${match[1]}` : undefined;
+}

@@ -1,0 +1,271 @@
+import { conventionTagSubject, type ImageRecord, isIndex } from '../../domain/image.ts';
+
+/**
+ * The cleanup policy: which untagged images of one repository to delete, and why every image is kept or deleted.
+ * Pure: no AWS, no clock (`now` is a parameter), no I/O; the input is not modified.
+ */
+export interface CleanupRule {
+  /** An untagged image is a candidate only when pushed more than this many days ago. */
+  olderThanDays: number;
+  /** ...and not pulled within this many days (push time stands in for a never-pulled image). */
+  notPulledForDays: number;
+  /** Nothing pushed within this many minutes is deleted, so a multi-arch push in flight is not raced. */
+  quietPeriodMinutes: number;
+  /** Keep this many of the newest untagged top-level images whatever their age. */
+  keepLatestUntagged: number;
+  /** The safety brake: refuse to delete more than this share (0–1) of a repository's images in one run... */
+  maxDeleteFraction: number;
+  /** ...unless this says a larger cleanup is intended. */
+  allowMassDelete: boolean;
+}
+
+export const DEFAULT_CLEANUP_RULE: CleanupRule = {
+  olderThanDays: 14,
+  notPulledForDays: 30,
+  quietPeriodMinutes: 60,
+  keepLatestUntagged: 0,
+  maxDeleteFraction: 0.5,
+  allowMassDelete: false,
+};
+
+/** Why an image is kept: its own signal, or the edge that protects it. */
+export type KeepReason =
+  | { code: 'tagged'; tags: string[] }
+  | { code: 'quiet-period'; pushedAt: string }
+  | { code: 'recently-pushed'; pushedAt: string; olderThanDays: number }
+  | { code: 'recently-pulled'; lastActivityAt: string; notPulledForDays: number }
+  | { code: 'keep-latest-untagged'; rank: number }
+  | { code: 'child-of-kept-index'; via: string }
+  | { code: 'referrer-of-kept-image'; via: string }
+  | { code: 'safety-brake'; wouldDelete: number; total: number; maxDeleteFraction: number };
+
+/** Why an image is deleted. */
+export type DeleteReason =
+  | { code: 'stale-untagged'; pushedAt: string; lastPulledAt?: string }
+  | { code: 'child-of-deleted-index'; via: string }
+  | { code: 'referrer-of-deleted-image'; via: string }
+  | { code: 'orphaned-referrer'; subject: string };
+
+export type Decision =
+  | { digest: string; action: 'keep'; reason: KeepReason; tags: readonly string[]; sizeInBytes: number }
+  | { digest: string; action: 'delete'; reason: DeleteReason; tags: readonly string[]; sizeInBytes: number };
+
+export interface CleanupPlan {
+  repositoryName: string;
+  /** When the plan was made (ISO). */
+  plannedAt: string;
+  /** One decision per image, in the order the images were given. */
+  decisions: Decision[];
+  /** Digests to delete, parents before children and subjects before referrers. */
+  toDelete: string[];
+  /** Bytes of image manifests' layers deleted (indexes, which own no layers, are not counted). */
+  bytesReclaimed: number;
+  /** Set when the safety brake held: nothing is deleted. */
+  brake?: { wouldDelete: number; total: number; maxDeleteFraction: number; message: string };
+}
+
+const DAY_MS = 86_400_000;
+const MINUTE_MS = 60_000;
+const iso = (ms: number) => new Date(ms).toISOString();
+
+/** The reference graph of one repository: index → children, subject → referrers. */
+export interface ImageGraph {
+  readonly byDigest: ReadonlyMap<string, ImageRecord>;
+  readonly children: ReadonlyMap<string, readonly string[]>;
+  readonly parents: ReadonlyMap<string, readonly string[]>;
+  readonly referrers: ReadonlyMap<string, readonly string[]>;
+  /** Referrer digest → the subject it names (which may be absent from the repository). */
+  readonly subjectOf: ReadonlyMap<string, string>;
+}
+
+const push = (map: Map<string, string[]>, key: string, value: string) => {
+  const list = map.get(key);
+  if (list) {
+    if (!list.includes(value)) list.push(value);
+  } else map.set(key, [value]);
+};
+
+/**
+ * Builds the graph once, before any decision. An index whose children are unknown is a bug in the caller (the
+ * gatherer reads every index), so it is refused rather than guessed at: a guess could delete a needed child.
+ */
+export function buildImageGraph(images: readonly ImageRecord[]): ImageGraph {
+  const byDigest = new Map<string, ImageRecord>();
+  for (const image of images) byDigest.set(image.digest, image);
+  const children = new Map<string, string[]>();
+  const parents = new Map<string, string[]>();
+  const referrers = new Map<string, string[]>();
+  const subjectOf = new Map<string, string>();
+  for (const image of images) {
+    if (isIndex(image) && image.childDigests === undefined) {
+      throw new Error(`invariant: index ${image.digest} has no child list; read every index before planning`);
+    }
+    for (const child of image.childDigests ?? []) {
+      if (!byDigest.has(child) || child === image.digest) continue;
+      push(children, image.digest, child);
+      push(parents, child, image.digest);
+    }
+    const subjects = new Set<string>();
+    if (image.subjectDigest) subjects.add(image.subjectDigest);
+    for (const tag of image.tags) {
+      const subject = conventionTagSubject(tag);
+      if (subject) subjects.add(subject);
+    }
+    for (const subject of subjects) {
+      if (subject === image.digest) continue;
+      subjectOf.set(image.digest, subject);
+      if (byDigest.has(subject)) push(referrers, subject, image.digest);
+    }
+  }
+  return { byDigest, children, parents, referrers, subjectOf };
+}
+
+/** Decides the fate of every image of one repository. */
+export function planCleanup(
+  repositoryName: string,
+  images: readonly ImageRecord[],
+  rule: CleanupRule,
+  now: number,
+): CleanupPlan {
+  const graph = buildImageGraph(images);
+  const keep = new Map<string, KeepReason>();
+
+  // 1. Each image's own signals.
+  const quietMs = rule.quietPeriodMinutes * MINUTE_MS;
+  const untaggedRoots: ImageRecord[] = [];
+  for (const image of images) {
+    const isReferrer = graph.subjectOf.has(image.digest);
+    const isChild = graph.parents.has(image.digest);
+    const realTags = image.tags.filter((tag) => conventionTagSubject(tag) === undefined);
+    const lastActivity = image.lastPulledAt ?? image.pushedAt;
+    let reason: KeepReason | undefined;
+    if (realTags.length > 0) reason = { code: 'tagged', tags: realTags };
+    else if (now - image.pushedAt < quietMs) reason = { code: 'quiet-period', pushedAt: iso(image.pushedAt) };
+    else if (now - lastActivity < rule.notPulledForDays * DAY_MS) {
+      reason = { code: 'recently-pulled', lastActivityAt: iso(lastActivity), notPulledForDays: rule.notPulledForDays };
+    } else if (!isReferrer && !isChild && now - image.pushedAt < rule.olderThanDays * DAY_MS) {
+      // Children and referrers follow their parent or subject; age alone keeps only top-level images.
+      reason = { code: 'recently-pushed', pushedAt: iso(image.pushedAt), olderThanDays: rule.olderThanDays };
+    }
+    if (reason) keep.set(image.digest, reason);
+    if (realTags.length === 0 && !isReferrer && !isChild) untaggedRoots.push(image);
+  }
+  if (rule.keepLatestUntagged > 0) {
+    const newest = [...untaggedRoots].sort((a, b) => b.pushedAt - a.pushedAt || a.digest.localeCompare(b.digest));
+    newest.slice(0, rule.keepLatestUntagged).forEach((image, index) => {
+      if (!keep.has(image.digest)) keep.set(image.digest, { code: 'keep-latest-untagged', rank: index + 1 });
+    });
+  }
+
+  // 2. Protection flows from every kept image to its children and referrers, transitively.
+  const queue = [...keep.keys()];
+  while (queue.length > 0) {
+    const digest = queue.pop() as string;
+    for (const child of graph.children.get(digest) ?? []) {
+      if (!keep.has(child)) {
+        keep.set(child, { code: 'child-of-kept-index', via: digest });
+        queue.push(child);
+      }
+    }
+    for (const referrer of graph.referrers.get(digest) ?? []) {
+      if (!keep.has(referrer)) {
+        keep.set(referrer, { code: 'referrer-of-kept-image', via: digest });
+        queue.push(referrer);
+      }
+    }
+  }
+
+  // 3. Everything unprotected goes, with the reason that makes it go.
+  const deleteReasonOf = (image: ImageRecord): DeleteReason => {
+    const parent = graph.parents.get(image.digest)?.[0];
+    if (parent) return { code: 'child-of-deleted-index', via: parent };
+    const subject = graph.subjectOf.get(image.digest);
+    if (subject) {
+      return graph.byDigest.has(subject)
+        ? { code: 'referrer-of-deleted-image', via: subject }
+        : { code: 'orphaned-referrer', subject };
+    }
+    return {
+      code: 'stale-untagged',
+      pushedAt: iso(image.pushedAt),
+      ...(image.lastPulledAt === undefined ? {} : { lastPulledAt: iso(image.lastPulledAt) }),
+    };
+  };
+  const doomed = images.filter((image) => !keep.has(image.digest));
+
+  // 4. The safety brake.
+  const fraction = images.length === 0 ? 0 : doomed.length / images.length;
+  if (doomed.length > 0 && fraction > rule.maxDeleteFraction && !rule.allowMassDelete) {
+    const brake = {
+      wouldDelete: doomed.length,
+      total: images.length,
+      maxDeleteFraction: rule.maxDeleteFraction,
+      message: `Refusing to delete ${doomed.length} of ${images.length} images (${(fraction * 100).toFixed(1)}%): the limit is ${(rule.maxDeleteFraction * 100).toFixed(1)}% per run; set allowMassDelete to proceed`,
+    };
+    for (const image of doomed) keep.set(image.digest, { code: 'safety-brake', ...brake });
+    return {
+      repositoryName,
+      plannedAt: iso(now),
+      decisions: images.map((image) => decisionOf(image, keep, deleteReasonOf)),
+      toDelete: [],
+      bytesReclaimed: 0,
+      brake: { ...brake },
+    };
+  }
+
+  const toDelete = orderParentsFirst(doomed, graph);
+  const bytesReclaimed = doomed.reduce((sum, image) => sum + (isIndex(image) ? 0 : image.sizeInBytes), 0);
+  return {
+    repositoryName,
+    plannedAt: iso(now),
+    decisions: images.map((image) => decisionOf(image, keep, deleteReasonOf)),
+    toDelete,
+    bytesReclaimed,
+  };
+}
+
+function decisionOf(
+  image: ImageRecord,
+  keep: ReadonlyMap<string, KeepReason>,
+  deleteReasonOf: (image: ImageRecord) => DeleteReason,
+): Decision {
+  const base = { digest: image.digest, tags: image.tags, sizeInBytes: image.sizeInBytes };
+  const reason = keep.get(image.digest);
+  return reason ? { ...base, action: 'keep', reason } : { ...base, action: 'delete', reason: deleteReasonOf(image) };
+}
+
+/**
+ * Orders deletions so that no image is deleted while a doomed parent (index) or subject still names it: ECR
+ * refuses to delete a child a remaining index references (ImageReferencedByManifestList), and a run that stops
+ * half-way then leaves "parent gone, some children left" (cleaned next run), never a kept image missing parts.
+ */
+export function orderParentsFirst(doomed: readonly ImageRecord[], graph: ImageGraph): string[] {
+  const inSet = new Set(doomed.map((image) => image.digest));
+  const pending = new Map<string, number>();
+  for (const digest of inSet) pending.set(digest, 0);
+  const edgesFrom = (digest: string) => [
+    ...(graph.children.get(digest) ?? []),
+    ...(graph.referrers.get(digest) ?? []),
+  ];
+  for (const digest of inSet) {
+    for (const next of edgesFrom(digest)) {
+      if (inSet.has(next)) pending.set(next, (pending.get(next) ?? 0) + 1);
+    }
+  }
+  const ready = doomed.map((image) => image.digest).filter((digest) => pending.get(digest) === 0);
+  const ordered: string[] = [];
+  for (let head = 0; head < ready.length; head++) {
+    const digest = ready[head] as string;
+    ordered.push(digest);
+    for (const next of edgesFrom(digest)) {
+      if (!inSet.has(next)) continue;
+      const count = (pending.get(next) ?? 0) - 1;
+      pending.set(next, count);
+      if (count === 0) ready.push(next);
+    }
+  }
+  if (ordered.length !== inSet.size) {
+    throw new Error('invariant: the reference graph has a cycle; content-addressed manifests cannot form one');
+  }
+  return ordered;
+}
