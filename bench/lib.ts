@@ -1,4 +1,4 @@
-import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { type ChildProcess, fork, spawn, spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { dirname, resolve } from 'node:path';
@@ -33,7 +33,8 @@ export function progress(message: string): void {
  * 70 ms to every node start on the benchmark machines, and nothing here talks TLS.
  */
 export function childEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = { ...process.env, ...extra };
+  // The SDK's "node >= 22 after January 2027" notice, once per process, would only add noise to the progress.
+  const env: NodeJS.ProcessEnv = { ...process.env, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true', ...extra };
   delete env.NODE_EXTRA_CA_CERTS;
   return env;
 }
@@ -96,28 +97,106 @@ export function residentMb(pid: number): number | undefined {
   }
 }
 
-/** Wall time and the CPU share of the client (this process) and of the server over one timed phase. */
+/** Wall time and the CPU share of the clients (this process and its load workers) and of the server over a phase. */
 export interface Timing {
   ms: number;
-  /** CPU used over wall time, in % of one core. */
+  /** CPU used over wall time, in % of one core (200 is two cores busy). */
   clientCpuPct: number;
   serverCpuPct?: number;
 }
 
-export async function timed(serverPid: number, phase: () => Promise<void>): Promise<Timing> {
-  const clientBefore = process.cpuUsage();
+const cpuSeconds = (pids: number[]) => pids.reduce((sum, pid) => sum + (processCpuSeconds(pid) ?? 0), 0);
+const ownCpuSeconds = () => {
+  const usage = process.cpuUsage();
+  return (usage.user + usage.system) / 1e6;
+};
+const percentOf = (cpuSecondsUsed: number, ms: number) => round(((cpuSecondsUsed * 1_000) / ms) * 100, 0);
+
+export async function timed(serverPid: number, clientPids: number[], phase: () => Promise<unknown>): Promise<Timing> {
+  const clientBefore = ownCpuSeconds() + cpuSeconds(clientPids);
   const serverBefore = processCpuSeconds(serverPid);
   const started = performance.now();
   await phase();
   const ms = performance.now() - started;
-  const client = process.cpuUsage(clientBefore);
+  const clientCpu = ownCpuSeconds() + cpuSeconds(clientPids) - clientBefore;
   const serverAfter = processCpuSeconds(serverPid);
-  const clientCpuPct = round(((client.user + client.system) / 1_000 / ms) * 100, 0);
   const serverCpuPct =
-    serverBefore === undefined || serverAfter === undefined
-      ? undefined
-      : round((((serverAfter - serverBefore) * 1_000) / ms) * 100, 0);
-  return { ms, clientCpuPct, serverCpuPct };
+    serverBefore === undefined || serverAfter === undefined ? undefined : percentOf(serverAfter - serverBefore, ms);
+  return { ms, clientCpuPct: percentOf(clientCpu, ms), serverCpuPct };
+}
+
+/** One load-generating child process, driven by requests over its IPC channel (see `serveWorker`). */
+export interface WorkerProcess {
+  pid: number;
+  call<T>(op: string, args?: unknown): Promise<T>;
+  stop(): Promise<void>;
+}
+
+interface WorkerReply {
+  id: number;
+  result?: unknown;
+  error?: string;
+}
+
+/**
+ * Forks `file` with `node --import tsx` and an IPC channel; resolves once the worker is ready. Its stdout goes to
+ * this process's stderr, so that stdout keeps only figures.
+ */
+export async function forkWorker(file: string, args: string[]): Promise<WorkerProcess> {
+  const child = fork(file, args, {
+    cwd: ROOT,
+    env: childEnv(),
+    execArgv: ['--import', 'tsx'],
+    stdio: ['ignore', 2, 2, 'ipc'],
+  });
+  const pending = new Map<number, { resolve: (value: unknown) => void; reject: (error: Error) => void }>();
+  let nextId = 1;
+  const failAll = (error: Error) => {
+    for (const waiter of pending.values()) waiter.reject(error);
+    pending.clear();
+  };
+  child.on('exit', (code) => failAll(new Error(`load worker ${child.pid} exited with code ${code}`)));
+  const ready = new Promise<void>((resolveReady, reject) => {
+    child.once('error', reject);
+    child.once('message', () => resolveReady());
+  });
+  child.on('message', (message: WorkerReply) => {
+    const waiter = pending.get(message.id);
+    if (!waiter) return;
+    pending.delete(message.id);
+    if (message.error === undefined) waiter.resolve(message.result);
+    else waiter.reject(new Error(message.error));
+  });
+  await ready;
+  return {
+    pid: child.pid as number,
+    call: <T>(op: string, callArgs?: unknown) =>
+      new Promise<T>((resolveCall, reject) => {
+        const id = nextId++;
+        pending.set(id, { resolve: resolveCall as (value: unknown) => void, reject });
+        child.send({ id, op, args: callArgs });
+      }),
+    stop: stopper(child),
+  };
+}
+
+/** The worker side of `forkWorker`: answers each request with its handler's result or error. */
+export function serveWorker(handlers: Record<string, (args: never) => Promise<unknown>>): void {
+  process.on('message', async (message: { id: number; op: string; args: never }) => {
+    const reply = (body: Omit<WorkerReply, 'id'>) => process.send?.({ id: message.id, ...body });
+    const handler = Object.hasOwn(handlers, message.op) ? handlers[message.op] : undefined;
+    if (!handler) {
+      reply({ error: `unknown worker operation ${message.op}` });
+      return;
+    }
+    try {
+      reply({ result: await handler(message.args) });
+    } catch (error) {
+      reply({ error: error instanceof Error ? (error.stack ?? error.message) : String(error) });
+    }
+  });
+  process.on('disconnect', () => process.exit(0));
+  process.send?.({ id: 0, result: 'ready' });
 }
 
 /** A server the benchmark started, in its own process. */

@@ -45,7 +45,6 @@ const WITH_EXCLUSION: readonly TagMutability[] = ['IMMUTABLE_WITH_EXCLUSION', 'M
 
 type Encryption = RepositoryRecord['encryption'];
 
-// ---------------------------------------------------------------------------------------------------------------
 // Wire shapes
 
 /** The `Repository` shape, with only present members. */
@@ -70,7 +69,6 @@ const repositoryRef = (repository: RepositoryRecord) => ({
   repositoryName: repository.name,
 });
 
-// ---------------------------------------------------------------------------------------------------------------
 // Errors with ECR's messages
 
 const alreadyExists = (name: string, registryId: string) =>
@@ -105,7 +103,6 @@ const tooManyTags = (count: number) =>
     `A repository can have at most ${MAX_TAGS_PER_REPOSITORY} tags; the request would leave it with ${count}`,
   );
 
-// ---------------------------------------------------------------------------------------------------------------
 // Member readers (validation only; none of them changes state)
 
 function checkTagKey(key: string): void {
@@ -228,7 +225,6 @@ function repositoryForArn(input: Input, ctx: OpContext): RepositoryRecord {
 
 const repositoryName = (input: Input) => input.str('repositoryName', { ...REPOSITORY_NAME, required: true });
 
-// ---------------------------------------------------------------------------------------------------------------
 // Repositories
 
 function createRepository(raw: Record<string, unknown>, ctx: OpContext) {
@@ -333,7 +329,6 @@ function putImageScanningConfiguration(raw: Record<string, unknown>, ctx: OpCont
   return { ...repositoryRef(repository), imageScanningConfiguration: { scanOnPush } };
 }
 
-// ---------------------------------------------------------------------------------------------------------------
 // Repository policy
 
 const invalidRepositoryPolicy = () =>
@@ -389,7 +384,6 @@ function deleteRepositoryPolicy(raw: Record<string, unknown>, ctx: OpContext) {
   return { ...repositoryRef(repository), policyText };
 }
 
-// ---------------------------------------------------------------------------------------------------------------
 // Lifecycle policy
 
 /**
@@ -435,7 +429,6 @@ function deleteLifecyclePolicy(raw: Record<string, unknown>, ctx: OpContext) {
   return deleted;
 }
 
-// ---------------------------------------------------------------------------------------------------------------
 // Resource tags
 
 function tagResource(raw: Record<string, unknown>, ctx: OpContext) {

@@ -70,7 +70,12 @@ describe('checkLifecyclePolicy', () => {
           },
           {
             rulePriority: 3,
-            selection: { tagStatus: 'any', countType: 'imageCountMoreThan', countNumber: 100, storageClass: 'standard' },
+            selection: {
+              tagStatus: 'any',
+              countType: 'imageCountMoreThan',
+              countNumber: 100,
+              storageClass: 'standard',
+            },
             action: { type: 'expire' },
           },
         ],
@@ -101,7 +106,12 @@ describe('checkLifecyclePolicy', () => {
   it('accepts priorities that are not contiguous and a tag prefix list', () => {
     // Act
     const result = check([
-      rule(10, { tagStatus: 'tagged', tagPrefixList: ['v1', 'release'], countType: 'imageCountMoreThan', countNumber: 3 }),
+      rule(10, {
+        tagStatus: 'tagged',
+        tagPrefixList: ['v1', 'release'],
+        countType: 'imageCountMoreThan',
+        countNumber: 3,
+      }),
       rule(250, untaggedOlderThan(1)),
     ]);
     // Assess
@@ -111,7 +121,11 @@ describe('checkLifecyclePolicy', () => {
   it.each([
     ['text that is not JSON', '{"rules": [', 'not valid JSON'],
     ['a JSON array', '[]', 'must be a JSON object'],
-    ['an unknown top-level property', JSON.stringify({ rules: [rule(1, keepLast(1))], version: 1 }), "unknown property 'version'"],
+    [
+      'an unknown top-level property',
+      JSON.stringify({ rules: [rule(1, keepLast(1))], version: 1 }),
+      "unknown property 'version'",
+    ],
   ])('rejects %s', (_name, text, reason) => {
     // Act
     const result = checkLifecyclePolicy(text);
@@ -129,7 +143,12 @@ describe('checkLifecyclePolicy', () => {
     // Prepare
     const rules = (count: number) =>
       Array.from({ length: count }, (_, index) =>
-        rule(index + 1, { tagStatus: 'tagged', tagPrefixList: [`t${index}`], countType: 'imageCountMoreThan', countNumber: 1 }),
+        rule(index + 1, {
+          tagStatus: 'tagged',
+          tagPrefixList: [`t${index}`],
+          countType: 'imageCountMoreThan',
+          countNumber: 1,
+        }),
       );
     // Act
     const atLimit = check(rules(MAX_LIFECYCLE_RULES));
@@ -153,9 +172,15 @@ describe('checkLifecyclePolicy', () => {
 
   it('rejects a rule without rulePriority, selection or action', () => {
     // Assess
-    expect(reasonFor([{ selection: keepLast(1), action: { type: 'expire' } }])).toContain("missing the required property 'rulePriority'");
-    expect(reasonFor([{ rulePriority: 1, action: { type: 'expire' } }])).toContain("missing the required property 'selection'");
-    expect(reasonFor([{ rulePriority: 1, selection: keepLast(1) }])).toContain("missing the required property 'action'");
+    expect(reasonFor([{ selection: keepLast(1), action: { type: 'expire' } }])).toContain(
+      "missing the required property 'rulePriority'",
+    );
+    expect(reasonFor([{ rulePriority: 1, action: { type: 'expire' } }])).toContain(
+      "missing the required property 'selection'",
+    );
+    expect(reasonFor([{ rulePriority: 1, selection: keepLast(1) }])).toContain(
+      "missing the required property 'action'",
+    );
   });
 
   it('rejects two rules with the same priority', () => {
@@ -167,12 +192,16 @@ describe('checkLifecyclePolicy', () => {
 
   it('rejects a description that is not a string', () => {
     // Assess
-    expect(reasonFor([rule(1, keepLast(1), { type: 'expire' }, { description: 7 })])).toContain('description must be a string');
+    expect(reasonFor([rule(1, keepLast(1), { type: 'expire' }, { description: 7 })])).toContain(
+      'description must be a string',
+    );
   });
 
   it('rejects unknown properties in a rule, a selection and an action', () => {
     // Assess
-    expect(reasonFor([rule(1, keepLast(1), { type: 'expire' }, { name: 'x' })])).toContain("rules[0] has an unknown property 'name'");
+    expect(reasonFor([rule(1, keepLast(1), { type: 'expire' }, { name: 'x' })])).toContain(
+      "rules[0] has an unknown property 'name'",
+    );
     expect(reasonFor([rule(1, { ...keepLast(1), tagStatuses: 'any' })])).toContain("unknown property 'tagStatuses'");
     expect(reasonFor([rule(1, keepLast(1), { type: 'expire', when: 'now' })])).toContain("unknown property 'when'");
   });
@@ -194,7 +223,9 @@ describe('checkLifecyclePolicy', () => {
       'requires exactly one of tagPatternList and tagPrefixList',
     );
     expect(reasonFor([rule(1, { ...tagged, tagPrefixList: [] })])).toContain('tagPrefixList must be a non-empty list');
-    expect(reasonFor([rule(1, { ...tagged, tagPatternList: [''] })])).toContain('tagPatternList[0] must be a non-empty string');
+    expect(reasonFor([rule(1, { ...tagged, tagPatternList: [''] })])).toContain(
+      'tagPatternList[0] must be a non-empty string',
+    );
   });
 
   it('rejects tag lists on untagged and any rules', () => {
@@ -202,7 +233,9 @@ describe('checkLifecyclePolicy', () => {
     expect(reasonFor([rule(1, { ...untaggedOlderThan(1), tagPrefixList: ['a'] })])).toContain(
       "only allowed with tagStatus 'tagged'",
     );
-    expect(reasonFor([rule(1, { ...keepLast(1), tagPatternList: ['a*'] })])).toContain("only allowed with tagStatus 'tagged'");
+    expect(reasonFor([rule(1, { ...keepLast(1), tagPatternList: ['a*'] })])).toContain(
+      "only allowed with tagStatus 'tagged'",
+    );
   });
 
   it('allows four wildcards in a tag pattern and rejects five', () => {
@@ -223,7 +256,9 @@ describe('checkLifecyclePolicy', () => {
     expect(reasonFor([rule(1, { tagStatus: 'untagged', countType: 'sinceImagePushed', countNumber: 1 })])).toContain(
       "missing the required property 'countUnit'",
     );
-    expect(reasonFor([rule(1, { ...untaggedOlderThan(1), countUnit: 'hours' })])).toContain('countUnit must be one of [days]');
+    expect(reasonFor([rule(1, { ...untaggedOlderThan(1), countUnit: 'hours' })])).toContain(
+      'countUnit must be one of [days]',
+    );
     expect(reasonFor([rule(1, { ...keepLast(1), countUnit: 'days' })])).toContain(
       "countUnit is not allowed with countType 'imageCountMoreThan'",
     );
@@ -231,7 +266,9 @@ describe('checkLifecyclePolicy', () => {
 
   it('rejects an unknown countType and a countNumber that is not a positive integer', () => {
     // Assess
-    expect(reasonFor([rule(1, { ...keepLast(1), countType: 'imageCountLessThan' })])).toContain('countType must be one of');
+    expect(reasonFor([rule(1, { ...keepLast(1), countType: 'imageCountLessThan' })])).toContain(
+      'countType must be one of',
+    );
     expect(reasonFor([rule(1, keepLast(0))])).toContain('countNumber must be a positive integer');
     expect(reasonFor([rule(1, { tagStatus: 'any', countType: 'imageCountMoreThan' })])).toContain(
       "missing the required property 'countNumber'",
@@ -270,7 +307,13 @@ describe('checkLifecyclePolicy', () => {
       reasonFor([
         rule(
           1,
-          { tagStatus: 'any', storageClass: 'archive', countType: 'sinceImageTransitioned', countUnit: 'days', countNumber: 1 },
+          {
+            tagStatus: 'any',
+            storageClass: 'archive',
+            countType: 'sinceImageTransitioned',
+            countUnit: 'days',
+            countNumber: 1,
+          },
           { type: 'transition', targetStorageClass: 'archive' },
         ),
       ]),
@@ -291,7 +334,7 @@ describe('checkLifecyclePolicy', () => {
     );
   });
 
-  it('prefixes every reason as ECR does', () => {
+  it('prefixes every reason with "Lifecycle policy validation failure"', () => {
     // Assess
     expect(reasonFor([])).toMatch(/^Lifecycle policy validation failure: /);
   });
