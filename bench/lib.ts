@@ -50,7 +50,7 @@ export function intEnv(name: string, fallback: number): number {
 
 export const sleep = (ms: number) => new Promise((done) => setTimeout(done, ms));
 
-/** Rounds for display: 3 significant decimals at most. */
+/** Rounds for display, to `digits` decimals. */
 export const round = (value: number, digits = 1) => Number(value.toFixed(digits));
 
 /**
@@ -103,6 +103,8 @@ export interface Timing {
   /** CPU used over wall time, in % of one core (200 is two cores busy). */
   clientCpuPct: number;
   serverCpuPct?: number;
+  /** CPU the rest of the machine used meanwhile: well above 0, other work competed with the benchmark. */
+  otherCpuPct?: number;
 }
 
 const cpuSeconds = (pids: number[]) => pids.reduce((sum, pid) => sum + (processCpuSeconds(pid) ?? 0), 0);
@@ -112,17 +114,38 @@ const ownCpuSeconds = () => {
 };
 const percentOf = (cpuSecondsUsed: number, ms: number) => round(((cpuSecondsUsed * 1_000) / ms) * 100, 0);
 
+/** Busy CPU seconds of the whole machine (all cores), from the `cpu` line of `/proc/stat`. */
+function machineBusySeconds(): number | undefined {
+  try {
+    const line = readFileSync('/proc/stat', 'utf8').split('\n', 1)[0] ?? '';
+    // user nice system idle iowait irq softirq steal ...: everything but idle and iowait is busy.
+    const [user, nice, system, , , irq, softirq, steal] = line.trim().split(/\s+/).slice(1).map(Number);
+    const busy = [user, nice, system, irq, softirq, steal].reduce<number>((sum, ticks) => sum + (ticks ?? 0), 0);
+    return busy / CLOCK_TICKS_PER_SECOND;
+  } catch {
+    return undefined;
+  }
+}
+
 export async function timed(serverPid: number, clientPids: number[], phase: () => Promise<unknown>): Promise<Timing> {
   const clientBefore = ownCpuSeconds() + cpuSeconds(clientPids);
   const serverBefore = processCpuSeconds(serverPid);
+  const machineBefore = machineBusySeconds();
   const started = performance.now();
   await phase();
   const ms = performance.now() - started;
-  const clientCpu = ownCpuSeconds() + cpuSeconds(clientPids) - clientBefore;
+  const client = ownCpuSeconds() + cpuSeconds(clientPids) - clientBefore;
   const serverAfter = processCpuSeconds(serverPid);
-  const serverCpuPct =
-    serverBefore === undefined || serverAfter === undefined ? undefined : percentOf(serverAfter - serverBefore, ms);
-  return { ms, clientCpuPct: percentOf(clientCpu, ms), serverCpuPct };
+  const machineAfter = machineBusySeconds();
+  const server = serverBefore === undefined || serverAfter === undefined ? undefined : serverAfter - serverBefore;
+  const machine = machineBefore === undefined || machineAfter === undefined ? undefined : machineAfter - machineBefore;
+  return {
+    ms,
+    clientCpuPct: percentOf(client, ms),
+    serverCpuPct: server === undefined ? undefined : percentOf(server, ms),
+    otherCpuPct:
+      server === undefined || machine === undefined ? undefined : Math.max(0, percentOf(machine - client - server, ms)),
+  };
 }
 
 /** One load-generating child process, driven by requests over its IPC channel (see `serveWorker`). */
@@ -221,9 +244,15 @@ function stopper(child: ChildProcess): () => Promise<void> {
   };
 }
 
-/** Starts the local registry (`cli/start.ts`) in its own process and reads its URL from the first line it prints. */
+/**
+ * Starts the local registry (`cli/start.ts`) in its own process and reads its URL from the first line it prints.
+ * With BENCH_CPU_PROF_DIR set, the server writes a V8 CPU profile there when it stops.
+ */
 export async function startRegistryProcess(): Promise<ServerProcess> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'cli/start.ts', '--port', '0', '--no-demo', '--quiet'], {
+  const profileDir = process.env.BENCH_CPU_PROF_DIR;
+  const profile = profileDir ? ['--cpu-prof', `--cpu-prof-dir=${resolve(profileDir)}`] : [];
+  const args = [...profile, '--import', 'tsx', 'cli/start.ts', '--port', '0', '--no-demo', '--quiet'];
+  const child = spawn(process.execPath, args, {
     cwd: ROOT,
     env: childEnv(),
     stdio: ['ignore', 'pipe', 'inherit'],

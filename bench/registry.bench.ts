@@ -1,3 +1,4 @@
+import { fileURLToPath } from 'node:url';
 import {
   BatchDeleteImageCommand,
   CreateRepositoryCommand,
@@ -10,17 +11,20 @@ import {
   emit,
   type Figure,
   findMotoPython,
+  forkWorker,
   intEnv,
   progress,
   residentMb,
   round,
   runInFlight,
   type ServerProcess,
+  serveWorker,
   sleep,
   startMotoProcess,
   startRegistryProcess,
   type Timing,
   timed,
+  type WorkerProcess,
 } from './lib.ts';
 
 /**
@@ -29,12 +33,16 @@ import {
  * the server's resident memory when full; then the same phases at a small size against the registry and against
  * moto, for ratios that compare like with like.
  *
- * BENCH_IMAGES (default 100,000) sizes the full run, BENCH_COMPARE_IMAGES (default 3,000) the comparison with
- * moto, BENCH_IN_FLIGHT (default 8) the requests outstanding at any time.
+ * The load comes from BENCH_CLIENTS worker processes (default 2), each with its own ECRClient, which share the
+ * BENCH_IN_FLIGHT requests (default 8): one node process running the SDK tops out near 4,000 PutImage/s on one core
+ * even against a server that does nothing, below the goal this measures.
+ *
+ * BENCH_IMAGES (default 100,000) sizes the full run, BENCH_COMPARE_IMAGES (default 3,000) the comparison with moto.
  */
 const FULL_IMAGES = intEnv('BENCH_IMAGES', 100_000);
 const COMPARE_IMAGES = intEnv('BENCH_COMPARE_IMAGES', 3_000);
 const IN_FLIGHT = intEnv('BENCH_IN_FLIGHT', 8);
+const CLIENTS = Math.min(intEnv('BENCH_CLIENTS', 2), IN_FLIGHT);
 /** DescribeImages `maxResults` upper bound ([M-ECR] DescribeImages). */
 const PAGE_SIZE = 1_000;
 /** BatchDeleteImage `imageIds` upper bound ([M-ECR] BatchDeleteImage). */
@@ -42,12 +50,14 @@ const IDS_PER_DELETE = 100;
 const MANIFEST_BYTES = 1_024;
 const LAYER_SIZES = [2_811_478, 31_457_280, 1_048_576];
 const PAD_ANNOTATION = 'org.opencontainers.image.description';
-/** Pushed, listed and deleted on every server before timing, so that both JIT and moto's lazy imports are warm. */
+/** Pushed, listed and deleted through every client before timing, so that JIT and moto's lazy imports are warm. */
 const WARMUP_IMAGES = 300;
 /** Pause between the fill and the memory reading, for the server to finish what the last requests left. */
 const RSS_SETTLE_MS = 2_000;
 const REPOSITORY = 'bench/images';
-const WARMUP_REPOSITORY = 'bench/warmup';
+const CLIENT_FLAG = '--load-client';
+
+// ---- Load worker: one ECRClient, the images of its share of the range ----
 
 /** A unique image manifest of about MANIFEST_BYTES bytes, padded with an annotation. */
 function manifestFor(seed: string): string {
@@ -57,62 +67,62 @@ function manifestFor(seed: string): string {
   return build('x'.repeat(Math.max(0, MANIFEST_BYTES - bare)));
 }
 
-function manifests(prefix: string, count: number): string[] {
-  return Array.from({ length: count }, (_, i) => manifestFor(`${prefix}-${i}`));
-}
-
-function clientFor(server: ServerProcess): ECRClient {
+function clientFor(url: string): ECRClient {
   return new ECRClient({
-    endpoint: server.url,
+    endpoint: url,
     region: 'us-east-1',
     credentials: { accessKeyId: 'AKIDBENCHMARK', secretAccessKey: 'bench-secret' },
     maxAttempts: 1,
+    // Resolves the middleware stack once per command class instead of on every send (an SDK option).
+    cacheMiddleware: true,
   });
 }
 
-async function createRepository(client: ECRClient, name: string): Promise<void> {
-  await client.send(new CreateRepositoryCommand({ repositoryName: name }));
+interface Share {
+  repository: string;
+  /** Image numbers [from, to) of this worker. */
+  from: number;
+  to: number;
+  inFlight: number;
 }
 
-interface FillResult extends Timing {
-  digests: string[];
-}
-
-async function fill(
-  client: ECRClient,
-  server: ServerProcess,
-  repository: string,
-  bodies: string[],
-): Promise<FillResult> {
-  const digests: string[] = new Array(bodies.length);
-  const timing = await timed(server.pid, async () => {
-    await runInFlight(bodies.length, IN_FLIGHT, async (i) => {
-      const output = await client.send(
-        new PutImageCommand({ repositoryName: repository, imageManifest: bodies[i], imageTag: `build-${i}` }),
-      );
-      const digest = output.image?.imageId?.imageDigest;
-      if (!digest) throw new Error(`PutImage ${i} returned no digest`);
-      digests[i] = digest;
-    });
-  });
-  return { ...timing, digests };
-}
-
-interface DescribeResult extends Timing {
+interface DescribeCounts {
   pages: number;
   images: number;
-  passes: number;
 }
 
-/** IN_FLIGHT walkers each paginate the whole repository once, so that IN_FLIGHT pages are outstanding. */
-async function describeAll(
+interface DeleteCounts {
+  calls: number;
+  images: number;
+  /** Ids reported as failures: moto's BatchDeleteImage deletes by list index and races with itself. */
+  failures: number;
+}
+
+async function putShare(client: ECRClient, share: Share, bodies: string[]): Promise<string[]> {
+  const digests: string[] = new Array(bodies.length);
+  await runInFlight(bodies.length, share.inFlight, async (i) => {
+    const output = await client.send(
+      new PutImageCommand({
+        repositoryName: share.repository,
+        imageManifest: bodies[i],
+        imageTag: `build-${share.from + i}`,
+      }),
+    );
+    const digest = output.image?.imageId?.imageDigest;
+    if (!digest) throw new Error(`PutImage ${share.from + i} returned no digest`);
+    digests[i] = digest;
+  });
+  return digests;
+}
+
+/** `walkers` concurrent passes, each paginating the whole repository once. */
+async function describeRepository(
   client: ECRClient,
-  server: ServerProcess,
   repository: string,
+  walkers: number,
   expected: number,
-): Promise<DescribeResult> {
-  let pages = 0;
-  let images = 0;
+): Promise<DescribeCounts> {
+  const counts = { pages: 0, images: 0 };
   const walk = async () => {
     let seen = 0;
     let nextToken: string | undefined;
@@ -120,181 +130,285 @@ async function describeAll(
       const output = await client.send(
         new DescribeImagesCommand({ repositoryName: repository, maxResults: PAGE_SIZE, nextToken }),
       );
-      pages += 1;
+      counts.pages += 1;
       seen += output.imageDetails?.length ?? 0;
       nextToken = output.nextToken;
     } while (nextToken);
-    if (seen !== expected) throw new Error(`DescribeImages listed ${seen} images of ${expected} on ${server.name}`);
-    images += seen;
+    if (seen !== expected) throw new Error(`DescribeImages listed ${seen} images of ${expected}`);
+    counts.images += seen;
   };
-  const timing = await timed(server.pid, async () => {
-    await Promise.all(Array.from({ length: IN_FLIGHT }, walk));
-  });
-  return { ...timing, pages, images, passes: IN_FLIGHT };
+  await Promise.all(Array.from({ length: walkers }, walk));
+  return counts;
 }
 
-interface DeleteResult extends Timing {
-  calls: number;
-  images: number;
-  /** Ids a call reported as failures: moto's BatchDeleteImage deletes by list index and races with itself. */
-  failures: number;
-}
-
-async function deleteAll(
+async function deleteDigests(
   client: ECRClient,
-  server: ServerProcess,
   repository: string,
   digests: string[],
-): Promise<DeleteResult> {
-  const calls = Math.ceil(digests.length / IDS_PER_DELETE);
-  let images = 0;
-  let failures = 0;
-  const timing = await timed(server.pid, async () => {
-    await runInFlight(calls, IN_FLIGHT, async (call) => {
-      const ids = digests.slice(call * IDS_PER_DELETE, (call + 1) * IDS_PER_DELETE).map((imageDigest) => ({ imageDigest }));
-      const output = await client.send(new BatchDeleteImageCommand({ repositoryName: repository, imageIds: ids }));
-      images += output.imageIds?.length ?? 0;
-      failures += output.failures?.length ?? 0;
-    });
+  inFlight: number,
+): Promise<DeleteCounts> {
+  const counts = { calls: Math.ceil(digests.length / IDS_PER_DELETE), images: 0, failures: 0 };
+  await runInFlight(counts.calls, inFlight, async (call) => {
+    const imageIds = digests
+      .slice(call * IDS_PER_DELETE, (call + 1) * IDS_PER_DELETE)
+      .map((imageDigest) => ({ imageDigest }));
+    const output = await client.send(new BatchDeleteImageCommand({ repositoryName: repository, imageIds }));
+    counts.images += output.imageIds?.length ?? 0;
+    counts.failures += output.failures?.length ?? 0;
   });
-  const exact = server.name !== 'moto';
-  if (exact && (failures > 0 || images !== digests.length)) {
-    throw new Error(`BatchDeleteImage on ${server.name} deleted ${images} of ${digests.length} images (${failures} failures)`);
+  return counts;
+}
+
+function runLoadWorker(url: string): void {
+  const client = clientFor(url);
+  let prepared: { share: Share; bodies: string[] } | undefined;
+  const pushed = new Map<string, string[]>();
+  serveWorker({
+    prepare: async (share: Share) => {
+      prepared = {
+        share,
+        bodies: Array.from({ length: share.to - share.from }, (_, i) =>
+          manifestFor(`${share.repository}-${share.from + i}`),
+        ),
+      };
+      return prepared.bodies.length;
+    },
+    put: async () => {
+      if (!prepared) throw new Error('put before prepare');
+      pushed.set(prepared.share.repository, await putShare(client, prepared.share, prepared.bodies));
+      return prepared.bodies.length;
+    },
+    describe: async (args: { repository: string; walkers: number; expected: number }) =>
+      describeRepository(client, args.repository, args.walkers, args.expected),
+    delete: async (args: { repository: string; inFlight: number }) =>
+      deleteDigests(client, args.repository, pushed.get(args.repository) ?? [], args.inFlight),
+    createRepository: async (args: { repository: string }) =>
+      client.send(new CreateRepositoryCommand({ repositoryName: args.repository })).then(() => true),
+  });
+}
+
+// ---- Orchestration: the server, the load workers, the timed phases ----
+
+/** `total` split into `parts` near-equal integers. */
+const split = (total: number, parts: number) =>
+  Array.from({ length: parts }, (_, k) => Math.floor(total / parts) + (k < total % parts ? 1 : 0));
+
+/** The load: CLIENTS workers against one server; `in flight` and the image range shared between them. */
+class Load {
+  private constructor(
+    readonly server: ServerProcess,
+    private readonly workers: WorkerProcess[],
+  ) {}
+
+  static async start(server: ServerProcess): Promise<Load> {
+    const file = fileURLToPath(import.meta.url);
+    const workers = await Promise.all(
+      Array.from({ length: CLIENTS }, () => forkWorker(file, [CLIENT_FLAG, server.url])),
+    );
+    return new Load(server, workers);
   }
-  return { ...timing, calls, images, failures };
+
+  private get clientPids() {
+    return this.workers.map((worker) => worker.pid);
+  }
+
+  private timed<T>(phase: () => Promise<T>): Promise<Timing & { result: T }> {
+    let result: T | undefined;
+    return timed(this.server.pid, this.clientPids, async () => {
+      result = await phase();
+    }).then((timing) => ({ ...timing, result: result as T }));
+  }
+
+  private all<T>(op: string, args: (k: number) => unknown): Promise<T[]> {
+    return Promise.all(this.workers.map((worker, k) => worker.call<T>(op, args(k))));
+  }
+
+  /** Builds the manifests in the workers (untimed): ranges aligned on IDS_PER_DELETE, so each delete is full. */
+  async prepare(repository: string, images: number): Promise<void> {
+    await this.workers[0]?.call('createRepository', { repository });
+    const perWorker = Math.ceil(images / CLIENTS / IDS_PER_DELETE) * IDS_PER_DELETE;
+    const inFlight = split(IN_FLIGHT, CLIENTS);
+    await this.all('prepare', (k) => ({
+      repository,
+      from: Math.min(images, k * perWorker),
+      to: Math.min(images, (k + 1) * perWorker),
+      inFlight: inFlight[k],
+    }));
+  }
+
+  put(): Promise<Timing> {
+    return this.timed(() => this.all('put', () => undefined));
+  }
+
+  async describe(repository: string, expected: number): Promise<Timing & DescribeCounts & { passes: number }> {
+    const walkers = split(IN_FLIGHT, CLIENTS);
+    const timing = await this.timed(() =>
+      this.all<DescribeCounts>('describe', (k) => ({ repository, walkers: walkers[k], expected })),
+    );
+    const pages = timing.result.reduce((sum, counts) => sum + counts.pages, 0);
+    const images = timing.result.reduce((sum, counts) => sum + counts.images, 0);
+    return { ...timing, pages, images, passes: IN_FLIGHT };
+  }
+
+  async delete(repository: string, expected: number): Promise<Timing & DeleteCounts> {
+    const inFlight = split(IN_FLIGHT, CLIENTS);
+    const timing = await this.timed(() =>
+      this.all<DeleteCounts>('delete', (k) => ({ repository, inFlight: inFlight[k] })),
+    );
+    const sum = (pick: (counts: DeleteCounts) => number) => timing.result.reduce((total, c) => total + pick(c), 0);
+    const counts = { calls: sum((c) => c.calls), images: sum((c) => c.images), failures: sum((c) => c.failures) };
+    // moto's own race may fail some ids; the registry must delete every one.
+    if (this.server.name !== 'moto' && (counts.failures > 0 || counts.images !== expected)) {
+      throw new Error(`BatchDeleteImage deleted ${counts.images} of ${expected} images (${counts.failures} failures)`);
+    }
+    return { ...timing, ...counts };
+  }
+
+  async warmUp(): Promise<void> {
+    const repository = 'bench/warmup';
+    await this.prepare(repository, WARMUP_IMAGES);
+    await this.put();
+    await this.describe(repository, WARMUP_IMAGES);
+    await this.delete(repository, WARMUP_IMAGES);
+  }
+
+  async stop(): Promise<void> {
+    await Promise.all(this.workers.map((worker) => worker.stop()));
+  }
 }
 
-async function warmUp(client: ECRClient, server: ServerProcess): Promise<void> {
-  await createRepository(client, WARMUP_REPOSITORY);
-  const { digests } = await fill(client, server, WARMUP_REPOSITORY, manifests('warmup', WARMUP_IMAGES));
-  await describeAll(client, server, WARMUP_REPOSITORY, WARMUP_IMAGES);
-  await deleteAll(client, server, WARMUP_REPOSITORY, digests);
-}
-
-const perSecond = (count: number, ms: number) => round((count * 1_000) / ms, 1);
-const cpu = (timing: Timing) => ({ clientCpuPct: timing.clientCpuPct, serverCpuPct: timing.serverCpuPct });
-
-/** The full-size run: fill to FULL_IMAGES, memory, pages, deletes. */
-async function fullRun(): Promise<void> {
-  progress(`building ${FULL_IMAGES} manifests of ~${MANIFEST_BYTES} bytes`);
-  const bodies = manifests('image', FULL_IMAGES);
-  const server = await startRegistryProcess();
+/** A fresh server and its load workers, stopped whatever happens. */
+async function withLoad<T>(start: () => Promise<ServerProcess>, run: (load: Load) => Promise<T>): Promise<T> {
+  const server = await start();
   try {
-    const client = clientFor(server);
-    progress(`registry at ${server.url} (pid ${server.pid}); warming up`);
-    await warmUp(client, server);
-    await createRepository(client, REPOSITORY);
-
-    progress(`PutImage × ${FULL_IMAGES}, ${IN_FLIGHT} in flight`);
-    const filled = await fill(client, server, REPOSITORY, bodies);
-    emit({
-      name: 'registry_putimage_per_s',
-      value: perSecond(FULL_IMAGES, filled.ms),
-      unit: 'images/s',
-      goal: '>= 5000',
-      n: FULL_IMAGES,
-      inFlight: IN_FLIGHT,
-      manifestBytes: Buffer.byteLength(bodies[0] ?? '', 'utf8'),
-      seconds: round(filled.ms / 1_000, 2),
-      ...cpu(filled),
-    });
-
-    const rssRightAfterFill = residentMb(server.pid);
-    await sleep(RSS_SETTLE_MS);
-    const rss = residentMb(server.pid);
-    emit({
-      name: 'registry_rss_mb',
-      value: rss === undefined ? null : round(rss, 1),
-      unit: 'MB',
-      goal: '<= 200',
-      images: FULL_IMAGES,
-      settleMs: RSS_SETTLE_MS,
-      rightAfterFillMb: rssRightAfterFill === undefined ? null : round(rssRightAfterFill, 1),
-    });
-
-    progress(`DescribeImages: ${IN_FLIGHT} passes over ${FULL_IMAGES} images, pages of ${PAGE_SIZE}`);
-    const described = await describeAll(client, server, REPOSITORY, FULL_IMAGES);
-    emit({
-      name: 'registry_describe_pages_per_s',
-      value: perSecond(described.pages, described.ms),
-      unit: 'pages/s',
-      goal: '>= 200',
-      n: described.pages,
-      pageSize: PAGE_SIZE,
-      passes: described.passes,
-      inFlight: IN_FLIGHT,
-      imagesPerS: perSecond(described.images, described.ms),
-      ...cpu(described),
-    });
-
-    progress(`BatchDeleteImage: ${FULL_IMAGES} images, ${IDS_PER_DELETE} ids a call`);
-    const deleted = await deleteAll(client, server, REPOSITORY, filled.digests);
-    const deleteFields = { n: deleted.calls, idsPerCall: IDS_PER_DELETE, inFlight: IN_FLIGHT, ...cpu(deleted) };
-    emit({
-      name: 'registry_batchdelete_calls_per_s',
-      value: perSecond(deleted.calls, deleted.ms),
-      unit: 'calls/s',
-      goal: 'report',
-      ...deleteFields,
-    });
-    emit({
-      name: 'registry_batchdelete_images_per_s',
-      value: perSecond(deleted.images, deleted.ms),
-      unit: 'images/s',
-      goal: 'report',
-      ...deleteFields,
-    });
+    progress(`${server.name} at ${server.url} (pid ${server.pid}); ${CLIENTS} load workers, ${IN_FLIGHT} in flight`);
+    const load = await Load.start(server);
+    try {
+      await load.warmUp();
+      return await run(load);
+    } finally {
+      await load.stop();
+    }
   } finally {
     await server.stop();
   }
+}
+
+const perSecond = (count: number, ms: number) => round((count * 1_000) / ms, 1);
+const cpu = (timing: Timing) => ({
+  clientCpuPct: timing.clientCpuPct,
+  serverCpuPct: timing.serverCpuPct,
+  otherCpuPct: timing.otherCpuPct,
+});
+/** Server CPU time per call, in µs: what a call costs the server whoever was the bottleneck. */
+const serverUsPerCall = (timing: Timing, calls: number) =>
+  timing.serverCpuPct === undefined ? null : round(((timing.serverCpuPct / 100) * timing.ms * 1_000) / calls, 0);
+const loadFields = () => ({ inFlight: IN_FLIGHT, clients: CLIENTS });
+
+/** The full-size run: fill to FULL_IMAGES, memory, pages, deletes. */
+async function fullRun(load: Load): Promise<void> {
+  const server = load.server;
+  progress(`building ${FULL_IMAGES} manifests of ~${MANIFEST_BYTES} bytes`);
+  await load.prepare(REPOSITORY, FULL_IMAGES);
+
+  progress(`PutImage × ${FULL_IMAGES}`);
+  const filled = await load.put();
+  emit({
+    name: 'registry_putimage_per_s',
+    value: perSecond(FULL_IMAGES, filled.ms),
+    unit: 'images/s',
+    goal: '>= 5000',
+    n: FULL_IMAGES,
+    ...loadFields(),
+    manifestBytes: Buffer.byteLength(manifestFor('size'), 'utf8'),
+    seconds: round(filled.ms / 1_000, 2),
+    ...cpu(filled),
+    serverUsPerCall: serverUsPerCall(filled, FULL_IMAGES),
+  });
+
+  const rssRightAfterFill = residentMb(server.pid);
+  await sleep(RSS_SETTLE_MS);
+  const rss = residentMb(server.pid);
+  emit({
+    name: 'registry_rss_mb',
+    value: rss === undefined ? null : round(rss, 1),
+    unit: 'MB',
+    goal: '<= 200',
+    images: FULL_IMAGES,
+    settleMs: RSS_SETTLE_MS,
+    rightAfterFillMb: rssRightAfterFill === undefined ? null : round(rssRightAfterFill, 1),
+  });
+
+  progress(`DescribeImages: ${IN_FLIGHT} passes over ${FULL_IMAGES} images, pages of ${PAGE_SIZE}`);
+  const described = await load.describe(REPOSITORY, FULL_IMAGES);
+  emit({
+    name: 'registry_describe_pages_per_s',
+    value: perSecond(described.pages, described.ms),
+    unit: 'pages/s',
+    goal: '>= 200',
+    n: described.pages,
+    pageSize: PAGE_SIZE,
+    passes: described.passes,
+    ...loadFields(),
+    imagesPerS: perSecond(described.images, described.ms),
+    ...cpu(described),
+    serverUsPerCall: serverUsPerCall(described, described.pages),
+  });
+
+  progress(`BatchDeleteImage: ${FULL_IMAGES} images, ${IDS_PER_DELETE} ids a call`);
+  const deleted = await load.delete(REPOSITORY, FULL_IMAGES);
+  const deleteFields = {
+    n: deleted.calls,
+    idsPerCall: IDS_PER_DELETE,
+    ...loadFields(),
+    ...cpu(deleted),
+    serverUsPerCall: serverUsPerCall(deleted, deleted.calls),
+  };
+  emit({
+    name: 'registry_batchdelete_calls_per_s',
+    value: perSecond(deleted.calls, deleted.ms),
+    unit: 'calls/s',
+    goal: 'report',
+    ...deleteFields,
+  });
+  emit({
+    name: 'registry_batchdelete_images_per_s',
+    value: perSecond(deleted.images, deleted.ms),
+    unit: 'images/s',
+    goal: 'report',
+    ...deleteFields,
+  });
 }
 
 interface CompareResult {
   putPerS: number;
   describedPerS: number;
   deleteCallsPerS: number;
-  put: Timing;
-  described: DescribeResult;
-  deleted: DeleteResult;
+  figures: Figure[];
 }
 
 /** The same three phases at COMPARE_IMAGES on a fresh server, for the registry and for moto alike. */
-async function compareRun(server: ServerProcess): Promise<CompareResult> {
-  const client = clientFor(server);
-  progress(`${server.name} at ${server.url} (pid ${server.pid}); warming up`);
-  await warmUp(client, server);
-  await createRepository(client, REPOSITORY);
-  progress(`${server.name}: PutImage × ${COMPARE_IMAGES}, DescribeImages × ${IN_FLIGHT} passes, BatchDeleteImage`);
-  const put = await fill(client, server, REPOSITORY, manifests('compare', COMPARE_IMAGES));
-  const described = await describeAll(client, server, REPOSITORY, COMPARE_IMAGES);
-  const deleted = await deleteAll(client, server, REPOSITORY, put.digests);
-  return {
+async function compareRun(load: Load): Promise<CompareResult> {
+  const side = load.server.name;
+  progress(`${side}: PutImage × ${COMPARE_IMAGES}, DescribeImages × ${IN_FLIGHT} passes, BatchDeleteImage`);
+  await load.prepare(REPOSITORY, COMPARE_IMAGES);
+  const put = await load.put();
+  const described = await load.describe(REPOSITORY, COMPARE_IMAGES);
+  const deleted = await load.delete(REPOSITORY, COMPARE_IMAGES);
+  const result = {
     putPerS: perSecond(COMPARE_IMAGES, put.ms),
     describedPerS: perSecond(described.images, described.ms),
     deleteCallsPerS: perSecond(deleted.calls, deleted.ms),
-    put,
-    described,
-    deleted,
   };
-}
-
-function compareFigures(side: 'registry' | 'moto', result: CompareResult | { skipped: string }): Figure[] {
-  const common = { n: COMPARE_IMAGES, inFlight: IN_FLIGHT };
-  if ('skipped' in result) {
-    return [
-      { name: `compare_${side}_putimage_per_s`, value: null, unit: 'images/s', goal: 'report', ...result, ...common },
-      { name: `compare_${side}_describe_images_per_s`, value: null, unit: 'images/s', goal: 'report', ...result },
-      { name: `compare_${side}_batchdelete_calls_per_s`, value: null, unit: 'calls/s', goal: 'report', ...result },
-    ];
-  }
-  return [
+  const common = { n: COMPARE_IMAGES, ...loadFields() };
+  const figures: Figure[] = [
     {
       name: `compare_${side}_putimage_per_s`,
       value: result.putPerS,
       unit: 'images/s',
       goal: 'report',
       ...common,
-      ...cpu(result.put),
+      ...cpu(put),
     },
     {
       name: `compare_${side}_describe_images_per_s`,
@@ -302,10 +416,10 @@ function compareFigures(side: 'registry' | 'moto', result: CompareResult | { ski
       unit: 'images/s',
       goal: 'report',
       ...common,
-      calls: result.described.pages,
-      passes: result.described.passes,
+      calls: described.pages,
+      passes: described.passes,
       maxResults: PAGE_SIZE,
-      ...cpu(result.described),
+      ...cpu(described),
     },
     {
       name: `compare_${side}_batchdelete_calls_per_s`,
@@ -313,57 +427,73 @@ function compareFigures(side: 'registry' | 'moto', result: CompareResult | { ski
       unit: 'calls/s',
       goal: 'report',
       ...common,
-      calls: result.deleted.calls,
+      calls: deleted.calls,
       idsPerCall: IDS_PER_DELETE,
-      failures: result.deleted.failures,
-      ...cpu(result.deleted),
+      failures: deleted.failures,
+      ...cpu(deleted),
     },
   ];
+  return { ...result, figures };
 }
 
-async function onFreshServer<T>(start: () => Promise<ServerProcess>, run: (server: ServerProcess) => Promise<T>) {
-  const server = await start();
-  try {
-    return await run(server);
-  } finally {
-    await server.stop();
-  }
-}
+const RATIOS: { name: string; goal: string; of: string; pick: (result: CompareResult) => number }[] = [
+  { name: 'registry_vs_moto_putimage_ratio', goal: '>= 10', of: 'PutImage images/s', pick: (r) => r.putPerS },
+  {
+    name: 'registry_vs_moto_describe_ratio',
+    goal: 'report',
+    of: 'DescribeImages images described/s (moto ignores maxResults)',
+    pick: (r) => r.describedPerS,
+  },
+  {
+    name: 'registry_vs_moto_batchdelete_ratio',
+    goal: 'report',
+    of: 'BatchDeleteImage calls/s',
+    pick: (r) => r.deleteCallsPerS,
+  },
+];
 
 /** The registry and moto at COMPARE_IMAGES, each on a fresh server, then the ratios. */
 async function comparison(): Promise<void> {
-  const registry = await onFreshServer(startRegistryProcess, compareRun);
-  for (const figure of compareFigures('registry', registry)) emit(figure);
+  const registry = await withLoad(startRegistryProcess, compareRun);
+  for (const figure of registry.figures) emit(figure);
 
   const found = findMotoPython();
-  const moto = 'python' in found ? await onFreshServer(() => startMotoProcess(found.python), compareRun) : found;
-  for (const figure of compareFigures('moto', moto)) emit(figure);
-
-  const ratio = (ours: number, theirs: number) => round(ours / theirs, 2);
-  const ratios: [string, string, (r: CompareResult) => number, string][] = [
-    ['registry_vs_moto_putimage_ratio', '>= 10', (r) => r.putPerS, 'PutImage images/s'],
-    ['registry_vs_moto_describe_ratio', 'report', (r) => r.describedPerS, 'DescribeImages images described/s'],
-    ['registry_vs_moto_batchdelete_ratio', 'report', (r) => r.deleteCallsPerS, 'BatchDeleteImage calls/s'],
-  ];
-  for (const [name, goal, pick, of] of ratios) {
-    const value = 'skipped' in moto ? null : ratio(pick(registry), pick(moto));
+  if ('skipped' in found) {
+    const names = [
+      'compare_moto_putimage_per_s',
+      'compare_moto_describe_images_per_s',
+      'compare_moto_batchdelete_calls_per_s',
+    ];
+    for (const name of names) emit({ name, value: null, unit: '/s', goal: 'report', skipped: found.skipped });
+    for (const { name, goal, of } of RATIOS) emit({ name, value: null, unit: 'x', goal, of, skipped: found.skipped });
+    return;
+  }
+  const moto = await withLoad(() => startMotoProcess(found.python), compareRun);
+  for (const figure of moto.figures) emit(figure);
+  for (const { name, goal, of, pick } of RATIOS) {
     emit({
       name,
-      value,
+      value: round(pick(registry) / pick(moto), 2),
       unit: 'x',
       goal,
       of,
       n: COMPARE_IMAGES,
-      inFlight: IN_FLIGHT,
-      ...('skipped' in moto ? moto : {}),
+      ...loadFields(),
     });
   }
 }
 
-try {
-  await fullRun();
-  await comparison();
-} catch (error) {
-  progress(`failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
-  process.exitCode = 1;
+async function main(): Promise<void> {
+  try {
+    await withLoad(startRegistryProcess, fullRun);
+    await comparison();
+  } catch (error) {
+    progress(`failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
+    process.exitCode = 1;
+  }
 }
+
+const clientFlag = process.argv.indexOf(CLIENT_FLAG);
+const clientUrl = clientFlag >= 0 ? process.argv[clientFlag + 1] : undefined;
+if (clientUrl) runLoadWorker(clientUrl);
+else await main();

@@ -243,10 +243,7 @@ export function orderParentsFirst(doomed: readonly ImageRecord[], graph: ImageGr
   const inSet = new Set(doomed.map((image) => image.digest));
   const pending = new Map<string, number>();
   for (const digest of inSet) pending.set(digest, 0);
-  const edgesFrom = (digest: string) => [
-    ...(graph.children.get(digest) ?? []),
-    ...(graph.referrers.get(digest) ?? []),
-  ];
+  const edgesFrom = (digest: string) => [...(graph.children.get(digest) ?? []), ...(graph.referrers.get(digest) ?? [])];
   for (const digest of inSet) {
     for (const next of edgesFrom(digest)) {
       if (inSet.has(next)) pending.set(next, (pending.get(next) ?? 0) + 1);

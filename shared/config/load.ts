@@ -1,0 +1,61 @@
+import type { z } from 'zod';
+import { type CleanupRule, DEFAULT_CLEANUP_RULE } from '../policy/cleanup/plan.ts';
+import { matchesAnyGlob } from '../policy/glob.ts';
+import { type CleanupConfig, type ServiceConfig, ServiceConfigSchema } from './schema.ts';
+
+/** A config that does not satisfy the schema. Never retried: the file has to change. */
+export class ConfigError extends Error {
+  constructor(
+    message: string,
+    readonly issues: readonly { path: string; message: string }[] = [],
+  ) {
+    super(message);
+    this.name = 'ConfigError';
+  }
+}
+
+const pathOf = (path: readonly PropertyKey[]) =>
+  path.length === 0
+    ? '(root)'
+    : path.map((part, i) => (typeof part === 'number' ? `[${part}]` : `${i ? '.' : ''}${String(part)}`)).join('');
+
+/** Parses and validates a config document; the error names the path of every bad field. */
+export function parseConfig(document: unknown, source = 'config'): Readonly<ServiceConfig> {
+  const result = ServiceConfigSchema.safeParse(document);
+  if (!result.success) {
+    const issues = result.error.issues.map((issue: z.core.$ZodIssue) => ({
+      path: pathOf(issue.path),
+      message: issue.message,
+    }));
+    throw new ConfigError(
+      `Invalid ${source}: ${issues.map((issue) => `${issue.path}: ${issue.message}`).join('; ')}`,
+      issues,
+    );
+  }
+  return Object.freeze(result.data);
+}
+
+/** Parses config text (JSON). */
+export function parseConfigText(text: string, source = 'config'): Readonly<ServiceConfig> {
+  let document: unknown;
+  try {
+    document = JSON.parse(text);
+  } catch (error) {
+    throw new ConfigError(`Invalid ${source}: not JSON (${error instanceof Error ? error.message : String(error)})`);
+  }
+  return parseConfig(document, source);
+}
+
+/** The cleanup settings for one repository: the first enabled rule whose globs match, over the defaults. */
+export function cleanupRuleFor(
+  config: CleanupConfig,
+  repositoryName: string,
+): { rule: CleanupRule; index: number } | undefined {
+  const index = config.rules.findIndex(
+    (rule) => matchesAnyGlob(repositoryName, rule.repositories) && !matchesAnyGlob(repositoryName, rule.exclude),
+  );
+  const matched = config.rules[index];
+  if (!matched || !matched.enabled) return undefined;
+  const { repositories: _r, exclude: _e, enabled: _n, ...settings } = matched;
+  return { rule: { ...DEFAULT_CLEANUP_RULE, ...config.defaults, ...settings }, index };
+}

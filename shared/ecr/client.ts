@@ -1,0 +1,35 @@
+import { ECRClient, type ECRClientConfig } from '@aws-sdk/client-ecr';
+import { ECR_CLIENT_MAX_ATTEMPTS } from './limits.ts';
+
+export interface EcrClientOptions {
+  /** A custom endpoint (the local registry). Without it the SDK honours `AWS_ENDPOINT_URL_ECR`, then `AWS_ENDPOINT_URL`. */
+  endpoint?: string;
+  /** Without it the SDK reads `AWS_REGION` (set by Lambda) or the shared config. */
+  region?: string;
+  /** Without it the SDK's default credential chain runs (the Lambda role, env, profile). */
+  credentials?: ECRClientConfig['credentials'];
+  /** Attempts per request, first try included. Default: `AWS_MAX_ATTEMPTS` when set, else ECR_CLIENT_MAX_ATTEMPTS. */
+  maxAttempts?: number;
+}
+
+/**
+ * The one ECR client of a Lambda container or CLI run: create it once, outside the handler, and hand it to
+ * `createEcrGateway`. Retries are the SDK's adaptive mode: throttling, 5xx and transient network errors are retried
+ * with jittered exponential back-off, and a client that sees throttling also slows its own send rate.
+ *
+ * @example
+ * ```ts
+ * const gateway = createEcrGateway(createEcrClient(), { readOnly: config.cleanup.dryRun });
+ * ```
+ */
+export function createEcrClient(options: EcrClientOptions = {}): ECRClient {
+  const fromEnvironment = process.env.AWS_MAX_ATTEMPTS !== undefined && process.env.AWS_MAX_ATTEMPTS !== '';
+  return new ECRClient({
+    retryMode: 'adaptive',
+    // Left undefined, the SDK reads AWS_MAX_ATTEMPTS itself (and validates it).
+    maxAttempts: options.maxAttempts ?? (fromEnvironment ? undefined : ECR_CLIENT_MAX_ATTEMPTS),
+    ...(options.endpoint === undefined ? {} : { endpoint: options.endpoint }),
+    ...(options.region === undefined ? {} : { region: options.region }),
+    ...(options.credentials === undefined ? {} : { credentials: options.credentials }),
+  });
+}

@@ -1,0 +1,591 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import {
+  BatchDeleteImageCommand,
+  BatchGetImageCommand,
+  BatchGetRepositoryScanningConfigurationCommand,
+  DescribeImageScanFindingsCommand,
+  DescribeImagesCommand,
+  DescribeRepositoriesCommand,
+  type ECRClient,
+  GetRegistryScanningConfigurationCommand,
+  ListImageReferrersCommand,
+  PutImageTagMutabilityCommand,
+  paginateDescribeImageScanFindings,
+  paginateDescribeImages,
+  paginateDescribeRepositories,
+  StartImageScanCommand,
+} from '@aws-sdk/client-ecr';
+import { z } from 'zod';
+import type { ImageRecord } from '../domain/image.ts';
+import {
+  EcrGatewayError,
+  ImageNotFoundError,
+  InvalidRequestError,
+  ReadOnlyViolationError,
+  RepositoryNotFoundError,
+  toGatewayError,
+} from './errors.ts';
+import {
+  DEFAULT_ITEM_RETRY_DELAY_MS,
+  DEFAULT_MAX_ITEM_RETRIES,
+  DESCRIBE_IMAGES_PAGE_SIZE,
+  DESCRIBE_REPOSITORIES_PAGE_SIZE,
+  DESCRIBE_SCAN_FINDINGS_PAGE_SIZE,
+  LIST_REFERRERS_PAGE_SIZE,
+  MAX_IMAGE_IDS_PER_BATCH,
+  MAX_REPOSITORIES_PER_SCANNING_CONFIGURATION_BATCH,
+  MAX_TAG_MUTABILITY_EXCLUSION_FILTERS,
+} from './limits.ts';
+import {
+  ACCEPTED_MANIFEST_MEDIA_TYPES,
+  byDigest,
+  byTag,
+  IMAGE_NOT_FOUND,
+  toImageRecord,
+  toItemFailure,
+  toManifestRecord,
+  toReferrerRecord,
+  toRegistryScanningSettings,
+  toRepositoryScanningFailure,
+  toRepositoryScanningSettings,
+  toRepositorySummary,
+  toScanFindingsPage,
+  toSdkExclusionFilters,
+  toTagMutabilitySettings,
+} from './mapping.ts';
+import type {
+  DeleteOutcome,
+  EcrOperation,
+  ItemFailure,
+  ManifestRecord,
+  ReferrerRecord,
+  RegistryScanningSettings,
+  RepositoryScanningFailure,
+  RepositoryScanningSettings,
+  RepositorySummary,
+  ScanFindingsPage,
+  ScanStartOutcome,
+  TagMutability,
+  TagMutabilitySettings,
+  UntagOutcome,
+} from './types.ts';
+
+export interface EcrGatewayOptions {
+  /** Dry run: every mutating method throws `ReadOnlyViolationError` before sending anything. Default false. */
+  readOnly?: boolean;
+  /** Rounds of re-tries for per-id failures with a retryable code (0–10). Default 3. */
+  maxItemRetries?: number;
+  /** Delay before the first re-try round, ms; doubled every round, with jitter (0–60,000). Default 200. */
+  itemRetryDelayMs?: number;
+}
+
+const EcrGatewayOptionsSchema = z.strictObject({
+  readOnly: z.boolean().default(false),
+  maxItemRetries: z.number().int().min(0).max(10).default(DEFAULT_MAX_ITEM_RETRIES),
+  itemRetryDelayMs: z.number().int().min(0).max(60_000).default(DEFAULT_ITEM_RETRY_DELAY_MS),
+});
+
+/**
+ * The one module through which the product talks to ECR. It speaks domain words (images, digests, tags), pages
+ * every list with the largest page ECR allows, batches every multi-id call at ECR's cap and returns per-id
+ * failures as values, maps every ECR exception to an `EcrGatewayError`, and refuses to mutate when read-only.
+ *
+ * Retries come in two layers. The client's (see `createEcrClient`): the SDK's adaptive mode re-sends a request
+ * that was throttled or failed with 5xx. The gateway's: ids that a batch call reports as failed with a retryable
+ * code are re-sent, in at most `maxItemRetries` further rounds with exponential back-off and jitter.
+ */
+export interface EcrGateway {
+  readonly readOnly: boolean;
+
+  /**
+   * ECR calls made so far, per operation: one per request the gateway sent (a page, a batch, a re-try round).
+   * The SDK's own re-sends of a throttled or failed request are inside that one call and are not counted apart.
+   */
+  callCounts(): Record<string, number>;
+
+  /** Every repository of the registry (DescribeRepositories, pages of 1000). */
+  listRepositories(): AsyncIterable<RepositorySummary>;
+
+  /** One repository (DescribeRepositories by name). Throws `RepositoryNotFoundError`. */
+  getRepository(name: string): Promise<RepositorySummary>;
+
+  /**
+   * The repository's images, one page (≤ 1000 images, never empty) at a time (DescribeImages). Records have no
+   * `childDigests`: those need the manifests (`getManifests`). Archived images are not listed (ECR's default).
+   *
+   * @example
+   * ```ts
+   * const images: ImageRecord[] = [];
+   * for await (const page of gateway.listImages('team/app')) images.push(...page);
+   * ```
+   */
+  listImages(repositoryName: string, options?: { tagStatus?: 'TAGGED' | 'UNTAGGED' | 'ANY' }): AsyncIterable<ImageRecord[]>;
+
+  /**
+   * Images by digest, in batches of 100 (DescribeImages by id), in the order given. DescribeImages fails the whole
+   * request with ImageNotFoundException when any id is missing, so a failed batch is split in halves and each half
+   * asked again (recursively): present images are still returned and the missing ones reported. That costs extra
+   * calls only when images vanished (about 2·log2(100) per missing digest).
+   */
+  describeImages(repositoryName: string, digests: readonly string[]): Promise<{ images: ImageRecord[]; missing: string[] }>;
+
+  /**
+   * Manifests by digest, byte-exact, in batches of 100 (BatchGetImage, accepting every manifest and index media
+   * type); per-id failures are returned, retryable ones re-tried first. NOTE: in ECR this is the pull API, so it
+   * records a pull (`lastRecordedPullTime`) on each image returned; it is still allowed in read-only mode.
+   */
+  getManifests(
+    repositoryName: string,
+    digests: readonly string[],
+  ): Promise<{ manifests: ManifestRecord[]; failures: ItemFailure[] }>;
+
+  /**
+   * Deletes images by digest with all their tags (BatchDeleteImage), in the order given, in batches of 100 sent
+   * one after the other: a caller that orders indexes before their children never sees a child refused as
+   * `ImageReferencedByManifestList` because its index was in a later batch. Retryable failures are re-tried in up to
+   * `maxItemRetries` rounds; `ImageNotFound` counts as done (`alreadyGone`). Refused in read-only mode.
+   */
+  deleteImages(repositoryName: string, digests: readonly string[]): Promise<DeleteOutcome>;
+
+  /**
+   * Removes tags (BatchDeleteImage by tag). An image keeps its other tags; it is deleted only when the tag was its
+   * last one. A tag that no longer exists counts as done (`alreadyGone`). Refused in read-only mode.
+   */
+  untagImages(repositoryName: string, tags: readonly string[]): Promise<UntagOutcome>;
+
+  /** The registry's scanning configuration (GetRegistryScanningConfiguration). */
+  getRegistryScanningConfiguration(): Promise<RegistryScanningSettings>;
+
+  /**
+   * The effective scanning configuration of each repository (BatchGetRepositoryScanningConfiguration, batches of
+   * 25); a repository ECR does not know is a failure entry, not an exception.
+   */
+  getRepositoryScanningConfigurations(
+    repositoryNames: readonly string[],
+  ): Promise<{ configurations: RepositoryScanningSettings[]; failures: RepositoryScanningFailure[] }>;
+
+  /**
+   * Starts a basic scan of one image (StartImageScan). When ECR declines because of the scan quota (one scan per
+   * image per 24 h, scan on push included), an unsupported image type or an archived image, the outcome says so
+   * (`started: false`) instead of throwing; anything else throws. Refused in read-only mode.
+   */
+  startImageScan(repositoryName: string, digest: string): Promise<ScanStartOutcome>;
+
+  /**
+   * The findings of an image's latest scan, basic and enhanced, one page (≤ 1000 findings) at a time
+   * (DescribeImageScanFindings). Throws `ScanNotFoundError` when the image was never scanned.
+   */
+  getScanFindings(repositoryName: string, digest: string): AsyncIterable<ScanFindingsPage>;
+
+  /**
+   * Sets the repository's tag mutability (PutImageTagMutability). `exclusionPatterns` are `WILDCARD` tag patterns
+   * (at most 5), for the `*_WITH_EXCLUSION` settings. Refused in read-only mode.
+   */
+  putTagMutability(
+    repositoryName: string,
+    mutability: TagMutability,
+    exclusionPatterns?: readonly string[],
+  ): Promise<TagMutabilitySettings>;
+
+  /** OCI 1.1 referrers (signatures, attestations, SBOMs) of one image (ListImageReferrers, pages of 50). */
+  listImageReferrers(repositoryName: string, digest: string): AsyncIterable<ReferrerRecord>;
+}
+
+/** Splits ids into consecutive batches of at most `size`, keeping their order. */
+function chunk<T>(items: readonly T[], size: number): T[][] {
+  const batches: T[][] = [];
+  for (let start = 0; start < items.length; start += size) batches.push(items.slice(start, start + size));
+  return batches;
+}
+
+/** The first occurrence of each id, in order: ECR rejects nothing for duplicates, but they waste a slot. */
+const unique = (ids: readonly string[]): string[] => [...new Set(ids)];
+
+const NOT_IN_RESPONSE = 'NotInResponse';
+const notInResponse = (id: { digest: string } | { tag: string }): ItemFailure => ({
+  ...id,
+  code: NOT_IN_RESPONSE,
+  reason: 'ECR listed this id neither as processed nor as failed',
+  retryable: true,
+});
+
+/** Exceptions of StartImageScan that are answers about the image, not failures of the call. */
+const SCAN_DECLINED: Readonly<Record<string, 'scan-quota-exceeded' | 'unsupported-image-type' | 'image-archived'>> = {
+  LimitExceededException: 'scan-quota-exceeded',
+  UnsupportedImageTypeException: 'unsupported-image-type',
+  ImageArchivedException: 'image-archived',
+};
+
+/**
+ * Builds the gateway around one `ECRClient` (from `createEcrClient`, or a client aimed at the local registry).
+ * The client must be a real `ECRClient`: the SDK paginators check `instanceof` (aws-sdk-client-mock patches the
+ * class in place, so mocked clients qualify).
+ *
+ * @example
+ * ```ts
+ * const gateway = createEcrGateway(createEcrClient(), { readOnly: config.cleanup.dryRun });
+ * const outcome = await gateway.deleteImages('team/app', plan.toDelete);
+ * ```
+ */
+export function createEcrGateway(client: ECRClient, options: EcrGatewayOptions = {}): EcrGateway {
+  const parsed = EcrGatewayOptionsSchema.safeParse(options);
+  if (!parsed.success) throw new RangeError(`Invalid EcrGatewayOptions:\n${z.prettifyError(parsed.error)}`);
+  const settings = parsed.data;
+  const counts = new Map<EcrOperation, number>();
+  const count = (operation: EcrOperation) => counts.set(operation, (counts.get(operation) ?? 0) + 1);
+
+  /** The only way a request leaves the gateway: counted, and every error mapped (mapping errors included). */
+  async function call<T>(operation: EcrOperation, repository: string | undefined, run: () => Promise<T>): Promise<T> {
+    count(operation);
+    try {
+      return await run();
+    } catch (error) {
+      throw toGatewayError(operation, error, repository);
+    }
+  }
+
+  /**
+   * Runs an SDK paginator and yields each page mapped; errors are mapped like `call`'s. The paginator sends the
+   * requests itself, so `withCommand` counts each one, and copies its input: the paginator mutates one input
+   * object for every page, and a copy keeps each request's input as it was sent.
+   */
+  async function* paged<Page, Mapped>(
+    operation: EcrOperation,
+    repository: string | undefined,
+    paginate: (withCommand: <C extends { input: object }>(command: C) => C) => AsyncIterable<Page>,
+    map: (page: Page) => Mapped,
+  ): AsyncGenerator<Mapped> {
+    const withCommand = <C extends { input: object }>(command: C): C => {
+      count(operation);
+      command.input = { ...command.input };
+      return command;
+    };
+    let iterator: AsyncIterator<Page> | undefined;
+    try {
+      iterator = paginate(withCommand)[Symbol.asyncIterator]();
+      while (true) {
+        const next = await iterator.next();
+        if (next.done) return;
+        const mapped = map(next.value);
+        yield mapped;
+      }
+    } catch (error) {
+      throw toGatewayError(operation, error, repository);
+    }
+  }
+
+  const refuseWhenReadOnly = (operation: EcrOperation, repository?: string) => {
+    if (settings.readOnly) throw new ReadOnlyViolationError(operation, repository);
+  };
+
+  /**
+   * Sends `ids` in batches of `size`; ids whose failures are retryable are sent again, in at most `maxItemRetries`
+   * rounds, each after an exponentially growing, jittered delay. `runBatch` records successes itself and returns
+   * the batch's failures; `idOf` names the id a failure is about. Returns the failures that remain.
+   */
+  async function inRounds(
+    ids: readonly string[],
+    size: number,
+    runBatch: (batch: string[]) => Promise<ItemFailure[]>,
+    idOf: (failure: ItemFailure) => string | undefined,
+  ): Promise<ItemFailure[]> {
+    const remaining: ItemFailure[] = [];
+    let pending = [...ids];
+    for (let round = 0; pending.length > 0; round++) {
+      if (round > 0) await backOff(round);
+      const retry: string[] = [];
+      for (const batch of chunk(pending, size)) {
+        for (const failure of await runBatch(batch)) {
+          const id = idOf(failure);
+          if (failure.retryable && id !== undefined && round < settings.maxItemRetries) retry.push(id);
+          else remaining.push(failure);
+        }
+      }
+      pending = unique(retry);
+    }
+    return remaining;
+  }
+
+  async function backOff(round: number): Promise<void> {
+    const ceiling = settings.itemRetryDelayMs * 2 ** (round - 1);
+    const delay = Math.round(ceiling / 2 + Math.random() * (ceiling / 2)); // "equal jitter": between ½ and 1 × ceiling
+    if (delay > 0) await sleep(delay);
+  }
+
+  /** Keeps the ids that are in `done`, in the caller's order. */
+  const inOrder = (ids: readonly string[], done: ReadonlySet<string>) => ids.filter((id) => done.has(id));
+
+  async function describeBatch(
+    repositoryName: string,
+    batch: string[],
+    found: Map<string, ImageRecord>,
+    missing: Set<string>,
+  ): Promise<void> {
+    try {
+      const images = await call('DescribeImages', repositoryName, async () => {
+        const response = await client.send(new DescribeImagesCommand({ repositoryName, imageIds: batch.map(byDigest) }));
+        return (response.imageDetails ?? []).map(toImageRecord);
+      });
+      for (const image of images) found.set(image.digest, image);
+      for (const digest of batch) if (!found.has(digest)) missing.add(digest);
+    } catch (error) {
+      if (!(error instanceof ImageNotFoundError)) throw error;
+      const [only] = batch;
+      if (batch.length === 1 && only !== undefined) {
+        missing.add(only);
+        return;
+      }
+      const middle = Math.ceil(batch.length / 2);
+      await describeBatch(repositoryName, batch.slice(0, middle), found, missing);
+      await describeBatch(repositoryName, batch.slice(middle), found, missing);
+    }
+  }
+
+  return {
+    readOnly: settings.readOnly,
+
+    callCounts: () => Object.fromEntries(counts),
+
+    async *listRepositories() {
+      const pages = paged(
+        'DescribeRepositories',
+        undefined,
+        (withCommand) =>
+          paginateDescribeRepositories({ client, pageSize: DESCRIBE_REPOSITORIES_PAGE_SIZE, withCommand }, {}),
+        (page) => (page.repositories ?? []).map(toRepositorySummary),
+      );
+      for await (const repositories of pages) yield* repositories;
+    },
+
+    async getRepository(name) {
+      const repository = await call('DescribeRepositories', name, async () => {
+        const response = await client.send(new DescribeRepositoriesCommand({ repositoryNames: [name] }));
+        const [first] = response.repositories ?? [];
+        return first === undefined ? undefined : toRepositorySummary(first);
+      });
+      if (repository === undefined) {
+        throw new RepositoryNotFoundError(
+          `DescribeRepositories on repository '${name}': RepositoryNotFoundException: not in the response`,
+          { operation: 'DescribeRepositories', repository: name, code: 'RepositoryNotFoundException' },
+        );
+      }
+      return repository;
+    },
+
+    async *listImages(repositoryName, options = {}) {
+      const input = {
+        repositoryName,
+        ...(options.tagStatus === undefined ? {} : { filter: { tagStatus: options.tagStatus } }),
+      };
+      const pages = paged(
+        'DescribeImages',
+        repositoryName,
+        (withCommand) => paginateDescribeImages({ client, pageSize: DESCRIBE_IMAGES_PAGE_SIZE, withCommand }, input),
+        (page) => (page.imageDetails ?? []).map(toImageRecord),
+      );
+      for await (const images of pages) if (images.length > 0) yield images;
+    },
+
+    async describeImages(repositoryName, digests) {
+      const ids = unique(digests);
+      const found = new Map<string, ImageRecord>();
+      const missing = new Set<string>();
+      for (const batch of chunk(ids, MAX_IMAGE_IDS_PER_BATCH)) {
+        await describeBatch(repositoryName, batch, found, missing);
+      }
+      return {
+        images: ids.flatMap((digest) => {
+          const image = found.get(digest);
+          return image === undefined ? [] : [image];
+        }),
+        missing: inOrder(ids, missing),
+      };
+    },
+
+    async getManifests(repositoryName, digests) {
+      const ids = unique(digests);
+      const manifests = new Map<string, ManifestRecord>();
+      const failures = await inRounds(
+        ids,
+        MAX_IMAGE_IDS_PER_BATCH,
+        (batch) =>
+          call('BatchGetImage', repositoryName, async () => {
+            const response = await client.send(
+              new BatchGetImageCommand({
+                repositoryName,
+                imageIds: batch.map(byDigest),
+                acceptedMediaTypes: [...ACCEPTED_MANIFEST_MEDIA_TYPES],
+              }),
+            );
+            for (const record of (response.images ?? []).map(toManifestRecord)) manifests.set(record.digest, record);
+            const failed = (response.failures ?? []).map(toItemFailure);
+            const answered = new Set([...manifests.keys(), ...failed.flatMap((f) => f.digest ?? [])]);
+            return [...failed, ...batch.filter((d) => !answered.has(d)).map((digest) => notInResponse({ digest }))];
+          }),
+        (failure) => failure.digest,
+      );
+      return {
+        manifests: ids.flatMap((digest) => {
+          const manifest = manifests.get(digest);
+          return manifest === undefined ? [] : [manifest];
+        }),
+        failures,
+      };
+    },
+
+    async deleteImages(repositoryName, digests) {
+      refuseWhenReadOnly('BatchDeleteImage', repositoryName);
+      const ids = unique(digests);
+      const deleted = new Set<string>();
+      const alreadyGone = new Set<string>();
+      const failed = await inRounds(
+        ids,
+        MAX_IMAGE_IDS_PER_BATCH,
+        (batch) =>
+          call('BatchDeleteImage', repositoryName, async () => {
+            const response = await client.send(
+              new BatchDeleteImageCommand({ repositoryName, imageIds: batch.map(byDigest) }),
+            );
+            // One entry per tag removed: the same digest can repeat.
+            for (const id of response.imageIds ?? []) if (id.imageDigest) deleted.add(id.imageDigest);
+            const failures: ItemFailure[] = [];
+            for (const failure of (response.failures ?? []).map(toItemFailure)) {
+              if (failure.code === IMAGE_NOT_FOUND && failure.digest !== undefined) alreadyGone.add(failure.digest);
+              else failures.push(failure);
+            }
+            const answered = new Set([...deleted, ...alreadyGone, ...failures.flatMap((f) => f.digest ?? [])]);
+            return [...failures, ...batch.filter((d) => !answered.has(d)).map((digest) => notInResponse({ digest }))];
+          }),
+        (failure) => failure.digest,
+      );
+      return {
+        deleted: inOrder(ids, deleted),
+        alreadyGone: inOrder(ids, alreadyGone).filter((digest) => !deleted.has(digest)),
+        failed,
+      };
+    },
+
+    async untagImages(repositoryName, tags) {
+      refuseWhenReadOnly('BatchDeleteImage', repositoryName);
+      const ids = unique(tags);
+      const untagged = new Set<string>();
+      const alreadyGone = new Set<string>();
+      const failed = await inRounds(
+        ids,
+        MAX_IMAGE_IDS_PER_BATCH,
+        (batch) =>
+          call('BatchDeleteImage', repositoryName, async () => {
+            const response = await client.send(new BatchDeleteImageCommand({ repositoryName, imageIds: batch.map(byTag) }));
+            for (const id of response.imageIds ?? []) if (id.imageTag) untagged.add(id.imageTag);
+            const failures: ItemFailure[] = [];
+            for (const failure of (response.failures ?? []).map(toItemFailure)) {
+              if (failure.code === IMAGE_NOT_FOUND && failure.tag !== undefined) alreadyGone.add(failure.tag);
+              else failures.push(failure);
+            }
+            const answered = new Set([...untagged, ...alreadyGone, ...failures.flatMap((f) => f.tag ?? [])]);
+            return [...failures, ...batch.filter((t) => !answered.has(t)).map((tag) => notInResponse({ tag }))];
+          }),
+        (failure) => failure.tag,
+      );
+      return {
+        untagged: inOrder(ids, untagged),
+        alreadyGone: inOrder(ids, alreadyGone).filter((tag) => !untagged.has(tag)),
+        failed,
+      };
+    },
+
+    getRegistryScanningConfiguration: () =>
+      call('GetRegistryScanningConfiguration', undefined, async () =>
+        toRegistryScanningSettings(await client.send(new GetRegistryScanningConfigurationCommand({}))),
+      ),
+
+    async getRepositoryScanningConfigurations(repositoryNames) {
+      const configurations: RepositoryScanningSettings[] = [];
+      const failures: RepositoryScanningFailure[] = [];
+      for (const batch of chunk(unique(repositoryNames), MAX_REPOSITORIES_PER_SCANNING_CONFIGURATION_BATCH)) {
+        await call('BatchGetRepositoryScanningConfiguration', batch.length === 1 ? batch[0] : undefined, async () => {
+          const response = await client.send(
+            new BatchGetRepositoryScanningConfigurationCommand({ repositoryNames: batch }),
+          );
+          configurations.push(...(response.scanningConfigurations ?? []).map(toRepositoryScanningSettings));
+          failures.push(...(response.failures ?? []).map(toRepositoryScanningFailure));
+        });
+      }
+      return { configurations, failures };
+    },
+
+    async startImageScan(repositoryName, digest) {
+      refuseWhenReadOnly('StartImageScan', repositoryName);
+      try {
+        return await call('StartImageScan', repositoryName, async (): Promise<ScanStartOutcome> => {
+          const response = await client.send(new StartImageScanCommand({ repositoryName, imageId: byDigest(digest) }));
+          return { started: true, status: response.imageScanStatus?.status ?? 'IN_PROGRESS' };
+        });
+      } catch (error) {
+        const reason = error instanceof EcrGatewayError ? SCAN_DECLINED[error.code] : undefined;
+        if (reason === undefined || !(error instanceof EcrGatewayError)) throw error;
+        return { started: false, reason, message: error.message };
+      }
+    },
+
+    getScanFindings(repositoryName, digest) {
+      return paged(
+        'DescribeImageScanFindings',
+        repositoryName,
+        (withCommand) =>
+          paginateDescribeImageScanFindings(
+            { client, pageSize: DESCRIBE_SCAN_FINDINGS_PAGE_SIZE, withCommand },
+            { repositoryName, imageId: byDigest(digest) },
+          ),
+        (page) => toScanFindingsPage(page.imageScanStatus, page.imageScanFindings),
+      );
+    },
+
+    async putTagMutability(repositoryName, mutability, exclusionPatterns = []) {
+      refuseWhenReadOnly('PutImageTagMutability', repositoryName);
+      if (exclusionPatterns.length > MAX_TAG_MUTABILITY_EXCLUSION_FILTERS) {
+        throw new InvalidRequestError(
+          `PutImageTagMutability on repository '${repositoryName}': ${exclusionPatterns.length} exclusion filters, ` +
+            `ECR allows at most ${MAX_TAG_MUTABILITY_EXCLUSION_FILTERS}`,
+          { operation: 'PutImageTagMutability', repository: repositoryName, code: 'TooManyExclusionFilters' },
+        );
+      }
+      return call('PutImageTagMutability', repositoryName, async () =>
+        toTagMutabilitySettings(
+          repositoryName,
+          await client.send(
+            new PutImageTagMutabilityCommand({
+              repositoryName,
+              imageTagMutability: mutability,
+              ...(exclusionPatterns.length === 0
+                ? {}
+                : { imageTagMutabilityExclusionFilters: toSdkExclusionFilters(exclusionPatterns) }),
+            }),
+          ),
+        ),
+      );
+    },
+
+    async *listImageReferrers(repositoryName, digest) {
+      // ListImageReferrers has no generated paginator (ecr-facts §3), so this is the one hand-written token loop.
+      let nextToken: string | undefined;
+      do {
+        const token = nextToken;
+        const page = await call('ListImageReferrers', repositoryName, async () => {
+          const response = await client.send(
+            new ListImageReferrersCommand({
+              repositoryName,
+              subjectId: { imageDigest: digest },
+              maxResults: LIST_REFERRERS_PAGE_SIZE,
+              ...(token === undefined ? {} : { nextToken: token }),
+            }),
+          );
+          return { referrers: (response.referrers ?? []).map(toReferrerRecord), nextToken: response.nextToken };
+        });
+        yield* page.referrers;
+        // A token that repeats would loop for ever (the paginators' stopOnSameToken guard).
+        nextToken = page.nextToken === token ? undefined : page.nextToken;
+      } while (nextToken);
+    },
+  };
+}
