@@ -297,7 +297,7 @@ export function storeImage(ctx: OpContext, repository: RepositoryRecord, request
     throw tagAlreadyExists(repository, tag);
   }
   if (existing && tag !== undefined && !existing.tags.includes(tag) && existing.tags.length >= MAX_TAGS_PER_IMAGE) {
-    throw limitExceeded(`An image can have at most ${MAX_TAGS_PER_IMAGE} tags; image '${existing.digest}' has them`);
+    throw limitExceeded(`The image '${existing.digest}' already has the maximum of ${MAX_TAGS_PER_IMAGE} tags`);
   }
   if (!existing) {
     const missing = parsed.children.filter((child) => images.get(child) === undefined);
@@ -450,30 +450,47 @@ function describeImages(raw: Record<string, unknown>, ctx: OpContext) {
 
 // ListImages
 
-/** A ListImages entry and where it sits: image `seq` and its index among that image's entries (one per tag). */
+/** A ListImages entry and where it sits: image `seq`, its index among that image's entries (one per tag), and tag. */
 interface ListEntry {
   seq: number;
   index: number;
   id: ImageId;
 }
 
-/** Entries from position `seq:skip` on; the position survives deletes (tombstoned seq) and pushes (higher seq). */
-function* listEntries(repository: RepositoryRecord, seq: number, skip: number, filter: ListingFilter) {
-  for (const image of repository.images.after(seq - 1)) {
+/** Where a ListImages page resumes: inside image `seq`, after its entry `index - 1`, which was tag `lastTag`. */
+interface ListPosition {
+  seq: number;
+  index: number;
+  lastTag: string;
+}
+
+/**
+ * The first entry of the resumed image still to list. Tags are only appended, so the last listed tag locates the
+ * position even when earlier tags were removed; when that tag itself was removed, the tags after it moved up one.
+ */
+function resumeIndex(tags: readonly string[], position: ListPosition): number {
+  if (position.lastTag === '') return position.index;
+  const at = tags.indexOf(position.lastTag);
+  return at >= 0 ? at + 1 : Math.max(0, position.index - 1);
+}
+
+/** Entries from `position` on; it survives deletes (tombstoned seq), pushes (higher seq) and tag changes. */
+function* listEntries(repository: RepositoryRecord, position: ListPosition, filter: ListingFilter) {
+  for (const image of repository.images.after(position.seq - 1)) {
     if (!matchesFilter(image, filter)) continue;
-    const from = image.seq === seq ? skip : 0;
-    if (image.tags.length === 0) {
+    const tags = image.tags;
+    const from = image.seq === position.seq ? resumeIndex(tags, position) : 0;
+    if (tags.length === 0) {
       if (from === 0) yield { seq: image.seq, index: 0, id: { imageDigest: image.digest } } satisfies ListEntry;
       continue;
     }
-    const tags = image.tags;
     for (let index = from; index < tags.length; index++) {
       yield { seq: image.seq, index, id: { imageDigest: image.digest, imageTag: tags[index] } } satisfies ListEntry;
     }
   }
 }
 
-const LIST_POSITION = /^(\d+):(\d+)$/;
+const LIST_POSITION = /^(\d+):(\d+):(.*)$/s;
 
 function listImages(raw: Record<string, unknown>, ctx: OpContext) {
   const input = Input.parse(raw);
@@ -485,16 +502,16 @@ function listImages(raw: Record<string, unknown>, ctx: OpContext) {
   const repository = requireRepository(state, name);
   const listing = 'ListImages';
   const fingerprint = listingFingerprint(repository, filter.tagStatus, filter.imageStatus);
-  let start = { seq: 1, skip: 0 };
+  let start: ListPosition = { seq: 1, index: 0, lastTag: '' };
   if (nextToken !== undefined) {
     const match = LIST_POSITION.exec(String(decodeToken(nextToken, listing, fingerprint)));
     if (!match) throw invalidToken();
-    start = { seq: Number(match[1]), skip: Number(match[2]) };
+    start = { seq: Number(match[1]), index: Number(match[2]), lastTag: match[3] ?? '' };
   }
   const limit = maxResults ?? DEFAULT_PAGE;
   const page: ListEntry[] = [];
   let more = false;
-  for (const entry of listEntries(repository, start.seq, start.skip, filter)) {
+  for (const entry of listEntries(repository, start, filter)) {
     if (page.length === limit) {
       more = true;
       break;
@@ -504,7 +521,9 @@ function listImages(raw: Record<string, unknown>, ctx: OpContext) {
   const last = page[page.length - 1];
   return {
     imageIds: page.map((entry) => entry.id),
-    ...(more && last ? { nextToken: encodeToken(listing, fingerprint, `${last.seq}:${last.index + 1}`) } : {}),
+    ...(more && last
+      ? { nextToken: encodeToken(listing, fingerprint, `${last.seq}:${last.index + 1}:${last.id.imageTag ?? ''}`) }
+      : {}),
   };
 }
 
