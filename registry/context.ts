@@ -17,6 +17,8 @@ export interface OpContext {
   readonly operation: string;
   readonly account: string;
   readonly region: string;
+  /** The access key that signed the request: the local registry has no IAM, so this names the caller. */
+  readonly accessKeyId: string;
   /** The state of the request's account and region. */
   readonly state: RegistryState;
   /** All accounts and regions (replication status, registryId of another account). */

@@ -123,6 +123,7 @@ export async function startRegistryServer(options: RegistryServerOptions = {}): 
     operation,
     account: scope.account,
     region: scope.region,
+    accessKeyId: scope.accessKeyId,
     state: registry.state(scope.account, scope.region),
     registry,
     settings,

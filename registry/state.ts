@@ -277,6 +277,8 @@ export class RegistryState {
   registryPolicyText?: string;
   /** Basic scans started per UTC day (account quota 100,000 / 24 h). */
   readonly scansPerDay = new Map<string, number>();
+  /** IAM principal ARN → when it was excluded from pull-time updates (epoch ms). */
+  readonly pullTimeExclusions = new Map<string, number>();
 
   constructor(
     readonly account: string,

@@ -22,6 +22,7 @@ import {
   stateFor,
   toEpochSeconds,
 } from './common.ts';
+import { isExcludedFromPullTime } from './pull-time-exclusions.ts';
 import { scanOnPushIfConfigured } from './scanning.ts';
 
 /** Images per repository ([UG-QUOTA] default; adjustable in a real account). */
@@ -576,8 +577,11 @@ function batchGetImage(raw: Record<string, unknown>, ctx: OpContext) {
       imageManifestMediaType: image.manifestMediaType,
     });
   }
-  const now = ctx.now();
-  for (const image of pulled) image.lastPulledAt = now;
+  // A principal on the pull-time update exclusion list (automation reading manifests) does not count as a pull.
+  if (!isExcludedFromPullTime(ctx)) {
+    const now = ctx.now();
+    for (const image of pulled) image.lastPulledAt = now;
+  }
   return { images, failures };
 }
 

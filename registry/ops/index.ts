@@ -1,5 +1,6 @@
 import type { OperationTable } from '../context.ts';
 import { imageOperations } from './images.ts';
+import { pullTimeExclusionOperations } from './pull-time-exclusions.ts';
 import { registrySettingsOperations } from './registry-settings.ts';
 import { repositoryOperations } from './repositories.ts';
 import { scanningOperations } from './scanning.ts';
@@ -10,4 +11,5 @@ export const ecrOperations: OperationTable = {
   ...imageOperations,
   ...scanningOperations,
   ...registrySettingsOperations,
+  ...pullTimeExclusionOperations,
 };
