@@ -23,6 +23,7 @@ import {
   toEpochSeconds,
 } from './common.ts';
 import { isExcludedFromPullTime } from './pull-time-exclusions.ts';
+import { replicateImage } from './registry-settings.ts';
 import { scanOnPushIfConfigured } from './scanning.ts';
 
 /** Images per repository ([UG-QUOTA] default; adjustable in a real account). */
@@ -315,6 +316,8 @@ export function storeImage(ctx: OpContext, repository: RepositoryRecord, request
   if (tag !== undefined) images.setTag(tag, image.digest);
   emitPush(ctx, repository, image, tag);
   if (!existing) scanOnPushIfConfigured(ctx, repository, image);
+  // Replication completes at once in the local registry (ECR takes seconds to minutes).
+  replicateImage(ctx, repository, image);
   return { image, created: !existing };
 }
 

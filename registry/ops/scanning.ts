@@ -34,7 +34,7 @@ const SCANNING_FILTER_VALUE: StringRule = {
   pattern: /^[a-z0-9*](?:[._\-/a-z0-9*]?[a-z0-9*]+)*$/,
   patternText: '^[a-z0-9*](?:[._\\-/a-z0-9*]?[a-z0-9*]+)*$',
 };
-const SCANNING_REPOSITORY_NAMES: ListRule = { required: true, min: 1, max: 25 };
+const SCANNING_REPOSITORY_NAMES: ListRule = { min: 1, max: 25 };
 
 /** `FindingSeverity`, in the order ECR's event sample lists the counts. */
 const SEVERITIES = ['CRITICAL', 'HIGH', 'MEDIUM', 'LOW', 'INFORMATIONAL', 'UNDEFINED'] as const;
@@ -71,7 +71,9 @@ export function readImageId(input: Input): ImageId {
 /** The image an id names; a digest and a tag that point at different images name none. */
 export function findImage(repository: RepositoryRecord, id: ImageId): ImageRecord {
   const image =
-    id.imageDigest !== undefined ? repository.images.get(id.imageDigest) : repository.images.byTagName(id.imageTag ?? '');
+    id.imageDigest !== undefined
+      ? repository.images.get(id.imageDigest)
+      : repository.images.byTagName(id.imageTag ?? '');
   const tagMatches = id.imageTag === undefined || image?.tags.includes(id.imageTag) === true;
   if (!image || !tagMatches) throw imageNotFound(id, repository.name, repository.registryId);
   return image;
@@ -210,7 +212,7 @@ function putRegistryScanningConfiguration(raw: Record<string, unknown>, ctx: OpC
 
 function batchGetRepositoryScanningConfiguration(raw: Record<string, unknown>, ctx: OpContext) {
   const input = Input.parse(raw, validationError);
-  const names = input.strList('repositoryNames', SCANNING_REPOSITORY_NAMES, REPOSITORY_NAME);
+  const names = input.strList('repositoryNames', { ...SCANNING_REPOSITORY_NAMES, required: true }, REPOSITORY_NAME);
   const state = ctx.state;
   const scanningConfigurations: Record<string, unknown>[] = [];
   const failures: Record<string, unknown>[] = [];
@@ -286,7 +288,10 @@ function completeScan(ctx: OpContext, repository: RepositoryRecord, image: Image
   const stillStored = state.repositories.get(repository.name) === repository && repository.images.get(image.digest);
   if (!stillStored || image.scan !== scan) return;
   const attached = image.attachedFindings;
-  scan.findings = { findings: [...(attached?.findings ?? [])], enhancedFindings: [...(attached?.enhancedFindings ?? [])] };
+  scan.findings = {
+    findings: [...(attached?.findings ?? [])],
+    enhancedFindings: [...(attached?.enhancedFindings ?? [])],
+  };
   scan.status = 'COMPLETE';
   scan.description = COMPLETE_DESCRIPTION;
   scan.completedAt = ctx.now();
