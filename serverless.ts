@@ -15,9 +15,64 @@ import type { AWS, AwsIamPolicyStatements } from 'osls';
 export type FunctionWithRole = NonNullable<AWS['functions']>[string] & { iamRoleStatements?: AwsIamPolicyStatements };
 
 /** The service's own event bus: work items, reports and verdicts are published here. */
-export const SERVICE_EVENT_SOURCE = 'ecr-automation';
+const EVENT_BUS_NAME = 'ecr-automation-${sls:stage}';
+const eventBusArn = {
+  'Fn::Sub': `arn:\${AWS::Partition}:events:\${AWS::Region}:\${AWS::AccountId}:event-bus/${EVENT_BUS_NAME}`,
+};
+const repositoryArns = { 'Fn::Sub': 'arn:${AWS::Partition}:ecr:${AWS::Region}:${AWS::AccountId}:repository/*' };
+const deadLetterQueueArn = { 'Fn::GetAtt': ['FailedInvocationsQueue', 'Arn'] };
 
-const functions: Record<string, FunctionWithRole> = {};
+/** Failed asynchronous invocations (after Lambda's two retries) land in the dead-letter queue. */
+const onFailure = {
+  destinations: { onFailure: { type: 'sqs' as const, arn: deadLetterQueueArn } },
+  maximumRetryAttempts: 2,
+};
+const sendToDeadLetterQueue = { Effect: 'Allow', Action: ['sqs:SendMessage'], Resource: deadLetterQueueArn };
+const publishToBus = { Effect: 'Allow', Action: ['events:PutEvents'], Resource: eventBusArn };
+
+const functions: Record<string, FunctionWithRole> = {
+  scheduledCleanup: {
+    handler: 'functions/scheduled-cleanup/handler.handler',
+    description: 'Nightly: one cleanup work item per repository a cleanup rule matches',
+    timeout: 300,
+    memorySize: 512,
+    environment: { EVENT_BUS_NAME },
+    events: [{ schedule: { rate: ['cron(0 3 * * ? *)'], enabled: true } }],
+    ...onFailure,
+    iamRoleStatements: [
+      { Effect: 'Allow', Action: ['ecr:DescribeRepositories'], Resource: repositoryArns },
+      publishToBus,
+      sendToDeadLetterQueue,
+    ],
+  },
+  cleanupRepository: {
+    handler: 'functions/cleanup-repository/handler.handler',
+    description: 'Cleans the stale untagged images of one repository (a Cleanup Work Item)',
+    timeout: 900,
+    memorySize: 1024,
+    // Bounds the fan-out: at most this many repositories are cleaned at once (and so ECR's request rate).
+    reservedConcurrency: 10,
+    environment: { EVENT_BUS_NAME, CLEANUP_RESERVE_MS: '60000' },
+    events: [
+      {
+        eventBridge: {
+          eventBus: EVENT_BUS_NAME,
+          pattern: { source: ['ecr-automation'], 'detail-type': ['Cleanup Work Item'] },
+        },
+      },
+    ],
+    ...onFailure,
+    iamRoleStatements: [
+      {
+        Effect: 'Allow',
+        Action: ['ecr:DescribeImages', 'ecr:BatchGetImage', 'ecr:BatchDeleteImage'],
+        Resource: repositoryArns,
+      },
+      publishToBus,
+      sendToDeadLetterQueue,
+    ],
+  },
+};
 
 const config: AWS = {
   service: 'ecr-automation',
@@ -52,6 +107,14 @@ const config: AWS = {
     },
   },
   functions,
+  resources: {
+    Resources: {
+      FailedInvocationsQueue: {
+        Type: 'AWS::SQS::Queue',
+        Properties: { QueueName: 'ecr-automation-${sls:stage}-failed-invocations', MessageRetentionPeriod: 1_209_600 },
+      },
+    },
+  },
 };
 
 export default config;

@@ -1,0 +1,115 @@
+import { MetricUnit } from '@aws-lambda-powertools/metrics';
+import { cleanupRuleFor } from '../config/load.ts';
+import type { ServiceConfig } from '../config/schema.ts';
+import type { EcrGateway } from '../ecr/index.ts';
+import type { ServiceEvent } from '../events/publisher.ts';
+import { type CleanupWorkItem, DETAIL_TYPES } from '../events/schemas.ts';
+import { logger, metrics } from '../obs/index.ts';
+import type { CleanupReport } from './report.ts';
+import { runRepositoryCleanup } from './run.ts';
+
+/** What the worker needs from the outside world; the handler wires the real ones, tests their own. */
+export interface CleanupWorkerDeps {
+  config(): Readonly<ServiceConfig>;
+  gateway(options: { readOnly: boolean }): EcrGateway;
+  publish(events: readonly ServiceEvent[]): Promise<{ calls: number }>;
+  /** Milliseconds kept in hand before the deadline for the report and the hand-over to a follow-up. */
+  reserveMs: number;
+}
+
+/** Decisions are logged in chunks of this many, so that every image's fate is in the run's record. */
+const DECISIONS_PER_LOG_LINE = 500;
+
+/**
+ * One work item: plan one repository and carry the plan out (or only report it in dry run), publish the
+ * "Cleanup Report", and hand over to a follow-up work item when the deadline comes near.
+ */
+export async function processWorkItem(
+  item: CleanupWorkItem,
+  context: { getRemainingTimeInMillis(): number },
+  deps: CleanupWorkerDeps,
+): Promise<CleanupReport> {
+  const config = deps.config();
+  const dryRun = item.dryRun || config.cleanup.dryRun;
+  const gateway = deps.gateway({ readOnly: dryRun });
+  const match = cleanupRuleFor(config.cleanup, item.repositoryName);
+  const now = Date.parse(item.plannedAt);
+  let report: CleanupReport;
+  const events: ServiceEvent[] = [];
+  if (!match) {
+    report = {
+      runId: item.runId,
+      repositoryName: item.repositoryName,
+      dryRun,
+      part: item.part,
+      status: 'not-matched',
+      plannedAt: item.plannedAt,
+      counts: {
+        images: 0,
+        toDelete: 0,
+        deleted: 0,
+        alreadyGone: 0,
+        failed: 0,
+        kept: 0,
+        changedSincePlan: 0,
+        remaining: 0,
+      },
+      bytesReclaimed: 0,
+      deleted: [],
+      kept: [],
+      failures: [],
+      apiCalls: {},
+      truncated: false,
+      message: 'No enabled cleanup rule matches this repository any more; nothing was done',
+    };
+  } else {
+    const rule = item.brakeCleared ? { ...match.rule, allowMassDelete: true } : match.rule;
+    const result = await runRepositoryCleanup(gateway, {
+      runId: item.runId,
+      repositoryName: item.repositoryName,
+      dryRun,
+      part: item.part,
+      now,
+      rule,
+      ruleIndex: match.index,
+      remainingMs: () => context.getRemainingTimeInMillis(),
+      reserveMs: deps.reserveMs,
+    });
+    report = result.report;
+    if (result.plan) {
+      for (let start = 0; start < result.plan.decisions.length; start += DECISIONS_PER_LOG_LINE) {
+        logger.info('cleanup decisions', {
+          runId: item.runId,
+          repositoryName: item.repositoryName,
+          part: item.part,
+          dryRun,
+          decisions: result.plan.decisions.slice(start, start + DECISIONS_PER_LOG_LINE).map((decision) => ({
+            digest: decision.digest,
+            action: decision.action,
+            reason: decision.reason,
+          })),
+        });
+      }
+    }
+    if (result.continueFrom) {
+      const next: CleanupWorkItem = { ...item, part: result.continueFrom.part, brakeCleared: true };
+      events.push({ detailType: DETAIL_TYPES.cleanupWorkItem, detail: next });
+    }
+  }
+  events.unshift({ detailType: DETAIL_TYPES.cleanupReport, detail: report });
+  const published = await deps.publish(events);
+  report.apiCalls = { ...report.apiCalls, PutEvents: published.calls };
+
+  metrics.addMetric('ImagesDeleted', MetricUnit.Count, report.counts.deleted);
+  metrics.addMetric('ImagesKept', MetricUnit.Count, report.counts.kept);
+  metrics.addMetric('DeleteFailures', MetricUnit.Count, report.counts.failed);
+  metrics.addMetric('BytesReclaimed', MetricUnit.Bytes, report.bytesReclaimed);
+  metrics.addMetric(
+    'EcrCalls',
+    MetricUnit.Count,
+    Object.values(report.apiCalls).reduce((sum, n) => sum + n, 0),
+  );
+  if (report.status === 'braked') metrics.addMetric('SafetyBrakeHeld', MetricUnit.Count, 1);
+  logger.info('cleanup report', { report: { ...report, deleted: undefined, kept: undefined } });
+  return report;
+}
