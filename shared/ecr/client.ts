@@ -1,4 +1,5 @@
 import { ECRClient, type ECRClientConfig } from '@aws-sdk/client-ecr';
+import { UnretriedError } from './errors.ts';
 import { ECR_CLIENT_MAX_ATTEMPTS } from './limits.ts';
 
 export interface EcrClientOptions {
@@ -24,7 +25,7 @@ export interface EcrClientOptions {
  */
 export function createEcrClient(options: EcrClientOptions = {}): ECRClient {
   const fromEnvironment = process.env.AWS_MAX_ATTEMPTS !== undefined && process.env.AWS_MAX_ATTEMPTS !== '';
-  return new ECRClient({
+  const client = new ECRClient({
     retryMode: 'adaptive',
     // Left undefined, the SDK reads AWS_MAX_ATTEMPTS itself (and validates it).
     maxAttempts: options.maxAttempts ?? (fromEnvironment ? undefined : ECR_CLIENT_MAX_ATTEMPTS),
@@ -32,4 +33,26 @@ export function createEcrClient(options: EcrClientOptions = {}): ECRClient {
     ...(options.region === undefined ? {} : { region: options.region }),
     ...(options.credentials === undefined ? {} : { credentials: options.credentials }),
   });
+  client.middlewareStack.add(
+    (next) => async (args) => {
+      try {
+        return await next(args);
+      } catch (error) {
+        throw isQuotaError(error) ? new UnretriedError(error) : error;
+      }
+    },
+    // Inside the retry loop (which runs in finalizeRequest), around the deserializer that throws ECR's exceptions.
+    { step: 'deserialize', priority: 'high', name: 'ecrQuotaIsNotThrottling', override: true },
+  );
+  return client;
 }
+
+/**
+ * ECR's `LimitExceededException` is a quota (one basic scan per image per 24 h, 100,000 scans a day, images per
+ * repository, ...), not a request rate, but the SDK's retry classification lists the name among its throttling
+ * codes. Left alone, the SDK would re-send a StartImageScan of an image already scanned today up to maxAttempts − 1
+ * times, with throttling back-off (seconds each), and the adaptive rate limiter would slow every later call of the
+ * client. So the client hands such errors to the retry layer wrapped, which it does not retry; `toGatewayError`
+ * unwraps them.
+ */
+const isQuotaError = (error: unknown): boolean => error instanceof Error && error.name === 'LimitExceededException';

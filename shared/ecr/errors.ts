@@ -130,6 +130,21 @@ export class ReadOnlyViolationError extends EcrGatewayError {
   }
 }
 
+/**
+ * Carries an ECR error through the SDK's retry loop so that the SDK does not re-send the request (see
+ * `createEcrClient`: ECR's quota error `LimitExceededException` is on the SDK's list of throttling codes).
+ * Internal: `toGatewayError` unwraps it, so it never leaves the gateway.
+ */
+export class UnretriedError extends Error {
+  readonly original: unknown;
+
+  constructor(original: unknown) {
+    super(original instanceof Error ? original.message : String(original), { cause: original });
+    this.name = 'UnretriedError';
+    this.original = original;
+  }
+}
+
 type ErrorClass = new (message: string, details: EcrGatewayErrorDetails) => EcrGatewayError;
 
 /** ECR exception names (the `__type` on the wire), each with the class it maps to. */
@@ -214,8 +229,9 @@ const classFor = (name: string, status: number | undefined, fault: unknown, code
  * repository in the message: `BatchDeleteImage on repository 'team/app': RepositoryNotFoundException: ...`.
  * An `EcrGatewayError` passes through unchanged.
  */
-export function toGatewayError(operation: string, error: unknown, repository?: string): EcrGatewayError {
-  if (error instanceof EcrGatewayError) return error;
+export function toGatewayError(operation: string, thrown: unknown, repository?: string): EcrGatewayError {
+  if (thrown instanceof EcrGatewayError) return thrown;
+  const error = thrown instanceof UnretriedError ? thrown.original : thrown;
   const like: ErrorLike = typeof error === 'object' && error !== null ? (error as ErrorLike) : {};
   const name = typeof like.name === 'string' && like.name !== '' ? like.name : 'Error';
   const detail =

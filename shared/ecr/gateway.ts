@@ -3,10 +3,10 @@ import {
   BatchDeleteImageCommand,
   BatchGetImageCommand,
   BatchGetRepositoryScanningConfigurationCommand,
-  DescribeImageScanFindingsCommand,
   DescribeImagesCommand,
   DescribeRepositoriesCommand,
   type ECRClient,
+  type ECRPaginationConfiguration,
   GetRegistryScanningConfigurationCommand,
   ListImageReferrersCommand,
   PutImageTagMutabilityCommand,
@@ -119,7 +119,10 @@ export interface EcrGateway {
    * for await (const page of gateway.listImages('team/app')) images.push(...page);
    * ```
    */
-  listImages(repositoryName: string, options?: { tagStatus?: 'TAGGED' | 'UNTAGGED' | 'ANY' }): AsyncIterable<ImageRecord[]>;
+  listImages(
+    repositoryName: string,
+    options?: { tagStatus?: 'TAGGED' | 'UNTAGGED' | 'ANY' },
+  ): AsyncIterable<ImageRecord[]>;
 
   /**
    * Images by digest, in batches of 100 (DescribeImages by id), in the order given. DescribeImages fails the whole
@@ -127,7 +130,10 @@ export interface EcrGateway {
    * asked again (recursively): present images are still returned and the missing ones reported. That costs extra
    * calls only when images vanished (about 2·log2(100) per missing digest).
    */
-  describeImages(repositoryName: string, digests: readonly string[]): Promise<{ images: ImageRecord[]; missing: string[] }>;
+  describeImages(
+    repositoryName: string,
+    digests: readonly string[],
+  ): Promise<{ images: ImageRecord[]; missing: string[] }>;
 
   /**
    * Manifests by digest, byte-exact, in batches of 100 (BatchGetImage, accepting every manifest and index media
@@ -191,6 +197,8 @@ export interface EcrGateway {
   listImageReferrers(repositoryName: string, digest: string): AsyncIterable<ReferrerRecord>;
 }
 
+type WithCommand = NonNullable<ECRPaginationConfiguration['withCommand']>;
+
 /** Splits ids into consecutive batches of at most `size`, keeping their order. */
 function chunk<T>(items: readonly T[], size: number): T[][] {
   const batches: T[][] = [];
@@ -246,29 +254,23 @@ export function createEcrGateway(client: ECRClient, options: EcrGatewayOptions =
 
   /**
    * Runs an SDK paginator and yields each page mapped; errors are mapped like `call`'s. The paginator sends the
-   * requests itself, so `withCommand` counts each one, and copies its input: the paginator mutates one input
-   * object for every page, and a copy keeps each request's input as it was sent.
+   * requests itself, so its `withCommand` hook counts each one. The hook also sends a copy of the command: the
+   * paginator writes every page's token into one shared input object, and a copy keeps each request's input as it
+   * was sent (for middleware, logs and aws-sdk-client-mock's call records).
    */
   async function* paged<Page, Mapped>(
     operation: EcrOperation,
     repository: string | undefined,
-    paginate: (withCommand: <C extends { input: object }>(command: C) => C) => AsyncIterable<Page>,
+    paginate: (withCommand: WithCommand) => AsyncIterable<Page>,
     map: (page: Page) => Mapped,
   ): AsyncGenerator<Mapped> {
-    const withCommand = <C extends { input: object }>(command: C): C => {
+    const withCommand: WithCommand = (command) => {
       count(operation);
-      command.input = { ...command.input };
-      return command;
+      const CommandClass = command.constructor as new (input: object) => typeof command;
+      return new CommandClass({ ...command.input });
     };
-    let iterator: AsyncIterator<Page> | undefined;
     try {
-      iterator = paginate(withCommand)[Symbol.asyncIterator]();
-      while (true) {
-        const next = await iterator.next();
-        if (next.done) return;
-        const mapped = map(next.value);
-        yield mapped;
-      }
+      for await (const page of paginate(withCommand)) yield map(page);
     } catch (error) {
       throw toGatewayError(operation, error, repository);
     }
@@ -323,7 +325,9 @@ export function createEcrGateway(client: ECRClient, options: EcrGatewayOptions =
   ): Promise<void> {
     try {
       const images = await call('DescribeImages', repositoryName, async () => {
-        const response = await client.send(new DescribeImagesCommand({ repositoryName, imageIds: batch.map(byDigest) }));
+        const response = await client.send(
+          new DescribeImagesCommand({ repositoryName, imageIds: batch.map(byDigest) }),
+        );
         return (response.imageDetails ?? []).map(toImageRecord);
       });
       for (const image of images) found.set(image.digest, image);
@@ -475,7 +479,9 @@ export function createEcrGateway(client: ECRClient, options: EcrGatewayOptions =
         MAX_IMAGE_IDS_PER_BATCH,
         (batch) =>
           call('BatchDeleteImage', repositoryName, async () => {
-            const response = await client.send(new BatchDeleteImageCommand({ repositoryName, imageIds: batch.map(byTag) }));
+            const response = await client.send(
+              new BatchDeleteImageCommand({ repositoryName, imageIds: batch.map(byTag) }),
+            );
             for (const id of response.imageIds ?? []) if (id.imageTag) untagged.add(id.imageTag);
             const failures: ItemFailure[] = [];
             for (const failure of (response.failures ?? []).map(toItemFailure)) {
@@ -522,9 +528,11 @@ export function createEcrGateway(client: ECRClient, options: EcrGatewayOptions =
           return { started: true, status: response.imageScanStatus?.status ?? 'IN_PROGRESS' };
         });
       } catch (error) {
-        const reason = error instanceof EcrGatewayError ? SCAN_DECLINED[error.code] : undefined;
-        if (reason === undefined || !(error instanceof EcrGatewayError)) throw error;
-        return { started: false, reason, message: error.message };
+        if (error instanceof EcrGatewayError) {
+          const reason = SCAN_DECLINED[error.code];
+          if (reason !== undefined) return { started: false, reason, message: error.message };
+        }
+        throw error;
       }
     },
 

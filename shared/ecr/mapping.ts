@@ -175,7 +175,9 @@ export function toItemFailure(failure: ImageFailure): ItemFailure {
   };
 }
 
-export function toRegistryScanningSettings(response: GetRegistryScanningConfigurationResponse): RegistryScanningSettings {
+export function toRegistryScanningSettings(
+  response: GetRegistryScanningConfigurationResponse,
+): RegistryScanningSettings {
   const configuration = response.scanningConfiguration;
   return {
     registryId: response.registryId ?? '',
@@ -190,7 +192,9 @@ export function toRegistryScanningSettings(response: GetRegistryScanningConfigur
   };
 }
 
-export function toRepositoryScanningSettings(configuration: RepositoryScanningConfiguration): RepositoryScanningSettings {
+export function toRepositoryScanningSettings(
+  configuration: RepositoryScanningConfiguration,
+): RepositoryScanningSettings {
   return {
     repositoryName: required(configuration.repositoryName, 'a scanning configuration without repositoryName'),
     repositoryArn: configuration.repositoryArn ?? '',
