@@ -55,7 +55,7 @@ export function cleanupRuleFor(
     (rule) => matchesAnyGlob(repositoryName, rule.repositories) && !matchesAnyGlob(repositoryName, rule.exclude),
   );
   const matched = config.rules[index];
-  if (!matched || !matched.enabled) return undefined;
+  if (!matched?.enabled) return undefined;
   const { repositories: _r, exclude: _e, enabled: _n, ...settings } = matched;
   return { rule: { ...DEFAULT_CLEANUP_RULE, ...config.defaults, ...settings }, index };
 }
