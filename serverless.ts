@@ -36,11 +36,21 @@ const functions: Record<string, FunctionWithRole> = {
     description: 'Nightly: one cleanup work item per repository a cleanup rule matches',
     timeout: 300,
     memorySize: 512,
-    environment: { EVENT_BUS_NAME },
+    environment: {
+      EVENT_BUS_NAME,
+      // The workers' role, excluded from pull-time updates so their manifest reads are not counted as pulls.
+      WORKER_PRINCIPAL_ARN: { 'Fn::GetAtt': ['CleanupRepositoryIamRoleLambdaExecution', 'Arn'] },
+    },
     events: [{ schedule: { rate: ['cron(0 3 * * ? *)'], enabled: true } }],
     ...onFailure,
     iamRoleStatements: [
       { Effect: 'Allow', Action: ['ecr:DescribeRepositories'], Resource: repositoryArns },
+      // Registry-level actions: they name no repository.
+      {
+        Effect: 'Allow',
+        Action: ['ecr:ListPullTimeUpdateExclusions', 'ecr:RegisterPullTimeUpdateExclusion'],
+        Resource: '*',
+      },
       publishToBus,
       sendToDeadLetterQueue,
     ],

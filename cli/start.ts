@@ -1,5 +1,6 @@
+import './quiet-logs.ts';
 import { parseArgs } from 'node:util';
-import { startLocalService } from './local-service.ts';
+import { startLocalService } from '../local/service.ts';
 
 /**
  * `npm start`: the local ECR-compatible registry and event bus with the demo registry, serving until Ctrl-C.
@@ -11,13 +12,15 @@ const { values } = parseArgs({
   options: {
     port: { type: 'string' },
     'no-demo': { type: 'boolean', default: false },
+    'dry-run': { type: 'boolean', default: false },
+    config: { type: 'string' },
     quiet: { type: 'boolean', default: false },
     help: { type: 'boolean', default: false },
   },
 });
 
 if (values.help) {
-  console.log('Usage: npm start -- [--port <n>] [--no-demo] [--quiet]');
+  console.log('Usage: npm start -- [--port <n>] [--no-demo] [--dry-run] [--config <file>] [--quiet]');
   process.exit(0);
 }
 
@@ -30,6 +33,10 @@ if (!Number.isInteger(port) || port < 0 || port > 65_535) {
 
 const summarise = (event: { source: string; 'detail-type': string; detail: unknown }) => {
   const detail = (event.detail ?? {}) as Record<string, unknown>;
+  if (event['detail-type'] === 'Cleanup Report') {
+    const counts = (detail.counts ?? {}) as Record<string, number>;
+    return `cleanup ${String(detail.repositoryName)}: ${String(detail.status)}${detail.dryRun ? ' (dry run)' : ''}, ${counts.images} images, ${counts.toDelete} selected, ${counts.deleted} deleted, ${counts.kept} kept, ${String(detail.bytesReclaimed)} bytes${detail.brake ? ` (brake: ${(detail.brake as { message: string }).message})` : ''}`;
+  }
   const fields = ['action-type', 'scan-status', 'repository-name', 'image-tag', 'image-digest']
     .filter((key) => detail[key] !== undefined)
     .map((key) => `${key}=${String(detail[key])}`);
@@ -37,9 +44,11 @@ const summarise = (event: { source: string; 'detail-type': string; detail: unkno
 };
 
 try {
+  if (values.config) process.env.CONFIG_FILE = values.config;
   const server = await startLocalService({
     port,
     demo: !values['no-demo'],
+    dryRun: values['dry-run'],
     onEvent: values.quiet ? undefined : (event) => console.log(summarise(event)),
   });
   const url = server.url;
@@ -60,6 +69,11 @@ try {
     `  aws ecr describe-image-scan-findings --repository-name payments/worker --image-id imageTag=2.3.0 --endpoint-url ${url}`,
   );
   console.log(`  curl -s ${url}/_local/calls`);
+  console.log('');
+  console.log(`Run the nightly cleanup now${values['dry-run'] ? ' (dry run: a preview, nothing is deleted)' : ''}:`);
+  console.log(
+    `  curl -s -X POST ${url}/_local/bus/fire -H 'content-type: application/json' -d '{"rule":"scheduled-cleanup"}'`,
+  );
   console.log('');
   console.log('Ctrl-C stops.');
 

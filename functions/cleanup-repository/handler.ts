@@ -39,11 +39,13 @@ export function defaultDeps(env: NodeJS.ProcessEnv = process.env): CleanupWorker
   };
 }
 
-export const cleanupRepository = (event: WorkItemEvent, context: Context, deps: CleanupWorkerDeps = defaultDeps()) =>
-  processWorkItem(event.detail, context, deps);
+/** The Lambda handler around `processWorkItem`; `deps` is called once per invocation (default: the real ones). */
+export function createHandler(deps: () => CleanupWorkerDeps = () => defaultDeps()) {
+  return middy<WorkItemEvent, unknown, Error, Context>()
+    .use(injectLambdaContext(logger))
+    .use(logMetrics(metrics))
+    .use(parser({ schema: WorkItemEventSchema }))
+    .handler((event, context) => processWorkItem(event.detail, context, deps()));
+}
 
-export const handler = middy<WorkItemEvent, unknown, Error, Context>()
-  .use(injectLambdaContext(logger))
-  .use(logMetrics(metrics))
-  .use(parser({ schema: WorkItemEventSchema }))
-  .handler((event, context) => cleanupRepository(event, context));
+export const handler = createHandler();

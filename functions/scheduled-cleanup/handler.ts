@@ -24,19 +24,22 @@ export function defaultDeps(env: NodeJS.ProcessEnv = process.env): CleanupSchedu
   const eventBusName = env.EVENT_BUS_NAME ?? 'default';
   return {
     config: () => loadServiceConfig(env),
-    // The fan-out only reads ECR.
-    gateway: () => createEcrGateway(ecr, { readOnly: true }),
+    gateway: ({ readOnly }) => createEcrGateway(ecr, { readOnly }),
     publish: (entries) => publishEvents(events, eventBusName, entries),
+    workerPrincipalArn: env.WORKER_PRINCIPAL_ARN,
   };
 }
 
-export const scheduledCleanup = async (event: ScheduleEvent, deps: CleanupSchedulerDeps = defaultDeps()) => {
-  const summary = await fanOutCleanup({ id: event.id, time: event.time, detail: event.detail }, deps);
-  logger.info('cleanup fan-out', { summary });
-  return summary;
-};
+/** The Lambda handler around `fanOutCleanup`; `deps` is called once per invocation (default: the real ones). */
+export function createHandler(deps: () => CleanupSchedulerDeps = () => defaultDeps()) {
+  return middy<ScheduleEvent, unknown, Error, Context>()
+    .use(injectLambdaContext(logger))
+    .use(parser({ schema: ScheduleEventSchema }))
+    .handler(async (event) => {
+      const summary = await fanOutCleanup({ id: event.id, time: event.time, detail: event.detail }, deps());
+      logger.info('cleanup fan-out', { summary });
+      return summary;
+    });
+}
 
-export const handler = middy<ScheduleEvent, unknown, Error, Context>()
-  .use(injectLambdaContext(logger))
-  .use(parser({ schema: ScheduleEventSchema }))
-  .handler((event) => scheduledCleanup(event));
+export const handler = createHandler();

@@ -7,9 +7,21 @@ import { matchesAnyGlob } from '../policy/glob.ts';
 
 export interface CleanupSchedulerDeps {
   config(): Readonly<ServiceConfig>;
-  gateway(): EcrGateway;
+  gateway(options: { readOnly: boolean }): EcrGateway;
   publish(events: readonly ServiceEvent[]): Promise<{ calls: number }>;
+  /**
+   * The IAM principal of the cleanup workers. They read index manifests with BatchGetImage, which ECR records as a
+   * pull; excluding them from pull-time updates keeps their reads from making images look used.
+   */
+  workerPrincipalArn?: string;
 }
+
+export type PullTimeExclusionStatus =
+  | 'not-configured'
+  | 'already-excluded'
+  | 'registered'
+  | 'missing (dry run registers nothing)'
+  | `unavailable: ${string}`;
 
 export interface FanOutSummary {
   runId: string;
@@ -18,11 +30,30 @@ export interface FanOutSummary {
   repositories: number;
   workItems: number;
   notMatched: number;
+  /** Whether the workers' manifest reads are kept out of `lastRecordedPullTime`. */
+  pullTimeExclusion: PullTimeExclusionStatus;
   apiCalls: Record<string, number>;
 }
 
+async function ensureWorkersExcluded(
+  gateway: EcrGateway,
+  principalArn: string | undefined,
+  dryRun: boolean,
+): Promise<PullTimeExclusionStatus> {
+  if (!principalArn) return 'not-configured';
+  try {
+    if ((await gateway.listPullTimeExclusions()).includes(principalArn)) return 'already-excluded';
+    if (dryRun) return 'missing (dry run registers nothing)';
+    await gateway.excludeFromPullTime(principalArn);
+    return 'registered';
+  } catch (error) {
+    // A registry without the feature (or without the permission) still gets cleaned; the report says what is missing.
+    return `unavailable: ${error instanceof Error ? error.message : String(error)}`;
+  }
+}
+
 /**
- * The nightly fan-out: lists every repository once (DescribeRepositories, pages of 1000) and publishes one work item
+ * The nightly fan-out: makes sure the workers' manifest reads do not count as pulls, lists every repository once (DescribeRepositories, pages of 1000) and publishes one work item
  * per repository an enabled rule matches, so that many workers clean in parallel. The run id and the plan's clock
  * come from the triggering event, so a re-delivered schedule event produces the same work items.
  */
@@ -32,7 +63,8 @@ export async function fanOutCleanup(
 ): Promise<FanOutSummary> {
   const config = deps.config();
   const dryRun = trigger.detail.dryRun ?? config.cleanup.dryRun;
-  const gateway = deps.gateway();
+  const gateway = deps.gateway({ readOnly: dryRun });
+  const pullTimeExclusion = await ensureWorkersExcluded(gateway, deps.workerPrincipalArn, dryRun);
   const items: CleanupWorkItem[] = [];
   let repositories = 0;
   for await (const repository of gateway.listRepositories()) {
@@ -58,6 +90,7 @@ export async function fanOutCleanup(
     repositories,
     workItems: items.length,
     notMatched: repositories - items.length,
+    pullTimeExclusion,
     apiCalls: { ...gateway.callCounts(), PutEvents: calls },
   };
 }

@@ -9,10 +9,12 @@ import {
   type ECRPaginationConfiguration,
   GetRegistryScanningConfigurationCommand,
   ListImageReferrersCommand,
+  ListPullTimeUpdateExclusionsCommand,
   PutImageTagMutabilityCommand,
   paginateDescribeImageScanFindings,
   paginateDescribeImages,
   paginateDescribeRepositories,
+  RegisterPullTimeUpdateExclusionCommand,
   StartImageScanCommand,
 } from '@aws-sdk/client-ecr';
 import { z } from 'zod';
@@ -31,6 +33,7 @@ import {
   DESCRIBE_IMAGES_PAGE_SIZE,
   DESCRIBE_REPOSITORIES_PAGE_SIZE,
   DESCRIBE_SCAN_FINDINGS_PAGE_SIZE,
+  LIST_PULL_TIME_EXCLUSIONS_PAGE_SIZE,
   LIST_REFERRERS_PAGE_SIZE,
   MAX_IMAGE_IDS_PER_BATCH,
   MAX_REPOSITORIES_PER_SCANNING_CONFIGURATION_BATCH,
@@ -195,6 +198,15 @@ export interface EcrGateway {
 
   /** OCI 1.1 referrers (signatures, attestations, SBOMs) of one image (ListImageReferrers, pages of 50). */
   listImageReferrers(repositoryName: string, digest: string): AsyncIterable<ReferrerRecord>;
+
+  /** IAM principals whose image reads do not move `lastRecordedPullTime` (ListPullTimeUpdateExclusions). */
+  listPullTimeExclusions(): Promise<string[]>;
+
+  /**
+   * Excludes a principal from pull-time updates (RegisterPullTimeUpdateExclusion), so that its manifest reads do not
+   * make images look pulled. Already excluded counts as done (`registered: false`). Refused in read-only mode.
+   */
+  excludeFromPullTime(principalArn: string): Promise<{ registered: boolean }>;
 }
 
 type WithCommand = NonNullable<ECRPaginationConfiguration['withCommand']>;
@@ -572,6 +584,40 @@ export function createEcrGateway(client: ECRClient, options: EcrGatewayOptions =
           ),
         ),
       );
+    },
+
+    async listPullTimeExclusions() {
+      const principals: string[] = [];
+      let nextToken: string | undefined;
+      do {
+        const token = nextToken;
+        const page = await call('ListPullTimeUpdateExclusions', undefined, () =>
+          client.send(
+            new ListPullTimeUpdateExclusionsCommand({
+              maxResults: LIST_PULL_TIME_EXCLUSIONS_PAGE_SIZE,
+              ...(token === undefined ? {} : { nextToken: token }),
+            }),
+          ),
+        );
+        principals.push(...(page.pullTimeUpdateExclusions ?? []));
+        nextToken = page.nextToken === token ? undefined : page.nextToken;
+      } while (nextToken);
+      return principals;
+    },
+
+    async excludeFromPullTime(principalArn) {
+      refuseWhenReadOnly('RegisterPullTimeUpdateExclusion');
+      try {
+        await call('RegisterPullTimeUpdateExclusion', undefined, () =>
+          client.send(new RegisterPullTimeUpdateExclusionCommand({ principalArn })),
+        );
+        return { registered: true };
+      } catch (error) {
+        if (error instanceof EcrGatewayError && error.code === 'ExclusionAlreadyExistsException') {
+          return { registered: false };
+        }
+        throw error;
+      }
     },
 
     async *listImageReferrers(repositoryName, digest) {

@@ -40,3 +40,6 @@ export const DEFAULT_MAX_ITEM_RETRIES = 3;
 
 /** Default base delay before the first per-id re-try round; doubled every round, with jitter. */
 export const DEFAULT_ITEM_RETRY_DELAY_MS = 200;
+
+/** ListPullTimeUpdateExclusions: maxResults 1–1000 ([M-ECR] MaxResults). */
+export const LIST_PULL_TIME_EXCLUSIONS_PAGE_SIZE = 1000;

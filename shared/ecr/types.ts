@@ -14,13 +14,16 @@ export type EcrOperation =
   | 'StartImageScan'
   | 'DescribeImageScanFindings'
   | 'PutImageTagMutability'
-  | 'ListImageReferrers';
+  | 'ListImageReferrers'
+  | 'ListPullTimeUpdateExclusions'
+  | 'RegisterPullTimeUpdateExclusion';
 
 /** The operations that change the registry: refused by a read-only (dry-run) gateway. */
 export const MUTATING_OPERATIONS: ReadonlySet<EcrOperation> = new Set([
   'BatchDeleteImage',
   'StartImageScan',
   'PutImageTagMutability',
+  'RegisterPullTimeUpdateExclusion',
 ]);
 
 export type TagMutability = 'MUTABLE' | 'IMMUTABLE' | 'IMMUTABLE_WITH_EXCLUSION' | 'MUTABLE_WITH_EXCLUSION';
