@@ -28,6 +28,8 @@ export interface LocalServiceOptions {
   dryRun?: boolean;
   /** How long a started scan takes in the local registry (ms). */
   scanDurationMs?: number;
+  /** Attempts per ECR request of the handlers' client (default: as in Lambda, see createEcrClient). */
+  ecrMaxAttempts?: number;
 }
 
 /** The local stand-in for the service's bus (`ecr-automation-<stage>` in AWS). */
@@ -40,7 +42,7 @@ const REGION = 'us-east-1';
 /** The rules `serverless.ts` deploys, as local bus rules invoking the real handlers. */
 export function serviceRules(server: RegistryServer, options: LocalServiceOptions = {}): RuleSpec[] {
   const credentials = { accessKeyId: LOCAL_SERVICE_ACCESS_KEY, secretAccessKey: 'local' };
-  const ecr = createEcrClient({ endpoint: server.url, region: REGION, credentials });
+  const ecr = createEcrClient({ endpoint: server.url, region: REGION, credentials, maxAttempts: options.ecrMaxAttempts });
   const events = new EventBridgeClient({ endpoint: server.url, region: REGION, credentials });
   const base = options.config ?? loadServiceConfig();
   const config = () =>

@@ -11,6 +11,7 @@ import { loadServiceConfig } from '../../shared/config/file.ts';
 import { createEcrClient, createEcrGateway, type ECRClient } from '../../shared/ecr/index.ts';
 import { publishEvents, SERVICE_EVENT_SOURCE } from '../../shared/events/publisher.ts';
 import { CleanupWorkItemSchema, DETAIL_TYPES } from '../../shared/events/schemas.ts';
+import { clearParseErrors } from '../../shared/middleware/clear-parse-errors.ts';
 import { logger, metrics } from '../../shared/obs/index.ts';
 
 /** A "Cleanup Work Item" from the service's bus: one repository to clean. */
@@ -44,6 +45,7 @@ export function createHandler(deps: () => CleanupWorkerDeps = () => defaultDeps(
   return middy<WorkItemEvent, unknown, Error, Context>()
     .use(injectLambdaContext(logger))
     .use(logMetrics(metrics))
+    .use(clearParseErrors())
     .use(parser({ schema: WorkItemEventSchema }))
     .handler((event, context) => processWorkItem(event.detail, context, deps()));
 }

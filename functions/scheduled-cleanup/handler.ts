@@ -10,6 +10,7 @@ import { loadServiceConfig } from '../../shared/config/file.ts';
 import { createEcrClient, createEcrGateway, type ECRClient } from '../../shared/ecr/index.ts';
 import { publishEvents } from '../../shared/events/publisher.ts';
 import { ScheduledCleanupDetailSchema } from '../../shared/events/schemas.ts';
+import { clearParseErrors } from '../../shared/middleware/clear-parse-errors.ts';
 import { logger } from '../../shared/obs/index.ts';
 
 /** The schedule's "Scheduled Event", or any EventBridge event whose detail holds a manual run's overrides. */
@@ -34,6 +35,7 @@ export function defaultDeps(env: NodeJS.ProcessEnv = process.env): CleanupSchedu
 export function createHandler(deps: () => CleanupSchedulerDeps = () => defaultDeps()) {
   return middy<ScheduleEvent, unknown, Error, Context>()
     .use(injectLambdaContext(logger))
+    .use(clearParseErrors())
     .use(parser({ schema: ScheduleEventSchema }))
     .handler(async (event) => {
       const summary = await fanOutCleanup({ id: event.id, time: event.time, detail: event.detail }, deps());
