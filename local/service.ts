@@ -42,7 +42,12 @@ const REGION = 'us-east-1';
 /** The rules `serverless.ts` deploys, as local bus rules invoking the real handlers. */
 export function serviceRules(server: RegistryServer, options: LocalServiceOptions = {}): RuleSpec[] {
   const credentials = { accessKeyId: LOCAL_SERVICE_ACCESS_KEY, secretAccessKey: 'local' };
-  const ecr = createEcrClient({ endpoint: server.url, region: REGION, credentials, maxAttempts: options.ecrMaxAttempts });
+  const ecr = createEcrClient({
+    endpoint: server.url,
+    region: REGION,
+    credentials,
+    maxAttempts: options.ecrMaxAttempts,
+  });
   const events = new EventBridgeClient({ endpoint: server.url, region: REGION, credentials });
   const base = options.config ?? loadServiceConfig();
   const config = () =>
