@@ -1,0 +1,415 @@
+import type { FixtureImage } from '../registry/fixtures.ts';
+import { ARTIFACT_TYPES, buildReferrerManifest, MEDIA_TYPES } from '../registry/manifests.ts';
+import type { ImageRecord } from '../shared/domain/image.ts';
+import type { EcrGateway } from '../shared/ecr/index.ts';
+import type { CleanupRule } from '../shared/policy/cleanup/plan.ts';
+
+/**
+ * Synthetic repositories for the cleanup benchmark: one "shape" (which images, how they refer to each other, their
+ * tags, push and pull ages) that becomes either `ImageRecord`s for the planner (figure 1) or a registry fixture for
+ * `POST /_local/load` / `loadFixture` (figures 2 and 3). Deterministic: the same seed gives the same repository.
+ */
+
+export const MINUTE_MS = 60_000;
+export const DAY_MS = 86_400_000;
+
+/** The rule of every figure: the defaults, with the brake off so that each plan does its full work. */
+export const BENCH_RULE: CleanupRule = {
+  olderThanDays: 14,
+  notPulledForDays: 30,
+  quietPeriodMinutes: 60,
+  keepLatestUntagged: 0,
+  maxDeleteFraction: 1,
+  allowMassDelete: true,
+};
+
+/** mulberry32: a small, fast, seeded PRNG (uniform in [0, 1)). */
+export function prng(seed: number): () => number {
+  let state = seed >>> 0;
+  return () => {
+    state = (state + 0x6d2b79f5) >>> 0;
+    let t = state;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
+  };
+}
+
+const HEX = '0123456789abcdef';
+const digestBytes = Buffer.alloc(71);
+digestBytes.write('sha256:', 'latin1');
+
+/**
+ * A random-looking `sha256:<64 hex>` digest from the PRNG (content addressing is not needed by the planner). Built
+ * in a buffer so that the result is one flat string, as JSON.parse gives the gateway: a digest concatenated from
+ * pieces would be a V8 rope several times the size, and the memory figure would measure that instead.
+ */
+export function randomDigest(random: () => number): string {
+  for (let i = 0; i < 8; i++) {
+    let word = Math.floor(random() * 4_294_967_296);
+    for (let j = 7; j >= 0; j--) {
+      digestBytes[7 + i * 8 + j] = HEX.charCodeAt(word & 15);
+      word >>>= 4;
+    }
+  }
+  return digestBytes.toString('latin1');
+}
+
+/** The same text as one flat string (a template literal of 13 characters or more is a V8 rope). */
+export const flat = (text: string): string => Buffer.from(text, 'latin1').toString('latin1');
+
+export type ShapeKind = 'image' | 'index' | 'referrer' | 'sig' | 'orphan';
+
+/** One image of a synthetic repository; `children` and `subject` are positions in the same shape array. */
+export interface ShapeImage {
+  kind: ShapeKind;
+  /** Ordinary tags (a `.sig` image's convention tag is derived from its subject). */
+  tags: string[];
+  children?: number[];
+  subject?: number;
+  artifact?: 'signature' | 'attestation' | 'sbom';
+  pushedAgoMs: number;
+  pulledAgoMs?: number;
+  /** Docker media types instead of OCI for this image (and an index's children). */
+  docker?: boolean;
+}
+
+/** How a repository is made up. Shares are probabilities per build (one push of an image or a multi-arch index). */
+export interface ShapeProfile {
+  /** A build keeps a tag (release, branch head) rather than having lost it to a newer build. */
+  taggedShare: number;
+  /** A build is multi-arch: an index with 2–4 child manifests. */
+  indexShare: number;
+  /** Push ages are spread over [minAgeMs, maxAgeDays], skewed towards recent (`age = max · u^skew`). */
+  maxAgeDays: number;
+  minAgeMs: number;
+  ageSkew: number;
+  /** A tagged build was pulled (within the last 60 days); an untagged one, some time after its push. */
+  taggedPulledShare: number;
+  untaggedPulledShare: number;
+  /** Signatures and attestations of tagged builds; of untagged builds (signed in CI before the tag moved). */
+  taggedSignedShare: number;
+  untaggedSignedShare: number;
+}
+
+/** A busy service repository: ~60 % of images untagged, pushes from minutes to a year ago. */
+export const FLEET_PROFILE: ShapeProfile = {
+  taggedShare: 0.55,
+  indexShare: 0.15,
+  maxAgeDays: 365,
+  minAgeMs: 2 * MINUTE_MS,
+  ageSkew: 1.6,
+  taggedPulledShare: 0.5,
+  untaggedPulledShare: 0.1,
+  taggedSignedShare: 1,
+  untaggedSignedShare: 0.15,
+};
+
+/** A CI repository nobody cleaned for a year: mostly stale untagged builds, a few releases. */
+export const STALE_PROFILE: ShapeProfile = {
+  taggedShare: 0.04,
+  indexShare: 0.08,
+  maxAgeDays: 365,
+  minAgeMs: 2 * MINUTE_MS,
+  ageSkew: 0.7,
+  taggedPulledShare: 0.5,
+  untaggedPulledShare: 0.03,
+  taggedSignedShare: 1,
+  untaggedSignedShare: 0.05,
+};
+
+/**
+ * Builds a repository of exactly `count` images (the last build may be cut short: an index always comes with its
+ * children, so the cut falls on a single image or a referrer).
+ */
+export function generateShape(count: number, profile: ShapeProfile, random: () => number): ShapeImage[] {
+  const images: ShapeImage[] = [];
+  let release = 0;
+  let previousChildren: number[] = [];
+  const age = () =>
+    Math.max(profile.minAgeMs, profile.maxAgeDays * DAY_MS * random() ** profile.ageSkew + random() * 60_000);
+  const tagFor = () => {
+    release++;
+    const tag =
+      random() < 0.5
+        ? `v${Math.floor(release / 100)}.${Math.floor(release / 10) % 10}.${release % 10}`
+        : `main-${Math.floor(random() * 0xfffffff)
+            .toString(16)
+            .padStart(7, '0')}-${release}`;
+    return flat(tag);
+  };
+  const pulled = (tagged: boolean, pushedAgoMs: number): number | undefined => {
+    if (tagged) return random() < profile.taggedPulledShare ? Math.min(pushedAgoMs, random() * 60 * DAY_MS) : undefined;
+    return random() < profile.untaggedPulledShare ? pushedAgoMs * random() : undefined;
+  };
+  const add = (image: ShapeImage) => {
+    if (images.length < count) images.push(image);
+    return images.length - 1;
+  };
+
+  while (images.length < count) {
+    const tagged = random() < profile.taggedShare;
+    const pushedAgoMs = age();
+    const docker = random() < 0.1;
+    const tags = tagged ? [tagFor()] : [];
+    const pulledAgoMs = pulled(tagged, pushedAgoMs);
+    const room = count - images.length;
+    let top: number;
+    const arches = 2 + Math.floor(random() * 3);
+    if (random() < profile.indexShare && room >= arches + 1) {
+      // A multi-arch build: children pushed seconds before their index; now and then an arch's image is reused
+      // unchanged from the previous multi-arch build (two indexes share a child). The first arch is always new, so
+      // that no two indexes list the same children (they would be one manifest, one digest).
+      const children: number[] = [];
+      for (let arch = 0; arch < arches; arch++) {
+        const reused = arch === 0 ? undefined : previousChildren[arch];
+        if (reused !== undefined && random() < 0.05) children.push(reused);
+        else {
+          children.push(add({ kind: 'image', tags: [], pushedAgoMs: pushedAgoMs + 5_000 + arch * 1_000, docker }));
+        }
+      }
+      previousChildren = children;
+      top = add({ kind: 'index', tags, children, pushedAgoMs, pulledAgoMs, docker });
+    } else {
+      top = add({ kind: 'image', tags, pushedAgoMs, pulledAgoMs, docker });
+    }
+    // Signatures, attestations, SBOMs: cosign's `.sig` tag convention or OCI 1.1 referrers.
+    const signed = random() < (tagged ? profile.taggedSignedShare : profile.untaggedSignedShare);
+    if (signed) {
+      const after = Math.max(0, pushedAgoMs - 30_000);
+      if (random() < 0.45) add({ kind: 'sig', tags: [], subject: top, pushedAgoMs: after });
+      else add({ kind: 'referrer', tags: [], subject: top, artifact: 'signature', pushedAgoMs: after });
+      if (random() < 0.3) {
+        const artifact = random() < 0.5 ? 'attestation' : 'sbom';
+        add({ kind: 'referrer', tags: [], subject: top, artifact, pushedAgoMs: after });
+      }
+    }
+    // A referrer whose subject was deleted by hand (or never pushed here).
+    if (random() < 0.005) add({ kind: 'orphan', tags: [], pushedAgoMs: age() });
+  }
+  return images;
+}
+
+/** Counts of a shape: what the figures report as the mix. */
+export function shapeMix(shape: readonly ShapeImage[]) {
+  const mix = { images: shape.length, tagged: 0, untagged: 0, indexes: 0, children: 0, referrers: 0, sigTags: 0 };
+  const children = new Set<number>();
+  for (const image of shape) {
+    if (image.tags.length > 0 || image.kind === 'sig') mix.tagged++;
+    else mix.untagged++;
+    if (image.kind === 'index') {
+      mix.indexes++;
+      for (const child of image.children ?? []) children.add(child);
+    }
+    if (image.kind === 'referrer' || image.kind === 'orphan') mix.referrers++;
+    if (image.kind === 'sig') mix.sigTags++;
+  }
+  mix.children = children.size;
+  return mix;
+}
+
+const ARTIFACT_MEDIA_TYPES = {
+  signature: ARTIFACT_TYPES.cosignSignature,
+  attestation: ARTIFACT_TYPES.inTotoAttestation,
+  sbom: ARTIFACT_TYPES.spdxSbom,
+} as const;
+
+/**
+ * The shape as the planner sees it after gathering: DescribeImages fields plus each index's children. Digests are
+ * random (not content hashes); sizes and media types are plausible.
+ */
+export function toImageRecords(shape: readonly ShapeImage[], now: number, random: () => number): ImageRecord[] {
+  const digests = shape.map(() => randomDigest(random));
+  return shape.map((image, position) => {
+    const digest = digests[position] as string;
+    const pushedAt = now - Math.round(image.pushedAgoMs);
+    const pulled = image.pulledAgoMs === undefined ? {} : { lastPulledAt: now - Math.round(image.pulledAgoMs) };
+    const size = 20_000_000 + Math.floor(random() * 400_000_000);
+    switch (image.kind) {
+      case 'index':
+        return {
+          digest,
+          tags: [...image.tags],
+          pushedAt,
+          ...pulled,
+          sizeInBytes: size,
+          manifestMediaType: image.docker ? MEDIA_TYPES.dockerManifestList : MEDIA_TYPES.ociIndex,
+          childDigests: (image.children ?? []).map((child) => digests[child] as string),
+        };
+      case 'referrer':
+        return {
+          digest,
+          tags: [],
+          pushedAt,
+          ...pulled,
+          sizeInBytes: 1_500,
+          manifestMediaType: MEDIA_TYPES.ociManifest,
+          artifactMediaType: ARTIFACT_MEDIA_TYPES[image.artifact ?? 'signature'],
+          subjectDigest: digests[image.subject ?? -1] as string,
+        };
+      case 'orphan':
+        return {
+          digest,
+          tags: [],
+          pushedAt,
+          sizeInBytes: 1_500,
+          manifestMediaType: MEDIA_TYPES.ociManifest,
+          artifactMediaType: ARTIFACT_TYPES.cosignSignature,
+          subjectDigest: randomDigest(random),
+        };
+      case 'sig':
+        return {
+          digest,
+          tags: [flat(`${(digests[image.subject ?? -1] as string).replace(':', '-')}.sig`)],
+          pushedAt,
+          ...pulled,
+          sizeInBytes: 1_500,
+          manifestMediaType: MEDIA_TYPES.ociManifest,
+          artifactMediaType: MEDIA_TYPES.ociConfig,
+        };
+      default:
+        return {
+          digest,
+          tags: [...image.tags],
+          pushedAt,
+          ...pulled,
+          sizeInBytes: size,
+          manifestMediaType: image.docker ? MEDIA_TYPES.dockerManifest : MEDIA_TYPES.ociManifest,
+          artifactMediaType: image.docker ? MEDIA_TYPES.dockerConfig : MEDIA_TYPES.ociConfig,
+        };
+    }
+  });
+}
+
+const ARCHES = ['amd64', 'arm64', 'ppc64le', 's390x'];
+const ago = (ms: number) => `-${Math.max(0, Math.round(ms / 1_000))}s`;
+
+/** The shape as fixture images for `loadFixture` / `POST /_local/load`: referenced images get an id. */
+export function toFixtureImages(shape: readonly ShapeImage[], seed: string): FixtureImage[] {
+  const referenced = new Set<number>();
+  for (const image of shape) {
+    for (const child of image.children ?? []) referenced.add(child);
+    if (image.subject !== undefined) referenced.add(image.subject);
+  }
+  const childArch = new Map<number, string>();
+  for (const image of shape) {
+    (image.children ?? []).forEach((child, arch) => {
+      if (!childArch.has(child)) childArch.set(child, ARCHES[arch] ?? 'amd64');
+    });
+  }
+  const id = (position: number) => `i${position}`;
+  return shape.map((image, position): FixtureImage => {
+    const common: FixtureImage = {
+      ...(referenced.has(position) ? { id: id(position) } : {}),
+      ...(image.tags.length > 0 ? { tags: image.tags } : {}),
+      pushedAt: ago(image.pushedAgoMs),
+      ...(image.pulledAgoMs === undefined ? {} : { lastPulledAt: ago(image.pulledAgoMs) }),
+    };
+    switch (image.kind) {
+      case 'index':
+        // Fixtures build OCI manifests only: `docker` is a planner-side (media type) detail.
+        return { ...common, kind: 'index', children: (image.children ?? []).map(id) };
+      case 'referrer':
+        return { ...common, kind: image.artifact ?? 'signature', subject: id(image.subject ?? -1) };
+      case 'sig':
+        return { ...common, layerSizes: [1_024], tagConvention: { subject: id(image.subject ?? -1), suffix: '.sig' } };
+      case 'orphan':
+        return {
+          ...common,
+          manifest: buildReferrerManifest({
+            seed: `${seed}/orphan/${position}`,
+            subject: {
+              mediaType: MEDIA_TYPES.ociManifest,
+              digest: randomDigest(prng(position + 1)),
+              size: 1_024,
+            },
+            artifactType: ARTIFACT_TYPES.cosignSignature,
+          }),
+        };
+      default: {
+        const arch = childArch.get(position);
+        return arch ? { ...common, architecture: arch } : common;
+      }
+    }
+  });
+}
+
+/** The least number of ECR calls a cleanup of a repository can make, by the formula the figure states. */
+export interface CallFloor {
+  describePages: number;
+  indexReads: number;
+  reReads: number;
+  deletes: number;
+  verifyReads: number;
+  total: number;
+}
+
+export const FLOOR_FORMULA =
+  'ceil(images/1000) DescribeImages pages + ceil(indexes/100) BatchGetImage + ceil(toDelete/100) DescribeImages by id (re-read) + ceil(toDelete/100) BatchDeleteImage + ceil(distinct edge targets of kept images/100) DescribeImages by id (verify)';
+
+export function callFloor(counts: {
+  images: number;
+  indexes: number;
+  toDelete: number;
+  edgeTargets: number;
+}): CallFloor {
+  const floor = {
+    describePages: Math.ceil(counts.images / 1_000),
+    indexReads: Math.ceil(counts.indexes / 100),
+    reReads: Math.ceil(counts.toDelete / 100),
+    deletes: Math.ceil(counts.toDelete / 100),
+    verifyReads: Math.ceil(counts.edgeTargets / 100),
+  };
+  return { ...floor, total: Object.values(floor).reduce((sum, n) => sum + n, 0) };
+}
+
+/** Wall time spent inside each gateway method, to tell waiting on ECR from local work. */
+export interface GatewayTimes {
+  listImages: number;
+  getManifests: number;
+  describeImages: number;
+  deleteImages: number;
+}
+
+/** Wraps the gateway methods a cleanup uses, adding their wall time (ms) to `times`. */
+export function timedGateway(gateway: EcrGateway): { gateway: EcrGateway; times: GatewayTimes } {
+  const times: GatewayTimes = { listImages: 0, getManifests: 0, describeImages: 0, deleteImages: 0 };
+  const wrapped: EcrGateway = {
+    ...gateway,
+    callCounts: () => gateway.callCounts(),
+    async *listImages(repositoryName, options) {
+      let started = performance.now();
+      for await (const page of gateway.listImages(repositoryName, options)) {
+        times.listImages += performance.now() - started;
+        yield page;
+        started = performance.now();
+      }
+      times.listImages += performance.now() - started;
+    },
+    async getManifests(repositoryName, digests) {
+      const started = performance.now();
+      try {
+        return await gateway.getManifests(repositoryName, digests);
+      } finally {
+        times.getManifests += performance.now() - started;
+      }
+    },
+    async describeImages(repositoryName, digests) {
+      const started = performance.now();
+      try {
+        return await gateway.describeImages(repositoryName, digests);
+      } finally {
+        times.describeImages += performance.now() - started;
+      }
+    },
+    async deleteImages(repositoryName, digests) {
+      const started = performance.now();
+      try {
+        return await gateway.deleteImages(repositoryName, digests);
+      } finally {
+        times.deleteImages += performance.now() - started;
+      }
+    },
+  };
+  return { gateway: wrapped, times };
+}

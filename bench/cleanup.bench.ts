@@ -1,0 +1,409 @@
+import { readFileSync, writeFileSync } from 'node:fs';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
+import { BatchGetImageCommand, type ECRClient } from '@aws-sdk/client-ecr';
+import { type FixtureImage, loadFixture } from '../registry/fixtures.ts';
+import { startRegistryServer } from '../registry/server.ts';
+import { gatherRepository } from '../shared/cleanup/gather.ts';
+import { runRepositoryCleanup } from '../shared/cleanup/run.ts';
+import { conventionTagSubject, type ImageRecord, isIndex } from '../shared/domain/image.ts';
+import { createEcrClient, createEcrGateway, type EcrGateway } from '../shared/ecr/index.ts';
+import { buildImageGraph, type CleanupPlan, planCleanup } from '../shared/policy/cleanup/plan.ts';
+import {
+  BENCH_RULE,
+  callFloor,
+  FLEET_PROFILE,
+  FLOOR_FORMULA,
+  generateShape,
+  prng,
+  STALE_PROFILE,
+  shapeMix,
+  timedGateway,
+  toFixtureImages,
+  toImageRecords,
+} from './cleanup-lib.ts';
+import { emit, intEnv, progress, round, startRegistryProcess, timed } from './lib.ts';
+
+/**
+ * The cleanup's figures:
+ *
+ * 1. `planCleanup` over BENCH_CLEANUP_IMAGES synthetic images (default 1,000,000) in BENCH_CLEANUP_REPOSITORIES
+ *    repositories (default 1,000), in this process: wall time of planning only (generation excluded), and the peak
+ *    resident memory of the planning phase (VmHWM of /proc/self/status, reset through /proc/self/clear_refs after
+ *    generation, cross-checked by sampling RSS after every repository).
+ * 2. ECR calls of `runRepositoryCleanup` on a BENCH_CLEANUP_CALLS_IMAGES repository (default 20,000) in a registry
+ *    server started in this process and loaded in memory, against the floor the figure states.
+ * 3. End-to-end wall time of `runRepositoryCleanup` through the real SDK client over loopback HTTP on
+ *    BENCH_CLEANUP_E2E_IMAGES images in one repository (default 100,000), against a registry server in its own
+ *    process, seeded with one `POST /_local/load`.
+ *
+ * Every figure uses the same rule: the defaults (14 days old, not pulled for 30, 60-minute quiet period) with the
+ * safety brake off, so that each plan does its full work. The cleanup principal is on the registry's pull-time
+ * exclusion list, as the scheduler arranges in production: otherwise the gather's BatchGetImage of the indexes
+ * would record pulls, the re-read would see them as changes and keep every index it read.
+ */
+const FLEET_IMAGES = intEnv('BENCH_CLEANUP_IMAGES', 1_000_000);
+const FLEET_REPOSITORIES = intEnv('BENCH_CLEANUP_REPOSITORIES', 1_000);
+const CALLS_IMAGES = intEnv('BENCH_CLEANUP_CALLS_IMAGES', 20_000);
+const E2E_IMAGES = intEnv('BENCH_CLEANUP_E2E_IMAGES', 100_000);
+const SPOT_CHECKS = intEnv('BENCH_CLEANUP_SPOT_CHECKS', 20);
+
+const REGION = 'us-east-1';
+const ACCOUNT = '123456789012';
+/** The local registry names the caller by its access key; the exclusion names the same principal. */
+const ACCESS_KEY = 'bench-cleanup';
+const PRINCIPAL_ARN = `arn:aws:iam::${ACCOUNT}:role/${ACCESS_KEY}`;
+const CREDENTIALS = { accessKeyId: ACCESS_KEY, secretAccessKey: 'bench' };
+
+const seconds = (ms: number) => round(ms / 1_000, 2);
+const mb = (bytes: number) => round(bytes / 1_048_576, 1);
+
+// ---- Memory: a callable gc and the kernel's peak-RSS counter ----
+
+setFlagsFromString('--expose-gc');
+const collectGarbage = runInNewContext('gc') as () => void;
+
+function statusKb(field: 'VmHWM' | 'VmRSS'): number | undefined {
+  try {
+    const match = new RegExp(`^${field}:\\s+(\\d+)\\s+kB$`, 'm').exec(readFileSync('/proc/self/status', 'utf8'));
+    return match ? Number(match[1]) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Resets VmHWM to the current RSS (Linux ≥ 4.0); false when the kernel or the sandbox does not allow it. */
+function resetPeakRss(): boolean {
+  try {
+    writeFileSync('/proc/self/clear_refs', '5');
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+// ---- Figure 1: planning a million images ----
+
+function planningFigures(): void {
+  const now = Date.now();
+  const perRepository = Math.floor(FLEET_IMAGES / FLEET_REPOSITORIES);
+  const extra = FLEET_IMAGES % FLEET_REPOSITORIES;
+  progress(`planning: generating ${FLEET_IMAGES} images in ${FLEET_REPOSITORIES} repositories`);
+  const generationStarted = performance.now();
+  const random = prng(20_260_101);
+  const mix = { images: 0, tagged: 0, untagged: 0, indexes: 0, children: 0, referrers: 0, sigTags: 0 };
+  let repositories: { name: string; images: ImageRecord[] }[] = [];
+  for (let r = 0; r < FLEET_REPOSITORIES; r++) {
+    const shape = generateShape(perRepository + (r < extra ? 1 : 0), FLEET_PROFILE, random);
+    for (const [key, value] of Object.entries(shapeMix(shape))) mix[key as keyof typeof mix] += value;
+    repositories.push({ name: `team-${r % 50}/service-${r}`, images: toImageRecords(shape, now, random) });
+  }
+  const generationMs = performance.now() - generationStarted;
+  collectGarbage();
+  collectGarbage();
+  const heapBeforeMb = mb(process.memoryUsage().heapUsed);
+  const peakReset = resetPeakRss();
+  const rssBefore = process.memoryUsage.rss();
+  progress(`planning: generated in ${seconds(generationMs)} s; heap ${heapBeforeMb} MB; planning`);
+
+  const totals = { decisions: 0, toDelete: 0, braked: 0 };
+  let sampledPeak = rssBefore;
+  const started = performance.now();
+  for (const repository of repositories) {
+    const plan = planCleanup(repository.name, repository.images, BENCH_RULE, now);
+    totals.decisions += plan.decisions.length;
+    totals.toDelete += plan.toDelete.length;
+    if (plan.brake) totals.braked++;
+    const rss = process.memoryUsage.rss();
+    if (rss > sampledPeak) sampledPeak = rss;
+  }
+  const planMs = performance.now() - started;
+  const hwmKb = peakReset ? statusKb('VmHWM') : undefined;
+  const peakMb = hwmKb === undefined ? mb(sampledPeak) : round(hwmKb / 1_024, 1);
+  if (totals.decisions !== FLEET_IMAGES) throw new Error(`planned ${totals.decisions} of ${FLEET_IMAGES} images`);
+
+  const common = {
+    images: FLEET_IMAGES,
+    repositories: FLEET_REPOSITORIES,
+    toDelete: totals.toDelete,
+    braked: totals.braked,
+    mix: { ...mix, untaggedPct: round((mix.untagged / mix.images) * 100, 1) },
+    generationSeconds: seconds(generationMs),
+    plansKept: false,
+  };
+  emit({
+    name: 'cleanup_plan_1m_images_seconds',
+    value: seconds(planMs),
+    unit: 's',
+    goal: '<= 5',
+    ...common,
+    usPerImage: round((planMs * 1_000) / FLEET_IMAGES, 2),
+  });
+  emit({
+    name: 'cleanup_plan_1m_images_peak_rss_mb',
+    value: peakMb,
+    unit: 'MB',
+    goal: '<= 1024',
+    ...common,
+    measured:
+      hwmKb === undefined
+        ? 'max of process.memoryUsage.rss() sampled after each repository (VmHWM could not be reset)'
+        : 'VmHWM of /proc/self/status after planning, reset through /proc/self/clear_refs once the images were generated; includes the 1M input records the planner reads',
+    rssBeforePlanningMb: mb(rssBefore),
+    sampledPeakRssMb: mb(sampledPeak),
+    inputHeapMb: heapBeforeMb,
+  });
+  repositories = [];
+  collectGarbage();
+}
+
+// ---- Shared by figures 2 and 3 ----
+
+/** The distinct images a kept image needs (its children and referrers): what the verification reads. */
+function edgeTargetsOf(images: readonly ImageRecord[], plan: CleanupPlan): number {
+  const graph = buildImageGraph(images);
+  const targets = new Set<string>();
+  for (const decision of plan.decisions) {
+    if (decision.action !== 'keep') continue;
+    for (const child of graph.children.get(decision.digest) ?? []) targets.add(child);
+    for (const referrer of graph.referrers.get(decision.digest) ?? []) targets.add(referrer);
+  }
+  return targets.size;
+}
+
+/** Puts the cleanup principal on the pull-time exclusion list (what the nightly fan-out does first). */
+async function excludeCleanupPrincipal(client: ECRClient): Promise<void> {
+  await createEcrGateway(client).excludeFromPullTime(PRINCIPAL_ARN);
+}
+
+const cleanupInput = (repositoryName: string, now: number) => ({
+  runId: `bench-${now}`,
+  repositoryName,
+  dryRun: false,
+  part: 1,
+  now,
+  rule: BENCH_RULE,
+  remainingMs: () => Number.POSITIVE_INFINITY,
+  reserveMs: 0,
+});
+
+// ---- Figure 2: calls against the floor ----
+
+async function callFigure(): Promise<void> {
+  const repositoryName = 'bench/calls';
+  progress(`calls: ${CALLS_IMAGES} images in an in-process registry`);
+  const server = await startRegistryServer({ port: 0 });
+  try {
+    const shape = generateShape(CALLS_IMAGES, FLEET_PROFILE, prng(2_026));
+    const images: FixtureImage[] = toFixtureImages(shape, repositoryName);
+    loadFixture(server.registry, { repositories: [{ name: repositoryName, images }] }, server.now());
+    const client = createEcrClient({ endpoint: server.url, region: REGION, credentials: CREDENTIALS });
+    await excludeCleanupPrincipal(client);
+    // What the run will see, read beforehand with a gateway of its own (not counted), for the floor.
+    const snapshot = await gatherRepository(createEcrGateway(client), repositoryName);
+    const serverBefore = new Map(server.calls);
+
+    const gateway = createEcrGateway(client);
+    const now = Date.now();
+    const started = performance.now();
+    const result = await runRepositoryCleanup(gateway, cleanupInput(repositoryName, now));
+    const runMs = performance.now() - started;
+    const plan = result.plan;
+    if (!plan || result.report.status !== 'completed') {
+      throw new Error(`calls: the cleanup ended ${result.report.status}: ${result.report.message ?? ''}`);
+    }
+    const counts = gateway.callCounts();
+    const calls = Object.values(counts).reduce((sum, n) => sum + n, 0);
+    const serverCalls = Object.fromEntries(
+      [...server.calls]
+        .map(([operation, n]): [string, number] => [operation, n - (serverBefore.get(operation) ?? 0)])
+        .filter(([, n]) => n > 0),
+    );
+    const floor = callFloor({
+      images: snapshot.images.length,
+      indexes: snapshot.images.filter(isIndex).length,
+      toDelete: plan.toDelete.length,
+      edgeTargets: edgeTargetsOf(snapshot.images, plan),
+    });
+    emit({
+      name: 'cleanup_calls_vs_floor',
+      value: round(calls / floor.total, 3),
+      unit: 'x',
+      goal: '<= 1.1',
+      calls,
+      floor: floor.total,
+      floor_formula: FLOOR_FORMULA,
+      floorParts: floor,
+      callsByOperation: counts,
+      serverCallsByOperation: serverCalls,
+      images: snapshot.images.length,
+      indexes: snapshot.images.filter(isIndex).length,
+      toDelete: plan.toDelete.length,
+      deleted: result.report.counts.deleted,
+      mix: shapeMix(shape),
+      runSeconds: seconds(runMs),
+    });
+  } finally {
+    await server.close();
+  }
+}
+
+// ---- Figure 3: 100,000 images end to end ----
+
+interface LoadResponse {
+  repositories: number;
+  images: { imageDigest: string; imageTags: string[] }[];
+}
+
+const realTags = (tags: readonly string[]) => tags.filter((tag) => conventionTagSubject(tag) === undefined);
+
+/** Reads `count` release-tagged images by tag (BatchGetImage), and every child of those that are indexes. */
+async function spotCheck(
+  client: ECRClient,
+  gateway: EcrGateway,
+  repositoryName: string,
+  tags: string[],
+): Promise<{ checked: number; children: number; failures: string[] }> {
+  const failures: string[] = [];
+  let children = 0;
+  for (const tag of tags) {
+    const response = await client.send(
+      new BatchGetImageCommand({
+        repositoryName,
+        imageIds: [{ imageTag: tag }],
+        acceptedMediaTypes: [
+          'application/vnd.oci.image.manifest.v1+json',
+          'application/vnd.oci.image.index.v1+json',
+          'application/vnd.docker.distribution.manifest.v2+json',
+          'application/vnd.docker.distribution.manifest.list.v2+json',
+        ],
+      }),
+    );
+    const manifest = response.images?.[0]?.imageManifest;
+    if (!manifest) {
+      failures.push(`${tag}: ${response.failures?.[0]?.failureCode ?? 'no manifest'}`);
+      continue;
+    }
+    const listed = (JSON.parse(manifest) as { manifests?: { digest: string }[] }).manifests ?? [];
+    if (listed.length > 0) {
+      const read = await gateway.getManifests(
+        repositoryName,
+        listed.map((descriptor) => descriptor.digest),
+      );
+      children += read.manifests.length;
+      for (const failure of read.failures) failures.push(`${tag} child ${failure.digest}: ${failure.code}`);
+    }
+  }
+  return { checked: tags.length, children, failures };
+}
+
+async function endToEndFigure(): Promise<void> {
+  const repositoryName = 'bench/e2e';
+  progress(`end to end: starting the registry in its own process`);
+  const server = await startRegistryProcess();
+  try {
+    const shape = generateShape(E2E_IMAGES, STALE_PROFILE, prng(100_000));
+    const body = JSON.stringify({ repositories: [{ name: repositoryName, images: toFixtureImages(shape, 'e2e') }] });
+    progress(`end to end: seeding ${E2E_IMAGES} images (${mb(Buffer.byteLength(body))} MB fixture, one POST)`);
+    const seedStarted = performance.now();
+    const response = await fetch(`${server.url}/_local/load`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body,
+    });
+    if (!response.ok) throw new Error(`seeding failed: ${response.status} ${await response.text()}`);
+    const loaded = (await response.json()) as LoadResponse;
+    const seedMs = performance.now() - seedStarted;
+    // `loaded.images` is in fixture order, the order of `shape`.
+    const tagged = loaded.images.flatMap((image, position) => {
+      const tag = realTags(image.imageTags)[0];
+      return tag === undefined ? [] : [{ digest: image.imageDigest, tag, index: shape[position]?.kind === 'index' }];
+    });
+    progress(`end to end: seeded in ${seconds(seedMs)} s (${tagged.length} release-tagged images); cleaning`);
+
+    const client = createEcrClient({ endpoint: server.url, region: REGION, credentials: CREDENTIALS });
+    await excludeCleanupPrincipal(client);
+    const { gateway, times } = timedGateway(createEcrGateway(client));
+    const now = Date.now();
+    let result: Awaited<ReturnType<typeof runRepositoryCleanup>> | undefined;
+    const timing = await timed(server.pid, [], async () => {
+      result = await runRepositoryCleanup(gateway, cleanupInput(repositoryName, now));
+    });
+    if (!result) throw new Error('end to end: no result');
+    const { report } = result;
+    if (report.status !== 'completed') throw new Error(`end to end: the cleanup ended ${report.status}`);
+    const deleted = report.counts.deleted;
+    progress(`end to end: ${deleted} deleted in ${seconds(timing.ms)} s; checking what is left`);
+
+    // Afterwards: every release-tagged image is still listed, and a sample resolves whole by tag.
+    const checker = createEcrGateway(client);
+    const listedTagged = new Set<string>();
+    for await (const page of checker.listImages(repositoryName, { tagStatus: 'TAGGED' })) {
+      for (const image of page) listedTagged.add(image.digest);
+    }
+    let left = 0;
+    for await (const page of checker.listImages(repositoryName)) left += page.length;
+    const missingTagged = tagged.filter((image) => !listedTagged.has(image.digest)).length;
+    // Half the sample from the tagged indexes (their children must resolve too), half from the tagged images.
+    const random = prng(7);
+    const pick = (from: typeof tagged, count: number) =>
+      Array.from({ length: Math.min(count, from.length) }, () => from[Math.floor(random() * from.length)]?.tag ?? '');
+    const indexes = tagged.filter((image) => image.index);
+    const sample = [
+      ...pick(indexes, Math.ceil(SPOT_CHECKS / 2)),
+      ...pick(
+        tagged.filter((image) => !image.index),
+        Math.floor(SPOT_CHECKS / 2),
+      ),
+    ];
+    const spot = await spotCheck(client, checker, repositoryName, sample);
+
+    const inGateway = times.listImages + times.getManifests + times.describeImages + times.deleteImages;
+    emit({
+      name: 'cleanup_e2e_100k_images_seconds',
+      value: seconds(timing.ms),
+      unit: 's',
+      goal: '<= 30',
+      images: E2E_IMAGES,
+      deleted,
+      kept: report.counts.kept,
+      failed: report.counts.failed,
+      imagesLeft: left,
+      taggedAllPresent: missingTagged === 0,
+      taggedMissing: missingTagged,
+      taggedSpotChecks: `${spot.checked - spot.failures.length}/${spot.checked} resolved by tag, ${spot.children} index children read`,
+      spotCheckFailures: spot.failures.slice(0, 5),
+      callsByOperation: report.apiCalls,
+      phaseSeconds: {
+        listImages: seconds(times.listImages),
+        getManifests: seconds(times.getManifests),
+        describeImages: seconds(times.describeImages),
+        deleteImages: seconds(times.deleteImages),
+        outsideGateway: seconds(timing.ms - inGateway),
+      },
+      clientCpuPct: timing.clientCpuPct,
+      serverCpuPct: timing.serverCpuPct,
+      otherCpuPct: timing.otherCpuPct,
+      seedSeconds: seconds(seedMs),
+      seeding: 'one POST /_local/load of the whole repository to a registry in its own process',
+      mix: shapeMix(shape),
+    });
+    emit({
+      name: 'cleanup_e2e_100k_images_deleted_per_s',
+      value: round(deleted / (timing.ms / 1_000), 0),
+      unit: 'images/s',
+      goal: 'report',
+      images: E2E_IMAGES,
+      deleted,
+      seconds: seconds(timing.ms),
+    });
+  } finally {
+    await server.stop();
+  }
+}
+
+const benchStarted = performance.now();
+planningFigures();
+await callFigure();
+await endToEndFigure();
+progress(`cleanup benchmarks done in ${seconds(performance.now() - benchStarted)} s`);
