@@ -227,6 +227,8 @@ export interface ServerProcess {
   name: string;
   url: string;
   pid: number;
+  /** Resident memory in MB once the server answered, before any load. */
+  startRssMb?: number;
   stop(): Promise<void>;
 }
 
@@ -277,7 +279,8 @@ export async function startRegistryProcess(): Promise<ServerProcess> {
     });
     // Keep draining stdout so that the server never blocks on a full pipe.
     lines.on('line', () => {});
-    return { name: 'registry', url, pid: child.pid as number, stop };
+    const pid = child.pid as number;
+    return { name: 'registry', url, pid, startRssMb: residentMb(pid), stop };
   } catch (error) {
     await stop();
     throw error;
