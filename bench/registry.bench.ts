@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import {
   BatchDeleteImageCommand,
@@ -70,12 +71,19 @@ const CLIENT_FLAG = '--load-client';
 
 // ---- Load worker: one ECRClient, the images of its share of the range ----
 
-/** A unique image manifest of about MANIFEST_BYTES bytes, padded with an annotation. */
+/**
+ * A unique image manifest of about MANIFEST_BYTES bytes, padded with an annotation of digest-like hex: padding that
+ * compresses no better than real manifests (the registry stores manifests deflated, so `xxxx…` would flatter it).
+ */
 function manifestFor(seed: string): string {
   const build = (pad: string) =>
     buildImageManifest({ seed, layerSizes: LAYER_SIZES, annotations: { [PAD_ANNOTATION]: pad } });
   const bare = Buffer.byteLength(build(''), 'utf8');
-  return build('x'.repeat(Math.max(0, MANIFEST_BYTES - bare)));
+  let pad = '';
+  for (let k = 0; pad.length < MANIFEST_BYTES - bare; k++) {
+    pad += createHash('sha256').update(`${seed}:${k}`).digest('hex');
+  }
+  return build(pad.slice(0, Math.max(0, MANIFEST_BYTES - bare)));
 }
 
 function clientFor(url: string): ECRClient {

@@ -116,7 +116,7 @@ function manifestFor(image: FixtureImage, seed: string, lookup: (ref: string) =>
   const descriptor = (record: ImageRecord, extra: Partial<Descriptor> = {}): Descriptor => ({
     mediaType: record.manifestMediaType,
     digest: record.digest,
-    size: Buffer.byteLength(record.manifest, 'utf8'),
+    size: record.manifestSize,
     ...extra,
   });
   if (kind === 'index') {

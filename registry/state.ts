@@ -30,8 +30,10 @@ export interface ImageScan {
 
 export interface ImageRecord {
   readonly digest: string;
-  /** The manifest exactly as received; its UTF-8 bytes hash to `digest`. */
+  /** The manifest exactly as received; its UTF-8 bytes hash to `digest` (stored compressed, see `newImage`). */
   readonly manifest: string;
+  /** Byte length of the manifest. */
+  readonly manifestSize: number;
   readonly manifestMediaType: string;
   readonly artifactMediaType?: string;
   /** For an image: config plus layers. For an index: the largest child's size, as ECR reports. */
@@ -66,6 +68,8 @@ export class ImageStore {
   private readonly byDigest = new Map<string, ImageRecord>();
   private readonly byTag = new Map<string, string>();
   private order: (ImageRecord | undefined)[] = [];
+  /** `seqs[i]` is the seq of the image in `order[i]`, kept when the slot becomes a tombstone, so lookups stay O(log n). */
+  private seqs: number[] = [];
   private tombstones = 0;
   /** child digest → digests of the indexes that reference it */
   private readonly parents = new Map<string, Set<string>>();
@@ -103,6 +107,7 @@ export class ImageStore {
     if (this.byDigest.has(image.digest)) throw new Error(`invariant: image ${image.digest} is already stored`);
     this.byDigest.set(image.digest, image);
     this.order.push(image);
+    this.seqs.push(image.seq);
     for (const tag of image.tags) this.byTag.set(tag, image.digest);
     for (const child of image.childDigests) {
       const set = this.parents.get(child) ?? new Set<string>();
@@ -126,7 +131,8 @@ export class ImageStore {
       previous = this.byDigest.get(previousDigest);
       if (previous) previous.tags = previous.tags.filter((t) => t !== tag);
     }
-    if (!image.tags.includes(tag)) image.tags.push(tag);
+    // A new exact-size array: `push` on a growing array reserves room for 16 more tags per image.
+    if (!image.tags.includes(tag)) image.tags = [...image.tags, tag];
     this.byTag.set(tag, digest);
     return previous;
   }
@@ -201,36 +207,28 @@ export class ImageStore {
   }
 
   private compact(): void {
-    this.order = this.order.filter((image): image is ImageRecord => image !== undefined);
+    const order: ImageRecord[] = [];
+    for (const image of this.order) if (image) order.push(image);
+    this.order = order;
+    this.seqs = order.map((image) => image.seq);
     this.tombstones = 0;
   }
 
-  /** Index of the first slot whose image has seq > `seq` (binary search; tombstones are skipped around). */
+  /** Index of the first slot whose seq is greater than `seq` (binary search over `seqs`, which only grows). */
   private firstPositionAfter(seq: number): number {
     let low = 0;
-    let high = this.order.length;
+    let high = this.seqs.length;
     while (low < high) {
       const mid = (low + high) >>> 1;
-      const probe = this.seqNear(mid);
-      if (probe === undefined || probe > seq) high = mid;
+      if ((this.seqs[mid] as number) > seq) high = mid;
       else low = mid + 1;
     }
     return low;
   }
 
   private positionOf(seq: number): number {
-    let position = this.firstPositionAfter(seq - 1);
-    while (position < this.order.length && this.order[position] === undefined) position++;
-    return this.order[position]?.seq === seq ? position : -1;
-  }
-
-  /** The seq at `index`, or of the nearest live slot after it (tombstones carry no seq). */
-  private seqNear(index: number): number | undefined {
-    for (let i = index; i < this.order.length; i++) {
-      const image = this.order[i];
-      if (image) return image.seq;
-    }
-    return undefined;
+    const position = this.firstPositionAfter(seq - 1);
+    return this.seqs[position] === seq && this.order[position] !== undefined ? position : -1;
   }
 }
 

@@ -673,7 +673,7 @@ function listImageReferrers(raw: Record<string, unknown>, ctx: OpContext) {
       digest: image.digest,
       mediaType: image.manifestMediaType,
       ...(image.artifactMediaType === undefined ? {} : { artifactType: image.artifactMediaType }),
-      size: Buffer.byteLength(image.manifest, 'utf8'),
+      size: image.manifestSize,
       ...(image.annotations === undefined ? {} : { annotations: { ...image.annotations } }),
       artifactStatus: image.status,
     })),

@@ -1,0 +1,220 @@
+import { executePlan, verifyKeptImagesWhole } from '../../shared/cleanup/execute.ts';
+import { fingerprintOf } from '../../shared/cleanup/gather.ts';
+import { type ImageRecord, isIndex } from '../../shared/domain/image.ts';
+import { type EcrGateway, type ItemFailure, RepositoryNotFoundError } from '../../shared/ecr/index.ts';
+import { EXIT, UsageError } from './errors.ts';
+import { formatAge, formatBytes, formatChange, formatReason, shortDigest } from './format.ts';
+import type { PlanFile, PlannedRepository } from './plan-file.ts';
+import { describeChanges, type ImageChange, listCurrentImages } from './snapshot.ts';
+
+export interface ApplyDeps {
+  /** A gateway that may delete. */
+  gateway: EcrGateway;
+  now: number;
+  out: (line: string) => void;
+  err: (line: string) => void;
+  /** Whether there is someone to ask (standard input is a terminal). */
+  interactive: boolean;
+  /** Asks a yes/no question; true means yes. */
+  confirm: (question: string) => Promise<boolean>;
+}
+
+export interface ApplyOptions {
+  file: PlanFile;
+  /** The plan file's path, for messages. */
+  source: string;
+  /** `--yes`: do not ask. */
+  yes: boolean;
+}
+
+export interface RepositoryRefusal {
+  repositoryName: string;
+  plannedFingerprint: string;
+  /** Absent when the repository is gone. */
+  currentFingerprint?: string;
+  changes: ImageChange[];
+}
+
+export interface RepositoryApplied {
+  repositoryName: string;
+  deleted: string[];
+  alreadyGone: string[];
+  failed: ItemFailure[];
+  /** Planned deletions kept because they gained a tag or a pull between the check and the delete. */
+  changedSincePlan: string[];
+  bytesReclaimed: number;
+  /** References of kept images checked after the deletions. */
+  checked: number;
+}
+
+export interface ApplyResult {
+  exitCode: number;
+  refused: RepositoryRefusal[];
+  applied: RepositoryApplied[];
+}
+
+const plural = (n: number, one: string, many = `${one}s`) => `${n} ${n === 1 ? one : many}`;
+
+/**
+ * `cleanup apply <plan.json>`: carries out a saved plan, and only while the registry is still what the plan saw.
+ *
+ * 1. Asks for confirmation (or takes `--yes`) before any ECR call.
+ * 2. Checks every repository with deletions against its fingerprint, before deleting anything anywhere.
+ * 3. Deletes with `executePlan`, whose re-read of the candidates is a second guard for changes made after step 2,
+ *    then checks that every kept image still resolves whole (`verifyKeptImagesWhole`).
+ */
+export async function applyPlan(deps: ApplyDeps, options: ApplyOptions): Promise<ApplyResult> {
+  const { gateway, out, err, now } = deps;
+  const { file } = options;
+  const pending = file.repositories.filter((entry) => entry.plan.toDelete.length > 0);
+  const total = pending.reduce((n, entry) => n + entry.plan.toDelete.length, 0);
+  out(
+    `Plan ${options.source}, made ${file.createdAt} (${formatAge(file.createdAt, now)}) against ${file.endpoint ?? 'AWS'} (${file.region}): ${plural(total, 'image')} to delete in ${plural(pending.length, 'repository', 'repositories')}.`,
+  );
+  if (total === 0) {
+    out('Nothing to delete.');
+    return { exitCode: EXIT.ok, refused: [], applied: [] };
+  }
+  if (!options.yes) {
+    if (!deps.interactive) {
+      throw new UsageError(
+        'apply deletes images and needs a confirmation: standard input is not a terminal, so there is no one to ask',
+        'Review the plan, then pass --yes.',
+      );
+    }
+    const question = `Delete ${plural(total, 'image')} in ${plural(pending.length, 'repository', 'repositories')}?`;
+    if (!(await deps.confirm(question))) {
+      err('Not applied: nothing was deleted.');
+      return { exitCode: EXIT.failed, refused: [], applied: [] };
+    }
+  }
+
+  // Every repository is checked before anything is deleted anywhere, and one changed repository refuses the whole
+  // plan. A plan is reviewed as a whole; carrying out part of it leaves the registry in a state nobody reviewed, and
+  // the changed repository needs a new plan anyway, which covers the others again at no risk. Refusing everything
+  // also makes the outcome all-or-nothing and easy to state: "nothing was deleted".
+  const refused: RepositoryRefusal[] = [];
+  const current = new Map<string, ImageRecord[]>();
+  for (const entry of pending) {
+    let images: ImageRecord[];
+    try {
+      images = await listCurrentImages(gateway, entry.repositoryName, entry.images);
+    } catch (error) {
+      if (!(error instanceof RepositoryNotFoundError)) throw error;
+      refused.push({ repositoryName: entry.repositoryName, plannedFingerprint: entry.fingerprint, changes: [] });
+      continue;
+    }
+    const fingerprint = fingerprintOf(images);
+    if (fingerprint === entry.fingerprint) current.set(entry.repositoryName, images);
+    else {
+      refused.push({
+        repositoryName: entry.repositoryName,
+        plannedFingerprint: entry.fingerprint,
+        currentFingerprint: fingerprint,
+        changes: describeChanges(entry.images, images),
+      });
+    }
+  }
+  if (refused.length > 0) {
+    reportRefusal(err, file, refused);
+    return { exitCode: EXIT.failed, refused, applied: [] };
+  }
+
+  const applied: RepositoryApplied[] = [];
+  for (const entry of pending) {
+    const images = current.get(entry.repositoryName) ?? [];
+    const result = await applyRepository(gateway, entry, images);
+    if (result === undefined) {
+      out(`${entry.repositoryName}: gone since the check; nothing left to delete`);
+      continue;
+    }
+    applied.push(result);
+    for (const line of renderApplied(entry, result, now)) out(line);
+  }
+  const deleted = applied.reduce((n, result) => n + result.deleted.length, 0);
+  const failed = applied.reduce((n, result) => n + result.failed.length, 0);
+  const bytes = applied.reduce((n, result) => n + result.bytesReclaimed, 0);
+  out(
+    `Applied: deleted ${plural(deleted, 'image')} (${formatBytes(bytes)}) in ${plural(applied.length, 'repository', 'repositories')}; ${failed} failed.`,
+  );
+  return { exitCode: failed > 0 ? EXIT.failed : EXIT.ok, refused: [], applied };
+}
+
+async function applyRepository(
+  gateway: EcrGateway,
+  entry: PlannedRepository,
+  images: readonly ImageRecord[],
+): Promise<RepositoryApplied | undefined> {
+  let execution: Awaited<ReturnType<typeof executePlan>>;
+  try {
+    // The plan's own clock: a re-plan after the re-read changes a decision only where the registry changed.
+    execution = await executePlan(gateway, images, entry.plan, {
+      rule: entry.rule,
+      now: Date.parse(entry.plan.plannedAt),
+    });
+  } catch (error) {
+    if (error instanceof RepositoryNotFoundError) return undefined;
+    throw error;
+  }
+  const gone = new Set([...execution.deleted, ...execution.alreadyGone]);
+  const { checked } = await verifyKeptImagesWhole(gateway, images, execution.plan, gone);
+  const byDigest = new Map(images.map((image) => [image.digest, image]));
+  // An index owns no layers: its size is its largest child's, so deleting it reclaims nothing by itself.
+  const bytesReclaimed = execution.deleted.reduce((n, digest) => {
+    const image = byDigest.get(digest);
+    return n + (image === undefined || isIndex(image) ? 0 : image.sizeInBytes);
+  }, 0);
+  return {
+    repositoryName: entry.repositoryName,
+    deleted: execution.deleted,
+    alreadyGone: execution.alreadyGone,
+    failed: execution.failed,
+    changedSincePlan: execution.changedSincePlan,
+    bytesReclaimed,
+    checked,
+  };
+}
+
+function renderApplied(entry: PlannedRepository, result: RepositoryApplied, now: number): string[] {
+  const reasons = new Map(entry.plan.decisions.map((decision) => [decision.digest, decision.reason]));
+  const reasonOf = (digest: string) => {
+    const reason = reasons.get(digest);
+    return reason === undefined ? '' : formatReason(reason, now);
+  };
+  return [
+    `${entry.repositoryName}: deleted ${result.deleted.length} of ${entry.plan.toDelete.length} planned (${formatBytes(result.bytesReclaimed)})`,
+    ...result.deleted.map((digest) => `  deleted  ${shortDigest(digest)}  ${reasonOf(digest)}`),
+    ...result.alreadyGone.map((digest) => `  gone     ${shortDigest(digest)}  already deleted by someone else`),
+    ...result.changedSincePlan.map(
+      (digest) =>
+        `  kept     ${shortDigest(digest)}  changed since the plan (a tag or a pull): kept, with what it protects`,
+    ),
+    ...result.failed.map(
+      (failure) =>
+        `  FAILED   ${failure.digest ? shortDigest(failure.digest) : failure.tag}  ${failure.code}: ${failure.reason}`,
+    ),
+    `  kept images resolve whole (${plural(result.checked, 'reference')} checked)`,
+  ];
+}
+
+function reportRefusal(err: (line: string) => void, file: PlanFile, refused: readonly RepositoryRefusal[]): void {
+  err(
+    `Refused: ${plural(refused.length, 'repository has', 'repositories have')} changed since the plan was made (${file.createdAt}); nothing was deleted in any repository.`,
+  );
+  for (const refusal of refused) {
+    if (refusal.currentFingerprint === undefined) {
+      err(`${refusal.repositoryName}: the repository is gone`);
+      continue;
+    }
+    err(`${refusal.repositoryName}: fingerprint ${refusal.plannedFingerprint} → ${refusal.currentFingerprint}`);
+    for (const change of refusal.changes) err(`  ${formatChange(change)}`);
+    const onlyIndexPulls =
+      refusal.changes.length > 0 && refusal.changes.every((change) => change.kind === 'pulled-since' && change.index);
+    if (onlyIndexPulls) {
+      err(
+        '  (only index pull times moved: if nobody pulled them, these are manifest reads by automation, which ECR records as pulls; excluding that principal from pull-time updates avoids this)',
+      );
+    }
+  }
+  err('Make a new plan (npm run cleanup -- plan) and review it.');
+}

@@ -1,0 +1,416 @@
+import { readFileSync } from 'node:fs';
+import { parseArgs } from 'node:util';
+import { IntegrityError } from '../../shared/cleanup/execute.ts';
+import { SnapshotError } from '../../shared/cleanup/gather.ts';
+import { loadServiceConfig } from '../../shared/config/file.ts';
+import { ConfigError, parseConfigText } from '../../shared/config/load.ts';
+import type { ServiceConfig } from '../../shared/config/schema.ts';
+import {
+  AccessDeniedError,
+  createEcrGateway,
+  type ECRClient,
+  type EcrClientOptions,
+  EcrGatewayError,
+} from '../../shared/ecr/index.ts';
+import { applyPlan } from './apply.ts';
+import { EXIT, UsageError } from './errors.ts';
+import { makePlan } from './plan.ts';
+import { type PlanFile, readPlanFile } from './plan-file.ts';
+import { isDryRun, runCleanup } from './run.ts';
+
+/** What the CLI needs from its process; `cli/cleanup.ts` wires the real ones, tests their own. */
+export interface CliIo {
+  env: NodeJS.ProcessEnv;
+  stdout(line: string): void;
+  stderr(line: string): void;
+  /** Whether standard input is a terminal, so that a confirmation can be asked for. */
+  interactive: boolean;
+  confirm(question: string): Promise<boolean>;
+  /** Creates the run's one ECR client. */
+  connect(options: EcrClientOptions): ECRClient;
+  now(): number;
+}
+
+const DEFAULT_PLAN_FILE = 'cleanup-plan.json';
+
+const USAGE = `Usage: npm run cleanup -- <command> [options]
+
+Preview or run the ECR cleanup against any endpoint: the local registry, or an AWS account.
+
+Commands:
+  plan            Plan every repository a cleanup rule matches: write the plan file, print a table per repository
+  apply <file>    Carry out a saved plan; refuse it, deleting nothing, if any repository changed since
+  run             Plan and apply in one go (--dry-run to preview)
+
+Common options:
+  --endpoint-url <url>  ECR endpoint (default: AWS_ENDPOINT_URL_ECR, else AWS_ENDPOINT_URL, else AWS itself)
+  --region <region>     AWS region (default: AWS_REGION)
+  -h, --help            This help; "npm run cleanup -- <command> --help" for a command's
+
+Credentials come from the AWS SDK's default chain (environment, shared profile, SSO, role).
+Exit codes: 0 done; 1 failed, refused or declined; 2 bad usage, config or plan file.`;
+
+const PLAN_HELP = `Usage: npm run cleanup -- plan [--repository <glob>...] [--config <file>] [--out <file>] [--json]
+                               [--endpoint-url <url>] [--region <region>]
+
+Lists the repositories and, for each one an enabled cleanup rule matches, reads its images and decides each one's
+fate. Writes the plan file (every decision with its reason, the images seen and their fingerprint) and prints a table
+per repository. Read-only: the registry does not change.
+
+Options:
+  --repository <glob>   Only repositories matching this glob; repeatable (* within a path segment, ** across)
+  --config <file>       Cleanup config (default: CONFIG_FILE, else the bundled config/ecr-automation.json)
+  --out <file>          The plan file to write (default: ${DEFAULT_PLAN_FILE})
+  --json                Print the plan file's JSON instead of the tables
+  --endpoint-url <url>  ECR endpoint (default: AWS_ENDPOINT_URL_ECR, else AWS_ENDPOINT_URL, else AWS itself)
+  --region <region>     AWS region (default: AWS_REGION)`;
+
+const APPLY_HELP = `Usage: npm run cleanup -- apply <plan.json> [--yes] [--endpoint-url <url>] [--region <region>]
+
+Carries out a saved plan. Every repository with deletions is first compared with the fingerprint the plan saved;
+if any changed (images added or removed, tags changed, pulled since), the whole plan is refused and nothing is
+deleted anywhere. Deletes with the rules saved in the plan (there is no --config), then checks that every kept
+image still resolves whole.
+
+Options:
+  -y, --yes             Do not ask for confirmation (required when standard input is not a terminal)
+  --endpoint-url <url>  Default: the plan's endpoint; any other is refused
+  --region <region>     Default: the plan's region; any other is refused`;
+
+const RUN_HELP = `Usage: npm run cleanup -- run [--repository <glob>...] [--config <file>] [--dry-run] [--yes]
+                              [--endpoint-url <url>] [--region <region>]
+
+Plans and applies in one go, repository by repository, with the code the Lambda worker runs. No plan file.
+
+Options:
+  --repository <glob>   Only repositories matching this glob; repeatable
+  --config <file>       Cleanup config (default: CONFIG_FILE, else the bundled config/ecr-automation.json)
+  --dry-run             Plan and print only: the ECR gateway refuses every mutating call
+  -y, --yes             Do not ask for confirmation (required when standard input is not a terminal)
+  --endpoint-url <url>  ECR endpoint (default: AWS_ENDPOINT_URL_ECR, else AWS_ENDPOINT_URL, else AWS itself)
+  --region <region>     AWS region (default: AWS_REGION)`;
+
+const HELP: Readonly<Record<string, string>> = { plan: PLAN_HELP, apply: APPLY_HELP, run: RUN_HELP };
+
+const TARGET_OPTIONS = {
+  'endpoint-url': { type: 'string' },
+  region: { type: 'string' },
+} as const;
+
+const SELECTION_OPTIONS = {
+  repository: { type: 'string', multiple: true },
+  config: { type: 'string' },
+} as const;
+
+/** `cleanup <command> ...`: returns the exit code; expected errors are printed as one message, without a stack. */
+export async function runCleanupCli(argv: readonly string[], io: CliIo): Promise<number> {
+  try {
+    return await dispatch(argv, io);
+  } catch (error) {
+    return reportError(error, io);
+  }
+}
+
+async function dispatch(argv: readonly string[], io: CliIo): Promise<number> {
+  const [command, ...args] = argv;
+  if (command === undefined) {
+    io.stderr(USAGE);
+    return EXIT.usage;
+  }
+  if (command === 'help' || command === '--help' || command === '-h') {
+    io.stdout(HELP[args[0] ?? ''] ?? USAGE);
+    return EXIT.ok;
+  }
+  const help = HELP[command];
+  if (help === undefined) {
+    throw new UsageError(
+      `Unknown command ${JSON.stringify(command)}`,
+      'The commands are plan, apply and run: npm run cleanup -- --help',
+    );
+  }
+  if (args.includes('--help') || args.includes('-h')) {
+    io.stdout(help);
+    return EXIT.ok;
+  }
+  switch (command) {
+    case 'plan':
+      return await planCommand(args, io);
+    case 'apply':
+      return await applyCommand(args, io);
+    default:
+      return await runCommand(args, io);
+  }
+}
+
+async function planCommand(args: readonly string[], io: CliIo): Promise<number> {
+  const { values, positionals } = parseCommandLine('plan', () =>
+    parseArgs({
+      args: [...args],
+      options: {
+        ...TARGET_OPTIONS,
+        ...SELECTION_OPTIONS,
+        out: { type: 'string' },
+        json: { type: 'boolean', default: false },
+      },
+      allowPositionals: true,
+      strict: true,
+    }),
+  );
+  noPositionals('plan', positionals);
+  const config = loadCliConfig(values.config, io.env);
+  const target = targetFor(values['endpoint-url'], values.region, io.env);
+  return await withGateway(io, target, { readOnly: true }, async (gateway) => {
+    const result = await makePlan(
+      { gateway, config, now: io.now(), out: io.stdout, err: io.stderr },
+      {
+        repositories: values.repository ?? [],
+        target,
+        outFile: values.out ?? DEFAULT_PLAN_FILE,
+        json: values.json,
+      },
+    );
+    return result.exitCode;
+  });
+}
+
+async function applyCommand(args: readonly string[], io: CliIo): Promise<number> {
+  const { values, positionals } = parseCommandLine('apply', () =>
+    parseArgs({
+      args: [...args],
+      options: { ...TARGET_OPTIONS, yes: { type: 'boolean', short: 'y', default: false } },
+      allowPositionals: true,
+      strict: true,
+    }),
+  );
+  const [path, ...extra] = positionals;
+  if (path === undefined || extra.length > 0) {
+    throw new UsageError(
+      path === undefined
+        ? 'apply needs the plan file to carry out'
+        : `apply takes one plan file, got ${positionals.length}`,
+      'npm run cleanup -- apply <plan.json> [--yes]',
+    );
+  }
+  const file = readPlanFile(path);
+  const target = applyTargetFor(file, values['endpoint-url'], values.region, io.env);
+  return await withGateway(io, target, { readOnly: false }, async (gateway) => {
+    const result = await applyPlan(
+      {
+        gateway,
+        now: io.now(),
+        out: io.stdout,
+        err: io.stderr,
+        interactive: io.interactive,
+        confirm: (question) => io.confirm(question),
+      },
+      { file, source: path, yes: values.yes },
+    );
+    return result.exitCode;
+  });
+}
+
+async function runCommand(args: readonly string[], io: CliIo): Promise<number> {
+  const { values, positionals } = parseCommandLine('run', () =>
+    parseArgs({
+      args: [...args],
+      options: {
+        ...TARGET_OPTIONS,
+        ...SELECTION_OPTIONS,
+        'dry-run': { type: 'boolean', default: false },
+        yes: { type: 'boolean', short: 'y', default: false },
+      },
+      allowPositionals: true,
+      strict: true,
+    }),
+  );
+  noPositionals('run', positionals);
+  const config = loadCliConfig(values.config, io.env);
+  const target = targetFor(values['endpoint-url'], values.region, io.env);
+  const readOnly = isDryRun(config, values['dry-run']);
+  return await withGateway(io, target, { readOnly }, async (gateway) => {
+    const result = await runCleanup(
+      {
+        gateway,
+        config,
+        now: io.now(),
+        out: io.stdout,
+        err: io.stderr,
+        interactive: io.interactive,
+        confirm: (question) => io.confirm(question),
+      },
+      { repositories: values.repository ?? [], dryRun: values['dry-run'], yes: values.yes },
+    );
+    return result.exitCode;
+  });
+}
+
+// --- Command line -------------------------------------------------------------------------------------------------
+
+const isParseArgsError = (error: unknown): error is Error =>
+  error instanceof Error && String((error as NodeJS.ErrnoException).code).startsWith('ERR_PARSE_ARGS_');
+
+function parseCommandLine<T>(command: string, parse: () => T): T {
+  try {
+    return parse();
+  } catch (error) {
+    if (!isParseArgsError(error)) throw error;
+    // Node's message goes on to explain `--` for positionals that start with a dash; the first sentence is the news.
+    const [first] = error.message.split('. ');
+    throw new UsageError(`${command}: ${first ?? error.message}`, `See: npm run cleanup -- ${command} --help`);
+  }
+}
+
+function noPositionals(command: string, positionals: readonly string[]): void {
+  if (positionals.length > 0) {
+    throw new UsageError(
+      `${command} takes no arguments, got ${JSON.stringify(positionals[0])}`,
+      `See: npm run cleanup -- ${command} --help`,
+    );
+  }
+}
+
+// --- Config and target ---------------------------------------------------------------------------------------------
+
+const nonEmpty = (value: string | undefined) => (value === undefined || value === '' ? undefined : value);
+
+/** `--config`, else `CONFIG_FILE`, else the bundled config. A bad file is a `UsageError` or `ConfigError` (exit 2). */
+function loadCliConfig(flag: string | undefined, env: NodeJS.ProcessEnv): Readonly<ServiceConfig> {
+  const path = flag ?? nonEmpty(env.CONFIG_FILE);
+  if (path === undefined) return loadServiceConfig({});
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    throw new UsageError(
+      `Cannot read the config file ${path}: ${code === 'ENOENT' ? 'no such file' : error instanceof Error ? error.message : String(error)}`,
+      flag === undefined ? 'It is named by CONFIG_FILE.' : undefined,
+    );
+  }
+  return parseConfigText(text, path);
+}
+
+interface Target {
+  endpoint?: string;
+  region: string;
+}
+
+/** The endpoint the SDK would take from the environment (the CLI passes it explicitly, so the two cannot differ). */
+function environmentEndpoint(env: NodeJS.ProcessEnv): { url: string; source: string } | undefined {
+  if (env.AWS_IGNORE_CONFIGURED_ENDPOINT_URLS === 'true') return undefined;
+  for (const name of ['AWS_ENDPOINT_URL_ECR', 'AWS_ENDPOINT_URL']) {
+    const url = nonEmpty(env[name]);
+    if (url !== undefined) return { url, source: name };
+  }
+  return undefined;
+}
+
+function checkedEndpoint(url: string, source: string): string {
+  let parsed: URL | undefined;
+  try {
+    parsed = new URL(url);
+  } catch {
+    parsed = undefined;
+  }
+  if (parsed === undefined || (parsed.protocol !== 'http:' && parsed.protocol !== 'https:')) {
+    throw new UsageError(
+      `${source} ${JSON.stringify(url)} is not an http(s) URL`,
+      'For example http://127.0.0.1:4510 (npm start) or https://api.ecr.eu-west-1.amazonaws.com',
+    );
+  }
+  return url;
+}
+
+const REGION = /^[a-z]{2,}(?:-[a-z0-9]+)+$/;
+
+function checkedRegion(region: string, source: string): string {
+  if (!REGION.test(region)) {
+    throw new UsageError(`${source} ${JSON.stringify(region)} is not a region name`, 'For example us-east-1');
+  }
+  return region;
+}
+
+function targetFor(endpointFlag: string | undefined, regionFlag: string | undefined, env: NodeJS.ProcessEnv): Target {
+  const fromEnvironment = environmentEndpoint(env);
+  const endpoint =
+    endpointFlag !== undefined
+      ? checkedEndpoint(endpointFlag, '--endpoint-url')
+      : fromEnvironment && checkedEndpoint(fromEnvironment.url, fromEnvironment.source);
+  const regionText = regionFlag ?? nonEmpty(env.AWS_REGION);
+  if (regionText === undefined) throw new UsageError('No region', 'Pass --region or set AWS_REGION.');
+  const region = checkedRegion(regionText, regionFlag === undefined ? 'AWS_REGION' : '--region');
+  return { ...(endpoint === undefined ? {} : { endpoint }), region };
+}
+
+const sameEndpoint = (a: string | undefined, b: string | undefined) =>
+  a === undefined || b === undefined ? a === b : new URL(a).href === new URL(b).href;
+
+/**
+ * `apply` goes where its plan was made: the plan's endpoint and region unless the command line says otherwise, and
+ * a command line (or environment) that points elsewhere is refused: the plan's digests and fingerprints describe
+ * one registry.
+ */
+function applyTargetFor(
+  file: PlanFile,
+  endpointFlag: string | undefined,
+  regionFlag: string | undefined,
+  env: NodeJS.ProcessEnv,
+): Target {
+  const fromEnvironment = environmentEndpoint(env);
+  const endpoint =
+    endpointFlag !== undefined
+      ? checkedEndpoint(endpointFlag, '--endpoint-url')
+      : (file.endpoint ?? (fromEnvironment && checkedEndpoint(fromEnvironment.url, fromEnvironment.source)));
+  const region = regionFlag === undefined ? file.region : checkedRegion(regionFlag, '--region');
+  const remake = 'Make a new plan against that registry, or leave --endpoint-url and --region out.';
+  if (!sameEndpoint(endpoint, file.endpoint)) {
+    throw new UsageError(
+      `The plan was made against ${file.endpoint ?? 'AWS itself'}; this apply would reach ${endpoint ?? 'AWS itself'}`,
+      remake,
+    );
+  }
+  if (region !== file.region) {
+    throw new UsageError(`The plan was made in region ${file.region}; this apply would work in ${region}`, remake);
+  }
+  return { ...(endpoint === undefined ? {} : { endpoint }), region };
+}
+
+async function withGateway(
+  io: CliIo,
+  target: Target,
+  options: { readOnly: boolean },
+  act: (gateway: ReturnType<typeof createEcrGateway>) => Promise<number>,
+): Promise<number> {
+  const client = io.connect(target);
+  try {
+    return await act(createEcrGateway(client, options));
+  } finally {
+    client.destroy();
+  }
+}
+
+// --- Errors --------------------------------------------------------------------------------------------------------
+
+function reportError(error: unknown, io: CliIo): number {
+  if (error instanceof UsageError) {
+    io.stderr(`error: ${error.message}`);
+    if (error.hint) io.stderr(error.hint);
+    return EXIT.usage;
+  }
+  if (error instanceof ConfigError) {
+    io.stderr(`error: ${error.message}`);
+    return EXIT.usage;
+  }
+  if (error instanceof AccessDeniedError) {
+    io.stderr(`error: ${error.message}`);
+    io.stderr('Check the AWS credentials (environment, profile, SSO or role) and their ECR permissions.');
+    return EXIT.failed;
+  }
+  if (error instanceof EcrGatewayError || error instanceof SnapshotError || error instanceof IntegrityError) {
+    io.stderr(`error: ${error.message}`);
+    return EXIT.failed;
+  }
+  // Not an expected failure: a bug. The stack is what a bug report needs.
+  io.stderr(`unexpected error: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
+  return EXIT.failed;
+}

@@ -1,0 +1,233 @@
+import { readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { z } from 'zod';
+import { fingerprintOf } from '../../shared/cleanup/gather.ts';
+import type { ImageRecord } from '../../shared/domain/image.ts';
+import type { CleanupPlan, CleanupRule } from '../../shared/policy/cleanup/plan.ts';
+import { PlanFileError } from './errors.ts';
+
+/**
+ * The plan file `plan` writes and `apply` carries out: per repository, the rule that matched, the images the plan
+ * saw (so that `apply` can name what changed, not only notice it), their fingerprint, and the plan with every
+ * decision and its reason. Versioned: a file of another version is refused, never guessed at.
+ */
+export const PLAN_FILE_VERSION = 1;
+
+const Digest = z.string().regex(/^[a-z0-9]+(?:[.+_-][a-z0-9]+)*:[a-zA-Z0-9=_-]+$/, 'a digest like sha256:<hex>');
+const IsoTime = z.iso.datetime({ offset: true });
+const Count = z.number().int().min(0);
+
+const ImageRecordSchema = z.strictObject({
+  digest: Digest,
+  tags: z.array(z.string()),
+  pushedAt: z.number(),
+  lastPulledAt: z.number().optional(),
+  sizeInBytes: Count,
+  manifestMediaType: z.string().optional(),
+  artifactMediaType: z.string().optional(),
+  subjectDigest: Digest.optional(),
+  childDigests: z.array(Digest).optional(),
+}) satisfies z.ZodType<ImageRecord>;
+
+const CleanupRuleSchema = z.strictObject({
+  olderThanDays: Count,
+  notPulledForDays: Count,
+  quietPeriodMinutes: Count,
+  keepLatestUntagged: Count,
+  maxDeleteFraction: z.number().min(0).max(1),
+  allowMassDelete: z.boolean(),
+}) satisfies z.ZodType<CleanupRule>;
+
+const BrakeSchema = z.strictObject({
+  wouldDelete: Count,
+  total: Count,
+  maxDeleteFraction: z.number().min(0).max(1),
+  message: z.string(),
+});
+
+// Reasons are plain (not strict) objects: the planner may add detail (the brake's reason carries its message too),
+// and a reason is only ever printed.
+const KeepReasonSchema = z.discriminatedUnion('code', [
+  z.object({ code: z.literal('tagged'), tags: z.array(z.string()) }),
+  z.object({ code: z.literal('quiet-period'), pushedAt: IsoTime }),
+  z.object({ code: z.literal('recently-pushed'), pushedAt: IsoTime, olderThanDays: Count }),
+  z.object({ code: z.literal('recently-pulled'), lastActivityAt: IsoTime, notPulledForDays: Count }),
+  z.object({ code: z.literal('keep-latest-untagged'), rank: Count }),
+  z.object({ code: z.literal('child-of-kept-index'), via: Digest }),
+  z.object({ code: z.literal('referrer-of-kept-image'), via: Digest }),
+  z.object({
+    code: z.literal('safety-brake'),
+    wouldDelete: Count,
+    total: Count,
+    maxDeleteFraction: z.number(),
+  }),
+]);
+
+const DeleteReasonSchema = z.discriminatedUnion('code', [
+  z.object({ code: z.literal('stale-untagged'), pushedAt: IsoTime, lastPulledAt: IsoTime.optional() }),
+  z.object({ code: z.literal('child-of-deleted-index'), via: Digest }),
+  z.object({ code: z.literal('referrer-of-deleted-image'), via: Digest }),
+  z.object({ code: z.literal('orphaned-referrer'), subject: Digest }),
+]);
+
+const DecisionSchema = z.discriminatedUnion('action', [
+  z.strictObject({
+    digest: Digest,
+    action: z.literal('keep'),
+    reason: KeepReasonSchema,
+    tags: z.array(z.string()),
+    sizeInBytes: Count,
+  }),
+  z.strictObject({
+    digest: Digest,
+    action: z.literal('delete'),
+    reason: DeleteReasonSchema,
+    tags: z.array(z.string()),
+    sizeInBytes: Count,
+  }),
+]);
+
+const CleanupPlanSchema = z.strictObject({
+  repositoryName: z.string().min(1),
+  plannedAt: IsoTime,
+  decisions: z.array(DecisionSchema),
+  toDelete: z.array(Digest),
+  bytesReclaimed: Count,
+  brake: BrakeSchema.optional(),
+}) satisfies z.ZodType<CleanupPlan>;
+
+/** One repository of a plan file. */
+export interface PlannedRepository {
+  repositoryName: string;
+  /** `fingerprintOf(images)`: `apply` refuses the plan when the repository no longer hashes to this. */
+  fingerprint: string;
+  rule: CleanupRule;
+  /** Index into the config's `cleanup.rules`. */
+  ruleIndex: number;
+  /** The images the plan was made from (each index with its children). */
+  images: ImageRecord[];
+  /** Every decision with its reason, and the deletions in order. */
+  plan: CleanupPlan;
+}
+
+export interface PlanFile {
+  version: typeof PLAN_FILE_VERSION;
+  /** When the plan was made (ISO); also every repository plan's `plannedAt`, the clock of its decisions. */
+  createdAt: string;
+  /** The ECR endpoint the plan was made against; absent for the SDK's own (AWS itself). */
+  endpoint?: string;
+  region: string;
+  repositories: PlannedRepository[];
+}
+
+const PlannedRepositorySchema = z.strictObject({
+  repositoryName: z.string().min(1),
+  fingerprint: z.string().regex(/^sha256:[0-9a-f]{64}$/, 'a sha256 fingerprint'),
+  rule: CleanupRuleSchema,
+  ruleIndex: Count,
+  images: z.array(ImageRecordSchema),
+  plan: CleanupPlanSchema,
+}) satisfies z.ZodType<PlannedRepository>;
+
+export const PlanFileSchema = z.strictObject({
+  version: z.literal(PLAN_FILE_VERSION),
+  createdAt: IsoTime,
+  endpoint: z.url().optional(),
+  region: z.string().min(1),
+  repositories: z.array(PlannedRepositorySchema),
+}) satisfies z.ZodType<PlanFile>;
+
+const MAKE_A_NEW_PLAN = 'Make a new one with: npm run cleanup -- plan --out <file>';
+const ISSUES_SHOWN = 8;
+
+const pathOf = (path: readonly PropertyKey[]) =>
+  path.length === 0
+    ? '(root)'
+    : path.map((part, i) => (typeof part === 'number' ? `[${part}]` : `${i ? '.' : ''}${String(part)}`)).join('');
+
+/** Parses and checks plan-file text; `source` names the file in messages. */
+export function parsePlanFile(text: string, source: string): PlanFile {
+  let document: unknown;
+  try {
+    document = JSON.parse(text);
+  } catch (error) {
+    throw new PlanFileError(
+      `${source} is not a plan file: not JSON (${error instanceof Error ? error.message : String(error)})`,
+      MAKE_A_NEW_PLAN,
+    );
+  }
+  // The version is checked first, on its own: a future file's other fields would only produce confusing issues.
+  const version =
+    typeof document === 'object' && document !== null ? (document as { version?: unknown }).version : undefined;
+  if (version === undefined) {
+    throw new PlanFileError(`${source} is not a plan file: it has no "version"`, MAKE_A_NEW_PLAN);
+  }
+  if (version !== PLAN_FILE_VERSION) {
+    throw new PlanFileError(
+      `${source} is a version ${JSON.stringify(version)} plan file; this CLI reads version ${PLAN_FILE_VERSION} only`,
+      MAKE_A_NEW_PLAN,
+    );
+  }
+  const result = PlanFileSchema.safeParse(document);
+  if (!result.success) {
+    const issues = result.error.issues.map((issue) => `${pathOf(issue.path)}: ${issue.message}`);
+    const more = issues.length > ISSUES_SHOWN ? `; and ${issues.length - ISSUES_SHOWN} more` : '';
+    throw new PlanFileError(
+      `${source} is not a valid plan file: ${issues.slice(0, ISSUES_SHOWN).join('; ')}${more}`,
+      MAKE_A_NEW_PLAN,
+    );
+  }
+  checkConsistent(result.data, source);
+  return result.data;
+}
+
+/**
+ * What the schema cannot say: each repository once, the saved images hash to the saved fingerprint, one decision
+ * per saved image, and `toDelete` is exactly the deletions. A file that fails these was edited or damaged, and
+ * carrying it out could delete what no plan chose.
+ */
+function checkConsistent(file: PlanFile, source: string): void {
+  const seen = new Set<string>();
+  file.repositories.forEach((entry, index) => {
+    const where = `${source}: repositories[${index}] (${entry.repositoryName})`;
+    const fail = (problem: string) => {
+      throw new PlanFileError(`${where}: ${problem}; the file was edited or damaged`, MAKE_A_NEW_PLAN);
+    };
+    if (seen.has(entry.repositoryName)) fail('the repository appears twice');
+    seen.add(entry.repositoryName);
+    if (entry.plan.repositoryName !== entry.repositoryName) fail(`its plan is for ${entry.plan.repositoryName}`);
+    if (fingerprintOf(entry.images) !== entry.fingerprint)
+      fail('the saved images do not hash to the saved fingerprint');
+    const imageDigests = new Set(entry.images.map((image) => image.digest));
+    const decided = new Set(entry.plan.decisions.map((decision) => decision.digest));
+    if (decided.size !== entry.plan.decisions.length) fail('an image has two decisions');
+    if (decided.size !== imageDigests.size || [...decided].some((digest) => !imageDigests.has(digest))) {
+      fail('the decisions do not cover exactly the saved images');
+    }
+    const deletions = new Set(entry.plan.decisions.filter((d) => d.action === 'delete').map((d) => d.digest));
+    const toDelete = new Set(entry.plan.toDelete);
+    if (toDelete.size !== entry.plan.toDelete.length) fail('toDelete lists a digest twice');
+    if (toDelete.size !== deletions.size || [...toDelete].some((digest) => !deletions.has(digest))) {
+      fail('toDelete is not exactly the images whose decision is "delete"');
+    }
+  });
+}
+
+/** Reads and checks a plan file. */
+export function readPlanFile(path: string): PlanFile {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    const why = code === 'ENOENT' ? 'no such file' : error instanceof Error ? error.message : String(error);
+    throw new PlanFileError(`Cannot read plan file ${path}: ${why}`);
+  }
+  return parsePlanFile(text, path);
+}
+
+/** Writes the plan file whole or not at all (a temporary file renamed into place), so `apply` never reads half. */
+export function writePlanFile(path: string, file: PlanFile): void {
+  const temporary = `${path}.${process.pid}.tmp`;
+  writeFileSync(temporary, `${JSON.stringify(file, null, 2)}\n`);
+  renameSync(temporary, path);
+}

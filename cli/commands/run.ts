@@ -1,0 +1,145 @@
+import type { CleanupReport } from '../../shared/cleanup/report.ts';
+import { runRepositoryCleanup } from '../../shared/cleanup/run.ts';
+import type { ServiceConfig } from '../../shared/config/schema.ts';
+import type { EcrGateway } from '../../shared/ecr/index.ts';
+import type { CleanupPlan } from '../../shared/policy/cleanup/plan.ts';
+import { EXIT, UsageError } from './errors.ts';
+import { formatBytes, formatReason, renderPlan, shortDigest } from './format.ts';
+import { selectRepositories } from './select.ts';
+
+export interface RunDeps {
+  /** Read-only for a dry run (the caller decides from `dryRun` and the config). */
+  gateway: EcrGateway;
+  config: Readonly<ServiceConfig>;
+  now: number;
+  out: (line: string) => void;
+  err: (line: string) => void;
+  interactive: boolean;
+  confirm: (question: string) => Promise<boolean>;
+}
+
+export interface RunOptions {
+  repositories?: readonly string[];
+  /** `--dry-run`; the config's `cleanup.dryRun` also makes the run dry. */
+  dryRun: boolean;
+  yes: boolean;
+  runId?: string;
+}
+
+export interface RunResult {
+  exitCode: number;
+  dryRun: boolean;
+  reports: CleanupReport[];
+}
+
+/** Whether a run is dry: asked for on the command line, or set in the config (which the Lambda honours too). */
+export const isDryRun = (config: Readonly<ServiceConfig>, requested: boolean): boolean =>
+  requested || config.cleanup.dryRun;
+
+/**
+ * `cleanup run`: plans and applies in one go per repository with `runRepositoryCleanup`, the very code the Lambda
+ * worker runs (gather, plan, re-read, delete parents first, verify kept images). A dry run plans and prints, and
+ * its gateway refuses every mutating call.
+ */
+export async function runCleanup(deps: RunDeps, options: RunOptions): Promise<RunResult> {
+  const { gateway, config, now, out } = deps;
+  const dryRun = isDryRun(config, options.dryRun);
+  if (dryRun && !gateway.readOnly) throw new Error('invariant: a dry run needs a read-only gateway');
+  if (!dryRun && !options.yes) {
+    if (!deps.interactive) {
+      throw new UsageError(
+        'run deletes images without a saved plan and needs a confirmation: standard input is not a terminal, so there is no one to ask',
+        'Preview with --dry-run (or plan), then pass --yes.',
+      );
+    }
+    if (!(await deps.confirm('Delete what the cleanup rules select now, without a saved plan to review?'))) {
+      deps.err('Not run: nothing was deleted.');
+      return { exitCode: EXIT.failed, dryRun, reports: [] };
+    }
+  }
+  const runId = options.runId ?? `cli-${new Date(now).toISOString()}`;
+  const why = options.dryRun ? '' : ' (the config sets cleanup.dryRun)';
+  out(`Cleanup run ${runId}${dryRun ? `: dry run${why}, nothing is deleted` : ''}`);
+  out('');
+
+  const selection = await selectRepositories(gateway, config, options.repositories);
+  const reports: CleanupReport[] = [];
+  const notes: string[] = [];
+  for (const { repositoryName, rule, ruleIndex } of selection.selected) {
+    const result = await runRepositoryCleanup(gateway, {
+      runId,
+      repositoryName,
+      dryRun,
+      part: 1,
+      now,
+      rule,
+      ruleIndex,
+    });
+    const { report } = result;
+    reports.push(report);
+    if (report.status === 'repository-gone') out(`${repositoryName}: gone; ${report.message ?? ''}`.trimEnd());
+    else if (report.status === 'completed' || report.status === 'continued') {
+      for (const line of renderDeleted(report, now)) out(line);
+    } else if (result.plan) {
+      for (const line of renderPlan(result.plan, `rule #${ruleIndex}, ${report.status}`, now)) out(line);
+      if (dryRun) notes.push(...indexNote(result.plan));
+    }
+    out('');
+  }
+  for (const name of selection.withoutRule) {
+    notes.push(`${name}: matches --repository but no enabled cleanup rule; left alone`);
+  }
+  for (const note of notes) deps.err(`note: ${note}`);
+  const sum = (pick: (report: CleanupReport) => number) => reports.reduce((n, report) => n + pick(report), 0);
+  const failed = sum((report) => report.counts.failed);
+  const calls = Object.entries(gateway.callCounts())
+    .map(([operation, count]) => `${operation} ${count}`)
+    .join(', ');
+  out(
+    dryRun
+      ? `Dry run: ${reports.length} of ${selection.listed} repositories, ${sum((r) => r.counts.toDelete)} images would be deleted (${formatBytes(sum((r) => r.bytesReclaimed))}); nothing was deleted.`
+      : `Run: ${reports.length} of ${selection.listed} repositories, deleted ${sum((r) => r.counts.deleted)} images (${formatBytes(sum((r) => r.bytesReclaimed))}), ${failed} failed.`,
+  );
+  out(`ECR calls: ${calls || 'none'}`);
+  return { exitCode: failed > 0 ? EXIT.failed : EXIT.ok, dryRun, reports };
+}
+
+/**
+ * The gather reads every index manifest (BatchGetImage), which ECR records as a pull unless this principal is
+ * excluded from pull-time updates, but plans from the listing made before those reads. A real run re-reads its
+ * candidates, sees the pull and keeps the index with its children, so the preview would overstate it: say so.
+ */
+function indexNote(plan: CleanupPlan): string[] {
+  const indexes = new Set(
+    plan.decisions.flatMap((decision) =>
+      decision.reason.code === 'child-of-deleted-index' ? [decision.reason.via] : [],
+    ),
+  );
+  if (indexes.size === 0) return [];
+  return [
+    `${plan.repositoryName}: this dry run read the manifests of ${indexes.size} index(es) it would delete (${[
+      ...indexes,
+    ]
+      .map(shortDigest)
+      .join(', ')}), and ECR records such a read as a pull: unless this principal is excluded from pull-time ` +
+      'updates, a real run sees the pull and keeps them, with their children.',
+  ];
+}
+
+function renderDeleted(report: CleanupReport, now: number): string[] {
+  const { counts } = report;
+  const unlisted = counts.deleted - report.deleted.length;
+  return [
+    `${report.repositoryName}  rule #${report.ruleIndex ?? '?'}, ${report.status}: deleted ${counts.deleted} of ${counts.toDelete} selected (${formatBytes(report.bytesReclaimed)}), ${counts.kept} kept`,
+    ...report.deleted.map((entry) => `  deleted  ${shortDigest(entry.digest)}  ${formatReason(entry.reason, now)}`),
+    ...(unlisted > 0 ? [`  … and ${unlisted} more (the report lists at most ${report.deleted.length})`] : []),
+    ...(counts.alreadyGone > 0 ? [`  ${counts.alreadyGone} already deleted by someone else`] : []),
+    ...(counts.changedSincePlan > 0
+      ? [`  ${counts.changedSincePlan} kept: gained a tag or a pull between planning and deleting`]
+      : []),
+    ...report.failures.map(
+      (failure) =>
+        `  FAILED   ${failure.digest ? shortDigest(failure.digest) : '?'}  ${failure.code}: ${failure.reason}`,
+    ),
+  ];
+}
