@@ -106,8 +106,8 @@ export async function runCleanup(deps: RunDeps, options: RunOptions): Promise<Ru
 
 /**
  * The gather reads every index manifest (BatchGetImage), which ECR records as a pull unless this principal is
- * excluded from pull-time updates, but plans from the listing made before those reads. A real run re-reads its
- * candidates, sees the pull and keeps the index with its children, so the preview would overstate it: say so.
+ * excluded from pull-time updates. Within one run that read is known to be the run's own; but a dry run leaves the
+ * pull recorded, so a later run sees those indexes as recently pulled and keeps them with their children: say so.
  */
 function indexNote(plan: CleanupPlan): string[] {
   const indexes = new Set(
@@ -122,7 +122,7 @@ function indexNote(plan: CleanupPlan): string[] {
     ]
       .map(shortDigest)
       .join(', ')}), and ECR records such a read as a pull: unless this principal is excluded from pull-time ` +
-      'updates, a real run sees the pull and keeps them, with their children.',
+      'updates, they now look recently pulled, and a later run keeps them, with their children, until notPulledForDays pass.',
   ];
 }
 

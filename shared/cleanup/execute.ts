@@ -2,6 +2,9 @@ import { conventionTagSubject, type ImageRecord } from '../domain/image.ts';
 import type { EcrGateway, ItemFailure } from '../ecr/index.ts';
 import { buildImageGraph, type CleanupPlan, type CleanupRule, planCleanup } from '../policy/cleanup/plan.ts';
 
+/** Clocks of this process and of ECR may disagree by this much when telling our own reads from others' pulls. */
+const OWN_READ_CLOCK_SKEW_MS = 5_000;
+
 /** Deletions are sent in batches of this size (BatchDeleteImage's cap), checking the deadline between batches. */
 const DELETE_BATCH = 100;
 
@@ -12,6 +15,8 @@ export interface ExecuteOptions {
   /** Milliseconds left before the invocation must hand over; deletion stops when it falls below `reserveMs`. */
   remainingMs?: () => number;
   reserveMs?: number;
+  /** Manifests the gather read itself (a pull ECR records): a pull time at or after `since` on them is ours. */
+  ownReads?: { digests: ReadonlySet<string>; since: number };
 }
 
 export interface ExecutionResult {
@@ -39,11 +44,15 @@ export class IntegrityError extends Error {
 
 const realTags = (image: ImageRecord) => image.tags.filter((tag) => conventionTagSubject(tag) === undefined);
 
-const changed = (before: ImageRecord, after: ImageRecord) =>
+/**
+ * Whether an image changed in a way that could change its fate: a tag, a push, or a pull — except a pull that is the
+ * gather's own manifest read (ECR records one unless the caller is excluded from pull-time updates).
+ */
+const changed = (before: ImageRecord, after: ImageRecord, ownRead: boolean) =>
   realTags(after).length > realTags(before).length ||
-  (after.lastPulledAt ?? 0) > (before.lastPulledAt ?? 0) ||
+  ((after.lastPulledAt ?? 0) > (before.lastPulledAt ?? 0) && !ownRead) ||
   after.pushedAt !== before.pushedAt ||
-  after.tags.join(',') !== before.tags.join(',');
+  [...after.tags].sort().join(',') !== [...before.tags].sort().join(',');
 
 /**
  * Carries out a plan: re-reads the candidates just before deleting (an image that gained a tag or a pull since
@@ -71,9 +80,15 @@ export async function executePlan(
   const byDigest = new Map(images.map((image) => [image.digest, image]));
   const fresh = await gateway.describeImages(original.repositoryName, original.toDelete);
   const missing = new Set(fresh.missing);
+  const ownReads = options.ownReads;
+  const isOwnRead = (image: ImageRecord) =>
+    ownReads !== undefined &&
+    ownReads.digests.has(image.digest) &&
+    image.lastPulledAt !== undefined &&
+    image.lastPulledAt >= ownReads.since - OWN_READ_CLOCK_SKEW_MS;
   for (const image of fresh.images) {
     const before = byDigest.get(image.digest);
-    if (before && changed(before, image)) result.changedSincePlan.push(image.digest);
+    if (before && changed(before, image, isOwnRead(image))) result.changedSincePlan.push(image.digest);
   }
   let plan = original;
   if (result.changedSincePlan.length > 0 || missing.size > 0) {
@@ -82,7 +97,10 @@ export async function executePlan(
       .filter((image) => !missing.has(image.digest))
       .map((image) => {
         const update = freshByDigest.get(image.digest);
-        return update ? { ...update, childDigests: image.childDigests } : image;
+        if (!update) return image;
+        // Keep the planned pull time when the only pull since is the gather's own read.
+        const lastPulledAt = isOwnRead(update) ? image.lastPulledAt : update.lastPulledAt;
+        return { ...update, lastPulledAt, childDigests: image.childDigests };
       });
     plan = planCleanup(original.repositoryName, updated, options.rule, options.now);
     result.plan = plan;

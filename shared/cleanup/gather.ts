@@ -8,6 +8,11 @@ export interface RepositorySnapshot {
   images: ImageRecord[];
   /** A hash of the state the plan depends on (digests, tags, push and pull times, children). */
   fingerprint: string;
+  /**
+   * The index manifests this gather read, and when: ECR records such a read as a pull (unless the caller is excluded
+   * from pull-time updates), so a later re-read must not mistake it for someone else's pull.
+   */
+  ownReads: { digests: ReadonlySet<string>; since: number };
 }
 
 /** An index manifest could not be read for a reason other than the index being gone: planning would be a guess. */
@@ -36,6 +41,7 @@ export async function gatherRepository(gateway: EcrGateway, repositoryName: stri
   const indexes = listed.filter(isIndex).map((image) => image.digest);
   const children = new Map<string, string[]>();
   const gone = new Set<string>();
+  const since = Date.now();
   if (indexes.length > 0) {
     const { manifests, failures } = await gateway.getManifests(repositoryName, indexes);
     for (const manifest of manifests) {
@@ -59,7 +65,12 @@ export async function gatherRepository(gateway: EcrGateway, repositoryName: stri
   const images = listed
     .filter((image) => !gone.has(image.digest))
     .map((image) => (isIndex(image) ? { ...image, childDigests: children.get(image.digest) ?? [] } : image));
-  return { repositoryName, images, fingerprint: fingerprintOf(images) };
+  return {
+    repositoryName,
+    images,
+    fingerprint: fingerprintOf(images),
+    ownReads: { digests: new Set(indexes.filter((digest) => !gone.has(digest))), since },
+  };
 }
 
 /** Order-independent hash of everything a plan depends on. */

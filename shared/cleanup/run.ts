@@ -65,6 +65,7 @@ export async function runRepositoryCleanup(gateway: EcrGateway, input: CleanupRu
       now: input.now,
       remainingMs: input.remainingMs,
       reserveMs: input.reserveMs,
+      ownReads: snapshot.ownReads,
     });
   } catch (error) {
     if (error instanceof RepositoryNotFoundError) {

@@ -91,6 +91,12 @@ const CONFIG = {
 /** What the rules select in FIXTURE, when this tool's own manifest reads count as pulls (ECR's default). */
 const PLANNED = { 'team/app': ['stale-1', 'stale-1-sig', 'stale-2'], 'team/web': ['web-stale'] };
 
+/**
+ * What `run` deletes: it plans and deletes in one go, and a manifest read of its own within the run does not count
+ * as a pull, so the stale untagged index goes too, with its children.
+ */
+const RUN_DELETES = [...PLANNED['team/app'], 'old-index', 'old-amd64', 'old-arm64', ...PLANNED['team/web']];
+
 interface Outcome {
   code: number;
   stdout: string;
@@ -468,7 +474,7 @@ describe('npm run cleanup', () => {
 
     it('plans and applies in one go with --yes', async () => {
       // Prepare
-      const planned = new Set(digests([...PLANNED['team/app'], ...PLANNED['team/web']]));
+      const planned = new Set(digests(RUN_DELETES));
       const before = [...(await digestsIn('team/app')), ...(await digestsIn('team/web'))];
 
       // Act
@@ -479,7 +485,7 @@ describe('npm run cleanup', () => {
       const after = [...(await digestsIn('team/app')), ...(await digestsIn('team/web'))];
       expect(after.sort()).toEqual(before.filter((digest) => !planned.has(digest)).sort());
       await expectResolvesWhole('team/app', 'v1');
-      expect(outcome.stdout).toContain('Run: 2 of 4 repositories, deleted 4 images');
+      expect(outcome.stdout).toContain('Run: 2 of 4 repositories, deleted 7 images');
     });
   });
 
