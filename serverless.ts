@@ -82,6 +82,45 @@ const functions: Record<string, FunctionWithRole> = {
       sendToDeadLetterQueue,
     ],
   },
+  onImagePush: {
+    handler: 'functions/on-image-push/handler.handler',
+    description:
+      'Judges every pushed image: scan where ECR does not, tag policy, tag immutability (Image Push Verdict)',
+    timeout: 60,
+    memorySize: 256,
+    environment: { EVENT_BUS_NAME },
+    events: [
+      {
+        // ECR sends its events to the account's default bus.
+        eventBridge: {
+          pattern: {
+            source: ['aws.ecr'],
+            'detail-type': ['ECR Image Action'],
+            detail: { 'action-type': ['PUSH'], result: ['SUCCESS'] },
+          },
+        },
+      },
+    ],
+    ...onFailure,
+    iamRoleStatements: [
+      {
+        Effect: 'Allow',
+        // Reads: the repository, the image (by digest and by tag). Acts: tag mutability, tag removal, basic scan.
+        Action: [
+          'ecr:DescribeRepositories',
+          'ecr:DescribeImages',
+          'ecr:PutImageTagMutability',
+          'ecr:BatchDeleteImage',
+          'ecr:StartImageScan',
+        ],
+        Resource: repositoryArns,
+      },
+      // A registry-level read: it names no repository.
+      { Effect: 'Allow', Action: ['ecr:GetRegistryScanningConfiguration'], Resource: '*' },
+      publishToBus,
+      sendToDeadLetterQueue,
+    ],
+  },
 };
 
 const config: AWS = {

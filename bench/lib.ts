@@ -272,7 +272,8 @@ function stopper(child: ChildProcess): () => Promise<void> {
 export async function startRegistryProcess(): Promise<ServerProcess> {
   const profileDir = process.env.BENCH_CPU_PROF_DIR;
   const profile = profileDir ? ['--cpu-prof', `--cpu-prof-dir=${resolve(profileDir)}`] : [];
-  const args = [...profile, bundleRegistry(), '--port', '0'];
+  // The flags `npm run registry` and `npm start` use (package.json).
+  const args = [...profile, '--optimize-for-size', bundleRegistry(), '--port', '0'];
   const child = spawn(process.execPath, args, {
     cwd: ROOT,
     env: childEnv(),

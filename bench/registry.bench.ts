@@ -65,7 +65,7 @@ const COMPARE_REPOSITORY = 'bench/compare';
  */
 const COMPARE_REPEATS = intEnv('BENCH_COMPARE_REPEATS', 3);
 /** Pause between the fill and the memory reading, for the server to finish what the last requests left. */
-const RSS_SETTLE_MS = 2_000;
+const RSS_SETTLE_MS = Number(process.env.BENCH_RSS_SETTLE_MS ?? 2_000);
 const REPOSITORY = 'bench/images';
 const CLIENT_FLAG = '--load-client';
 

@@ -1,6 +1,10 @@
 import './quiet-logs.ts';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { startLocalService } from '../local/service.ts';
+import { buildImageManifest } from '../registry/manifests.ts';
 
 /**
  * `npm start`: the local ECR-compatible registry and event bus with the demo registry, serving until Ctrl-C.
@@ -37,11 +41,37 @@ const summarise = (event: { source: string; 'detail-type': string; detail: unkno
     const counts = (detail.counts ?? {}) as Record<string, number>;
     return `cleanup ${String(detail.repositoryName)}: ${String(detail.status)}${detail.dryRun ? ' (dry run)' : ''}, ${counts.images} images, ${counts.toDelete} selected, ${counts.deleted} deleted, ${counts.kept} kept, ${String(detail.bytesReclaimed)} bytes${detail.brake ? ` (brake: ${(detail.brake as { message: string }).message})` : ''}`;
   }
+  if (event['detail-type'] === 'Image Push Verdict') return summarisePushVerdict(detail);
   const fields = ['action-type', 'scan-status', 'repository-name', 'image-tag', 'image-digest']
     .filter((key) => detail[key] !== undefined)
     .map((key) => `${key}=${String(detail[key])}`);
   return `event ${event.source} "${event['detail-type']}" ${fields.join(' ')}`;
 };
+
+/** One line per verdict: `push payments/api:latest sha256:1234abcd…: corrected (scan: pass, tags: ...) actions: ...`. */
+function summarisePushVerdict(detail: Record<string, unknown>): string {
+  const digest = String(detail.digest ?? '');
+  const image = `${String(detail.repositoryName)}${detail.pushedTag ? `:${String(detail.pushedTag)}` : ''} ${digest.slice(0, 19)}`;
+  const skipped = detail.skipped as { code: string; message: string } | undefined;
+  if (skipped) return `push ${image}: skipped (${skipped.code}): ${skipped.message}`;
+  const checks = (detail.checks ?? {}) as Record<string, { outcome: string; reason: { code: string } }>;
+  const violations =
+    (detail as { checks?: { tags?: { violations?: { code: string; tag?: string; resolution: string }[] } } }).checks
+      ?.tags?.violations ?? [];
+  const parts = Object.entries(checks).map(([name, check]) => `${name} ${check.outcome} (${check.reason.code})`);
+  const actions = ((detail.actions ?? []) as { action: string; tag?: string; result: string }[]).map(
+    (action) => `${action.action}${action.tag ? ` ${action.tag}` : ''}: ${action.result}`,
+  );
+  const listed = violations.map((v) => `${v.code}${v.tag ? ` ${v.tag}` : ''} → ${v.resolution}`);
+  return [
+    `push ${image}: ${String(detail.status)}${detail.dryRun ? ' (dry run)' : ''} [${String(detail.mode)}]`,
+    parts.join(', '),
+    listed.length > 0 ? `violations: ${listed.join(', ')}` : '',
+    actions.length > 0 ? `actions: ${actions.join(', ')}` : '',
+  ]
+    .filter((part) => part !== '')
+    .join('; ');
+}
 
 try {
   if (values.config) process.env.CONFIG_FILE = values.config;
@@ -69,6 +99,19 @@ try {
     `  aws ecr describe-image-scan-findings --repository-name payments/worker --image-id imageTag=2.3.0 --endpoint-url ${url}`,
   );
   console.log(`  curl -s ${url}/_local/calls`);
+  console.log('');
+  // A fresh image manifest to push (its digest is new on every start), so that the push example works as printed.
+  const manifestPath = join(mkdtempSync(join(tmpdir(), 'ecr-automation-')), 'manifest.json');
+  writeFileSync(manifestPath, buildImageManifest({ seed: `npm-start-${Date.now()}` }));
+  console.log('Push an image: the on-image-push handler judges it and prints a "push ..." verdict line.');
+  console.log('  (The bundled config puts payments/** in enforce mode: IMMUTABLE tags, no "latest", a semver tag.)');
+  const push = (repository: string, tag: string) =>
+    console.log(
+      `  aws ecr put-image --repository-name ${repository} --image-tag ${tag} --image-manifest file://${manifestPath} --endpoint-url ${url}`,
+    );
+  push('payments/api', 'v1.6.0');
+  push('payments/worker', '2.5.0');
+  push('payments/worker', 'latest');
   console.log('');
   console.log(`Run the nightly cleanup now${values['dry-run'] ? ' (dry run: a preview, nothing is deleted)' : ''}:`);
   console.log(

@@ -1,5 +1,6 @@
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { createHandler as createWorkerHandler } from '../functions/cleanup-repository/handler.ts';
+import { createHandler as createPushHandler } from '../functions/on-image-push/handler.ts';
 import { createHandler as createSchedulerHandler } from '../functions/scheduled-cleanup/handler.ts';
 import type { BusEvent, LambdaLikeContext, RuleSpec } from '../registry/bus/event-bus.ts';
 import { demoFixture } from '../registry/demo.ts';
@@ -24,7 +25,7 @@ export interface LocalServiceOptions {
   onEvent?: (event: BusEvent) => void;
   /** The service config (default: CONFIG_FILE or the bundled config/ecr-automation.json). */
   config?: Readonly<ServiceConfig>;
-  /** Force every cleanup into dry run: a preview of what the policy would do. */
+  /** Force every cleanup and push verdict into dry run: a preview of what the policies would do. */
   dryRun?: boolean;
   /** How long a started scan takes in the local registry (ms). */
   scanDurationMs?: number;
@@ -50,8 +51,13 @@ export function serviceRules(server: RegistryServer, options: LocalServiceOption
   });
   const events = new EventBridgeClient({ endpoint: server.url, region: REGION, credentials });
   const base = options.config ?? loadServiceConfig();
-  const config = () =>
-    options.dryRun ? parseConfig({ ...base, cleanup: { ...base.cleanup, dryRun: true } }, 'config (dry run)') : base;
+  const dryRunConfig = options.dryRun
+    ? parseConfig(
+        { ...base, cleanup: { ...base.cleanup, dryRun: true }, push: { ...base.push, dryRun: true } },
+        'config (dry run)',
+      )
+    : base;
+  const config = () => dryRunConfig;
   const publish = (entries: Parameters<typeof publishEvents>[2]) => publishEvents(events, LOCAL_EVENT_BUS, entries);
   const scheduler = createSchedulerHandler(() => ({
     config,
@@ -64,6 +70,11 @@ export function serviceRules(server: RegistryServer, options: LocalServiceOption
     gateway: ({ readOnly }) => createEcrGateway(ecr, { readOnly }),
     publish,
     reserveMs: 5_000,
+  }));
+  const onPush = createPushHandler(() => ({
+    config,
+    gateway: ({ readOnly }) => createEcrGateway(ecr, { readOnly }),
+    publish,
   }));
   // middy handlers take (event, context); the bus gives a Lambda-like context with a deadline.
   const invoke =
@@ -84,6 +95,18 @@ export function serviceRules(server: RegistryServer, options: LocalServiceOption
       target: invoke(worker),
       targetName: 'cleanupRepository',
       timeoutMs: 900_000,
+    },
+    {
+      // ECR's own events arrive on the default bus.
+      name: 'on-image-push',
+      eventPattern: {
+        source: ['aws.ecr'],
+        'detail-type': ['ECR Image Action'],
+        detail: { 'action-type': ['PUSH'], result: ['SUCCESS'] },
+      },
+      target: invoke(onPush),
+      targetName: 'onImagePush',
+      timeoutMs: 60_000,
     },
   ];
 }

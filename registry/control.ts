@@ -15,6 +15,7 @@ import { DEFAULT_ACCOUNT, DEFAULT_REGION, type FindingsSet, type ImageRecord } f
  * | POST /_local/faults             | `{ operation, throttleRate?, serverErrorRate?, latencyMs? }` or `{ repositoryName, afterCalls }` |
  * | POST /_local/faults/clear       | removes every fault                                                            |
  * | GET  /_local/faults             | the faults in force                                                            |
+ * | GET  /_local/memory             | the server's memory (after a full GC when node runs with --expose-gc)          |
  * | POST /_local/clock              | `{ advanceSeconds }` moves the registry clock forward                           |
  * | POST /_local/image-times        | `{ repositoryName, imageDigest|imageTag, pushedAt?, lastPulledAt? }` (ISO, epoch s, or "-3d") |
  * | POST /_local/findings           | `{ repositoryName, imageDigest|imageTag, findings?, enhancedFindings? }`        |
@@ -104,6 +105,24 @@ async function route_(key: string, input: Record<string, unknown>, server: Regis
       const operations = Object.fromEntries([...server.calls].sort(([a], [b]) => a.localeCompare(b)));
       const total = [...server.calls.values()].reduce((sum, n) => sum + n, 0);
       return { total, operations };
+    }
+    case 'GET memory': {
+      // With `node --expose-gc`, a full collection first, so that the figures are live data rather than garbage.
+      const gc = (globalThis as { gc?: () => void }).gc;
+      gc?.();
+      const usage = process.memoryUsage();
+      const mb = (bytes: number) => Math.round((bytes / 1_048_576) * 10) / 10;
+      return {
+        collected: gc !== undefined,
+        rssMb: mb(usage.rss),
+        heapUsedMb: mb(usage.heapUsed),
+        heapTotalMb: mb(usage.heapTotal),
+        externalMb: mb(usage.external),
+        images: [...server.registry.all()].reduce(
+          (n, state) => n + [...state.repositories.values()].reduce((m, repository) => m + repository.images.size, 0),
+          0,
+        ),
+      };
     }
     case 'GET faults':
       return server.faults.describe();

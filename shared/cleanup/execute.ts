@@ -82,10 +82,9 @@ export async function executePlan(
   const missing = new Set(fresh.missing);
   const ownReads = options.ownReads;
   const isOwnRead = (image: ImageRecord) =>
-    ownReads !== undefined &&
-    ownReads.digests.has(image.digest) &&
+    ownReads?.digests.has(image.digest) === true &&
     image.lastPulledAt !== undefined &&
-    image.lastPulledAt >= ownReads.since - OWN_READ_CLOCK_SKEW_MS;
+    image.lastPulledAt >= (ownReads?.since ?? 0) - OWN_READ_CLOCK_SKEW_MS;
   for (const image of fresh.images) {
     const before = byDigest.get(image.digest);
     if (before && changed(before, image, isOwnRead(image))) result.changedSincePlan.push(image.digest);

@@ -15,6 +15,11 @@ export interface ImageRecord {
   readonly subjectDigest?: string;
   /** Manifests an index lists; empty or absent for an image manifest. */
   readonly childDigests?: readonly string[];
+  /**
+   * The status of the image's last scan (`IN_PROGRESS`, `COMPLETE`, ...), when DescribeImages reports one. ECR's
+   * AWS-native basic scanner leaves it out (ecr-facts §5), so its absence does not mean "never scanned".
+   */
+  readonly scanStatus?: string;
 }
 
 /** Media types of manifests that list other manifests. */

@@ -139,6 +139,12 @@ export interface EcrGateway {
   ): Promise<{ images: ImageRecord[]; missing: string[] }>;
 
   /**
+   * The image a tag names now (DescribeImages by tag), or undefined when no image carries the tag
+   * (ImageNotFoundException). Throws `RepositoryNotFoundError` when the repository is gone.
+   */
+  findImageByTag(repositoryName: string, tag: string): Promise<ImageRecord | undefined>;
+
+  /**
    * Manifests by digest, byte-exact, in batches of 100 (BatchGetImage, accepting every manifest and index media
    * type); per-id failures are returned, retryable ones re-tried first. NOTE: in ECR this is the pull API, so it
    * records a pull (`lastRecordedPullTime`) on each image returned; it is still allowed in read-only mode.
@@ -416,6 +422,19 @@ export function createEcrGateway(client: ECRClient, options: EcrGatewayOptions =
         }),
         missing: inOrder(ids, missing),
       };
+    },
+
+    async findImageByTag(repositoryName, tag) {
+      try {
+        return await call('DescribeImages', repositoryName, async () => {
+          const response = await client.send(new DescribeImagesCommand({ repositoryName, imageIds: [byTag(tag)] }));
+          const [first] = response.imageDetails ?? [];
+          return first === undefined ? undefined : toImageRecord(first);
+        });
+      } catch (error) {
+        if (error instanceof ImageNotFoundError) return undefined;
+        throw error;
+      }
     },
 
     async getManifests(repositoryName, digests) {

@@ -131,6 +131,7 @@ export function toImageRecord(detail: ImageDetail): ImageRecord {
     ...(detail.imageManifestMediaType ? { manifestMediaType: detail.imageManifestMediaType } : {}),
     ...(detail.artifactMediaType ? { artifactMediaType: detail.artifactMediaType } : {}),
     ...(detail.subjectManifestDigest ? { subjectDigest: detail.subjectManifestDigest } : {}),
+    ...(detail.imageScanStatus?.status ? { scanStatus: detail.imageScanStatus.status } : {}),
   };
 }
 

@@ -4,6 +4,12 @@ import { z } from 'zod';
 export const DETAIL_TYPES = {
   cleanupWorkItem: 'Cleanup Work Item',
   cleanupReport: 'Cleanup Report',
+  imagePushVerdict: 'Image Push Verdict',
+} as const;
+
+/** detail-types of the ECR events the service reacts to (`source: aws.ecr`). */
+export const ECR_DETAIL_TYPES = {
+  imageAction: 'ECR Image Action',
 } as const;
 
 const RepositoryName = z
@@ -33,3 +39,33 @@ export const ScheduledCleanupDetailSchema = z.strictObject({
   repositories: z.array(z.string().min(1).max(256)).min(1).optional(),
 });
 export type ScheduledCleanupDetail = z.infer<typeof ScheduledCleanupDetailSchema>;
+
+/** An image digest: `algorithm:encoded` (sha256 in practice). */
+const ImageDigest = z
+  .string()
+  .regex(/^[a-z0-9]+(?:[.+_-][a-z0-9]+)*:[a-zA-Z0-9=_-]+$/, 'an image digest (sha256:<hex>)');
+
+/**
+ * The detail of ECR's "ECR Image Action" event (ecr-facts §8): `action-type` PUSH, DELETE or UPDATE_STORAGE_CLASS.
+ * Only `action-type`, `result`, `repository-name` and `image-digest` are always present; `image-tag` is absent for a
+ * push or delete by digest. Unknown fields are allowed (AWS adds fields to its events without notice).
+ */
+export const EcrImageActionDetailSchema = z.looseObject({
+  'action-type': z.string().min(1),
+  result: z.string().min(1),
+  'repository-name': RepositoryName,
+  'image-digest': ImageDigest,
+  'image-tag': z.string().min(1).max(300).optional(),
+  'manifest-media-type': z.string().optional(),
+  'artifact-media-type': z.string().optional(),
+  'target-storage-class': z.string().optional(),
+  'last-activated-at': z.string().optional(),
+});
+export type EcrImageActionDetail = z.infer<typeof EcrImageActionDetailSchema>;
+
+/** A successful push: what the `on-image-push` rule lets through. */
+export const EcrImagePushDetailSchema = EcrImageActionDetailSchema.extend({
+  'action-type': z.literal('PUSH'),
+  result: z.literal('SUCCESS'),
+});
+export type EcrImagePushDetail = z.infer<typeof EcrImagePushDetailSchema>;

@@ -1,9 +1,10 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { ConfigError, cleanupRuleFor, parseConfig, parseConfigText } from '../../../shared/config/load.ts';
+import { ConfigError, cleanupRuleFor, parseConfig, parseConfigText, pushRuleFor } from '../../../shared/config/load.ts';
 import { serviceConfigJsonSchema } from '../../../shared/config/schema.ts';
 import { DEFAULT_CLEANUP_RULE } from '../../../shared/policy/cleanup/plan.ts';
 import { globToRegExp } from '../../../shared/policy/glob.ts';
+import { DEFAULT_PUSH_POLICY } from '../../../shared/policy/push/policy.ts';
 
 describe('service config', () => {
   it('parses the shipped config file', () => {
@@ -83,5 +84,121 @@ describe('service config', () => {
     expect(globToRegExp('a/**/b').test('a/b')).toBe(true);
     expect(globToRegExp('svc-?').test('svc-1')).toBe(true);
     expect(globToRegExp('a.b').test('aXb')).toBe(false);
+  });
+
+  describe('push', () => {
+    it('ships a push policy: payments in enforce mode, immutable, no latest, semver', () => {
+      // Act
+      const config = parseConfigText(readFileSync('config/ecr-automation.json', 'utf8'));
+      const payments = pushRuleFor(config.push, 'payments/api');
+      // Assess
+      expect(payments?.rule).toMatchObject({
+        mode: 'enforce',
+        scan: true,
+        tags: { forbidden: ['latest'], required: { form: 'semver' } },
+        tagMutability: { setting: 'IMMUTABLE', exclusions: [] },
+        undoPush: false,
+      });
+      expect(pushRuleFor(config.push, 'web/frontend')?.rule.mode).toBe('report');
+    });
+
+    it('defaults to no push rules and no dry run when the section is absent', () => {
+      // Act
+      const config = parseConfig({});
+      // Assess
+      expect(config.push).toEqual({ dryRun: false, defaults: {}, rules: [] });
+      expect(pushRuleFor(config.push, 'any/repo')).toBeUndefined();
+    });
+
+    it('applies the first matching enabled rule over the defaults; a rule replaces the tag policy as a whole', () => {
+      // Prepare
+      const config = parseConfig({
+        push: {
+          defaults: { mode: 'enforce', tags: { forbidden: ['latest'], maxTagsPerImage: 10 } },
+          rules: [
+            { repositories: ['legacy/**'], enabled: false },
+            { repositories: ['team/*'], exclude: ['team/tools'], tags: { allowed: ['v*'] } },
+            { repositories: ['**'], scan: false },
+          ],
+        },
+      }).push;
+      // Act and Assess
+      expect(pushRuleFor(config, 'team/app')).toEqual({
+        rule: { ...DEFAULT_PUSH_POLICY, mode: 'enforce', tags: { allowed: ['v*'], forbidden: [] } },
+        index: 1,
+      });
+      expect(pushRuleFor(config, 'team/tools')).toEqual({
+        rule: {
+          ...DEFAULT_PUSH_POLICY,
+          mode: 'enforce',
+          scan: false,
+          tags: { forbidden: ['latest'], maxTagsPerImage: 10 },
+        },
+        index: 2,
+      });
+      expect(pushRuleFor(config, 'legacy/app')).toBeUndefined();
+    });
+
+    it('names the path of every bad push field', () => {
+      // Act
+      const attempt = () =>
+        parseConfig({
+          push: {
+            defaults: { mode: 'fix' },
+            rules: [
+              {
+                repositories: ['a/*'],
+                tags: { forbidden: ['la test'], allowed: [{ regex: '(' }], required: { form: 'calver' } },
+                tagMutability: { setting: 'IMMUTABLE_WITH_EXCLUSION' },
+              },
+              { repositories: ['b'], tagMutability: { setting: 'IMMUTABLE', exclusions: ['latest'] } },
+              { repositories: ['c'], undo: true },
+            ],
+          },
+        });
+      // Assess
+      expect(attempt).toThrow(ConfigError);
+      try {
+        attempt();
+      } catch (error) {
+        const paths = (error as ConfigError).issues.map((issue) => issue.path);
+        expect(paths).toEqual(
+          expect.arrayContaining([
+            'push.defaults.mode',
+            'push.rules[0].tags.forbidden[0]',
+            'push.rules[0].tags.allowed[0].regex',
+            'push.rules[0].tags.required',
+            'push.rules[0].tagMutability.exclusions',
+            'push.rules[1].tagMutability.exclusions',
+            'push.rules[2]',
+          ]),
+        );
+      }
+    });
+
+    it('accepts the with-exclusion settings with 1 to 5 filters, and null to leave mutability alone', () => {
+      // Act
+      const config = parseConfig({
+        push: {
+          defaults: { tagMutability: { setting: 'IMMUTABLE_WITH_EXCLUSION', exclusions: ['latest', 'dev-*'] } },
+          rules: [{ repositories: ['sandbox/**'], tagMutability: null }, { repositories: ['**'] }],
+        },
+      }).push;
+      // Assess
+      expect(pushRuleFor(config, 'sandbox/x')?.rule.tagMutability).toBeNull();
+      expect(pushRuleFor(config, 'team/x')?.rule.tagMutability).toEqual({
+        setting: 'IMMUTABLE_WITH_EXCLUSION',
+        exclusions: ['latest', 'dev-*'],
+      });
+      expect(() =>
+        parseConfig({
+          push: {
+            defaults: {
+              tagMutability: { setting: 'MUTABLE_WITH_EXCLUSION', exclusions: ['a', 'b', 'c', 'd', 'e', 'f'] },
+            },
+          },
+        }),
+      ).toThrow(/push\.defaults\.tagMutability\.exclusions/);
+    });
   });
 });

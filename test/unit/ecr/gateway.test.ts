@@ -282,6 +282,39 @@ describe('Method: describeImages', () => {
   });
 });
 
+describe('Method: findImageByTag', () => {
+  it('describes the image a tag names', async () => {
+    // Prepare
+    ecr.on(DescribeImagesCommand).resolves({ imageDetails: [detail(digestOf('a'), { imageTags: ['v1', 'latest'] })] });
+    // Act
+    const image = await gatewayWith().findImageByTag(REPO, 'latest');
+    // Assess
+    expect(ecr).toHaveReceivedCommandWith(DescribeImagesCommand, {
+      repositoryName: REPO,
+      imageIds: [{ imageTag: 'latest' }],
+    });
+    expect(image).toMatchObject({ digest: digestOf('a'), tags: ['v1', 'latest'] });
+  });
+
+  it('answers undefined when no image carries the tag (ImageNotFoundException)', async () => {
+    // Prepare
+    ecr.on(DescribeImagesCommand).rejects(new ImageNotFoundException({ message: 'not found', $metadata: {} }));
+    // Act
+    const image = await gatewayWith().findImageByTag(REPO, 'gone');
+    // Assess
+    expect(image).toBeUndefined();
+  });
+
+  it('throws RepositoryNotFoundError when the repository is gone', async () => {
+    // Prepare
+    ecr.on(DescribeImagesCommand).rejects(new RepositoryNotFoundException({ message: 'no repo', $metadata: {} }));
+    // Act
+    const attempt = gatewayWith().findImageByTag(REPO, 'v1');
+    // Assess
+    await expect(attempt).rejects.toThrow(RepositoryNotFoundError);
+  });
+});
+
 describe('Method: getManifests', () => {
   it('asks for every manifest and index media type, in batches of 100', async () => {
     // Prepare

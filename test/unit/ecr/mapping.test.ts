@@ -8,6 +8,16 @@ describe('Function: toImageRecord', () => {
     // Assess
     expect(record).toEqual({ digest: 'sha256:a', tags: [], pushedAt: 1_000, sizeInBytes: 5 });
   });
+
+  it('keeps the status of the last scan when ECR reports one', () => {
+    // Act
+    const record = toImageRecord({
+      imageDigest: 'sha256:a',
+      imageScanStatus: { status: 'IN_PROGRESS', description: 'The scan is in progress.' },
+    });
+    // Assess
+    expect(record.scanStatus).toBe('IN_PROGRESS');
+  });
 });
 
 describe('Function: toItemFailure', () => {

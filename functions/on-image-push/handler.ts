@@ -1,0 +1,49 @@
+import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
+import { parser } from '@aws-lambda-powertools/parser/middleware';
+import { EventBridgeSchema } from '@aws-lambda-powertools/parser/schemas/eventbridge';
+import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
+import middy from '@middy/core';
+import type { Context } from 'aws-lambda';
+import { z } from 'zod';
+import { loadServiceConfig } from '../../shared/config/file.ts';
+import { createEcrClient, createEcrGateway, type ECRClient } from '../../shared/ecr/index.ts';
+import { publishEvents } from '../../shared/events/publisher.ts';
+import { ECR_DETAIL_TYPES, EcrImagePushDetailSchema } from '../../shared/events/schemas.ts';
+import { clearParseErrors } from '../../shared/middleware/clear-parse-errors.ts';
+import { logger, metrics } from '../../shared/obs/index.ts';
+import { handleImagePush, type OnImagePushDeps } from '../../shared/push/handle.ts';
+
+/** ECR's "ECR Image Action" for a successful push, as the rule in `serverless.ts` lets through. */
+export const ImagePushEventSchema = EventBridgeSchema.extend({
+  source: z.literal('aws.ecr'),
+  'detail-type': z.literal(ECR_DETAIL_TYPES.imageAction),
+  detail: EcrImagePushDetailSchema,
+});
+export type ImagePushEvent = z.infer<typeof ImagePushEventSchema>;
+
+let clients: { ecr: ECRClient; events: EventBridgeClient } | undefined;
+
+/** Real dependencies, created on first use (one client per container, not at import). */
+export function defaultDeps(env: NodeJS.ProcessEnv = process.env): OnImagePushDeps {
+  clients ??= { ecr: createEcrClient(), events: new EventBridgeClient({}) };
+  const { ecr, events } = clients;
+  const eventBusName = env.EVENT_BUS_NAME ?? 'default';
+  return {
+    config: () => loadServiceConfig(env),
+    gateway: ({ readOnly }) => createEcrGateway(ecr, { readOnly }),
+    publish: (entries) => publishEvents(events, eventBusName, entries),
+  };
+}
+
+/** The Lambda handler around `handleImagePush`; `deps` is called once per invocation (default: the real ones). */
+export function createHandler(deps: () => OnImagePushDeps = () => defaultDeps()) {
+  return middy<ImagePushEvent, unknown, Error, Context>()
+    .use(injectLambdaContext(logger))
+    .use(logMetrics(metrics))
+    .use(clearParseErrors())
+    .use(parser({ schema: ImagePushEventSchema }))
+    .handler((event) => handleImagePush({ id: event.id, time: event.time, detail: event.detail }, deps()));
+}
+
+export const handler = createHandler();
