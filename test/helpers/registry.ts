@@ -64,3 +64,10 @@ export async function rawEcrRequest(
   const text = await response.text();
   return { status: response.status, body: text ? (JSON.parse(text) as Record<string, unknown>) : {} };
 }
+
+/** The error a call fails with (undefined when it succeeds), so that several calls can run before the assertions. */
+export const failureOf = (call: Promise<unknown>): Promise<unknown> =>
+  call.then(
+    () => undefined,
+    (error: unknown) => error,
+  );

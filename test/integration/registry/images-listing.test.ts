@@ -24,16 +24,16 @@ import {
 import { newImage, parseManifest } from '../../../registry/records.ts';
 import type { RegistryServer } from '../../../registry/server.ts';
 import type { ImageRecord, RepositoryRecord } from '../../../registry/state.ts';
-import { ecrClient, rawEcrRequest, startTestRegistry, TEST_ACCOUNT, TEST_REGION } from '../../helpers/registry.ts';
+import {
+  ecrClient,
+  failureOf,
+  rawEcrRequest,
+  startTestRegistry,
+  TEST_ACCOUNT,
+  TEST_REGION,
+} from '../../helpers/registry.ts';
 
 const REPO = 'team/app';
-
-/** The error a call fails with (undefined when it succeeds), so that no rejection is left unhandled while waiting. */
-const failureOf = (call: Promise<unknown>): Promise<unknown> =>
-  call.then(
-    () => undefined,
-    (error: unknown) => error,
-  );
 
 describe('DescribeImages and ListImages', () => {
   let server: RegistryServer;

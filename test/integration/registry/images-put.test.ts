@@ -23,18 +23,18 @@ import { MAX_IMAGES_PER_REPOSITORY } from '../../../registry/ops/images.ts';
 import { newImage } from '../../../registry/records.ts';
 import type { RegistryServer } from '../../../registry/server.ts';
 import type { RepositoryRecord } from '../../../registry/state.ts';
-import { ecrClient, rawEcrRequest, startTestRegistry, TEST_ACCOUNT, TEST_REGION } from '../../helpers/registry.ts';
+import {
+  ecrClient,
+  failureOf,
+  rawEcrRequest,
+  startTestRegistry,
+  TEST_ACCOUNT,
+  TEST_REGION,
+} from '../../helpers/registry.ts';
 
 const REPO = 'team/app';
 /** `ImageManifest` maximum length in characters ([M-ECR]). */
 const MAX_MANIFEST_CHARS = 4_194_304;
-
-/** The error a call fails with (undefined when it succeeds), so that no rejection is left unhandled while waiting. */
-const failureOf = (call: Promise<unknown>): Promise<unknown> =>
-  call.then(
-    () => undefined,
-    (error: unknown) => error,
-  );
 
 /** A valid OCI manifest padded (through an annotation) to exactly `length` characters. */
 const manifestOfLength = (length: number) => {

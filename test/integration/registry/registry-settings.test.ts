@@ -30,6 +30,7 @@ import type { RegistryServer } from '../../../registry/server.ts';
 import {
   control,
   ecrClient,
+  failureOf,
   rawEcrRequest,
   startTestRegistry,
   TEST_ACCOUNT,
@@ -60,13 +61,6 @@ const LIFECYCLE_POLICY = JSON.stringify({
     },
   ],
 });
-
-/** The error a call fails with (undefined when it succeeds), so that several calls can run before the assertions. */
-const rejection = (promise: Promise<unknown>) =>
-  promise.then(
-    () => undefined,
-    (error: unknown) => error,
-  );
 
 describe('registry settings operations', () => {
   let server: RegistryServer;
@@ -127,7 +121,7 @@ describe('registry settings operations', () => {
       // Prepare
       const rule = { destinations: [{ region: 'us-west-2', registryId: TEST_ACCOUNT }] };
       // Act
-      const attempt = await rejection(putReplication(Array.from({ length: 11 }, () => rule)));
+      const attempt = await failureOf(putReplication(Array.from({ length: 11 }, () => rule)));
       // Assess
       expect(attempt).toMatchObject({
         name: 'ValidationException',
@@ -142,7 +136,7 @@ describe('registry settings operations', () => {
       const twentyFive = destinationsIn(25, 'us-west-2');
       // Act
       const shared = await putReplication([{ destinations: twentyFive }, { destinations: twentyFive }]);
-      const attempt = await rejection(
+      const attempt = await failureOf(
         putReplication([
           { destinations: destinationsIn(13, 'us-west-2') },
           { destinations: destinationsIn(13, 'eu-west-1') },
@@ -157,7 +151,7 @@ describe('registry settings operations', () => {
 
     it('rejects a destination that is the source registry and region with InvalidParameterException', async () => {
       // Act
-      const attempt = await rejection(
+      const attempt = await failureOf(
         putReplication([{ destinations: [{ region: TEST_REGION, registryId: TEST_ACCOUNT }] }]),
       );
       // Assess
@@ -305,12 +299,12 @@ describe('registry settings operations', () => {
       // Prepare
       await load({ name: 'prod/api', images: [{ tags: ['1.0'] }] });
       // Act
-      const noRepository = await rejection(
+      const noRepository = await failureOf(
         client.send(
           new DescribeImageReplicationStatusCommand({ repositoryName: 'prod/none', imageId: { imageTag: '1.0' } }),
         ),
       );
-      const noImage = await rejection(
+      const noImage = await failureOf(
         client.send(
           new DescribeImageReplicationStatusCommand({ repositoryName: 'prod/api', imageId: { imageTag: '2.0' } }),
         ),
@@ -376,7 +370,7 @@ describe('registry settings operations', () => {
       await createRule({ ecrRepositoryPrefix: 'quay', upstreamRegistryUrl: 'quay.io' });
       // Act
       const named = await client.send(new DescribePullThroughCacheRulesCommand({ ecrRepositoryPrefixes: ['quay/'] }));
-      const missing = await rejection(
+      const missing = await failureOf(
         client.send(new DescribePullThroughCacheRulesCommand({ ecrRepositoryPrefixes: ['quay', 'k8s'] })),
       );
       // Assess
@@ -388,8 +382,8 @@ describe('registry settings operations', () => {
       // Prepare
       await ecrPublic('ecr-public');
       // Act
-      const again = await rejection(ecrPublic('ecr-public'));
-      const withSlash = await rejection(ecrPublic('ecr-public/'));
+      const again = await failureOf(ecrPublic('ecr-public'));
+      const withSlash = await failureOf(ecrPublic('ecr-public/'));
       // Assess
       expect(again).toMatchObject({ name: 'PullThroughCacheRuleAlreadyExistsException' });
       expect(withSlash).toMatchObject({ name: 'PullThroughCacheRuleAlreadyExistsException' });
@@ -400,7 +394,7 @@ describe('registry settings operations', () => {
       // Prepare
       for (let i = 0; i < MAX_PULL_THROUGH_CACHE_RULES; i++) await ecrPublic(`cache-${String(i).padStart(2, '0')}`);
       // Act
-      const fiftyFirst = await rejection(ecrPublic('cache-50'));
+      const fiftyFirst = await failureOf(ecrPublic('cache-50'));
       const pages: PullThroughCacheRule[][] = [];
       for await (const page of paginateDescribePullThroughCacheRules({ client, pageSize: 20 }, {})) {
         pages.push(page.pullThroughCacheRules ?? []);
@@ -414,21 +408,21 @@ describe('registry settings operations', () => {
 
     it('rejects a 31-character prefix, a bad upstream URL and a missing credential, and stores nothing', async () => {
       // Act
-      const longPrefix = await rejection(ecrPublic('a'.repeat(31)));
-      const badUrl = await rejection(
+      const longPrefix = await failureOf(ecrPublic('a'.repeat(31)));
+      const badUrl = await failureOf(
         createRule({ ecrRepositoryPrefix: 'hub', upstreamRegistryUrl: 'https://hub.example.com' }),
       );
-      const noCredential = await rejection(
+      const noCredential = await failureOf(
         createRule({ ecrRepositoryPrefix: 'hub', upstreamRegistryUrl: 'registry-1.docker.io' }),
       );
-      const mismatch = await rejection(
+      const mismatch = await failureOf(
         createRule({
           ecrRepositoryPrefix: 'hub',
           upstreamRegistryUrl: 'quay.io',
           upstreamRegistry: 'docker-hub',
         }),
       );
-      const badSecret = await rejection(
+      const badSecret = await failureOf(
         createRule({
           ecrRepositoryPrefix: 'hub',
           upstreamRegistryUrl: 'registry-1.docker.io',
@@ -471,7 +465,7 @@ describe('registry settings operations', () => {
       const [described] =
         (await client.send(new DescribePullThroughCacheRulesCommand({ ecrRepositoryPrefixes: ['docker-hub'] })))
           .pullThroughCacheRules ?? [];
-      const missing = await rejection(
+      const missing = await failureOf(
         client.send(new UpdatePullThroughCacheRuleCommand({ ecrRepositoryPrefix: 'ghcr', credentialArn: rotated })),
       );
       // Assess
@@ -500,10 +494,10 @@ describe('registry settings operations', () => {
         new ValidatePullThroughCacheRuleCommand({ ecrRepositoryPrefix: 'ecr-public' }),
       );
       const deleted = await client.send(new DeletePullThroughCacheRuleCommand({ ecrRepositoryPrefix: 'ecr-public' }));
-      const validateMissing = await rejection(
+      const validateMissing = await failureOf(
         client.send(new ValidatePullThroughCacheRuleCommand({ ecrRepositoryPrefix: 'ecr-public' })),
       );
-      const deleteMissing = await rejection(
+      const deleteMissing = await failureOf(
         client.send(new DeletePullThroughCacheRuleCommand({ ecrRepositoryPrefix: 'ecr-public' })),
       );
       // Assess
@@ -595,7 +589,7 @@ describe('registry settings operations', () => {
       // Prepare
       await createTemplate({ prefix: 'prod', appliedFor: ['REPLICATION'] });
       // Act
-      const again = await rejection(createTemplate({ prefix: 'prod/', appliedFor: ['PULL_THROUGH_CACHE'] }));
+      const again = await failureOf(createTemplate({ prefix: 'prod/', appliedFor: ['PULL_THROUGH_CACHE'] }));
       // Assess
       expect(again).toMatchObject({ name: 'TemplateAlreadyExistsException' });
       expect(state().creationTemplates.get('prod')?.appliedFor).toEqual(['REPLICATION']);
@@ -618,7 +612,7 @@ describe('registry settings operations', () => {
           imageTagMutability: 'IMMUTABLE',
         }),
       );
-      const missing = await rejection(
+      const missing = await failureOf(
         client.send(new UpdateRepositoryCreationTemplateCommand({ prefix: 'dev', description: 'x' })),
       );
       // Assess
@@ -642,7 +636,7 @@ describe('registry settings operations', () => {
       const created = await createTemplate({ prefix: 'prod', appliedFor: ['REPLICATION'] });
       // Act
       const deleted = await client.send(new DeleteRepositoryCreationTemplateCommand({ prefix: 'prod' }));
-      const again = await rejection(client.send(new DeleteRepositoryCreationTemplateCommand({ prefix: 'prod' })));
+      const again = await failureOf(client.send(new DeleteRepositoryCreationTemplateCommand({ prefix: 'prod' })));
       // Assess
       expect(deleted.registryId).toBe(TEST_ACCOUNT);
       expect(deleted.repositoryCreationTemplate).toEqual(created.repositoryCreationTemplate);
@@ -706,8 +700,8 @@ describe('registry settings operations', () => {
   describe('registry policy', () => {
     it('throws RegistryPolicyNotFoundException before a policy is set', async () => {
       // Act
-      const get = await rejection(client.send(new GetRegistryPolicyCommand({})));
-      const del = await rejection(client.send(new DeleteRegistryPolicyCommand({})));
+      const get = await failureOf(client.send(new GetRegistryPolicyCommand({})));
+      const del = await failureOf(client.send(new DeleteRegistryPolicyCommand({})));
       // Assess
       expect(get).toMatchObject({
         name: 'RegistryPolicyNotFoundException',
@@ -721,7 +715,7 @@ describe('registry settings operations', () => {
       const put = await client.send(new PutRegistryPolicyCommand({ policyText: POLICY }));
       const got = await client.send(new GetRegistryPolicyCommand({}));
       const deleted = await client.send(new DeleteRegistryPolicyCommand({}));
-      const afterDelete = await rejection(client.send(new GetRegistryPolicyCommand({})));
+      const afterDelete = await failureOf(client.send(new GetRegistryPolicyCommand({})));
       // Assess
       expect(put).toMatchObject({ registryId: TEST_ACCOUNT, policyText: POLICY });
       expect(got).toMatchObject({ registryId: TEST_ACCOUNT, policyText: POLICY });
@@ -733,11 +727,11 @@ describe('registry settings operations', () => {
       // Prepare
       await client.send(new PutRegistryPolicyCommand({ policyText: POLICY }));
       // Act
-      const notJson = await rejection(client.send(new PutRegistryPolicyCommand({ policyText: 'allow everyone' })));
-      const noStatement = await rejection(
+      const notJson = await failureOf(client.send(new PutRegistryPolicyCommand({ policyText: 'allow everyone' })));
+      const noStatement = await failureOf(
         client.send(new PutRegistryPolicyCommand({ policyText: '{"Version":"2012-10-17"}' })),
       );
-      const tooLong = await rejection(client.send(new PutRegistryPolicyCommand({ policyText: ' '.repeat(10_241) })));
+      const tooLong = await failureOf(client.send(new PutRegistryPolicyCommand({ policyText: ' '.repeat(10_241) })));
       const missing = await raw('PutRegistryPolicy', {});
       const wrongType = await raw('PutRegistryPolicy', { policyText: { Statement: [] } });
       // Assess

@@ -23,6 +23,7 @@ import type { RegistryServer } from '../../../registry/server.ts';
 import {
   control,
   ecrClient,
+  failureOf,
   rawEcrRequest,
   startTestRegistry,
   TEST_ACCOUNT,
@@ -71,13 +72,6 @@ const waitFor = async <T>(probe: () => Promise<T | undefined> | T | undefined, t
     await new Promise((resolve) => setTimeout(resolve, 5));
   }
 };
-
-/** The error a call fails with (undefined when it succeeds), so that several calls can run before the assertions. */
-const rejection = (promise: Promise<unknown>) =>
-  promise.then(
-    () => undefined,
-    (error: unknown) => error,
-  );
 
 describe('scanning operations', () => {
   let server: RegistryServer;
@@ -151,7 +145,7 @@ describe('scanning operations', () => {
       const rule = { scanFrequency: 'SCAN_ON_PUSH' as const, repositoryFilters: [] };
       await putScanning({ scanType: 'BASIC', rules: [rule] });
       // Act
-      const attempt = await rejection(putScanning({ scanType: 'ENHANCED', rules: [rule, rule, rule] }));
+      const attempt = await failureOf(putScanning({ scanType: 'ENHANCED', rules: [rule, rule, rule] }));
       // Assess
       expect(attempt).toMatchObject({
         name: 'ValidationException',
@@ -163,13 +157,13 @@ describe('scanning operations', () => {
 
     it('accepts only SCAN_ON_PUSH rules with BASIC scanning', async () => {
       // Act
-      const continuous = await rejection(
+      const continuous = await failureOf(
         putScanning({
           scanType: 'BASIC',
           rules: [{ scanFrequency: 'CONTINUOUS_SCAN', repositoryFilters: [{ filter: '*', filterType: 'WILDCARD' }] }],
         }),
       );
-      const manual = await rejection(
+      const manual = await failureOf(
         putScanning({
           scanType: 'BASIC',
           rules: [{ scanFrequency: 'MANUAL', repositoryFilters: [{ filter: '*', filterType: 'WILDCARD' }] }],
@@ -302,7 +296,7 @@ describe('scanning operations', () => {
 
     it('rejects 26 repository names and an empty list with ValidationException', async () => {
       // Act
-      const tooMany = await rejection(
+      const tooMany = await failureOf(
         client.send(
           new BatchGetRepositoryScanningConfigurationCommand({
             repositoryNames: Array.from({ length: 26 }, (_, i) => `repo-${i}`),
@@ -347,9 +341,9 @@ describe('scanning operations', () => {
       await startScan('team/app', imageId);
       await completedFindings('team/app', imageId);
       // Act
-      const again = await rejection(startScan('team/app', { imageTag: '1.0' }));
+      const again = await failureOf(startScan('team/app', { imageTag: '1.0' }));
       await control(server, 'clock', { advanceSeconds: DAY_SECONDS - 400 });
-      const almostADayLater = await rejection(startScan('team/app', imageId));
+      const almostADayLater = await failureOf(startScan('team/app', imageId));
       await control(server, 'clock', { advanceSeconds: 401 });
       const nextDay = await startScan('team/app', imageId);
       // Assess
@@ -367,7 +361,7 @@ describe('scanning operations', () => {
       const today = new Date(server.now()).toISOString().slice(0, 10);
       state().scansPerDay.set(today, MAX_BASIC_SCANS_PER_DAY);
       // Act
-      const attempt = await rejection(startScan('team/app', { imageTag: '1.0' }));
+      const attempt = await failureOf(startScan('team/app', { imageTag: '1.0' }));
       // Assess
       expect(attempt).toMatchObject({ name: 'LimitExceededException' });
       expect(imageOf('team/app', loaded?.imageDigest ?? '')?.scan).toBeUndefined();
@@ -386,10 +380,10 @@ describe('scanning operations', () => {
         { name: 'team/other' },
       );
       // Act
-      const noRepository = await rejection(startScan('team/none', { imageTag: '1.0' }));
-      const noTag = await rejection(startScan('team/app', { imageTag: '9.9' }));
-      const noDigest = await rejection(startScan('team/app', { imageDigest: sha256('nothing') }));
-      const otherTag = await rejection(startScan('team/app', { imageDigest: loaded?.imageDigest, imageTag: '2.0' }));
+      const noRepository = await failureOf(startScan('team/none', { imageTag: '1.0' }));
+      const noTag = await failureOf(startScan('team/app', { imageTag: '9.9' }));
+      const noDigest = await failureOf(startScan('team/app', { imageDigest: sha256('nothing') }));
+      const otherTag = await failureOf(startScan('team/app', { imageDigest: loaded?.imageDigest, imageTag: '2.0' }));
       // Assess
       expect(noRepository).toMatchObject({
         name: 'RepositoryNotFoundException',
@@ -415,8 +409,8 @@ describe('scanning operations', () => {
         ],
       });
       // Act
-      const index = await rejection(startScan('team/app', { imageTag: 'multi' }));
-      const signature = await rejection(startScan('team/app', { imageTag: 'signature' }));
+      const index = await failureOf(startScan('team/app', { imageTag: 'multi' }));
+      const signature = await failureOf(startScan('team/app', { imageTag: 'signature' }));
       // Assess
       expect(index).toMatchObject({ name: 'UnsupportedImageTypeException' });
       expect(signature).toMatchObject({ name: 'UnsupportedImageTypeException' });
@@ -427,7 +421,7 @@ describe('scanning operations', () => {
       await load({ name: 'team/app', images: [{ tags: ['1.0'] }] });
       await putScanning({ scanType: 'ENHANCED', rules: [] });
       // Act
-      const attempt = await rejection(startScan('team/app', { imageTag: '1.0' }));
+      const attempt = await failureOf(startScan('team/app', { imageTag: '1.0' }));
       // Assess
       expect(attempt).toMatchObject({ name: 'ValidationException' });
     });
@@ -438,7 +432,7 @@ describe('scanning operations', () => {
       const image = imageOf('team/app', loaded?.imageDigest ?? '');
       if (image) image.status = 'ARCHIVED';
       // Act
-      const attempt = await rejection(startScan('team/app', { imageTag: '1.0' }));
+      const attempt = await failureOf(startScan('team/app', { imageTag: '1.0' }));
       // Assess
       expect(attempt).toMatchObject({ name: 'ImageArchivedException' });
       expect(image?.scan).toBeUndefined();
@@ -476,8 +470,8 @@ describe('scanning operations', () => {
       // Prepare
       const [loaded] = await load({ name: 'team/app', images: [{ tags: ['1.0'] }] });
       // Act
-      const byTag = await rejection(findings('team/app', { imageTag: '1.0' }));
-      const byDigest = await rejection(findings('team/app', { imageDigest: loaded?.imageDigest }));
+      const byTag = await failureOf(findings('team/app', { imageTag: '1.0' }));
+      const byDigest = await failureOf(findings('team/app', { imageDigest: loaded?.imageDigest }));
       // Assess
       expect(byTag).toMatchObject({
         name: 'ScanNotFoundException',
@@ -592,7 +586,7 @@ describe('scanning operations', () => {
       await startScan('team/app', { imageTag: '1.0' });
       await completedFindings('team/app', { imageTag: '1.0' });
       // Act
-      const badToken = await rejection(
+      const badToken = await failureOf(
         client.send(
           new DescribeImageScanFindingsCommand({
             repositoryName: 'team/app',
@@ -601,7 +595,7 @@ describe('scanning operations', () => {
           }),
         ),
       );
-      const tooMany = await rejection(findings('team/app', { imageTag: '1.0' }, { maxResults: 1_001 }));
+      const tooMany = await failureOf(findings('team/app', { imageTag: '1.0' }, { maxResults: 1_001 }));
       // Assess
       expect(badToken).toMatchObject({ name: 'InvalidParameterException' });
       expect(tooMany).toMatchObject({ name: 'InvalidParameterException' });
@@ -621,7 +615,7 @@ describe('scanning operations', () => {
       // Act
       await push('team/app', manifest('on-push-1'), '1.0');
       const completed = await completedFindings('team/app', { imageTag: '1.0' });
-      const manual = await rejection(startScan('team/app', { imageTag: '1.0' }));
+      const manual = await failureOf(startScan('team/app', { imageTag: '1.0' }));
       // Assess
       expect(completed.imageScanStatus?.status).toBe('COMPLETE');
       expect(manual).toMatchObject({ name: 'LimitExceededException' });
@@ -639,7 +633,7 @@ describe('scanning operations', () => {
       await push('prod/api', manifest('rule-1'), '1.0');
       await push('dev/api', manifest('rule-2'), '1.0');
       const scanned = await completedFindings('prod/api', { imageTag: '1.0' });
-      const notScanned = await rejection(findings('dev/api', { imageTag: '1.0' }));
+      const notScanned = await failureOf(findings('dev/api', { imageTag: '1.0' }));
       // Assess
       expect(scanned.imageScanStatus?.status).toBe('COMPLETE');
       expect(notScanned).toMatchObject({ name: 'ScanNotFoundException' });
