@@ -92,9 +92,18 @@ export async function runRepositoryCleanup(gateway: EcrGateway, input: CleanupRu
   };
 }
 
-type ReportBase = Pick<CleanupReport, 'runId' | 'repositoryName' | 'dryRun' | 'part' | 'plannedAt' | 'ruleIndex'>;
+export type ReportBase = Pick<
+  CleanupReport,
+  'runId' | 'repositoryName' | 'dryRun' | 'part' | 'plannedAt' | 'ruleIndex'
+>;
 
-function emptyReport(base: ReportBase, status: CleanupStatus, gateway: EcrGateway, message?: string): CleanupReport {
+/** The report of a run that looked at no image (repository gone, no rule matching). */
+export function emptyReport(
+  base: ReportBase,
+  status: CleanupStatus,
+  gateway: Pick<EcrGateway, 'callCounts'>,
+  message?: string,
+): CleanupReport {
   return {
     ...base,
     status,

@@ -6,7 +6,7 @@ import type { ServiceEvent } from '../events/publisher.ts';
 import { type CleanupWorkItem, DETAIL_TYPES } from '../events/schemas.ts';
 import { logger, metrics } from '../obs/index.ts';
 import type { CleanupReport } from './report.ts';
-import { runRepositoryCleanup } from './run.ts';
+import { emptyReport, runRepositoryCleanup } from './run.ts';
 
 /** What the worker needs from the outside world; the handler wires the real ones, tests their own. */
 export interface CleanupWorkerDeps {
@@ -37,31 +37,12 @@ export async function processWorkItem(
   let report: CleanupReport;
   const events: ServiceEvent[] = [];
   if (!match) {
-    report = {
-      runId: item.runId,
-      repositoryName: item.repositoryName,
-      dryRun,
-      part: item.part,
-      status: 'not-matched',
-      plannedAt: item.plannedAt,
-      counts: {
-        images: 0,
-        toDelete: 0,
-        deleted: 0,
-        alreadyGone: 0,
-        failed: 0,
-        kept: 0,
-        changedSincePlan: 0,
-        remaining: 0,
-      },
-      bytesReclaimed: 0,
-      deleted: [],
-      kept: [],
-      failures: [],
-      apiCalls: {},
-      truncated: false,
-      message: 'No enabled cleanup rule matches this repository any more; nothing was done',
-    };
+    report = emptyReport(
+      { runId: item.runId, repositoryName: item.repositoryName, dryRun, part: item.part, plannedAt: item.plannedAt },
+      'not-matched',
+      gateway,
+      'No enabled cleanup rule matches this repository any more; nothing was done',
+    );
   } else {
     const rule = item.brakeCleared ? { ...match.rule, allowMassDelete: true } : match.rule;
     const result = await runRepositoryCleanup(gateway, {
