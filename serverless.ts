@@ -121,6 +121,145 @@ const functions: Record<string, FunctionWithRole> = {
       sendToDeadLetterQueue,
     ],
   },
+  onScanResult: {
+    handler: 'functions/on-scan-result/handler.handler',
+    description: 'Judges every completed scan against thresholds and the allow-list (Image Scan Verdict)',
+    timeout: 120,
+    memorySize: 512,
+    environment: { EVENT_BUS_NAME },
+    // ECR and Inspector send their events to the account's default bus.
+    events: [
+      {
+        eventBridge: {
+          pattern: {
+            source: ['aws.ecr'],
+            'detail-type': ['ECR Image Scan'],
+            detail: { 'scan-status': ['COMPLETE', 'FAILED'] },
+          },
+        },
+      },
+      {
+        eventBridge: {
+          pattern: {
+            source: ['aws.inspector2'],
+            'detail-type': ['Inspector2 Scan'],
+            detail: { 'scan-status': ['INITIAL_SCAN_COMPLETE'] },
+          },
+        },
+      },
+      {
+        eventBridge: {
+          pattern: {
+            source: ['aws.inspector2'],
+            'detail-type': ['Inspector2 Finding'],
+            detail: { resources: { type: ['AWS_ECR_CONTAINER_IMAGE'] } },
+          },
+        },
+      },
+    ],
+    ...onFailure,
+    iamRoleStatements: [
+      {
+        Effect: 'Allow',
+        // Reads: the image, its scan findings. Acts (enforce mode): the quarantine tag is the image's own manifest
+        // read (BatchGetImage) and pushed again under the tag (PutImage); tags are removed by tag (BatchDeleteImage).
+        Action: [
+          'ecr:DescribeImages',
+          'ecr:DescribeImageScanFindings',
+          'ecr:BatchGetImage',
+          'ecr:PutImage',
+          'ecr:BatchDeleteImage',
+        ],
+        Resource: repositoryArns,
+      },
+      publishToBus,
+      sendToDeadLetterQueue,
+    ],
+  },
+  allowListReport: {
+    handler: 'functions/allow-list-report/handler.handler',
+    description: 'Daily: allow-list entries expiring within 14 days, and expired ones still listed',
+    timeout: 30,
+    memorySize: 256,
+    environment: { EVENT_BUS_NAME },
+    events: [{ schedule: { rate: ['cron(0 6 * * ? *)'], enabled: true } }],
+    ...onFailure,
+    // It reads only the config: no ECR access at all.
+    iamRoleStatements: [publishToBus, sendToDeadLetterQueue],
+  },
+  scheduledCompliance: {
+    handler: 'functions/scheduled-compliance/handler.handler',
+    description: 'Daily: checks every matched repository against the compliance policy (Compliance Report)',
+    timeout: 900,
+    memorySize: 512,
+    environment: { EVENT_BUS_NAME },
+    events: [{ schedule: { rate: ['cron(0 4 * * ? *)'], enabled: true } }],
+    ...onFailure,
+    iamRoleStatements: [
+      {
+        Effect: 'Allow',
+        // Reads: the repositories and the settings the policy checks. Acts (enforce mode): tag mutability, scan on
+        // push, lifecycle policy, resource tags. Never the repository policy or encryption (report only).
+        Action: [
+          'ecr:DescribeRepositories',
+          'ecr:GetLifecyclePolicy',
+          'ecr:GetRepositoryPolicy',
+          'ecr:ListTagsForResource',
+          'ecr:PutImageTagMutability',
+          'ecr:PutImageScanningConfiguration',
+          'ecr:PutLifecyclePolicy',
+          'ecr:DeleteLifecyclePolicy',
+          'ecr:TagResource',
+        ],
+        Resource: repositoryArns,
+      },
+      // A registry-level read: it names no repository.
+      { Effect: 'Allow', Action: ['ecr:GetRegistryScanningConfiguration'], Resource: '*' },
+      publishToBus,
+      sendToDeadLetterQueue,
+    ],
+  },
+  reconcileRegistry: {
+    handler: 'functions/reconcile-registry/handler.handler',
+    description: 'Hourly: reconciles replication, pull through cache, creation templates and scanning with the config',
+    timeout: 300,
+    memorySize: 256,
+    environment: { EVENT_BUS_NAME },
+    events: [{ schedule: { rate: ['rate(1 hour)'], enabled: true } }],
+    // One reconcile at a time: two overlapping runs would plan against each other's half-applied changes.
+    reservedConcurrency: 1,
+    ...onFailure,
+    iamRoleStatements: [
+      {
+        Effect: 'Allow',
+        // Registry-level settings: these actions name no repository.
+        Action: [
+          'ecr:DescribeRegistry',
+          'ecr:PutReplicationConfiguration',
+          'ecr:DescribePullThroughCacheRules',
+          'ecr:CreatePullThroughCacheRule',
+          'ecr:UpdatePullThroughCacheRule',
+          'ecr:DeletePullThroughCacheRule',
+          'ecr:DescribeRepositoryCreationTemplates',
+          'ecr:CreateRepositoryCreationTemplate',
+          'ecr:UpdateRepositoryCreationTemplate',
+          'ecr:DeleteRepositoryCreationTemplate',
+          'ecr:GetRegistryScanningConfiguration',
+          'ecr:PutRegistryScanningConfiguration',
+        ],
+        Resource: '*',
+      },
+      {
+        // The first PutReplicationConfiguration creates ECR's replication service-linked role (ecr-facts §5).
+        Effect: 'Allow',
+        Action: ['iam:CreateServiceLinkedRole'],
+        Resource: '*',
+        Condition: { StringEquals: { 'iam:AWSServiceName': 'replication.ecr.amazonaws.com' } },
+      },
+      publishToBus,
+      sendToDeadLetterQueue,
+    ],
+  },
 };
 
 const config: AWS = {

@@ -4,7 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { startLocalService } from '../local/service.ts';
-import { buildImageManifest } from '../registry/manifests.ts';
+import { DEMO_FINDINGS } from '../registry/demo.ts';
+import { buildImageManifest, sha256 } from '../registry/manifests.ts';
 
 /**
  * `npm start`: the local ECR-compatible registry and event bus with the demo registry, serving until Ctrl-C.
@@ -42,6 +43,12 @@ const summarise = (event: { source: string; 'detail-type': string; detail: unkno
     return `cleanup ${String(detail.repositoryName)}: ${String(detail.status)}${detail.dryRun ? ' (dry run)' : ''}, ${counts.images} images, ${counts.toDelete} selected, ${counts.deleted} deleted, ${counts.kept} kept, ${String(detail.bytesReclaimed)} bytes${detail.brake ? ` (brake: ${(detail.brake as { message: string }).message})` : ''}`;
   }
   if (event['detail-type'] === 'Image Push Verdict') return summarisePushVerdict(detail);
+  if (event['detail-type'] === 'Image Scan Verdict') return summariseScanVerdict(detail);
+  if (event['detail-type'] === 'Allow List Report') {
+    const ids = (key: string) =>
+      ((detail[key] ?? []) as { id: string }[]).map((entry) => entry.id).join(', ') || 'none';
+    return `allow-list report: expiring ${ids('expiring')}; expired ${ids('expired')}`;
+  }
   const fields = ['action-type', 'scan-status', 'repository-name', 'image-tag', 'image-digest']
     .filter((key) => detail[key] !== undefined)
     .map((key) => `${key}=${String(detail[key])}`);
@@ -67,6 +74,35 @@ function summarisePushVerdict(detail: Record<string, unknown>): string {
     `push ${image}: ${String(detail.status)}${detail.dryRun ? ' (dry run)' : ''} [${String(detail.mode)}]`,
     parts.join(', '),
     listed.length > 0 ? `violations: ${listed.join(', ')}` : '',
+    actions.length > 0 ? `actions: ${actions.join(', ')}` : '',
+  ]
+    .filter((part) => part !== '')
+    .join('; ');
+}
+
+/** One line per scan verdict: `scan payments/worker sha256:1234abcd…: FAIL (CRITICAL 1 > 0) blocking: ...`. */
+function summariseScanVerdict(detail: Record<string, unknown>): string {
+  const image = `${String(detail.repositoryName)} ${String(detail.digest ?? '').slice(0, 19)}`;
+  const skipped = detail.skipped as { code: string; message: string } | undefined;
+  if (skipped) return `scan ${image}: skipped (${skipped.code}): ${skipped.message}`;
+  const breaches = ((detail.breaches ?? []) as { code: string; severity?: string; count: number; max?: number }[]).map(
+    (b) => (b.code === 'cvss' ? `${b.count} over CVSS threshold` : `${b.severity} ${b.count} > ${b.max}`),
+  );
+  const blocking = ((detail.blocking ?? []) as { id: string; package?: string }[])
+    .slice(0, 5)
+    .map((f) => `${f.id}${f.package ? ` (${f.package})` : ''}`);
+  const expired = ((detail.expiredEntries ?? []) as { id: string }[]).map((entry) => entry.id);
+  const flip = detail.flip as { from: string; to: string } | undefined;
+  const actions = ((detail.actions ?? []) as { action: string; tag: string; result: string }[]).map(
+    (action) => `${action.action} ${action.tag}: ${action.result}`,
+  );
+  const reason = detail.reason as { message: string } | undefined;
+  return [
+    `scan ${image}: ${String(detail.verdict)}${flip ? ` (flipped from ${flip.from})` : ''}${detail.dryRun ? ' (dry run)' : ''} [${String(detail.mode)}]`,
+    reason ? reason.message : '',
+    breaches.length > 0 ? breaches.join(', ') : '',
+    blocking.length > 0 ? `blocking: ${blocking.join(', ')}` : '',
+    expired.length > 0 ? `expired allow-list entries: ${expired.join(', ')}` : '',
     actions.length > 0 ? `actions: ${actions.join(', ')}` : '',
   ]
     .filter((part) => part !== '')
@@ -102,7 +138,14 @@ try {
   console.log('');
   // A fresh image manifest to push (its digest is new on every start), so that the push example works as printed.
   const manifestPath = join(mkdtempSync(join(tmpdir(), 'ecr-automation-')), 'manifest.json');
-  writeFileSync(manifestPath, buildImageManifest({ seed: `npm-start-${Date.now()}` }));
+  const manifest = buildImageManifest({ seed: `npm-start-${Date.now()}` });
+  writeFileSync(manifestPath, manifest);
+  // payments/worker scans on push: findings of every severity wait for this image, so its scan verdict is a FAIL.
+  await fetch(`${url}/_local/findings`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ repositoryName: 'payments/worker', imageDigest: sha256(manifest), findings: DEMO_FINDINGS }),
+  });
   console.log('Push an image: the on-image-push handler judges it and prints a "push ..." verdict line.');
   console.log('  (The bundled config puts payments/** in enforce mode: IMMUTABLE tags, no "latest", a semver tag.)');
   const push = (repository: string, tag: string) =>
@@ -110,8 +153,18 @@ try {
       `  aws ecr put-image --repository-name ${repository} --image-tag ${tag} --image-manifest file://${manifestPath} --endpoint-url ${url}`,
     );
   push('payments/api', 'v1.6.0');
-  push('payments/worker', '2.5.0');
   push('payments/worker', 'latest');
+  console.log(
+    'Push it to payments/worker (scan on push; its scan reports findings of every severity): a FAIL follows.',
+  );
+  push('payments/worker', '2.5.0');
+  console.log('');
+  console.log('Scan an image with findings of every severity: the on-scan-result handler prints a "scan ..." verdict');
+  console.log('  (payments/** is in enforce mode: a FAIL gets a quarantined-<digest> tag and loses "latest").');
+  console.log(
+    `  aws ecr start-image-scan --repository-name payments/worker --image-id imageTag=2.5.0-rc.1 --endpoint-url ${url}`,
+  );
+  console.log(`  npm run scan-gate -- payments/worker:2.5.0-rc.1 --endpoint-url ${url}`);
   console.log('');
   console.log(`Run the nightly cleanup now${values['dry-run'] ? ' (dry run: a preview, nothing is deleted)' : ''}:`);
   console.log(

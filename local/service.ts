@@ -1,7 +1,11 @@
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
+import { createHandler as createAllowListReportHandler } from '../functions/allow-list-report/handler.ts';
 import { createHandler as createWorkerHandler } from '../functions/cleanup-repository/handler.ts';
 import { createHandler as createPushHandler } from '../functions/on-image-push/handler.ts';
+import { createHandler as createScanHandler } from '../functions/on-scan-result/handler.ts';
+import { createHandler as createReconcileHandler } from '../functions/reconcile-registry/handler.ts';
 import { createHandler as createSchedulerHandler } from '../functions/scheduled-cleanup/handler.ts';
+import { createHandler as createComplianceHandler } from '../functions/scheduled-compliance/handler.ts';
 import type { BusEvent, LambdaLikeContext, RuleSpec } from '../registry/bus/event-bus.ts';
 import { demoFixture } from '../registry/demo.ts';
 import { loadFixture } from '../registry/fixtures.ts';
@@ -53,7 +57,14 @@ export function serviceRules(server: RegistryServer, options: LocalServiceOption
   const base = options.config ?? loadServiceConfig();
   const dryRunConfig = options.dryRun
     ? parseConfig(
-        { ...base, cleanup: { ...base.cleanup, dryRun: true }, push: { ...base.push, dryRun: true } },
+        {
+          ...base,
+          cleanup: { ...base.cleanup, dryRun: true },
+          push: { ...base.push, dryRun: true },
+          scan: { ...base.scan, dryRun: true },
+          compliance: { ...base.compliance, dryRun: true },
+          registry: { ...base.registry, dryRun: true },
+        },
         'config (dry run)',
       )
     : base;
@@ -72,6 +83,25 @@ export function serviceRules(server: RegistryServer, options: LocalServiceOption
     reserveMs: 5_000,
   }));
   const onPush = createPushHandler(() => ({
+    config,
+    gateway: ({ readOnly }) => createEcrGateway(ecr, { readOnly }),
+    publish,
+  }));
+  // The registry's clock, so that moving it (`POST /_local/clock`) ages allow-list entries too.
+  const now = () => server.now();
+  const onScan = createScanHandler(() => ({
+    config,
+    gateway: ({ readOnly }) => createEcrGateway(ecr, { readOnly }),
+    publish,
+    now,
+  }));
+  const allowListReport = createAllowListReportHandler(() => ({ config, publish, now }));
+  const compliance = createComplianceHandler(() => ({
+    config,
+    gateway: ({ readOnly }) => createEcrGateway(ecr, { readOnly }),
+    publish,
+  }));
+  const reconcile = createReconcileHandler(() => ({
     config,
     gateway: ({ readOnly }) => createEcrGateway(ecr, { readOnly }),
     publish,
@@ -107,6 +137,49 @@ export function serviceRules(server: RegistryServer, options: LocalServiceOption
       target: invoke(onPush),
       targetName: 'onImagePush',
       timeoutMs: 60_000,
+    },
+    ...[
+      { source: ['aws.ecr'], 'detail-type': ['ECR Image Scan'], detail: { 'scan-status': ['COMPLETE', 'FAILED'] } },
+      {
+        source: ['aws.inspector2'],
+        'detail-type': ['Inspector2 Scan'],
+        detail: { 'scan-status': ['INITIAL_SCAN_COMPLETE'] },
+      },
+      {
+        source: ['aws.inspector2'],
+        'detail-type': ['Inspector2 Finding'],
+        detail: { resources: { type: ['AWS_ECR_CONTAINER_IMAGE'] } },
+      },
+    ].map(
+      (eventPattern, index): RuleSpec => ({
+        // One rule per pattern, as serverless.ts deploys them.
+        name: `on-scan-result-${index + 1}`,
+        eventPattern,
+        target: invoke(onScan),
+        targetName: 'onScanResult',
+        timeoutMs: 120_000,
+      }),
+    ),
+    {
+      name: 'allow-list-report',
+      scheduleExpression: 'cron(0 6 * * ? *)',
+      target: invoke(allowListReport),
+      targetName: 'allowListReport',
+      timeoutMs: 30_000,
+    },
+    {
+      name: 'scheduled-compliance',
+      scheduleExpression: 'cron(0 4 * * ? *)',
+      target: invoke(compliance),
+      targetName: 'scheduledCompliance',
+      timeoutMs: 900_000,
+    },
+    {
+      name: 'reconcile-registry',
+      scheduleExpression: 'rate(1 hour)',
+      target: invoke(reconcile),
+      targetName: 'reconcileRegistry',
+      timeoutMs: 300_000,
     },
   ];
 }

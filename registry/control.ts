@@ -18,7 +18,7 @@ import { DEFAULT_ACCOUNT, DEFAULT_REGION, type FindingsSet, type ImageRecord } f
  * | GET  /_local/memory             | the server's memory (after a full GC when node runs with --expose-gc)          |
  * | POST /_local/clock              | `{ advanceSeconds }` moves the registry clock forward                           |
  * | POST /_local/image-times        | `{ repositoryName, imageDigest|imageTag, pushedAt?, lastPulledAt? }` (ISO, epoch s, or "-3d") |
- * | POST /_local/findings           | `{ repositoryName, imageDigest|imageTag, findings?, enhancedFindings? }`        |
+ * | POST /_local/findings           | `{ repositoryName, imageDigest|imageTag, findings?, enhancedFindings? }`; for a digest not pushed yet, kept until its push |
  * | GET  /_local/bus/events         | every event the bus accepted                                                   |
  * | GET  /_local/bus/deliveries     | every delivery to a target, with attempts and result                           |
  * | GET  /_local/bus/dead-letters   | events whose target failed after its retries                                   |
@@ -86,6 +86,29 @@ function findImage(input: Record<string, unknown>, server: RegistryServer): Imag
         : undefined;
   if (!image) throw new Error(`No image ${String(input.imageDigest ?? input.imageTag)} in ${name}`);
   return image;
+}
+
+/**
+ * Findings for a digest not pushed yet (`imageDigest` given, no such image): kept until the push, which attaches
+ * them, so that the scan on push reports them.
+ */
+function pendingFindingsFor(input: Record<string, unknown>, server: RegistryServer) {
+  const state = scopeOf(input, server);
+  const name = input.repositoryName;
+  const digest = input.imageDigest;
+  if (typeof name !== 'string' || typeof digest !== 'string') return undefined;
+  if (state.repositories.get(name)?.images.get(digest)) return undefined;
+  const set: FindingsSet = {
+    findings: asList(input.findings, 'findings'),
+    enhancedFindings: asList(input.enhancedFindings, 'enhancedFindings'),
+  };
+  state.pendingFindings.set(`${name}@${digest}`, set);
+  return {
+    imageDigest: digest,
+    pending: true,
+    findings: set.findings.length,
+    enhancedFindings: set.enhancedFindings.length,
+  };
 }
 
 const asList = (value: unknown, name: string): Record<string, unknown>[] => {
@@ -178,6 +201,8 @@ async function route_(key: string, input: Record<string, unknown>, server: Regis
       };
     }
     case 'POST findings': {
+      const pending = pendingFindingsFor(input, server);
+      if (pending) return pending;
       const image = findImage(input, server);
       const set: FindingsSet = {
         findings: asList(input.findings, 'findings'),

@@ -70,6 +70,8 @@ export function demoFixture(): Fixture {
         images: [
           { id: 'w1', tags: ['2.3.0'], pushedAt: '-20d', findings: DEMO_FINDINGS, scanned: true, lastPulledAt: '-2d' },
           { id: 'w2', tags: ['2.4.0'], pushedAt: '-1d', findings: DEMO_FINDINGS.slice(3), scanned: true },
+          // Not scanned yet: `aws ecr start-image-scan ... imageTag=2.5.0-rc.1` completes with a CRITICAL (a FAIL).
+          { id: 'w3', tags: ['2.5.0-rc.1', 'latest'], pushedAt: '-2h', findings: DEMO_FINDINGS },
           ...staleUntagged('old', 3, 120),
         ],
       },

@@ -275,6 +275,11 @@ export class RegistryState {
   registryPolicyText?: string;
   /** Basic scans started per UTC day (account quota 100,000 / 24 h). */
   readonly scansPerDay = new Map<string, number>();
+  /**
+   * Findings the control API attached to a digest before it was pushed (`<repository>@<digest>` → findings): the
+   * push picks them up, so that a scan on push reports them (demos and tests of push → scan → verdict).
+   */
+  readonly pendingFindings = new Map<string, FindingsSet>();
   /** IAM principal ARN → when it was excluded from pull-time updates (epoch ms). */
   readonly pullTimeExclusions = new Map<string, number>();
 

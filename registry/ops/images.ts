@@ -311,7 +311,16 @@ export function storeImage(ctx: OpContext, repository: RepositoryRecord, request
     }
   }
   const image = existing ?? newImage(repository, manifest, parsed, ctx.now());
-  if (!existing) images.add(image);
+  if (!existing) {
+    const pendingKey = `${repository.name}@${image.digest}`;
+    const pendingFindings = ctx.registry.state(repository.registryId, ctx.region).pendingFindings;
+    const pending = pendingFindings.get(pendingKey);
+    if (pending) {
+      image.attachedFindings = pending;
+      pendingFindings.delete(pendingKey);
+    }
+    images.add(image);
+  }
   if (restores) image.status = 'ACTIVE';
   if (tag !== undefined) images.setTag(tag, image.digest);
   emitPush(ctx, repository, image, tag);

@@ -2,7 +2,14 @@ import type { z } from 'zod';
 import { type CleanupRule, DEFAULT_CLEANUP_RULE } from '../policy/cleanup/plan.ts';
 import { matchesAnyGlob } from '../policy/glob.ts';
 import { DEFAULT_PUSH_POLICY, type PushPolicy } from '../policy/push/policy.ts';
-import { type CleanupConfig, type PushConfig, type ServiceConfig, ServiceConfigSchema } from './schema.ts';
+import { DEFAULT_SCAN_POLICY, type ScanPolicy } from '../policy/scan/policy.ts';
+import {
+  type CleanupConfig,
+  type PushConfig,
+  type ScanConfig,
+  type ServiceConfig,
+  ServiceConfigSchema,
+} from './schema.ts';
 
 /** A config that does not satisfy the schema. Never retried: the file has to change. */
 export class ConfigError extends Error {
@@ -79,4 +86,24 @@ export function pushRuleFor(
   const defined = <T extends object>(value: T) =>
     Object.fromEntries(Object.entries(value).filter(([, field]) => field !== undefined)) as Partial<PushPolicy>;
   return { rule: { ...DEFAULT_PUSH_POLICY, ...defined(config.defaults), ...defined(settings) }, index };
+}
+
+/**
+ * The scan policy for one repository: the first rule whose globs match (and whose excludes do not), over the
+ * defaults; undefined when no rule matches or the matching rule is disabled. A rule's `maxFindings` replaces the
+ * defaults' as a whole.
+ */
+export function scanRuleFor(
+  config: ScanConfig,
+  repositoryName: string,
+): { rule: ScanPolicy; index: number } | undefined {
+  const index = config.rules.findIndex(
+    (rule) => matchesAnyGlob(repositoryName, rule.repositories) && !matchesAnyGlob(repositoryName, rule.exclude),
+  );
+  const matched = config.rules[index];
+  if (!matched?.enabled) return undefined;
+  const { repositories: _r, exclude: _e, enabled: _n, ...settings } = matched;
+  const defined = <T extends object>(value: T) =>
+    Object.fromEntries(Object.entries(value).filter(([, field]) => field !== undefined)) as Partial<ScanPolicy>;
+  return { rule: { ...DEFAULT_SCAN_POLICY, ...defined(config.defaults), ...defined(settings) }, index };
 }

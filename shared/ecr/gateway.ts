@@ -10,6 +10,7 @@ import {
   GetRegistryScanningConfigurationCommand,
   ListImageReferrersCommand,
   ListPullTimeUpdateExclusionsCommand,
+  PutImageCommand,
   PutImageTagMutabilityCommand,
   paginateDescribeImageScanFindings,
   paginateDescribeImages,
@@ -56,6 +57,7 @@ import {
   toSdkExclusionFilters,
   toTagMutabilitySettings,
 } from './mapping.ts';
+import { type RegistrySettingsMethods, registrySettingsMethods } from './registry-settings.ts';
 import type {
   DeleteOutcome,
   EcrOperation,
@@ -68,6 +70,7 @@ import type {
   RepositorySummary,
   ScanFindingsPage,
   ScanStartOutcome,
+  TagImageOutcome,
   TagMutability,
   TagMutabilitySettings,
   UntagOutcome,
@@ -97,7 +100,7 @@ const EcrGatewayOptionsSchema = z.strictObject({
  * that was throttled or failed with 5xx. The gateway's: ids that a batch call reports as failed with a retryable
  * code are re-sent, in at most `maxItemRetries` further rounds with exponential back-off and jitter.
  */
-export interface EcrGateway {
+export interface EcrGateway extends RegistrySettingsMethods {
   readonly readOnly: boolean;
 
   /**
@@ -213,6 +216,15 @@ export interface EcrGateway {
    * make images look pulled. Already excluded counts as done (`registered: false`). Refused in read-only mode.
    */
   excludeFromPullTime(principalArn: string): Promise<{ registered: boolean }>;
+
+  /**
+   * Adds a tag to an image already in the repository: reads its manifest (BatchGetImage) and pushes the same bytes
+   * again under the tag (PutImage with the digest, so that ECR checks the manifest is the one named). Nothing is
+   * uploaded and the digest does not change. An image that already carries the tag is `already-tagged`. Throws
+   * `ImageNotFoundError` when the image is gone. NOTE: the BatchGetImage read records a pull on the image. Refused in
+   * read-only mode.
+   */
+  tagImage(repositoryName: string, digest: string, tag: string): Promise<TagImageOutcome>;
 }
 
 type WithCommand = NonNullable<ECRPaginationConfiguration['withCommand']>;
@@ -367,6 +379,9 @@ export function createEcrGateway(client: ECRClient, options: EcrGatewayOptions =
     readOnly: settings.readOnly,
 
     callCounts: () => Object.fromEntries(counts),
+
+    // Registry settings, lifecycle and repository policies, resource tags (registry-settings.ts).
+    ...registrySettingsMethods({ client, call, paged, refuseWhenReadOnly }),
 
     async *listRepositories() {
       const pages = paged(
@@ -634,6 +649,46 @@ export function createEcrGateway(client: ECRClient, options: EcrGatewayOptions =
       } catch (error) {
         if (error instanceof EcrGatewayError && error.code === 'ExclusionAlreadyExistsException') {
           return { registered: false };
+        }
+        throw error;
+      }
+    },
+
+    async tagImage(repositoryName, digest, tag) {
+      refuseWhenReadOnly('PutImage', repositoryName);
+      const manifest = await call('BatchGetImage', repositoryName, async () => {
+        const response = await client.send(
+          new BatchGetImageCommand({
+            repositoryName,
+            imageIds: [byDigest(digest)],
+            acceptedMediaTypes: [...ACCEPTED_MANIFEST_MEDIA_TYPES],
+          }),
+        );
+        const [image] = response.images ?? [];
+        return image === undefined ? undefined : toManifestRecord(image);
+      });
+      if (manifest === undefined) {
+        throw new ImageNotFoundError(
+          `BatchGetImage on repository '${repositoryName}': ImageNotFoundException: no image ${digest} to tag ${tag}`,
+          { operation: 'BatchGetImage', repository: repositoryName, code: 'ImageNotFoundException' },
+        );
+      }
+      try {
+        await call('PutImage', repositoryName, () =>
+          client.send(
+            new PutImageCommand({
+              repositoryName,
+              imageManifest: manifest.manifest,
+              imageManifestMediaType: manifest.mediaType,
+              imageDigest: digest,
+              imageTag: tag,
+            }),
+          ),
+        );
+        return { result: 'tagged', tag, digest };
+      } catch (error) {
+        if (error instanceof EcrGatewayError && error.code === 'ImageAlreadyExistsException') {
+          return { result: 'already-tagged', tag, digest };
         }
         throw error;
       }

@@ -21,4 +21,5 @@ export {
 } from './errors.ts';
 export { createEcrGateway, type EcrGateway, type EcrGatewayOptions } from './gateway.ts';
 export * from './limits.ts';
+export * from './registry-settings.ts';
 export * from './types.ts';

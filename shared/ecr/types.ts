@@ -16,7 +16,27 @@ export type EcrOperation =
   | 'PutImageTagMutability'
   | 'ListImageReferrers'
   | 'ListPullTimeUpdateExclusions'
-  | 'RegisterPullTimeUpdateExclusion';
+  | 'RegisterPullTimeUpdateExclusion'
+  | 'PutImage'
+  // Registry settings and repository compliance (shared/ecr/registry-settings.ts).
+  | 'DescribeRegistry'
+  | 'PutReplicationConfiguration'
+  | 'DescribePullThroughCacheRules'
+  | 'CreatePullThroughCacheRule'
+  | 'UpdatePullThroughCacheRule'
+  | 'DeletePullThroughCacheRule'
+  | 'DescribeRepositoryCreationTemplates'
+  | 'CreateRepositoryCreationTemplate'
+  | 'UpdateRepositoryCreationTemplate'
+  | 'DeleteRepositoryCreationTemplate'
+  | 'PutRegistryScanningConfiguration'
+  | 'GetLifecyclePolicy'
+  | 'PutLifecyclePolicy'
+  | 'DeleteLifecyclePolicy'
+  | 'GetRepositoryPolicy'
+  | 'ListTagsForResource'
+  | 'TagResource'
+  | 'PutImageScanningConfiguration';
 
 /** The operations that change the registry: refused by a read-only (dry-run) gateway. */
 export const MUTATING_OPERATIONS: ReadonlySet<EcrOperation> = new Set([
@@ -24,6 +44,19 @@ export const MUTATING_OPERATIONS: ReadonlySet<EcrOperation> = new Set([
   'StartImageScan',
   'PutImageTagMutability',
   'RegisterPullTimeUpdateExclusion',
+  'PutImage',
+  'PutReplicationConfiguration',
+  'CreatePullThroughCacheRule',
+  'UpdatePullThroughCacheRule',
+  'DeletePullThroughCacheRule',
+  'CreateRepositoryCreationTemplate',
+  'UpdateRepositoryCreationTemplate',
+  'DeleteRepositoryCreationTemplate',
+  'PutRegistryScanningConfiguration',
+  'PutLifecyclePolicy',
+  'DeleteLifecyclePolicy',
+  'TagResource',
+  'PutImageScanningConfiguration',
 ]);
 
 export type TagMutability = 'MUTABLE' | 'IMMUTABLE' | 'IMMUTABLE_WITH_EXCLUSION' | 'MUTABLE_WITH_EXCLUSION';
@@ -203,6 +236,13 @@ export interface ReferrerRecord {
   /** `ACTIVE`, `ARCHIVED` or `ACTIVATING`. */
   status?: string;
 }
+
+/**
+ * What `tagImage` did: `tagged` (PutImage added the tag), or `already-tagged` (the image already carries it:
+ * `ImageAlreadyExistsException`, a re-delivered event). A tag held by another image in an immutable repository is an
+ * `EcrGatewayError` with code `ImageTagAlreadyExistsException`.
+ */
+export type TagImageOutcome = { result: 'tagged' | 'already-tagged'; tag: string; digest: string };
 
 export interface TagMutabilitySettings {
   repositoryName: string;

@@ -5,11 +5,23 @@ export const DETAIL_TYPES = {
   cleanupWorkItem: 'Cleanup Work Item',
   cleanupReport: 'Cleanup Report',
   imagePushVerdict: 'Image Push Verdict',
+  imageScanVerdict: 'Image Scan Verdict',
+  allowListReport: 'Allow List Report',
+  complianceReport: 'Compliance Report',
+  complianceDrift: 'Compliance Drift',
+  registryReconcileReport: 'Registry Reconcile Report',
 } as const;
 
 /** detail-types of the ECR events the service reacts to (`source: aws.ecr`). */
 export const ECR_DETAIL_TYPES = {
   imageAction: 'ECR Image Action',
+  imageScan: 'ECR Image Scan',
+} as const;
+
+/** detail-types of the Inspector events the service reacts to (`source: aws.inspector2`, enhanced scanning). */
+export const INSPECTOR_DETAIL_TYPES = {
+  scan: 'Inspector2 Scan',
+  finding: 'Inspector2 Finding',
 } as const;
 
 const RepositoryName = z
@@ -69,3 +81,84 @@ export const EcrImagePushDetailSchema = EcrImageActionDetailSchema.extend({
   result: z.literal('SUCCESS'),
 });
 export type EcrImagePushDetail = z.infer<typeof EcrImagePushDetailSchema>;
+
+/** `finding-severity-counts`: severities with no findings are absent; Inspector adds `TOTAL` (ecr-facts §8, §11). */
+const SeverityCounts = z.record(z.string(), z.number().int().min(0));
+
+/**
+ * The detail of ECR's "ECR Image Scan" (basic scanning, ecr-facts §8): `scan-status` COMPLETE, or FAILED.
+ * `image-tags` may be empty. Unknown fields are allowed.
+ */
+export const EcrImageScanDetailSchema = z.looseObject({
+  'scan-status': z.string().min(1),
+  'repository-name': RepositoryName,
+  'image-digest': ImageDigest,
+  'image-tags': z.array(z.string()).default([]),
+  'finding-severity-counts': SeverityCounts.optional(),
+});
+export type EcrImageScanDetail = z.infer<typeof EcrImageScanDetailSchema>;
+
+/**
+ * The detail of Inspector's "Inspector2 Scan" (the initial enhanced scan of an image). Its `repository-name` holds the
+ * repository ARN in AWS's example, not the name (ecr-facts §8): both are accepted.
+ */
+export const InspectorScanDetailSchema = z.looseObject({
+  'scan-status': z.string().min(1),
+  'repository-name': z.string().min(2).max(2048),
+  'image-digest': ImageDigest,
+  'image-tags': z.array(z.string()).default([]),
+  'finding-severity-counts': SeverityCounts.optional(),
+});
+export type InspectorScanDetail = z.infer<typeof InspectorScanDetailSchema>;
+
+/**
+ * The detail of "Inspector2 Finding": an Inspector `Finding` (ecr-facts §8), reduced to what the verdict reads. The
+ * image is `resources[].details.awsEcrContainerImage` (`imageHash` is the digest); timestamps are human strings
+ * ("Dec 3, 2021, 6:02:30 PM"), not ISO; `status` CLOSED means the finding went away.
+ */
+export const InspectorFindingDetailSchema = z.looseObject({
+  findingArn: z.string().min(1),
+  severity: z.string().min(1),
+  status: z.string().min(1),
+  type: z.string().optional(),
+  title: z.string().optional(),
+  inspectorScore: z.number().optional(),
+  fixAvailable: z.string().optional(),
+  exploitAvailable: z.string().optional(),
+  firstObservedAt: z.string().optional(),
+  updatedAt: z.string().optional(),
+  packageVulnerabilityDetails: z
+    .looseObject({
+      vulnerabilityId: z.string().min(1),
+      vulnerablePackages: z
+        .array(
+          z.looseObject({
+            name: z.string(),
+            version: z.string().optional(),
+            fixedInVersion: z.string().optional(),
+          }),
+        )
+        .default([]),
+    })
+    .optional(),
+  resources: z
+    .array(
+      z.looseObject({
+        type: z.string(),
+        id: z.string().optional(),
+        details: z
+          .looseObject({
+            awsEcrContainerImage: z
+              .looseObject({
+                repositoryName: RepositoryName,
+                imageHash: ImageDigest,
+                imageTags: z.array(z.string()).optional(),
+              })
+              .optional(),
+          })
+          .optional(),
+      }),
+    )
+    .min(1),
+});
+export type InspectorFindingDetail = z.infer<typeof InspectorFindingDetailSchema>;

@@ -54,6 +54,16 @@ describe('npm start and aws ecr put-image', () => {
       manifest as string,
     ]);
     const [line] = await waitFor(read, /^push payments\/api:v1\.6\.0 .*$/m, 'verdict line');
+    const toWorker = await awsEcr(endpoint as string, [
+      'put-image',
+      '--repository-name',
+      'payments/worker',
+      '--image-tag',
+      '2.5.0',
+      '--image-manifest',
+      manifest as string,
+    ]);
+    const [scanLine] = await waitFor(read, /^scan payments\/worker sha256:\S+: \w+.*$/m, 'scan verdict line');
     const exited = once(child, 'exit');
     child.kill('SIGINT');
     await exited;
@@ -62,5 +72,7 @@ describe('npm start and aws ecr put-image', () => {
     expect(line).toMatch(/: corrected \[enforce\]/);
     expect(line).toContain('tagMutability corrected (drift)');
     expect(line).toContain('start-scan: done');
+    expect(toWorker.code, toWorker.stderr).toBe(0);
+    expect(scanLine).toMatch(/: FAIL/);
   });
 });

@@ -1,8 +1,16 @@
-import { BatchGetImageCommand, DescribeImagesCommand, DescribeRepositoriesCommand } from '@aws-sdk/client-ecr';
+import {
+  BatchGetImageCommand,
+  CreateRepositoryCommand,
+  DescribeImageScanFindingsCommand,
+  DescribeImagesCommand,
+  DescribeRepositoriesCommand,
+  PutImageCommand,
+  StartImageScanCommand,
+} from '@aws-sdk/client-ecr';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { demoFixture } from '../../../registry/demo.ts';
 import type { Fixture } from '../../../registry/fixtures.ts';
-import { sha256 } from '../../../registry/manifests.ts';
+import { buildImageManifest, sha256 } from '../../../registry/manifests.ts';
 import type { RegistryServer } from '../../../registry/server.ts';
 import { control, ecrClient, startTestRegistry } from '../../helpers/registry.ts';
 
@@ -197,5 +205,27 @@ describe('control API', () => {
       }),
     ]);
     expect(rules.rules.find((rule) => rule.name === 'nightly')?.nextFireTime).toMatch(/T03:00:00/);
+  });
+
+  it('keeps findings for a digest not pushed yet, and a scan of the pushed image reports them', async () => {
+    // Prepare
+    const client = ecrClient(server);
+    await client.send(new CreateRepositoryCommand({ repositoryName: 'ctl/pending' }));
+    const manifest = buildImageManifest({ seed: 'pending-findings' });
+    // Act
+    const stored = await control<{ pending: boolean }>(server, 'findings', {
+      repositoryName: 'ctl/pending',
+      imageDigest: sha256(manifest),
+      findings: [{ name: 'CVE-2024-3094', severity: 'CRITICAL', attributes: [] }],
+    });
+    await client.send(new PutImageCommand({ repositoryName: 'ctl/pending', imageManifest: manifest, imageTag: '1.0' }));
+    await client.send(new StartImageScanCommand({ repositoryName: 'ctl/pending', imageId: { imageTag: '1.0' } }));
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    const findings = await client.send(
+      new DescribeImageScanFindingsCommand({ repositoryName: 'ctl/pending', imageId: { imageTag: '1.0' } }),
+    );
+    // Assess
+    expect(stored.pending).toBe(true);
+    expect(findings.imageScanFindings?.findingSeverityCounts).toEqual({ CRITICAL: 1 });
   });
 });

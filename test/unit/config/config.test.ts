@@ -1,8 +1,10 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
+import { complianceRuleFor } from '../../../shared/config/compliance-schema.ts';
 import { ConfigError, cleanupRuleFor, parseConfig, parseConfigText, pushRuleFor } from '../../../shared/config/load.ts';
 import { serviceConfigJsonSchema } from '../../../shared/config/schema.ts';
 import { DEFAULT_CLEANUP_RULE } from '../../../shared/policy/cleanup/plan.ts';
+import { DEFAULT_COMPLIANCE_POLICY } from '../../../shared/policy/compliance/policy.ts';
 import { globToRegExp } from '../../../shared/policy/glob.ts';
 import { DEFAULT_PUSH_POLICY } from '../../../shared/policy/push/policy.ts';
 
@@ -200,5 +202,67 @@ describe('service config', () => {
         }),
       ).toThrow(/push\.defaults\.tagMutability\.exclusions/);
     });
+  });
+});
+
+describe('service config: compliance and registry sections', () => {
+  it('gives a repository the first matching compliance rule over the defaults', () => {
+    // Prepare
+    const config = parseConfig({
+      compliance: {
+        defaults: { requiredTags: ['team'], lifecyclePolicy: 'cleanup-job' },
+        rules: [
+          { repositories: ['payments/**'], mode: 'enforce', encryption: 'KMS' },
+          { repositories: ['legacy/**'], enabled: false },
+          { repositories: ['**'] },
+        ],
+      },
+    });
+    // Act
+    const payments = complianceRuleFor(config.compliance, 'payments/api');
+    const legacy = complianceRuleFor(config.compliance, 'legacy/old');
+    // Assess
+    expect(payments).toEqual({
+      index: 0,
+      rule: {
+        ...DEFAULT_COMPLIANCE_POLICY,
+        mode: 'enforce',
+        encryption: 'KMS',
+        requiredTags: ['team'],
+        lifecyclePolicy: 'cleanup-job',
+      },
+    });
+    expect(legacy).toBeUndefined();
+  });
+
+  it('keeps a lifecycle policy written as an object as JSON text', () => {
+    // Act
+    const config = parseConfig({ compliance: { defaults: { lifecyclePolicy: { rules: [] } } } });
+    // Assess
+    expect(config.compliance.defaults.lifecyclePolicy).toBe('{"rules":[]}');
+  });
+
+  it('leaves every registry section undeclared (unmanaged) by default', () => {
+    // Act
+    const config = parseConfig({});
+    // Assess
+    expect(config.registry).toEqual({ dryRun: false });
+  });
+
+  it('names the field of a registry setting ECR would refuse, before any call', () => {
+    // Act
+    const attempt = () =>
+      parseConfig({
+        registry: {
+          pullThroughCache: { rules: [{ prefix: 'hub', upstreamRegistryUrl: 'registry-1.docker.io' }] },
+          scanning: { scanType: 'BASIC', rules: [{ scanFrequency: 'CONTINUOUS_SCAN', repositoryFilters: ['*'] }] },
+        },
+      });
+    // Assess
+    expect(attempt).toThrow(ConfigError);
+    expect(attempt).toThrow(
+      /registry.pullThroughCache.rules\[0\].credentialArn: the upstream 'docker-hub' needs a Secrets Manager credential/,
+    );
+    expect(attempt).toThrow(/registry.scanning.rules: BASIC scanning supports SCAN_ON_PUSH rules only/);
   });
 });

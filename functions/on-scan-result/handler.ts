@@ -1,0 +1,83 @@
+import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
+import { parser } from '@aws-lambda-powertools/parser/middleware';
+import { EventBridgeSchema } from '@aws-lambda-powertools/parser/schemas/eventbridge';
+import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
+import middy from '@middy/core';
+import type { Context } from 'aws-lambda';
+import { z } from 'zod';
+import { loadServiceConfig } from '../../shared/config/file.ts';
+import { createEcrClient, createEcrGateway, type ECRClient } from '../../shared/ecr/index.ts';
+import { publishEvents } from '../../shared/events/publisher.ts';
+import {
+  ECR_DETAIL_TYPES,
+  EcrImageScanDetailSchema,
+  INSPECTOR_DETAIL_TYPES,
+  InspectorFindingDetailSchema,
+  InspectorScanDetailSchema,
+} from '../../shared/events/schemas.ts';
+import { clearParseErrors } from '../../shared/middleware/clear-parse-errors.ts';
+import { logger, metrics } from '../../shared/obs/index.ts';
+import { handleScanResult, type OnScanResultDeps, type ScanResultEvent } from '../../shared/scan/handle.ts';
+
+/**
+ * The events the rules in `serverless.ts` let through: ECR's "ECR Image Scan" (basic, COMPLETE or FAILED),
+ * Inspector's "Inspector2 Scan" (the initial enhanced scan) and "Inspector2 Finding" about an ECR image.
+ */
+export const ScanResultEventSchema = z.discriminatedUnion('detail-type', [
+  EventBridgeSchema.extend({
+    source: z.literal('aws.ecr'),
+    'detail-type': z.literal(ECR_DETAIL_TYPES.imageScan),
+    detail: EcrImageScanDetailSchema,
+  }),
+  EventBridgeSchema.extend({
+    source: z.literal('aws.inspector2'),
+    'detail-type': z.literal(INSPECTOR_DETAIL_TYPES.scan),
+    detail: InspectorScanDetailSchema,
+  }),
+  EventBridgeSchema.extend({
+    source: z.literal('aws.inspector2'),
+    'detail-type': z.literal(INSPECTOR_DETAIL_TYPES.finding),
+    detail: InspectorFindingDetailSchema.refine(
+      (detail) => detail.resources.some((r) => r.type === 'AWS_ECR_CONTAINER_IMAGE' && r.details?.awsEcrContainerImage),
+      { message: 'a finding about an ECR image (resources[].details.awsEcrContainerImage)', path: ['resources'] },
+    ),
+  }),
+]);
+export type ScanResultEventInput = z.infer<typeof ScanResultEventSchema>;
+
+let clients: { ecr: ECRClient; events: EventBridgeClient } | undefined;
+
+/** Real dependencies, created on first use (one client per container, not at import). */
+export function defaultDeps(env: NodeJS.ProcessEnv = process.env): OnScanResultDeps {
+  clients ??= { ecr: createEcrClient(), events: new EventBridgeClient({}) };
+  const { ecr, events } = clients;
+  const eventBusName = env.EVENT_BUS_NAME ?? 'default';
+  return {
+    config: () => loadServiceConfig(env),
+    gateway: ({ readOnly }) => createEcrGateway(ecr, { readOnly }),
+    publish: (entries) => publishEvents(events, eventBusName, entries),
+    now: () => Date.now(),
+  };
+}
+
+const toScanResult = (event: ScanResultEventInput): ScanResultEvent =>
+  ({
+    id: event.id,
+    time: event.time,
+    source: event.source,
+    detailType: event['detail-type'],
+    detail: event.detail,
+  }) as ScanResultEvent;
+
+/** The Lambda handler around `handleScanResult`; `deps` is called once per invocation (default: the real ones). */
+export function createHandler(deps: () => OnScanResultDeps = () => defaultDeps()) {
+  return middy<ScanResultEventInput, unknown, Error, Context>()
+    .use(injectLambdaContext(logger))
+    .use(logMetrics(metrics))
+    .use(clearParseErrors())
+    .use(parser({ schema: ScanResultEventSchema }))
+    .handler((event) => handleScanResult(toScanResult(event), deps()));
+}
+
+export const handler = createHandler();

@@ -1,0 +1,83 @@
+/**
+ * The registry-level settings the reconciler manages, as plain data: what the config declares and what the
+ * registry holds use the same shapes, so that a plan is a comparison of like with like. Pure types; the gateway's
+ * `RegistrySettingsMethods` speak the same shapes (structurally).
+ */
+
+export interface ReplicationDestination {
+  region: string;
+  registryId: string;
+}
+
+/** A replication rule; `repositoryFilters` are name prefixes (`PREFIX_MATCH`), none meaning every repository. */
+export interface ReplicationRule {
+  destinations: ReplicationDestination[];
+  repositoryFilters: string[];
+}
+
+export interface PullThroughCacheRule {
+  /** `ecrRepositoryPrefix` without the trailing `/` ECR always assumes. */
+  prefix: string;
+  upstreamRegistryUrl: string;
+  upstreamRegistry?: string;
+  credentialArn?: string;
+  customRoleArn?: string;
+  upstreamRepositoryPrefix?: string;
+}
+
+export interface CreationTemplate {
+  /** Without a trailing `/`, or `ROOT`. */
+  prefix: string;
+  appliedFor: string[];
+  description?: string;
+  imageTagMutability: string;
+  imageTagMutabilityExclusionFilters: string[];
+  encryptionType: string;
+  kmsKey?: string;
+  /** JSON text. */
+  lifecyclePolicy?: string;
+  /** JSON text. */
+  repositoryPolicy?: string;
+  resourceTags: Record<string, string>;
+  customRoleArn?: string;
+}
+
+export interface ScanningRule {
+  /** `SCAN_ON_PUSH` or `CONTINUOUS_SCAN`. */
+  scanFrequency: string;
+  /** `WILDCARD` filters. */
+  repositoryFilters: string[];
+}
+
+export interface ScanningConfiguration {
+  /** `BASIC` or `ENHANCED`. */
+  scanType: string;
+  rules: ScanningRule[];
+}
+
+/** What the registry holds now, for the sections the config declares (an undeclared section is not read). */
+export interface RegistrySnapshot {
+  replication?: ReplicationRule[];
+  pullThroughCacheRules?: PullThroughCacheRule[];
+  creationTemplates?: CreationTemplate[];
+  scanning?: ScanningConfiguration;
+}
+
+/**
+ * What the config declares. A section that is absent is not managed at all: nothing in it is read, changed or
+ * removed (so removing a section from the config never switches an account-wide service off). `prune: true` says the
+ * config owns the whole section: what it does not mention is deleted.
+ */
+export interface RegistryDeclaration {
+  replication?: { prune: boolean; rules: ReplicationRule[] };
+  pullThroughCache?: { prune: boolean; rules: PullThroughCacheRule[] };
+  creationTemplates?: { prune: boolean; templates: CreationTemplate[] };
+  /** `scanType` absent: keep the registry's. Rules merge with the registry's per frequency unless `prune`. */
+  scanning?: { prune: boolean; scanType?: string; rules: ScanningRule[] };
+}
+
+/** One declaration and the file it came from (several teams may each own a file). */
+export interface SourcedDeclaration {
+  source: string;
+  declaration: RegistryDeclaration;
+}

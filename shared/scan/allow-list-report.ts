@@ -1,0 +1,38 @@
+import { MetricUnit } from '@aws-lambda-powertools/metrics';
+import type { ServiceConfig } from '../config/schema.ts';
+import type { ServiceEvent } from '../events/publisher.ts';
+import { DETAIL_TYPES } from '../events/schemas.ts';
+import { logger, metrics } from '../obs/index.ts';
+import { type AllowListReport, reportAllowList } from '../policy/scan/allow-list.ts';
+
+export interface AllowListReportDeps {
+  config(): Readonly<ServiceConfig>;
+  publish(events: readonly ServiceEvent[]): Promise<{ calls: number }>;
+  now(): number;
+}
+
+/** The "Allow List Report" event's detail. */
+export type AllowListReportEvent = AllowListReport & { runId: string; reportedAt: string };
+
+/**
+ * The scheduled allow-list report: entries expiring within the configured window, and expired entries still listed
+ * (they no longer count, so the images they covered may now FAIL). Published on every run, also when all is well, so
+ * that a missing report is itself a signal.
+ */
+export async function publishAllowListReport(
+  event: { id: string },
+  deps: AllowListReportDeps,
+): Promise<AllowListReportEvent> {
+  const { scan } = deps.config();
+  const now = deps.now();
+  const report: AllowListReportEvent = {
+    runId: event.id,
+    reportedAt: new Date(now).toISOString(),
+    ...reportAllowList(scan.allowList, now, scan.allowListReport.expiringWithinDays),
+  };
+  await deps.publish([{ detailType: DETAIL_TYPES.allowListReport, detail: report }]);
+  metrics.addMetric('AllowListEntriesExpiring', MetricUnit.Count, report.expiring.length);
+  metrics.addMetric('AllowListEntriesExpired', MetricUnit.Count, report.expired.length);
+  logger.info('allow-list report', { report });
+  return report;
+}
