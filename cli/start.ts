@@ -166,10 +166,13 @@ try {
   );
   console.log(`  npm run scan-gate -- payments/worker:2.5.0-rc.1 --endpoint-url ${url}`);
   console.log('');
-  console.log(`Run the nightly cleanup now${values['dry-run'] ? ' (dry run: a preview, nothing is deleted)' : ''}:`);
   console.log(
-    `  curl -s -X POST ${url}/_local/bus/fire -H 'content-type: application/json' -d '{"rule":"scheduled-cleanup"}'`,
+    `Run a scheduled job now${values['dry-run'] ? ' (dry run: a preview, nothing is changed)' : ''}: the nightly cleanup, the`,
   );
+  console.log('compliance scan, the registry reconcile, or the allow-list report:');
+  for (const rule of ['scheduled-cleanup', 'scheduled-compliance', 'reconcile-registry', 'allow-list-report']) {
+    console.log(`  curl -s -X POST ${url}/_local/bus/fire -H 'content-type: application/json' -d '{"rule":"${rule}"}'`);
+  }
   console.log('');
   console.log('Ctrl-C stops.');
 

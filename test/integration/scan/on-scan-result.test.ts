@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { DescribeImagesCommand, type ECRClient, PutImageCommand, StartImageScanCommand } from '@aws-sdk/client-ecr';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { runScanGate } from '../../../cli/commands/scan-gate.ts';
@@ -355,5 +356,28 @@ describe('on-scan-result through the local registry and bus', () => {
       expect(noTag.code).toBe(2);
       expect(missing).toMatchObject({ code: 4, err: 'No image tagged nope in team/app' });
     });
+  });
+
+  it('publishes verdicts shaped like events/image-scan-verdict.json', async () => {
+    // Prepare
+    const sample = JSON.parse(readFileSync('events/image-scan-verdict.json', 'utf8')) as {
+      source: string;
+      'detail-type': string;
+      detail: Record<string, unknown>;
+    };
+    wire();
+    // Act
+    await pushAndScan(
+      'team/app',
+      ['1.0.0'],
+      [{ name: 'CVE-2024-3094', severity: 'CRITICAL', attributes: [] }],
+      'sample',
+    );
+    await settle(1);
+    // Assess
+    const event = server.bus.events.find((e) => e['detail-type'] === 'Image Scan Verdict');
+    expect(event).toMatchObject({ source: sample.source, 'detail-type': sample['detail-type'] });
+    const keys = Object.keys(event?.detail as object).sort();
+    expect(keys).toEqual(Object.keys(sample.detail).sort());
   });
 });
