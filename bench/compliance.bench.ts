@@ -99,7 +99,8 @@ try {
     .reduce((sum, [, n]) => sum + n, 0);
   const floor = Math.ceil(REPOSITORIES / 1000) + 1 + 3 * REPOSITORIES;
   emit({
-    name: `compliance-scan-${REPOSITORIES}-repositories-ecr-calls`,
+    name: 'compliance_scan_ecr_calls',
+    repositories: REPOSITORIES,
     value: ecrCalls,
     unit: 'calls',
     goal: `<= ${floor}`,
@@ -109,7 +110,8 @@ try {
     calls: report.apiCalls,
   });
   emit({
-    name: `compliance-scan-${REPOSITORIES}-repositories-wall-time`,
+    name: 'compliance_scan_wall_ms',
+    repositories: REPOSITORIES,
     value: round(wallMs),
     unit: 'ms',
     goal: 'report',

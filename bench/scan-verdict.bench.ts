@@ -97,7 +97,8 @@ gc?.();
 const retained = process.memoryUsage().heapUsed - before;
 
 emit({
-  name: `scan-verdict: judge ${FINDINGS} findings (median)`,
+  name: 'scan_verdict_judge_ms',
+  findings: FINDINGS,
   value: round(median, 2),
   unit: 'ms',
   goal: '< 100',
@@ -107,7 +108,8 @@ emit({
   allowed: last?.allowed.length,
 });
 emit({
-  name: `scan-verdict: heap retained by ${FINDINGS} findings and their judgement`,
+  name: 'scan_verdict_heap_retained_mb',
+  findings: FINDINGS,
   value: round(retained / 1_048_576, 2),
   unit: 'MB',
   goal: 'report',
