@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { type CompliancePolicy, DEFAULT_COMPLIANCE_POLICY } from '../policy/compliance/policy.ts';
-import { matchesAnyGlob } from '../policy/glob.ts';
+import { resolveRule } from './rules.ts';
 
 /**
  * The config's `compliance` section: the repository settings `scheduled-compliance` checks across the registry
@@ -91,13 +91,5 @@ export function complianceRuleFor(
   config: ComplianceConfig,
   repositoryName: string,
 ): { rule: CompliancePolicy; index: number } | undefined {
-  const index = config.rules.findIndex(
-    (rule) => matchesAnyGlob(repositoryName, rule.repositories) && !matchesAnyGlob(repositoryName, rule.exclude),
-  );
-  const matched = config.rules[index];
-  if (!matched?.enabled) return undefined;
-  const { repositories: _r, exclude: _e, enabled: _n, ...settings } = matched;
-  const defined = <T extends object>(value: T) =>
-    Object.fromEntries(Object.entries(value).filter(([, field]) => field !== undefined)) as Partial<CompliancePolicy>;
-  return { rule: { ...DEFAULT_COMPLIANCE_POLICY, ...defined(config.defaults), ...defined(settings) }, index };
+  return resolveRule<CompliancePolicy>(config.rules, config.defaults, DEFAULT_COMPLIANCE_POLICY, repositoryName);
 }

@@ -1,8 +1,8 @@
 import type { z } from 'zod';
 import { type CleanupRule, DEFAULT_CLEANUP_RULE } from '../policy/cleanup/plan.ts';
-import { matchesAnyGlob } from '../policy/glob.ts';
 import { DEFAULT_PUSH_POLICY, type PushPolicy } from '../policy/push/policy.ts';
 import { DEFAULT_SCAN_POLICY, type ScanPolicy } from '../policy/scan/policy.ts';
+import { resolveRule } from './rules.ts';
 import {
   type CleanupConfig,
   type PushConfig,
@@ -59,13 +59,7 @@ export function cleanupRuleFor(
   config: CleanupConfig,
   repositoryName: string,
 ): { rule: CleanupRule; index: number } | undefined {
-  const index = config.rules.findIndex(
-    (rule) => matchesAnyGlob(repositoryName, rule.repositories) && !matchesAnyGlob(repositoryName, rule.exclude),
-  );
-  const matched = config.rules[index];
-  if (!matched?.enabled) return undefined;
-  const { repositories: _r, exclude: _e, enabled: _n, ...settings } = matched;
-  return { rule: { ...DEFAULT_CLEANUP_RULE, ...config.defaults, ...settings }, index };
+  return resolveRule<CleanupRule>(config.rules, config.defaults, DEFAULT_CLEANUP_RULE, repositoryName);
 }
 
 /**
@@ -77,15 +71,7 @@ export function pushRuleFor(
   config: PushConfig,
   repositoryName: string,
 ): { rule: PushPolicy; index: number } | undefined {
-  const index = config.rules.findIndex(
-    (rule) => matchesAnyGlob(repositoryName, rule.repositories) && !matchesAnyGlob(repositoryName, rule.exclude),
-  );
-  const matched = config.rules[index];
-  if (!matched?.enabled) return undefined;
-  const { repositories: _r, exclude: _e, enabled: _n, ...settings } = matched;
-  const defined = <T extends object>(value: T) =>
-    Object.fromEntries(Object.entries(value).filter(([, field]) => field !== undefined)) as Partial<PushPolicy>;
-  return { rule: { ...DEFAULT_PUSH_POLICY, ...defined(config.defaults), ...defined(settings) }, index };
+  return resolveRule<PushPolicy>(config.rules, config.defaults, DEFAULT_PUSH_POLICY, repositoryName);
 }
 
 /**
@@ -97,13 +83,5 @@ export function scanRuleFor(
   config: ScanConfig,
   repositoryName: string,
 ): { rule: ScanPolicy; index: number } | undefined {
-  const index = config.rules.findIndex(
-    (rule) => matchesAnyGlob(repositoryName, rule.repositories) && !matchesAnyGlob(repositoryName, rule.exclude),
-  );
-  const matched = config.rules[index];
-  if (!matched?.enabled) return undefined;
-  const { repositories: _r, exclude: _e, enabled: _n, ...settings } = matched;
-  const defined = <T extends object>(value: T) =>
-    Object.fromEntries(Object.entries(value).filter(([, field]) => field !== undefined)) as Partial<ScanPolicy>;
-  return { rule: { ...DEFAULT_SCAN_POLICY, ...defined(config.defaults), ...defined(settings) }, index };
+  return resolveRule<ScanPolicy>(config.rules, config.defaults, DEFAULT_SCAN_POLICY, repositoryName);
 }
