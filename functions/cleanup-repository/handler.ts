@@ -2,17 +2,15 @@ import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import { parser } from '@aws-lambda-powertools/parser/middleware';
 import { EventBridgeSchema } from '@aws-lambda-powertools/parser/schemas/eventbridge';
-import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import middy from '@middy/core';
 import type { Context } from 'aws-lambda';
 import { z } from 'zod';
 import { type CleanupWorkerDeps, processWorkItem } from '../../shared/cleanup/worker.ts';
-import { loadServiceConfig } from '../../shared/config/file.ts';
-import { createEcrClient, createEcrGateway, type ECRClient } from '../../shared/ecr/index.ts';
-import { publishEvents, SERVICE_EVENT_SOURCE } from '../../shared/events/publisher.ts';
+import { SERVICE_EVENT_SOURCE } from '../../shared/events/publisher.ts';
 import { CleanupWorkItemSchema, DETAIL_TYPES } from '../../shared/events/schemas.ts';
 import { clearParseErrors } from '../../shared/middleware/clear-parse-errors.ts';
 import { logger, metrics } from '../../shared/obs/index.ts';
+import { serviceDeps } from '../../shared/runtime/service-deps.ts';
 
 /** A "Cleanup Work Item" from the service's bus: one repository to clean. */
 export const WorkItemEventSchema = EventBridgeSchema.extend({
@@ -25,19 +23,9 @@ export type WorkItemEvent = z.infer<typeof WorkItemEventSchema>;
 /** Default hand-over reserve: a minute before the Lambda deadline. */
 const DEFAULT_RESERVE_MS = 60_000;
 
-let clients: { ecr: ECRClient; events: EventBridgeClient } | undefined;
-
 /** Real dependencies, created on first use (one client per container, not at import). */
 export function defaultDeps(env: NodeJS.ProcessEnv = process.env): CleanupWorkerDeps {
-  clients ??= { ecr: createEcrClient(), events: new EventBridgeClient({}) };
-  const { ecr, events } = clients;
-  const eventBusName = env.EVENT_BUS_NAME ?? 'default';
-  return {
-    config: () => loadServiceConfig(env),
-    gateway: ({ readOnly }) => createEcrGateway(ecr, { readOnly }),
-    publish: (entries) => publishEvents(events, eventBusName, entries),
-    reserveMs: Number(env.CLEANUP_RESERVE_MS ?? DEFAULT_RESERVE_MS),
-  };
+  return { ...serviceDeps(env), reserveMs: Number(env.CLEANUP_RESERVE_MS ?? DEFAULT_RESERVE_MS) };
 }
 
 /** The Lambda handler around `processWorkItem`; `deps` is called once per invocation (default: the real ones). */

@@ -2,17 +2,14 @@ import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import { parser } from '@aws-lambda-powertools/parser/middleware';
 import { EventBridgeSchema } from '@aws-lambda-powertools/parser/schemas/eventbridge';
-import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import middy from '@middy/core';
 import type { Context } from 'aws-lambda';
 import { z } from 'zod';
-import { loadServiceConfig } from '../../shared/config/file.ts';
-import { createEcrClient, createEcrGateway, type ECRClient } from '../../shared/ecr/index.ts';
-import { publishEvents } from '../../shared/events/publisher.ts';
 import { ECR_DETAIL_TYPES, EcrImagePushDetailSchema } from '../../shared/events/schemas.ts';
 import { clearParseErrors } from '../../shared/middleware/clear-parse-errors.ts';
 import { logger, metrics } from '../../shared/obs/index.ts';
 import { handleImagePush, type OnImagePushDeps } from '../../shared/push/handle.ts';
+import { serviceDeps } from '../../shared/runtime/service-deps.ts';
 
 /** ECR's "ECR Image Action" for a successful push, as the rule in `serverless.ts` lets through. */
 export const ImagePushEventSchema = EventBridgeSchema.extend({
@@ -22,18 +19,9 @@ export const ImagePushEventSchema = EventBridgeSchema.extend({
 });
 export type ImagePushEvent = z.infer<typeof ImagePushEventSchema>;
 
-let clients: { ecr: ECRClient; events: EventBridgeClient } | undefined;
-
 /** Real dependencies, created on first use (one client per container, not at import). */
 export function defaultDeps(env: NodeJS.ProcessEnv = process.env): OnImagePushDeps {
-  clients ??= { ecr: createEcrClient(), events: new EventBridgeClient({}) };
-  const { ecr, events } = clients;
-  const eventBusName = env.EVENT_BUS_NAME ?? 'default';
-  return {
-    config: () => loadServiceConfig(env),
-    gateway: ({ readOnly }) => createEcrGateway(ecr, { readOnly }),
-    publish: (entries) => publishEvents(events, eventBusName, entries),
-  };
+  return serviceDeps(env);
 }
 
 /** The Lambda handler around `handleImagePush`; `deps` is called once per invocation (default: the real ones). */

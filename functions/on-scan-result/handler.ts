@@ -2,13 +2,9 @@ import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import { parser } from '@aws-lambda-powertools/parser/middleware';
 import { EventBridgeSchema } from '@aws-lambda-powertools/parser/schemas/eventbridge';
-import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import middy from '@middy/core';
 import type { Context } from 'aws-lambda';
 import { z } from 'zod';
-import { loadServiceConfig } from '../../shared/config/file.ts';
-import { createEcrClient, createEcrGateway, type ECRClient } from '../../shared/ecr/index.ts';
-import { publishEvents } from '../../shared/events/publisher.ts';
 import {
   ECR_DETAIL_TYPES,
   EcrImageScanDetailSchema,
@@ -18,6 +14,7 @@ import {
 } from '../../shared/events/schemas.ts';
 import { clearParseErrors } from '../../shared/middleware/clear-parse-errors.ts';
 import { logger, metrics } from '../../shared/obs/index.ts';
+import { serviceDeps } from '../../shared/runtime/service-deps.ts';
 import { handleScanResult, type OnScanResultDeps, type ScanResultEvent } from '../../shared/scan/handle.ts';
 
 /**
@@ -46,19 +43,9 @@ export const ScanResultEventSchema = z.discriminatedUnion('detail-type', [
 ]);
 export type ScanResultEventInput = z.infer<typeof ScanResultEventSchema>;
 
-let clients: { ecr: ECRClient; events: EventBridgeClient } | undefined;
-
 /** Real dependencies, created on first use (one client per container, not at import). */
 export function defaultDeps(env: NodeJS.ProcessEnv = process.env): OnScanResultDeps {
-  clients ??= { ecr: createEcrClient(), events: new EventBridgeClient({}) };
-  const { ecr, events } = clients;
-  const eventBusName = env.EVENT_BUS_NAME ?? 'default';
-  return {
-    config: () => loadServiceConfig(env),
-    gateway: ({ readOnly }) => createEcrGateway(ecr, { readOnly }),
-    publish: (entries) => publishEvents(events, eventBusName, entries),
-    now: () => Date.now(),
-  };
+  return { ...serviceDeps(env), now: () => Date.now() };
 }
 
 const toScanResult = (event: ScanResultEventInput): ScanResultEvent =>
