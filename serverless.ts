@@ -221,7 +221,8 @@ const functions: Record<string, FunctionWithRole> = {
   },
   reconcileRegistry: {
     handler: 'functions/reconcile-registry/handler.handler',
-    description: 'Hourly: reconciles replication, pull through cache, creation templates and scanning with the config',
+    description:
+      'Hourly: reconciles replication, pull through cache, templates, scanning and registry policy with the config',
     timeout: 300,
     memorySize: 256,
     environment: { EVENT_BUS_NAME },
@@ -246,6 +247,9 @@ const functions: Record<string, FunctionWithRole> = {
           'ecr:DeleteRepositoryCreationTemplate',
           'ecr:GetRegistryScanningConfiguration',
           'ecr:PutRegistryScanningConfiguration',
+          'ecr:GetRegistryPolicy',
+          'ecr:PutRegistryPolicy',
+          'ecr:DeleteRegistryPolicy',
         ],
         Resource: '*',
       },

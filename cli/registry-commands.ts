@@ -26,7 +26,7 @@ const USAGE = `Usage: npm run registry:reconcile -- <plan|apply> [--config <file
                                       [--endpoint-url <url>] [--region <region>]
 
 Keeps the registry's settings (replication, pull through cache rules, repository creation templates, registry
-scanning) in line with the config's "registry" section.
+scanning, registry policy statements) in line with the config's "registry" section.
 
 Commands:
   plan    Print what would change, field by field. Read-only. Exit code 2 when there are changes.

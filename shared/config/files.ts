@@ -16,7 +16,7 @@ const isObject = (value: unknown): value is Record<string, unknown> =>
 /**
  * A config split across several files (one per team). Each file is validated alone first (its errors name it).
  * The `registry` sections are merged (`mergeDeclarations`): every team's replication rules, pull through cache rules,
- * creation templates and scanning filters add up, and the same resource declared differently in two files is a
+ * creation templates, scanning filters and registry policy statements (by Sid) add up, and the same resource declared differently in two files is a
  * `ConfigError` naming both. Any other section may come from one file only: two files both declaring `cleanup`
  * (say) is also a conflict naming both, never a silent "last file wins".
  */

@@ -4,9 +4,9 @@ import type { RegistryDeclaration } from '../policy/reconcile/model.ts';
 
 /**
  * The config's `registry` section: the registry-level settings `reconcile-registry` keeps in line with the config
- * (replication, pull through cache rules, repository creation templates, registry scanning). A section left out is
- * not managed; `prune: true` makes the config the owner of the whole section. ECR's limits are checked here, so that
- * a config ECR would refuse is a config error before any call.
+ * (replication, pull through cache rules, repository creation templates, registry scanning, registry policy). A
+ * section left out is not managed; `prune: true` makes the config the owner of the whole section. ECR's limits are
+ * checked here, so that a config ECR would refuse is a config error before any call.
  */
 
 /** Policy documents may be written as JSON objects; they are kept as JSON text (what ECR stores). */
@@ -109,6 +109,34 @@ export const RegistryScanningConfigSchema = z.strictObject({
     .default([]),
 });
 
+const OneOrMore = z.union([z.string().min(1), z.array(z.string().min(1)).min(1)]);
+const Principals = z.union([z.literal('*'), z.record(z.string(), z.union([z.string(), z.array(z.string())]))]);
+
+/** One registry policy statement, IAM's shape; `Sid` is required (its identity when files merge and plans compare). */
+export const PolicyStatementConfigSchema = z
+  .strictObject({
+    Sid: z
+      .string()
+      .regex(/^[A-Za-z0-9]+$/, "IAM's Sid: letters and digits only")
+      .describe('Required, unique across every config file: the statement is compared and merged by its Sid.'),
+    Effect: z.enum(['Allow', 'Deny']),
+    Principal: Principals.optional(),
+    NotPrincipal: Principals.optional(),
+    Action: OneOrMore.optional().describe(
+      'ecr:CreateRepository, ecr:ReplicateImage, ecr:BatchImportUpstreamImage, ...',
+    ),
+    NotAction: OneOrMore.optional(),
+    Resource: OneOrMore.optional(),
+    NotResource: OneOrMore.optional(),
+    Condition: z.record(z.string(), z.record(z.string(), z.unknown())).optional(),
+  })
+  .refine((statement) => (statement.Principal === undefined) !== (statement.NotPrincipal === undefined), {
+    message: 'a registry policy statement needs Principal or NotPrincipal (one of them)',
+  })
+  .refine((statement) => (statement.Action === undefined) !== (statement.NotAction === undefined), {
+    message: 'a registry policy statement needs Action or NotAction (one of them)',
+  });
+
 export const RegistrySectionSchema = z
   .strictObject({
     dryRun: z.boolean().default(false).describe('Plan and report only; the ECR gateway refuses every mutating call.'),
@@ -127,6 +155,20 @@ export const RegistrySectionSchema = z
     scanning: RegistryScanningConfigSchema.optional().describe(
       'Registry scanning. Absent: left as it is (never switched off because the section is gone).',
     ),
+    registryPolicy: z
+      .strictObject({
+        prune: z
+          .boolean()
+          .default(false)
+          .describe(
+            "The config owns the whole policy: statements it does not mention are removed, and the policy is deleted when none is left. Default false: the registry's other statements are kept.",
+          ),
+        statements: z.array(PolicyStatementConfigSchema).default([]),
+      })
+      .optional()
+      .describe(
+        'Statements of the registry policy (GetRegistryPolicy / PutRegistryPolicy), by Sid; 10,240 characters at most in all.',
+      ),
   })
   .superRefine((section, ctx) => {
     for (const problem of declarationProblems(declarationOf(section), '')) {
@@ -148,5 +190,6 @@ export function declarationOf(section: Omit<RegistrySection, 'dryRun'>): Registr
   if (section.pullThroughCache) declaration.pullThroughCache = section.pullThroughCache;
   if (section.creationTemplates) declaration.creationTemplates = section.creationTemplates;
   if (section.scanning) declaration.scanning = section.scanning;
+  if (section.registryPolicy) declaration.registryPolicy = section.registryPolicy;
   return declaration;
 }

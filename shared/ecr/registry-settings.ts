@@ -3,18 +3,21 @@ import {
   CreateRepositoryCreationTemplateCommand,
   DeleteLifecyclePolicyCommand,
   DeletePullThroughCacheRuleCommand,
+  DeleteRegistryPolicyCommand,
   DeleteRepositoryCreationTemplateCommand,
   DescribeRegistryCommand,
   type ECRClient,
   type ECRPaginationConfiguration,
   type EncryptionType,
   GetLifecyclePolicyCommand,
+  GetRegistryPolicyCommand,
   GetRepositoryPolicyCommand,
   type ImageTagMutability,
   ListTagsForResourceCommand,
   type PullThroughCacheRule,
   PutImageScanningConfigurationCommand,
   PutLifecyclePolicyCommand,
+  PutRegistryPolicyCommand,
   PutRegistryScanningConfigurationCommand,
   PutReplicationConfigurationCommand,
   paginateDescribePullThroughCacheRules,
@@ -33,7 +36,7 @@ import type { EcrOperation } from './types.ts';
 
 /**
  * The registry-level settings (replication, pull through cache rules, repository creation templates, registry
- * scanning) and the per-repository settings a compliance check reads and repairs (lifecycle policy, repository
+ * scanning, registry policy) and the per-repository settings a compliance check reads and repairs (lifecycle policy, repository
  * policy, resource tags, scan on push). Part of the `EcrGateway`: `createEcrGateway` spreads these methods into the
  * gateway, with its own counted, error-mapping `call` and its read-only guard.
  */
@@ -121,6 +124,13 @@ export interface RegistrySettingsMethods {
 
   /** Replaces the registry scanning configuration (PutRegistryScanningConfiguration). Refused in read-only mode. */
   putRegistryScanningConfiguration(configuration: RegistryScanningInput): Promise<void>;
+
+  /** The registry policy's text (GetRegistryPolicy), or undefined when the registry has none. */
+  getRegistryPolicy(): Promise<string | undefined>;
+  /** Replaces the whole registry policy (PutRegistryPolicy). Refused in read-only mode. */
+  putRegistryPolicy(policyText: string): Promise<void>;
+  /** DeleteRegistryPolicy; `deleted: false` when there was none. Refused in read-only mode. */
+  deleteRegistryPolicy(): Promise<{ deleted: boolean }>;
 
   /** The repository's lifecycle policy text (GetLifecyclePolicy), or undefined when it has none. */
   getLifecyclePolicy(repositoryName: string): Promise<string | undefined>;
@@ -368,6 +378,34 @@ export function registrySettingsMethods(tools: GatewayTools): RegistrySettingsMe
           }),
         ),
       );
+    },
+
+    async getRegistryPolicy() {
+      try {
+        return await call('GetRegistryPolicy', undefined, async () => {
+          const response = await client.send(new GetRegistryPolicyCommand({}));
+          return response.policyText;
+        });
+      } catch (error) {
+        if (isAbsent(error, 'RegistryPolicyNotFoundException')) return undefined;
+        throw error;
+      }
+    },
+
+    async putRegistryPolicy(policyText) {
+      refuseWhenReadOnly('PutRegistryPolicy');
+      await call('PutRegistryPolicy', undefined, () => client.send(new PutRegistryPolicyCommand({ policyText })));
+    },
+
+    async deleteRegistryPolicy() {
+      refuseWhenReadOnly('DeleteRegistryPolicy');
+      try {
+        await call('DeleteRegistryPolicy', undefined, () => client.send(new DeleteRegistryPolicyCommand({})));
+        return { deleted: true };
+      } catch (error) {
+        if (isAbsent(error, 'RegistryPolicyNotFoundException')) return { deleted: false };
+        throw error;
+      }
     },
 
     async getLifecyclePolicy(repositoryName) {

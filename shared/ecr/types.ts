@@ -30,6 +30,9 @@ export type EcrOperation =
   | 'UpdateRepositoryCreationTemplate'
   | 'DeleteRepositoryCreationTemplate'
   | 'PutRegistryScanningConfiguration'
+  | 'GetRegistryPolicy'
+  | 'PutRegistryPolicy'
+  | 'DeleteRegistryPolicy'
   | 'GetLifecyclePolicy'
   | 'PutLifecyclePolicy'
   | 'DeleteLifecyclePolicy'
@@ -53,6 +56,8 @@ export const MUTATING_OPERATIONS: ReadonlySet<EcrOperation> = new Set([
   'UpdateRepositoryCreationTemplate',
   'DeleteRepositoryCreationTemplate',
   'PutRegistryScanningConfiguration',
+  'PutRegistryPolicy',
+  'DeleteRegistryPolicy',
   'PutLifecyclePolicy',
   'DeleteLifecyclePolicy',
   'TagResource',

@@ -55,10 +55,17 @@ export async function gatherRegistry(gateway: EcrGateway, declaration: RegistryD
       })),
     };
   }
+  if (declaration.registryPolicy) {
+    const text = await gateway.getRegistryPolicy();
+    if (text !== undefined) snapshot.registryPolicyText = text;
+  }
   return snapshot;
 }
 
-/** Templates first (a pull through cache rule creates repositories from them), then rules, then the singletons. */
+/**
+ * Templates first (a pull through cache rule creates repositories from them), then rules, then the singletons; the
+ * registry policy last.
+ */
 const STEP_ORDER: Record<ApplyStep['kind'], number> = {
   'create-creation-template': 0,
   'update-creation-template': 0,
@@ -69,6 +76,8 @@ const STEP_ORDER: Record<ApplyStep['kind'], number> = {
   'delete-pull-through-cache-rule': 1,
   'put-replication': 2,
   'put-scanning': 3,
+  'put-registry-policy': 4,
+  'delete-registry-policy': 4,
 };
 
 async function applyStep(gateway: EcrGateway, step: ApplyStep): Promise<void> {
@@ -77,6 +86,11 @@ async function applyStep(gateway: EcrGateway, step: ApplyStep): Promise<void> {
       return gateway.putReplicationRules(step.rules);
     case 'put-scanning':
       return gateway.putRegistryScanningConfiguration(step.configuration);
+    case 'put-registry-policy':
+      return gateway.putRegistryPolicy(step.policyText);
+    case 'delete-registry-policy':
+      await gateway.deleteRegistryPolicy();
+      return;
     case 'create-pull-through-cache-rule':
       return gateway.createPullThroughCacheRule(step.rule);
     case 'update-pull-through-cache-rule':

@@ -1,4 +1,5 @@
 import type { RegistryDeclaration } from './model.ts';
+import { registryPolicyText } from './registry-policy.ts';
 
 /**
  * ECR's limits on registry settings, checked before any call so that a config ECR would refuse is a config error
@@ -24,6 +25,8 @@ export const MAX_SCANNING_RULES = 2;
 export const MAX_SCANNING_FILTERS_PER_RULE = 100;
 /** Repository-level tags (and template `resourceTags`): at most 50 [M-ECR]. */
 export const MAX_RESOURCE_TAGS = 50;
+/** `RegistryPolicyText`: 0-10,240 characters [M-ECR] (ecr-facts §3). */
+export const MAX_REGISTRY_POLICY_LENGTH = 10_240;
 
 /** Repository-name grammar with an optional trailing `/`, or `ROOT` (PTC and template prefixes, [M-ECR]). */
 export const PREFIX_PATTERN = /^([a-z0-9]+((\.|_|__|-+)[a-z0-9]+)*(\/[a-z0-9]+((\.|_|__|-+)[a-z0-9]+)*)*\/?|ROOT)$/;
@@ -84,6 +87,16 @@ export function replicationQuotaProblems(
     );
   }
   return problems;
+}
+
+/** A registry policy of these statements longer than ECR accepts: one problem naming its size, else none. */
+export function registryPolicySizeProblems(statements: readonly Record<string, unknown>[], where: string): string[] {
+  const length = registryPolicyText(statements).length;
+  return length > MAX_REGISTRY_POLICY_LENGTH
+    ? [
+        `${where}: the registry policy would be ${length.toLocaleString('en-US')} characters, ECR allows at most ${MAX_REGISTRY_POLICY_LENGTH.toLocaleString('en-US')}`,
+      ]
+    : [];
 }
 
 /**
@@ -207,6 +220,20 @@ export function declarationProblems(declaration: RegistryDeclaration, where = 'r
         }
       }
     });
+  }
+  const policy = declaration.registryPolicy;
+  if (policy) {
+    const first = new Map<string, number>();
+    policy.statements.forEach((statement, index) => {
+      const earlier = first.get(statement.Sid);
+      if (earlier === undefined) first.set(statement.Sid, index);
+      else {
+        problems.push(
+          `${where}.registryPolicy.statements[${index}].Sid: '${statement.Sid}' is already the Sid of statements[${earlier}] (a Sid names one statement)`,
+        );
+      }
+    });
+    problems.push(...registryPolicySizeProblems(policy.statements, `${where}.registryPolicy.statements`));
   }
   return problems;
 }

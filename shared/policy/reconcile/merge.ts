@@ -1,6 +1,7 @@
 import { canonicalJson, replicationRuleKey } from './keys.ts';
 import type {
   CreationTemplate,
+  PolicyStatement,
   PullThroughCacheRule,
   RegistryDeclaration,
   ReplicationRule,
@@ -43,7 +44,8 @@ function unionByKey<T>(
 /**
  * Merges the `registry` sections of several config files (one per team) into one declaration, so that no team's
  * rules clobber another's: the registry singletons (replication, registry scanning) are unions of every file's
- * rules, keyed resources (pull through cache rules, creation templates) are unions by prefix. The same resource
+ * rules, the registry policy the union of every file's statements by `Sid`, keyed resources (pull through cache
+ * rules, creation templates) are unions by prefix. The same resource
  * declared differently in two files is a conflict naming both. A section no file declares stays undeclared (and so
  * unmanaged); `prune` holds for a section when any file that declares it says so.
  */
@@ -129,6 +131,22 @@ export function mergeDeclarations(files: readonly SourcedDeclaration[]): MergedD
       prune: scanning.some((entry) => entry.prune),
       ...(scanType ? { scanType: scanType.value } : {}),
       rules,
+    };
+  }
+
+  const policy = files.flatMap(({ source, declaration: d }) =>
+    d.registryPolicy ? [{ source, ...d.registryPolicy }] : [],
+  );
+  if (policy.length > 0) {
+    declaration.registryPolicy = {
+      prune: policy.some((entry) => entry.prune),
+      statements: unionByKey<PolicyStatement>(
+        policy.map(({ source, statements }) => ({ source, items: statements })),
+        (statement) => statement.Sid,
+        'registry policy statement',
+        sources,
+        conflicts,
+      ),
     };
   }
 

@@ -55,12 +55,23 @@ export interface ScanningConfiguration {
   rules: ScanningRule[];
 }
 
+/**
+ * One statement of the registry policy, as IAM writes it (`Effect`, `Principal`, `Action`, `Condition`, ...). The
+ * config requires a `Sid`, unique across every file: it is the statement's identity when plans compare and merge.
+ */
+export interface PolicyStatement {
+  Sid: string;
+  [field: string]: unknown;
+}
+
 /** What the registry holds now, for the sections the config declares (an undeclared section is not read). */
 export interface RegistrySnapshot {
   replication?: ReplicationRule[];
   pullThroughCacheRules?: PullThroughCacheRule[];
   creationTemplates?: CreationTemplate[];
   scanning?: ScanningConfiguration;
+  /** The registry policy's JSON text (GetRegistryPolicy); absent: the registry has no policy. */
+  registryPolicyText?: string;
 }
 
 /**
@@ -74,6 +85,11 @@ export interface RegistryDeclaration {
   creationTemplates?: { prune: boolean; templates: CreationTemplate[] };
   /** `scanType` absent: keep the registry's. Rules merge with the registry's per frequency unless `prune`. */
   scanning?: { prune: boolean; scanType?: string; rules: ScanningRule[] };
+  /**
+   * Statements of the registry policy, by `Sid`. The registry's statements the config does not mention are kept
+   * unless `prune`; with `prune` and no statements the policy is deleted.
+   */
+  registryPolicy?: { prune: boolean; statements: PolicyStatement[] };
 }
 
 /** One declaration and the file it came from (several teams may each own a file). */

@@ -1,7 +1,8 @@
 import { canonicalJson, canonicalPolicyText, destinationList, replicationRuleKey } from './keys.ts';
-import { MAX_PULL_THROUGH_CACHE_RULES, replicationQuotaProblems } from './limits.ts';
+import { MAX_PULL_THROUGH_CACHE_RULES, registryPolicySizeProblems, replicationQuotaProblems } from './limits.ts';
 import type {
   CreationTemplate,
+  PolicyStatement,
   PullThroughCacheRule,
   RegistryDeclaration,
   RegistrySnapshot,
@@ -9,8 +10,14 @@ import type {
   ScanningConfiguration,
   ScanningRule,
 } from './model.ts';
+import { parseRegistryPolicy, registryPolicyText, statementFields } from './registry-policy.ts';
 
-export type ResourceType = 'replication-rule' | 'pull-through-cache-rule' | 'creation-template' | 'registry-scanning';
+export type ResourceType =
+  | 'replication-rule'
+  | 'pull-through-cache-rule'
+  | 'creation-template'
+  | 'registry-scanning'
+  | 'registry-policy-statement';
 /** `replace`: a field ECR cannot update changed, so the resource is deleted and created again. */
 export type ChangeAction = 'create' | 'update' | 'replace' | 'delete';
 
@@ -23,20 +30,25 @@ export interface FieldChange {
 
 export interface PlannedChange {
   resource: ResourceType;
-  /** The resource's identity: filters of a replication rule, a prefix, `registry` for the scanning singleton. */
+  /**
+   * The resource's identity: filters of a replication rule, a prefix, `registry` for the scanning singleton, the
+   * `Sid` of a registry policy statement.
+   */
   key: string;
   action: ChangeAction;
   fields: FieldChange[];
 }
 
 /**
- * The calls that carry a plan out. The singletons (replication, registry scanning) are one call each whatever the
- * number of rules that change, since ECR replaces them whole; keyed resources are one call per change (two for a
- * replace).
+ * The calls that carry a plan out. The singletons (replication, registry scanning, registry policy) are one call
+ * each whatever the number of rules or statements that change, since ECR replaces them whole; keyed resources are
+ * one call per change (two for a replace).
  */
 export type ApplyStep =
   | { kind: 'put-replication'; rules: ReplicationRule[]; changes: PlannedChange[] }
   | { kind: 'put-scanning'; configuration: ScanningConfiguration; changes: PlannedChange[] }
+  | { kind: 'put-registry-policy'; policyText: string; changes: PlannedChange[] }
+  | { kind: 'delete-registry-policy'; changes: PlannedChange[] }
   | {
       kind: 'create-pull-through-cache-rule' | 'update-pull-through-cache-rule' | 'replace-pull-through-cache-rule';
       rule: PullThroughCacheRule;
@@ -331,6 +343,67 @@ function planScanning(
 }
 
 /**
+ * The registry policy after the plan: the registry's statements in their order, each declared one (by `Sid`) in
+ * place of the registry's, the undeclared ones kept (or dropped when pruning), then the declared ones the registry
+ * lacks. One PutRegistryPolicy with all of them, so that no statement another owner put there is clobbered; a
+ * DeleteRegistryPolicy only when pruning leaves no statement at all.
+ */
+function planRegistryPolicy(
+  declared: NonNullable<RegistryDeclaration['registryPolicy']>,
+  currentText: string | undefined,
+  plan: RegistryPlan,
+): void {
+  const current = parseRegistryPolicy(currentText);
+  if ('error' in current) {
+    plan.problems.push(`${current.error}; it is left alone until it is fixed by hand`);
+    return;
+  }
+  const wanted = new Map<string, PolicyStatement>(declared.statements.map((statement) => [statement.Sid, statement]));
+  const changes: PlannedChange[] = [];
+  const final: Record<string, unknown>[] = [];
+  const diff = (before: Record<string, unknown> | undefined, after: Record<string, unknown> | undefined) =>
+    fieldChanges(before, after, statementFields(before, after));
+  for (const { key, statement } of current.statements) {
+    const desired = wanted.get(key);
+    if (desired) {
+      final.push(desired);
+      if (canonicalJson(statement) !== canonicalJson(desired)) {
+        changes.push({
+          resource: 'registry-policy-statement',
+          key,
+          action: 'update',
+          fields: diff(statement, desired),
+        });
+      }
+    } else if (declared.prune) {
+      changes.push({
+        resource: 'registry-policy-statement',
+        key,
+        action: 'delete',
+        fields: diff(statement, undefined),
+      });
+    } else {
+      final.push(statement);
+      plan.unmanaged.push({ resource: 'registry-policy-statement', key });
+    }
+  }
+  const present = new Set(current.statements.map((entry) => entry.key));
+  for (const [key, statement] of wanted) {
+    if (present.has(key)) continue;
+    final.push(statement);
+    changes.push({ resource: 'registry-policy-statement', key, action: 'create', fields: diff(undefined, statement) });
+  }
+  if (changes.length === 0) return;
+  plan.changes.push(...changes);
+  if (final.length === 0) {
+    plan.steps.push({ kind: 'delete-registry-policy', changes });
+    return;
+  }
+  plan.problems.push(...registryPolicySizeProblems(final, 'registry policy after the plan'));
+  plan.steps.push({ kind: 'put-registry-policy', policyText: registryPolicyText(final), changes });
+}
+
+/**
  * The plan that brings the registry to the declaration: create what is missing, update what differs (field by
  * field), delete what the config does not mention only where it prunes that section, and nothing at all for a
  * section it does not declare. Pure: the same snapshot and declaration give the same plan, and applying the plan
@@ -348,6 +421,7 @@ export function planRegistry(declaration: RegistryDeclaration, snapshot: Registr
   if (declaration.scanning) {
     planScanning(declaration.scanning, snapshot.scanning ?? { scanType: 'BASIC', rules: [] }, plan);
   }
+  if (declaration.registryPolicy) planRegistryPolicy(declaration.registryPolicy, snapshot.registryPolicyText, plan);
   return plan;
 }
 

@@ -8,7 +8,9 @@ import {
   DescribeRegistryCommand,
   DescribeRepositoryCreationTemplatesCommand,
   type ECRClient,
+  GetRegistryPolicyCommand,
   GetRegistryScanningConfigurationCommand,
+  PutRegistryPolicyCommand,
   PutRegistryScanningConfigurationCommand,
   PutReplicationConfigurationCommand,
 } from '@aws-sdk/client-ecr';
@@ -107,6 +109,22 @@ async function drift(client: ECRClient): Promise<void> {
 
 const mutatingCalls = (operations: Record<string, number>) =>
   Object.fromEntries(MUTATING_REGISTRY_OPERATIONS.filter((op) => operations[op]).map((op) => [op, operations[op]]));
+
+/** A registry policy statement letting one account replicate into this registry. */
+const replicationFrom = (sid: string, account: string) => ({
+  Sid: sid,
+  Effect: 'Allow',
+  Principal: { AWS: `arn:aws:iam::${account}:root` },
+  Action: ['ecr:CreateRepository', 'ecr:ReplicateImage'],
+  Resource: 'arn:aws:ecr:us-east-1:123456789012:repository/*',
+});
+
+/** The Sids of the registry's policy, in order (none when it has no policy). */
+async function policySids(client: ECRClient): Promise<string[]> {
+  const response = await client.send(new GetRegistryPolicyCommand({}));
+  const document = JSON.parse(response.policyText ?? '{}') as { Statement?: { Sid?: string }[] };
+  return (document.Statement ?? []).map((statement) => statement.Sid ?? '(none)');
+}
 
 describe('reconcile-registry through the handler and the local bus', () => {
   let server: RegistryServer;
@@ -223,6 +241,30 @@ describe('reconcile-registry through the handler and the local bus', () => {
     expect(settled.status).toBe('in-sync');
   });
 
+  it('plans the registry policy in dry run with zero mutating calls, then applies it', async () => {
+    // Prepare
+    const config = parseConfig({
+      registry: { registryPolicy: { statements: [replicationFrom('TeamA', '111111111111')] } },
+    });
+    wire(config, { dryRun: true });
+    const before = await calls();
+    // Act
+    const planned = await reconcileNow();
+    const afterPlan = await calls();
+    for (const rule of server.bus.listRules()) server.bus.removeRule(rule.name, rule.eventBusName);
+    wire(config);
+    const applied = await reconcileNow();
+    // Assess
+    expect(planned).toMatchObject({ status: 'planned', dryRun: true, applied: [] });
+    expect(planned.changes.map((c) => `${c.action} ${c.resource} ${c.key}`)).toEqual([
+      'create registry-policy-statement TeamA',
+    ]);
+    expect(mutatingCalls(afterPlan)).toEqual(mutatingCalls(before));
+    expect(afterPlan.GetRegistryPolicy).toBe((before.GetRegistryPolicy ?? 0) + 1);
+    expect(applied).toMatchObject({ status: 'applied', applied: ['create registry-policy-statement TeamA'] });
+    expect(await policySids(client)).toEqual(['TeamA']);
+  });
+
   it('leaves registry scanning as it is when the config has no scanning section', async () => {
     // Prepare
     await client.send(
@@ -304,6 +346,88 @@ describe('npm run registry:reconcile (plan and apply)', () => {
       { destinations: [EU], repositoryFilters: [{ filter: 'team-a/', filterType: 'PREFIX_MATCH' }] },
       { destinations: [US], repositoryFilters: [{ filter: 'team-b/', filterType: 'PREFIX_MATCH' }] },
     ]);
+  });
+
+  it("applies two teams' registry policy statements next to another owner's, and the next plan is empty", async () => {
+    // Prepare
+    const client = ecrClient(server);
+    await client.send(
+      new PutRegistryPolicyCommand({
+        policyText: JSON.stringify({ Version: '2012-10-17', Statement: [replicationFrom('Platform', '999999999999')] }),
+      }),
+    );
+    const teamA = writeConfig('policy-a.json', {
+      registry: { registryPolicy: { statements: [replicationFrom('TeamA', '111111111111')] } },
+    });
+    const teamB = writeConfig('policy-b.json', {
+      registry: { registryPolicy: { statements: [replicationFrom('TeamB', '222222222222')] } },
+    });
+    const mutating = async () =>
+      mutatingCalls((await control<{ operations: Record<string, number> }>(server, 'calls')).operations);
+    // Act
+    const planned = await cli('plan', '--config', teamA, '--config', teamB);
+    const mutatedByPlan = await mutating();
+    const applied = await cli('apply', '--config', teamA, '--config', teamB);
+    const replanned = await cli('plan', '--config', teamA, '--config', teamB);
+    // Assess
+    expect(planned.code).toBe(2);
+    expect(planned.out).toEqual([
+      '+ create registry-policy-statement TeamA',
+      '    Effect: (none) → "Allow"',
+      '    Principal: (none) → {"AWS":"arn:aws:iam::111111111111:root"}',
+      '    Action: (none) → ["ecr:CreateRepository", "ecr:ReplicateImage"]',
+      '    Resource: (none) → "arn:aws:ecr:us-east-1:123456789012:repository/*"',
+      '+ create registry-policy-statement TeamB',
+      '    Effect: (none) → "Allow"',
+      '    Principal: (none) → {"AWS":"arn:aws:iam::222222222222:root"}',
+      '    Action: (none) → ["ecr:CreateRepository", "ecr:ReplicateImage"]',
+      '    Resource: (none) → "arn:aws:ecr:us-east-1:123456789012:repository/*"',
+      '(left alone, not in the config and not pruned: registry-policy-statement Platform)',
+      'Plan: 2 to create, 0 to update, 0 to replace, 0 to delete.',
+    ]);
+    expect(mutatedByPlan).toEqual({ PutRegistryPolicy: 1 });
+    expect(applied.code).toBe(0);
+    expect(await mutating()).toEqual({ PutRegistryPolicy: 2 });
+    expect(await policySids(client)).toEqual(['Platform', 'TeamA', 'TeamB']);
+    expect(replanned.code).toBe(0);
+    expect(replanned.out.at(-1)).toBe('No changes: the registry matches the config.');
+  });
+
+  it('deletes the registry policy when the config prunes it and declares no statement', async () => {
+    // Prepare
+    const client = ecrClient(server);
+    await client.send(
+      new PutRegistryPolicyCommand({
+        policyText: JSON.stringify({ Version: '2012-10-17', Statement: [replicationFrom('Stray', '999999999999')] }),
+      }),
+    );
+    const owner = writeConfig('policy-owner.json', { registry: { registryPolicy: { prune: true, statements: [] } } });
+    // Act
+    const applied = await cli('apply', '--config', owner);
+    const replanned = await cli('plan', '--config', owner);
+    // Assess
+    expect(applied.out).toContain('applied: delete registry-policy-statement Stray');
+    await expect(client.send(new GetRegistryPolicyCommand({}))).rejects.toMatchObject({
+      name: 'RegistryPolicyNotFoundException',
+    });
+    expect(replanned).toMatchObject({ code: 0, out: ['No changes: the registry matches the config.'] });
+  });
+
+  it('refuses a registry policy over 10,240 characters before any call, naming its size', async () => {
+    // Prepare
+    const big = {
+      ...replicationFrom('Huge', '111111111111'),
+      Resource: Array.from({ length: 200 }, (_, i) => `arn:aws:ecr:us-east-1:123456789012:repository/team-${i}`),
+    };
+    const oversized = writeConfig('policy-big.json', { registry: { registryPolicy: { statements: [big] } } });
+    // Act
+    const result = await cli('apply', '--config', oversized);
+    // Assess
+    expect(result.code).toBe(1);
+    expect(result.err.join('\n')).toMatch(
+      /Config error, nothing was changed: .*registry.registryPolicy.statements: the registry policy would be 1\d,\d{3} characters, ECR allows at most 10,240/,
+    );
+    expect((await control<{ total: number }>(server, 'calls')).total).toBe(0);
   });
 
   it('changes nothing, and calls nothing, for an invalid config', async () => {

@@ -2,17 +2,21 @@ import {
   CreatePullThroughCacheRuleCommand,
   DeleteLifecyclePolicyCommand,
   DeletePullThroughCacheRuleCommand,
+  DeleteRegistryPolicyCommand,
   DescribePullThroughCacheRulesCommand,
   DescribeRegistryCommand,
   DescribeRepositoryCreationTemplatesCommand,
   ECRClient,
   GetLifecyclePolicyCommand,
+  GetRegistryPolicyCommand,
   GetRepositoryPolicyCommand,
   LifecyclePolicyNotFoundException,
   ListTagsForResourceCommand,
   PullThroughCacheRuleNotFoundException,
   PutImageScanningConfigurationCommand,
+  PutRegistryPolicyCommand,
   PutReplicationConfigurationCommand,
+  RegistryPolicyNotFoundException,
   RepositoryPolicyNotFoundException,
   ServerException,
   UpdateRepositoryCreationTemplateCommand,
@@ -85,10 +89,12 @@ describe('EcrGateway registry settings', () => {
       subject.deleteLifecyclePolicy('app'),
       subject.tagResource('arn', { team: 'a' }),
       subject.putScanOnPush('app', true),
+      subject.putRegistryPolicy('{}'),
+      subject.deleteRegistryPolicy(),
     ]);
     // Assess
     expect(failures.map((f) => f.status === 'rejected' && f.reason instanceof ReadOnlyViolationError)).toEqual(
-      Array(8).fill(true),
+      Array(10).fill(true),
     );
     expect(ecr.calls()).toHaveLength(0);
   });
@@ -218,5 +224,48 @@ describe('EcrGateway registry settings', () => {
       repositoryName: 'app',
       imageScanningConfiguration: { scanOnPush: true },
     });
+  });
+
+  it('reads, replaces and deletes the registry policy, counting each call', async () => {
+    // Prepare
+    const text = '{"Version":"2012-10-17","Statement":[{"Sid":"A","Effect":"Allow"}]}';
+    ecr.on(GetRegistryPolicyCommand).resolves({ registryId: '123456789012', policyText: text });
+    ecr.on(PutRegistryPolicyCommand).resolves({ registryId: '123456789012', policyText: text });
+    ecr.on(DeleteRegistryPolicyCommand).resolves({ registryId: '123456789012', policyText: text });
+    const subject = gateway();
+    // Act
+    const read = await subject.getRegistryPolicy();
+    await subject.putRegistryPolicy(text);
+    const deleted = await subject.deleteRegistryPolicy();
+    // Assess
+    expect(read).toBe(text);
+    expect(deleted).toEqual({ deleted: true });
+    expect(ecr).toHaveReceivedNthCommandWith(PutRegistryPolicyCommand, 1, { policyText: text });
+    expect(ecr).toHaveReceivedNthCommandWith(DeleteRegistryPolicyCommand, 1, {});
+    expect(subject.callCounts()).toEqual({ GetRegistryPolicy: 1, PutRegistryPolicy: 1, DeleteRegistryPolicy: 1 });
+  });
+
+  it('reads an absent registry policy as undefined, and deleting it as not deleted', async () => {
+    // Prepare
+    ecr.on(GetRegistryPolicyCommand).rejects(new RegistryPolicyNotFoundException({ message: 'none', ...meta }));
+    ecr.on(DeleteRegistryPolicyCommand).rejects(new RegistryPolicyNotFoundException({ message: 'none', ...meta }));
+    const subject = gateway();
+    // Act
+    const read = await subject.getRegistryPolicy();
+    const deleted = await subject.deleteRegistryPolicy();
+    // Assess
+    expect([read, deleted]).toEqual([undefined, { deleted: false }]);
+  });
+
+  it('maps a server error of PutRegistryPolicy to EcrUnavailableError naming the operation', async () => {
+    // Prepare
+    ecr.on(PutRegistryPolicyCommand).rejects(new ServerException({ message: 'boom', ...meta }));
+    // Act
+    const error = await gateway()
+      .putRegistryPolicy('{}')
+      .catch((e: unknown) => e);
+    // Assess
+    expect(error).toBeInstanceOf(EcrUnavailableError);
+    expect(error).toMatchObject({ operation: 'PutRegistryPolicy', retryable: true });
   });
 });

@@ -170,3 +170,77 @@ describe('declarationProblems', () => {
     ]);
   });
 });
+
+describe('registry policy across files', () => {
+  const statement = (sid: string, account: string) => ({
+    Sid: sid,
+    Effect: 'Allow',
+    Principal: { AWS: `arn:aws:iam::${account}:root` },
+    Action: ['ecr:CreateRepository', 'ecr:ReplicateImage'],
+    Resource: 'arn:aws:ecr:us-east-1:123456789012:repository/*',
+  });
+  const policyFile = (source: string, ...statements: Record<string, unknown>[]) => ({
+    source,
+    document: { registry: { registryPolicy: { statements } } },
+  });
+
+  it("keeps both teams' statements (neither clobbers the other), and one copy of a statement both declare alike", () => {
+    // Prepare
+    const shared = statement('OrgPull', '999999999999');
+    const { Sid, Effect, ...rest } = shared;
+    const sharedReordered = { ...rest, Effect, Sid };
+    // Act
+    const config = parseConfigDocuments([
+      policyFile('teams/team-a.json', statement('TeamA', '111111111111'), shared),
+      policyFile('teams/team-b.json', statement('TeamB', '222222222222'), sharedReordered),
+    ]);
+    // Assess
+    expect(config.registry.registryPolicy).toEqual({
+      prune: false,
+      statements: [statement('TeamA', '111111111111'), shared, statement('TeamB', '222222222222')],
+    });
+  });
+
+  it('refuses the same Sid declared differently in two files, naming both files', () => {
+    // Act
+    const attempt = () =>
+      parseConfigDocuments([
+        policyFile('teams/team-a.json', statement('Replication', '111111111111')),
+        policyFile('teams/team-b.json', statement('Replication', '222222222222')),
+      ]);
+    // Assess
+    expect(attempt).toThrow(ConfigError);
+    expect(attempt).toThrow(
+      'registry policy statement Replication is declared differently in teams/team-a.json and in teams/team-b.json',
+    );
+  });
+
+  it('refuses a statement without a Sid, and a Sid used twice in one file', () => {
+    // Prepare
+    const { Sid: _none, ...withoutSid } = statement('X', '111111111111');
+    // Act
+    const missing = () => parseConfigDocuments([policyFile('a.json', withoutSid)]);
+    const twice = () =>
+      parseConfigDocuments([
+        policyFile('a.json', statement('Same', '111111111111'), statement('Same', '222222222222')),
+      ]);
+    // Assess
+    expect(missing).toThrow(/registry.registryPolicy.statements\[0\].Sid: Invalid input: expected string/);
+    expect(twice).toThrow(/registry.registryPolicy.statements\[1\].Sid: 'Same' is already the Sid of statements\[0\]/);
+  });
+
+  it('refuses, naming the size, statements from two files that together exceed 10,240 characters', () => {
+    // Prepare
+    const big = (sid: string) => ({
+      ...statement(sid, '111111111111'),
+      Resource: Array.from({ length: 100 }, (_, i) => `arn:aws:ecr:us-east-1:123456789012:repository/${sid}-${i}`),
+    });
+    // Act
+    const attempt = () =>
+      parseConfigDocuments([policyFile('a.json', big('TeamA')), policyFile('b.json', big('TeamB'))]);
+    // Assess
+    expect(attempt).toThrow(
+      /^Invalid a.json \+ b.json: registry.registryPolicy.statements: the registry policy would be 1\d,\d{3} characters, ECR allows at most 10,240/,
+    );
+  });
+});

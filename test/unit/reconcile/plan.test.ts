@@ -2,12 +2,13 @@ import { describe, expect, it } from 'vitest';
 import { formatPlan } from '../../../shared/policy/reconcile/format.ts';
 import type {
   CreationTemplate,
+  PolicyStatement,
   PullThroughCacheRule,
   RegistryDeclaration,
   RegistrySnapshot,
   ReplicationRule,
 } from '../../../shared/policy/reconcile/model.ts';
-import { planRegistry } from '../../../shared/policy/reconcile/plan.ts';
+import { planRegistry, type RegistryPlan } from '../../../shared/policy/reconcile/plan.ts';
 
 const EU = { region: 'eu-west-1', registryId: '111111111111' };
 const US = { region: 'us-west-2', registryId: '111111111111' };
@@ -360,5 +361,174 @@ describe('formatPlan', () => {
   it('says so when there is nothing to change', () => {
     // Assess
     expect(formatPlan(planRegistry({}, {}))).toEqual(['No changes: the registry matches the config.']);
+  });
+});
+
+describe('planRegistry: registry policy', () => {
+  const replicateFrom = (account: string, sid = `Replicate${account}`): PolicyStatement => ({
+    Sid: sid,
+    Effect: 'Allow',
+    Principal: { AWS: `arn:aws:iam::${account}:root` },
+    Action: ['ecr:CreateRepository', 'ecr:ReplicateImage'],
+    Resource: 'arn:aws:ecr:us-east-1:123456789012:repository/*',
+  });
+  const policyText = (...statements: Record<string, unknown>[]) =>
+    JSON.stringify({ Version: '2012-10-17', Statement: statements });
+  const statementsOf = (plan: RegistryPlan) => {
+    const step = plan.steps[0];
+    if (step?.kind !== 'put-registry-policy') throw new Error(`expected a put-registry-policy step, got ${step?.kind}`);
+    return (JSON.parse(step.policyText) as { Statement: Record<string, unknown>[] }).Statement;
+  };
+
+  it('creates the policy the registry lacks, with a per-field diff of the statement', () => {
+    // Act
+    const plan = planRegistry({ registryPolicy: { prune: false, statements: [replicateFrom('111111111111')] } }, {});
+    // Assess
+    expect(plan.changes).toEqual([
+      {
+        resource: 'registry-policy-statement',
+        key: 'Replicate111111111111',
+        action: 'create',
+        fields: [
+          { field: 'Effect', after: 'Allow' },
+          { field: 'Principal', after: { AWS: 'arn:aws:iam::111111111111:root' } },
+          { field: 'Action', after: ['ecr:CreateRepository', 'ecr:ReplicateImage'] },
+          { field: 'Resource', after: 'arn:aws:ecr:us-east-1:123456789012:repository/*' },
+        ],
+      },
+    ]);
+    expect(plan.steps).toHaveLength(1);
+    expect(statementsOf(plan)).toEqual([replicateFrom('111111111111')]);
+  });
+
+  it('updates only the fields of a statement that differ', () => {
+    // Prepare
+    const current = { ...replicateFrom('111111111111'), Action: 'ecr:ReplicateImage' };
+    // Act
+    const plan = planRegistry(
+      { registryPolicy: { prune: false, statements: [replicateFrom('111111111111')] } },
+      { registryPolicyText: policyText(current) },
+    );
+    // Assess
+    expect(plan.changes).toEqual([
+      {
+        resource: 'registry-policy-statement',
+        key: 'Replicate111111111111',
+        action: 'update',
+        fields: [
+          { field: 'Action', before: 'ecr:ReplicateImage', after: ['ecr:CreateRepository', 'ecr:ReplicateImage'] },
+        ],
+      },
+    ]);
+    expect(statementsOf(plan)).toEqual([replicateFrom('111111111111')]);
+  });
+
+  it('plans nothing for the same statements in another key order and spacing', () => {
+    // Prepare
+    const reordered = `{
+      "Statement": [ { "Resource": "arn:aws:ecr:us-east-1:123456789012:repository/*",
+        "Action": [ "ecr:CreateRepository", "ecr:ReplicateImage" ],
+        "Principal": { "AWS": "arn:aws:iam::111111111111:root" }, "Effect": "Allow", "Sid": "Replicate111111111111" } ],
+      "Version": "2012-10-17"
+    }`;
+    // Act
+    const plan = planRegistry(
+      { registryPolicy: { prune: false, statements: [replicateFrom('111111111111')] } },
+      { registryPolicyText: reordered },
+    );
+    // Assess
+    expect(plan.changes).toEqual([]);
+    expect(plan.steps).toEqual([]);
+  });
+
+  it('keeps the statements the config does not mention (with or without a Sid) in the one put, unless pruning', () => {
+    // Prepare
+    const other = replicateFrom('222222222222', 'OtherTeam');
+    const { Sid: _none, ...withoutSid } = replicateFrom('333333333333');
+    const snapshot: RegistrySnapshot = { registryPolicyText: policyText(other, withoutSid) };
+    const declared = [replicateFrom('111111111111')];
+    // Act
+    const kept = planRegistry({ registryPolicy: { prune: false, statements: declared } }, snapshot);
+    const pruned = planRegistry({ registryPolicy: { prune: true, statements: declared } }, snapshot);
+    // Assess
+    expect(kept.changes.map((c) => `${c.action} ${c.key}`)).toEqual(['create Replicate111111111111']);
+    expect(kept.unmanaged).toEqual([
+      { resource: 'registry-policy-statement', key: 'OtherTeam' },
+      { resource: 'registry-policy-statement', key: '(statement 2 without Sid)' },
+    ]);
+    expect(statementsOf(kept)).toEqual([other, withoutSid, replicateFrom('111111111111')]);
+    expect(pruned.changes.map((c) => `${c.action} ${c.key}`)).toEqual([
+      'delete OtherTeam',
+      'delete (statement 2 without Sid)',
+      'create Replicate111111111111',
+    ]);
+    expect(statementsOf(pruned)).toEqual([replicateFrom('111111111111')]);
+  });
+
+  it('deletes the policy when pruning leaves no statement, and only then', () => {
+    // Prepare
+    const snapshot: RegistrySnapshot = { registryPolicyText: policyText(replicateFrom('222222222222', 'Stray')) };
+    // Act
+    const pruned = planRegistry({ registryPolicy: { prune: true, statements: [] } }, snapshot);
+    const kept = planRegistry({ registryPolicy: { prune: false, statements: [] } }, snapshot);
+    // Assess
+    expect(pruned.changes).toMatchObject([{ resource: 'registry-policy-statement', key: 'Stray', action: 'delete' }]);
+    expect(pruned.steps).toMatchObject([{ kind: 'delete-registry-policy' }]);
+    expect(kept.changes).toEqual([]);
+    expect(kept.steps).toEqual([]);
+  });
+
+  it('plans nothing, and deletes nothing, when pruning an empty declaration against no policy', () => {
+    // Act
+    const plan = planRegistry({ registryPolicy: { prune: true, statements: [] } }, {});
+    // Assess
+    expect(plan.steps).toEqual([]);
+  });
+
+  it("refuses a plan whose policy (the config's plus the kept statements) would exceed 10,240 characters", () => {
+    // Prepare
+    const big = (sid: string) => ({
+      ...replicateFrom('222222222222', sid),
+      Resource: Array.from({ length: 60 }, (_, i) => `arn:aws:ecr:us-east-1:123456789012:repository/${sid}-${i}`),
+    });
+    // Act
+    const plan = planRegistry(
+      { registryPolicy: { prune: false, statements: [big('Mine')] } },
+      { registryPolicyText: policyText(big('Theirs'), big('Others')) },
+    );
+    // Assess
+    expect(plan.problems).toEqual([
+      expect.stringMatching(
+        /^registry policy after the plan: the registry policy would be 1\d,\d{3} characters, ECR allows at most 10,240$/,
+      ),
+    ]);
+  });
+
+  it('refuses to plan over a registry policy that is not JSON', () => {
+    // Act
+    const plan = planRegistry(
+      { registryPolicy: { prune: true, statements: [] } },
+      { registryPolicyText: '{"Statement": [' },
+    );
+    // Assess
+    expect(plan.steps).toEqual([]);
+    expect(plan.problems).toEqual([expect.stringContaining('the registry policy in the registry is not JSON')]);
+  });
+
+  it('prints one block per statement with its changed fields', () => {
+    // Prepare
+    const current = { ...replicateFrom('111111111111'), Effect: 'Deny' };
+    const plan = planRegistry(
+      { registryPolicy: { prune: false, statements: [replicateFrom('111111111111')] } },
+      { registryPolicyText: policyText(current) },
+    );
+    // Act
+    const lines = formatPlan(plan);
+    // Assess
+    expect(lines).toEqual([
+      '~ update registry-policy-statement Replicate111111111111',
+      '    Effect: "Deny" → "Allow"',
+      'Plan: 0 to create, 1 to update, 0 to replace, 0 to delete.',
+    ]);
   });
 });
