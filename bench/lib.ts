@@ -234,7 +234,7 @@ export interface ServerProcess {
 }
 
 /** The node flags of the registry's scripts in package.json. */
-const REGISTRY_NODE_FLAGS = '--expose-gc --optimize-for-size --max-semi-space-size=8';
+const REGISTRY_NODE_FLAGS = '--expose-gc --max-semi-space-size=4 --heap-growing-percent=5';
 const REGISTRY_BANNER = /^local registry: (http:\/\/\S+)$/;
 
 /**

@@ -1,5 +1,5 @@
 import { deflateRawSync, inflateRawSync } from 'node:zlib';
-import { type ParsedManifest, parseManifest } from './manifests.ts';
+import { MEDIA_TYPES, type ParsedManifest, parseManifest } from './manifests.ts';
 import {
   type ExclusionFilter,
   type ImageRecord,
@@ -62,10 +62,42 @@ function intern(value: string | undefined): string | undefined {
  * pack, ~5 µs to unpack). Unpacking gives back the exact text, so its UTF-8 bytes still hash to the digest.
  */
 /**
- * A small window and memory level: manifests are a few KB, and zlib's default state (~300 KB per call) left the
- * heap allocator fragmented enough to cost more resident memory than the compression saved.
+ * A preset dictionary of the text every manifest repeats (keys, media types, `sha256:`): with it a 1 KB manifest packs
+ * to about 360 bytes instead of 550 (its digests, random hex, are what is left). A small window and memory level:
+ * manifests are a few KB, and zlib's default state (~300 KB per call) fragmented the heap allocator enough to cost more
+ * resident memory than the compression saved. Changing the dictionary would make stored manifests unreadable, but
+ * nothing is stored beyond the life of the process.
  */
-const ZLIB_OPTIONS = { windowBits: 10, memLevel: 2 } as const;
+const MANIFEST_DICTIONARY = Buffer.from(
+  `"annotations": {"org.opencontainers.image.created": "${[
+    { schemaVersion: 2, mediaType: MEDIA_TYPES.ociIndex, manifests: [descriptorOf(MEDIA_TYPES.ociManifest, true)] },
+    {
+      schemaVersion: 2,
+      mediaType: MEDIA_TYPES.dockerManifest,
+      config: descriptorOf(MEDIA_TYPES.dockerConfig),
+      layers: [descriptorOf(MEDIA_TYPES.dockerLayer)],
+    },
+    {
+      schemaVersion: 2,
+      mediaType: MEDIA_TYPES.ociManifest,
+      config: descriptorOf(MEDIA_TYPES.ociConfig),
+      layers: [descriptorOf(MEDIA_TYPES.ociLayer), descriptorOf(MEDIA_TYPES.ociLayer)],
+    },
+  ]
+    .map((document) => JSON.stringify(document, null, 2))
+    .join('')}`,
+  'utf8',
+);
+const ZLIB_OPTIONS = { windowBits: 11, memLevel: 2, dictionary: MANIFEST_DICTIONARY } as const;
+
+function descriptorOf(mediaType: string, platform = false) {
+  return {
+    mediaType,
+    digest: 'sha256:',
+    size: 1,
+    ...(platform ? { platform: { architecture: 'amd64', os: 'linux' } } : {}),
+  };
+}
 
 export function packManifest(manifest: string): string {
   return deflateRawSync(Buffer.from(manifest, 'utf8'), ZLIB_OPTIONS).toString('latin1');
