@@ -311,6 +311,51 @@ export function createEcrGateway(client: ECRClient, options: EcrGatewayOptions =
   };
 
   /**
+   * BatchDeleteImage by digest (the image and all its tags go) or by tag (only that tag, unless it was the image's
+   * last), in the order given, in batches of 100 sent one after the other, with retryable failures re-tried in rounds.
+   * `ImageNotFound` counts as done (`alreadyGone`); an id the response does not mention is re-tried, never assumed done.
+   */
+  async function batchDelete(repositoryName: string, ids: readonly string[], key: 'digest' | 'tag') {
+    refuseWhenReadOnly('BatchDeleteImage', repositoryName);
+    const distinct = unique(ids);
+    const done = new Set<string>();
+    const alreadyGone = new Set<string>();
+    const failed = await inRounds(
+      distinct,
+      MAX_IMAGE_IDS_PER_BATCH,
+      (batch) =>
+        call('BatchDeleteImage', repositoryName, async () => {
+          const response = await client.send(
+            new BatchDeleteImageCommand({ repositoryName, imageIds: batch.map(key === 'digest' ? byDigest : byTag) }),
+          );
+          // One entry per tag removed: the same digest can repeat.
+          for (const id of response.imageIds ?? []) {
+            const value = key === 'digest' ? id.imageDigest : id.imageTag;
+            if (value) done.add(value);
+          }
+          const failures: ItemFailure[] = [];
+          for (const failure of (response.failures ?? []).map(toItemFailure)) {
+            const value = failure[key];
+            if (failure.code === IMAGE_NOT_FOUND && value !== undefined) alreadyGone.add(value);
+            else failures.push(failure);
+          }
+          const answered = new Set([...done, ...alreadyGone, ...failures.flatMap((f) => f[key] ?? [])]);
+          const unanswered = batch.filter((value) => !answered.has(value));
+          return [
+            ...failures,
+            ...unanswered.map((value) => notInResponse(key === 'digest' ? { digest: value } : { tag: value })),
+          ];
+        }),
+      (failure) => failure[key],
+    );
+    return {
+      done: inOrder(distinct, done),
+      alreadyGone: inOrder(distinct, alreadyGone).filter((value) => !done.has(value)),
+      failed,
+    };
+  }
+
+  /**
    * Sends `ids` in batches of `size`; ids whose failures are retryable are sent again, in at most `maxItemRetries`
    * rounds, each after an exponentially growing, jittered delay. `runBatch` records successes itself and returns
    * the batch's failures; `idOf` names the id a failure is about. Returns the failures that remain.
@@ -484,66 +529,13 @@ export function createEcrGateway(client: ECRClient, options: EcrGatewayOptions =
     },
 
     async deleteImages(repositoryName, digests) {
-      refuseWhenReadOnly('BatchDeleteImage', repositoryName);
-      const ids = unique(digests);
-      const deleted = new Set<string>();
-      const alreadyGone = new Set<string>();
-      const failed = await inRounds(
-        ids,
-        MAX_IMAGE_IDS_PER_BATCH,
-        (batch) =>
-          call('BatchDeleteImage', repositoryName, async () => {
-            const response = await client.send(
-              new BatchDeleteImageCommand({ repositoryName, imageIds: batch.map(byDigest) }),
-            );
-            // One entry per tag removed: the same digest can repeat.
-            for (const id of response.imageIds ?? []) if (id.imageDigest) deleted.add(id.imageDigest);
-            const failures: ItemFailure[] = [];
-            for (const failure of (response.failures ?? []).map(toItemFailure)) {
-              if (failure.code === IMAGE_NOT_FOUND && failure.digest !== undefined) alreadyGone.add(failure.digest);
-              else failures.push(failure);
-            }
-            const answered = new Set([...deleted, ...alreadyGone, ...failures.flatMap((f) => f.digest ?? [])]);
-            return [...failures, ...batch.filter((d) => !answered.has(d)).map((digest) => notInResponse({ digest }))];
-          }),
-        (failure) => failure.digest,
-      );
-      return {
-        deleted: inOrder(ids, deleted),
-        alreadyGone: inOrder(ids, alreadyGone).filter((digest) => !deleted.has(digest)),
-        failed,
-      };
+      const { done, alreadyGone, failed } = await batchDelete(repositoryName, digests, 'digest');
+      return { deleted: done, alreadyGone, failed };
     },
 
     async untagImages(repositoryName, tags) {
-      refuseWhenReadOnly('BatchDeleteImage', repositoryName);
-      const ids = unique(tags);
-      const untagged = new Set<string>();
-      const alreadyGone = new Set<string>();
-      const failed = await inRounds(
-        ids,
-        MAX_IMAGE_IDS_PER_BATCH,
-        (batch) =>
-          call('BatchDeleteImage', repositoryName, async () => {
-            const response = await client.send(
-              new BatchDeleteImageCommand({ repositoryName, imageIds: batch.map(byTag) }),
-            );
-            for (const id of response.imageIds ?? []) if (id.imageTag) untagged.add(id.imageTag);
-            const failures: ItemFailure[] = [];
-            for (const failure of (response.failures ?? []).map(toItemFailure)) {
-              if (failure.code === IMAGE_NOT_FOUND && failure.tag !== undefined) alreadyGone.add(failure.tag);
-              else failures.push(failure);
-            }
-            const answered = new Set([...untagged, ...alreadyGone, ...failures.flatMap((f) => f.tag ?? [])]);
-            return [...failures, ...batch.filter((t) => !answered.has(t)).map((tag) => notInResponse({ tag }))];
-          }),
-        (failure) => failure.tag,
-      );
-      return {
-        untagged: inOrder(ids, untagged),
-        alreadyGone: inOrder(ids, alreadyGone).filter((tag) => !untagged.has(tag)),
-        failed,
-      };
+      const { done, alreadyGone, failed } = await batchDelete(repositoryName, tags, 'tag');
+      return { untagged: done, alreadyGone, failed };
     },
 
     getRegistryScanningConfiguration: () =>
