@@ -31,6 +31,13 @@ import {
   UpdateRepositoryCreationTemplateCommand,
   type UpstreamRegistry,
 } from '@aws-sdk/client-ecr';
+import type {
+  CreationTemplate,
+  PullThroughCacheRule as PullThroughCacheRuleShape,
+  ReplicationRule,
+  ScanningConfiguration,
+  ScanningRule,
+} from '../domain/registry.ts';
 import { EcrGatewayError } from './errors.ts';
 import type { EcrOperation } from './types.ts';
 
@@ -44,56 +51,14 @@ import type { EcrOperation } from './types.ts';
 /** `DescribePullThroughCacheRules` and `DescribeRepositoryCreationTemplates`: `MaxResults` 1–1000 [M-ECR]. */
 export const DESCRIBE_REGISTRY_SETTINGS_PAGE_SIZE = 1000;
 
-export interface ReplicationDestination {
-  region: string;
-  registryId: string;
-}
-
+export type { ReplicationDestination } from '../domain/registry.ts';
 /** One replication rule; `repositoryFilters` are `PREFIX_MATCH` prefixes (none: every repository). */
-export interface ReplicationRuleSettings {
-  destinations: ReplicationDestination[];
-  repositoryFilters: string[];
-}
-
-export interface PullThroughCacheRuleSettings {
-  /** `ecrRepositoryPrefix`, without a trailing `/` (ECR assumes one). */
-  prefix: string;
-  upstreamRegistryUrl: string;
-  /** `docker-hub`, `ecr-public`, ...; ECR infers it from the URL when absent. */
-  upstreamRegistry?: string;
-  credentialArn?: string;
-  customRoleArn?: string;
-  /** Default `ROOT`. */
-  upstreamRepositoryPrefix?: string;
-}
-
-export interface CreationTemplateSettings {
-  /** Without a trailing `/`, or `ROOT`. */
-  prefix: string;
-  appliedFor: string[];
-  description?: string;
-  imageTagMutability: string;
-  imageTagMutabilityExclusionFilters: string[];
-  /** `AES256`, `KMS` or `KMS_DSSE`. */
-  encryptionType: string;
-  kmsKey?: string;
-  lifecyclePolicy?: string;
-  repositoryPolicy?: string;
-  resourceTags: Record<string, string>;
-  customRoleArn?: string;
-}
-
-export interface RegistryScanningRuleSettings {
-  /** `SCAN_ON_PUSH` or `CONTINUOUS_SCAN`. */
-  scanFrequency: string;
-  /** `WILDCARD` filters. */
-  repositoryFilters: string[];
-}
-
-export interface RegistryScanningInput {
-  scanType: string;
-  rules: RegistryScanningRuleSettings[];
-}
+export type ReplicationRuleSettings = ReplicationRule;
+/** `prefix` is `ecrRepositoryPrefix` without a trailing `/` (ECR assumes one). */
+export type PullThroughCacheRuleSettings = PullThroughCacheRuleShape;
+export type CreationTemplateSettings = CreationTemplate;
+export type RegistryScanningRuleSettings = ScanningRule;
+export type RegistryScanningInput = ScanningConfiguration;
 
 export interface RegistrySettingsMethods {
   /** The replication rules (DescribeRegistry); an empty list when replication was never configured. */

@@ -1,59 +1,25 @@
 /**
  * The registry-level settings the reconciler manages, as plain data: what the config declares and what the
- * registry holds use the same shapes, so that a plan is a comparison of like with like. Pure types; the gateway's
- * `RegistrySettingsMethods` speak the same shapes (structurally).
+ * registry holds use the same shapes (`shared/domain/registry.ts`, which the gateway speaks too), so that a plan is a
+ * comparison of like with like.
  */
 
-export interface ReplicationDestination {
-  region: string;
-  registryId: string;
-}
+export type {
+  CreationTemplate,
+  PullThroughCacheRule,
+  ReplicationDestination,
+  ReplicationRule,
+  ScanningConfiguration,
+  ScanningRule,
+} from '../../domain/registry.ts';
 
-/** A replication rule; `repositoryFilters` are name prefixes (`PREFIX_MATCH`), none meaning every repository. */
-export interface ReplicationRule {
-  destinations: ReplicationDestination[];
-  repositoryFilters: string[];
-}
-
-export interface PullThroughCacheRule {
-  /** `ecrRepositoryPrefix` without the trailing `/` ECR always assumes. */
-  prefix: string;
-  upstreamRegistryUrl: string;
-  upstreamRegistry?: string;
-  credentialArn?: string;
-  customRoleArn?: string;
-  upstreamRepositoryPrefix?: string;
-}
-
-export interface CreationTemplate {
-  /** Without a trailing `/`, or `ROOT`. */
-  prefix: string;
-  appliedFor: string[];
-  description?: string;
-  imageTagMutability: string;
-  imageTagMutabilityExclusionFilters: string[];
-  encryptionType: string;
-  kmsKey?: string;
-  /** JSON text. */
-  lifecyclePolicy?: string;
-  /** JSON text. */
-  repositoryPolicy?: string;
-  resourceTags: Record<string, string>;
-  customRoleArn?: string;
-}
-
-export interface ScanningRule {
-  /** `SCAN_ON_PUSH` or `CONTINUOUS_SCAN`. */
-  scanFrequency: string;
-  /** `WILDCARD` filters. */
-  repositoryFilters: string[];
-}
-
-export interface ScanningConfiguration {
-  /** `BASIC` or `ENHANCED`. */
-  scanType: string;
-  rules: ScanningRule[];
-}
+import type {
+  CreationTemplate,
+  PullThroughCacheRule,
+  ReplicationRule,
+  ScanningConfiguration,
+  ScanningRule,
+} from '../../domain/registry.ts';
 
 /**
  * One statement of the registry policy, as IAM writes it (`Effect`, `Principal`, `Action`, `Condition`, ...). The
