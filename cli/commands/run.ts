@@ -1,5 +1,6 @@
 import type { CleanupReport } from '../../shared/cleanup/report.ts';
 import { runRepositoryCleanup } from '../../shared/cleanup/run.ts';
+import { resolveDryRun } from '../../shared/config/dry-run.ts';
 import type { ServiceConfig } from '../../shared/config/schema.ts';
 import type { EcrGateway } from '../../shared/ecr/index.ts';
 import type { CleanupPlan } from '../../shared/policy/cleanup/plan.ts';
@@ -34,7 +35,7 @@ export interface RunResult {
 
 /** Whether a run is dry: asked for on the command line, or set in the config (which the Lambda honours too). */
 export const isDryRun = (config: Readonly<ServiceConfig>, requested: boolean): boolean =>
-  requested || config.cleanup.dryRun;
+  resolveDryRun(config.cleanup.dryRun, requested);
 
 /**
  * `cleanup run`: plans and applies in one go per repository with `runRepositoryCleanup`, the very code the Lambda

@@ -1,3 +1,4 @@
+import { resolveDryRun } from '../config/dry-run.ts';
 import { cleanupRuleFor } from '../config/load.ts';
 import type { ServiceConfig } from '../config/schema.ts';
 import type { EcrGateway } from '../ecr/index.ts';
@@ -62,7 +63,7 @@ export async function fanOutCleanup(
   deps: CleanupSchedulerDeps,
 ): Promise<FanOutSummary> {
   const config = deps.config();
-  const dryRun = trigger.detail.dryRun ?? config.cleanup.dryRun;
+  const dryRun = resolveDryRun(config.cleanup.dryRun, trigger.detail.dryRun);
   const gateway = deps.gateway({ readOnly: dryRun });
   const pullTimeExclusion = await ensureWorkersExcluded(gateway, deps.workerPrincipalArn, dryRun);
   const items: CleanupWorkItem[] = [];
@@ -77,7 +78,6 @@ export async function fanOutCleanup(
       dryRun,
       part: 1,
       plannedAt: trigger.time,
-      brakeCleared: false,
     });
   }
   const { calls } = await deps.publish(

@@ -1,4 +1,5 @@
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
+import { resolveDryRun } from '../config/dry-run.ts';
 import { cleanupRuleFor } from '../config/load.ts';
 import type { ServiceConfig } from '../config/schema.ts';
 import type { EcrGateway } from '../ecr/index.ts';
@@ -15,6 +16,8 @@ export interface CleanupWorkerDeps {
   publish(events: readonly ServiceEvent[]): Promise<{ calls: number }>;
   /** Milliseconds kept in hand before the deadline for the report and the hand-over to a follow-up. */
   reserveMs: number;
+  /** The plan's clock (epoch ms): the worker's own, never a time taken from the work item. */
+  now(): number;
 }
 
 /** Decisions are logged in chunks of this many, so that every image's fate is in the run's record. */
@@ -23,6 +26,12 @@ const DECISIONS_PER_LOG_LINE = 500;
 /**
  * One work item: plan one repository and carry the plan out (or only report it in dry run), publish the
  * "Cleanup Report", and hand over to a follow-up work item when the deadline comes near.
+ *
+ * Anyone allowed to put events on the bus can forge a work item, so the item says only what to look at (repository,
+ * run id, part) and may turn dry run on. The plan, the quiet period and the safety brake come from the config, the
+ * registry's state and the worker's own clock. A follow-up part re-plans on the current state with the brake in
+ * force: after d of s doomed images out of n are deleted, (s − d)/(n − d) ≤ s/n, so a continuation of a plan that
+ * passed the brake passes it again unless the repository changed in between (then holding is the safe outcome).
  */
 export async function processWorkItem(
   item: CleanupWorkItem,
@@ -30,28 +39,33 @@ export async function processWorkItem(
   deps: CleanupWorkerDeps,
 ): Promise<CleanupReport> {
   const config = deps.config();
-  const dryRun = item.dryRun || config.cleanup.dryRun;
+  const dryRun = resolveDryRun(config.cleanup.dryRun, item.dryRun);
   const gateway = deps.gateway({ readOnly: dryRun });
   const match = cleanupRuleFor(config.cleanup, item.repositoryName);
-  const now = Date.parse(item.plannedAt);
+  const now = deps.now();
   let report: CleanupReport;
   const events: ServiceEvent[] = [];
   if (!match) {
     report = emptyReport(
-      { runId: item.runId, repositoryName: item.repositoryName, dryRun, part: item.part, plannedAt: item.plannedAt },
+      {
+        runId: item.runId,
+        repositoryName: item.repositoryName,
+        dryRun,
+        part: item.part,
+        plannedAt: new Date(now).toISOString(),
+      },
       'not-matched',
       gateway,
       'No enabled cleanup rule matches this repository any more; nothing was done',
     );
   } else {
-    const rule = item.brakeCleared ? { ...match.rule, allowMassDelete: true } : match.rule;
     const result = await runRepositoryCleanup(gateway, {
       runId: item.runId,
       repositoryName: item.repositoryName,
       dryRun,
       part: item.part,
       now,
-      rule,
+      rule: match.rule,
       ruleIndex: match.index,
       remainingMs: () => context.getRemainingTimeInMillis(),
       reserveMs: deps.reserveMs,
@@ -73,7 +87,13 @@ export async function processWorkItem(
       }
     }
     if (result.continueFrom) {
-      const next: CleanupWorkItem = { ...item, part: result.continueFrom.part, brakeCleared: true };
+      const next: CleanupWorkItem = {
+        runId: item.runId,
+        repositoryName: item.repositoryName,
+        dryRun,
+        part: result.continueFrom.part,
+        plannedAt: item.plannedAt,
+      };
       events.push({ detailType: DETAIL_TYPES.cleanupWorkItem, detail: next });
     }
   }

@@ -1,5 +1,6 @@
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import { complianceRuleFor } from '../config/compliance-schema.ts';
+import { resolveDryRun } from '../config/dry-run.ts';
 import type { ServiceConfig } from '../config/schema.ts';
 import { type EcrGateway, RepositoryNotFoundError, type RepositorySummary, type TagMutability } from '../ecr/index.ts';
 import type { ServiceEvent } from '../events/publisher.ts';
@@ -176,7 +177,7 @@ export async function runCompliance(
   deps: ComplianceDeps,
 ): Promise<ComplianceReport> {
   const config = deps.config();
-  const dryRun = trigger.detail.dryRun ?? config.compliance.dryRun;
+  const dryRun = resolveDryRun(config.compliance.dryRun, trigger.detail.dryRun);
   const gateway = deps.gateway({ readOnly: dryRun });
   const matched: { repository: RepositorySummary; match: { rule: CompliancePolicy; index: number } }[] = [];
   let repositories = 0;

@@ -1,4 +1,5 @@
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
+import { resolveDryRun } from '../config/dry-run.ts';
 import { declarationOf } from '../config/registry-schema.ts';
 import type { ServiceConfig } from '../config/schema.ts';
 import type { EcrGateway } from '../ecr/index.ts';
@@ -24,7 +25,7 @@ export async function reconcileRegistry(
   deps: ReconcileDeps,
 ): Promise<ReconcileReport> {
   const config = deps.config();
-  const dryRun = trigger.detail.dryRun ?? config.registry.dryRun;
+  const dryRun = resolveDryRun(config.registry.dryRun, trigger.detail.dryRun);
   const gateway = deps.gateway({ readOnly: dryRun });
   const { report } = await reconcile(gateway, declarationOf(config.registry), { runId: trigger.id, dryRun });
   const events: ServiceEvent[] = [{ detailType: DETAIL_TYPES.registryReconcileReport, detail: report }];
