@@ -76,19 +76,20 @@ export function serviceRules(server: RegistryServer, options: LocalServiceOption
     publish,
     workerPrincipalArn: LOCAL_WORKER_PRINCIPAL,
   }));
+  // The registry's clock, so that moving it (`POST /_local/clock`) ages images and allow-list entries alike.
+  const now = () => server.now();
   const worker = createWorkerHandler(() => ({
     config,
     gateway: ({ readOnly }) => createEcrGateway(ecr, { readOnly }),
     publish,
     reserveMs: 5_000,
+    now,
   }));
   const onPush = createPushHandler(() => ({
     config,
     gateway: ({ readOnly }) => createEcrGateway(ecr, { readOnly }),
     publish,
   }));
-  // The registry's clock, so that moving it (`POST /_local/clock`) ages allow-list entries too.
-  const now = () => server.now();
   const onScan = createScanHandler(() => ({
     config,
     gateway: ({ readOnly }) => createEcrGateway(ecr, { readOnly }),

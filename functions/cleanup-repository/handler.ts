@@ -9,6 +9,7 @@ import { type CleanupWorkerDeps, processWorkItem } from '../../shared/cleanup/wo
 import { SERVICE_EVENT_SOURCE } from '../../shared/events/publisher.ts';
 import { CleanupWorkItemSchema, DETAIL_TYPES } from '../../shared/events/schemas.ts';
 import { clearParseErrors } from '../../shared/middleware/clear-parse-errors.ts';
+import { ignoreForeignSources } from '../../shared/middleware/ignore-foreign-sources.ts';
 import { logger, metrics } from '../../shared/obs/index.ts';
 import { serviceDeps } from '../../shared/runtime/service-deps.ts';
 
@@ -25,12 +26,20 @@ const DEFAULT_RESERVE_MS = 60_000;
 
 /** Real dependencies, created on first use (one client per container, not at import). */
 export function defaultDeps(env: NodeJS.ProcessEnv = process.env): CleanupWorkerDeps {
-  return { ...serviceDeps(env), reserveMs: Number(env.CLEANUP_RESERVE_MS ?? DEFAULT_RESERVE_MS) };
+  return {
+    ...serviceDeps(env),
+    reserveMs: Number(env.CLEANUP_RESERVE_MS ?? DEFAULT_RESERVE_MS),
+    now: () => Date.now(),
+  };
 }
 
-/** The Lambda handler around `processWorkItem`; `deps` is called once per invocation (default: the real ones). */
+/**
+ * The Lambda handler around `processWorkItem`; `deps` is called once per invocation (default: the real ones). An
+ * event from any source but the service's own is ignored (the rule's pattern filters on it too).
+ */
 export function createHandler(deps: () => CleanupWorkerDeps = () => defaultDeps()) {
   return middy<WorkItemEvent, unknown, Error, Context>()
+    .use(ignoreForeignSources([SERVICE_EVENT_SOURCE]))
     .use(injectLambdaContext(logger))
     .use(logMetrics(metrics))
     .use(clearParseErrors())

@@ -7,6 +7,7 @@ import type { Context } from 'aws-lambda';
 import { z } from 'zod';
 import { ECR_DETAIL_TYPES, EcrImagePushDetailSchema } from '../../shared/events/schemas.ts';
 import { clearParseErrors } from '../../shared/middleware/clear-parse-errors.ts';
+import { ignoreForeignSources } from '../../shared/middleware/ignore-foreign-sources.ts';
 import { logger, metrics } from '../../shared/obs/index.ts';
 import { handleImagePush, type OnImagePushDeps } from '../../shared/push/handle.ts';
 import { serviceDeps } from '../../shared/runtime/service-deps.ts';
@@ -26,12 +27,16 @@ export function defaultDeps(env: NodeJS.ProcessEnv = process.env): OnImagePushDe
 
 /** The Lambda handler around `handleImagePush`; `deps` is called once per invocation (default: the real ones). */
 export function createHandler(deps: () => OnImagePushDeps = () => defaultDeps()) {
-  return middy<ImagePushEvent, unknown, Error, Context>()
-    .use(injectLambdaContext(logger))
-    .use(logMetrics(metrics))
-    .use(clearParseErrors())
-    .use(parser({ schema: ImagePushEventSchema }))
-    .handler((event) => handleImagePush({ id: event.id, time: event.time, detail: event.detail }, deps()));
+  return (
+    middy<ImagePushEvent, unknown, Error, Context>()
+      // Only ECR's own events: the rule's pattern filters on the source too.
+      .use(ignoreForeignSources(['aws.ecr']))
+      .use(injectLambdaContext(logger))
+      .use(logMetrics(metrics))
+      .use(clearParseErrors())
+      .use(parser({ schema: ImagePushEventSchema }))
+      .handler((event) => handleImagePush({ id: event.id, time: event.time, detail: event.detail }, deps()))
+  );
 }
 
 export const handler = createHandler();

@@ -13,6 +13,7 @@ import {
   InspectorScanDetailSchema,
 } from '../../shared/events/schemas.ts';
 import { clearParseErrors } from '../../shared/middleware/clear-parse-errors.ts';
+import { ignoreForeignSources } from '../../shared/middleware/ignore-foreign-sources.ts';
 import { logger, metrics } from '../../shared/obs/index.ts';
 import { serviceDeps } from '../../shared/runtime/service-deps.ts';
 import { handleScanResult, type OnScanResultDeps, type ScanResultEvent } from '../../shared/scan/handle.ts';
@@ -59,12 +60,16 @@ const toScanResult = (event: ScanResultEventInput): ScanResultEvent =>
 
 /** The Lambda handler around `handleScanResult`; `deps` is called once per invocation (default: the real ones). */
 export function createHandler(deps: () => OnScanResultDeps = () => defaultDeps()) {
-  return middy<ScanResultEventInput, unknown, Error, Context>()
-    .use(injectLambdaContext(logger))
-    .use(logMetrics(metrics))
-    .use(clearParseErrors())
-    .use(parser({ schema: ScanResultEventSchema }))
-    .handler((event) => handleScanResult(toScanResult(event), deps()));
+  return (
+    middy<ScanResultEventInput, unknown, Error, Context>()
+      // Only ECR's and Inspector's own events: the rules' patterns filter on the source too.
+      .use(ignoreForeignSources(['aws.ecr', 'aws.inspector2']))
+      .use(injectLambdaContext(logger))
+      .use(logMetrics(metrics))
+      .use(clearParseErrors())
+      .use(parser({ schema: ScanResultEventSchema }))
+      .handler((event) => handleScanResult(toScanResult(event), deps()))
+  );
 }
 
 export const handler = createHandler();

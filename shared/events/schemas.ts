@@ -24,38 +24,72 @@ export const INSPECTOR_DETAIL_TYPES = {
   finding: 'Inspector2 Finding',
 } as const;
 
-const RepositoryName = z
+const REPOSITORY_NAME = /^[a-z0-9]+((\.|_|__|-+)[a-z0-9]+)*(\/[a-z0-9]+((\.|_|__|-+)[a-z0-9]+)*)*$/;
+const RepositoryName = z.string().min(2).max(256).regex(REPOSITORY_NAME, 'an ECR repository name');
+
+/** A repository name, or its ARN (as Inspector writes it). */
+const RepositoryNameOrArn = z
   .string()
   .min(2)
-  .max(256)
-  .regex(/^[a-z0-9]+((\.|_|__|-+)[a-z0-9]+)*(\/[a-z0-9]+((\.|_|__|-+)[a-z0-9]+)*)*$/, 'an ECR repository name');
+  .max(2048)
+  .regex(
+    new RegExp(`^(?:arn:aws[a-z-]*:ecr:[a-z0-9-]+:[0-9]{12}:repository/)?${REPOSITORY_NAME.source.slice(1)}`),
+    'an ECR repository name or ARN',
+  );
 
-/** One repository to clean: published by `scheduled-cleanup`, or by a worker handing over before its deadline. */
+/**
+ * One repository to clean: published by `scheduled-cleanup`, or by a worker handing over before its deadline.
+ * The worker trusts an item only for *what to look at* (repository, run id, part): the plan, the quiet period and
+ * the safety brake are recomputed from the worker's own config, the registry's state and the worker's own clock.
+ */
 export const CleanupWorkItemSchema = z.strictObject({
   runId: z.string().min(1).max(128),
   repositoryName: RepositoryName,
+  /** May turn dry run on, never off: the config's `cleanup.dryRun: true` stands. */
   dryRun: z.boolean(),
-  /** 1 for the first invocation; a follow-up continues the same plan as part 2, 3, ... */
+  /** 1 for the first invocation; a follow-up continues the same run as part 2, 3, ... */
   part: z.number().int().min(1).max(10_000).default(1),
-  /** The plan's clock; follow-ups re-plan with the same instant so decisions do not drift. */
+  /** When the run was scheduled, for the record only: the worker plans with its own clock. */
   plannedAt: z.iso.datetime(),
-  /** A follow-up of a plan that already passed the safety brake. */
-  brakeCleared: z.boolean().default(false),
+  /**
+   * Ignored. Older versions marked follow-ups with it to skip the safety brake; it is still accepted so that items in
+   * flight across a deployment parse, but only the config (`allowMassDelete`) lifts the brake.
+   */
+  brakeCleared: z.boolean().optional(),
 });
 export type CleanupWorkItem = z.infer<typeof CleanupWorkItemSchema>;
 
 /** The schedule's event (`detail: {}`), or a manual run's overrides. */
 export const ScheduledCleanupDetailSchema = z.strictObject({
+  /** May turn dry run on, never off: the config's `cleanup.dryRun: true` stands. */
   dryRun: z.boolean().optional(),
   /** Only these repository-name globs (default: every repository a rule matches). */
   repositories: z.array(z.string().min(1).max(256)).min(1).optional(),
 });
 export type ScheduledCleanupDetail = z.infer<typeof ScheduledCleanupDetailSchema>;
 
-/** An image digest: `algorithm:encoded` (sha256 in practice). */
-const ImageDigest = z
+/**
+ * An image digest as ECR writes it: `sha256:` and 64 lowercase hex digits (`sha512:` and 128 for the OCI's other
+ * registered algorithm). Anything else (`sha256:xyz`) is rejected at the edge: it could only fail later, after ECR
+ * calls, on every retry.
+ */
+export const ImageDigest = z
   .string()
-  .regex(/^[a-z0-9]+(?:[.+_-][a-z0-9]+)*:[a-zA-Z0-9=_-]+$/, 'an image digest (sha256:<hex>)');
+  .regex(/^(?:sha256:[a-f0-9]{64}|sha512:[a-f0-9]{128})$/, 'an image digest (sha256: and 64 lowercase hex digits)');
+
+/** An image tag: ECR's limit is 300 characters of letters, digits, `.`, `_` and `-` (not starting with `.` or `-`). */
+const ImageTag = z
+  .string()
+  .regex(/^[a-zA-Z0-9_][a-zA-Z0-9._-]{0,299}$/, 'an image tag (letters, digits, . _ -; at most 300 characters)');
+
+/** A media type (`type/subtype`, with optional parameters after `;`), as ECR names manifests and artifacts. */
+const MediaType = z
+  .string()
+  .max(255)
+  .regex(
+    /^[a-zA-Z0-9][a-zA-Z0-9!#$&^_.+-]*\/[a-zA-Z0-9][a-zA-Z0-9!#$&^_.+-]*(?:\s*;.*)?$/,
+    'a media type (type/subtype)',
+  );
 
 /**
  * The detail of ECR's "ECR Image Action" event (ecr-facts §8): `action-type` PUSH, DELETE or UPDATE_STORAGE_CLASS.
@@ -67,9 +101,9 @@ export const EcrImageActionDetailSchema = z.looseObject({
   result: z.string().min(1),
   'repository-name': RepositoryName,
   'image-digest': ImageDigest,
-  'image-tag': z.string().min(1).max(300).optional(),
-  'manifest-media-type': z.string().optional(),
-  'artifact-media-type': z.string().optional(),
+  'image-tag': ImageTag.optional(),
+  'manifest-media-type': MediaType.optional(),
+  'artifact-media-type': MediaType.optional(),
   'target-storage-class': z.string().optional(),
   'last-activated-at': z.string().optional(),
 });
@@ -93,7 +127,7 @@ export const EcrImageScanDetailSchema = z.looseObject({
   'scan-status': z.string().min(1),
   'repository-name': RepositoryName,
   'image-digest': ImageDigest,
-  'image-tags': z.array(z.string()).default([]),
+  'image-tags': z.array(ImageTag).max(1000).default([]),
   'finding-severity-counts': SeverityCounts.optional(),
 });
 export type EcrImageScanDetail = z.infer<typeof EcrImageScanDetailSchema>;
@@ -104,9 +138,9 @@ export type EcrImageScanDetail = z.infer<typeof EcrImageScanDetailSchema>;
  */
 export const InspectorScanDetailSchema = z.looseObject({
   'scan-status': z.string().min(1),
-  'repository-name': z.string().min(2).max(2048),
+  'repository-name': RepositoryNameOrArn,
   'image-digest': ImageDigest,
-  'image-tags': z.array(z.string()).default([]),
+  'image-tags': z.array(ImageTag).max(1000).default([]),
   'finding-severity-counts': SeverityCounts.optional(),
 });
 export type InspectorScanDetail = z.infer<typeof InspectorScanDetailSchema>;
@@ -152,7 +186,7 @@ export const InspectorFindingDetailSchema = z.looseObject({
               .looseObject({
                 repositoryName: RepositoryName,
                 imageHash: ImageDigest,
-                imageTags: z.array(z.string()).optional(),
+                imageTags: z.array(ImageTag).max(1000).optional(),
               })
               .optional(),
           })
