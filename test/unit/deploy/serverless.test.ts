@@ -1,7 +1,26 @@
+import { existsSync, readFileSync, statSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { describe, expect, it } from 'vitest';
-import config, { type FunctionWithRole } from '../../../serverless.ts';
+import config, {
+  enforcedRepositoryGlobs,
+  type FunctionWithRole,
+  globToIamPattern,
+  repositoryArnsFor,
+} from '../../../serverless.ts';
+import { parseConfig } from '../../../shared/config/load.ts';
 
 const fn = (name: string) => config.functions?.[name] as FunctionWithRole;
+/** An osls variable or a CloudFormation `Fn::Sub` placeholder, spelled as serverless.ts spells it. */
+const v = (name: string) => `\${${name}}`;
+const RULE_DLQ = { 'Fn::GetAtt': ['RuleDeliveryFailuresQueue', 'Arn'] };
+// biome-ignore lint/suspicious/noExplicitAny: CloudFormation resources are free-form JSON
+type Resource = { Type: string; DependsOn?: string[]; Properties: Record<string, any> };
+const resources = config.resources?.Resources as Record<string, Resource>;
+const statementsWith = (name: string, action: string) =>
+  (fn(name).iamRoleStatements ?? []).filter((statement) => [statement.Action].flat().includes(action));
+const repositoryArn = (pattern: string) => ({
+  'Fn::Sub': `arn:\${AWS::Partition}:ecr:\${AWS::Region}:\${AWS::AccountId}:repository/${pattern}`,
+});
 
 const actionsOf = (name: string) =>
   (fn(name).iamRoleStatements ?? []).flatMap((statement) =>
@@ -21,6 +40,7 @@ describe('serverless.ts: onImagePush', () => {
             'detail-type': ['ECR Image Action'],
             detail: { 'action-type': ['PUSH'], result: ['SUCCESS'] },
           },
+          deadLetterQueueArn: RULE_DLQ,
         },
       },
     ]);
@@ -79,6 +99,7 @@ describe('serverless.ts: onScanResult', () => {
             'detail-type': ['ECR Image Scan'],
             detail: { 'scan-status': ['COMPLETE', 'FAILED'] },
           },
+          deadLetterQueueArn: RULE_DLQ,
         },
       },
       {
@@ -88,6 +109,7 @@ describe('serverless.ts: onScanResult', () => {
             'detail-type': ['Inspector2 Scan'],
             detail: { 'scan-status': ['INITIAL_SCAN_COMPLETE'] },
           },
+          deadLetterQueueArn: RULE_DLQ,
         },
       },
       {
@@ -97,6 +119,7 @@ describe('serverless.ts: onScanResult', () => {
             'detail-type': ['Inspector2 Finding'],
             detail: { resources: { type: ['AWS_ECR_CONTAINER_IMAGE'] } },
           },
+          deadLetterQueueArn: RULE_DLQ,
         },
       },
     ]);
@@ -137,7 +160,9 @@ describe('serverless.ts: allowListReport', () => {
     // Act
     const actions = actionsOf('allowListReport').map((entry) => entry.action);
     // Assess
-    expect(fn('allowListReport').events).toEqual([{ schedule: { rate: ['cron(0 6 * * ? *)'], enabled: true } }]);
+    expect(fn('allowListReport').events).toEqual([
+      { eventBridge: { schedule: 'cron(0 6 * * ? *)', deadLetterQueueArn: RULE_DLQ } },
+    ]);
     expect(actions.sort()).toEqual(['events:PutEvents', 'sqs:SendMessage']);
   });
 });
@@ -147,12 +172,12 @@ describe('serverless.ts: scheduledCompliance and reconcileRegistry', () => {
     // Assess
     expect(fn('scheduledCompliance')).toMatchObject({
       handler: 'functions/scheduled-compliance/handler.handler',
-      events: [{ schedule: { rate: ['cron(0 4 * * ? *)'], enabled: true } }],
+      events: [{ eventBridge: { schedule: 'cron(0 4 * * ? *)', deadLetterQueueArn: RULE_DLQ } }],
       destinations: fn('cleanupRepository').destinations,
     });
     expect(fn('reconcileRegistry')).toMatchObject({
       handler: 'functions/reconcile-registry/handler.handler',
-      events: [{ schedule: { rate: ['rate(1 hour)'], enabled: true } }],
+      events: [{ eventBridge: { schedule: 'rate(1 hour)', deadLetterQueueArn: RULE_DLQ } }],
       destinations: fn('cleanupRepository').destinations,
       reservedConcurrency: 1,
     });
@@ -220,5 +245,164 @@ describe('serverless.ts: scheduledCompliance and reconcileRegistry', () => {
       [statement.Action].flat().includes('iam:CreateServiceLinkedRole'),
     );
     expect(linkedRole?.Condition).toEqual({ StringEquals: { 'iam:AWSServiceName': 'replication.ecr.amazonaws.com' } });
+  });
+});
+
+describe('serverless.ts: least privilege and delivery safety', () => {
+  it('reserves a configurable concurrency for the ECR-event handlers (default 10)', () => {
+    // Assess
+    expect(fn('onImagePush').reservedConcurrency).toBe(v('param:onImagePushConcurrency, 10'));
+    expect(fn('onScanResult').reservedConcurrency).toBe(v('param:onScanResultConcurrency, 10'));
+  });
+
+  it('grants the mutating push and scan actions only on the repositories enforce-mode rules of the config match', () => {
+    // Assess: the bundled config enforces push and scan policies on payments/** only.
+    for (const [name, action] of [
+      ['onScanResult', 'ecr:PutImage'],
+      ['onScanResult', 'ecr:BatchDeleteImage'],
+      ['onImagePush', 'ecr:BatchDeleteImage'],
+      ['onImagePush', 'ecr:PutImageTagMutability'],
+    ] as const) {
+      expect(statementsWith(name, action).map((statement) => statement.Resource)).toEqual([
+        [repositoryArn('payments/*')],
+      ]);
+    }
+    // The reads and the basic scan stay on every repository.
+    expect(statementsWith('onImagePush', 'ecr:StartImageScan').map((statement) => statement.Resource)).toEqual([
+      repositoryArn('*'),
+    ]);
+  });
+
+  it('derives IAM repository patterns from the rules globs, repository/* only when a rule matches everything', () => {
+    // Prepare
+    const config = parseConfig({
+      scan: {
+        defaults: { mode: 'enforce' },
+        rules: [
+          { repositories: ['team-a/**', 'team-b/*/api'] },
+          { repositories: ['legacy/**'], mode: 'report' },
+          { repositories: ['off/**'], enabled: false },
+          { repositories: ['a/**/b', 'x?y'] },
+        ],
+      },
+    });
+    const everything = parseConfig({ scan: { rules: [{ repositories: ['**'], mode: 'enforce' }] } });
+    const dry = parseConfig({ scan: { dryRun: true, rules: [{ repositories: ['**'], mode: 'enforce' }] } });
+    // Act
+    const globs = enforcedRepositoryGlobs(config.scan, 'report');
+    // Assess
+    expect(globs).toEqual(['team-a/**', 'team-b/*/api', 'a/**/b', 'x?y']);
+    expect(globs.map(globToIamPattern)).toEqual(['team-a/*', 'team-b/*/api', 'a/*b', 'x?y']);
+    expect(repositoryArnsFor(globs)).toEqual(
+      ['a/*b', 'team-a/*', 'team-b/*/api', 'x?y'].map((pattern) => repositoryArn(pattern)),
+    );
+    expect(repositoryArnsFor(enforcedRepositoryGlobs(everything.scan, 'report'))).toEqual([repositoryArn('*')]);
+    expect(enforcedRepositoryGlobs(dry.scan, 'report')).toEqual([]);
+  });
+
+  it('gives every EventBridge rule target a dead-letter queue that EventBridge may send to', () => {
+    // Act
+    const events = Object.values(config.functions ?? {}).flatMap((f) => f.events ?? []);
+    // Assess
+    expect(events.length).toBe(9);
+    for (const event of events) {
+      expect(event).toEqual({ eventBridge: expect.objectContaining({ deadLetterQueueArn: RULE_DLQ }) });
+    }
+    expect(resources.RuleDeliveryFailuresQueue?.Type).toBe('AWS::SQS::Queue');
+    const policy = resources.RuleDeliveryFailuresQueuePolicy;
+    expect(policy?.Type).toBe('AWS::SQS::QueuePolicy');
+    expect(policy?.Properties.Queues).toEqual([{ Ref: 'RuleDeliveryFailuresQueue' }]);
+    expect(policy?.Properties.PolicyDocument.Statement).toEqual([
+      expect.objectContaining({
+        Effect: 'Allow',
+        Principal: { Service: 'events.amazonaws.com' },
+        Action: 'sqs:SendMessage',
+        Resource: RULE_DLQ,
+        Condition: { ArnLike: { 'aws:SourceArn': expect.anything() } },
+      }),
+    ]);
+  });
+
+  it("lets only the service's own function roles put events on its bus", () => {
+    // Prepare
+    const roles = Object.keys(config.functions ?? {}).map((name) => ({
+      'Fn::GetAtt': [`${name[0]?.toUpperCase()}${name.slice(1)}IamRoleLambdaExecution`, 'Arn'],
+    }));
+    const busArn = {
+      'Fn::Sub': `arn:${v('AWS::Partition')}:events:${v('AWS::Region')}:${v('AWS::AccountId')}:event-bus/ecr-automation-${v('sls:stage')}`,
+    };
+    // Act
+    const allow = resources.ServiceEventBusPublishers;
+    const deny = resources.ServiceEventBusOthersDenied;
+    // Assess
+    expect(allow).toMatchObject({
+      Type: 'AWS::Events::EventBusPolicy',
+      DependsOn: [`EcrDashautomationDash${v('sls:stage')}EventBridgeEventBus`],
+      Properties: {
+        EventBusName: `ecr-automation-${v('sls:stage')}`,
+        Statement: { Effect: 'Allow', Principal: { AWS: roles }, Action: 'events:PutEvents', Resource: busArn },
+      },
+    });
+    expect(deny).toMatchObject({
+      Type: 'AWS::Events::EventBusPolicy',
+      Properties: {
+        EventBusName: `ecr-automation-${v('sls:stage')}`,
+        Statement: {
+          Effect: 'Deny',
+          Principal: '*',
+          Action: 'events:PutEvents',
+          Resource: busArn,
+          Condition: { ArnNotEquals: { 'aws:PrincipalArn': roles } },
+        },
+      },
+    });
+  });
+
+  it('drops the unused default role after the per-function roles are made, and refuses while one still uses it', () => {
+    // Prepare
+    const Plugin = createRequire(import.meta.url)('../../../deploy/drop-unused-default-role.cjs');
+    const serverlessWith = (resources: Record<string, unknown>) => ({
+      getProvider: () => ({ naming: { getRoleLogicalId: () => 'IamRoleLambdaExecution' } }),
+      service: { provider: { compiledCloudFormationTemplate: { Resources: resources } } },
+    });
+    const unused = serverlessWith({
+      IamRoleLambdaExecution: { Type: 'AWS::IAM::Role' },
+      FnLambdaFunction: { Properties: { Role: { 'Fn::GetAtt': ['FnIamRoleLambdaExecution', 'Arn'] } } },
+    });
+    const used = serverlessWith({
+      IamRoleLambdaExecution: { Type: 'AWS::IAM::Role' },
+      FnLambdaFunction: { Properties: { Role: { 'Fn::GetAtt': ['IamRoleLambdaExecution', 'Arn'] } } },
+    });
+    // Act
+    new Plugin(unused).hooks['before:package:finalize']();
+    const refused = () => new Plugin(used).hooks['before:package:finalize']();
+    // Assess
+    expect(config.plugins).toEqual([
+      'serverless-esbuild',
+      'serverless-iam-roles-per-function',
+      './deploy/drop-unused-default-role.cjs',
+    ]);
+    expect(Object.keys(unused.service.provider.compiledCloudFormationTemplate.Resources)).toEqual(['FnLambdaFunction']);
+    expect(refused).toThrow(/IamRoleLambdaExecution is still referred to/);
+  });
+
+  // The packaged template, when `npm run package` ran after the last change of serverless.ts.
+  const TEMPLATE = '.serverless/cloudformation-template-update-stack.json';
+  const packaged = existsSync(TEMPLATE) && statSync(TEMPLATE).mtimeMs >= statSync('serverless.ts').mtimeMs;
+  it.runIf(packaged)('packages to a template with no default role, reserved concurrency and rule DLQs', () => {
+    // Act
+    const template = JSON.parse(readFileSync(TEMPLATE, 'utf8')) as { Resources: Record<string, Resource> };
+    // Assess
+    expect(template.Resources).not.toHaveProperty('IamRoleLambdaExecution');
+    expect(JSON.stringify(template)).not.toContain('"IamRoleLambdaExecution"');
+    expect(template.Resources.OnImagePushLambdaFunction?.Properties.ReservedConcurrentExecutions).toBe(10);
+    expect(template.Resources.OnScanResultLambdaFunction?.Properties.ReservedConcurrentExecutions).toBe(10);
+    const rules = Object.values(template.Resources).filter((resource) => resource.Type === 'AWS::Events::Rule');
+    expect(rules).toHaveLength(9);
+    for (const rule of rules) {
+      expect(rule.Properties.Targets).toEqual([expect.objectContaining({ DeadLetterConfig: { Arn: RULE_DLQ } })]);
+    }
+    const busPolicy = template.Resources.ServiceEventBusPublishers;
+    expect(busPolicy?.DependsOn?.every((id) => id in template.Resources)).toBe(true);
   });
 });
