@@ -315,6 +315,44 @@ describe('cleanup-repository handler', () => {
     expect(digests).toHaveLength(250);
   });
 
+  it('hands over with the safety brake in force: a continuation re-plans and passes it again', async () => {
+    // Prepare: 250 stale of 400 images (62.5%, under TEST_CONFIG's 75%); the config does not allow a mass delete.
+    await control(server, 'load', {
+      repositories: [
+        {
+          name: 'app/big',
+          images: [
+            ...Array.from({ length: 250 }, (_, i) => ({ id: `s${i}`, pushedAt: '-100d' })),
+            ...Array.from({ length: 150 }, (_, i) => ({ id: `t${i}`, tags: [`t${i}`], pushedAt: '-100d' })),
+          ],
+        },
+      ],
+    });
+    const context = lambdaContext(() => ((server.calls.get('BatchDeleteImage') ?? 0) >= 1 ? 1_000 : 900_000));
+    const handler = createWorkerHandler(() => deps({ reserveMs: 5_000 }));
+    const followUps: unknown[] = [];
+    const reports: unknown[] = [];
+    server.bus.addRule({
+      name: 'follow-ups',
+      eventBusName: LOCAL_EVENT_BUS,
+      eventPattern: { 'detail-type': ['Cleanup Work Item'] },
+      target: async (event) => {
+        followUps.push(event.detail);
+        reports.push(await createWorkerHandler(() => deps())(event as never, lambdaContext()));
+      },
+    });
+    // Act
+    const first = await handler(workItem({ repositoryName: 'app/big' }) as never, context);
+    await server.bus.drain();
+    // Assess
+    expect(first).toMatchObject({ status: 'continued', counts: { deleted: 100, remaining: 150 } });
+    expect(followUps).toEqual([expect.objectContaining({ repositoryName: 'app/big', part: 2 })]);
+    expect(reports).toEqual([
+      expect.objectContaining({ status: 'completed', part: 2, counts: expect.objectContaining({ deleted: 150 }) }),
+    ]);
+    expect((await digestsIn(ecrClient(server), 'app/big')).size).toBe(150);
+  });
+
   it('fails loudly, naming the broken edge, when a kept image no longer resolves whole', async () => {
     // Prepare: something else deletes a child of the kept release while the cleanup runs.
     const handler = createWorkerHandler(() =>
