@@ -1,9 +1,13 @@
+import { readFileSync } from 'node:fs';
 import { DescribeRepositoriesCommand, ECRClient } from '@aws-sdk/client-ecr';
 import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import type { Context } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { createHandler as createWorkerHandler } from '../../../functions/cleanup-repository/handler.ts';
+import {
+  createHandler as createWorkerHandler,
+  WorkItemEventSchema,
+} from '../../../functions/cleanup-repository/handler.ts';
 import { createHandler as createReconcileHandler } from '../../../functions/reconcile-registry/handler.ts';
 import { createHandler as createSchedulerHandler } from '../../../functions/scheduled-cleanup/handler.ts';
 import { createHandler as createComplianceHandler } from '../../../functions/scheduled-compliance/handler.ts';
@@ -147,5 +151,17 @@ describe('dryRun in an event can turn dry run on, never off', () => {
     expect(report).toMatchObject({ dryRun: true });
     expect(requested).toEqual([true]);
     expect(mutatingCommands()).toEqual([]);
+  });
+});
+
+describe('the sample work item (events/cleanup-work-item.json)', () => {
+  it('parses, and says only what to look at: no brakeCleared', () => {
+    // Prepare
+    const sample = JSON.parse(readFileSync('events/cleanup-work-item.json', 'utf8'));
+    // Act
+    const parsed = WorkItemEventSchema.safeParse(sample);
+    // Assess
+    expect(parsed.success).toBe(true);
+    expect(sample.detail).not.toHaveProperty('brakeCleared');
   });
 });
