@@ -205,9 +205,18 @@ async function route_(key: string, input: Record<string, unknown>, server: Regis
     case 'POST reset':
       server.reset();
       return { ok: true };
-    case 'POST load':
-      accountRegion(input);
-      return loadFixture(server.registry, input as unknown as Fixture, server.now());
+    case 'POST load': {
+      const { account, region } = accountRegion(input);
+      const held = server.registry.existing(account, region);
+      try {
+        return loadFixture(server.registry, input as unknown as Fixture, server.now());
+      } catch (error) {
+        // A fixture that fails before its first repository leaves no state for a new account behind.
+        const state = server.registry.existing(account, region);
+        if (!held && state && state.repositories.size === 0) server.registry.release(state);
+        throw error;
+      }
+    }
     case 'GET calls': {
       const operations = Object.fromEntries([...server.calls].sort(([a], [b]) => a.localeCompare(b)));
       const total = [...server.calls.values()].reduce((sum, n) => sum + n, 0);
@@ -225,6 +234,8 @@ async function route_(key: string, input: Record<string, unknown>, server: Regis
         heapUsedMb: mb(usage.heapUsed),
         heapTotalMb: mb(usage.heapTotal),
         externalMb: mb(usage.external),
+        states: server.registry.size,
+        busLogBytes: server.bus.logUsage(),
         images: [...server.registry.all()].reduce(
           (n, state) => n + [...state.repositories.values()].reduce((m, repository) => m + repository.images.size, 0),
           0,

@@ -42,6 +42,8 @@ export interface RegistryServerOptions {
   /** The event bus that receives the events ECR emits and serves PutEvents; one is created when omitted. */
   bus?: EventBus;
   scanDurationMs?: number;
+  /** Memory budget of each bus log in bytes (events, deliveries, dead letters); default `DEFAULT_LOG_BYTES` (32 MiB). */
+  busLogBytes?: number;
 }
 
 /** Account and region of a request, from its SigV4 credential scope (`Credential=<key>/<date>/<region>/<service>/aws4_request`). */
@@ -172,7 +174,7 @@ export async function startRegistryServer(options: RegistryServerOptions = {}): 
   const settings: RegistrySettings = { scanDurationMs: options.scanDurationMs ?? 25 };
   let clockOffset = 0;
   const now = () => Date.now() + clockOffset;
-  const bus = options.bus ?? new EventBus({ now });
+  const bus = options.bus ?? new EventBus({ now, logBytes: options.busLogBytes });
   const timers = new Set<NodeJS.Timeout>();
   const idleCollector = startIdleCollector();
 
