@@ -84,9 +84,6 @@ export interface RegistryServer {
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-/** ECR operations that only read: for an account or region with no state they see an empty registry and create none. */
-const READ_ONLY_OPERATION = /^(Describe|List|Get|BatchGet|BatchCheck)/;
-
 /** Whether a state holds nothing a request created (so that a failed or empty first call leaves no state behind). */
 function isPristine(state: RegistryState): boolean {
   return (
@@ -345,17 +342,19 @@ export async function startRegistryServer(options: RegistryServerOptions = {}): 
         if (fault.fail === 'server') throw new EcrException('ServerException', 'Injected server error', 500);
         // State for an account and region is kept only when a request leaves something in it: a read of one that has
         // none sees an empty registry, and a failed first write leaves nothing behind.
+        // Past the account limit a new account gets a detached state: the request is validated and answered as
+        // usual, unless it would leave something in that state (LimitExceededException; a new, empty registry has
+        // no repository, so nothing was emitted or scheduled for it).
         const held = registry.existing(scope.account, scope.region);
-        let state: RegistryState;
-        if (held) state = held;
-        else if (registry.canHold(scope.account)) state = registry.state(scope.account, scope.region);
-        else if (READ_ONLY_OPERATION.test(operation)) state = registry.peek(scope.account, scope.region);
-        else throw accountLimit(new AccountLimitError(scope.account));
+        const detached = !held && !registry.canHold(scope.account);
+        const state =
+          held ?? (detached ? registry.peek(scope.account, scope.region) : registry.state(scope.account, scope.region));
         try {
           const output = await handler(input as Record<string, unknown>, context(operation, scope, state));
+          if (detached && !isPristine(state)) throw new AccountLimitError(scope.account);
           send(res, 200, output, requestId);
         } finally {
-          if (!held && isPristine(state)) registry.release(state);
+          if (!held && !detached && isPristine(state)) registry.release(state);
         }
         return;
       }
