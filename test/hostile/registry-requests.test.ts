@@ -711,7 +711,91 @@ function controlCases(): Case[] {
   return cases;
 }
 
+/** Mutating calls whose first part is valid and a later part is not: nothing of the first part may happen. */
+function validThenInvalidCases(): Case[] {
+  const arn = `arn:aws:ecr:${TEST_REGION}:123456789012:repository/${REPO}`;
+  const cases: Case[] = [
+    serialization(
+      'BatchDeleteImage: a valid id, then a tag that is a number',
+      ecr('BatchDeleteImage', { repositoryName: REPO, imageIds: [{ imageTag: 'v1' }, { imageTag: 5 }] }),
+    ),
+    invalid(
+      'BatchDeleteImage: 101 ids, the first valid',
+      ecr('BatchDeleteImage', {
+        repositoryName: REPO,
+        imageIds: [{ imageTag: 'v1' }, ...Array.from({ length: 100 }, (_, i) => ({ imageTag: `t${i}` }))],
+      }),
+    ),
+    serialization(
+      'TagResource: a valid tag, then a value that is a number',
+      ecr('TagResource', {
+        resourceArn: arn,
+        tags: [
+          { Key: 'ok', Value: 'ok' },
+          { Key: 'bad', Value: 5 },
+        ],
+      }),
+    ),
+    serialization(
+      'UntagResource: a valid key, then a number',
+      ecr('UntagResource', { resourceArn: arn, tagKeys: ['ok', 5] }),
+    ),
+    serialization(
+      'CreateRepository: a valid name with a tag value that is a list',
+      ecr('CreateRepository', { repositoryName: 'fresh/app', tags: [{ Key: 'a', Value: ['b'] }] }),
+    ),
+    serialization(
+      'CreateRepository: a valid name with scanOnPush a string',
+      ecr('CreateRepository', { repositoryName: 'fresh/app', imageScanningConfiguration: { scanOnPush: 'yes' } }),
+    ),
+    invalid(
+      'CreateRepository: a valid name with an unknown tag mutability',
+      ecr('CreateRepository', { repositoryName: 'fresh/app', imageTagMutability: 'SOMETIMES' }),
+    ),
+    serialization(
+      'PutImageScanningConfiguration: scanOnPush a number',
+      ecr('PutImageScanningConfiguration', { repositoryName: REPO, imageScanningConfiguration: { scanOnPush: 1 } }),
+    ),
+    {
+      name: 'PutReplicationConfiguration: a valid rule, then a rule for region mars-1',
+      request: ecr('PutReplicationConfiguration', {
+        replicationConfiguration: {
+          rules: [
+            { destinations: [{ region: 'eu-west-1', registryId: '123456789012' }] },
+            { destinations: [{ region: 'mars-1', registryId: '123456789012' }] },
+          ],
+        },
+      }),
+      status: 400,
+      type: 'ValidationException',
+    },
+    {
+      name: 'PutRegistryPolicy: a policy that is not JSON',
+      request: ecr('PutRegistryPolicy', { policyText: '{"Statement": [' }),
+      status: 400,
+      type: 'InvalidParameterException',
+    },
+    {
+      name: 'SetRepositoryPolicy: a policy that is not JSON',
+      request: ecr('SetRepositoryPolicy', { repositoryName: REPO, policyText: '{"Statement": [' }),
+      status: 400,
+      type: 'InvalidParameterException',
+    },
+    {
+      name: 'PutLifecyclePolicy: a policy that is not JSON',
+      request: ecr('PutLifecyclePolicy', {
+        repositoryName: REPO,
+        lifecyclePolicyText: `{"rules": [${' '.repeat(120)}`,
+      }),
+      status: 400,
+      type: 'InvalidParameterException',
+    },
+  ];
+  return cases;
+}
+
 const CASES: Case[] = [
+  ...validThenInvalidCases(),
   ...repositoryNameCases(),
   ...pagingCases(),
   ...manifestCases(),
