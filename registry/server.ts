@@ -395,6 +395,11 @@ export async function startRegistryServer(options: RegistryServerOptions = {}): 
     }
   });
 
+  // Node closes an idle keep-alive connection after 5 s; a client (the SDKs keep sockets alive) that reuses one just as
+  // it closes gets ECONNRESET, which a busy event loop (a 100,000-image fixture) makes likely. AWS endpoints keep idle
+  // connections far longer.
+  server.keepAliveTimeout = 65_000;
+  server.headersTimeout = 66_000;
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(options.port ?? 0, host, () => {
