@@ -31,8 +31,8 @@ export const MAX_CONTROL_DEPTH = 64;
  * | POST /_local/faults             | `{ operation, throttleRate?, serverErrorRate?, latencyMs? }` or `{ repositoryName, afterCalls }` |
  * | POST /_local/faults/clear       | removes every fault                                                            |
  * | GET  /_local/faults             | the faults in force                                                            |
- * | GET  /_local/memory             | the server's memory (after a full GC when node runs with --expose-gc)          |
- * | POST /_local/clock              | `{ advanceSeconds }` moves the registry clock forward                           |
+ * | GET  /_local/memory             | the server's memory (after a full GC when node runs with --expose-gc), account/region states, bus log bytes |
+ * | POST /_local/clock              | `{ advanceSeconds }` (0 to 10 years) moves the registry clock forward          |
  * | POST /_local/image-times        | `{ repositoryName, imageDigest|imageTag, pushedAt?, lastPulledAt? }` (ISO, epoch s, or "-3d") |
  * | POST /_local/findings           | `{ repositoryName, imageDigest|imageTag, findings?, enhancedFindings? }`; for a digest not pushed yet, kept until its push |
  * | GET  /_local/bus/events         | every event the bus accepted                                                   |
