@@ -1,7 +1,23 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { type Fixture, loadFixture, resolveTime } from './fixtures.ts';
+import { jsonDepthExceeds } from './http-guards.ts';
 import type { RegistryServer } from './server.ts';
-import { DEFAULT_ACCOUNT, DEFAULT_REGION, type FindingsSet, type ImageRecord } from './state.ts';
+import { DEFAULT_ACCOUNT, DEFAULT_REGION, ECR_REGIONS, type FindingsSet, type ImageRecord } from './state.ts';
+
+/** Largest clock move one `POST /_local/clock` may ask for: ten years. */
+export const MAX_ADVANCE_SECONDS = 10 * 365 * 86_400;
+/** Largest total clock offset: a hundred years (Date stays valid far beyond; the registry's times stay meaningful). */
+export const MAX_CLOCK_OFFSET_MS = 100 * 365 * 86_400_000;
+/** Largest injected latency: one minute (an SDK gives up long before). */
+export const MAX_LATENCY_MS = 60_000;
+/** Largest `afterCalls` of a vanishing repository. */
+export const MAX_AFTER_CALLS = 1_000_000_000;
+/** Operations with a fault, and vanishing repositories, at once. */
+export const MAX_FAULTS = 100;
+/** Findings per image (or pending digest) the control API attaches. */
+export const MAX_FINDINGS = 10_000;
+/** Deepest JSON nesting of a control API body (fixtures and findings are a few levels deep). */
+export const MAX_CONTROL_DEPTH = 64;
 
 /**
  * The control API, served under `/_local/` so that it can never be mistaken for ECR (which only answers `POST /`).
@@ -15,8 +31,8 @@ import { DEFAULT_ACCOUNT, DEFAULT_REGION, type FindingsSet, type ImageRecord } f
  * | POST /_local/faults             | `{ operation, throttleRate?, serverErrorRate?, latencyMs? }` or `{ repositoryName, afterCalls }` |
  * | POST /_local/faults/clear       | removes every fault                                                            |
  * | GET  /_local/faults             | the faults in force                                                            |
- * | GET  /_local/memory             | the server's memory (after a full GC when node runs with --expose-gc)          |
- * | POST /_local/clock              | `{ advanceSeconds }` moves the registry clock forward                           |
+ * | GET  /_local/memory             | the server's memory (after a full GC when node runs with --expose-gc), account/region states, bus log bytes |
+ * | POST /_local/clock              | `{ advanceSeconds }` (0 to 10 years) moves the registry clock forward          |
  * | POST /_local/image-times        | `{ repositoryName, imageDigest|imageTag, pushedAt?, lastPulledAt? }` (ISO, epoch s, or "-3d") |
  * | POST /_local/findings           | `{ repositoryName, imageDigest|imageTag, findings?, enhancedFindings? }`; for a digest not pushed yet, kept until its push |
  * | GET  /_local/bus/events         | every event the bus accepted                                                   |
@@ -25,7 +41,13 @@ import { DEFAULT_ACCOUNT, DEFAULT_REGION, type FindingsSet, type ImageRecord } f
  * | GET  /_local/bus/rules          | the rules and schedules                                                        |
  * | POST /_local/bus/fire           | `{ rule }` fires a schedule rule now                                           |
  *
- * `account` and `region` may be given in any body; they default to 123456789012 and us-east-1.
+ * `account` and `region` may be given in any body; they default to 123456789012 and us-east-1 (an account is 12
+ * digits, a region one the registry serves).
+ *
+ * Every request must be addressed to a loopback `Host` (and, from a browser, come from a loopback `Origin`: the
+ * server checks both), and every POST must carry `Content-Type: application/json`: a web page can send neither, so
+ * it cannot drive the control API. Anything else is answered 403 and changes nothing. Every number is checked
+ * against its bound before anything changes (see the `MAX_*` constants).
  */
 export async function handleControl(
   req: IncomingMessage,
@@ -40,9 +62,24 @@ export async function handleControl(
     res.end(text);
   };
   let input: Record<string, unknown> = {};
+  const method = req.method ?? 'GET';
+  const contentType = (req.headers['content-type'] ?? '').split(';')[0]?.trim().toLowerCase() ?? '';
+  if ((method !== 'GET' && method !== 'HEAD') || (body !== undefined && body.length > 0)) {
+    if (contentType !== 'application/json') {
+      reply(403, {
+        error: `Forbidden: the control API takes Content-Type: application/json, not '${contentType.slice(0, 100)}'`,
+      });
+      return;
+    }
+  }
   if (body && body.length > 0) {
+    const text = body.toString('utf8');
+    if (jsonDepthExceeds(text, MAX_CONTROL_DEPTH)) {
+      reply(400, { error: `The body nests deeper than ${MAX_CONTROL_DEPTH} levels` });
+      return;
+    }
     try {
-      const parsed: unknown = JSON.parse(body.toString('utf8'));
+      const parsed: unknown = JSON.parse(text);
       if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed)) throw new Error('not an object');
       input = parsed as Record<string, unknown>;
     } catch {
@@ -53,7 +90,6 @@ export async function handleControl(
     reply(413, { error: 'Body too large' });
     return;
   }
-  const method = req.method ?? 'GET';
   const key = `${method} ${route.replace(/\/$/, '')}`;
   try {
     const result = await route_(key, input, server);
@@ -66,10 +102,21 @@ export async function handleControl(
 
 const NOT_FOUND = Symbol('not found');
 
-const scopeOf = (input: Record<string, unknown>, server: RegistryServer) => {
-  const account = typeof input.account === 'string' ? input.account : DEFAULT_ACCOUNT;
-  const region = typeof input.region === 'string' ? input.region : DEFAULT_REGION;
-  return server.registry.state(account, region);
+/** The account and region a body names (checked: 12 digits, a served region). */
+function accountRegion(input: Record<string, unknown>): { account: string; region: string } {
+  const account = input.account ?? DEFAULT_ACCOUNT;
+  const region = input.region ?? DEFAULT_REGION;
+  if (typeof account !== 'string' || !/^[0-9]{12}$/.test(account)) throw new Error('account must be 12 digits');
+  if (typeof region !== 'string' || !ECR_REGIONS.has(region)) {
+    throw new Error(`region must be one the registry serves (${[...ECR_REGIONS].join(', ')})`);
+  }
+  return { account, region };
+}
+
+/** The state of the body's account and region: `create` for a change, else an empty one when it holds none. */
+const scopeOf = (input: Record<string, unknown>, server: RegistryServer, create = false) => {
+  const { account, region } = accountRegion(input);
+  return create ? server.registry.state(account, region) : server.registry.peek(account, region);
 };
 
 function findImage(input: Record<string, unknown>, server: RegistryServer): ImageRecord {
@@ -93,15 +140,20 @@ function findImage(input: Record<string, unknown>, server: RegistryServer): Imag
  * them, so that the scan on push reports them.
  */
 function pendingFindingsFor(input: Record<string, unknown>, server: RegistryServer) {
-  const state = scopeOf(input, server);
   const name = input.repositoryName;
   const digest = input.imageDigest;
   if (typeof name !== 'string' || typeof digest !== 'string') return undefined;
-  if (state.repositories.get(name)?.images.get(digest)) return undefined;
+  if (scopeOf(input, server).repositories.get(name)?.images.get(digest)) return undefined;
+  if (!REPOSITORY_NAME_TEXT.test(name) || name.length > 256) throw new Error('repositoryName is not a repository name');
+  if (!DIGEST_TEXT.test(digest)) throw new Error('imageDigest must be sha256:<64 hex> or sha512:<128 hex>');
   const set: FindingsSet = {
     findings: asList(input.findings, 'findings'),
     enhancedFindings: asList(input.enhancedFindings, 'enhancedFindings'),
   };
+  const state = scopeOf(input, server, true);
+  if (!state.pendingFindings.has(`${name}@${digest}`) && state.pendingFindings.size >= MAX_PENDING_FINDINGS) {
+    throw new Error(`At most ${MAX_PENDING_FINDINGS} digests may wait for their findings; push some first`);
+  }
   state.pendingFindings.set(`${name}@${digest}`, set);
   return {
     imageDigest: digest,
@@ -111,19 +163,60 @@ function pendingFindingsFor(input: Record<string, unknown>, server: RegistryServ
   };
 }
 
+/** Digests waiting for their push with findings, per account and region. */
+export const MAX_PENDING_FINDINGS = 1_000;
+const REPOSITORY_NAME_TEXT = /^[a-z0-9][a-z0-9._/-]*$/;
+const DIGEST_TEXT = /^(sha256:[a-f0-9]{64}|sha512:[a-f0-9]{128})$/;
+
 const asList = (value: unknown, name: string): Record<string, unknown>[] => {
   if (value === undefined) return [];
   if (!Array.isArray(value)) throw new Error(`${name} must be a list`);
+  if (value.length > MAX_FINDINGS) throw new Error(`${name} may hold at most ${MAX_FINDINGS} findings`);
+  if (!value.every((item) => item !== null && typeof item === 'object' && !Array.isArray(item))) {
+    throw new Error(`${name} must be a list of objects`);
+  }
   return value as Record<string, unknown>[];
 };
+
+/** A number from the body, checked against its bounds before anything changes. */
+function boundedNumber(
+  input: Record<string, unknown>,
+  name: string,
+  min: number,
+  max: number,
+  options: { integer?: boolean } = {},
+): number | undefined {
+  const value = input[name];
+  if (value === undefined) return undefined;
+  if (
+    typeof value !== 'number' ||
+    !Number.isFinite(value) ||
+    value < min ||
+    value > max ||
+    (options.integer && !Number.isInteger(value))
+  ) {
+    throw new Error(`${name} must be ${options.integer ? 'a whole number' : 'a number'} between ${min} and ${max}`);
+  }
+  return value;
+}
 
 async function route_(key: string, input: Record<string, unknown>, server: RegistryServer): Promise<unknown> {
   switch (key) {
     case 'POST reset':
       server.reset();
       return { ok: true };
-    case 'POST load':
-      return loadFixture(server.registry, input as unknown as Fixture, server.now());
+    case 'POST load': {
+      const { account, region } = accountRegion(input);
+      const held = server.registry.existing(account, region);
+      try {
+        return loadFixture(server.registry, input as unknown as Fixture, server.now());
+      } catch (error) {
+        // A fixture that fails before its first repository leaves no state for a new account behind.
+        const state = server.registry.existing(account, region);
+        if (!held && state && state.repositories.size === 0) server.registry.release(state);
+        throw error;
+      }
+    }
     case 'GET calls': {
       const operations = Object.fromEntries([...server.calls].sort(([a], [b]) => a.localeCompare(b)));
       const total = [...server.calls.values()].reduce((sum, n) => sum + n, 0);
@@ -141,6 +234,8 @@ async function route_(key: string, input: Record<string, unknown>, server: Regis
         heapUsedMb: mb(usage.heapUsed),
         heapTotalMb: mb(usage.heapTotal),
         externalMb: mb(usage.external),
+        states: server.registry.size,
+        busLogBytes: server.bus.logUsage(),
         images: [...server.registry.all()].reduce(
           (n, state) => n + [...state.repositories.values()].reduce((m, repository) => m + repository.images.size, 0),
           0,
@@ -154,8 +249,12 @@ async function route_(key: string, input: Record<string, unknown>, server: Regis
       return { ok: true };
     case 'POST faults': {
       if (typeof input.repositoryName === 'string') {
-        const afterCalls = Number(input.afterCalls ?? 0);
-        if (!Number.isInteger(afterCalls) || afterCalls < 0) throw new Error('afterCalls must be a whole number ≥ 0');
+        const afterCalls = boundedNumber(input, 'afterCalls', 0, MAX_AFTER_CALLS, { integer: true }) ?? 0;
+        if (input.account !== undefined || input.region !== undefined) accountRegion(input);
+        if (input.repositoryName.length > 256) throw new Error('repositoryName is longer than 256 characters');
+        if (server.faults.describe().vanishingRepositories.length >= MAX_FAULTS) {
+          throw new Error(`At most ${MAX_FAULTS} vanishing repositories at once; POST /_local/faults/clear first`);
+        }
         server.faults.vanish({
           repositoryName: input.repositoryName,
           afterCalls,
@@ -164,36 +263,41 @@ async function route_(key: string, input: Record<string, unknown>, server: Regis
         });
         return server.faults.describe();
       }
-      if (typeof input.operation !== 'string') throw new Error('operation (or repositoryName) is required');
-      const rate = (name: string) => {
-        const value = input[name];
-        if (value === undefined) return undefined;
-        if (typeof value !== 'number' || value < 0 || value > 1) throw new Error(`${name} must be between 0 and 1`);
-        return value;
-      };
-      const latencyMs = input.latencyMs === undefined ? undefined : Number(input.latencyMs);
-      if (latencyMs !== undefined && (!Number.isFinite(latencyMs) || latencyMs < 0)) {
-        throw new Error('latencyMs must be ≥ 0');
+      if (typeof input.operation !== 'string' || !/^[A-Za-z0-9:]{1,64}$/.test(input.operation)) {
+        throw new Error('operation (an operation name, or repositoryName) is required');
       }
-      server.faults.set(input.operation, {
-        throttleRate: rate('throttleRate'),
-        serverErrorRate: rate('serverErrorRate'),
-        latencyMs,
-      });
+      const fault = {
+        throttleRate: boundedNumber(input, 'throttleRate', 0, 1),
+        serverErrorRate: boundedNumber(input, 'serverErrorRate', 0, 1),
+        latencyMs: boundedNumber(input, 'latencyMs', 0, MAX_LATENCY_MS),
+      };
+      const faults = server.faults.describe().operations;
+      if (!Object.hasOwn(faults, input.operation) && Object.keys(faults).length >= MAX_FAULTS) {
+        throw new Error(`At most ${MAX_FAULTS} operations with faults at once; POST /_local/faults/clear first`);
+      }
+      server.faults.set(input.operation, fault);
       return server.faults.describe();
     }
     case 'POST clock': {
-      const seconds = Number(input.advanceSeconds);
-      if (!Number.isFinite(seconds) || seconds < 0) throw new Error('advanceSeconds must be a number ≥ 0');
+      const seconds = boundedNumber(input, 'advanceSeconds', 0, MAX_ADVANCE_SECONDS);
+      if (seconds === undefined) throw new Error('advanceSeconds is required');
+      if (server.now() - Date.now() + seconds * 1000 > MAX_CLOCK_OFFSET_MS) {
+        throw new Error('The registry clock may run at most 100 years ahead; POST /_local/reset sets it back');
+      }
       server.advanceClock(seconds * 1000);
       return { now: new Date(server.now()).toISOString() };
     }
     case 'POST image-times': {
       const image = findImage(input, server);
       const now = server.now();
-      if (input.pushedAt !== undefined) image.pushedAt = resolveTime(input.pushedAt, now);
+      const pushedAt = input.pushedAt === undefined ? undefined : resolveTime(input.pushedAt, now);
+      const lastPulledAt =
+        input.lastPulledAt === undefined || input.lastPulledAt === null
+          ? undefined
+          : resolveTime(input.lastPulledAt, now);
+      if (pushedAt !== undefined) image.pushedAt = pushedAt;
       if (input.lastPulledAt === null) image.lastPulledAt = undefined;
-      else if (input.lastPulledAt !== undefined) image.lastPulledAt = resolveTime(input.lastPulledAt, now);
+      else if (lastPulledAt !== undefined) image.lastPulledAt = lastPulledAt;
       return {
         imageDigest: image.digest,
         pushedAt: new Date(image.pushedAt).toISOString(),
@@ -224,7 +328,7 @@ async function route_(key: string, input: Record<string, unknown>, server: Regis
     case 'GET bus/rules':
       return { rules: server.bus.listRules() };
     case 'POST bus/fire': {
-      if (typeof input.rule !== 'string') throw new Error('rule is required');
+      if (typeof input.rule !== 'string' || input.rule.length > 64) throw new Error('rule (a rule name) is required');
       const deliveries = await server.bus.fireSchedule(input.rule);
       return { deliveries };
     }

@@ -88,8 +88,19 @@ export interface LoadedImage {
 const RELATIVE = /^-(\d+(?:\.\d+)?)([dhms])$/;
 const UNIT_MS = { d: 86_400_000, h: 3_600_000, m: 60_000, s: 1_000 } as const;
 
+/** Times a fixture or the control API may set: year 1970 to 9999, as epoch ms. */
+const LATEST_TIME_MS = Date.UTC(9999, 11, 31);
+
 /** A fixture time to epoch ms. */
 export function resolveTime(spec: unknown, now: number): number {
+  const ms = parseTimeSpec(spec, now);
+  if (ms !== undefined && ms >= 0 && ms <= LATEST_TIME_MS) return ms;
+  throw new Error(
+    `Invalid time ${JSON.stringify(spec)}: use ISO-8601, epoch seconds, "now" or a relative "-3d"/"-6h"/"-15m"/"-30s", from 1970 to 9999`,
+  );
+}
+
+function parseTimeSpec(spec: unknown, now: number): number | undefined {
   if (typeof spec === 'number' && Number.isFinite(spec)) return spec * 1000;
   if (typeof spec === 'string') {
     if (spec === 'now') return now;
@@ -98,9 +109,7 @@ export function resolveTime(spec: unknown, now: number): number {
     const parsed = Date.parse(spec);
     if (!Number.isNaN(parsed)) return parsed;
   }
-  throw new Error(
-    `Invalid time ${JSON.stringify(spec)}: use ISO-8601, epoch seconds, "now" or a relative "-3d"/"-6h"/"-15m"/"-30s"`,
-  );
+  return undefined;
 }
 
 const REFERRER_TYPES: Record<'signature' | 'attestation' | 'sbom', string> = {

@@ -2,16 +2,24 @@ import { parseArgs } from 'node:util';
 import { startRegistryServer } from './server.ts';
 
 /**
- * The local registry and event bus alone (no demo, no handlers): `npm run registry -- --port <n>`.
+ * The local registry and event bus alone (no demo, no handlers): `npm run registry -- --port <n> [--bus-log-mb <MiB>]`
+ * (`--bus-log-mb`: memory budget of each bus log, default 32).
  * Prints `local registry: <url>` once listening; SIGINT or SIGTERM stops it.
  */
-const { values } = parseArgs({ options: { port: { type: 'string', default: '0' } } });
+const { values } = parseArgs({
+  options: { port: { type: 'string', default: '0' }, 'bus-log-mb': { type: 'string', default: '32' } },
+});
 const port = Number(values.port);
 if (!Number.isInteger(port) || port < 0 || port > 65_535) {
   console.error(`Invalid port ${JSON.stringify(values.port)}: give a number from 0 to 65535`);
   process.exit(2);
 }
-const server = await startRegistryServer({ port });
+const busLogMb = Number(values['bus-log-mb']);
+if (!Number.isInteger(busLogMb) || busLogMb < 1 || busLogMb > 4_096) {
+  console.error(`Invalid --bus-log-mb ${JSON.stringify(values['bus-log-mb'])}: give a number of MiB from 1 to 4096`);
+  process.exit(2);
+}
+const server = await startRegistryServer({ port, busLogBytes: busLogMb * 1024 * 1024 });
 console.log(`local registry: ${server.url}`);
 const stop = async () => {
   await server.close();

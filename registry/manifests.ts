@@ -63,6 +63,21 @@ export interface ParsedManifest {
   sizeInBytes: number;
 }
 
+/**
+ * A digest ECR can store: sha256 or sha512 with its full lower-case hex ([OCI-IMG] descriptor.md's registered
+ * algorithms); anything else (`../../x`) is refused.
+ */
+export const OCI_DIGEST = /^(?:sha256:[a-f0-9]{64}|sha512:[a-f0-9]{128})$/;
+
+/** A descriptor's `size`: absent (schema 1 `fsLayers`) counts 0; otherwise a safe non-negative integer. */
+function descriptorSize(size: unknown, member: string): number {
+  if (size === undefined) return 0;
+  if (typeof size !== 'number' || !Number.isSafeInteger(size) || size < 0) {
+    throw imageManifestError(`each ${member} size must be a non-negative integer below 2^53`);
+  }
+  return size;
+}
+
 const imageManifestError = (constraint: string) =>
   invalidParameter(`Invalid parameter at 'ImageManifest' failed to satisfy constraint: '${constraint}'`);
 
@@ -112,6 +127,9 @@ export function parseManifest(text: string, requestMediaType?: string): ParsedMa
   const isIndex = INDEX_MEDIA_TYPES.has(mediaType);
   const subject = document.subject as { digest?: unknown } | undefined;
   const subjectDigest = subject && typeof subject.digest === 'string' ? subject.digest : undefined;
+  if (subject !== undefined && (subjectDigest === undefined || !OCI_DIGEST.test(subjectDigest))) {
+    throw imageManifestError('subject.digest must be a digest (sha256:<64 hex> or sha512:<128 hex>)');
+  }
   const artifactType = typeof document.artifactType === 'string' ? document.artifactType : undefined;
   const annotations =
     document.annotations && typeof document.annotations === 'object'
@@ -134,7 +152,9 @@ export function parseManifest(text: string, requestMediaType?: string): ParsedMa
   }
   const config = document.config as Descriptor | undefined;
   const layers = asDescriptorList(document.layers ?? document.fsLayers, 'layers');
-  const sizeInBytes = (config?.size ?? 0) + layers.reduce((sum, layer) => sum + (Number(layer.size) || 0), 0);
+  let sizeInBytes = descriptorSize(config?.size, 'config');
+  for (const layer of layers) sizeInBytes += descriptorSize(layer.size, 'layers');
+  if (!Number.isSafeInteger(sizeInBytes)) throw imageManifestError('the image size is larger than a size can be');
   return {
     digest,
     mediaType,

@@ -6,8 +6,16 @@ import type { OpContext, RegistrySettings, ServiceEvent } from './context.ts';
 import { handleControl } from './control.ts';
 import { EcrException } from './errors.ts';
 import { Faults } from './faults.ts';
+import { jsonDepthExceeds, loopbackHost, loopbackOrigin } from './http-guards.ts';
 import { ecrOperations } from './ops/index.ts';
-import { DEFAULT_ACCOUNT, DEFAULT_REGION, Registry } from './state.ts';
+import {
+  AccountLimitError,
+  DEFAULT_ACCOUNT,
+  DEFAULT_REGION,
+  ECR_REGIONS,
+  Registry,
+  type RegistryState,
+} from './state.ts';
 
 export const ECR_TARGET_PREFIX = 'AmazonEC2ContainerRegistry_V20150921.';
 export const EVENTS_TARGET_PREFIX = 'AWSEvents.';
@@ -15,6 +23,11 @@ export const CONTROL_PREFIX = '/_local/';
 const JSON_CONTENT_TYPE = 'application/x-amz-json-1.1';
 /** ECR's largest member is a 4 MiB manifest; JSON escaping can grow it, so the body cap leaves room for that. */
 export const MAX_BODY_BYTES = 10 * 1024 * 1024;
+/**
+ * Deepest JSON nesting a request body may have. ECR's deepest input shape is a handful of levels (an event
+ * pattern or a manifest travels as a string); refusing deeper bodies before parsing keeps recursive code safe.
+ */
+export const MAX_BODY_DEPTH = 64;
 const ACCEPTED_CONTENT_TYPES = new Set([
   'application/x-amz-json-1.1',
   'application/x-amz-json-1.0',
@@ -29,6 +42,8 @@ export interface RegistryServerOptions {
   /** The event bus that receives the events ECR emits and serves PutEvents; one is created when omitted. */
   bus?: EventBus;
   scanDurationMs?: number;
+  /** Memory budget of each bus log in bytes (events, deliveries, dead letters); default `DEFAULT_LOG_BYTES` (32 MiB). */
+  busLogBytes?: number;
 }
 
 /** Account and region of a request, from its SigV4 credential scope (`Credential=<key>/<date>/<region>/<service>/aws4_request`). */
@@ -69,6 +84,21 @@ export interface RegistryServer {
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
+/** Whether a state holds nothing a request created (so that a failed or empty first call leaves no state behind). */
+function isPristine(state: RegistryState): boolean {
+  return (
+    state.repositories.size === 0 &&
+    state.scanning.scanType === 'BASIC' &&
+    state.scanning.rules.length === 0 &&
+    state.replication.rules.length === 0 &&
+    state.pullThroughCacheRules.size === 0 &&
+    state.creationTemplates.size === 0 &&
+    state.registryPolicyText === undefined &&
+    state.pendingFindings.size === 0 &&
+    state.pullTimeExclusions.size === 0
+  );
+}
+
 function send(res: ServerResponse, status: number, body: unknown, requestId: string) {
   const payload = JSON.stringify(body ?? {});
   res.writeHead(status, {
@@ -78,6 +108,8 @@ function send(res: ServerResponse, status: number, body: unknown, requestId: str
   });
   res.end(payload);
 }
+
+const accountLimit = (error: AccountLimitError) => new EcrException('LimitExceededException', error.message);
 
 function sendError(res: ServerResponse, error: EcrException | BusApiError, requestId: string) {
   const extra = error instanceof EcrException ? error.extra : {};
@@ -139,7 +171,7 @@ export async function startRegistryServer(options: RegistryServerOptions = {}): 
   const settings: RegistrySettings = { scanDurationMs: options.scanDurationMs ?? 25 };
   let clockOffset = 0;
   const now = () => Date.now() + clockOffset;
-  const bus = options.bus ?? new EventBus({ now });
+  const bus = options.bus ?? new EventBus({ now, logBytes: options.busLogBytes });
   const timers = new Set<NodeJS.Timeout>();
   const idleCollector = startIdleCollector();
 
@@ -151,12 +183,12 @@ export async function startRegistryServer(options: RegistryServerOptions = {}): 
     timers.add(timer);
   };
 
-  const context = (operation: string, scope: RequestScope): OpContext => ({
+  const context = (operation: string, scope: RequestScope, state: RegistryState): OpContext => ({
     operation,
     account: scope.account,
     region: scope.region,
     accessKeyId: scope.accessKeyId,
-    state: registry.state(scope.account, scope.region),
+    state,
     registry,
     settings,
     now,
@@ -179,6 +211,27 @@ export async function startRegistryServer(options: RegistryServerOptions = {}): 
     const requestId = randomUUID();
     try {
       const path = (req.url ?? '/').split('?')[0] ?? '/';
+      // DNS rebinding and cross-site requests: only loopback names reach the registry, from no foreign page.
+      const refusal = !loopbackHost(req.headers.host)
+        ? `Host '${String(req.headers.host ?? '')}' is not a loopback name (127.0.0.1, localhost or [::1])`
+        : req.headers.origin !== undefined && !loopbackOrigin(req.headers.origin)
+          ? `Origin '${req.headers.origin}' is not a loopback origin`
+          : undefined;
+      if (refusal !== undefined) {
+        req.resume();
+        if (path.startsWith(CONTROL_PREFIX)) {
+          const text = JSON.stringify({ error: `Forbidden: ${refusal}` });
+          res.writeHead(403, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) });
+          res.end(text);
+        } else {
+          sendError(
+            res,
+            new EcrException('AccessDeniedException', `The local registry refuses this request: ${refusal}`, 403),
+            requestId,
+          );
+        }
+        return;
+      }
       if (path.startsWith(CONTROL_PREFIX)) {
         const body = await readBody(req);
         await handleControl(req, res, path.slice(CONTROL_PREFIX.length), body, serverApi);
@@ -219,6 +272,14 @@ export async function startRegistryServer(options: RegistryServerOptions = {}): 
       }
       let input: unknown = {};
       const text = body.toString('utf8');
+      if (jsonDepthExceeds(text, MAX_BODY_DEPTH)) {
+        sendError(
+          res,
+          new EcrException('SerializationException', `Request body nests deeper than ${MAX_BODY_DEPTH} levels`),
+          requestId,
+        );
+        return;
+      }
       if (text.trim() !== '') {
         try {
           input = JSON.parse(text);
@@ -240,6 +301,21 @@ export async function startRegistryServer(options: RegistryServerOptions = {}): 
         );
         return;
       }
+      if (!ECR_REGIONS.has(scope.region)) {
+        // There is no endpoint for such a region: a real client would not reach ECR at all, and one signing for the
+        // wrong region gets this answer from AWS's front door. Refusing it here keeps the registry from holding
+        // state for an unbounded number of made-up regions.
+        sendError(
+          res,
+          new EcrException(
+            'InvalidSignatureException',
+            `Credential should be scoped to a valid region, not '${scope.region.slice(0, 64)}'. The local registry serves the regions of the aws, aws-cn and aws-us-gov partitions.`,
+            403,
+          ),
+          requestId,
+        );
+        return;
+      }
       if (target.startsWith(ECR_TARGET_PREFIX)) {
         const operation = target.slice(ECR_TARGET_PREFIX.length);
         const handler = Object.hasOwn(ecrOperations, operation) ? ecrOperations[operation] : undefined;
@@ -257,15 +333,29 @@ export async function startRegistryServer(options: RegistryServerOptions = {}): 
         calls.set(operation, (calls.get(operation) ?? 0) + 1);
         for (const due of faults.dueRepositories()) {
           registry
-            .state(due.account ?? scope.account, due.region ?? scope.region)
-            .repositories.delete(due.repositoryName);
+            .existing(due.account ?? scope.account, due.region ?? scope.region)
+            ?.repositories.delete(due.repositoryName);
         }
         const fault = faults.next(operation);
         if (fault.latencyMs > 0) await sleep(fault.latencyMs);
         if (fault.fail === 'throttle') throw new EcrException('ThrottlingException', 'Rate exceeded');
         if (fault.fail === 'server') throw new EcrException('ServerException', 'Injected server error', 500);
-        const output = await handler(input as Record<string, unknown>, context(operation, scope));
-        send(res, 200, output, requestId);
+        // State for an account and region is kept only when a request leaves something in it: a read of one that has
+        // none sees an empty registry, and a failed first write leaves nothing behind.
+        // Past the account limit a new account gets a detached state: the request is validated and answered as
+        // usual, unless it would leave something in that state (LimitExceededException; a new, empty registry has
+        // no repository, so nothing was emitted or scheduled for it).
+        const held = registry.existing(scope.account, scope.region);
+        const detached = !held && !registry.canHold(scope.account);
+        const state =
+          held ?? (detached ? registry.peek(scope.account, scope.region) : registry.state(scope.account, scope.region));
+        try {
+          const output = await handler(input as Record<string, unknown>, context(operation, scope, state));
+          if (detached && !isPristine(state)) throw new AccountLimitError(scope.account);
+          send(res, 200, output, requestId);
+        } finally {
+          if (!held && !detached && isPristine(state)) registry.release(state);
+        }
         return;
       }
       if (target.startsWith(EVENTS_TARGET_PREFIX)) {
@@ -289,6 +379,10 @@ export async function startRegistryServer(options: RegistryServerOptions = {}): 
       }
       sendError(res, new EcrException('UnknownOperationException', `Unknown target ${target}`), requestId);
     } catch (error) {
+      if (error instanceof AccountLimitError) {
+        sendError(res, accountLimit(error), requestId);
+        return;
+      }
       if (error instanceof EcrException || error instanceof BusApiError) {
         sendError(res, error, requestId);
         return;
@@ -301,6 +395,11 @@ export async function startRegistryServer(options: RegistryServerOptions = {}): 
     }
   });
 
+  // Node closes an idle keep-alive connection after 5 s; a client (the SDKs keep sockets alive) that reuses one just as
+  // it closes gets ECONNRESET, which a busy event loop (a 100,000-image fixture) makes likely. AWS endpoints keep idle
+  // connections far longer.
+  server.keepAliveTimeout = 65_000;
+  server.headersTimeout = 66_000;
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(options.port ?? 0, host, () => {

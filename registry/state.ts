@@ -6,6 +6,60 @@
 export const DEFAULT_ACCOUNT = '123456789012';
 export const DEFAULT_REGION = 'us-east-1';
 
+/**
+ * The regions a request may name in its credential scope: the commercial (`aws`), China (`aws-cn`) and GovCloud
+ * (`aws-us-gov`) partitions, as the AWS SDK's partition table lists them (its `partitions.js`, 2026). Any other
+ * region would have no ECR endpoint, so the registry refuses it rather than keeping state for it.
+ */
+export const ECR_REGIONS: ReadonlySet<string> = new Set([
+  'af-south-1',
+  'ap-east-1',
+  'ap-east-2',
+  'ap-northeast-1',
+  'ap-northeast-2',
+  'ap-northeast-3',
+  'ap-south-1',
+  'ap-south-2',
+  'ap-southeast-1',
+  'ap-southeast-2',
+  'ap-southeast-3',
+  'ap-southeast-4',
+  'ap-southeast-5',
+  'ap-southeast-6',
+  'ap-southeast-7',
+  'ca-central-1',
+  'ca-west-1',
+  'eu-central-1',
+  'eu-central-2',
+  'eu-north-1',
+  'eu-south-1',
+  'eu-south-2',
+  'eu-west-1',
+  'eu-west-2',
+  'eu-west-3',
+  'il-central-1',
+  'me-central-1',
+  'me-south-1',
+  'me-west-1',
+  'mx-central-1',
+  'sa-east-1',
+  'sa-west-1',
+  'us-east-1',
+  'us-east-2',
+  'us-west-1',
+  'us-west-2',
+  'cn-north-1',
+  'cn-northwest-1',
+  'us-gov-east-1',
+  'us-gov-west-1',
+]);
+
+/**
+ * Accounts the registry keeps state for at once (each with any of the regions above). A request that would create
+ * state for one more account fails with `LimitExceededException`; `POST /_local/reset` frees them all.
+ */
+export const MAX_ACCOUNTS = 100;
+
 export type TagMutability = 'MUTABLE' | 'IMMUTABLE' | 'IMMUTABLE_WITH_EXCLUSION' | 'MUTABLE_WITH_EXCLUSION';
 export type ImageStatus = 'ACTIVE' | 'ARCHIVED' | 'ACTIVATING';
 
@@ -301,15 +355,60 @@ export class RegistryState {
   }
 }
 
-/** Every account and region the registry has seen. */
+/** Thrown when state would be created for one account more than `MAX_ACCOUNTS` (the server answers it as ECR's `LimitExceededException`). */
+export class AccountLimitError extends Error {
+  constructor(readonly account: string) {
+    super(
+      `The local registry keeps state for at most ${MAX_ACCOUNTS} accounts; account ${account} would be one more (POST /_local/reset frees them)`,
+    );
+  }
+}
+
+/**
+ * Every account and region that holds state. State is created only by `state()` (a request that succeeded and
+ * changed something, a fixture, a replication): reads of an account or region with no state see an empty registry
+ * (`peek`) and create nothing.
+ */
 export class Registry {
   private readonly states = new Map<string, RegistryState>();
+  /** account → how many regions of it hold state */
+  private readonly accounts = new Map<string, number>();
 
+  /** The state of an account and region, created when absent; throws `AccountLimitError` past `MAX_ACCOUNTS`. */
   state(account: string, region: string): RegistryState {
     const key = `${account}/${region}`;
-    const state = this.states.get(key) ?? new RegistryState(account, region);
+    const existing = this.states.get(key);
+    if (existing) return existing;
+    if (!this.accounts.has(account) && this.accounts.size >= MAX_ACCOUNTS) throw new AccountLimitError(account);
+    const state = new RegistryState(account, region);
     this.states.set(key, state);
+    this.accounts.set(account, (this.accounts.get(account) ?? 0) + 1);
     return state;
+  }
+
+  /** Whether `state()` could create (or return) the state of this account without passing the account limit. */
+  canHold(account: string): boolean {
+    return this.accounts.has(account) || this.accounts.size < MAX_ACCOUNTS;
+  }
+
+  /** The state of an account and region, or a fresh detached one (not kept) when it holds none. */
+  peek(account: string, region: string): RegistryState {
+    return this.states.get(`${account}/${region}`) ?? new RegistryState(account, region);
+  }
+
+  /** Forgets a state (a request's state that ended up holding nothing). */
+  release(state: RegistryState): void {
+    const key = `${state.account}/${state.region}`;
+    if (this.states.get(key) !== state) return;
+    this.states.delete(key);
+    const regions = (this.accounts.get(state.account) ?? 1) - 1;
+    if (regions > 0) this.accounts.set(state.account, regions);
+    else this.accounts.delete(state.account);
+  }
+
+  /** How many account/region states are held. */
+  get size(): number {
+    return this.states.size;
   }
 
   existing(account: string, region: string): RegistryState | undefined {
@@ -322,5 +421,6 @@ export class Registry {
 
   reset(): void {
     this.states.clear();
+    this.accounts.clear();
   }
 }

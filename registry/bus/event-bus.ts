@@ -82,6 +82,11 @@ export interface EventBusOptions {
   defaultAccount?: string;
   defaultRegion?: string;
   onDelivery?: (d: Delivery) => void;
+  /**
+   * Memory budget of the event log, in bytes of serialised JSON (default `DEFAULT_LOG_BYTES`); the oldest events go
+   * first when it is exceeded. Deliveries and dead letters get a budget of their own of the same size.
+   */
+  logBytes?: number;
 }
 
 export interface EmitInput {
@@ -122,8 +127,16 @@ interface Rule {
 
 export const DEFAULT_ACCOUNT = '123456789012';
 export const DEFAULT_REGION = 'us-east-1';
-/** How many events, deliveries and dead letters the bus remembers. */
+/** How many events, deliveries and dead letters the bus remembers at most (fewer when they are large). */
 export const LOG_LIMIT = 10_000;
+/**
+ * Default memory budget of each bus log (events; deliveries; dead letters), in bytes of serialised JSON: 32 MiB, that
+ * is about 130 events of 250 KB or the full `LOG_LIMIT` of small ones. The heap holds parsed JSON at 2 to 4 times
+ * its text size, so the three logs stay within a few hundred MB in the worst case.
+ */
+export const DEFAULT_LOG_BYTES = 32 * 1024 * 1024;
+/** Bytes counted for an entry's fixed members (ids, names, times) on top of its variable text. */
+const ENTRY_OVERHEAD_BYTES = 256;
 const MAX_TIMER_MS = 2 ** 31 - 1;
 const RULE_NAME = /^[.\-_A-Za-z0-9]{1,64}$/;
 
@@ -139,19 +152,71 @@ const describeError = (error: unknown): string => {
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 /**
- * Appends to a log that keeps (at least) the last LOG_LIMIT entries. Trimming only when the log is half as long again
- * makes each append O(1) amortised; trimming at every append past the limit shifted 10,000 entries per event.
+ * A log bounded in entries and in bytes: it keeps at least the last `maxCount` entries unless they weigh more than
+ * `maxBytes`, dropping the oldest first. Trimming only when the log is half as long again (or, for bytes, down to
+ * 90 % of the budget) makes each append O(1) amortised.
  */
-function pushBounded<T>(log: T[], item: T): void {
-  log.push(item);
-  if (log.length > LOG_LIMIT + LOG_LIMIT / 2) log.splice(0, log.length - LOG_LIMIT);
+export class BoundedLog<T> {
+  readonly items: T[] = [];
+  private sizes: number[] = [];
+  private total = 0;
+
+  constructor(
+    readonly maxCount: number,
+    readonly maxBytes: number,
+  ) {}
+
+  /** Bytes the entries held weigh. */
+  get bytes(): number {
+    return this.total;
+  }
+
+  push(item: T, bytes: number): void {
+    this.items.push(item);
+    this.sizes.push(bytes);
+    this.total += bytes;
+    let drop = 0;
+    if (this.items.length > this.maxCount + this.maxCount / 2) drop = this.items.length - this.maxCount;
+    if (this.total > this.maxBytes) {
+      let left = this.total;
+      for (let i = 0; i < drop; i++) left -= this.sizes[i] as number;
+      while (drop < this.items.length && left > this.maxBytes * 0.9) left -= this.sizes[drop++] as number;
+    }
+    if (drop > 0) {
+      for (let i = 0; i < drop; i++) this.total -= this.sizes[i] as number;
+      this.items.splice(0, drop);
+      this.sizes.splice(0, drop);
+    }
+  }
+
+  clear(): void {
+    this.items.length = 0;
+    this.sizes = [];
+    this.total = 0;
+  }
 }
 
 /** Event detail is JSON: copy it through JSON so that targets never share objects with the publisher. */
-function jsonDetail(detail: unknown): unknown {
-  if (detail === undefined) return {};
+function jsonDetail(detail: unknown): { value: unknown; bytes: number } {
+  if (detail === undefined) return { value: {}, bytes: 2 };
   const text = JSON.stringify(detail);
-  return text === undefined ? {} : JSON.parse(text);
+  return text === undefined ? { value: {}, bytes: 2 } : { value: JSON.parse(text), bytes: text.length };
+}
+
+const eventBytes = (event: BusEvent, detailBytes: number) =>
+  ENTRY_OVERHEAD_BYTES +
+  detailBytes +
+  event.source.length +
+  event['detail-type'].length +
+  event.resources.reduce((sum, resource) => sum + resource.length + 8, 0);
+
+/** Size of a target's result, for the delivery log's budget. */
+function resultBytes(result: unknown): number {
+  try {
+    return JSON.stringify(result)?.length ?? 0;
+  } catch {
+    return 0;
+  }
 }
 
 function nonNegativeInteger(value: number | undefined, fallback: number, label: string, max = Number.MAX_SAFE_INTEGER) {
@@ -171,9 +236,11 @@ export class EventBus {
   private readonly onDelivery?: (d: Delivery) => void;
   /** bus name → rule name → rule */
   private readonly rules = new Map<string, Map<string, Rule>>();
-  private readonly eventLog: BusEvent[] = [];
-  private readonly deliveryLog: Delivery[] = [];
-  private readonly deadLetterLog: DeadLetter[] = [];
+  private readonly eventLog: BoundedLog<BusEvent>;
+  private readonly deliveryLog: BoundedLog<Delivery>;
+  private readonly deadLetterLog: BoundedLog<DeadLetter>;
+  /** Serialised size of each logged event, for the dead letters' budget. */
+  private readonly eventSizes = new WeakMap<BusEvent, number>();
   private readonly inFlight = new Set<Promise<Delivery>>();
   private schedulesRunning = false;
 
@@ -182,19 +249,36 @@ export class EventBus {
     this.defaultAccount = options.defaultAccount ?? DEFAULT_ACCOUNT;
     this.defaultRegion = options.defaultRegion ?? DEFAULT_REGION;
     this.onDelivery = options.onDelivery;
+    const logBytes = options.logBytes ?? DEFAULT_LOG_BYTES;
+    if (!Number.isSafeInteger(logBytes) || logBytes < 1) {
+      throw new Error(`logBytes must be a positive whole number of bytes, got ${options.logBytes}`);
+    }
+    this.eventLog = new BoundedLog(LOG_LIMIT, logBytes);
+    this.deliveryLog = new BoundedLog(LOG_LIMIT, logBytes);
+    this.deadLetterLog = new BoundedLog(LOG_LIMIT, logBytes);
     this.operations = createOperations(this);
   }
 
   get events(): readonly BusEvent[] {
-    return this.eventLog;
+    return this.eventLog.items;
   }
 
   get deliveries(): readonly Delivery[] {
-    return this.deliveryLog;
+    return this.deliveryLog.items;
   }
 
   get deadLetters(): readonly DeadLetter[] {
-    return this.deadLetterLog;
+    return this.deadLetterLog.items;
+  }
+
+  /** Bytes (serialised JSON) each log holds, against its budget. */
+  logUsage(): { events: number; deliveries: number; deadLetters: number; budget: number } {
+    return {
+      events: this.eventLog.bytes,
+      deliveries: this.deliveryLog.bytes,
+      deadLetters: this.deadLetterLog.bytes,
+      budget: this.eventLog.maxBytes,
+    };
   }
 
   /** Adds a rule; throws when the name, pattern or schedule is invalid, or the name is taken on that bus. */
@@ -278,6 +362,7 @@ export class EventBus {
   emit(input: EmitInput): BusEvent {
     if (typeof input.source !== 'string' || input.source === '') throw new Error('emit needs a source');
     if (typeof input.detailType !== 'string' || input.detailType === '') throw new Error('emit needs a detailType');
+    const detail = jsonDetail(input.detail);
     const event: BusEvent = {
       version: '0',
       id: randomUUID(),
@@ -287,14 +372,16 @@ export class EventBus {
       time: isoSeconds(input.time ? input.time.getTime() : this.now()),
       region: input.region ?? this.defaultRegion,
       resources: [...(input.resources ?? [])],
-      detail: jsonDetail(input.detail),
+      detail: detail.value,
     };
-    pushBounded(this.eventLog, event);
+    const bytes = eventBytes(event, detail.bytes);
+    this.eventSizes.set(event, bytes);
+    this.eventLog.push(event, bytes);
     const rules = this.rules.get(busName(input.eventBusName));
     for (const rule of rules?.values() ?? []) {
       if (rule.eventPattern && matchesPattern(rule.eventPattern, event)) void this.dispatch(rule, event);
     }
-    return structuredClone(event);
+    return { ...event, resources: [...event.resources], detail: structuredClone(event.detail) };
   }
 
   startSchedules(): void {
@@ -329,9 +416,9 @@ export class EventBus {
 
   /** Clears events, deliveries and dead letters (keeps rules). */
   reset(): void {
-    this.eventLog.length = 0;
-    this.deliveryLog.length = 0;
-    this.deadLetterLog.length = 0;
+    this.eventLog.clear();
+    this.deliveryLog.clear();
+    this.deadLetterLog.clear();
   }
 
   // -------------------------------------------------------------------------------------------------------------
@@ -353,7 +440,9 @@ export class EventBus {
       resources: [ruleArn(rule.name, rule.eventBusName, scope)],
       detail: {},
     };
-    pushBounded(this.eventLog, event);
+    const bytes = eventBytes(event, 2);
+    this.eventSizes.set(event, bytes);
+    this.eventLog.push(event, bytes);
     return this.dispatch(rule, event);
   }
 
@@ -408,18 +497,18 @@ export class EventBus {
         error = describeError(failure);
       }
     }
-    pushBounded(this.deadLetterLog, {
-      ruleName: rule.name,
-      event,
-      error,
-      attempts: maxAttempts,
-      at: new Date(this.now()).toISOString(),
-    });
+    this.deadLetterLog.push(
+      { ruleName: rule.name, event, error, attempts: maxAttempts, at: new Date(this.now()).toISOString() },
+      (this.eventSizes.get(event) ?? ENTRY_OVERHEAD_BYTES) + error.length,
+    );
     return this.record({ ruleName: rule.name, eventId: event.id, attempts: maxAttempts, ok: false, error });
   }
 
   private record(delivery: Delivery): Delivery {
-    pushBounded(this.deliveryLog, delivery);
+    this.deliveryLog.push(
+      delivery,
+      ENTRY_OVERHEAD_BYTES + (delivery.error?.length ?? 0) + (delivery.ok ? resultBytes(delivery.result) : 0),
+    );
     try {
       this.onDelivery?.(delivery);
     } catch {

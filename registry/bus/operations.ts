@@ -35,6 +35,8 @@ export const MAX_REQUEST_SIZE = 256 * 1024;
 /** Bytes counted for an entry's Time, as in AWS's size calculation. */
 const TIME_SIZE = 14;
 const MAX_DETAIL_TYPE = 128;
+/** Deepest nesting of an entry's Detail JSON ([M-EB]: "JSON detail nesting ≤ 1000 levels"). */
+export const MAX_DETAIL_DEPTH = 1000;
 
 type EntryResult = { EventId: string } | { ErrorCode: string; ErrorMessage: string };
 
@@ -82,10 +84,34 @@ function parseTime(value: unknown): Date | undefined | 'invalid' {
   return date && !Number.isNaN(date.getTime()) ? date : 'invalid';
 }
 
-function putEntry(host: OperationsHost, entry: unknown, scope: OperationScope): EntryResult {
+type EmitInput = Parameters<OperationsHost['emit']>[0];
+
+/** How deep a JSON text nests objects and arrays (strings skipped; one pass). */
+function jsonDepth(text: string): number {
+  let depth = 0;
+  let deepest = 0;
+  let inString = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (inString) {
+      if (c === 0x5c) i++;
+      else if (c === 0x22) inString = false;
+    } else if (c === 0x22) inString = true;
+    else if (c === 0x7b || c === 0x5b) deepest = Math.max(deepest, ++depth);
+    else if (c === 0x7d || c === 0x5d) depth--;
+  }
+  return deepest;
+}
+
+/** Checks one entry completely; publishes nothing (the caller publishes once every entry has been checked). */
+function checkEntry(entry: unknown, index: number, scope: OperationScope): EntryResult | EmitInput {
   if (!isRecord(entry)) return invalid('Entry', 'Entry must be an object.');
   const { Source, DetailType, Detail, Resources, EventBusName } = entry;
   if (typeof Source !== 'string' || Source === '') return invalid('Source', 'Source is a required argument.');
+  // EventBridge reserves the `aws.` sources for AWS services: a client may not publish as one.
+  if (Source.startsWith('aws.')) {
+    return { ErrorCode: 'NotAuthorizedForSourceException', ErrorMessage: 'Not authorized for the source.' };
+  }
   if (typeof DetailType !== 'string' || DetailType === '') {
     return invalid('DetailType', 'DetailType is a required argument.');
   }
@@ -93,6 +119,12 @@ function putEntry(host: OperationsHost, entry: unknown, scope: OperationScope): 
     return invalid('DetailType', `DetailType must be at most ${MAX_DETAIL_TYPE} characters.`);
   }
   if (typeof Detail !== 'string' || Detail === '') return invalid('Detail', 'Detail is a required argument.');
+  if (jsonDepth(Detail) > MAX_DETAIL_DEPTH) {
+    // The whole request fails (HTTP 400, nothing published): code that walks such a detail recursively would fail.
+    throw validation(
+      `1 validation error detected: the Detail of entry ${index + 1} nests deeper than ${MAX_DETAIL_DEPTH} levels`,
+    );
+  }
   let detail: unknown;
   try {
     detail = JSON.parse(Detail);
@@ -114,7 +146,7 @@ function putEntry(host: OperationsHost, entry: unknown, scope: OperationScope): 
   ) {
     return invalid('EventBusName', 'EventBusName must be a non-empty string.');
   }
-  const event = host.emit({
+  return {
     source: Source,
     detailType: DetailType,
     detail,
@@ -123,8 +155,7 @@ function putEntry(host: OperationsHost, entry: unknown, scope: OperationScope): 
     region: scope.region,
     time,
     eventBusName: busName(EventBusName ?? undefined),
-  });
-  return { EventId: event.id };
+  };
 }
 
 function describeEntries(entries: readonly unknown[]): string {
@@ -156,7 +187,12 @@ export function putEvents(host: OperationsHost, input: unknown, scope: Operation
   }
   const size = entries.reduce<number>((total, entry) => total + entrySize(entry), 0);
   if (size >= MAX_REQUEST_SIZE) throw validation('Total size of the entries in the request is over the limit.');
-  const results = entries.map((entry) => putEntry(host, entry, scope));
+  // Validate every entry, then act: no entry is published when the request as a whole fails.
+  const checked = entries.map((entry, index) => checkEntry(entry, index, scope));
+  const results = checked.map(
+    (result): EntryResult =>
+      'ErrorCode' in result || 'EventId' in result ? result : { EventId: host.emit(result).id },
+  );
   return {
     FailedEntryCount: results.filter((result) => 'ErrorCode' in result).length,
     Entries: results,

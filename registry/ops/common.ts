@@ -1,16 +1,35 @@
+import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { OpContext } from '../context.ts';
 import { constraintMessage, EcrException, invalidParameter, repositoryNotFound } from '../errors.ts';
+import { policyAllows } from '../resource-policy.ts';
 import type { RegistryState, RepositoryRecord } from '../state.ts';
 import { type Input, REGISTRY_ID } from '../validate.ts';
 
 /** Epoch milliseconds to the wire's epoch seconds. */
 export const toEpochSeconds = (ms: number | undefined) => (ms === undefined ? undefined : ms / 1000);
 
-/** The state that `registryId` names (default: the caller's account), in the request's region. */
+/**
+ * The state that `registryId` names (default: the caller's account), in the request's region. Another account's
+ * registry is reached only through a repository whose repository policy allows the caller's account the operation
+ * (`ecr:<Operation>`), as ECR requires for cross-account calls; anything else is `AccessDeniedException`, whether
+ * or not the repository exists (so that a denied caller learns nothing about the other registry).
+ */
 export function stateFor(ctx: OpContext, input: Input): RegistryState {
   const registryId = input.str('registryId', REGISTRY_ID);
   if (!registryId || registryId === ctx.account) return ctx.state;
-  return ctx.registry.state(registryId, ctx.region);
+  const name = input.body.repositoryName;
+  const target = ctx.registry.existing(registryId, ctx.region);
+  const repository = typeof name === 'string' ? target?.repositories.get(name) : undefined;
+  const action = `ecr:${ctx.operation}`;
+  if (target && repository && policyAllows(repository.policyText, ctx.account, action)) return target;
+  const resource =
+    typeof name === 'string' && name.length <= 256
+      ? `arn:aws:ecr:${ctx.region}:${registryId}:repository/${name}`
+      : `arn:aws:ecr:${ctx.region}:${registryId}:repository/*`;
+  throw new EcrException(
+    'AccessDeniedException',
+    `User: arn:aws:iam::${ctx.account}:user/${ctx.accessKeyId.slice(0, 128)} is not authorized to perform: ${action} on resource: ${resource} because no resource-based policy allows the ${action} action`,
+  );
 }
 
 export function requireRepository(state: RegistryState, name: string): RepositoryRecord {
@@ -22,15 +41,37 @@ export function requireRepository(state: RegistryState, name: string): Repositor
 /**
  * Opaque pagination tokens. A token names the listing it belongs to and the request's fingerprint (its filters),
  * and holds a position in the listing order, so that it stays valid when the same request is repeated and while
- * items are added or removed between pages.
+ * items are added or removed between pages. Tokens are signed (HMAC-SHA256 with a key drawn at start): a forged or
+ * altered token, or one from an earlier run, is `InvalidParameterException`.
  */
+const TOKEN_KEY = randomBytes(32);
+/** Longest token accepted (the registry's own are a few hundred characters). */
+const MAX_TOKEN_LENGTH = 2048;
+
+const tokenMac = (payload: string) => createHmac('sha256', TOKEN_KEY).update(payload).digest();
+
 export function encodeToken(listing: string, fingerprint: string, position: number | string): string {
-  return Buffer.from(JSON.stringify({ l: listing, f: fingerprint, p: position }), 'utf8').toString('base64url');
+  const payload = Buffer.from(JSON.stringify({ l: listing, f: fingerprint, p: position }), 'utf8').toString(
+    'base64url',
+  );
+  return `${payload}.${tokenMac(payload).toString('base64url')}`;
+}
+
+function verifiedPayload(token: string): string | undefined {
+  if (token.length > MAX_TOKEN_LENGTH) return undefined;
+  const dot = token.indexOf('.');
+  if (dot < 0) return undefined;
+  const payload = token.slice(0, dot);
+  const mac = Buffer.from(token.slice(dot + 1), 'base64url');
+  const expected = tokenMac(payload);
+  return mac.length === expected.length && timingSafeEqual(mac, expected) ? payload : undefined;
 }
 
 export function decodeToken(token: string, listing: string, fingerprint: string): number | string {
   try {
-    const decoded = JSON.parse(Buffer.from(token, 'base64url').toString('utf8')) as {
+    const payload = verifiedPayload(token);
+    if (payload === undefined) throw invalidParameter(constraintMessage('nextToken', 'Invalid NextToken'));
+    const decoded = JSON.parse(Buffer.from(payload, 'base64url').toString('utf8')) as {
       l?: unknown;
       f?: unknown;
       p?: unknown;

@@ -12,6 +12,7 @@ import type {
   RepositoryRecord,
   TagMutability,
 } from '../state.ts';
+import { ECR_REGIONS } from '../state.ts';
 import {
   Input,
   type ListRule,
@@ -229,6 +230,9 @@ function readReplicationRule(rule: Input, ctx: OpContext): ReplicationRule {
     .map((destination) => {
       const region = destination.str('region', { ...REGION, required: true });
       const registryId = destination.str('registryId', { ...REGISTRY_ID, required: true });
+      if (!ECR_REGIONS.has(region)) {
+        throw destination.fail(constraintMessage(`${destination.path}.region`, `'${region}' is not an ECR region`));
+      }
       if (region === ctx.region && registryId === ctx.account) {
         // The model names no error for this; InvalidParameterException is ECR's general "parameter is invalid".
         throw invalidParameter(
@@ -344,11 +348,20 @@ export function replicateImage(
   ctx: OpContext,
   repository: RepositoryRecord,
   image: ImageRecord,
-): { region: string; registryId: string; status: 'COMPLETE' }[] {
+): { region: string; registryId: string; status: 'COMPLETE' | 'FAILED'; failureCode?: string }[] {
   const source = repositoryState(ctx, repository);
   return destinationsFor(source, repository.name).map((destination) => {
+    // The registry holds state for a bounded number of accounts: past it, the replica cannot be made.
+    if (!ctx.registry.canHold(destination.registryId)) {
+      return {
+        region: destination.region,
+        registryId: destination.registryId,
+        status: 'FAILED' as const,
+        failureCode: 'The local registry holds the most accounts it can',
+      };
+    }
     copyImage(ctx, repository, image, ctx.registry.state(destination.registryId, destination.region));
-    return { region: destination.region, registryId: destination.registryId, status: 'COMPLETE' };
+    return { region: destination.region, registryId: destination.registryId, status: 'COMPLETE' as const };
   });
 }
 

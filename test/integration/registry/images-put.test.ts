@@ -6,6 +6,7 @@ import {
   type ECRClient,
   PutImageCommand,
   type PutImageCommandInput,
+  SetRepositoryPolicyCommand,
 } from '@aws-sdk/client-ecr';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { BusEvent } from '../../../registry/bus/event-bus.ts';
@@ -241,10 +242,25 @@ describe('PutImage', () => {
       expect(snapshot()).toEqual([{ digest: sha256(manifest), tags: ['old'], status: 'ACTIVE' }]);
     });
 
-    it('pushes into the registry that registryId names', async () => {
+    it('pushes into the registry that registryId names when its repository policy allows the caller', async () => {
       // Prepare
       const other = ecrClient(server, { account: '210987654321' });
       await other.send(new CreateRepositoryCommand({ repositoryName: 'shared/app' }));
+      await other.send(
+        new SetRepositoryPolicyCommand({
+          repositoryName: 'shared/app',
+          policyText: JSON.stringify({
+            Version: '2012-10-17',
+            Statement: [
+              {
+                Effect: 'Allow',
+                Principal: { AWS: `arn:aws:iam::${TEST_ACCOUNT}:root` },
+                Action: ['ecr:PutImage', 'ecr:BatchGet*'],
+              },
+            ],
+          }),
+        }),
+      );
       const manifest = buildImageManifest({ seed: 'cross-account' });
       // Act
       const { image } = await client.send(

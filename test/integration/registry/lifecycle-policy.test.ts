@@ -211,16 +211,13 @@ describe('lifecycle policy operations', () => {
 
   it('keeps policies per registry', async () => {
     // Prepare
-    await client.send(new CreateRepositoryCommand({ repositoryName: 'lcp/app', registryId: '111111111111' }));
+    const otherClient = ecrClient(server, { account: '111111111111' });
+    await otherClient.send(new CreateRepositoryCommand({ repositoryName: 'lcp/app' }));
     // Act
-    await client.send(
-      new PutLifecyclePolicyCommand({
-        repositoryName: 'lcp/app',
-        registryId: '111111111111',
-        lifecyclePolicyText: KEEP_LAST_TEN,
-      }),
+    await otherClient.send(
+      new PutLifecyclePolicyCommand({ repositoryName: 'lcp/app', lifecyclePolicyText: KEEP_LAST_TEN }),
     );
-    const other = await client.send(
+    const other = await otherClient.send(
       new GetLifecyclePolicyCommand({ repositoryName: 'lcp/app', registryId: '111111111111' }),
     );
     // Assess

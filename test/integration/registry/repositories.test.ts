@@ -141,13 +141,12 @@ describe('repository operations', () => {
       });
     });
 
-    it('creates in the registry that registryId names', async () => {
+    it('refuses to create in the registry of another account (AccessDeniedException) and creates nothing', async () => {
       // Act
-      const { repository } = await create({ repositoryName: 'other/app', registryId: '111111111111' });
-      const inOther = await client.send(new DescribeRepositoriesCommand({ registryId: '111111111111' }));
+      const attempt = create({ repositoryName: 'other/app', registryId: '111111111111' });
       // Assess
-      expect(repository?.repositoryArn).toBe(arnOf('other/app', TEST_REGION, '111111111111'));
-      expect(inOther.repositories?.map((r) => r.repositoryName)).toEqual(['other/app']);
+      await expect(attempt).rejects.toMatchObject({ name: 'AccessDeniedException' });
+      expect(server.registry.existing('111111111111', TEST_REGION)).toBeUndefined();
       expect(await allRepositories()).toEqual([]);
     });
 
