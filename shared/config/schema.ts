@@ -72,15 +72,12 @@ export const TagPatternSchema = z
           .superRefine((source, context) => {
             const problem = regexProblem(source);
             if (problem !== undefined) {
-              context.addIssue({
-                code: 'custom',
-                message: `not a regular expression in RE2 syntax (no backreferences, no lookaround): ${problem}`,
-              });
+              context.addIssue({ code: 'custom', message: problem });
             }
           }),
       })
       .describe(
-        'A regular expression in RE2 syntax (matched in linear time: no backreferences, no lookaround); it must match the whole tag (it is anchored).',
+        'A regular expression in RE2 syntax (matched in linear time: no backreferences, no lookaround; at most 1,000 RE2 instructions); it must match the whole tag (it is anchored).',
       ),
     z
       .strictObject({ form: z.enum(['semver']) })

@@ -292,14 +292,12 @@ describe('defects replayed, under a hang guard', () => {
     expect(answers).toEqual([false, false, false, false, true, false, true]);
   });
 
-  it('the config refuses regex syntax RE2 does not run in linear time, naming the field', HANG_GUARD, async () => {
+  it('the config refuses regexes RE2 cannot run, or not quickly, naming the field', HANG_GUARD, async () => {
+    // Prepare: a backreference, a lookahead, a counted repetition of 1,802 instructions, and a fine pattern.
+    const allowed = [{ regex: '(a)\\1' }, { regex: 'v(?=1)' }, { regex: '(?:a{1,30}){1,30}b' }, { regex: 'v\\d+' }];
     // Act
     const issues = await isolate.call('configIssues', {
-      push: {
-        rules: [
-          { repositories: ['a/*'], tags: { allowed: [{ regex: '(a)\\1' }, { regex: 'v(?=1)' }, { regex: 'v\\d+' }] } },
-        ],
-      },
+      push: { rules: [{ repositories: ['a/*'], tags: { allowed } }] },
     });
     // Assess
     expect(issues).toEqual([
@@ -308,6 +306,11 @@ describe('defects replayed, under a hang guard', () => {
         message: expect.stringMatching(/^not a regular expression in RE2 syntax .*invalid escape sequence: `\\1`$/),
       },
       { path: 'push.rules[0].tags.allowed[1].regex', message: expect.stringMatching(/RE2 syntax .*`\(\?=`$/) },
+      {
+        path: 'push.rules[0].tags.allowed[2].regex',
+        message:
+          'too large: it compiles to 1802 RE2 instructions, at most 1000 (use fewer or smaller counted repetitions)',
+      },
     ]);
   });
 });
