@@ -29,7 +29,7 @@ const SUPPORTED_FREQUENCIES: Record<ScanType, readonly ScanFrequency[]> = {
 };
 const SCANNING_RULES: ListRule = { min: 0, max: 2 };
 const SCANNING_FILTERS: ListRule = { min: 0, max: 100 };
-const SCANNING_FILTER_VALUE: StringRule = {
+export const SCANNING_FILTER_VALUE: StringRule = {
   min: 1,
   max: 255,
   // The language of ECR's pattern (patternText), written so that it cannot backtrack: ECR's form can split a run of
