@@ -238,15 +238,25 @@ describe('defects replayed, under a hang guard', () => {
   });
 
   it('the config refuses a 26-character scanning-filter typo at once, naming the rule', HANG_GUARD, async () => {
-    // Prepare: a trailing separator after a long run.
+    // Prepare: a trailing separator after a long run, and the registry's 25- and 29-character cases.
     const typo = 'paymentsservicecheckoutaa_';
     const rules = [{ scanFrequency: 'SCAN_ON_PUSH', repositoryFilters: [typo] }];
+    const registryCases = [`${'a'.repeat(24)}!`, `${'a'.repeat(28)}!`];
     // Act
-    const problems = await isolate.call('declarationProblems', { scanning: { prune: false, rules } });
+    const problems = await isolate.call('declarationProblems', {
+      scanning: {
+        prune: false,
+        rules: [{ scanFrequency: 'SCAN_ON_PUSH', repositoryFilters: [typo, ...registryCases] }],
+      },
+    });
     const issues = await isolate.call('configIssues', { registry: { scanning: { rules } } });
     // Assess
     expect(typo).toHaveLength(26);
-    expect(problems).toEqual([`registry.scanning.rules[0]: '${typo}' is not a scanning filter (a-z 0-9 . _ - / *)`]);
+    expect(problems).toEqual(
+      [typo, ...registryCases].map(
+        (filter) => `registry.scanning.rules[0]: '${filter}' is not a scanning filter (a-z 0-9 . _ - / *)`,
+      ),
+    );
     expect(issues).toEqual([
       { path: 'registry.scanning.rules[0]', message: `'${typo}' is not a scanning filter (a-z 0-9 . _ - / *)` },
     ]);
