@@ -53,7 +53,9 @@ export interface RequestScope {
   accessKeyId: string;
 }
 
-const CREDENTIAL = /Credential=([^/,\s]+)\/(\d{8})\/([^/,\s]+)\/([^/,\s]+)\/aws4_request/;
+// `Credential=` only at the start or after a separator: unanchored, `[^/,\s]+` could run from every `Credential=` of a
+// long header to its end (quadratic in the header).
+const CREDENTIAL = /(?:^|[\s,])Credential=([^/,\s]+)\/(\d{8})\/([^/,\s]+)\/([^/,\s]+)\/aws4_request/;
 
 /** The access key selects the account when it is 12 digits; any other key uses the default account. */
 export function parseScope(authorization: string | undefined): RequestScope | undefined {

@@ -14,6 +14,7 @@ import {
   SHA256_DIGEST,
   type StringRule,
 } from '../validate.ts';
+import { wildcardMatches } from '../wildcard.ts';
 import {
   decodeToken,
   encodeToken,
@@ -183,25 +184,10 @@ const withDigest = (id: ImageId, digest: string): ImageId => ({
 
 // Tag mutability
 
-const wildcardCache = new Map<string, RegExp>();
-
-/** A `WILDCARD` exclusion filter: `*` matches any run of characters, everything else itself. */
-function wildcardMatches(filter: string, tag: string): boolean {
-  let pattern = wildcardCache.get(filter);
-  if (!pattern) {
-    const source = filter
-      .split('*')
-      .map((part) => part.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'))
-      .join('.*');
-    pattern = new RegExp(`^${source}$`);
-    wildcardCache.set(filter, pattern);
-  }
-  return pattern.test(tag);
-}
-
 /** Whether `tag` may not be moved to another image in `repository` (the exclusion filters flip the default). */
 export function isTagImmutable(repository: RepositoryRecord, tag: string): boolean {
-  const excluded = () => repository.imageTagMutabilityExclusionFilters.some((f) => wildcardMatches(f.filter, tag));
+  const excluded = () =>
+    repository.imageTagMutabilityExclusionFilters.some((f) => wildcardMatches(f.filter.split('*'), tag));
   switch (repository.imageTagMutability) {
     case 'MUTABLE':
       return false;

@@ -10,6 +10,7 @@ import {
 import { MEDIA_TYPES } from '../manifests.ts';
 import type { FindingsSet, ImageRecord, ImageScan, RegistryState, RepositoryRecord, ScanningRule } from '../state.ts';
 import { IMAGE_TAG, Input, type ListRule, MAX_RESULTS, REPOSITORY_NAME, type StringRule } from '../validate.ts';
+import { wildcardMatches } from '../wildcard.ts';
 import { decodeToken, encodeToken, requireRepository, stateFor, toEpochSeconds } from './common.ts';
 
 /** Basic scans of one image: one per 24 h, scan on push included ([M-ECR] StartImageScan doc, [UG-QUOTA]). */
@@ -28,10 +29,12 @@ const SUPPORTED_FREQUENCIES: Record<ScanType, readonly ScanFrequency[]> = {
 };
 const SCANNING_RULES: ListRule = { min: 0, max: 2 };
 const SCANNING_FILTERS: ListRule = { min: 0, max: 100 };
-const SCANNING_FILTER_VALUE: StringRule = {
+export const SCANNING_FILTER_VALUE: StringRule = {
   min: 1,
   max: 255,
-  pattern: /^[a-z0-9*](?:[._\-/a-z0-9*]?[a-z0-9*]+)*$/,
+  // The language of ECR's pattern (patternText), written so that it cannot backtrack: ECR's form can split a run of
+  // a-z 0-9 * in exponentially many ways (a 29-character filter took minutes to refuse).
+  pattern: /^[a-z0-9*]+(?:[._\-/][a-z0-9*]+)*$/,
   patternText: '^[a-z0-9*](?:[._\\-/a-z0-9*]?[a-z0-9*]+)*$',
 };
 const SCANNING_REPOSITORY_NAMES: ListRule = { min: 1, max: 25 };
@@ -132,13 +135,10 @@ const scanNotFound = (id: ImageId, repository: RepositoryRecord) =>
 
 // Scanning rules
 
-const escapeRegExp = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-
 /** A WILDCARD filter: without `*` it matches names that contain it; `*` matches any run of characters ([UG-ENH]). */
 export function filterMatches(filter: string, repositoryName: string): boolean {
   if (!filter.includes('*')) return repositoryName.includes(filter);
-  const pattern = filter.split('*').map(escapeRegExp).join('.*');
-  return new RegExp(`^${pattern}$`).test(repositoryName);
+  return wildcardMatches(filter.split('*'), repositoryName);
 }
 
 function matchingFilters(state: RegistryState, frequency: ScanFrequency, repositoryName: string): ScanningFilter[] {

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { regexProblem } from '../policy/regex.ts';
 import { COMPLIANCE_CONFIG_DEFAULT, ComplianceConfigSchema } from './compliance-schema.ts';
 import { RegistrySectionSchema } from './registry-schema.ts';
 
@@ -54,15 +55,6 @@ export const CleanupConfigSchema = z.strictObject({
 });
 export type CleanupConfig = z.infer<typeof CleanupConfigSchema>;
 
-const compiles = (source: string) => {
-  try {
-    new RegExp(source);
-    return true;
-  } catch {
-    return false;
-  }
-};
-
 export const TagPatternSchema = z
   .union([
     z
@@ -73,9 +65,20 @@ export const TagPatternSchema = z
       .describe('A tag glob: `*` matches any run of characters, `?` one character.'),
     z
       .strictObject({
-        regex: z.string().min(1).max(256).refine(compiles, 'not a valid regular expression'),
+        regex: z
+          .string()
+          .min(1)
+          .max(256)
+          .superRefine((source, context) => {
+            const problem = regexProblem(source);
+            if (problem !== undefined) {
+              context.addIssue({ code: 'custom', message: problem });
+            }
+          }),
       })
-      .describe('A regular expression; it must match the whole tag (it is anchored).'),
+      .describe(
+        'A regular expression in RE2 syntax (matched in linear time: no backreferences, no lookaround; at most 1,000 RE2 instructions); it must match the whole tag (it is anchored).',
+      ),
     z
       .strictObject({ form: z.enum(['semver']) })
       .describe('A named form: `semver` is Semantic Versioning 2.0.0, with an optional leading `v`.'),

@@ -1,3 +1,4 @@
+import { wildcardMatches } from '../glob.ts';
 import { canonicalPolicyText } from '../reconcile/keys.ts';
 import { CLEANUP_JOB_OWNS, type CompliancePolicy } from './policy.ts';
 import { repositoryPolicyFindings } from './repository-policy.ts';
@@ -50,11 +51,7 @@ export interface ComplianceFinding {
 /** A registry scanning filter: `*` is any run of characters; a filter without `*` matches names containing it. */
 export function scanningFilterMatches(filter: string, repositoryName: string): boolean {
   if (!filter.includes('*')) return repositoryName.includes(filter);
-  const source = filter
-    .split('*')
-    .map((part) => part.replace(/[.+?^${}()|[\]\\/]/g, '\\$&'))
-    .join('.*');
-  return new RegExp(`^${source}$`).test(repositoryName);
+  return wildcardMatches(filter, repositoryName);
 }
 
 /** Whether a registry scanning rule scans the repository's images on push (or continuously). */

@@ -4,8 +4,9 @@
  */
 
 /**
- * A tag pattern: a glob (`*` any run of characters, `?` one character), `{ regex }` (a regular expression that must
- * match the whole tag), or `{ form: 'semver' }` (Semantic Versioning 2.0.0, with an optional leading `v`).
+ * A tag pattern: a glob (`*` any run of characters, `?` one character), `{ regex }` (a regular expression in RE2
+ * syntax, matched in linear time, that must match the whole tag), or `{ form: 'semver' }` (Semantic Versioning 2.0.0,
+ * with an optional leading `v`).
  */
 export type TagPattern = string | { readonly regex: string } | { readonly form: 'semver' };
 

@@ -1,3 +1,4 @@
+import { wildcardMatches } from '../glob.ts';
 import type { ImageKind } from './classify.ts';
 
 /**
@@ -56,15 +57,13 @@ export const SCANNABLE_MANIFEST_TYPES: ReadonlySet<string> = new Set([
   'application/vnd.docker.distribution.manifest.v2+json',
 ]);
 
-const escapeRegExp = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-
 /**
  * A registry scanning `WILDCARD` repository filter: without `*` it matches names that contain it; with `*` the whole
  * name must match, `*` standing for any run of characters, `/` included ([UG-ENH], ecr-facts §5).
  */
 export function scanFilterMatches(filter: string, repositoryName: string): boolean {
   if (!filter.includes('*')) return repositoryName.includes(filter);
-  return new RegExp(`^${filter.split('*').map(escapeRegExp).join('.*')}$`).test(repositoryName);
+  return wildcardMatches(filter, repositoryName);
 }
 
 function firstMatchingFilter(

@@ -1,4 +1,5 @@
-import { globToRegExp } from '../glob.ts';
+import { compileGlob, type NameMatcher } from '../glob.ts';
+import { compileRegex } from '../regex.ts';
 import { type ImageKind, isConventionTag } from './classify.ts';
 import type { EnforcementMode, TagPattern, TagRules } from './policy.ts';
 
@@ -9,22 +10,14 @@ import type { EnforcementMode, TagPattern, TagRules } from './policy.ts';
 const SEMVER =
   /^v?(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)(?:-((?:0|[1-9]\d*|\d*[a-zA-Z-][0-9a-zA-Z-]*)(?:\.(?:0|[1-9]\d*|\d*[a-zA-Z-][0-9a-zA-Z-]*))*))?(?:\+([0-9a-zA-Z-]+(?:\.[0-9a-zA-Z-]+)*))?$/;
 
-const compiled = new Map<string, RegExp>();
-
-function regExpOf(pattern: TagPattern): RegExp {
-  if (typeof pattern !== 'string' && 'form' in pattern) return SEMVER;
-  const key = typeof pattern === 'string' ? `glob:${pattern}` : `re:${pattern.regex}`;
-  let regExp = compiled.get(key);
-  if (!regExp) {
-    // A regex must match the whole tag: anchored here, so that `v\d+` does not pass `xv1y`.
-    regExp = typeof pattern === 'string' ? globToRegExp(pattern) : new RegExp(`^(?:${pattern.regex})$`);
-    compiled.set(key, regExp);
-  }
-  return regExp;
+/** A tag pattern compiled: the semver form, a glob, or a regex (RE2 syntax, whole tag), all linear in the tag. */
+function matcherOf(pattern: TagPattern): NameMatcher {
+  if (typeof pattern === 'string') return compileGlob(pattern);
+  return 'form' in pattern ? SEMVER : compileRegex(pattern.regex);
 }
 
 /** Whether a tag matches a pattern (a glob, an anchored regex, or the semver form). */
-export const tagMatches = (pattern: TagPattern, tag: string): boolean => regExpOf(pattern).test(tag);
+export const tagMatches = (pattern: TagPattern, tag: string): boolean => matcherOf(pattern).test(tag);
 
 /** Readable form of a pattern for reasons and logs: `latest`, `/^v\d+$/`, `semver`. */
 export const describePattern = (pattern: TagPattern): string =>

@@ -32,8 +32,12 @@ export const MAX_REGISTRY_POLICY_LENGTH = 10_240;
 export const PREFIX_PATTERN = /^([a-z0-9]+((\.|_|__|-+)[a-z0-9]+)*(\/[a-z0-9]+((\.|_|__|-+)[a-z0-9]+)*)*\/?|ROOT)$/;
 /** A replication `PREFIX_MATCH` filter [M-ECR]. */
 export const REPLICATION_FILTER_PATTERN = /^(?:[a-z0-9]+(?:[._-][a-z0-9]*)*\/)*[a-z0-9]*(?:[._-][a-z0-9]*)*$/;
-/** A registry scanning `WILDCARD` filter [M-ECR]. */
-export const SCANNING_FILTER_PATTERN = /^[a-z0-9*](?:[._\-/a-z0-9*]?[a-z0-9*]+)*$/;
+/**
+ * A registry scanning `WILDCARD` filter: the language of ECR's `^[a-z0-9*](?:[._\-/a-z0-9*]?[a-z0-9*]+)*$` [M-ECR]
+ * (runs of a-z 0-9 *, one . _ - or / between two runs), written so that it cannot backtrack: ECR's form can split a
+ * run of a-z 0-9 * in exponentially many ways, and a 26-character filter took seconds to refuse.
+ */
+export const SCANNING_FILTER_PATTERN = /^[a-z0-9*]+(?:[._\-/][a-z0-9*]+)*$/;
 /** A pull through cache credential: a Secrets Manager secret named `ecr-pullthroughcache/...` [M-ECR]. */
 export const CREDENTIAL_ARN_PATTERN =
   /^arn:aws(-\w+)*:secretsmanager:[a-zA-Z0-9-:]+:secret:ecr-pullthroughcache\/[a-zA-Z0-9/_+=.@-]+$/;

@@ -1,4 +1,4 @@
-import { globToRegExp } from '../glob.ts';
+import { compileGlob } from '../glob.ts';
 import type { ScanFinding } from './findings.ts';
 
 /**
@@ -54,7 +54,7 @@ export function compileAllowList(
   >();
   for (const entry of entries) {
     if (entry.digest !== undefined && entry.digest !== image.digest) continue;
-    if (entry.repositories && !entry.repositories.some((glob) => globToRegExp(glob).test(image.repositoryName))) {
+    if (entry.repositories && !entry.repositories.some((glob) => compileGlob(glob).test(image.repositoryName))) {
       continue;
     }
     const key = entry.id.toUpperCase();
