@@ -33,7 +33,7 @@ const RepositoryNameOrArn = z
   .min(2)
   .max(2048)
   .regex(
-    new RegExp(`^(?:arn:aws[a-z-]*:ecr:[a-z0-9-]+:[0-9]{12}:repository/)?${REPOSITORY_NAME.source.slice(1)}`),
+    /^(?:arn:aws[a-z-]*:ecr:[a-z0-9-]+:[0-9]{12}:repository\/)?[a-z0-9]+((\.|_|__|-+)[a-z0-9]+)*(\/[a-z0-9]+((\.|_|__|-+)[a-z0-9]+)*)*$/,
     'an ECR repository name or ARN',
   );
 
