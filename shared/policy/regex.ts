@@ -14,11 +14,253 @@ import type { NameMatcher } from './glob.ts';
  */
 export const MAX_REGEX_PROGRAM_SIZE = 1000;
 
+/** The longest config regex (the config schema's bound too): `regexSizeBound` and the compile stay short. */
+export const MAX_REGEX_LENGTH = 256;
+
 const MAX_CACHED = 1000;
 const compiled = new Map<string, NameMatcher>();
 
+/** Sizes saturate here, so that `{0}` after a huge body stays a number. */
+const SATURATED = 1e9;
+const cap = (size: number) => Math.min(size, SATURATED);
+
+/** A group being scanned: its finished alternatives, the current one, and the last atom (a quantifier's operand). */
+interface Frame {
+  readonly capture: boolean;
+  /** Sizes of the finished alternatives; a run of single characters counts once (RE2 makes it one class). */
+  alternatives: number;
+  branches: number;
+  /** Whether the alternative finished last was a single character (it may join the next one's class). */
+  lastBranchSingle: boolean;
+  /** The current alternative, without its last atom. */
+  concat: number;
+  atoms: number;
+  last: number | undefined;
+  /** Whether the last atom is a single character or class, without a quantifier. */
+  lastSingle: boolean;
+}
+
+const newFrame = (capture: boolean): Frame => ({
+  capture,
+  alternatives: 0,
+  branches: 0,
+  lastBranchSingle: false,
+  concat: 0,
+  atoms: 0,
+  last: undefined,
+  lastSingle: false,
+});
+
+function addAtom(frame: Frame, size: number, single: boolean): void {
+  frame.concat = cap(frame.concat + (frame.last ?? 0));
+  frame.atoms += 1;
+  frame.last = size;
+  frame.lastSingle = single;
+}
+
+function endBranch(frame: Frame): void {
+  const single = frame.atoms === 1 && frame.lastSingle;
+  const size = Math.max(1, cap(frame.concat + (frame.last ?? 0)));
+  // Adjacent single-character alternatives merge into one class: `a|b|[cd]` is one instruction.
+  if (!(single && frame.lastBranchSingle)) {
+    frame.alternatives = cap(frame.alternatives + size);
+    frame.branches += 1;
+  }
+  frame.lastBranchSingle = single;
+  frame.concat = 0;
+  frame.atoms = 0;
+  frame.last = undefined;
+  frame.lastSingle = false;
+}
+
+/** The size of a finished group: its alternatives, one instruction per split, two for a capture. */
+function endGroup(frame: Frame): number {
+  endBranch(frame);
+  return cap(frame.alternatives + (frame.branches - 1) + (frame.capture ? 2 : 0));
+}
+
+/** The size of `body` repeated `{min,max}` times (`max` -1: unbounded), as RE2 expands it. */
+function repeated(body: number, min: number, max: number): number {
+  if (max === -1) return min === 0 ? cap(body + 2) : cap(min * body + 1);
+  return Math.max(1, cap(max * body + (max - min)));
+}
+
+const DIGIT = /[0-9]/;
+/** `(?:`, `(?flags:`, and the lookarounds RE2 refuses (`(?=`, `(?!`, `(?<=`, `(?<!`): groups that do not capture. */
+const GROUP_OPENING = /^\(\?(?:[imsU-]*:|=|!|<=|<!)/;
+const HEX = /[0-9A-Fa-f]/;
+
+/** `{n}`, `{n,}` or `{n,m}` at `at`: the counts and the index after `}`, or undefined (then `{` is a literal). */
+function countedRepetition(source: string, at: number): { min: number; max: number; end: number } | undefined {
+  let i = at + 1;
+  const number = () => {
+    const start = i;
+    while (i < source.length && DIGIT.test(source[i] as string)) i++;
+    return i === start ? undefined : Math.min(Number(source.slice(start, Math.min(i, start + 10))), SATURATED);
+  };
+  const min = number();
+  if (min === undefined) return undefined;
+  let max = min;
+  if (source[i] === ',') {
+    i++;
+    max = source[i] === '}' ? -1 : (number() ?? Number.NaN);
+    if (Number.isNaN(max)) return undefined;
+  }
+  return source[i] === '}' ? { min, max, end: i + 1 } : undefined;
+}
+
+/** The index after the `}` that closes a `{` at `at` (as in `\p{Greek}`, `\x{10FFFF}`), or the end. */
+function afterBrace(source: string, at: number): number {
+  const close = source.indexOf('}', at);
+  return close < 0 ? source.length : close + 1;
+}
+
+/** The index after the `]` that closes a class opened at `at`, as RE2 reads it (`[]a]`, `[^]a]`, `[[:alpha:]]`). */
+function afterClass(source: string, at: number): number {
+  let i = at + 1;
+  if (source[i] === '^') i++;
+  if (source[i] === ']') i++;
+  while (i < source.length && source[i] !== ']') {
+    if (source[i] === '\\') {
+      const kind = source[i + 1];
+      i = (kind === 'p' || kind === 'P' || kind === 'x') && source[i + 2] === '{' ? afterBrace(source, i + 2) : i + 2;
+    } else if (source.startsWith('[:', i)) {
+      const close = source.indexOf(':]', i + 2);
+      i = close < 0 ? i + 1 : close + 2;
+    } else i++;
+  }
+  return Math.min(i + 1, source.length);
+}
+
+/**
+ * An upper bound of the number of instructions RE2 compiles `source` to, found in one pass over the source without
+ * building anything: RE2's own size measure (each character, class and assertion 1, a repetition's body counted as
+ * many times as it may repeat, one instruction per split, two per capture, two for the program's start and end),
+ * with runs of single-character alternatives counted as one class, as RE2 merges them. For nested counted
+ * repetitions (`(?:a{1,30}){1,30}b`: 1,802) it is the program's size; it is larger where RE2 factors alternatives
+ * (`ab|ac` into `a[bc]`). Syntax RE2 refuses is measured as best it can be; the compile refuses it.
+ */
+export function regexSizeBound(source: string): number {
+  const stack: Frame[] = [newFrame(false)];
+  const top = () => stack[stack.length - 1] as Frame;
+  const quantify = (min: number, max: number) => {
+    const frame = top();
+    if (frame.last === undefined) return; // Nothing to repeat: RE2 refuses it.
+    frame.last = repeated(frame.last, min, max);
+    frame.lastSingle = false;
+  };
+  let i = 0;
+  while (i < source.length) {
+    const char = source[i] as string;
+    switch (char) {
+      case '(': {
+        if (source[i + 1] !== '?') {
+          stack.push(newFrame(true));
+          i++;
+          break;
+        }
+        // `(?flags)` sets flags (nothing to count); `(?flags:`, `(?:`, lookarounds are groups; named groups capture.
+        const flags = /^\(\?[imsU-]*\)/.exec(source.slice(i, i + 16));
+        if (flags) {
+          i += flags[0].length;
+          break;
+        }
+        const opening = GROUP_OPENING.exec(source.slice(i, i + 16));
+        if (opening) {
+          stack.push(newFrame(false));
+          i += opening[0].length;
+          break;
+        }
+        const named = /^\(\?P?<[^>=!]/.test(source.slice(i, i + 5));
+        stack.push(newFrame(named));
+        // `(?P<name>`: the name up to `>`; anything else after `(?` RE2 refuses.
+        const close = named ? source.indexOf('>', i) : -1;
+        i = close < 0 ? i + 2 : close + 1;
+        break;
+      }
+      case ')': {
+        if (stack.length > 1) {
+          const size = endGroup(stack.pop() as Frame);
+          addAtom(top(), size, false);
+        }
+        i++;
+        break;
+      }
+      case '|':
+        endBranch(top());
+        i++;
+        break;
+      case '*':
+      case '+':
+      case '?':
+        // One split each; `repeated` counts `*` as 2, as RE2's parser does (an over-count by one).
+        quantify(char === '+' ? 1 : 0, char === '?' ? 1 : -1);
+        i++;
+        if (source[i] === '?') i++; // non-greedy
+        break;
+      case '{': {
+        const counts = countedRepetition(source, i);
+        if (counts) {
+          quantify(counts.min, counts.max);
+          i = counts.end;
+          if (source[i] === '?') i++;
+        } else {
+          addAtom(top(), 1, true);
+          i++;
+        }
+        break;
+      }
+      case '[':
+        addAtom(top(), 1, true);
+        i = afterClass(source, i);
+        break;
+      case '\\': {
+        const kind = source[i + 1];
+        if (kind === 'Q') {
+          // `\Q...\E`: each character a literal.
+          const end = source.indexOf('\\E', i + 2);
+          const stop = end < 0 ? source.length : end;
+          for (let j = i + 2; j < stop; j++) addAtom(top(), 1, true);
+          i = end < 0 ? source.length : end + 2;
+        } else if ((kind === 'p' || kind === 'P' || kind === 'x') && source[i + 2] === '{') {
+          addAtom(top(), 1, true);
+          i = afterBrace(source, i + 2);
+        } else if (kind === 'x') {
+          // `\xHH`: one character.
+          addAtom(top(), 1, true);
+          i += 2;
+          for (let digits = 0; digits < 2 && HEX.test(source[i] ?? ''); digits++) i++;
+        } else {
+          // `\d`, `\pL`, `\b`, `\A`, an escaped character: one instruction (a following octal digit counts apart).
+          addAtom(top(), 1, kind !== 'A' && kind !== 'z' && kind !== 'b' && kind !== 'B' && kind !== 'E');
+          i += kind === 'p' || kind === 'P' ? 3 : 2;
+        }
+        break;
+      }
+      case '^':
+      case '$':
+        addAtom(top(), 1, false);
+        i++;
+        break;
+      default:
+        // A literal character (a surrogate pair is one rune: counting it twice only over-counts) or `.`.
+        addAtom(top(), 1, true);
+        i++;
+    }
+  }
+  while (stack.length > 1) {
+    const size = endGroup(stack.pop() as Frame);
+    addAtom(top(), size, false);
+  }
+  return cap(endGroup(stack[0] as Frame) + 2);
+}
+
 /** Why a regular expression is refused (RE2 cannot compile it, or it is too large), or undefined when it is fine. */
 export function regexProblem(source: string): string | undefined {
+  if (source.length > MAX_REGEX_LENGTH) return `too long: ${source.length} characters, at most ${MAX_REGEX_LENGTH}`;
+  // Bounded before compiling: RE2 builds the whole program (and a hostile one costs tens of ms) before its size shows.
+  const bound = regexSizeBound(source);
+  if (bound > MAX_REGEX_PROGRAM_SIZE) return tooLarge(`up to ${bound}`);
   let size: number;
   try {
     size = RE2JS.compile(source).programSize();
@@ -26,10 +268,12 @@ export function regexProblem(source: string): string | undefined {
     const reason = (error instanceof Error ? error.message : String(error)).replace(/^error parsing regexp: /, '');
     return `not a regular expression in RE2 syntax (no backreferences, no lookaround): ${reason}`;
   }
-  return size > MAX_REGEX_PROGRAM_SIZE
-    ? `too large: it compiles to ${size} RE2 instructions, at most ${MAX_REGEX_PROGRAM_SIZE} (use fewer or smaller counted repetitions)`
-    : undefined;
+  // The bound is not below the size; this only guards against a construct it misreads.
+  return size > MAX_REGEX_PROGRAM_SIZE ? tooLarge(String(size)) : undefined;
 }
+
+const tooLarge = (size: string) =>
+  `too large: it compiles to ${size} RE2 instructions, at most ${MAX_REGEX_PROGRAM_SIZE} (use fewer or smaller counted repetitions)`;
 
 /** A regular expression (RE2 syntax) that must match the whole text; compiled once and kept. Throws when invalid. */
 export function compileRegex(source: string): NameMatcher {
