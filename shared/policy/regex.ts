@@ -14,6 +14,13 @@ import type { NameMatcher } from './glob.ts';
  */
 export const MAX_REGEX_PROGRAM_SIZE = 1000;
 
+/**
+ * The most Unicode classes (`\p{...}`, `\P{...}`, `\pL`) a config regex may name. Each is a table of hundreds of
+ * ranges that RE2 builds while parsing, before any size shows (and case-folds under `(?i)`): sixty `\pL` under `(?i)`
+ * compile to 62 instructions but took 5 to 10 ms to parse. Tags are ASCII, so a tag regex hardly needs one.
+ */
+export const MAX_REGEX_UNICODE_CLASSES = 10;
+
 /** The longest config regex (the config schema's bound too): `regexSizeBound` and the compile stay short. */
 export const MAX_REGEX_LENGTH = 256;
 
@@ -258,6 +265,11 @@ export function regexSizeBound(source: string): number {
 /** Why a regular expression is refused (RE2 cannot compile it, or it is too large), or undefined when it is fine. */
 export function regexProblem(source: string): string | undefined {
   if (source.length > MAX_REGEX_LENGTH) return `too long: ${source.length} characters, at most ${MAX_REGEX_LENGTH}`;
+  // Escapes read in pairs, so that `\\p` (a backslash, then `p`) is not one.
+  const unicodeClasses = (source.match(/\\[\s\S]/g) ?? []).filter((pair) => pair === '\\p' || pair === '\\P').length;
+  if (unicodeClasses > MAX_REGEX_UNICODE_CLASSES) {
+    return `too many Unicode classes: ${unicodeClasses} \\p or \\P, at most ${MAX_REGEX_UNICODE_CLASSES} (tags are ASCII: use classes such as [A-Za-z0-9])`;
+  }
   // Bounded before compiling: RE2 builds the whole program (and a hostile one costs tens of ms) before its size shows.
   const bound = regexSizeBound(source);
   if (bound > MAX_REGEX_PROGRAM_SIZE) return tooLarge(`up to ${bound}`);

@@ -498,6 +498,20 @@ describe('config regex validation: bounded before RE2 compiles', () => {
     }
   });
 
+  it('refuses more than ten Unicode classes, which RE2 builds while parsing', () => {
+    // Prepare: sixty `\pL` under `(?i)` are 62 instructions, but each is a case-folded table of hundreds of ranges.
+    const hostile = `(?i)${'\\pL'.repeat(60)}`;
+    const ten = `${'[\\p{Lu}\\p{Nd}]'.repeat(5)}`;
+    // Act
+    const problems = [hostile, ten, `${'\\\\p'.repeat(20)}`].map(regexProblem);
+    // Assess: escaped backslashes before a `p` are not classes.
+    expect(problems).toEqual([
+      'too many Unicode classes: 60 \\p or \\P, at most 10 (tags are ASCII: use classes such as [A-Za-z0-9])',
+      undefined,
+      undefined,
+    ]);
+  });
+
   it('refuses a regex longer than 256 characters before reading it', () => {
     expect(regexProblem('a'.repeat(257))).toBe('too long: 257 characters, at most 256');
     expect(regexProblem('a'.repeat(256))).toBeUndefined();
