@@ -15,11 +15,13 @@ import type { NameMatcher } from './glob.ts';
 export const MAX_REGEX_PROGRAM_SIZE = 1000;
 
 /**
- * The most Unicode classes (`\p{...}`, `\P{...}`, `\pL`) a config regex may name. Each is a table of hundreds of
- * ranges that RE2 builds while parsing, before any size shows (and case-folds under `(?i)`): sixty `\pL` under `(?i)`
- * compile to 62 instructions but took 5 to 10 ms to parse. Tags are ASCII, so a tag regex hardly needs one.
+ * The most Unicode classes (`\p{...}`, `\P{...}`, `\pL`) a config regex may use, each counted as many times as its
+ * repetitions copy it. Each is a table of hundreds of ranges that RE2 builds while parsing (and case-folds under
+ * `(?i)`), then copies into every instruction that tests it, before any size shows: sixty `\pL` under `(?i)` compile
+ * to 62 instructions but took 5 to 10 ms; `[\p{L}\p{N}]{1,499}` (999 instructions) compiled twice as slowly as
+ * `[a-z]{1,499}`. Tags are ASCII, so a tag regex hardly needs one.
  */
-export const MAX_REGEX_UNICODE_CLASSES = 10;
+export const MAX_REGEX_UNICODE_CLASSES = 16;
 
 /** The longest config regex (the config schema's bound too): `regexSizeBound` and the compile stay short. */
 export const MAX_REGEX_LENGTH = 256;
@@ -43,6 +45,10 @@ interface Frame {
   concat: number;
   atoms: number;
   last: number | undefined;
+  /** Unicode classes, as `alternatives`, `concat` and `last` count instructions. */
+  alternativesTables: number;
+  concatTables: number;
+  lastTables: number;
   /** Whether the last atom is a single character or class, without a quantifier. */
   lastSingle: boolean;
 }
@@ -56,13 +62,18 @@ const newFrame = (capture: boolean): Frame => ({
   atoms: 0,
   last: undefined,
   lastSingle: false,
+  alternativesTables: 0,
+  concatTables: 0,
+  lastTables: 0,
 });
 
-function addAtom(frame: Frame, size: number, single: boolean): void {
+function addAtom(frame: Frame, size: number, single: boolean, tables = 0): void {
   frame.concat = cap(frame.concat + (frame.last ?? 0));
+  frame.concatTables = cap(frame.concatTables + frame.lastTables);
   frame.atoms += 1;
   frame.last = size;
   frame.lastSingle = single;
+  frame.lastTables = tables;
 }
 
 function endBranch(frame: Frame): void {
@@ -73,17 +84,29 @@ function endBranch(frame: Frame): void {
     frame.alternatives = cap(frame.alternatives + size);
     frame.branches += 1;
   }
+  frame.alternativesTables = cap(frame.alternativesTables + frame.concatTables + frame.lastTables);
   frame.lastBranchSingle = single;
   frame.concat = 0;
   frame.atoms = 0;
   frame.last = undefined;
   frame.lastSingle = false;
+  frame.concatTables = 0;
+  frame.lastTables = 0;
 }
 
-/** The size of a finished group: its alternatives, one instruction per split, two for a capture. */
-function endGroup(frame: Frame): number {
+/** A regex's measure: an upper bound of its program's size, and its Unicode classes as repetitions copy them. */
+export interface RegexMeasure {
+  readonly size: number;
+  readonly unicodeClasses: number;
+}
+
+/** The measure of a finished group: its alternatives, one instruction per split, two for a capture. */
+function endGroup(frame: Frame): RegexMeasure {
   endBranch(frame);
-  return cap(frame.alternatives + (frame.branches - 1) + (frame.capture ? 2 : 0));
+  return {
+    size: cap(frame.alternatives + (frame.branches - 1) + (frame.capture ? 2 : 0)),
+    unicodeClasses: frame.alternativesTables,
+  };
 }
 
 /** The size of `body` repeated `{min,max}` times (`max` -1: unbounded), as RE2 expands it. */
@@ -122,21 +145,26 @@ function afterBrace(source: string, at: number): number {
   return close < 0 ? source.length : close + 1;
 }
 
-/** The index after the `]` that closes a class opened at `at`, as RE2 reads it (`[]a]`, `[^]a]`, `[[:alpha:]]`). */
-function afterClass(source: string, at: number): number {
+/**
+ * The index after the `]` that closes a class opened at `at`, as RE2 reads it (`[]a]`, `[^]a]`, `[[:alpha:]]`), and
+ * the Unicode classes in it.
+ */
+function afterClass(source: string, at: number): [end: number, unicodeClasses: number] {
+  let tables = 0;
   let i = at + 1;
   if (source[i] === '^') i++;
   if (source[i] === ']') i++;
   while (i < source.length && source[i] !== ']') {
     if (source[i] === '\\') {
       const kind = source[i + 1];
+      if (kind === 'p' || kind === 'P') tables++;
       i = (kind === 'p' || kind === 'P' || kind === 'x') && source[i + 2] === '{' ? afterBrace(source, i + 2) : i + 2;
     } else if (source.startsWith('[:', i)) {
       const close = source.indexOf(':]', i + 2);
       i = close < 0 ? i + 1 : close + 2;
     } else i++;
   }
-  return Math.min(i + 1, source.length);
+  return [Math.min(i + 1, source.length), tables];
 }
 
 /**
@@ -148,12 +176,18 @@ function afterClass(source: string, at: number): number {
  * (`ab|ac` into `a[bc]`). Syntax RE2 refuses is measured as best it can be; the compile refuses it.
  */
 export function regexSizeBound(source: string): number {
+  return measureRegex(source).size;
+}
+
+/** `regexSizeBound`, and the Unicode classes (`\p`, `\P`) counted as many times as repetitions copy them. */
+export function measureRegex(source: string): RegexMeasure {
   const stack: Frame[] = [newFrame(false)];
   const top = () => stack[stack.length - 1] as Frame;
   const quantify = (min: number, max: number) => {
     const frame = top();
     if (frame.last === undefined) return; // Nothing to repeat: RE2 refuses it.
     frame.last = repeated(frame.last, min, max);
+    frame.lastTables = cap(frame.lastTables * (max === -1 ? Math.max(min, 1) : max));
     frame.lastSingle = false;
   };
   let i = 0;
@@ -187,8 +221,8 @@ export function regexSizeBound(source: string): number {
       }
       case ')': {
         if (stack.length > 1) {
-          const size = endGroup(stack.pop() as Frame);
-          addAtom(top(), size, false);
+          const group = endGroup(stack.pop() as Frame);
+          addAtom(top(), group.size, false, group.unicodeClasses);
         }
         i++;
         break;
@@ -217,10 +251,12 @@ export function regexSizeBound(source: string): number {
         }
         break;
       }
-      case '[':
-        addAtom(top(), 1, true);
-        i = afterClass(source, i);
+      case '[': {
+        const [end, tables] = afterClass(source, i);
+        addAtom(top(), 1, true, tables);
+        i = end;
         break;
+      }
       case '\\': {
         const kind = source[i + 1];
         if (kind === 'Q') {
@@ -230,7 +266,7 @@ export function regexSizeBound(source: string): number {
           for (let j = i + 2; j < stop; j++) addAtom(top(), 1, true);
           i = end < 0 ? source.length : end + 2;
         } else if ((kind === 'p' || kind === 'P' || kind === 'x') && source[i + 2] === '{') {
-          addAtom(top(), 1, true);
+          addAtom(top(), 1, true, kind === 'x' ? 0 : 1);
           i = afterBrace(source, i + 2);
         } else if (kind === 'x') {
           // `\xHH`: one character.
@@ -239,7 +275,8 @@ export function regexSizeBound(source: string): number {
           for (let digits = 0; digits < 2 && HEX.test(source[i] ?? ''); digits++) i++;
         } else {
           // `\d`, `\pL`, `\b`, `\A`, an escaped character: one instruction (a following octal digit counts apart).
-          addAtom(top(), 1, kind !== 'A' && kind !== 'z' && kind !== 'b' && kind !== 'B' && kind !== 'E');
+          const unicode = kind === 'p' || kind === 'P' ? 1 : 0;
+          addAtom(top(), 1, kind !== 'A' && kind !== 'z' && kind !== 'b' && kind !== 'B' && kind !== 'E', unicode);
           i += kind === 'p' || kind === 'P' ? 3 : 2;
         }
         break;
@@ -256,23 +293,22 @@ export function regexSizeBound(source: string): number {
     }
   }
   while (stack.length > 1) {
-    const size = endGroup(stack.pop() as Frame);
-    addAtom(top(), size, false);
+    const group = endGroup(stack.pop() as Frame);
+    addAtom(top(), group.size, false, group.unicodeClasses);
   }
-  return cap(endGroup(stack[0] as Frame) + 2);
+  const whole = endGroup(stack[0] as Frame);
+  return { size: cap(whole.size + 2), unicodeClasses: whole.unicodeClasses };
 }
 
 /** Why a regular expression is refused (RE2 cannot compile it, or it is too large), or undefined when it is fine. */
 export function regexProblem(source: string): string | undefined {
   if (source.length > MAX_REGEX_LENGTH) return `too long: ${source.length} characters, at most ${MAX_REGEX_LENGTH}`;
-  // Escapes read in pairs, so that `\\p` (a backslash, then `p`) is not one.
-  const unicodeClasses = (source.match(/\\[\s\S]/g) ?? []).filter((pair) => pair === '\\p' || pair === '\\P').length;
-  if (unicodeClasses > MAX_REGEX_UNICODE_CLASSES) {
-    return `too many Unicode classes: ${unicodeClasses} \\p or \\P, at most ${MAX_REGEX_UNICODE_CLASSES} (tags are ASCII: use classes such as [A-Za-z0-9])`;
-  }
-  // Bounded before compiling: RE2 builds the whole program (and a hostile one costs tens of ms) before its size shows.
-  const bound = regexSizeBound(source);
+  // Measured before compiling: RE2 builds the whole program (a hostile one costs tens of ms) before its size shows.
+  const { size: bound, unicodeClasses } = measureRegex(source);
   if (bound > MAX_REGEX_PROGRAM_SIZE) return tooLarge(`up to ${bound}`);
+  if (unicodeClasses > MAX_REGEX_UNICODE_CLASSES) {
+    return `too many Unicode classes: ${unicodeClasses} \\p or \\P with repetitions counted, at most ${MAX_REGEX_UNICODE_CLASSES} (tags are ASCII: use classes such as [A-Za-z0-9])`;
+  }
   let size: number;
   try {
     size = RE2JS.compile(source).programSize();

@@ -498,18 +498,23 @@ describe('config regex validation: bounded before RE2 compiles', () => {
     }
   });
 
-  it('refuses more than ten Unicode classes, which RE2 builds while parsing', () => {
-    // Prepare: sixty `\pL` under `(?i)` are 62 instructions, but each is a case-folded table of hundreds of ranges.
-    const hostile = `(?i)${'\\pL'.repeat(60)}`;
-    const ten = `${'[\\p{Lu}\\p{Nd}]'.repeat(5)}`;
+  it('refuses more than sixteen Unicode classes, with repetitions counted', () => {
+    // Prepare: sixty `\pL` under `(?i)` are 62 instructions, but each is a case-folded table of hundreds of ranges;
+    // a repetition copies its class into every instruction.
+    const sources = [
+      `(?i)${'\\pL'.repeat(60)}`,
+      '[\\p{L}\\p{N}]{1,499}',
+      '(?:\\pL|_){17,}',
+      '[\\p{Lu}\\p{Nd}]{1,8}',
+      '[\\pL\\pN._-]+',
+      `${'\\\\p'.repeat(20)}`,
+    ];
     // Act
-    const problems = [hostile, ten, `${'\\\\p'.repeat(20)}`].map(regexProblem);
+    const problems = sources.map(regexProblem);
     // Assess: escaped backslashes before a `p` are not classes.
-    expect(problems).toEqual([
-      'too many Unicode classes: 60 \\p or \\P, at most 10 (tags are ASCII: use classes such as [A-Za-z0-9])',
-      undefined,
-      undefined,
-    ]);
+    const tooMany = (count: number) =>
+      `too many Unicode classes: ${count} \\p or \\P with repetitions counted, at most 16 (tags are ASCII: use classes such as [A-Za-z0-9])`;
+    expect(problems).toEqual([tooMany(60), tooMany(998), tooMany(17), undefined, undefined, undefined]);
   });
 
   it('refuses a regex longer than 256 characters before reading it', () => {
