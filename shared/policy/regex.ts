@@ -10,15 +10,17 @@ import type { NameMatcher } from './glob.ts';
 /**
  * The largest program (RE2's measure of a pattern's cost) a config regex may compile to. Matching is linear in the
  * text but proportional to the program too: `(?:a{1,30}){1,30}b` compiles to 1,802 instructions and took about
- * 100 ms per 128-character tag. Real tag patterns take tens of instructions (`v\d+\.\d+\.\d+`: 11).
+ * 100 ms per 128-character tag; compiling and a first match take about 1 µs per instruction each, and several ms for
+ * a program of 1,000 on a loaded machine. Real tag patterns take tens of instructions (`v\d+\.\d+\.\d+`: 11, the
+ * semver.org pattern 65), and a class counted over a whole 128-character tag (`[a-z0-9]{1,128}`) 257.
  */
-export const MAX_REGEX_PROGRAM_SIZE = 1000;
+export const MAX_REGEX_PROGRAM_SIZE = 500;
 
 /**
  * The most Unicode classes (`\p{...}`, `\P{...}`, `\pL`) a config regex may use, each counted as many times as its
  * repetitions copy it. Each is a table of hundreds of ranges that RE2 builds while parsing (and case-folds under
  * `(?i)`), then copies into every instruction that tests it, before any size shows: sixty `\pL` under `(?i)` compile
- * to 62 instructions but took 5 to 10 ms; `[\p{L}\p{N}]{1,499}` (999 instructions) compiled twice as slowly as
+ * to 62 instructions but took 5 to 10 ms; `[\p{L}\p{N}]{1,499}` compiled twice as slowly as
  * `[a-z]{1,499}`. Tags are ASCII, so a tag regex hardly needs one.
  */
 export const MAX_REGEX_UNICODE_CLASSES = 16;
