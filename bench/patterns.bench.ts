@@ -1,6 +1,5 @@
 import { performance } from 'node:perf_hooks';
 import fc from 'fast-check';
-import { RE2JS } from 're2js';
 import { matchesPattern } from '../registry/bus/pattern.ts';
 import { filterMatches, SCANNING_FILTER_VALUE } from '../registry/ops/scanning.ts';
 import { REPOSITORY_NAME } from '../registry/validate.ts';
@@ -10,7 +9,7 @@ import { matchesAnyGlob } from '../shared/policy/glob.ts';
 import { scanFilterMatches } from '../shared/policy/push/scan.ts';
 import { tagMatches } from '../shared/policy/push/tags.ts';
 import { declarationProblems } from '../shared/policy/reconcile/limits.ts';
-import { regexProblem } from '../shared/policy/regex.ts';
+import { buildRegex, regexProblem } from '../shared/policy/regex.ts';
 import { emit, intEnv, progress, round } from './lib.ts';
 
 /**
@@ -205,14 +204,14 @@ const TARGETS: readonly Target[] = [
     run: tagMatches,
   },
   {
-    // A cold handler's first tag: the regex compiled and its lazy DFA built for that tag (the figure above times the
-    // compiled regex, warm, as the median of three runs). As `compileRegex` does, without its cache.
+    // A cold handler's first tag: the regex compiled and matched once (the figure above times a compiled regex, kept by
+    // `compileRegex`, as the median of three runs).
     name: 'tag_regex_first_match',
     worst: [['(?:a{1,15}){1,15}b', `${'a'.repeat(MAX_OCI_TAG - 1)}c`]],
     inputs: fc
       .tuple(hostileRegex, hostileText(MAX_OCI_TAG, ['a', 'a', 'a', 'b']))
       .filter(([source]) => regexProblem(source) === undefined),
-    run: (source: string, tag: string) => RE2JS.compile(source).matches(tag),
+    run: (source: string, tag: string) => buildRegex(source).test(tag),
   },
   {
     name: 'config_tag_regex_validation',

@@ -420,6 +420,25 @@ describe('glob and regex matchers agree with the reference', () => {
     );
   });
 
+  it('config regexes: the bit-state match agrees with the DFA on accepted regexes and long tags', {
+    timeout: PROPERTY_TIMEOUT,
+  }, () => {
+    // Counted and nested repetitions, up to the size the config accepts, against tags up to ECR's 300 characters.
+    const regex = fc.oneof(
+      fc.integer({ min: 1, max: 15 }).map((k) => `(?:a{1,${k}}){1,${k}}b?`),
+      fc.integer({ min: 1, max: 160 }).map((n) => `(?:a?){${n}}a{${n}}`),
+      fc.integer({ min: 1, max: 60 }).map((n) => `(?:.*a){${n}}`),
+      fc.integer({ min: 1, max: 240 }).map((n) => `[ab]{1,${n}}`),
+      fc.string({ unit: fc.constantFrom('a', 'b', '.', '*', '+', '?', '|', '(?:', ')', '{2,9}'), maxLength: 40 }),
+    );
+    check(
+      fc.property(regex, hostileText(MAX_TAG, ['a', 'a', 'a', 'b']), (source, tag) => {
+        if (regexProblem(source) !== undefined) return;
+        expect(tagMatches({ regex: source }, tag)).toBe(RE2JS.compile(source).matches(tag));
+      }),
+    );
+  });
+
   it('scanning-filter validation accepts the language of ECR’s pattern', { timeout: PROPERTY_TIMEOUT }, () => {
     // ECR's own pattern, on filters short enough for it to finish.
     const ecr = /^[a-z0-9*](?:[._\-/a-z0-9*]?[a-z0-9*]+)*$/;
