@@ -12,7 +12,9 @@ import type { NameMatcher } from './glob.ts';
  * text but proportional to the program too: `(?:a{1,30}){1,30}b` compiles to 1,802 instructions and took about
  * 100 ms per 128-character tag; compiling and a first match take about 1 µs per instruction each, and several ms for
  * a program of 1,000 on a loaded machine. Real tag patterns take tens of instructions (`v\d+\.\d+\.\d+`: 11, the
- * semver.org pattern 65), and a class counted over a whole 128-character tag (`[a-z0-9]{1,128}`) 257.
+ * semver.org pattern 65), and a class counted over a whole 128-character tag (`[a-z0-9]{1,128}`) 257. It is also
+ * re2js's threshold for its bit-state backtracker, which `buildRegex` relies on: above it, matching falls back to the
+ * slower (still linear) NFA.
  */
 export const MAX_REGEX_PROGRAM_SIZE = 500;
 
