@@ -77,7 +77,7 @@ export const TagPatternSchema = z
           }),
       })
       .describe(
-        'A regular expression in RE2 syntax (matched in linear time: no backreferences, no lookaround; at most 1,000 RE2 instructions); it must match the whole tag (it is anchored).',
+        'A regular expression in RE2 syntax (matched in linear time: no backreferences, no lookaround; at most 500 RE2 instructions and 16 Unicode classes \\p, repetitions counted); it must match the whole tag (it is anchored).',
       ),
     z
       .strictObject({ form: z.enum(['semver']) })

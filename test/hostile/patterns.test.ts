@@ -7,6 +7,7 @@ import {
   PutRegistryScanningConfigurationCommand,
 } from '@aws-sdk/client-ecr';
 import fc from 'fast-check';
+import { RE2JS } from 're2js';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { matchesPattern } from '../../registry/bus/pattern.ts';
 import { buildImageManifest } from '../../registry/manifests.ts';
@@ -17,6 +18,7 @@ import { compileGlob, wildcardMatches } from '../../shared/policy/glob.ts';
 import { scanFilterMatches } from '../../shared/policy/push/scan.ts';
 import { tagMatches } from '../../shared/policy/push/tags.ts';
 import { SCANNING_FILTER_PATTERN } from '../../shared/policy/reconcile/limits.ts';
+import { MAX_REGEX_PROGRAM_SIZE, regexProblem, regexSizeBound } from '../../shared/policy/regex.ts';
 import { failureOf, TEST_REGION } from '../helpers/registry.ts';
 import { type Isolate, type RegistryProcess, startIsolate, startRegistryProcess } from './isolate.ts';
 
@@ -319,7 +321,7 @@ describe('defects replayed, under a hang guard', () => {
       {
         path: 'push.rules[0].tags.allowed[2].regex',
         message:
-          'too large: it compiles to 1802 RE2 instructions, at most 1000 (use fewer or smaller counted repetitions)',
+          'too large: it compiles to up to 1802 RE2 instructions, at most 500 (use fewer or smaller counted repetitions)',
       },
     ]);
   });
@@ -418,6 +420,25 @@ describe('glob and regex matchers agree with the reference', () => {
     );
   });
 
+  it('config regexes: the bit-state match agrees with the DFA on accepted regexes and long tags', {
+    timeout: PROPERTY_TIMEOUT,
+  }, () => {
+    // Counted and nested repetitions, up to the size the config accepts, against tags up to ECR's 300 characters.
+    const regex = fc.oneof(
+      fc.integer({ min: 1, max: 15 }).map((k) => `(?:a{1,${k}}){1,${k}}b?`),
+      fc.integer({ min: 1, max: 160 }).map((n) => `(?:a?){${n}}a{${n}}`),
+      fc.integer({ min: 1, max: 60 }).map((n) => `(?:.*a){${n}}`),
+      fc.integer({ min: 1, max: 240 }).map((n) => `[ab]{1,${n}}`),
+      fc.string({ unit: fc.constantFrom('a', 'b', '.', '*', '+', '?', '|', '(?:', ')', '{2,9}'), maxLength: 40 }),
+    );
+    check(
+      fc.property(regex, hostileText(MAX_TAG, ['a', 'a', 'a', 'b']), (source, tag) => {
+        if (regexProblem(source) !== undefined) return;
+        expect(tagMatches({ regex: source }, tag)).toBe(RE2JS.compile(source).matches(tag));
+      }),
+    );
+  });
+
   it('scanning-filter validation accepts the language of ECR’s pattern', { timeout: PROPERTY_TIMEOUT }, () => {
     // ECR's own pattern, on filters short enough for it to finish.
     const ecr = /^[a-z0-9*](?:[._\-/a-z0-9*]?[a-z0-9*]+)*$/;
@@ -441,6 +462,131 @@ describe('glob and regex matchers agree with the reference', () => {
         },
       ),
       { numRuns: RUNS },
+    );
+  });
+});
+
+describe('config regex validation: bounded before RE2 compiles', () => {
+  it('accepts real tag patterns, with a bound at or near their program size', () => {
+    // Prepare: semantic versions (the semver.org pattern among them), branch-and-commit tags, bounded runs.
+    const patterns = [
+      'v\\d+\\.\\d+\\.\\d+',
+      '^(main|release)-[0-9a-f]{7,40}$',
+      'v?\\d+\\.\\d+\\.\\d+(?:-[0-9A-Za-z.-]+)?',
+      '^(0|[1-9]\\d*)\\.(0|[1-9]\\d*)\\.(0|[1-9]\\d*)(?:-((?:0|[1-9]\\d*|\\d*[a-zA-Z-][0-9a-zA-Z-]*)(?:\\.(?:0|[1-9]\\d*|\\d*[a-zA-Z-][0-9a-zA-Z-]*))*))?(?:\\+([0-9a-zA-Z-]+(?:\\.[0-9a-zA-Z-]+)*))?$',
+      '[a-z0-9]{1,64}',
+      '[a-z0-9][a-z0-9._-]{0,127}',
+      '(?i)^(?:dev|staging|prod)-\\d{8}(?:-[a-f0-9]{7,12})?$',
+      '(?P<env>prod|stage)-(?P<date>\\d{4}-\\d{2}-\\d{2})',
+      '\\Qv1.2\\E(?:\\.\\d+)*',
+      '[[:alnum:]]{1,32}',
+    ];
+    // Act
+    const answers = patterns.map((source) => ({
+      problem: regexProblem(source),
+      bound: regexSizeBound(source),
+      size: RE2JS.compile(source).programSize(),
+    }));
+    // Assess
+    for (const { problem, bound, size } of answers) {
+      expect(problem).toBeUndefined();
+      expect(bound).toBeGreaterThanOrEqual(size);
+      expect(bound).toBeLessThanOrEqual(size * 1.5);
+    }
+  });
+
+  it('refuses nested and long counted repetitions by the bound alone, without compiling', () => {
+    // Prepare: each would take RE2 milliseconds to compile (or refuse) before its size showed.
+    const hostile = [
+      '(?:a{1,30}){1,30}b',
+      '(?:a{1,40}){1,40}b',
+      '[\\p{L}\\p{N}]{1,600}',
+      '(?:a?){500}a{500}',
+      '(?:(?:(?:a{1,10}){1,10}){1,10}){1,10}',
+      '(?:\\pL|\\d|x){1,1000}',
+      `(?:${'[a-z]?'.repeat(40)}){1,30}`,
+    ];
+    // Act
+    const answers = hostile.map((source) => ({ problem: regexProblem(source), bound: regexSizeBound(source) }));
+    // Assess
+    for (const { problem, bound } of answers) {
+      expect(bound).toBeGreaterThan(MAX_REGEX_PROGRAM_SIZE);
+      expect(problem).toBe(
+        `too large: it compiles to up to ${bound} RE2 instructions, at most 500 (use fewer or smaller counted repetitions)`,
+      );
+    }
+  });
+
+  it('refuses more than sixteen Unicode classes, with repetitions counted', () => {
+    // Prepare: sixty `\pL` under `(?i)` are 62 instructions, but each is a case-folded table of hundreds of ranges;
+    // a repetition copies its class into every instruction.
+    const sources = [
+      `(?i)${'\\pL'.repeat(60)}`,
+      '[\\p{L}\\p{N}]{1,200}',
+      '(?:\\pL|_){17,}',
+      '[\\p{Lu}\\p{Nd}]{1,8}',
+      '[\\pL\\pN._-]+',
+      `${'\\\\p'.repeat(20)}`,
+    ];
+    // Act
+    const problems = sources.map(regexProblem);
+    // Assess: escaped backslashes before a `p` are not classes.
+    const tooMany = (count: number) =>
+      `too many Unicode classes: ${count} \\p or \\P with repetitions counted, at most 16 (tags are ASCII: use classes such as [A-Za-z0-9])`;
+    expect(problems).toEqual([tooMany(60), tooMany(400), tooMany(17), undefined, undefined, undefined]);
+  });
+
+  it('refuses a regex longer than 256 characters before reading it', () => {
+    expect(regexProblem('a'.repeat(257))).toBe('too long: 257 characters, at most 256');
+    expect(regexProblem('a'.repeat(256))).toBeUndefined();
+  });
+
+  it('the bound is never below the size RE2 compiles to', { timeout: PROPERTY_TIMEOUT }, () => {
+    // Regexes from RE2's grammar: groups of every kind, alternation, classes, escapes, counted repetitions.
+    const atom = fc.constantFrom(
+      'a',
+      'b',
+      '.',
+      '[ab]',
+      '[^a]',
+      '[]a]',
+      '\\d',
+      '\\pL',
+      '\\p{Greek}',
+      '\\x41',
+      '\\x{42}',
+      '\\Qa.\\E',
+      '^',
+      '$',
+      '\\b',
+      '{',
+      '[[:alpha:]]',
+    );
+    const quantifier = fc.constantFrom('', '', '*', '+', '?', '*?', '{2}', '{0,3}', '{2,}', '{1,5}?', '{0}');
+    const regex: fc.Arbitrary<string> = fc.letrec<{ node: string }>((tie) => ({
+      node: fc.oneof(
+        { depthSize: 'small', withCrossShrink: true },
+        atom,
+        fc.tuple(tie('node'), tie('node')).map(([left, right]) => `${left}${right}`),
+        fc
+          .tuple(fc.constantFrom('(', '(?:', '(?i:', '(?P<n>', '(?<m>'), tie('node'), tie('node'))
+          .map(([open, left, right]) => `${open}${left}|${right})`),
+        fc.tuple(fc.constantFrom('(', '(?:'), tie('node'), quantifier).map(([open, node, q]) => `${open}${node})${q}`),
+        fc.tuple(atom, quantifier).map(([node, q]) => `${node}${q}`),
+        fc.tuple(fc.constantFrom('(?i)', '(?s)'), tie('node')).map(([flags, node]) => `${flags}${node}`),
+      ),
+    })).node;
+    fc.assert(
+      fc.property(regex, (source) => {
+        let size: number;
+        try {
+          size = RE2JS.compile(source).programSize();
+        } catch {
+          return; // RE2 refuses it: the compile says why.
+        }
+        expect(regexSizeBound(source)).toBeGreaterThanOrEqual(size);
+      }),
+      { numRuns: 1000 },
     );
   });
 });
