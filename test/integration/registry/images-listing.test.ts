@@ -482,15 +482,13 @@ describe('DescribeImages and ListImages', () => {
         }
       });
       // Act
-      const started = performance.now();
       const page = await describeImages({ maxResults: 1000, nextToken: token });
-      const elapsedMs = performance.now() - started;
       spy.mockRestore();
       // Assess
       expect(page.imageDetails).toHaveLength(1000);
       expect(page.imageDetails?.[0]?.imageDigest).toBe(repository.images.after(50_000).next().value?.digest);
+      // The page is read from where the token points: at most one image past the page, not the 50,000 before it.
       expect(visited).toBeLessThanOrEqual(1001);
-      expect(elapsedMs).toBeLessThan(2_000);
     });
 
     it('rejects a nextToken from another filter or listing, and garbage, with InvalidParameterException', async () => {

@@ -552,8 +552,9 @@ describe('PutImage', () => {
       await put({ imageManifest: manifest, imageTag: 'v1' });
       // Act
       await put({ imageManifest: manifest, imageTag: 'v1.0' });
-      await put({ imageManifest: manifest, imageTag: 'v1' }).catch(() => undefined);
+      const rejected = put({ imageManifest: manifest, imageTag: 'v1' });
       // Assess
+      await expect(rejected).rejects.toMatchObject({ name: 'ImageAlreadyExistsException' });
       expect(imageActions().map((event) => (event.detail as Record<string, unknown>)['image-tag'])).toEqual([
         'v1',
         'v1.0',
