@@ -1,0 +1,27 @@
+// @ts-check
+/**
+ * Mutation testing of the pure policy code (`npm run mutation`; not part of CI: a full run takes several minutes).
+ * One group at a time: `npm run mutation -- --mutate 'shared/policy/cleanup/**\/*.ts'`.
+ * Reports go to reports/mutation/ (gitignored); the incremental file there lets a rerun test only changed mutants.
+ * @type {import('@stryker-mutator/api/core').PartialStrykerOptions}
+ */
+export default {
+  packageManager: 'npm',
+  testRunner: 'vitest',
+  vitest: { configFile: 'vitest.stryker.config.ts' },
+  checkers: ['typescript'],
+  tsconfigFile: 'tsconfig.json',
+  typescriptChecker: { prioritizePerformanceOverAccuracy: true },
+  mutate: ['shared/policy/cleanup/**/*.ts', 'shared/policy/scan/**/*.ts', 'shared/policy/push/**/*.ts'],
+  coverageAnalysis: 'perTest',
+  reporters: ['clear-text', 'progress', 'html', 'json'],
+  htmlReporter: { fileName: 'reports/mutation/index.html' },
+  jsonReporter: { fileName: 'reports/mutation/mutation.json' },
+  incremental: true,
+  incrementalFile: 'reports/mutation/stryker-incremental.json',
+  concurrency: 2,
+  timeoutMS: 20_000,
+  thresholds: { high: 90, low: 85, break: null },
+  tempDirName: '.stryker-tmp',
+  cleanTempDir: true,
+};
