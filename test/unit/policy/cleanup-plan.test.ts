@@ -1,5 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { type CleanupRule, DEFAULT_CLEANUP_RULE, planCleanup } from '../../../shared/policy/cleanup/plan.ts';
+import {
+  buildImageGraph,
+  type CleanupRule,
+  DEFAULT_CLEANUP_RULE,
+  planCleanup,
+} from '../../../shared/policy/cleanup/plan.ts';
 import { DAY, digestOf, image, MINUTE, NOW } from '../../helpers/images.ts';
 
 const RULE: CleanupRule = { ...DEFAULT_CLEANUP_RULE, olderThanDays: 14, notPulledForDays: 30, maxDeleteFraction: 1 };
@@ -434,5 +439,32 @@ describe('planCleanup', () => {
     const result = plan([image('skewed', { lastPulledAt: NOW + DAY })]);
     // Assess
     expect(fate(result, 'skewed')).toMatchObject({ action: 'keep', code: 'recently-pulled' });
+  });
+});
+
+describe('buildImageGraph', () => {
+  it('records each edge once, between images that are there, and none from an image to itself', () => {
+    // Prepare
+    const index = image('index', { children: ['a', 'a', 'absent', 'index'] });
+    const cosign = `${digestOf('a').replace(':', '-')}.sig`;
+    const sig = image('sig', { subjectDigest: digestOf('a'), tags: [cosign] });
+    const selfSig = image('self-sig', { subjectDigest: digestOf('self-sig') });
+    // Act
+    const graph = buildImageGraph([
+      image('a'),
+      index,
+      sig,
+      selfSig,
+      image('orphan', { subjectDigest: digestOf('gone') }),
+    ]);
+    // Assess
+    expect(Object.fromEntries(graph.children)).toEqual({ [digestOf('index')]: [digestOf('a')] });
+    expect(Object.fromEntries(graph.parents)).toEqual({ [digestOf('a')]: [digestOf('index')] });
+    expect(Object.fromEntries(graph.referrers)).toEqual({ [digestOf('a')]: [digestOf('sig')] });
+    expect(Object.fromEntries(graph.subjectOf)).toEqual({
+      [digestOf('sig')]: digestOf('a'),
+      [digestOf('orphan')]: digestOf('gone'),
+    });
+    expect([...graph.byDigest.keys()]).toHaveLength(5);
   });
 });
