@@ -26,6 +26,7 @@ import type { RepositoryRecord } from '../../../registry/state.ts';
 import {
   ecrClient,
   failureOf,
+  fillInBatches,
   rawEcrRequest,
   startTestRegistry,
   TEST_ACCOUNT,
@@ -403,7 +404,7 @@ describe('PutImage', () => {
     it('rejects a push beyond 100,000 images with LimitExceededException', async () => {
       // Prepare
       const repository = repositoryRecord();
-      for (let i = 0; i < MAX_IMAGES_PER_REPOSITORY; i++) {
+      await fillInBatches(MAX_IMAGES_PER_REPOSITORY, (i) => {
         const text = `{"i":${i}}`;
         const parsed: ParsedManifest = {
           digest: sha256(text),
@@ -413,7 +414,7 @@ describe('PutImage', () => {
           sizeInBytes: 0,
         };
         repository.images.add(newImage(repository, text, parsed, 0));
-      }
+      });
       // Act
       const attempt = put({ imageManifest: buildImageManifest({ seed: 'one-too-many' }), imageTag: 'v1' });
       // Assess
