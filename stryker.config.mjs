@@ -10,7 +10,8 @@ export default {
   testRunner: 'vitest',
   vitest: { configFile: 'vitest.stryker.config.ts' },
   checkers: ['typescript'],
-  tsconfigFile: 'tsconfig.json',
+  // Only the policy code and what it imports: the checker then re-checks a mutant's few dependents, not the project.
+  tsconfigFile: 'tsconfig.stryker.json',
   typescriptChecker: { prioritizePerformanceOverAccuracy: true },
   mutate: ['shared/policy/cleanup/**/*.ts', 'shared/policy/scan/**/*.ts', 'shared/policy/push/**/*.ts'],
   coverageAnalysis: 'perTest',

@@ -79,6 +79,17 @@ describe('judgePush', () => {
     });
   });
 
+  it('has a default policy that reports, scans, forbids no tag, leaves mutability alone and never undoes a push', () => {
+    // Assess
+    expect(DEFAULT_PUSH_POLICY).toEqual({
+      mode: 'report',
+      scan: true,
+      tags: { forbidden: [] },
+      tagMutability: null,
+      undoPush: false,
+    });
+  });
+
   it('passes the repository, its scan-on-push flag and the registry rules to the scan decision', () => {
     // Act
     const flagged = judgePush(
@@ -158,6 +169,21 @@ describe('decideMutability', () => {
         required: { setting: 'MUTABLE_WITH_EXCLUSION', exclusions: ['dev-*'] },
       },
       change: { setting: 'MUTABLE_WITH_EXCLUSION', exclusions: ['dev-*'] },
+    });
+  });
+
+  it('reports the exclusions found sorted, whatever order the repository lists them in', () => {
+    // Act
+    const decision = decideMutability({
+      found: { setting: 'MUTABLE_WITH_EXCLUSION', exclusions: ['latest', 'dev-*'] },
+      policy: { setting: 'MUTABLE_WITH_EXCLUSION', exclusions: ['release-*'] },
+      mode: 'report',
+    });
+    // Assess
+    expect(decision.reason).toEqual({
+      code: 'drift',
+      found: { setting: 'MUTABLE_WITH_EXCLUSION', exclusions: ['dev-*', 'latest'] },
+      required: { setting: 'MUTABLE_WITH_EXCLUSION', exclusions: ['release-*'] },
     });
   });
 

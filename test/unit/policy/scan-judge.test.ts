@@ -425,19 +425,20 @@ describe('judgeScan: what counts and what blocks', () => {
     expect(judgement.expiredEntries).toEqual([{ ...expiredEntry, matched: 2 }]);
   });
 
-  it('orders allowed findings most severe first, then by score', () => {
+  it('orders allowed findings most severe first, then by score, an unscored one after every scored one', () => {
     // Act
     const judgement = judge(
       [
         fromEnhancedFinding(enhanced('CVE-1', 'LOW', { score: 2 })),
-        fromEnhancedFinding(enhanced('CVE-2', 'HIGH', { score: 7 })),
+        fromEnhancedFinding(enhanced('CVE-0', 'HIGH')),
+        fromEnhancedFinding(enhanced('CVE-2', 'HIGH', { score: 0.5 })),
         fromEnhancedFinding(enhanced('CVE-3', 'HIGH', { score: 8 })),
       ],
       {},
-      [entry({ id: 'CVE-1' }), entry({ id: 'CVE-2' }), entry({ id: 'CVE-3' })],
+      ['CVE-0', 'CVE-1', 'CVE-2', 'CVE-3'].map((id) => entry({ id })),
     );
     // Assess
-    expect(judgement.allowed.map((f) => f.id)).toEqual(['CVE-3', 'CVE-2', 'CVE-1']);
+    expect(judgement.allowed.map((f) => f.id)).toEqual(['CVE-3', 'CVE-2', 'CVE-0', 'CVE-1']);
   });
 
   it('by default fails any CRITICAL or HIGH finding, limits no other severity and applies no CVSS threshold', () => {
