@@ -118,6 +118,20 @@ describe('planCleanup', () => {
     expect(result.toDelete).toEqual(['outer', 'inner', 'leaf'].map(digestOf));
   });
 
+  it('gives an image protected by its index or subject its own reason when it has one', () => {
+    // Act
+    const result = plan([
+      image('tagged-child', { tags: ['amd64'] }),
+      image('pulled-child', { pulledDaysAgo: 2 }),
+      image('index', { tags: ['v1'], children: ['tagged-child', 'pulled-child'] }),
+      image('pulled-sig', { pulledDaysAgo: 2, subjectDigest: digestOf('index') }),
+    ]);
+    // Assess
+    expect(fate(result, 'tagged-child')).toMatchObject({ action: 'keep', code: 'tagged' });
+    expect(fate(result, 'pulled-child')).toMatchObject({ action: 'keep', code: 'recently-pulled' });
+    expect(fate(result, 'pulled-sig')).toMatchObject({ action: 'keep', code: 'recently-pulled' });
+  });
+
   it('keeps a child shared by a kept index and a deleted one', () => {
     // Act
     const result = plan([
