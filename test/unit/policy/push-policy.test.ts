@@ -172,6 +172,17 @@ describe('decideMutability', () => {
     });
   });
 
+  it('sees as many exclusion filters, but other ones, as drift', () => {
+    // Act
+    const decision = decideMutability({
+      found: { setting: 'IMMUTABLE_WITH_EXCLUSION', exclusions: ['dev-*'] },
+      policy: { setting: 'IMMUTABLE_WITH_EXCLUSION', exclusions: ['release-*'] },
+      mode: 'enforce',
+    });
+    // Assess
+    expect(decision.change).toEqual({ setting: 'IMMUTABLE_WITH_EXCLUSION', exclusions: ['release-*'] });
+  });
+
   it('reports the exclusions found sorted, whatever order the repository lists them in', () => {
     // Act
     const decision = decideMutability({
@@ -301,7 +312,7 @@ describe('judgeTags', () => {
     const atLimit = judge(['a', 'b', SIG_TAG], { rules: { forbidden: [], maxTagsPerImage: 2 } });
     const movedAway = judge(['a', 'b', 'c'], { pushedTag: 'z', rules: { forbidden: [], maxTagsPerImage: 2 } });
     // Assess
-    expect(byDigest.violations).toEqual([
+    expect(byDigest.violations).toStrictEqual([
       { violation: { code: 'too-many-tags', count: 3, max: 2 }, resolution: 'report' },
     ]);
     expect(byDigest.toRemove).toEqual([]);
@@ -378,7 +389,17 @@ describe('judgeTags', () => {
     // Prepare
     const semver = { form: 'semver' } as const;
     // Assess
-    for (const tag of ['10.0.0', '1.0.0-0', '1.0.0-0a', '1.0.0-a-b.c', '1.0.0-x.7.z.92', '1.10.100', '0.0.0']) {
+    for (const tag of [
+      '10.0.0',
+      '1.0.0-0',
+      '1.0.0-0a',
+      '1.0.0-123',
+      '1.0.0-a-b.c',
+      '1.0.0-alpha.beta1',
+      '1.0.0-x.7.z.92',
+      '1.10.100',
+      '0.0.0',
+    ]) {
       expect(tagMatches(semver, tag), tag).toBe(true);
     }
     for (const tag of [

@@ -51,7 +51,7 @@ describe('fromBasicFinding', () => {
     // Assess
     expect(firstEmpty).toMatchObject({ packages: [{ name: 'zlib', fixedInVersion: '1.3.1' }], fixAvailable: true });
     expect(allEmpty).toMatchObject({ packages: [{ name: 'zlib' }], fixAvailable: false });
-    expect(allEmpty.packages[0]).toEqual({ name: 'zlib' });
+    expect(allEmpty.packages[0]).toStrictEqual({ name: 'zlib' });
   });
 
   it('falls back to the CVSS2 score when CVSS3 is blank or not a number, and has none when neither is', () => {
@@ -144,7 +144,7 @@ describe('fromEnhancedFinding', () => {
       findingArn: ARN,
       updatedAt: 1_700_000_000_000,
     });
-    expect(byArn).toEqual({
+    expect(byArn).toStrictEqual({
       source: 'enhanced',
       id: ARN,
       severity: 'LOW',

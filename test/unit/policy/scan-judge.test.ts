@@ -383,7 +383,7 @@ describe('judgeScan: what counts and what blocks', () => {
       { maxFindings: { HIGH: 0 } },
     );
     // Assess
-    expect(judgement.blocking).toEqual([
+    expect(judgement.blocking).toStrictEqual([
       {
         id: 'CVE-1',
         severity: 'HIGH',
