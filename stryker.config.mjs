@@ -1,8 +1,10 @@
 // @ts-check
 /**
  * Mutation testing of the pure policy code (`npm run mutation`; not part of CI: a full run takes several minutes).
- * One group at a time: `npm run mutation -- --mutate 'shared/policy/cleanup/**\/*.ts'`.
- * Reports go to reports/mutation/ (gitignored); the incremental file there lets a rerun test only changed mutants.
+ * One group at a time: `npm run mutation -- --mutate 'shared/policy/cleanup/**\/*.ts' --incrementalFile
+ * reports/mutation/cleanup.incremental.json` (a file per group, so that groups do not overwrite each other's results).
+ * Reports go to reports/mutation/ (gitignored). The incremental file lets a rerun test only changed mutants; after
+ * changing a test of module-level code (the semver expression), rerun with `--force`: a reused result can be stale.
  * @type {import('@stryker-mutator/api/core').PartialStrykerOptions}
  */
 export default {
