@@ -1,12 +1,26 @@
 import { defineConfig } from 'vitest/config';
 
+/**
+ * The suite must pass on a busy machine as on a quiet one. A test worker reports to the main process over RPC, and
+ * every call (onTaskUpdate after each test) must be answered within 60 seconds (birpc's fixed timeout in vitest 3),
+ * which the worker can only notice between macrotasks: a test that computes synchronously for minutes makes the run
+ * fail with "Timeout calling onTaskUpdate" although every test passed. So long computations yield to the event loop
+ * between short batches (see the cleanup property test), and the limits below leave room for a slow machine.
+ */
 export default defineConfig({
   test: {
     environment: 'node',
     setupFiles: ['test/setup.ts'],
     include: ['test/**/*.test.ts'],
+    // Child processes (the default pool, named here): a stuck test file cannot wedge the main process's event loop,
+    // and native modules and process-wide state (process.env, signal handlers) stay per file.
+    pool: 'forks',
+    // A test or hook that needs more than this is a bug or a hang, whatever the load (the property test's cases,
+    // which do more work, set their own limit).
     testTimeout: 30_000,
     hookTimeout: 30_000,
+    // Servers and sockets closed in afterAll can take a while to drain on a loaded machine.
+    teardownTimeout: 30_000,
     env: {
       AWS_REGION: 'us-east-1',
       AWS_ACCESS_KEY_ID: 'AKIDLOCALTEST',

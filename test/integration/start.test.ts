@@ -4,7 +4,8 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { awsEcr, requireRealClients } from '../helpers/real-clients.ts';
 
 /** `npm start` as a user runs it: the printed endpoint serves the demo registry to the AWS CLI; Ctrl-C stops it. */
-describe('npm start', () => {
+// Child processes (node with tsx, the AWS CLI, Python) start slowly on a loaded machine: a generous limit per test.
+describe('npm start', { timeout: 180_000 }, () => {
   let child: ChildProcess | undefined;
 
   afterEach(() => {
@@ -27,7 +28,7 @@ describe('npm start', () => {
       output += chunk;
     });
     const endpoint = await new Promise<string>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`no endpoint printed: ${output}`)), 20_000);
+      const timer = setTimeout(() => reject(new Error(`no endpoint printed: ${output}`)), 60_000);
       child?.stdout?.on('data', () => {
         const match = /(http:\/\/127\.0\.0\.1:\d+)/.exec(output);
         if (match?.[1]) {

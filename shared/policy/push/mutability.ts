@@ -16,8 +16,9 @@ export interface MutabilityDecision {
 }
 
 const withExclusions = (setting: string) => setting.endsWith('_WITH_EXCLUSION');
-const sameSet = (a: readonly string[], b: readonly string[]) =>
-  a.length === b.length && [...a].sort().every((value, i) => value === [...b].sort()[i]);
+/** Both lists sorted (decideMutability sorts them first). */
+const sameSorted = (a: readonly string[], b: readonly string[]) =>
+  a.length === b.length && a.every((value, i) => value === b[i]);
 
 /**
  * Compares the repository's tag mutability with the policy's. Exclusion filters count only for the
@@ -32,7 +33,7 @@ export function decideMutability(input: {
   if (!policy) return { reason: { code: 'no-mutability-policy' } };
   const foundExclusions = withExclusions(found.setting) ? [...found.exclusions].sort() : [];
   const requiredExclusions = withExclusions(policy.setting) ? [...policy.exclusions].sort() : [];
-  if (found.setting === policy.setting && sameSet(foundExclusions, requiredExclusions)) {
+  if (found.setting === policy.setting && sameSorted(foundExclusions, requiredExclusions)) {
     return { reason: { code: 'as-policy', setting: policy.setting, exclusions: requiredExclusions } };
   }
   return {

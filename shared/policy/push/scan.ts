@@ -100,6 +100,7 @@ export function decideScan(input: {
   if (!input.policyScans) return none({ code: 'scan-not-required' });
   if (input.kind !== 'image') return none({ code: 'not-an-image', kind: input.kind });
   if (!isScannable(input.kind, input.manifestMediaType)) {
+    // Stryker disable next-line StringLiteral: an image without a manifest type is scannable, so here the type is always set; the fallback only satisfies the type checker.
     return none({ code: 'unsupported-media-type', mediaType: input.manifestMediaType ?? '' });
   }
   const registry = input.registry;

@@ -114,6 +114,7 @@ export function judgeTags(input: {
   else resolution = input.undoPush ? 'undo' : 'left-in-place';
   const toRemove = resolution === 'remove' || resolution === 'undo' ? removable : [];
   const resolutionOf = (violation: TagViolation): TagResolution =>
+    // Stryker disable next-line ConditionalExpression: every other kind of violation names its tag, so an undefined tag alone already means a too-many-tags violation of a push by digest.
     violation.code === 'missing-required-tag' || (violation.code === 'too-many-tags' && violation.tag === undefined)
       ? 'report'
       : resolution;
@@ -122,6 +123,7 @@ export function judgeTags(input: {
     exempt,
     violations: violations.map((violation) => ({ violation, resolution: resolutionOf(violation) })),
     toRemove: [...toRemove].sort(),
+    // Stryker disable next-line ConditionalExpression,EqualityOperator: the resolution is undo only when some offending tag is still on the image (removable is not empty), so toRemove is never empty then.
     undo: resolution === 'undo' && toRemove.length > 0,
   };
 }

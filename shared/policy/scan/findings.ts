@@ -99,7 +99,8 @@ export function fromBasicFinding(finding: BasicFindingInput): ScanFinding {
   };
 }
 
-const STATUSES: ReadonlySet<string> = new Set(['ACTIVE', 'SUPPRESSED', 'CLOSED']);
+/** The statuses that take a finding out of the count; any other status (ACTIVE, or one not known) is ACTIVE. */
+const INACTIVE_STATUSES: ReadonlySet<string> = new Set(['SUPPRESSED', 'CLOSED']);
 
 export function fromEnhancedFinding(finding: EnhancedFindingInput): ScanFinding {
   const packages = finding.packages.map((p) => ({
@@ -111,7 +112,7 @@ export function fromEnhancedFinding(finding: EnhancedFindingInput): ScanFinding 
     finding.fixAvailable === undefined
       ? packages.some((p) => p.fixedInVersion !== undefined && p.fixedInVersion !== 'NotAvailable')
       : finding.fixAvailable === 'YES' || finding.fixAvailable === 'PARTIAL';
-  const status = finding.status !== undefined && STATUSES.has(finding.status) ? finding.status : 'ACTIVE';
+  const status = finding.status !== undefined && INACTIVE_STATUSES.has(finding.status) ? finding.status : 'ACTIVE';
   return {
     source: 'enhanced',
     id: finding.vulnerabilityId ?? finding.title ?? finding.findingArn,

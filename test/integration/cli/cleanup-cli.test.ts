@@ -103,7 +103,8 @@ interface Outcome {
   stderr: string;
 }
 
-describe('npm run cleanup', () => {
+// Child processes (node with tsx, the AWS CLI, Python) start slowly on a loaded machine: a generous limit per test.
+describe('npm run cleanup', { timeout: 120_000 }, () => {
   let server: RegistryServer;
   let client: ECRClient;
   let dir: string;

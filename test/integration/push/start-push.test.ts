@@ -4,7 +4,8 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { awsEcr, requireRealClients } from '../../helpers/real-clients.ts';
 
 /** `npm start`, then the push example it prints, run with the real AWS CLI: the verdict appears in its output. */
-describe('npm start and aws ecr put-image', () => {
+// Child processes (node with tsx, the AWS CLI, Python) start slowly on a loaded machine: a generous limit per test.
+describe('npm start and aws ecr put-image', { timeout: 180_000 }, () => {
   let child: ChildProcess | undefined;
 
   afterEach(() => {
@@ -13,7 +14,7 @@ describe('npm start and aws ecr put-image', () => {
 
   const waitFor = (read: () => string, pattern: RegExp, what: string) =>
     new Promise<RegExpExecArray>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`no ${what} in the output:\n${read()}`)), 20_000);
+      const timer = setTimeout(() => reject(new Error(`no ${what} in the output:\n${read()}`)), 60_000);
       const check = () => {
         const match = pattern.exec(read());
         if (!match) return;

@@ -9,7 +9,8 @@ import { awsEcr, requireRealClients } from '../../helpers/real-clients.ts';
 import { control, startTestRegistry } from '../../helpers/registry.ts';
 
 /** The Debian AWS CLI v2 against the local registry: what it sends, and what it prints back. */
-describe('AWS CLI v2 against the local registry', () => {
+// Child processes (node with tsx, the AWS CLI, Python) start slowly on a loaded machine: a generous limit per test.
+describe('AWS CLI v2 against the local registry', { timeout: 120_000 }, () => {
   let server: RegistryServer;
   const work = mkdtempSync(join(tmpdir(), 'ecr-cli-'));
 

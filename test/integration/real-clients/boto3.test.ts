@@ -4,7 +4,8 @@ import { boto3, requireRealClients } from '../../helpers/real-clients.ts';
 import { startTestRegistry } from '../../helpers/registry.ts';
 
 /** Debian's boto3 against the local registry: its paginators, its retries and its error parsing. */
-describe('boto3 against the local registry', () => {
+// Child processes (node with tsx, the AWS CLI, Python) start slowly on a loaded machine: a generous limit per test.
+describe('boto3 against the local registry', { timeout: 120_000 }, () => {
   let server: RegistryServer;
 
   beforeAll(async () => {

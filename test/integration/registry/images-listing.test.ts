@@ -27,6 +27,7 @@ import type { ImageRecord, RepositoryRecord } from '../../../registry/state.ts';
 import {
   ecrClient,
   failureOf,
+  fillInBatches,
   rawEcrRequest,
   startTestRegistry,
   TEST_ACCOUNT,
@@ -466,10 +467,10 @@ describe('DescribeImages and ListImages', () => {
     it('reads a page of 1,000 from 100,000 images without walking the whole store', async () => {
       // Prepare
       const repository = repositoryRecord();
-      for (let i = 0; i < 100_000; i++) {
+      await fillInBatches(100_000, (i) => {
         const text = `{"schemaVersion":2,"mediaType":"${MEDIA_TYPES.ociManifest}","i":${i}}`;
         repository.images.add(newImage(repository, text, parseManifest(text), 0));
-      }
+      });
       const middle = await describeImages({ maxResults: 1000 });
       let token = middle.nextToken;
       for (let i = 0; i < 49; i++) token = (await describeImages({ maxResults: 1000, nextToken: token })).nextToken;
@@ -482,15 +483,13 @@ describe('DescribeImages and ListImages', () => {
         }
       });
       // Act
-      const started = performance.now();
       const page = await describeImages({ maxResults: 1000, nextToken: token });
-      const elapsedMs = performance.now() - started;
       spy.mockRestore();
       // Assess
       expect(page.imageDetails).toHaveLength(1000);
       expect(page.imageDetails?.[0]?.imageDigest).toBe(repository.images.after(50_000).next().value?.digest);
+      // The page is read from where the token points: at most one image past the page, not the 50,000 before it.
       expect(visited).toBeLessThanOrEqual(1001);
-      expect(elapsedMs).toBeLessThan(2_000);
     });
 
     it('rejects a nextToken from another filter or listing, and garbage, with InvalidParameterException', async () => {

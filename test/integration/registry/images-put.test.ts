@@ -27,6 +27,7 @@ import type { RepositoryRecord } from '../../../registry/state.ts';
 import {
   ecrClient,
   failureOf,
+  fillInBatches,
   rawEcrRequest,
   startTestRegistry,
   TEST_ACCOUNT,
@@ -419,7 +420,7 @@ describe('PutImage', () => {
     it('rejects a push beyond 100,000 images with LimitExceededException', async () => {
       // Prepare
       const repository = repositoryRecord();
-      for (let i = 0; i < MAX_IMAGES_PER_REPOSITORY; i++) {
+      await fillInBatches(MAX_IMAGES_PER_REPOSITORY, (i) => {
         const text = `{"i":${i}}`;
         const parsed: ParsedManifest = {
           digest: sha256(text),
@@ -429,7 +430,7 @@ describe('PutImage', () => {
           sizeInBytes: 0,
         };
         repository.images.add(newImage(repository, text, parsed, 0));
-      }
+      });
       // Act
       const attempt = put({ imageManifest: buildImageManifest({ seed: 'one-too-many' }), imageTag: 'v1' });
       // Assess
@@ -568,8 +569,9 @@ describe('PutImage', () => {
       await put({ imageManifest: manifest, imageTag: 'v1' });
       // Act
       await put({ imageManifest: manifest, imageTag: 'v1.0' });
-      await put({ imageManifest: manifest, imageTag: 'v1' }).catch(() => undefined);
+      const rejected = put({ imageManifest: manifest, imageTag: 'v1' });
       // Assess
+      await expect(rejected).rejects.toMatchObject({ name: 'ImageAlreadyExistsException' });
       expect(imageActions().map((event) => (event.detail as Record<string, unknown>)['image-tag'])).toEqual([
         'v1',
         'v1.0',

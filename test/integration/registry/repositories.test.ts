@@ -22,6 +22,7 @@ import type { RegistryServer } from '../../../registry/server.ts';
 import {
   control,
   ecrClient,
+  fillInBatches,
   rawEcrRequest,
   startTestRegistry,
   TEST_ACCOUNT,
@@ -352,9 +353,9 @@ describe('repository operations', () => {
     it(`rejects repository ${MAX_REPOSITORIES_PER_REGISTRY + 1} with LimitExceededException`, async () => {
       // Prepare
       const state = server.registry.state(TEST_ACCOUNT, TEST_REGION);
-      for (let i = 0; i < MAX_REPOSITORIES_PER_REGISTRY; i++) {
+      await fillInBatches(MAX_REPOSITORIES_PER_REGISTRY, (i) => {
         state.repositories.set(`bulk/r${i}`, newRepository(state, `bulk/r${i}`, 0));
-      }
+      });
       // Act
       const attempt = create({ repositoryName: 'bulk/one-more' });
       // Assess

@@ -106,7 +106,19 @@ describe('checkRepository', () => {
 
   it('requires the lifecycle policy, compared without regard to spacing or key order', () => {
     // Prepare
-    const reordered = JSON.stringify(JSON.parse(LIFECYCLE), null, 4);
+    const reordered = JSON.stringify(
+      {
+        rules: [
+          {
+            action: { type: 'expire' },
+            selection: { countNumber: 5, countType: 'imageCountMoreThan', tagStatus: 'untagged' },
+            rulePriority: 1,
+          },
+        ],
+      },
+      null,
+      4,
+    );
     // Act
     const missing = checkRepository(
       facts({ lifecyclePolicy: null }),

@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { ConfigError, parseConfig, scanRuleFor } from '../../../shared/config/load.ts';
 import { DEFAULT_SCAN_POLICY } from '../../../shared/policy/scan/policy.ts';
 
@@ -58,16 +58,30 @@ describe('scan config', () => {
   });
 
   it('refuses an expiry more than 90 days ahead unless allowListMaxDays raises the bound', () => {
-    // Act
-    const tooFar = failureOf({ scan: { allowList: [entry({ expires: inDays(120) })] } });
-    const raised = failureOf({ scan: { allowListMaxDays: 180, allowList: [entry({ expires: inDays(120) })] } });
-    const atBound = failureOf({ scan: { allowList: [entry({ expires: inDays(89) })] } });
-    // Assess
-    expect((tooFar as ConfigError).message).toMatch(
-      /scan\.allowList\[0\]\.expires: allow-list entry CVE-2024-3094 \(owner team-a\) expires .* more than 90 days ahead/,
-    );
-    expect(raised).toBeUndefined();
-    expect(atBound).toBeUndefined();
+    // Prepare: the bound is counted from when the config is loaded.
+    vi.useFakeTimers({ toFake: ['Date'], now: Date.parse('2026-11-24T00:00:00Z') });
+    try {
+      const loads = (expires: string, allowListMaxDays?: number) =>
+        failureOf({ scan: { ...(allowListMaxDays ? { allowListMaxDays } : {}), allowList: [entry({ expires })] } });
+      // Act: 90 days after 2026-11-24T00:00Z is 2027-02-22T00:00Z; a date counts through its last second.
+      const lastDay = loads('2027-02-21');
+      const dayAfter = loads('2027-02-22');
+      const atBound = loads('2027-02-22T00:00:00Z');
+      const pastBound = loads('2027-02-22T00:00:01Z');
+      const raised = loads('2027-03-24', 180);
+      const pastRaised = loads('2027-05-23', 180);
+      // Assess
+      expect(lastDay).toBeUndefined();
+      expect(atBound).toBeUndefined();
+      expect(raised).toBeUndefined();
+      expect((dayAfter as ConfigError).message).toMatch(
+        /scan\.allowList\[0\]\.expires: allow-list entry CVE-2024-3094 \(owner team-a\) expires 2027-02-22, more than 90 days ahead/,
+      );
+      expect((pastBound as ConfigError).message).toMatch(/expires 2027-02-22T00:00:01Z, more than 90 days ahead/);
+      expect((pastRaised as ConfigError).message).toMatch(/expires 2027-05-23, more than 180 days ahead/);
+    } finally {
+      vi.useRealTimers();
+    }
   });
 
   it.each([

@@ -1,5 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { type CleanupRule, DEFAULT_CLEANUP_RULE, planCleanup } from '../../../shared/policy/cleanup/plan.ts';
+import {
+  buildImageGraph,
+  type CleanupRule,
+  DEFAULT_CLEANUP_RULE,
+  planCleanup,
+} from '../../../shared/policy/cleanup/plan.ts';
 import { DAY, digestOf, image, MINUTE, NOW } from '../../helpers/images.ts';
 
 const RULE: CleanupRule = { ...DEFAULT_CLEANUP_RULE, olderThanDays: 14, notPulledForDays: 30, maxDeleteFraction: 1 };
@@ -113,6 +118,20 @@ describe('planCleanup', () => {
     expect(result.toDelete).toEqual(['outer', 'inner', 'leaf'].map(digestOf));
   });
 
+  it('gives an image protected by its index or subject its own reason when it has one', () => {
+    // Act
+    const result = plan([
+      image('tagged-child', { tags: ['amd64'] }),
+      image('pulled-child', { pulledDaysAgo: 2 }),
+      image('index', { tags: ['v1'], children: ['tagged-child', 'pulled-child'] }),
+      image('pulled-sig', { pulledDaysAgo: 2, subjectDigest: digestOf('index') }),
+    ]);
+    // Assess
+    expect(fate(result, 'tagged-child')).toMatchObject({ action: 'keep', code: 'tagged' });
+    expect(fate(result, 'pulled-child')).toMatchObject({ action: 'keep', code: 'recently-pulled' });
+    expect(fate(result, 'pulled-sig')).toMatchObject({ action: 'keep', code: 'recently-pulled' });
+  });
+
   it('keeps a child shared by a kept index and a deleted one', () => {
     // Act
     const result = plan([
@@ -193,6 +212,202 @@ describe('planCleanup', () => {
     expect(fate(result, 'a')).toMatchObject({ action: 'delete' });
   });
 
+  it('ranks keepLatestUntagged by push time, not by digest', () => {
+    // Prepare: digest order (0…, 8…, f…) is neither the age order nor its reverse.
+    const hex = (char: string) => `sha256:${char.repeat(64)}`;
+    const images = [
+      image('oldest', { digest: hex('0'), ageDays: 100 }),
+      image('newest', { digest: hex('8'), ageDays: 80 }),
+      image('middle', { digest: hex('f'), ageDays: 90 }),
+    ];
+    // Act
+    const one = planCleanup('team/app', images, { ...RULE, keepLatestUntagged: 1 }, NOW);
+    const two = planCleanup('team/app', images, { ...RULE, keepLatestUntagged: 2 }, NOW);
+    // Assess
+    expect(one.toDelete).toEqual([hex('0'), hex('f')]);
+    expect(one.decisions[1]).toMatchObject({ action: 'keep', reason: { code: 'keep-latest-untagged', rank: 1 } });
+    expect(two.toDelete).toEqual([hex('0')]);
+    expect(two.decisions[2]).toMatchObject({ action: 'keep', reason: { code: 'keep-latest-untagged', rank: 2 } });
+  });
+
+  it('breaks a tie in push time by digest, so the image kept does not depend on listing order', () => {
+    // Prepare
+    const pushedAt = NOW - 100 * DAY;
+    const low = image('low', { digest: `sha256:${'1'.repeat(64)}`, pushedAt });
+    const high = image('high', { digest: `sha256:${'e'.repeat(64)}`, pushedAt });
+    // Act
+    const listed = planCleanup('team/app', [low, high], { ...RULE, keepLatestUntagged: 1 }, NOW);
+    const reversed = planCleanup('team/app', [high, low], { ...RULE, keepLatestUntagged: 1 }, NOW);
+    // Assess
+    expect(listed.toDelete).toEqual([high.digest]);
+    expect(reversed.toDelete).toEqual([high.digest]);
+  });
+
+  it('gives keepLatestUntagged slots to untagged top-level images only: not to tagged images, referrers or children', () => {
+    // Act: everything but `candidate` and the stale index is newer than `candidate`.
+    const result = plan(
+      [
+        image('candidate', { ageDays: 60 }),
+        image('tagged', { ageDays: 50, tags: ['v1'] }),
+        image('orphan-sig', { ageDays: 51, subjectDigest: digestOf('long-gone') }),
+        image('cosign-sig', { ageDays: 52, tags: [`${digestOf('long-gone').replace(':', '-')}.sig`] }),
+        image('child', { ageDays: 53 }),
+        image('old-index', { ageDays: 70, children: ['child'] }),
+      ],
+      { keepLatestUntagged: 1 },
+    );
+    // Assess
+    expect(fate(result, 'candidate')).toMatchObject({
+      action: 'keep',
+      reason: { code: 'keep-latest-untagged', rank: 1 },
+    });
+    expect(fate(result, 'tagged')).toMatchObject({ action: 'keep', code: 'tagged' });
+    expect(fate(result, 'orphan-sig')).toMatchObject({ action: 'delete', code: 'orphaned-referrer' });
+    expect(fate(result, 'cosign-sig')).toMatchObject({ action: 'delete', code: 'orphaned-referrer' });
+    expect(fate(result, 'child')).toMatchObject({ action: 'delete', code: 'child-of-deleted-index' });
+    expect(fate(result, 'old-index')).toMatchObject({ action: 'delete', code: 'stale-untagged' });
+  });
+
+  it('counts a newest untagged image kept for another reason as one of the latest N', () => {
+    // Act
+    const result = plan(
+      [image('pulled', { ageDays: 80, pulledDaysAgo: 1 }), image('second', { ageDays: 90 }), image('third')],
+      { keepLatestUntagged: 2 },
+    );
+    // Assess
+    expect(fate(result, 'pulled')).toMatchObject({ action: 'keep', code: 'recently-pulled' });
+    expect(fate(result, 'second')).toMatchObject({ action: 'keep', reason: { code: 'keep-latest-untagged', rank: 2 } });
+    expect(fate(result, 'third')).toMatchObject({ action: 'delete' });
+  });
+
+  it('treats an age exactly at a threshold as past it', () => {
+    // Act
+    const result = plan(
+      [
+        image('at-older-than', { ageDays: 14, pulledDaysAgo: 40 }),
+        image('at-not-pulled-for', { pulledDaysAgo: 30 }),
+        image('at-quiet-period', { pushedAt: NOW - 60 * MINUTE }),
+        image('inside-quiet-period', { pushedAt: NOW - 60 * MINUTE + 1 }),
+      ],
+      { olderThanDays: 14, notPulledForDays: 30, quietPeriodMinutes: 60 },
+    );
+    const quiet = plan([image('at-quiet-period', { pushedAt: NOW - 60 * MINUTE })], {
+      olderThanDays: 0,
+      notPulledForDays: 0,
+    });
+    // Assess
+    expect(fate(result, 'at-older-than')).toMatchObject({ action: 'delete', code: 'stale-untagged' });
+    expect(fate(result, 'at-not-pulled-for')).toMatchObject({ action: 'delete', code: 'stale-untagged' });
+    expect(fate(result, 'inside-quiet-period')).toMatchObject({ action: 'keep', code: 'quiet-period' });
+    expect(fate(quiet, 'at-quiet-period')).toMatchObject({ action: 'delete', code: 'stale-untagged' });
+  });
+
+  it('deletes young children and referrers of a deleted image: age alone keeps only top-level images', () => {
+    // Act
+    const result = plan(
+      [
+        image('young-child', { ageDays: 5, pulledDaysAgo: 40 }),
+        image('index', { children: ['young-child'] }),
+        image('young-sig', { ageDays: 5, pulledDaysAgo: 40, subjectDigest: digestOf('index') }),
+        image('young-root', { ageDays: 5, pulledDaysAgo: 40 }),
+      ],
+      { olderThanDays: 14, notPulledForDays: 30 },
+    );
+    // Assess
+    expect(fate(result, 'young-child')).toMatchObject({ action: 'delete', code: 'child-of-deleted-index' });
+    expect(fate(result, 'young-sig')).toMatchObject({ action: 'delete', code: 'referrer-of-deleted-image' });
+    expect(fate(result, 'young-root')).toMatchObject({
+      action: 'keep',
+      reason: { code: 'recently-pushed', olderThanDays: 14, pushedAt: new Date(NOW - 5 * DAY).toISOString() },
+    });
+  });
+
+  it('says when and by what rule each image is kept or deleted', () => {
+    // Act
+    const result = plan([
+      image('stale', { pulledDaysAgo: 45 }),
+      image('never-pulled'),
+      image('pulled', { pulledDaysAgo: 3 }),
+      image('quiet', { pushedAt: NOW - 5 * MINUTE }),
+    ]);
+    // Assess
+    expect(fate(result, 'stale').reason).toEqual({
+      code: 'stale-untagged',
+      pushedAt: new Date(NOW - 100 * DAY).toISOString(),
+      lastPulledAt: new Date(NOW - 45 * DAY).toISOString(),
+    });
+    expect(fate(result, 'never-pulled').reason).toEqual({
+      code: 'stale-untagged',
+      pushedAt: new Date(NOW - 100 * DAY).toISOString(),
+    });
+    expect(fate(result, 'pulled').reason).toEqual({
+      code: 'recently-pulled',
+      lastActivityAt: new Date(NOW - 3 * DAY).toISOString(),
+      notPulledForDays: 30,
+    });
+    expect(fate(result, 'quiet').reason).toEqual({
+      code: 'quiet-period',
+      pushedAt: new Date(NOW - 5 * MINUTE).toISOString(),
+    });
+    expect(result).toMatchObject({ repositoryName: 'team/app', plannedAt: new Date(NOW).toISOString() });
+    expect(result.decisions[0]).toEqual({
+      digest: digestOf('stale'),
+      action: 'delete',
+      reason: expect.anything(),
+      tags: [],
+      sizeInBytes: 10_000_000,
+    });
+  });
+
+  it('refuses to plan over a reference cycle rather than leave part of it undeleted', () => {
+    // Prepare: content-addressed manifests cannot form a cycle; records that do come from a broken gatherer.
+    const indexes = [image('a', { children: ['b'] }), image('b', { children: ['a'] })];
+    const referrers = [image('x', { subjectDigest: digestOf('y') }), image('y', { subjectDigest: digestOf('x') })];
+    // Act and Assess
+    expect(() => plan(indexes)).toThrow(/invariant: the reference graph has a cycle/);
+    expect(() => plan(referrers)).toThrow(/invariant: the reference graph has a cycle/);
+  });
+
+  it('plans an image that names itself, or a child not in the repository, like any other image', () => {
+    // Prepare
+    const stale = image('self', { children: ['child'] });
+    const listsItself = { ...stale, childDigests: [stale.digest, digestOf('child')] };
+    const signsItself = image('signs-itself', {
+      ageDays: 5,
+      pulledDaysAgo: 40,
+      subjectDigest: digestOf('signs-itself'),
+    });
+    // Act
+    const result = plan([
+      image('child'),
+      listsItself,
+      signsItself,
+      image('gone-child-index', { children: ['absent'] }),
+    ]);
+    // Assess
+    expect(fate(result, 'self')).toMatchObject({ action: 'delete', code: 'stale-untagged' });
+    expect(fate(result, 'child')).toMatchObject({ action: 'delete', code: 'child-of-deleted-index' });
+    expect(fate(result, 'signs-itself')).toMatchObject({ action: 'keep', code: 'recently-pushed' });
+    expect(fate(result, 'gone-child-index')).toMatchObject({ action: 'delete', code: 'stale-untagged' });
+    expect(result.toDelete).toEqual([digestOf('self'), digestOf('gone-child-index'), digestOf('child')]);
+  });
+
+  it('deletes exactly the allowed share, and does not brake a run that deletes nothing', () => {
+    // Prepare
+    const half = [image('a'), image('b'), image('c', { tags: ['v1'] }), image('d', { tags: ['v2'] })];
+    // Act
+    const atLimit = plan(half, { maxDeleteFraction: 0.5 });
+    const nothing = plan([image('t', { tags: ['v1'] })], { maxDeleteFraction: 0 });
+    const empty = plan([], { maxDeleteFraction: 0 });
+    // Assess
+    expect(atLimit.brake).toBeUndefined();
+    expect(atLimit.toDelete).toEqual([digestOf('a'), digestOf('b')]);
+    expect(nothing).toMatchObject({ toDelete: [], bytesReclaimed: 0 });
+    expect(nothing.brake).toBeUndefined();
+    expect(empty).toMatchObject({ decisions: [], toDelete: [], bytesReclaimed: 0 });
+    expect(empty.brake).toBeUndefined();
+  });
+
   it('holds the safety brake when a run would delete more than the allowed share, and says why', () => {
     // Prepare
     const images = [image('a'), image('b'), image('c'), image('keep', { tags: ['v1'] })];
@@ -202,8 +417,16 @@ describe('planCleanup', () => {
     // Assess
     expect(braked.toDelete).toEqual([]);
     expect(braked.brake).toMatchObject({ wouldDelete: 3, total: 4, maxDeleteFraction: 0.5 });
-    expect(braked.brake?.message).toMatch(/Refusing to delete 3 of 4 images \(75\.0%\)/);
-    expect(fate(braked, 'a')).toMatchObject({ action: 'keep', code: 'safety-brake' });
+    expect(braked.brake?.message).toBe(
+      'Refusing to delete 3 of 4 images (75.0%): the limit is 50.0% per run; set allowMassDelete to proceed',
+    );
+    expect(braked.bytesReclaimed).toBe(0);
+    expect(fate(braked, 'a')).toMatchObject({
+      action: 'keep',
+      reason: { code: 'safety-brake', wouldDelete: 3, total: 4, maxDeleteFraction: 0.5 },
+    });
+    expect(fate(braked, 'keep')).toMatchObject({ action: 'keep', code: 'tagged' });
+    expect(allowed.brake).toBeUndefined();
     expect(allowed.toDelete).toHaveLength(3);
   });
 
@@ -230,5 +453,32 @@ describe('planCleanup', () => {
     const result = plan([image('skewed', { lastPulledAt: NOW + DAY })]);
     // Assess
     expect(fate(result, 'skewed')).toMatchObject({ action: 'keep', code: 'recently-pulled' });
+  });
+});
+
+describe('buildImageGraph', () => {
+  it('records each edge once, between images that are there, and none from an image to itself', () => {
+    // Prepare
+    const index = image('index', { children: ['a', 'a', 'absent', 'index'] });
+    const cosign = `${digestOf('a').replace(':', '-')}.sig`;
+    const sig = image('sig', { subjectDigest: digestOf('a'), tags: [cosign] });
+    const selfSig = image('self-sig', { subjectDigest: digestOf('self-sig') });
+    // Act
+    const graph = buildImageGraph([
+      image('a'),
+      index,
+      sig,
+      selfSig,
+      image('orphan', { subjectDigest: digestOf('gone') }),
+    ]);
+    // Assess
+    expect(Object.fromEntries(graph.children)).toEqual({ [digestOf('index')]: [digestOf('a')] });
+    expect(Object.fromEntries(graph.parents)).toEqual({ [digestOf('a')]: [digestOf('index')] });
+    expect(Object.fromEntries(graph.referrers)).toEqual({ [digestOf('a')]: [digestOf('sig')] });
+    expect(Object.fromEntries(graph.subjectOf)).toEqual({
+      [digestOf('sig')]: digestOf('a'),
+      [digestOf('orphan')]: digestOf('gone'),
+    });
+    expect([...graph.byDigest.keys()]).toHaveLength(5);
   });
 });

@@ -252,3 +252,213 @@ describe('reportAllowList', () => {
     expect(report).toMatchObject({ active: 4, total: 5, expiringWithinDays: 14 });
   });
 });
+
+describe('judgeScan: what counts and what blocks', () => {
+  it('with onlyFixable, counts an enhanced finding Inspector marks fixable, and ignores one it marks NO', () => {
+    // Act
+    const judgement = judge(
+      [
+        fromEnhancedFinding(enhanced('CVE-YES', 'CRITICAL', { fixAvailable: 'YES' })),
+        fromEnhancedFinding(
+          enhanced('CVE-NO', 'CRITICAL', { fixAvailable: 'NO', packages: [{ name: 'curl', fixedInVersion: '9' }] }),
+        ),
+      ],
+      { onlyFixable: true },
+    );
+    // Assess
+    expect(judgement.verdict).toBe('FAIL');
+    expect(judgement.counts).toEqual({
+      found: { CRITICAL: 2 },
+      counted: { CRITICAL: 1 },
+      allowed: 0,
+      ignored: { closed: 0, suppressed: 0, noFix: 1 },
+    });
+    expect(judgement.blocking.map((f) => f.id)).toEqual(['CVE-YES']);
+  });
+
+  it('passes a clean image under a CVSS threshold, and an image whose findings all score under it', () => {
+    // Act
+    const clean = judge([], { cvssThreshold: 7 });
+    const under = judge([fromEnhancedFinding(enhanced('CVE-LOW', 'LOW', { score: 6.9 }))], {
+      maxFindings: {},
+      cvssThreshold: 7,
+    });
+    const unscored = judge([fromEnhancedFinding(enhanced('CVE-NOSCORE', 'LOW'))], {
+      maxFindings: {},
+      cvssThreshold: 0,
+    });
+    // Assess
+    for (const judgement of [clean, under, unscored]) {
+      expect(judgement.verdict).toBe('PASS');
+      expect(judgement.breaches).toEqual([]);
+      expect(judgement.blocking).toEqual([]);
+    }
+    expect(clean.counts).toEqual({
+      found: {},
+      counted: {},
+      allowed: 0,
+      ignored: { closed: 0, suppressed: 0, noFix: 0 },
+    });
+  });
+
+  it('applies no CVSS threshold when the policy has none, however high the score', () => {
+    // Act
+    const judgement = judge([fromEnhancedFinding(enhanced('CVE-10', 'LOW', { score: 10 }))], {
+      maxFindings: {},
+      cvssThreshold: null,
+    });
+    // Assess
+    expect(judgement.verdict).toBe('PASS');
+  });
+
+  it('gives both reasons for a finding over its severity maximum and the threshold, and orders blocking findings', () => {
+    // Act
+    const judgement = judge(
+      [
+        fromEnhancedFinding(enhanced('CVE-M', 'MEDIUM', { score: 9.1 })),
+        fromEnhancedFinding(enhanced('CVE-H2', 'HIGH', { score: 7.2 })),
+        fromEnhancedFinding(enhanced('CVE-H1', 'HIGH', { score: 8.8, exploitAvailable: 'YES' })),
+        fromEnhancedFinding(enhanced('CVE-H0', 'HIGH')),
+        fromEnhancedFinding(enhanced('CVE-HA', 'HIGH', { score: 7.2 })),
+        fromEnhancedFinding(enhanced('CVE-L', 'LOW', { score: 3 })),
+      ],
+      { maxFindings: { HIGH: 3 }, cvssThreshold: 9 },
+    );
+    // Assess
+    expect(judgement.breaches).toEqual([
+      { code: 'severity-count', severity: 'HIGH', count: 4, max: 3 },
+      { code: 'cvss', threshold: 9, count: 1 },
+    ]);
+    expect(judgement.blocking).toEqual([
+      {
+        id: 'CVE-H1',
+        severity: 'HIGH',
+        package: 'curl@8.3.0',
+        cvss: 8.8,
+        exploitAvailable: true,
+        source: 'enhanced',
+        because: ['severity'],
+      },
+      expect.objectContaining({ id: 'CVE-H2', because: ['severity'] }),
+      expect.objectContaining({ id: 'CVE-HA', because: ['severity'] }),
+      expect.objectContaining({ id: 'CVE-H0', because: ['severity'] }),
+      expect.objectContaining({ id: 'CVE-M', because: ['cvss'] }),
+    ]);
+    expect(judgement.counts.counted).toEqual({ HIGH: 4, MEDIUM: 1, LOW: 1 });
+    expect(Object.keys(judgement.counts.found)).toEqual(['HIGH', 'MEDIUM', 'LOW']);
+  });
+
+  it('marks a finding blocking for severity and CVSS at once when it breaks both', () => {
+    // Act
+    const judgement = judge([fromBasicFinding(basic('CVE-1', 'CRITICAL', { CVSS3_SCORE: '9.8' }))], {
+      cvssThreshold: 9,
+    });
+    // Assess
+    expect(judgement.blocking).toEqual([
+      {
+        id: 'CVE-1',
+        severity: 'CRITICAL',
+        package: 'openssl@3.0.11',
+        cvss: 9.8,
+        source: 'basic',
+        because: ['severity', 'cvss'],
+      },
+    ]);
+  });
+
+  it('summarises a finding by its first package, without a version when it has none', () => {
+    // Act
+    const judgement = judge(
+      [
+        fromEnhancedFinding(
+          enhanced('CVE-1', 'HIGH', {
+            packages: [
+              { name: 'glibc', fixedInVersion: '2.39' },
+              { name: 'curl', version: '1' },
+            ],
+          }),
+        ),
+        fromEnhancedFinding(enhanced('CVE-2', 'HIGH', { packages: [] })),
+      ],
+      { maxFindings: { HIGH: 0 } },
+    );
+    // Assess
+    expect(judgement.blocking).toStrictEqual([
+      {
+        id: 'CVE-1',
+        severity: 'HIGH',
+        package: 'glibc',
+        fixedInVersion: '2.39',
+        source: 'enhanced',
+        because: ['severity'],
+      },
+      { id: 'CVE-2', severity: 'HIGH', source: 'enhanced', because: ['severity'] },
+    ]);
+  });
+
+  it('lets an allow-list entry accept a finding with no fix under onlyFixable, and counts matches of expired entries', () => {
+    // Prepare
+    const expiredEntry = entry({ id: 'CVE-OLD', expires: '2026-01-01' });
+    // Act
+    const judgement = judge(
+      [
+        fromBasicFinding(basic('CVE-1', 'HIGH')),
+        fromBasicFinding(basic('CVE-OLD', 'LOW')),
+        fromBasicFinding(basic('CVE-OLD', 'MEDIUM')),
+      ],
+      { onlyFixable: true },
+      [entry(), expiredEntry],
+    );
+    // Assess
+    expect(judgement.counts).toMatchObject({ allowed: 1, ignored: { noFix: 2 }, counted: {} });
+    expect(judgement.allowed).toEqual([
+      {
+        id: 'CVE-1',
+        severity: 'HIGH',
+        package: 'openssl@3.0.11',
+        source: 'basic',
+        allowedUntil: '2026-12-31',
+        owner: 'team-a',
+        reason: 'not reachable',
+      },
+    ]);
+    expect(judgement.expiredEntries).toEqual([{ ...expiredEntry, matched: 2 }]);
+  });
+
+  it('orders allowed findings most severe first, then by score, an unscored one after every scored one', () => {
+    // Act
+    const judgement = judge(
+      [
+        fromEnhancedFinding(enhanced('CVE-1', 'LOW', { score: 2 })),
+        fromEnhancedFinding(enhanced('CVE-0', 'HIGH')),
+        fromEnhancedFinding(enhanced('CVE-2', 'HIGH', { score: 0.5 })),
+        fromEnhancedFinding(enhanced('CVE-3', 'HIGH', { score: 8 })),
+      ],
+      {},
+      ['CVE-0', 'CVE-1', 'CVE-2', 'CVE-3'].map((id) => entry({ id })),
+    );
+    // Assess
+    expect(judgement.allowed.map((f) => f.id)).toEqual(['CVE-3', 'CVE-2', 'CVE-0', 'CVE-1']);
+  });
+
+  it('by default fails any CRITICAL or HIGH finding, limits no other severity and applies no CVSS threshold', () => {
+    // Act
+    const high = judge([fromBasicFinding(basic('CVE-H', 'HIGH'))]);
+    const critical = judge([fromBasicFinding(basic('CVE-C', 'CRITICAL'))]);
+    const rest = judge([
+      ...['MEDIUM', 'LOW', 'INFORMATIONAL', 'UNDEFINED', 'UNTRIAGED'].map((severity) =>
+        fromBasicFinding(basic(`CVE-${severity}`, severity, { CVSS3_SCORE: '10' })),
+      ),
+    ]);
+    // Assess
+    expect([high.verdict, critical.verdict, rest.verdict]).toEqual(['FAIL', 'FAIL', 'PASS']);
+    expect(DEFAULT_SCAN_POLICY).toEqual({
+      mode: 'report',
+      maxFindings: { CRITICAL: 0, HIGH: 0 },
+      cvssThreshold: null,
+      onlyFixable: false,
+      quarantineTagPrefix: null,
+      untag: [],
+    });
+  });
+});

@@ -174,7 +174,9 @@ describe('on-scan-result handler', () => {
       reason: { code: 'scan-failed', scanStatus: 'FAILED' },
       actions: [],
     });
+    expect(published()).toEqual([{ detailType: 'Image Scan Verdict', verdict }]);
     expect(ecr).not.toHaveReceivedCommand(PutImageCommand);
+    expect(ecr).not.toHaveReceivedCommand(BatchDeleteImageCommand);
   });
 
   it('skips an image deleted before the handler ran: publishes a skipped verdict and reads no findings', async () => {

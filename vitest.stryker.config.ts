@@ -1,0 +1,17 @@
+import { defineConfig, mergeConfig } from 'vitest/config';
+import base from './vitest.config.ts';
+
+/**
+ * The tests mutation testing runs (`npm run mutation`): the unit tests of the pure policy code only, so that a run
+ * takes minutes. The property test runs fewer random graphs here: every mutant reruns it, and a few hundred graphs
+ * already exercise every branch of the planner.
+ */
+export default mergeConfig(
+  base,
+  defineConfig({
+    test: {
+      include: ['test/unit/policy/**/*.test.ts'],
+      env: { PROPERTY_RUNS: '200' },
+    },
+  }),
+);
