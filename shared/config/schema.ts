@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { regexProblem } from '../policy/regex.ts';
+import { expiryOf } from '../policy/scan/allow-list.ts';
 import { COMPLIANCE_CONFIG_DEFAULT, ComplianceConfigSchema } from './compliance-schema.ts';
 import { RegistrySectionSchema } from './registry-schema.ts';
 
@@ -213,8 +214,7 @@ export const ScanRuleSchema = ScanSettingsSchema.partial().extend({
 export type ScanRuleConfig = z.infer<typeof ScanRuleSchema>;
 
 const DAY_MS = 86_400_000;
-const expiryMs = (expires: string) =>
-  /^\d{4}-\d{2}-\d{2}$/.test(expires) ? Date.parse(`${expires}T00:00:00Z`) + DAY_MS : Date.parse(expires);
+const expiryMs = (expires: string) => expiryOf({ expires });
 
 export const AllowListEntrySchema = z
   .strictObject({

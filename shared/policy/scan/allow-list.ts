@@ -22,11 +22,17 @@ export interface AllowListEntry {
 
 const DAY_MS = 86_400_000;
 const DATE_ONLY = /^\d{4}-\d{2}-\d{2}$/;
+/** An ISO date-time starts with a four-digit year, the date and `T`; anything else (`next week`, ` 2026-11-30`,
+ * `+002026-11-30`, which `Date.parse` would read in its own ways) is no expiry at all. */
+const DATE_TIME = /^\d{4}-\d{2}-\d{2}T/;
 
-/** The instant an entry stops counting (epoch ms); NaN for a date that does not parse. */
+/**
+ * The instant an entry stops counting (epoch ms): `YYYY-MM-DD` counts through that day (UTC), an ISO date-time until
+ * that instant; NaN for anything else, so that an expiry nobody can read counts as expired.
+ */
 export function expiryOf(entry: Pick<AllowListEntry, 'expires'>): number {
   if (DATE_ONLY.test(entry.expires)) return Date.parse(`${entry.expires}T00:00:00Z`) + DAY_MS;
-  return Date.parse(entry.expires);
+  return DATE_TIME.test(entry.expires) ? Date.parse(entry.expires) : Number.NaN;
 }
 
 export const isExpired = (entry: Pick<AllowListEntry, 'expires'>, now: number): boolean => !(expiryOf(entry) > now);

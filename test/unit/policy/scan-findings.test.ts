@@ -203,6 +203,16 @@ describe('allow-list', () => {
     expect(isExpired({ expires: '2026-11-23' }, NOW)).toBe(true);
   });
 
+  it('reads only YYYY-MM-DD and ISO date-times: other forms Date.parse would accept count as expired', () => {
+    // Assess: each of these parses in V8 (as midnight UTC, a padded or an extended year), each is no expiry here.
+    for (const expires of [' 2026-11-30', '+002026-11-30', '+002026-11-30T00:00:00Z', '2026-11-30 ', '11/30/2026']) {
+      expect(Number.isNaN(Date.parse(expires)), expires).toBe(false);
+      expect(isExpired({ expires }, NOW), expires).toBe(true);
+    }
+    expect(isExpired({ expires: '2026-11-30T00:00:00Z' }, NOW)).toBe(false);
+    expect(isExpired({ expires: '2026-11-30T00:00:00+02:00' }, NOW)).toBe(false);
+  });
+
   it('allows by the first active entry that matches, and lists the expired ones only when none does', () => {
     // Prepare
     const expired = entry({ expires: '2026-01-01', owner: 'old' });
