@@ -5,10 +5,10 @@ import type { EnforcementMode, TagPattern, TagRules } from './policy.ts';
 
 /**
  * Semantic Versioning 2.0.0 (semver.org's recommended expression), with an optional leading `v` as release tooling
- * often writes it. Build metadata (`+...`) is in the expression but can never occur: `+` is not allowed in a tag.
+ * often writes it, and without build metadata (`+...`): `+` is not allowed in a tag, so it can never occur.
  */
 const SEMVER =
-  /^v?(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)(?:-((?:0|[1-9]\d*|\d*[a-zA-Z-][0-9a-zA-Z-]*)(?:\.(?:0|[1-9]\d*|\d*[a-zA-Z-][0-9a-zA-Z-]*))*))?(?:\+([0-9a-zA-Z-]+(?:\.[0-9a-zA-Z-]+)*))?$/;
+  /^v?(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)(?:-((?:0|[1-9]\d*|\d*[a-zA-Z-][0-9a-zA-Z-]*)(?:\.(?:0|[1-9]\d*|\d*[a-zA-Z-][0-9a-zA-Z-]*))*))?$/;
 
 /** A tag pattern compiled: the semver form, a glob, or a regex (RE2 syntax, whole tag), all linear in the tag. */
 function matcherOf(pattern: TagPattern): NameMatcher {
