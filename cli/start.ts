@@ -123,7 +123,11 @@ try {
   console.log(`  ${repositories} demo repositories loaded (account 123456789012, region us-east-1)`);
   console.log('');
   console.log('Try (any credentials work; a 12-digit access key selects the account):');
-  console.log('  export AWS_ACCESS_KEY_ID=local AWS_SECRET_ACCESS_KEY=local AWS_REGION=us-east-1');
+  // Both region variables, so that the line works for every client: the SDK for JavaScript reads only AWS_REGION,
+  // boto3 and AWS CLI v1 only AWS_DEFAULT_REGION ("You must specify a region" without it), AWS CLI v2 either.
+  console.log(
+    '  export AWS_ACCESS_KEY_ID=local AWS_SECRET_ACCESS_KEY=local AWS_REGION=us-east-1 AWS_DEFAULT_REGION=us-east-1',
+  );
   console.log(`  aws ecr describe-repositories --endpoint-url ${url}`);
   console.log(
     `  aws ecr describe-images --repository-name payments/api --filter tagStatus=UNTAGGED --endpoint-url ${url}`,
@@ -152,8 +156,10 @@ try {
     console.log(
       `  aws ecr put-image --repository-name ${repository} --image-tag ${tag} --image-manifest file://${manifestPath} --endpoint-url ${url}`,
     );
+  // In this order: payments/api exempts "latest" from tag immutability until the first push corrects that drift, and
+  // payments/worker's "latest" is taken by an immutable tag (ECR refuses to move it).
+  push('payments/api', 'latest');
   push('payments/api', 'v1.6.0');
-  push('payments/worker', 'latest');
   console.log(
     'Push it to payments/worker (scan on push; its scan reports findings of every severity): a FAIL follows.',
   );
