@@ -28,6 +28,8 @@ export default defineConfig({
       AWS_MAX_ATTEMPTS: '1',
       POWERTOOLS_DEV: 'true',
       POWERTOOLS_LOG_LEVEL: 'SILENT',
+      // The AWS SDK's Node 20 end-of-support notice, printed once per test file otherwise (see cli/sdk-warnings.ts).
+      AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
     },
   },
 });

@@ -1,3 +1,4 @@
+import './sdk-warnings.ts';
 import { createInterface } from 'node:readline/promises';
 import { createEcrClient } from '../shared/ecr/index.ts';
 import { runCleanupCli } from './commands/main.ts';
