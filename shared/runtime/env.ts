@@ -16,7 +16,7 @@ const expected = (what: string) => (issue: { input?: unknown }) =>
 /** Unset, or set to the empty string (as an unset CloudFormation value leaves it): both mean "use the default". */
 const blankIsUnset = (value: unknown) => (value === '' ? undefined : value);
 
-/** `EventBusName` of PutEvents: a bus name or ARN, 1–1600 characters. */
+/** `EventBusName` of PutEvents: a bus name or ARN, 1–1600 characters (docs/ecr-limits.md#putevents). */
 const EVENT_BUS_NAME_PATTERN = /^(?:arn:aws[a-z-]*:events:[a-z0-9-]+:\d{12}:event-bus\/)?[A-Za-z0-9._\-/]+$/;
 const EVENT_BUS_EXPECTED = 'an EventBridge event bus name or ARN (letters, digits, . _ - /; at most 1600 characters)';
 
