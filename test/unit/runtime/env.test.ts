@@ -65,6 +65,26 @@ describe('function environments', () => {
     );
   });
 
+  it('takes an empty value as unset, except for the bus, which has no default', () => {
+    // Act
+    const parsed = parseFunctionEnv('scheduledCleanup', {
+      EVENT_BUS_NAME: BUS,
+      CONFIG_FILE: '',
+      WORKER_PRINCIPAL_ARN: '',
+      AWS_MAX_ATTEMPTS: '',
+    });
+    // Assess
+    expect(parsed).toEqual({
+      EVENT_BUS_NAME: BUS,
+      CONFIG_FILE: undefined,
+      WORKER_PRINCIPAL_ARN: undefined,
+      AWS_MAX_ATTEMPTS: undefined,
+    });
+    expect(() => parseFunctionEnv('allowListReport', { EVENT_BUS_NAME: '' })).toThrow(
+      /EVENT_BUS_NAME: expected an EventBridge event bus name or ARN .*, got ""/,
+    );
+  });
+
   it('reports every bad variable at once', () => {
     // Act
     const attempt = () => parseFunctionEnv('cleanupRepository', { CLEANUP_RESERVE_MS: '1' });
