@@ -315,7 +315,8 @@ const functions: Record<string, FunctionWithRole> = {
         Resource: '*',
       },
       {
-        // The first PutReplicationConfiguration creates ECR's replication service-linked role (ecr-facts §5).
+        // The first PutReplicationConfiguration creates ECR's replication service-linked role
+        // (docs/ecr-limits.md#registry-settings).
         Effect: 'Allow',
         Action: ['iam:CreateServiceLinkedRole'],
         Resource: '*',

@@ -197,7 +197,7 @@ export class Input {
   }
 }
 
-/** Shared ECR shape rules ([M-ECR], see ../shared/docs/ecr-facts.md §3). */
+/** Shared ECR shape rules ([M-ECR], docs/ecr-limits.md#api-shapes-and-limits). */
 export const REPOSITORY_NAME: StringRule = {
   min: 2,
   max: 256,

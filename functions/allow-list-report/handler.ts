@@ -10,6 +10,8 @@ import { loadServiceConfig } from '../../shared/config/file.ts';
 import { publishEvents } from '../../shared/events/publisher.ts';
 import { clearParseErrors } from '../../shared/middleware/clear-parse-errors.ts';
 import { logger, metrics } from '../../shared/obs/index.ts';
+import { parseFunctionEnv } from '../../shared/runtime/env.ts';
+import { onFirstUse } from '../../shared/runtime/service-deps.ts';
 import { type AllowListReportDeps, publishAllowListReport } from '../../shared/scan/allow-list-report.ts';
 
 /** The schedule's "Scheduled Event" (or any EventBridge event: the report reads nothing from it but its id). */
@@ -18,12 +20,14 @@ export type AllowListScheduleEvent = z.infer<typeof AllowListScheduleEventSchema
 
 let events: EventBridgeClient | undefined;
 
+/** Real dependencies: the bus client is created on first use; throws on a bad environment. */
 export function defaultDeps(env: NodeJS.ProcessEnv = process.env): AllowListReportDeps {
+  const parsed = parseFunctionEnv('allowListReport', env);
   events ??= new EventBridgeClient({});
   const client = events;
-  const eventBusName = env.EVENT_BUS_NAME ?? 'default';
+  const eventBusName = parsed.EVENT_BUS_NAME;
   return {
-    config: () => loadServiceConfig(env),
+    config: () => loadServiceConfig({ CONFIG_FILE: parsed.CONFIG_FILE }),
     publish: (entries) => publishEvents(client, eventBusName, entries),
     now: () => Date.now(),
   };
@@ -39,4 +43,5 @@ export function createHandler(deps: () => AllowListReportDeps = () => defaultDep
     .handler((event) => publishAllowListReport({ id: event.id }, deps()));
 }
 
-export const handler = createHandler();
+/** The deployed handler: its environment is parsed on the container's first invocation (see shared/runtime/env.ts). */
+export const handler = createHandler(onFirstUse(() => defaultDeps()));

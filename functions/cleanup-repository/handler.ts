@@ -11,7 +11,8 @@ import { CleanupWorkItemSchema, DETAIL_TYPES } from '../../shared/events/schemas
 import { clearParseErrors } from '../../shared/middleware/clear-parse-errors.ts';
 import { ignoreForeignSources } from '../../shared/middleware/ignore-foreign-sources.ts';
 import { logger, metrics } from '../../shared/obs/index.ts';
-import { serviceDeps } from '../../shared/runtime/service-deps.ts';
+import { parseFunctionEnv } from '../../shared/runtime/env.ts';
+import { onFirstUse, serviceDeps } from '../../shared/runtime/service-deps.ts';
 
 /** A "Cleanup Work Item" from the service's bus: one repository to clean. */
 export const WorkItemEventSchema = EventBridgeSchema.extend({
@@ -21,14 +22,13 @@ export const WorkItemEventSchema = EventBridgeSchema.extend({
 });
 export type WorkItemEvent = z.infer<typeof WorkItemEventSchema>;
 
-/** Default hand-over reserve: a minute before the Lambda deadline. */
-const DEFAULT_RESERVE_MS = 60_000;
-
 /** Real dependencies, created on first use (one client per container, not at import). */
 export function defaultDeps(env: NodeJS.ProcessEnv = process.env): CleanupWorkerDeps {
+  const parsed = parseFunctionEnv('cleanupRepository', env);
   return {
-    ...serviceDeps(env),
-    reserveMs: Number(env.CLEANUP_RESERVE_MS ?? DEFAULT_RESERVE_MS),
+    ...serviceDeps(parsed),
+    // Default: a minute before the Lambda deadline.
+    reserveMs: parsed.CLEANUP_RESERVE_MS,
     now: () => Date.now(),
   };
 }
@@ -47,4 +47,5 @@ export function createHandler(deps: () => CleanupWorkerDeps = () => defaultDeps(
     .handler((event, context) => processWorkItem(event.detail, context, deps()));
 }
 
-export const handler = createHandler();
+/** The deployed handler: its environment is parsed on the container's first invocation (see shared/runtime/env.ts). */
+export const handler = createHandler(onFirstUse(() => defaultDeps()));

@@ -10,7 +10,8 @@ import { clearParseErrors } from '../../shared/middleware/clear-parse-errors.ts'
 import { ignoreForeignSources } from '../../shared/middleware/ignore-foreign-sources.ts';
 import { logger, metrics } from '../../shared/obs/index.ts';
 import { handleImagePush, type OnImagePushDeps } from '../../shared/push/handle.ts';
-import { serviceDeps } from '../../shared/runtime/service-deps.ts';
+import { parseFunctionEnv } from '../../shared/runtime/env.ts';
+import { onFirstUse, serviceDeps } from '../../shared/runtime/service-deps.ts';
 
 /** ECR's "ECR Image Action" for a successful push, as the rule in `serverless.ts` lets through. */
 export const ImagePushEventSchema = EventBridgeSchema.extend({
@@ -22,7 +23,7 @@ export type ImagePushEvent = z.infer<typeof ImagePushEventSchema>;
 
 /** Real dependencies, created on first use (one client per container, not at import). */
 export function defaultDeps(env: NodeJS.ProcessEnv = process.env): OnImagePushDeps {
-  return serviceDeps(env);
+  return serviceDeps(parseFunctionEnv('onImagePush', env));
 }
 
 /** The Lambda handler around `handleImagePush`; `deps` is called once per invocation (default: the real ones). */
@@ -39,4 +40,5 @@ export function createHandler(deps: () => OnImagePushDeps = () => defaultDeps())
   );
 }
 
-export const handler = createHandler();
+/** The deployed handler: its environment is parsed on the container's first invocation (see shared/runtime/env.ts). */
+export const handler = createHandler(onFirstUse(() => defaultDeps()));

@@ -15,7 +15,8 @@ import {
 import { clearParseErrors } from '../../shared/middleware/clear-parse-errors.ts';
 import { ignoreForeignSources } from '../../shared/middleware/ignore-foreign-sources.ts';
 import { logger, metrics } from '../../shared/obs/index.ts';
-import { serviceDeps } from '../../shared/runtime/service-deps.ts';
+import { parseFunctionEnv } from '../../shared/runtime/env.ts';
+import { onFirstUse, serviceDeps } from '../../shared/runtime/service-deps.ts';
 import { handleScanResult, type OnScanResultDeps, type ScanResultEvent } from '../../shared/scan/handle.ts';
 
 /**
@@ -46,7 +47,7 @@ export type ScanResultEventInput = z.infer<typeof ScanResultEventSchema>;
 
 /** Real dependencies, created on first use (one client per container, not at import). */
 export function defaultDeps(env: NodeJS.ProcessEnv = process.env): OnScanResultDeps {
-  return { ...serviceDeps(env), now: () => Date.now() };
+  return { ...serviceDeps(parseFunctionEnv('onScanResult', env)), now: () => Date.now() };
 }
 
 const toScanResult = (event: ScanResultEventInput): ScanResultEvent =>
@@ -72,4 +73,5 @@ export function createHandler(deps: () => OnScanResultDeps = () => defaultDeps()
   );
 }
 
-export const handler = createHandler();
+/** The deployed handler: its environment is parsed on the container's first invocation (see shared/runtime/env.ts). */
+export const handler = createHandler(onFirstUse(() => defaultDeps()));

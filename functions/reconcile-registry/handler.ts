@@ -9,7 +9,8 @@ import { ReconcileRegistryDetailSchema } from '../../shared/events/registry-sche
 import { clearParseErrors } from '../../shared/middleware/clear-parse-errors.ts';
 import { logger, metrics } from '../../shared/obs/index.ts';
 import { type ReconcileDeps, reconcileRegistry } from '../../shared/reconcile/handle.ts';
-import { serviceDeps } from '../../shared/runtime/service-deps.ts';
+import { parseFunctionEnv } from '../../shared/runtime/env.ts';
+import { onFirstUse, serviceDeps } from '../../shared/runtime/service-deps.ts';
 
 /** The schedule's "Scheduled Event", or any EventBridge event whose detail holds a manual run's override. */
 export const ReconcileEventSchema = EventBridgeSchema.extend({ detail: ReconcileRegistryDetailSchema });
@@ -17,7 +18,7 @@ export type ReconcileEvent = z.infer<typeof ReconcileEventSchema>;
 
 /** Real dependencies, created on first use (one client per container, not at import). */
 export function defaultDeps(env: NodeJS.ProcessEnv = process.env): ReconcileDeps {
-  return serviceDeps(env);
+  return serviceDeps(parseFunctionEnv('reconcileRegistry', env));
 }
 
 /** The Lambda handler around `reconcileRegistry`; `deps` is called once per invocation (default: the real ones). */
@@ -30,4 +31,5 @@ export function createHandler(deps: () => ReconcileDeps = () => defaultDeps()) {
     .handler((event) => reconcileRegistry({ id: event.id, detail: event.detail }, deps()));
 }
 
-export const handler = createHandler();
+/** The deployed handler: its environment is parsed on the container's first invocation (see shared/runtime/env.ts). */
+export const handler = createHandler(onFirstUse(() => defaultDeps()));

@@ -8,14 +8,17 @@ import { type CleanupSchedulerDeps, fanOutCleanup } from '../../shared/cleanup/s
 import { ScheduledCleanupDetailSchema } from '../../shared/events/schemas.ts';
 import { clearParseErrors } from '../../shared/middleware/clear-parse-errors.ts';
 import { logger } from '../../shared/obs/index.ts';
-import { serviceDeps } from '../../shared/runtime/service-deps.ts';
+import { parseFunctionEnv } from '../../shared/runtime/env.ts';
+import { onFirstUse, serviceDeps } from '../../shared/runtime/service-deps.ts';
 
 /** The schedule's "Scheduled Event", or any EventBridge event whose detail holds a manual run's overrides. */
 export const ScheduleEventSchema = EventBridgeSchema.extend({ detail: ScheduledCleanupDetailSchema });
 export type ScheduleEvent = z.infer<typeof ScheduleEventSchema>;
 
+/** Real dependencies, created on first use (one client per container, not at import); throws on a bad environment. */
 export function defaultDeps(env: NodeJS.ProcessEnv = process.env): CleanupSchedulerDeps {
-  return { ...serviceDeps(env), workerPrincipalArn: env.WORKER_PRINCIPAL_ARN };
+  const parsed = parseFunctionEnv('scheduledCleanup', env);
+  return { ...serviceDeps(parsed), workerPrincipalArn: parsed.WORKER_PRINCIPAL_ARN };
 }
 
 /** The Lambda handler around `fanOutCleanup`; `deps` is called once per invocation (default: the real ones). */
@@ -31,4 +34,5 @@ export function createHandler(deps: () => CleanupSchedulerDeps = () => defaultDe
     });
 }
 
-export const handler = createHandler();
+/** The deployed handler: its environment is parsed on the container's first invocation (see shared/runtime/env.ts). */
+export const handler = createHandler(onFirstUse(() => defaultDeps()));

@@ -9,7 +9,8 @@ import { type ComplianceDeps, runCompliance } from '../../shared/compliance/run.
 import { ScheduledComplianceDetailSchema } from '../../shared/events/registry-schemas.ts';
 import { clearParseErrors } from '../../shared/middleware/clear-parse-errors.ts';
 import { logger, metrics } from '../../shared/obs/index.ts';
-import { serviceDeps } from '../../shared/runtime/service-deps.ts';
+import { parseFunctionEnv } from '../../shared/runtime/env.ts';
+import { onFirstUse, serviceDeps } from '../../shared/runtime/service-deps.ts';
 
 /** The schedule's "Scheduled Event", or any EventBridge event whose detail holds a manual run's overrides. */
 export const ComplianceScheduleEventSchema = EventBridgeSchema.extend({ detail: ScheduledComplianceDetailSchema });
@@ -17,7 +18,7 @@ export type ComplianceScheduleEvent = z.infer<typeof ComplianceScheduleEventSche
 
 /** Real dependencies, created on first use (one client per container, not at import). */
 export function defaultDeps(env: NodeJS.ProcessEnv = process.env): ComplianceDeps {
-  return serviceDeps(env);
+  return serviceDeps(parseFunctionEnv('scheduledCompliance', env));
 }
 
 /** The Lambda handler around `runCompliance`; `deps` is called once per invocation (default: the real ones). */
@@ -30,4 +31,5 @@ export function createHandler(deps: () => ComplianceDeps = () => defaultDeps()) 
     .handler((event) => runCompliance({ id: event.id, detail: event.detail }, deps()));
 }
 
-export const handler = createHandler();
+/** The deployed handler: its environment is parsed on the container's first invocation (see shared/runtime/env.ts). */
+export const handler = createHandler(onFirstUse(() => defaultDeps()));

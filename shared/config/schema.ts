@@ -103,7 +103,7 @@ export const TagRulesSchema = z.strictObject({
     .describe('At most this many tags per image; in enforce mode the tag whose push went over the limit is removed.'),
 });
 
-/** ECR's `ImageTagMutabilityExclusionFilter.filter` ([M-ECR], ecr-facts §11). */
+/** ECR's `ImageTagMutabilityExclusionFilter.filter` ([M-ECR], docs/ecr-limits.md#api-shapes-and-limits). */
 const MutabilityExclusion = z
   .string()
   .regex(/^[0-9a-zA-Z._*-]{1,128}$/, 'an exclusion filter: 1-128 characters of letters, digits, . _ - and *');

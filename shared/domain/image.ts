@@ -17,7 +17,8 @@ export interface ImageRecord {
   readonly childDigests?: readonly string[];
   /**
    * The status of the image's last scan (`IN_PROGRESS`, `COMPLETE`, ...), when DescribeImages reports one. ECR's
-   * AWS-native basic scanner leaves it out (ecr-facts §5), so its absence does not mean "never scanned".
+   * AWS-native basic scanner leaves it out (docs/ecr-limits.md#reading-and-deleting-images), so its absence does not
+   * mean "never scanned".
    */
   readonly scanStatus?: string;
 }

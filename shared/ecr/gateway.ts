@@ -687,7 +687,8 @@ export function createEcrGateway(client: ECRClient, options: EcrGatewayOptions =
     },
 
     async *listImageReferrers(repositoryName, digest) {
-      // ListImageReferrers has no generated paginator (ecr-facts §3), so this is the one hand-written token loop.
+      // ListImageReferrers has no generated paginator (docs/ecr-limits.md#api-shapes-and-limits), so this is the one
+      // hand-written token loop.
       let nextToken: string | undefined;
       do {
         const token = nextToken;

@@ -1,6 +1,7 @@
 /**
  * ECR API caps the gateway batches and pages to, and the gateway's own retry settings. Each cap names its source:
- * [M-ECR] is the ECR service model (botocore `service-2.json`), summarised in docs/ecr-facts.md §3.
+ * [M-ECR] is the ECR API and its service model (botocore `service-2.json`), summarised in
+ * docs/ecr-limits.md#api-shapes-and-limits.
  */
 
 /**
@@ -29,9 +30,10 @@ export const MAX_TAG_MUTABILITY_EXCLUSION_FILTERS = 5;
 
 /**
  * Attempts per request the SDK makes (first try + retries) for throttling, 5xx and transient network errors.
- * The SDK default is 3; ECR publishes no TPS for DescribeImages or BatchDeleteImage (ecr-facts §6), and a cleanup
- * sweep is a burst of calls in one region, so allow more room. Adaptive mode also slows the client down
- * (client-side rate limiting) once it sees throttling, so extra attempts do not mean a retry storm.
+ * The SDK default is 3; ECR publishes no TPS for DescribeImages or BatchDeleteImage
+ * (docs/ecr-limits.md#service-quotas), and a cleanup sweep is a burst of calls in one region, so allow more room.
+ * Adaptive mode also slows the client down (client-side rate limiting) once it sees throttling, so extra attempts do
+ * not mean a retry storm.
  */
 export const ECR_CLIENT_MAX_ATTEMPTS = 8;
 

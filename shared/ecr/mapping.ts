@@ -46,7 +46,8 @@ const DOCKER_MANIFEST_V1_SIGNED = 'application/vnd.docker.distribution.manifest.
 
 /**
  * BatchGetImage `acceptedMediaTypes`: every manifest and index type. ECR's documented list omits the index types
- * (ecr-facts §5), and without them a multi-arch index could come back converted or as a failure.
+ * (docs/ecr-limits.md#reading-and-deleting-images), and without them a multi-arch index could come back converted or
+ * as a failure.
  */
 export const ACCEPTED_MANIFEST_MEDIA_TYPES: readonly string[] = [
   OCI_MANIFEST,

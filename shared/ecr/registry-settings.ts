@@ -128,7 +128,10 @@ export interface GatewayTools {
   refuseWhenReadOnly(operation: EcrOperation, repository?: string): void;
 }
 
-/** ECR's "not there" answers that mean "absent" to a reader or "already done" to a deleter (ecr-facts §5). */
+/**
+ * ECR's "not there" answers that mean "absent" to a reader or "already done" to a deleter
+ * (docs/ecr-limits.md#not-found-answers).
+ */
 const isAbsent = (error: unknown, code: string) => error instanceof EcrGatewayError && error.code === code;
 
 /** A prefix as ECR keys it: a trailing `/` is always assumed ([M-ECR]). */

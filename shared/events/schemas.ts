@@ -92,9 +92,10 @@ const MediaType = z
   );
 
 /**
- * The detail of ECR's "ECR Image Action" event (ecr-facts §8): `action-type` PUSH, DELETE or UPDATE_STORAGE_CLASS.
- * Only `action-type`, `result`, `repository-name` and `image-digest` are always present; `image-tag` is absent for a
- * push or delete by digest. Unknown fields are allowed (AWS adds fields to its events without notice).
+ * The detail of ECR's "ECR Image Action" event (docs/ecr-limits.md#ecr-events): `action-type` PUSH, DELETE or
+ * UPDATE_STORAGE_CLASS. Only `action-type`, `result`, `repository-name` and `image-digest` are always present;
+ * `image-tag` is absent for a push or delete by digest. Unknown fields are allowed (AWS adds fields to its events
+ * without notice).
  */
 export const EcrImageActionDetailSchema = z.looseObject({
   'action-type': z.string().min(1),
@@ -116,12 +117,15 @@ export const EcrImagePushDetailSchema = EcrImageActionDetailSchema.extend({
 });
 export type EcrImagePushDetail = z.infer<typeof EcrImagePushDetailSchema>;
 
-/** `finding-severity-counts`: severities with no findings are absent; Inspector adds `TOTAL` (ecr-facts §8, §11). */
+/**
+ * `finding-severity-counts`: severities with no findings are absent; Inspector adds `TOTAL`
+ * (docs/ecr-limits.md#events).
+ */
 const SeverityCounts = z.record(z.string(), z.number().int().min(0));
 
 /**
- * The detail of ECR's "ECR Image Scan" (basic scanning, ecr-facts §8): `scan-status` COMPLETE, or FAILED.
- * `image-tags` may be empty. Unknown fields are allowed.
+ * The detail of ECR's "ECR Image Scan" (basic scanning, docs/ecr-limits.md#ecr-events): `scan-status` COMPLETE, or
+ * FAILED. `image-tags` may be empty. Unknown fields are allowed.
  */
 export const EcrImageScanDetailSchema = z.looseObject({
   'scan-status': z.string().min(1),
@@ -134,7 +138,7 @@ export type EcrImageScanDetail = z.infer<typeof EcrImageScanDetailSchema>;
 
 /**
  * The detail of Inspector's "Inspector2 Scan" (the initial enhanced scan of an image). Its `repository-name` holds the
- * repository ARN in AWS's example, not the name (ecr-facts §8): both are accepted.
+ * repository ARN in AWS's example, not the name (docs/ecr-limits.md#inspector-events): both are accepted.
  */
 export const InspectorScanDetailSchema = z.looseObject({
   'scan-status': z.string().min(1),
@@ -146,9 +150,9 @@ export const InspectorScanDetailSchema = z.looseObject({
 export type InspectorScanDetail = z.infer<typeof InspectorScanDetailSchema>;
 
 /**
- * The detail of "Inspector2 Finding": an Inspector `Finding` (ecr-facts §8), reduced to what the verdict reads. The
- * image is `resources[].details.awsEcrContainerImage` (`imageHash` is the digest); timestamps are human strings
- * ("Dec 3, 2021, 6:02:30 PM"), not ISO; `status` CLOSED means the finding went away.
+ * The detail of "Inspector2 Finding": an Inspector `Finding` (docs/ecr-limits.md#inspector-events), reduced to what
+ * the verdict reads. The image is `resources[].details.awsEcrContainerImage` (`imageHash` is the digest); timestamps
+ * are human strings ("Dec 3, 2021, 6:02:30 PM"), not ISO; `status` CLOSED means the finding went away.
  */
 export const InspectorFindingDetailSchema = z.looseObject({
   findingArn: z.string().min(1),

@@ -55,7 +55,7 @@ function targetOf(event: ScanResultEvent): Pick<ScanRunInput, 'repositoryName' |
     };
   }
   return {
-    // Inspector2 Scan's `repository-name` holds the repository ARN (ecr-facts §8).
+    // Inspector2 Scan's `repository-name` holds the repository ARN (docs/ecr-limits.md#inspector-events).
     repositoryName: repositoryNameOf(event.detail['repository-name']),
     digest: event.detail['image-digest'],
     eventTags: event.detail['image-tags'],

@@ -6,7 +6,8 @@ const HUMAN_TIME = /^([A-Z][a-z]{2}) (\d{1,2}), (\d{4}),? (\d{1,2}):(\d{2}):(\d{
 
 /**
  * An Inspector event timestamp, as epoch ms. The documented example has human strings ("Dec 3, 2021, 6:02:30 PM",
- * ecr-facts §8); ISO strings are accepted too. UNCONFIRMED: the human form names no zone; it is read as UTC.
+ * docs/ecr-limits.md#inspector-events); ISO strings are accepted too. UNCONFIRMED: the human form names no zone; it
+ * is read as UTC.
  */
 export function parseInspectorTime(text: string | undefined): number | undefined {
   if (text === undefined) return undefined;

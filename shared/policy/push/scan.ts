@@ -3,7 +3,7 @@ import type { ImageKind } from './classify.ts';
 
 /**
  * Whether ECR already scans a pushed image, worked out from the registry's scanning configuration and the
- * repository's own scan-on-push flag (ecr-facts §5 "Registry scanning configuration"):
+ * repository's own scan-on-push flag (docs/ecr-limits.md#registry-scanning):
  *
  * | Registry scan type | ECR scans the pushed image when                                   | Otherwise                     |
  * |--------------------|-------------------------------------------------------------------|-------------------------------|
@@ -59,7 +59,8 @@ export const SCANNABLE_MANIFEST_TYPES: ReadonlySet<string> = new Set([
 
 /**
  * A registry scanning `WILDCARD` repository filter: without `*` it matches names that contain it; with `*` the whole
- * name must match, `*` standing for any run of characters, `/` included ([UG-ENH], ecr-facts §5).
+ * name must match, `*` standing for any run of characters, `/` included ([UG-ENH],
+ * docs/ecr-limits.md#registry-scanning).
  */
 export function scanFilterMatches(filter: string, repositoryName: string): boolean {
   if (!filter.includes('*')) return repositoryName.includes(filter);

@@ -3,7 +3,8 @@ import { registryPolicyText } from './registry-policy.ts';
 
 /**
  * ECR's limits on registry settings, checked before any call so that a config ECR would refuse is a config error
- * that changes nothing. Sources: [M-ECR] (the service model) and [UG-QUOTA], summarised in docs/ecr-facts.md §5–§6.
+ * that changes nothing. Sources: [M-ECR] (the service model) and [UG-QUOTA], summarised in
+ * docs/ecr-limits.md#registry-settings and docs/ecr-limits.md#service-quotas.
  */
 
 /** Rules per replication configuration [UG-QUOTA] (not adjustable). */
@@ -25,7 +26,7 @@ export const MAX_SCANNING_RULES = 2;
 export const MAX_SCANNING_FILTERS_PER_RULE = 100;
 /** Repository-level tags (and template `resourceTags`): at most 50 [M-ECR]. */
 export const MAX_RESOURCE_TAGS = 50;
-/** `RegistryPolicyText`: 0-10,240 characters [M-ECR] (ecr-facts §3). */
+/** `RegistryPolicyText`: 0-10,240 characters [M-ECR] (docs/ecr-limits.md#api-shapes-and-limits). */
 export const MAX_REGISTRY_POLICY_LENGTH = 10_240;
 
 /** Repository-name grammar with an optional trailing `/`, or `ROOT` (PTC and template prefixes, [M-ECR]). */

@@ -40,7 +40,8 @@ export interface FindingPackage {
 
 /**
  * One finding, normalised. `status`: basic findings are always `ACTIVE`; an enhanced finding may be `SUPPRESSED`
- * (in Inspector) or `CLOSED` (fixed or gone: Inspector re-sends a finding when it closes, ecr-facts §8).
+ * (in Inspector) or `CLOSED` (fixed or gone: Inspector re-sends a finding when it closes,
+ * docs/ecr-limits.md#inspector-events).
  */
 export interface ScanFinding {
   readonly source: 'basic' | 'enhanced';

@@ -8,6 +8,7 @@ import config, {
   repositoryArnsFor,
 } from '../../../serverless.ts';
 import { parseConfig } from '../../../shared/config/load.ts';
+import { FUNCTION_ENV, type FunctionName, parseFunctionEnv, requiredVariables } from '../../../shared/runtime/env.ts';
 
 const fn = (name: string) => config.functions?.[name] as FunctionWithRole;
 /** An osls variable or a CloudFormation `Fn::Sub` placeholder, spelled as serverless.ts spells it. */
@@ -245,6 +246,44 @@ describe('serverless.ts: scheduledCompliance and reconcileRegistry', () => {
       [statement.Action].flat().includes('iam:CreateServiceLinkedRole'),
     );
     expect(linkedRole?.Condition).toEqual({ StringEquals: { 'iam:AWSServiceName': 'replication.ecr.amazonaws.com' } });
+  });
+});
+
+describe('serverless.ts: function environments', () => {
+  const names = Object.keys(config.functions ?? {});
+
+  it('has an environment schema for every function, and a function for every schema', () => {
+    // Assess
+    expect(names.sort()).toEqual(Object.keys(FUNCTION_ENV).sort());
+  });
+
+  it("sets every variable a function's schema requires, and only variables its schema knows", () => {
+    for (const name of names as FunctionName[]) {
+      // Act
+      const environment = fn(name).environment ?? {};
+      // Assess
+      for (const variable of requiredVariables(name))
+        expect(environment, `${name}: ${variable}`).toHaveProperty(variable);
+      for (const variable of Object.keys(environment)) {
+        expect(Object.keys(FUNCTION_ENV[name].shape), `${name}: ${variable}`).toContain(variable);
+      }
+    }
+  });
+
+  it('sets values the schemas accept (osls variables resolved as for the dev stage)', () => {
+    for (const name of names as FunctionName[]) {
+      // Arrange: literal values only; a CloudFormation function (the worker role's ARN) resolves at deploy time.
+      const environment = Object.fromEntries(
+        Object.entries(fn(name).environment ?? {})
+          .filter((entry): entry is [string, string] => typeof entry[1] === 'string')
+          .map(([variable, value]) => [variable, value.replaceAll(v('sls:stage'), 'dev')]),
+      );
+      // Act / Assess
+      expect(() => parseFunctionEnv(name, environment), name).not.toThrow();
+    }
+    expect(fn('scheduledCleanup').environment?.WORKER_PRINCIPAL_ARN).toEqual({
+      'Fn::GetAtt': ['CleanupRepositoryIamRoleLambdaExecution', 'Arn'],
+    });
   });
 });
 
