@@ -6,6 +6,7 @@ import { declarationOf } from '../shared/config/registry-schema.ts';
 import { createEcrGateway, type ECRClient, type EcrClientOptions } from '../shared/ecr/index.ts';
 import { formatPlan } from '../shared/policy/reconcile/format.ts';
 import { reconcile } from '../shared/reconcile/run.ts';
+import { RegionError, resolveRegion } from './region.ts';
 
 /** What the registry CLI needs from its process; `cli/registry.ts` wires the real ones, tests their own. */
 export interface RegistryCliIo {
@@ -37,7 +38,7 @@ Options:
                         sections merge, a conflict names both files (default: CONFIG_FILE, else the bundled config)
   --json                Print the report as JSON
   --endpoint-url <url>  ECR endpoint (default: AWS_ENDPOINT_URL_ECR, else AWS_ENDPOINT_URL, else AWS itself)
-  --region <region>     AWS region (default: AWS_REGION)
+  --region <region>     AWS region (default: AWS_REGION, else AWS_DEFAULT_REGION, else the profile's)
 
 Exit codes: 0 no changes / applied; 1 error; 2 plan has changes.`;
 
@@ -82,10 +83,19 @@ export async function runRegistryCli(argv: readonly string[], io: RegistryCliIo)
     io.stderr(`Config error, nothing was changed: ${error.message}`);
     return REGISTRY_EXIT.failed;
   }
+  let region: string;
+  try {
+    ({ region } = await resolveRegion(parsed.values.region, io.env));
+  } catch (error) {
+    if (!(error instanceof RegionError)) throw error;
+    io.stderr(`${error.message}; nothing was changed.`);
+    if (error.hint) io.stderr(error.hint);
+    return REGISTRY_EXIT.failed;
+  }
   const dryRun = command === 'plan';
   const client = io.connect({
     ...(parsed.values['endpoint-url'] ? { endpoint: parsed.values['endpoint-url'] } : {}),
-    ...(parsed.values.region ? { region: parsed.values.region } : {}),
+    region,
   });
   const gateway = createEcrGateway(client, { readOnly: dryRun });
   const { report, plan } = await reconcile(gateway, declarationOf(config.registry), {

@@ -593,14 +593,19 @@ describe('npm run cleanup', { timeout: 120_000 }, () => {
 
     it('rejects a run without a region', async () => {
       // Prepare
-      const { AWS_REGION: _region, ...env } = process.env;
+      const { AWS_REGION: _region, AWS_DEFAULT_REGION: _default, AWS_PROFILE: _profile, ...env } = process.env;
+      const none = {
+        ...env,
+        AWS_CONFIG_FILE: fileIn('no-config'),
+        AWS_SHARED_CREDENTIALS_FILE: fileIn('no-credentials'),
+      };
 
       // Act
-      const outcome = await cli(['run', ...target(), '--dry-run'], { env });
+      const outcome = await cli(['run', ...target(), '--dry-run'], { env: none });
 
       // Assess
       expect(outcome.code).toBe(2);
-      expect(outcome.stderr).toContain('error: No region\nPass --region or set AWS_REGION.');
+      expect(outcome.stderr).toContain('error: No AWS region: pass --region or set AWS_REGION (or AWS_DEFAULT_REGION)');
     });
 
     it('names the bad fields of an invalid config, through the entry point', async () => {
