@@ -116,7 +116,7 @@ describe('npm run cleanup', { timeout: 120_000 }, () => {
   /** The CLI in this process, through the same `runCleanupCli` the entry point calls. */
   async function cli(
     args: string[],
-    options: { interactive?: boolean; answer?: boolean; env?: NodeJS.ProcessEnv } = {},
+    options: { interactive?: boolean; answer?: boolean; env?: NodeJS.ProcessEnv; maxAttempts?: number } = {},
   ): Promise<Outcome & { questions: string[] }> {
     const stdout: string[] = [];
     const stderr: string[] = [];
@@ -130,7 +130,7 @@ describe('npm run cleanup', { timeout: 120_000 }, () => {
         questions.push(question);
         return options.answer ?? false;
       },
-      connect: (target) => createEcrClient({ ...target, maxAttempts: 1 }),
+      connect: (target) => createEcrClient({ ...target, maxAttempts: options.maxAttempts ?? 1 }),
       now: () => Date.now(),
     };
     const code = await runCleanupCli(args, io);
@@ -471,6 +471,34 @@ describe('npm run cleanup', { timeout: 120_000 }, () => {
       expect(outcome.stderr).toContain(
         `note: team/app: this dry run read the manifests of 1 index(es) it would delete (${shortDigest(digestOf.get('old-index') ?? '')})`,
       );
+    });
+
+    it("counts the SDK's re-sends of throttled calls in its ECR calls, as the registry counts them", async () => {
+      // Prepare: every second DescribeImages is throttled, and the SDK re-sends it.
+      await control(server, 'faults', { operation: 'DescribeImages', throttleRate: 0.5 });
+      const before = await registryCalls();
+
+      // Act
+      const outcome = await cli(['run', ...target(), '--dry-run'], { maxAttempts: 3 });
+
+      // Assess
+      expect(outcome.code).toBe(0);
+      const printed = /^ECR calls: (.*)$/m.exec(outcome.stdout)?.[1] ?? '';
+      const counted = Object.fromEntries(
+        printed.split(', ').map((entry) => {
+          const [operation, count] = entry.split(' ');
+          return [operation, Number(count)];
+        }),
+      );
+      const after = await registryCalls();
+      const served = Object.fromEntries(
+        Object.entries(after)
+          .map(([operation, count]) => [operation, count - (before[operation] ?? 0)] as const)
+          .filter(([, count]) => count > 0),
+      );
+      // One page per planned repository (2), and the re-send of the throttled one.
+      expect(served.DescribeImages).toBeGreaterThanOrEqual(3);
+      expect(counted).toEqual(served);
     });
 
     it('plans and applies in one go with --yes', async () => {
