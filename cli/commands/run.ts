@@ -80,7 +80,7 @@ export async function runCleanup(deps: RunDeps, options: RunOptions): Promise<Ru
     reports.push(report);
     if (report.status === 'repository-gone') out(`${repositoryName}: gone; ${report.message ?? ''}`.trimEnd());
     else if (report.status === 'completed' || report.status === 'continued') {
-      for (const line of renderDeleted(report, now)) out(line);
+      for (const line of renderDeleted(report, now, result.changedSincePlan ?? [])) out(line);
     } else if (result.plan) {
       for (const line of renderPlan(result.plan, `rule #${ruleIndex}, ${report.status}`, now)) out(line);
       if (dryRun) notes.push(...indexNote(result.plan));
@@ -127,7 +127,8 @@ function indexNote(plan: CleanupPlan): string[] {
   ];
 }
 
-function renderDeleted(report: CleanupReport, now: number): string[] {
+/** What a run deleted in one repository, and what it kept that changed between planning and deleting (as `apply`). */
+function renderDeleted(report: CleanupReport, now: number, changedSincePlan: readonly string[]): string[] {
   const { counts } = report;
   const unlisted = counts.deleted - report.deleted.length;
   return [
@@ -135,9 +136,10 @@ function renderDeleted(report: CleanupReport, now: number): string[] {
     ...report.deleted.map((entry) => `  deleted  ${shortDigest(entry.digest)}  ${formatReason(entry.reason, now)}`),
     ...(unlisted > 0 ? [`  … and ${unlisted} more (the report lists at most ${report.deleted.length})`] : []),
     ...(counts.alreadyGone > 0 ? [`  ${counts.alreadyGone} already deleted by someone else`] : []),
-    ...(counts.changedSincePlan > 0
-      ? [`  ${counts.changedSincePlan} kept: gained a tag or a pull between planning and deleting`]
-      : []),
+    ...changedSincePlan.map(
+      (digest) =>
+        `  kept     ${shortDigest(digest)}  gained a tag or a pull between planning and deleting: kept, with what it protects`,
+    ),
     ...report.failures.map(
       (failure) =>
         `  FAILED   ${failure.digest ? shortDigest(failure.digest) : '?'}  ${failure.code}: ${failure.reason}`,

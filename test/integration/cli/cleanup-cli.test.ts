@@ -15,6 +15,7 @@ import { shortDigest } from '../../../cli/commands/format.ts';
 import { type CliIo, runCleanupCli } from '../../../cli/commands/main.ts';
 import { makePlan } from '../../../cli/commands/plan.ts';
 import type { PlanFile } from '../../../cli/commands/plan-file.ts';
+import { runCleanup } from '../../../cli/commands/run.ts';
 import { buildImageManifest } from '../../../registry/manifests.ts';
 import type { RegistryServer } from '../../../registry/server.ts';
 import { parseConfigText } from '../../../shared/config/load.ts';
@@ -545,6 +546,48 @@ describe('npm run cleanup', { timeout: 120_000 }, () => {
         expect.objectContaining({ repositoryName: 'team/web', deleted: digests(PLANNED['team/web']), failed: [] }),
       ]);
       expect(await digestsIn('team/web')).not.toContain(digestOf.get('web-stale'));
+    });
+
+    it('names the digest that run kept because it gained a tag between planning and deleting', async () => {
+      // Prepare: the re-read just before deleting (the run's first DescribeImages by digest) finds stale-1 tagged.
+      const config = parseConfigText(JSON.stringify(CONFIG), 'test config');
+      const lines: string[] = [];
+      const gateway = createEcrGateway(client);
+      let tagged = false;
+      const tagging: typeof gateway = {
+        ...gateway,
+        async describeImages(repositoryName, digests) {
+          if (!tagged && repositoryName === 'team/app') {
+            tagged = true;
+            await client.send(
+              new PutImageCommand({ repositoryName, imageManifest: STALE_1_MANIFEST, imageTag: 'rescued' }),
+            );
+          }
+          return await gateway.describeImages(repositoryName, digests);
+        },
+      };
+      const stale1 = digestOf.get('stale-1') ?? '';
+
+      // Act
+      const result = await runCleanup(
+        {
+          gateway: tagging,
+          config,
+          now: Date.now(),
+          out: (line) => lines.push(line),
+          err: (line) => lines.push(line),
+          interactive: false,
+          confirm: async () => false,
+        },
+        { repositories: ['team/app'], dryRun: false, yes: true },
+      );
+
+      // Assess
+      expect(result.exitCode).toBe(0);
+      expect(await digestsIn('team/app')).toContain(stale1);
+      expect(lines).toContain(
+        `  kept     ${shortDigest(stale1)}  gained a tag or a pull between planning and deleting: kept, with what it protects`,
+      );
     });
   });
 
