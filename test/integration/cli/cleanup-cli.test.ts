@@ -474,6 +474,22 @@ describe('npm run cleanup', { timeout: 120_000 }, () => {
       );
     });
 
+    it('says nothing of recorded pulls after a dry run when the principal is excluded from pull-time updates', async () => {
+      // Prepare
+      await client.send(
+        new RegisterPullTimeUpdateExclusionCommand({ principalArn: `arn:aws:iam::${TEST_ACCOUNT}:user/${ACCESS_KEY}` }),
+      );
+
+      // Act
+      const outcome = await cli(['run', ...target(), '--dry-run']);
+
+      // Assess
+      expect(outcome.code).toBe(0);
+      expect(outcome.stdout).toMatch(/Dry run: 2 of 4 repositories/);
+      expect(outcome.stderr).not.toContain('this dry run read the manifests');
+      expect(outcome.stderr).not.toContain('recently pulled');
+    });
+
     it("counts the SDK's re-sends of throttled calls in its ECR calls, as the registry counts them", async () => {
       // Prepare: every second DescribeImages is throttled, and the SDK re-sends it.
       await control(server, 'faults', { operation: 'DescribeImages', throttleRate: 0.5 });
