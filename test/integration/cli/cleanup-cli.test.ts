@@ -291,6 +291,37 @@ describe('npm run cleanup', { timeout: 120_000 }, () => {
       expect(outcome.stdout).toContain(`team/app: 1 index(es) kept as recently pulled (${shortDigest(index)})`);
     });
 
+    it('reports a nested index kept because its parent is kept as child-of-kept-index, not as recently pulled', async () => {
+      // Prepare: a tagged index → an untagged nested index → an image, all stale; the plan's own read of the nested
+      // index's manifest is recorded as a pull.
+      const loaded = await control<{ images: { id?: string; imageDigest: string }[] }>(server, 'load', {
+        repositories: [
+          {
+            name: 'team/nested',
+            images: [
+              { id: 'leaf', pushedAt: '-90d' },
+              { id: 'nested', kind: 'index', children: ['leaf'], pushedAt: '-90d' },
+              { id: 'top', kind: 'index', children: ['nested'], tags: ['v2'], pushedAt: '-90d' },
+            ],
+          },
+        ],
+      });
+      const digestIn = (id: string) => loaded.images.find((image) => image.id === id)?.imageDigest ?? '';
+      const [top, nested, leaf] = [digestIn('top'), digestIn('nested'), digestIn('leaf')];
+
+      // Act
+      const outcome = await cli(['plan', ...target(), '--out', fileIn('nested.json'), '--repository', 'team/nested']);
+
+      // Assess
+      expect(outcome.code).toBe(0);
+      const decisions = readPlan('nested.json').repositories[0]?.plan.decisions ?? [];
+      const reasonOf = (digest: string) => decisions.find((decision) => decision.digest === digest)?.reason;
+      expect(reasonOf(top)).toMatchObject({ code: 'tagged' });
+      expect(reasonOf(nested)).toEqual({ code: 'child-of-kept-index', via: top });
+      expect(reasonOf(leaf)).toEqual({ code: 'child-of-kept-index', via: nested });
+      expect(outcome.stderr).not.toContain('kept as recently pulled');
+    });
+
     it('prints the plan file as JSON with --json, through the entry point', async () => {
       // Prepare
       const out = fileIn('plan-json.json');
