@@ -3,7 +3,7 @@ import { loadServiceConfig } from '../shared/config/file.ts';
 import { readConfigFiles } from '../shared/config/files.ts';
 import { ConfigError } from '../shared/config/load.ts';
 import { declarationOf } from '../shared/config/registry-schema.ts';
-import { createEcrGateway, type ECRClient, type EcrClientOptions } from '../shared/ecr/index.ts';
+import { createEcrGateway, type ECRClient, type EcrClientOptions, EcrGatewayError } from '../shared/ecr/index.ts';
 import { formatPlan } from '../shared/policy/reconcile/format.ts';
 import { reconcile } from '../shared/reconcile/run.ts';
 import { RegionError, resolveRegion } from './region.ts';
@@ -98,10 +98,18 @@ export async function runRegistryCli(argv: readonly string[], io: RegistryCliIo)
     region,
   });
   const gateway = createEcrGateway(client, { readOnly: dryRun });
-  const { report, plan } = await reconcile(gateway, declarationOf(config.registry), {
-    runId: `cli-${command}`,
-    dryRun,
-  });
+  let outcome: Awaited<ReturnType<typeof reconcile>>;
+  try {
+    outcome = await reconcile(gateway, declarationOf(config.registry), { runId: `cli-${command}`, dryRun });
+  } catch (error) {
+    // ECR (or the way to it) failed: one message, as for the other errors; a stack is for bugs.
+    if (!(error instanceof EcrGatewayError)) throw error;
+    io.stderr(`ECR error, ${dryRun ? 'no plan made' : 'nothing more was changed'}: ${error.message}`);
+    return REGISTRY_EXIT.failed;
+  } finally {
+    client.destroy();
+  }
+  const { report, plan } = outcome;
   if (parsed.values.json) io.stdout(JSON.stringify(report, null, 2));
   else {
     for (const line of formatPlan(plan)) io.stdout(line);

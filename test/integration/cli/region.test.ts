@@ -194,6 +194,23 @@ describe('the CLI region', { timeout: 120_000 }, () => {
       expect(elsewhere.code).toBe(2);
     });
 
+    it('exits 1 with one plain sentence, without a stack trace, when ECR cannot be reached', async () => {
+      // Act
+      const outcome = await entry(
+        'registry.ts',
+        ['plan', '--endpoint-url', 'http://127.0.0.1:1', '--config', config()],
+        {
+          AWS_REGION: TEST_REGION,
+        },
+      );
+
+      // Assess
+      expect(outcome.code).toBe(1);
+      expect(outcome.stderr).toContain('ECR error, no plan made:');
+      expect(outcome.stderr).toContain('ECONNREFUSED');
+      expect(outcome.stderr).not.toMatch(/^\s+at /m);
+    });
+
     it('exits 1 with one plain sentence, without a stack trace, when no region is set anywhere', async () => {
       // Act
       const outcome = await reconcile('plan', {});
