@@ -3,9 +3,10 @@ import { loadServiceConfig } from '../shared/config/file.ts';
 import { readConfigFiles } from '../shared/config/files.ts';
 import { ConfigError } from '../shared/config/load.ts';
 import { declarationOf } from '../shared/config/registry-schema.ts';
-import { createEcrGateway, type ECRClient, type EcrClientOptions } from '../shared/ecr/index.ts';
+import { createEcrGateway, type ECRClient, type EcrClientOptions, EcrGatewayError } from '../shared/ecr/index.ts';
 import { formatPlan } from '../shared/policy/reconcile/format.ts';
 import { reconcile } from '../shared/reconcile/run.ts';
+import { RegionError, resolveRegion } from './region.ts';
 
 /** What the registry CLI needs from its process; `cli/registry.ts` wires the real ones, tests their own. */
 export interface RegistryCliIo {
@@ -37,7 +38,7 @@ Options:
                         sections merge, a conflict names both files (default: CONFIG_FILE, else the bundled config)
   --json                Print the report as JSON
   --endpoint-url <url>  ECR endpoint (default: AWS_ENDPOINT_URL_ECR, else AWS_ENDPOINT_URL, else AWS itself)
-  --region <region>     AWS region (default: AWS_REGION)
+  --region <region>     AWS region (default: AWS_REGION, else AWS_DEFAULT_REGION, else the profile's)
 
 Exit codes: 0 no changes / applied; 1 error; 2 plan has changes.`;
 
@@ -82,16 +83,33 @@ export async function runRegistryCli(argv: readonly string[], io: RegistryCliIo)
     io.stderr(`Config error, nothing was changed: ${error.message}`);
     return REGISTRY_EXIT.failed;
   }
+  let region: string;
+  try {
+    ({ region } = await resolveRegion(parsed.values.region, io.env));
+  } catch (error) {
+    if (!(error instanceof RegionError)) throw error;
+    io.stderr(`${error.message}; nothing was changed.`);
+    if (error.hint) io.stderr(error.hint);
+    return REGISTRY_EXIT.failed;
+  }
   const dryRun = command === 'plan';
   const client = io.connect({
     ...(parsed.values['endpoint-url'] ? { endpoint: parsed.values['endpoint-url'] } : {}),
-    ...(parsed.values.region ? { region: parsed.values.region } : {}),
+    region,
   });
   const gateway = createEcrGateway(client, { readOnly: dryRun });
-  const { report, plan } = await reconcile(gateway, declarationOf(config.registry), {
-    runId: `cli-${command}`,
-    dryRun,
-  });
+  let outcome: Awaited<ReturnType<typeof reconcile>>;
+  try {
+    outcome = await reconcile(gateway, declarationOf(config.registry), { runId: `cli-${command}`, dryRun });
+  } catch (error) {
+    // ECR (or the way to it) failed: one message, as for the other errors; a stack is for bugs.
+    if (!(error instanceof EcrGatewayError)) throw error;
+    io.stderr(`ECR error, ${dryRun ? 'no plan made' : 'nothing more was changed'}: ${error.message}`);
+    return REGISTRY_EXIT.failed;
+  } finally {
+    client.destroy();
+  }
+  const { report, plan } = outcome;
   if (parsed.values.json) io.stdout(JSON.stringify(report, null, 2));
   else {
     for (const line of formatPlan(plan)) io.stdout(line);

@@ -12,6 +12,7 @@ import {
   type EcrClientOptions,
   EcrGatewayError,
 } from '../../shared/ecr/index.ts';
+import { checkedRegion, RegionError, resolveRegion } from '../region.ts';
 import { applyPlan } from './apply.ts';
 import { EXIT, UsageError } from './errors.ts';
 import { makePlan } from './plan.ts';
@@ -44,7 +45,7 @@ Commands:
 
 Common options:
   --endpoint-url <url>  ECR endpoint (default: AWS_ENDPOINT_URL_ECR, else AWS_ENDPOINT_URL, else AWS itself)
-  --region <region>     AWS region (default: AWS_REGION)
+  --region <region>     AWS region (default: AWS_REGION, else AWS_DEFAULT_REGION, else the profile's)
   -h, --help            This help; "npm run cleanup -- <command> --help" for a command's
 
 Credentials come from the AWS SDK's default chain (environment, shared profile, SSO, role).
@@ -63,7 +64,7 @@ Options:
   --out <file>          The plan file to write (default: ${DEFAULT_PLAN_FILE})
   --json                Print the plan file's JSON instead of the tables
   --endpoint-url <url>  ECR endpoint (default: AWS_ENDPOINT_URL_ECR, else AWS_ENDPOINT_URL, else AWS itself)
-  --region <region>     AWS region (default: AWS_REGION)`;
+  --region <region>     AWS region (default: AWS_REGION, else AWS_DEFAULT_REGION, else the profile's)`;
 
 const APPLY_HELP = `Usage: npm run cleanup -- apply <plan.json> [--yes] [--endpoint-url <url>] [--region <region>]
 
@@ -88,7 +89,7 @@ Options:
   --dry-run             Plan and print only: the ECR gateway refuses every mutating call
   -y, --yes             Do not ask for confirmation (required when standard input is not a terminal)
   --endpoint-url <url>  ECR endpoint (default: AWS_ENDPOINT_URL_ECR, else AWS_ENDPOINT_URL, else AWS itself)
-  --region <region>     AWS region (default: AWS_REGION)`;
+  --region <region>     AWS region (default: AWS_REGION, else AWS_DEFAULT_REGION, else the profile's)`;
 
 const HELP: Readonly<Record<string, string>> = { plan: PLAN_HELP, apply: APPLY_HELP, run: RUN_HELP };
 
@@ -158,7 +159,7 @@ async function planCommand(args: readonly string[], io: CliIo): Promise<number> 
   );
   noPositionals('plan', positionals);
   const config = loadCliConfig(values.config, io.env);
-  const target = targetFor(values['endpoint-url'], values.region, io.env);
+  const target = await targetFor(values['endpoint-url'], values.region, io.env);
   return await withGateway(io, target, { readOnly: true }, async (gateway) => {
     const result = await makePlan(
       { gateway, config, now: io.now(), out: io.stdout, err: io.stderr },
@@ -225,7 +226,7 @@ async function runCommand(args: readonly string[], io: CliIo): Promise<number> {
   );
   noPositionals('run', positionals);
   const config = loadCliConfig(values.config, io.env);
-  const target = targetFor(values['endpoint-url'], values.region, io.env);
+  const target = await targetFor(values['endpoint-url'], values.region, io.env);
   const readOnly = isDryRun(config, values['dry-run']);
   return await withGateway(io, target, { readOnly }, async (gateway) => {
     const result = await runCleanup(
@@ -321,24 +322,18 @@ function checkedEndpoint(url: string, source: string): string {
   return url;
 }
 
-const REGION = /^[a-z]{2,}(?:-[a-z0-9]+)+$/;
-
-function checkedRegion(region: string, source: string): string {
-  if (!REGION.test(region)) {
-    throw new UsageError(`${source} ${JSON.stringify(region)} is not a region name`, 'For example us-east-1');
-  }
-  return region;
-}
-
-function targetFor(endpointFlag: string | undefined, regionFlag: string | undefined, env: NodeJS.ProcessEnv): Target {
+/** `--endpoint-url` else the environment's; the region as cli/region.ts resolves it (none is a usage error). */
+async function targetFor(
+  endpointFlag: string | undefined,
+  regionFlag: string | undefined,
+  env: NodeJS.ProcessEnv,
+): Promise<Target> {
   const fromEnvironment = environmentEndpoint(env);
   const endpoint =
     endpointFlag !== undefined
       ? checkedEndpoint(endpointFlag, '--endpoint-url')
       : fromEnvironment && checkedEndpoint(fromEnvironment.url, fromEnvironment.source);
-  const regionText = regionFlag ?? nonEmpty(env.AWS_REGION);
-  if (regionText === undefined) throw new UsageError('No region', 'Pass --region or set AWS_REGION.');
-  const region = checkedRegion(regionText, regionFlag === undefined ? 'AWS_REGION' : '--region');
+  const { region } = await resolveRegion(regionFlag, env);
   return { ...(endpoint === undefined ? {} : { endpoint }), region };
 }
 
@@ -392,7 +387,7 @@ async function withGateway(
 // --- Errors --------------------------------------------------------------------------------------------------------
 
 function reportError(error: unknown, io: CliIo): number {
-  if (error instanceof UsageError) {
+  if (error instanceof UsageError || error instanceof RegionError) {
     io.stderr(`error: ${error.message}`);
     if (error.hint) io.stderr(error.hint);
     return EXIT.usage;

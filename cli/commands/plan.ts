@@ -59,7 +59,8 @@ export async function makePlan(deps: PlanDeps, options: PlanOptions): Promise<Pl
       }
       throw error;
     }
-    const plan = planCleanup(repositoryName, snapshot.images, rule, now);
+    const readAsPulled = new Set(snapshot.readAsPulled);
+    const plan = planCleanup(repositoryName, snapshot.images, rule, now, { ownReads: readAsPulled });
     repositories.push({
       repositoryName,
       fingerprint: fingerprintOf(snapshot.images),
@@ -68,7 +69,6 @@ export async function makePlan(deps: PlanDeps, options: PlanOptions): Promise<Pl
       images: snapshot.images,
       plan,
     });
-    const readAsPulled = new Set(snapshot.readAsPulled);
     const keptAsPulled = plan.decisions.filter(
       (decision) => decision.reason.code === 'recently-pulled' && readAsPulled.has(decision.digest),
     );

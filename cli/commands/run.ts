@@ -80,10 +80,10 @@ export async function runCleanup(deps: RunDeps, options: RunOptions): Promise<Ru
     reports.push(report);
     if (report.status === 'repository-gone') out(`${repositoryName}: gone; ${report.message ?? ''}`.trimEnd());
     else if (report.status === 'completed' || report.status === 'continued') {
-      for (const line of renderDeleted(report, now)) out(line);
+      for (const line of renderDeleted(report, now, result.changedSincePlan ?? [])) out(line);
     } else if (result.plan) {
       for (const line of renderPlan(result.plan, `rule #${ruleIndex}, ${report.status}`, now)) out(line);
-      if (dryRun) notes.push(...indexNote(result.plan));
+      if (dryRun) notes.push(...(await indexNote(gateway, result.plan)));
     }
     out('');
   }
@@ -109,25 +109,42 @@ export async function runCleanup(deps: RunDeps, options: RunOptions): Promise<Ru
  * The gather reads every index manifest (BatchGetImage), which ECR records as a pull unless this principal is
  * excluded from pull-time updates. Within one run that read is known to be the run's own; but a dry run leaves the
  * pull recorded, so a later run sees those indexes as recently pulled and keeps them with their children: say so.
+ * Whether ECR recorded it is read back (DescribeImages of the indexes it would delete): for an excluded principal
+ * their pull times did not move, and there is nothing to say.
  */
-function indexNote(plan: CleanupPlan): string[] {
-  const indexes = new Set(
+async function indexNote(gateway: EcrGateway, plan: CleanupPlan): Promise<string[]> {
+  const indexes = [
+    ...new Set(
+      plan.decisions.flatMap((decision) =>
+        decision.reason.code === 'child-of-deleted-index' ? [decision.reason.via] : [],
+      ),
+    ),
+  ];
+  if (indexes.length === 0) return [];
+  const plannedPull = new Map(
     plan.decisions.flatMap((decision) =>
-      decision.reason.code === 'child-of-deleted-index' ? [decision.reason.via] : [],
+      decision.reason.code === 'stale-untagged' ? [[decision.digest, decision.reason.lastPulledAt] as const] : [],
     ),
   );
-  if (indexes.size === 0) return [];
+  const { images } = await gateway.describeImages(plan.repositoryName, indexes);
+  const pulled = images
+    .filter((image) => {
+      const before = plannedPull.get(image.digest);
+      return image.lastPulledAt !== undefined && (before === undefined || image.lastPulledAt > Date.parse(before));
+    })
+    .map((image) => image.digest);
+  if (pulled.length === 0) return [];
   return [
-    `${plan.repositoryName}: this dry run read the manifests of ${indexes.size} index(es) it would delete (${[
-      ...indexes,
-    ]
+    `${plan.repositoryName}: this dry run read the manifests of ${pulled.length} index(es) it would delete (${pulled
       .map(shortDigest)
-      .join(', ')}), and ECR records such a read as a pull: unless this principal is excluded from pull-time ` +
-      'updates, they now look recently pulled, and a later run keeps them, with their children, until notPulledForDays pass.',
+      .join(', ')}), and ECR recorded the reads as pulls: they now look recently pulled, and a later run keeps them, ` +
+      'with their children, until notPulledForDays pass. Excluding this principal from pull-time updates ' +
+      '(RegisterPullTimeUpdateExclusion) keeps its reads from counting.',
   ];
 }
 
-function renderDeleted(report: CleanupReport, now: number): string[] {
+/** What a run deleted in one repository, and what it kept that changed between planning and deleting (as `apply`). */
+function renderDeleted(report: CleanupReport, now: number, changedSincePlan: readonly string[]): string[] {
   const { counts } = report;
   const unlisted = counts.deleted - report.deleted.length;
   return [
@@ -135,9 +152,10 @@ function renderDeleted(report: CleanupReport, now: number): string[] {
     ...report.deleted.map((entry) => `  deleted  ${shortDigest(entry.digest)}  ${formatReason(entry.reason, now)}`),
     ...(unlisted > 0 ? [`  … and ${unlisted} more (the report lists at most ${report.deleted.length})`] : []),
     ...(counts.alreadyGone > 0 ? [`  ${counts.alreadyGone} already deleted by someone else`] : []),
-    ...(counts.changedSincePlan > 0
-      ? [`  ${counts.changedSincePlan} kept: gained a tag or a pull between planning and deleting`]
-      : []),
+    ...changedSincePlan.map(
+      (digest) =>
+        `  kept     ${shortDigest(digest)}  gained a tag or a pull between planning and deleting: kept, with what it protects`,
+    ),
     ...report.failures.map(
       (failure) =>
         `  FAILED   ${failure.digest ? shortDigest(failure.digest) : '?'}  ${failure.code}: ${failure.reason}`,

@@ -6,6 +6,7 @@ import type { ServiceConfig } from '../../shared/config/schema.ts';
 import { createEcrGateway, type ECRClient, type EcrClientOptions, EcrGatewayError } from '../../shared/ecr/index.ts';
 import { runScanVerdict } from '../../shared/scan/run.ts';
 import type { ScanVerdict } from '../../shared/scan/verdict.ts';
+import { RegionError, resolveRegion } from '../region.ts';
 import { renderTable, shortDigest } from './format.ts';
 
 /**
@@ -46,7 +47,7 @@ Options:
   --json                Print the verdict as JSON (the "Image Scan Verdict" detail)
   --config <file>       The service config (default: CONFIG_FILE, else the bundled one)
   --endpoint-url <url>  ECR endpoint (default: AWS_ENDPOINT_URL_ECR, else AWS itself)
-  --region <region>     Default: AWS_REGION`;
+  --region <region>     Default: AWS_REGION, else AWS_DEFAULT_REGION, else the profile's region`;
 
 class GateUsageError extends Error {}
 
@@ -95,12 +96,18 @@ export async function runScanGate(argv: readonly string[], io: ScanGateIo): Prom
     throw error;
   }
   const { reference, timeoutMs, intervalMs, json } = parsed;
-  const region = parsed.region ?? io.env.AWS_REGION;
+  let region: string;
+  try {
+    ({ region } = await resolveRegion(parsed.region, io.env));
+  } catch (error) {
+    if (!(error instanceof RegionError)) throw error;
+    // A configuration error, not a missing image: exit 4 would tell a pipeline the image is gone.
+    io.stderr(error.message);
+    if (error.hint) io.stderr(error.hint);
+    return GATE_EXIT.usage;
+  }
   const gateway = createEcrGateway(
-    io.connect({
-      ...(parsed.endpoint === undefined ? {} : { endpoint: parsed.endpoint }),
-      ...(region === undefined ? {} : { region }),
-    }),
+    io.connect({ ...(parsed.endpoint === undefined ? {} : { endpoint: parsed.endpoint }), region }),
     { readOnly: true },
   );
   const wait = io.sleep ?? ((ms: number) => sleep(ms));

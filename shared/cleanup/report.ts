@@ -37,7 +37,7 @@ export interface CleanupReport {
   deleted: { digest: string; reason: Decision['reason'] }[];
   kept: { digest: string; tags: readonly string[]; reason: Decision['reason'] }[];
   failures: { digest?: string; code: string; reason: string }[];
-  /** ECR calls per operation made by this invocation, and PutEvents calls. */
+  /** ECR calls per operation made by this invocation (the SDK's re-sends included), and PutEvents calls. */
   apiCalls: Record<string, number>;
   /** The lists above hold at most REPORT_LIST_LIMIT entries each; the log has every decision. */
   truncated: boolean;

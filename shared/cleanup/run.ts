@@ -25,6 +25,8 @@ export interface CleanupRunResult {
   plan?: CleanupPlan;
   /** Set when the deadline came near: a follow-up must continue this plan. */
   continueFrom?: { part: number };
+  /** Planned deletions kept because they gained a tag or a pull between planning and deleting (the report counts them). */
+  changedSincePlan?: readonly string[];
 }
 
 /**
@@ -89,6 +91,7 @@ export async function runRepositoryCleanup(gateway: EcrGateway, input: CleanupRu
     report,
     plan: execution.plan,
     ...(execution.remaining.length > 0 ? { continueFrom: { part: input.part + 1 } } : {}),
+    ...(execution.changedSincePlan.length > 0 ? { changedSincePlan: execution.changedSincePlan } : {}),
   };
 }
 

@@ -92,6 +92,31 @@ const EcrGatewayOptionsSchema = z.strictObject({
 });
 
 /**
+ * The client the gateway sends with: `sdkClient`, but every command it sends also counts the SDK's re-sends of it.
+ * The gateway counts one call per `send`; the SDK's retry loop (in the finalizeRequest step, see `createEcrClient`)
+ * runs the deserialize step once per attempt, so each pass after a command's first is a re-send that ECR received
+ * (and throttled, or answered 5xx) too. With both, `callCounts` is what ECR counted. A client whose `send` is
+ * stubbed (aws-sdk-client-mock) runs no middleware: it is counted one call per send, as it is sent.
+ */
+function countingResends(sdkClient: ECRClient, count: (operation: EcrOperation) => void): ECRClient {
+  const send = (command: Parameters<ECRClient['send']>[0], ...rest: unknown[]) => {
+    let attempts = 0;
+    command.middlewareStack.add(
+      (next, context) => async (args) => {
+        attempts++;
+        if (attempts > 1) count(String(context.commandName).replace(/Command$/, '') as EcrOperation);
+        return await next(args);
+      },
+      { step: 'deserialize', priority: 'high', name: 'ecrGatewayCountsResends', override: true },
+    );
+    return (sdkClient.send as (...args: unknown[]) => Promise<unknown>).call(sdkClient, command, ...rest);
+  };
+  return new Proxy(sdkClient, {
+    get: (target, property, receiver) => (property === 'send' ? send : Reflect.get(target, property, receiver)),
+  });
+}
+
+/**
  * The one module through which the product talks to ECR. It speaks domain words (images, digests, tags), pages
  * every list with the largest page ECR allows, batches every multi-id call at ECR's cap and returns per-id
  * failures as values, maps every ECR exception to an `EcrGatewayError`, and refuses to mutate when read-only.
@@ -104,8 +129,8 @@ export interface EcrGateway extends RegistrySettingsMethods {
   readonly readOnly: boolean;
 
   /**
-   * ECR calls made so far, per operation: one per request the gateway sent (a page, a batch, a re-try round).
-   * The SDK's own re-sends of a throttled or failed request are inside that one call and are not counted apart.
+   * ECR calls made so far, per operation, as ECR counts them: one per request the gateway sent (a page, a batch, a
+   * re-try round), and one more for each of the SDK's own re-sends of a throttled or failed request.
    */
   callCounts(): Record<string, number>;
 
@@ -265,12 +290,13 @@ const SCAN_DECLINED: Readonly<Record<string, 'scan-quota-exceeded' | 'unsupporte
  * const outcome = await gateway.deleteImages('team/app', plan.toDelete);
  * ```
  */
-export function createEcrGateway(client: ECRClient, options: EcrGatewayOptions = {}): EcrGateway {
+export function createEcrGateway(sdkClient: ECRClient, options: EcrGatewayOptions = {}): EcrGateway {
   const parsed = EcrGatewayOptionsSchema.safeParse(options);
   if (!parsed.success) throw new RangeError(`Invalid EcrGatewayOptions:\n${z.prettifyError(parsed.error)}`);
   const settings = parsed.data;
   const counts = new Map<EcrOperation, number>();
   const count = (operation: EcrOperation) => counts.set(operation, (counts.get(operation) ?? 0) + 1);
+  const client = countingResends(sdkClient, count);
 
   /** The only way a request leaves the gateway: counted, and every error mapped (mapping errors included). */
   async function call<T>(operation: EcrOperation, repository: string | undefined, run: () => Promise<T>): Promise<T> {

@@ -121,12 +121,22 @@ export function buildImageGraph(images: readonly ImageRecord[]): ImageGraph {
   return { byDigest, children, parents, referrers, subjectOf };
 }
 
+export interface PlanOptions {
+  /**
+   * Images whose recorded pull may be the cleanup's own manifest read (ECR records a BatchGetImage as a pull unless
+   * the caller is excluded from pull-time updates). Such a pull still keeps the image, but it is not the image's own
+   * reason when a kept index protects it anyway: a nested index under a kept index is `child-of-kept-index`.
+   */
+  ownReads?: ReadonlySet<string>;
+}
+
 /** Decides the fate of every image of one repository. */
 export function planCleanup(
   repositoryName: string,
   images: readonly ImageRecord[],
   rule: CleanupRule,
   now: number,
+  options: PlanOptions = {},
 ): CleanupPlan {
   const graph = buildImageGraph(images);
   const keep = new Map<string, KeepReason>();
@@ -165,9 +175,13 @@ export function planCleanup(
     const digest = queue.pop() as string;
     // Stryker disable next-line ArrayDeclaration: a made-up fallback digest names no image, and the decisions and the brake look only at the images given, so marking it kept changes nothing.
     for (const child of graph.children.get(digest) ?? []) {
-      if (!keep.has(child)) {
+      const own = keep.get(child);
+      if (own === undefined) {
         keep.set(child, { code: 'child-of-kept-index', via: digest });
         queue.push(child);
+      } else if (own.code === 'recently-pulled' && options.ownReads?.has(child) === true) {
+        // Kept and queued already: only the reason changes, from our own read to the index that keeps it.
+        keep.set(child, { code: 'child-of-kept-index', via: digest });
       }
     }
     // Stryker disable next-line ArrayDeclaration: a made-up fallback digest names no image, and the decisions and the brake look only at the images given, so marking it kept changes nothing.

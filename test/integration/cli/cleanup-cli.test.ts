@@ -15,6 +15,7 @@ import { shortDigest } from '../../../cli/commands/format.ts';
 import { type CliIo, runCleanupCli } from '../../../cli/commands/main.ts';
 import { makePlan } from '../../../cli/commands/plan.ts';
 import type { PlanFile } from '../../../cli/commands/plan-file.ts';
+import { runCleanup } from '../../../cli/commands/run.ts';
 import { buildImageManifest } from '../../../registry/manifests.ts';
 import type { RegistryServer } from '../../../registry/server.ts';
 import { parseConfigText } from '../../../shared/config/load.ts';
@@ -116,7 +117,7 @@ describe('npm run cleanup', { timeout: 120_000 }, () => {
   /** The CLI in this process, through the same `runCleanupCli` the entry point calls. */
   async function cli(
     args: string[],
-    options: { interactive?: boolean; answer?: boolean; env?: NodeJS.ProcessEnv } = {},
+    options: { interactive?: boolean; answer?: boolean; env?: NodeJS.ProcessEnv; maxAttempts?: number } = {},
   ): Promise<Outcome & { questions: string[] }> {
     const stdout: string[] = [];
     const stderr: string[] = [];
@@ -130,7 +131,7 @@ describe('npm run cleanup', { timeout: 120_000 }, () => {
         questions.push(question);
         return options.answer ?? false;
       },
-      connect: (target) => createEcrClient({ ...target, maxAttempts: 1 }),
+      connect: (target) => createEcrClient({ ...target, maxAttempts: options.maxAttempts ?? 1 }),
       now: () => Date.now(),
     };
     const code = await runCleanupCli(args, io);
@@ -288,6 +289,37 @@ describe('npm run cleanup', { timeout: 120_000 }, () => {
       const decision = app?.plan.decisions.find((candidate) => candidate.digest === index);
       expect(decision).toMatchObject({ action: 'keep', reason: { code: 'recently-pulled' } });
       expect(outcome.stdout).toContain(`team/app: 1 index(es) kept as recently pulled (${shortDigest(index)})`);
+    });
+
+    it('reports a nested index kept because its parent is kept as child-of-kept-index, not as recently pulled', async () => {
+      // Prepare: a tagged index → an untagged nested index → an image, all stale; the plan's own read of the nested
+      // index's manifest is recorded as a pull.
+      const loaded = await control<{ images: { id?: string; imageDigest: string }[] }>(server, 'load', {
+        repositories: [
+          {
+            name: 'team/nested',
+            images: [
+              { id: 'leaf', pushedAt: '-90d' },
+              { id: 'nested', kind: 'index', children: ['leaf'], pushedAt: '-90d' },
+              { id: 'top', kind: 'index', children: ['nested'], tags: ['v2'], pushedAt: '-90d' },
+            ],
+          },
+        ],
+      });
+      const digestIn = (id: string) => loaded.images.find((image) => image.id === id)?.imageDigest ?? '';
+      const [top, nested, leaf] = [digestIn('top'), digestIn('nested'), digestIn('leaf')];
+
+      // Act
+      const outcome = await cli(['plan', ...target(), '--out', fileIn('nested.json'), '--repository', 'team/nested']);
+
+      // Assess
+      expect(outcome.code).toBe(0);
+      const decisions = readPlan('nested.json').repositories[0]?.plan.decisions ?? [];
+      const reasonOf = (digest: string) => decisions.find((decision) => decision.digest === digest)?.reason;
+      expect(reasonOf(top)).toMatchObject({ code: 'tagged' });
+      expect(reasonOf(nested)).toEqual({ code: 'child-of-kept-index', via: top });
+      expect(reasonOf(leaf)).toEqual({ code: 'child-of-kept-index', via: nested });
+      expect(outcome.stderr).not.toContain('kept as recently pulled');
     });
 
     it('prints the plan file as JSON with --json, through the entry point', async () => {
@@ -473,6 +505,50 @@ describe('npm run cleanup', { timeout: 120_000 }, () => {
       );
     });
 
+    it('says nothing of recorded pulls after a dry run when the principal is excluded from pull-time updates', async () => {
+      // Prepare
+      await client.send(
+        new RegisterPullTimeUpdateExclusionCommand({ principalArn: `arn:aws:iam::${TEST_ACCOUNT}:user/${ACCESS_KEY}` }),
+      );
+
+      // Act
+      const outcome = await cli(['run', ...target(), '--dry-run']);
+
+      // Assess
+      expect(outcome.code).toBe(0);
+      expect(outcome.stdout).toMatch(/Dry run: 2 of 4 repositories/);
+      expect(outcome.stderr).not.toContain('this dry run read the manifests');
+      expect(outcome.stderr).not.toContain('recently pulled');
+    });
+
+    it("counts the SDK's re-sends of throttled calls in its ECR calls, as the registry counts them", async () => {
+      // Prepare: every second DescribeImages is throttled, and the SDK re-sends it.
+      await control(server, 'faults', { operation: 'DescribeImages', throttleRate: 0.5 });
+      const before = await registryCalls();
+
+      // Act
+      const outcome = await cli(['run', ...target(), '--dry-run'], { maxAttempts: 3 });
+
+      // Assess
+      expect(outcome.code).toBe(0);
+      const printed = /^ECR calls: (.*)$/m.exec(outcome.stdout)?.[1] ?? '';
+      const counted = Object.fromEntries(
+        printed.split(', ').map((entry) => {
+          const [operation, count] = entry.split(' ');
+          return [operation, Number(count)];
+        }),
+      );
+      const after = await registryCalls();
+      const served = Object.fromEntries(
+        Object.entries(after)
+          .map(([operation, count]) => [operation, count - (before[operation] ?? 0)] as const)
+          .filter(([, count]) => count > 0),
+      );
+      // One page per planned repository (2), and the re-send of the throttled one.
+      expect(served.DescribeImages).toBeGreaterThanOrEqual(3);
+      expect(counted).toEqual(served);
+    });
+
     it('plans and applies in one go with --yes', async () => {
       // Prepare
       const planned = new Set(digests(RUN_DELETES));
@@ -517,6 +593,48 @@ describe('npm run cleanup', { timeout: 120_000 }, () => {
         expect.objectContaining({ repositoryName: 'team/web', deleted: digests(PLANNED['team/web']), failed: [] }),
       ]);
       expect(await digestsIn('team/web')).not.toContain(digestOf.get('web-stale'));
+    });
+
+    it('names the digest that run kept because it gained a tag between planning and deleting', async () => {
+      // Prepare: the re-read just before deleting (the run's first DescribeImages by digest) finds stale-1 tagged.
+      const config = parseConfigText(JSON.stringify(CONFIG), 'test config');
+      const lines: string[] = [];
+      const gateway = createEcrGateway(client);
+      let tagged = false;
+      const tagging: typeof gateway = {
+        ...gateway,
+        async describeImages(repositoryName, digests) {
+          if (!tagged && repositoryName === 'team/app') {
+            tagged = true;
+            await client.send(
+              new PutImageCommand({ repositoryName, imageManifest: STALE_1_MANIFEST, imageTag: 'rescued' }),
+            );
+          }
+          return await gateway.describeImages(repositoryName, digests);
+        },
+      };
+      const stale1 = digestOf.get('stale-1') ?? '';
+
+      // Act
+      const result = await runCleanup(
+        {
+          gateway: tagging,
+          config,
+          now: Date.now(),
+          out: (line) => lines.push(line),
+          err: (line) => lines.push(line),
+          interactive: false,
+          confirm: async () => false,
+        },
+        { repositories: ['team/app'], dryRun: false, yes: true },
+      );
+
+      // Assess
+      expect(result.exitCode).toBe(0);
+      expect(await digestsIn('team/app')).toContain(stale1);
+      expect(lines).toContain(
+        `  kept     ${shortDigest(stale1)}  gained a tag or a pull between planning and deleting: kept, with what it protects`,
+      );
     });
   });
 
@@ -593,14 +711,19 @@ describe('npm run cleanup', { timeout: 120_000 }, () => {
 
     it('rejects a run without a region', async () => {
       // Prepare
-      const { AWS_REGION: _region, ...env } = process.env;
+      const { AWS_REGION: _region, AWS_DEFAULT_REGION: _default, AWS_PROFILE: _profile, ...env } = process.env;
+      const none = {
+        ...env,
+        AWS_CONFIG_FILE: fileIn('no-config'),
+        AWS_SHARED_CREDENTIALS_FILE: fileIn('no-credentials'),
+      };
 
       // Act
-      const outcome = await cli(['run', ...target(), '--dry-run'], { env });
+      const outcome = await cli(['run', ...target(), '--dry-run'], { env: none });
 
       // Assess
       expect(outcome.code).toBe(2);
-      expect(outcome.stderr).toContain('error: No region\nPass --region or set AWS_REGION.');
+      expect(outcome.stderr).toContain('error: No AWS region: pass --region or set AWS_REGION (or AWS_DEFAULT_REGION)');
     });
 
     it('names the bad fields of an invalid config, through the entry point', async () => {

@@ -106,15 +106,16 @@ describe('EcrGateway against the local registry', () => {
       vi.stubEnv('AWS_MAX_ATTEMPTS', '');
       const throttled = createEcrClient({ endpoint: server.url, region: TEST_REGION, credentials: CREDENTIALS });
       const gateway = createEcrGateway(throttled);
+      const before = (await registryCalls()).DescribeImages ?? 0;
       // Act
       const images = (await collect(gateway.listImages(REPO))).flat();
       throttled.destroy();
       // Assess
       expect(images).toHaveLength(4100);
       expect(new Set(images.map((image) => image.digest))).toEqual(new Set(digests.values()));
-      expect(gateway.callCounts()).toEqual({ DescribeImages: 5 });
-      const served = (await registryCalls()).DescribeImages ?? 0;
+      const served = ((await registryCalls()).DescribeImages ?? 0) - before;
       expect(served).toBeGreaterThan(5); // the SDK re-sent the throttled pages
+      expect(gateway.callCounts()).toEqual({ DescribeImages: served }); // and the gateway counted the re-sends
     });
 
     it('reads 1,000 images by digest while DescribeImages is throttled', async () => {
@@ -124,14 +125,16 @@ describe('EcrGateway against the local registry', () => {
       vi.stubEnv('AWS_MAX_ATTEMPTS', '');
       const throttled = createEcrClient({ endpoint: server.url, region: TEST_REGION, credentials: CREDENTIALS });
       const gateway = createEcrGateway(throttled);
+      const before = (await registryCalls()).DescribeImages ?? 0;
       // Act
       const result = await gateway.describeImages(REPO, digests);
       throttled.destroy();
       // Assess
       expect(result.missing).toEqual([]);
       expect(result.images.map((image) => image.digest)).toEqual(digests);
-      expect(gateway.callCounts()).toEqual({ DescribeImages: 10 });
-      expect((await registryCalls()).DescribeImages).toBeGreaterThanOrEqual(13); // each throttled call re-sent
+      const served = ((await registryCalls()).DescribeImages ?? 0) - before;
+      expect(served).toBeGreaterThanOrEqual(13); // each throttled call re-sent
+      expect(gateway.callCounts()).toEqual({ DescribeImages: served });
     });
 
     it('maps tags, push times and media types of the images it lists', async () => {

@@ -132,6 +132,27 @@ describe('planCleanup', () => {
     expect(fate(result, 'pulled-sig')).toMatchObject({ action: 'keep', code: 'recently-pulled' });
   });
 
+  it("reports a nested index whose only pull is the cleanup's own read as a child of its kept index", () => {
+    // Prepare
+    const images = [
+      image('leaf'),
+      image('nested', { children: ['leaf'], pulledDaysAgo: 0 }),
+      image('pulled-child', { pulledDaysAgo: 2 }),
+      image('index', { tags: ['v1'], children: ['nested', 'pulled-child'] }),
+      image('pulled-root', { pulledDaysAgo: 0 }),
+    ];
+    const ownReads = new Set(['nested', 'pulled-root'].map(digestOf));
+    // Act
+    const result = planCleanup('team/app', images, RULE, NOW, { ownReads });
+    // Assess
+    expect(fate(result, 'nested')).toMatchObject({ action: 'keep', reason: { via: digestOf('index') } });
+    expect(fate(result, 'nested').code).toBe('child-of-kept-index');
+    expect(fate(result, 'leaf')).toMatchObject({ action: 'keep', reason: { via: digestOf('nested') } });
+    expect(fate(result, 'pulled-child').code).toBe('recently-pulled');
+    // Nothing protects it but the pull: it stays kept, for being pulled.
+    expect(fate(result, 'pulled-root')).toMatchObject({ action: 'keep', code: 'recently-pulled' });
+  });
+
   it('keeps a child shared by a kept index and a deleted one', () => {
     // Act
     const result = plan([
