@@ -138,10 +138,11 @@ describe('planCleanup', () => {
       image('leaf'),
       image('nested', { children: ['leaf'], pulledDaysAgo: 0 }),
       image('pulled-child', { pulledDaysAgo: 2 }),
-      image('index', { tags: ['v1'], children: ['nested', 'pulled-child'] }),
+      image('tagged-nested', { tags: ['arm64'], children: [], pulledDaysAgo: 0 }),
+      image('index', { tags: ['v1'], children: ['nested', 'pulled-child', 'tagged-nested'] }),
       image('pulled-root', { pulledDaysAgo: 0 }),
     ];
-    const ownReads = new Set(['nested', 'pulled-root'].map(digestOf));
+    const ownReads = new Set(['nested', 'pulled-root', 'tagged-nested'].map(digestOf));
     // Act
     const result = planCleanup('team/app', images, RULE, NOW, { ownReads });
     // Assess
@@ -149,6 +150,8 @@ describe('planCleanup', () => {
     expect(fate(result, 'nested').code).toBe('child-of-kept-index');
     expect(fate(result, 'leaf')).toMatchObject({ action: 'keep', reason: { via: digestOf('nested') } });
     expect(fate(result, 'pulled-child').code).toBe('recently-pulled');
+    // Only a pull that may be our own read gives way: a tag is the image's own reason, whoever else keeps it.
+    expect(fate(result, 'tagged-nested').code).toBe('tagged');
     // Nothing protects it but the pull: it stays kept, for being pulled.
     expect(fate(result, 'pulled-root')).toMatchObject({ action: 'keep', code: 'recently-pulled' });
   });
