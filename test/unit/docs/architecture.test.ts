@@ -1,0 +1,90 @@
+import { execFileSync } from 'node:child_process';
+import { existsSync, readFileSync, statSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { describe, expect, it } from 'vitest';
+
+/**
+ * ARCHITECTURE.md's code map must match the tree, and the invariants it states that lint does not enforce must hold:
+ * the policy code is pure, and only the gateway imports the ECR client.
+ */
+const ROOT = resolve(import.meta.dirname, '../../..');
+const MAP = readFileSync(resolve(ROOT, 'ARCHITECTURE.md'), 'utf8');
+
+/** The repository's files: tracked or new, less what .gitignore leaves out. */
+const files = execFileSync('git', ['ls-files', '--cached', '--others', '--exclude-standard', '-z'], {
+  cwd: ROOT,
+  encoding: 'utf8',
+})
+  .split('\0')
+  .filter((file) => file !== '' && existsSync(resolve(ROOT, file)) && statSync(resolve(ROOT, file)).isFile());
+
+/** The folders the map must name: every top-level folder, and the folders inside shared/ and registry/. */
+const folders = new Set(
+  files.flatMap((file) => {
+    const parts = file.split('/');
+    if (parts.length < 2 || parts[0]?.startsWith('.')) return [];
+    const top = `${parts[0]}/`;
+    const inner = (top === 'shared/' || top === 'registry/') && parts.length > 2 ? [`${top}${parts[1]}/`] : [];
+    return [top, ...inner];
+  }),
+);
+
+/** The folders the code map's first column names (`a/`, and `a/`, `b/` lists). */
+const named = new Set(
+  MAP.split('\n')
+    .filter((line) => line.startsWith('| `'))
+    .flatMap((line) =>
+      [...(line.split('|')[1] ?? '').matchAll(/`([\w-]+\/(?:[\w-]+\/)?)`/g)].map((m) => m[1] as string),
+    ),
+);
+
+const sources = (prefix: string) =>
+  files
+    .filter((file) => file.startsWith(prefix) && file.endsWith('.ts'))
+    .map((file) => ({ file, text: readFileSync(resolve(ROOT, file), 'utf8') }));
+
+const importsOf = (text: string) =>
+  [...text.matchAll(/^\s*(?:import|export)\b[^;]*?from\s+'([^']+)'/gm)].map((m) => m[1]);
+
+describe('ARCHITECTURE.md', () => {
+  it('names every folder of the tree in its code map', () => {
+    // Assess
+    expect([...folders].filter((folder) => !named.has(folder)).sort()).toEqual([]);
+  });
+
+  it('names no folder that is not there', () => {
+    // Assess
+    expect([...named].filter((folder) => !existsSync(resolve(ROOT, folder))).sort()).toEqual([]);
+  });
+
+  it('keeps the policy code pure: it imports only itself and shared/domain, and reads no clock, environment or AWS', () => {
+    // Prepare
+    const policy = sources('shared/policy/');
+    // Act
+    const offending = policy.flatMap(({ file, text }) => [
+      ...importsOf(text)
+        .filter((source) => source?.startsWith('.'))
+        .map((source) => resolve(ROOT, file, '..', source as string).slice(ROOT.length + 1))
+        .filter((target) => !target.startsWith('shared/policy/') && !target.startsWith('shared/domain/'))
+        .map((target) => `${file} imports ${target}`),
+      ...importsOf(text)
+        .filter((source) => source?.startsWith('@aws-sdk/') || source?.startsWith('node:'))
+        .map((source) => `${file} imports ${source}`),
+      ...['Date.now(', 'new Date()', 'process.env'].filter((use) => text.includes(use)).map((use) => `${file}: ${use}`),
+    ]);
+    // Assess
+    expect(policy.length).toBeGreaterThan(10);
+    expect(offending).toEqual([]);
+  });
+
+  it('lets only the gateway import the ECR client', () => {
+    // Act
+    const importers = ['shared/', 'functions/', 'local/', 'cli/']
+      .flatMap(sources)
+      .filter(({ text }) => importsOf(text).some((source) => source?.startsWith('@aws-sdk/client-ecr')))
+      .map(({ file }) => file);
+    // Assess
+    expect(importers.length).toBeGreaterThan(0);
+    expect(importers.filter((file) => !file.startsWith('shared/ecr/'))).toEqual([]);
+  });
+});
