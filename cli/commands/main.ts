@@ -12,6 +12,7 @@ import {
   type EcrClientOptions,
   EcrGatewayError,
 } from '../../shared/ecr/index.ts';
+import type { Clock } from '../../shared/runtime/clock.ts';
 import { checkedRegion, RegionError, resolveRegion } from '../region.ts';
 import { applyPlan } from './apply.ts';
 import { EXIT, UsageError } from './errors.ts';
@@ -29,7 +30,7 @@ export interface CliIo {
   confirm(question: string): Promise<boolean>;
   /** Creates the run's one ECR client. */
   connect(options: EcrClientOptions): ECRClient;
-  now(): number;
+  now: Clock;
 }
 
 const DEFAULT_PLAN_FILE = 'cleanup-plan.json';

@@ -4,6 +4,7 @@ import { loadServiceConfig } from '../../shared/config/file.ts';
 import { ConfigError, scanRuleFor } from '../../shared/config/load.ts';
 import type { ServiceConfig } from '../../shared/config/schema.ts';
 import { createEcrGateway, type ECRClient, type EcrClientOptions, EcrGatewayError } from '../../shared/ecr/index.ts';
+import type { Clock } from '../../shared/runtime/clock.ts';
 import { runScanVerdict } from '../../shared/scan/run.ts';
 import type { ScanVerdict } from '../../shared/scan/verdict.ts';
 import { RegionError, resolveRegion } from '../region.ts';
@@ -32,7 +33,7 @@ export interface ScanGateIo {
   stdout(line: string): void;
   stderr(line: string): void;
   connect(options: EcrClientOptions): ECRClient;
-  now(): number;
+  now: Clock;
   /** Waits between polls (default: a real timer). */
   sleep?(ms: number): Promise<void>;
 }
