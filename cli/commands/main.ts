@@ -18,6 +18,7 @@ import { applyPlan } from './apply.ts';
 import { EXIT, UsageError } from './errors.ts';
 import { makePlan } from './plan.ts';
 import { type PlanFile, readPlanFile } from './plan-file.ts';
+import { registryClock } from './registry-clock.ts';
 import { isDryRun, runCleanup } from './run.ts';
 
 /** What the CLI needs from its process; `cli/cleanup.ts` wires the real ones, tests their own. */
@@ -161,9 +162,10 @@ async function planCommand(args: readonly string[], io: CliIo): Promise<number> 
   noPositionals('plan', positionals);
   const config = loadCliConfig(values.config, io.env);
   const target = await targetFor(values['endpoint-url'], values.region, io.env);
+  const now = await registryClock(target.endpoint, io.now);
   return await withGateway(io, target, { readOnly: true }, async (gateway) => {
     const result = await makePlan(
-      { gateway, config, now: io.now(), out: io.stdout, err: io.stderr },
+      { gateway, config, now: now(), out: io.stdout, err: io.stderr },
       {
         repositories: values.repository ?? [],
         target,
@@ -195,11 +197,12 @@ async function applyCommand(args: readonly string[], io: CliIo): Promise<number>
   }
   const file = readPlanFile(path);
   const target = applyTargetFor(file, values['endpoint-url'], values.region, io.env);
+  const now = await registryClock(target.endpoint, io.now);
   return await withGateway(io, target, { readOnly: false }, async (gateway) => {
     const result = await applyPlan(
       {
         gateway,
-        now: io.now(),
+        now: now(),
         out: io.stdout,
         err: io.stderr,
         interactive: io.interactive,
@@ -228,13 +231,14 @@ async function runCommand(args: readonly string[], io: CliIo): Promise<number> {
   noPositionals('run', positionals);
   const config = loadCliConfig(values.config, io.env);
   const target = await targetFor(values['endpoint-url'], values.region, io.env);
+  const now = await registryClock(target.endpoint, io.now);
   const readOnly = isDryRun(config, values['dry-run']);
   return await withGateway(io, target, { readOnly }, async (gateway) => {
     const result = await runCleanup(
       {
         gateway,
         config,
-        now: io.now(),
+        now: now(),
         out: io.stdout,
         err: io.stderr,
         interactive: io.interactive,
