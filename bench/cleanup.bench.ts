@@ -200,7 +200,7 @@ async function callFigure(): Promise<void> {
     const client = createEcrClient({ endpoint: server.url, region: REGION, credentials: CREDENTIALS });
     await excludeCleanupPrincipal(client);
     // What the run will see, read beforehand with a gateway of its own (not counted), for the floor.
-    const snapshot = await gatherRepository(createEcrGateway(client), repositoryName);
+    const snapshot = await gatherRepository(createEcrGateway(client), repositoryName, server.now());
     const serverBefore = new Map(server.calls);
 
     const gateway = createEcrGateway(client);

@@ -33,6 +33,7 @@ export const MAX_CONTROL_DEPTH = 64;
  * | GET  /_local/faults             | the faults in force                                                            |
  * | GET  /_local/memory             | the server's memory (after a full GC when node runs with --expose-gc), account/region states, bus log bytes |
  * | POST /_local/clock              | `{ advanceSeconds }` (0 to 10 years) moves the registry clock forward          |
+ * | GET  /_local/clock              | `{ now, epochMs }`: the registry clock (ISO and epoch ms)                      |
  * | POST /_local/image-times        | `{ repositoryName, imageDigest|imageTag, pushedAt?, lastPulledAt? }` (ISO, epoch s, or "-3d") |
  * | POST /_local/findings           | `{ repositoryName, imageDigest|imageTag, findings?, enhancedFindings? }`; for a digest not pushed yet, kept until its push |
  * | GET  /_local/bus/events         | every event the bus accepted                                                   |
@@ -287,6 +288,8 @@ async function route_(key: string, input: Record<string, unknown>, server: Regis
       server.advanceClock(seconds * 1000);
       return { now: new Date(server.now()).toISOString() };
     }
+    case 'GET clock':
+      return { now: new Date(server.now()).toISOString(), epochMs: server.now() };
     case 'POST image-times': {
       const image = findImage(input, server);
       const now = server.now();

@@ -12,11 +12,13 @@ import {
   type EcrClientOptions,
   EcrGatewayError,
 } from '../../shared/ecr/index.ts';
+import type { Clock } from '../../shared/runtime/clock.ts';
 import { checkedRegion, RegionError, resolveRegion } from '../region.ts';
 import { applyPlan } from './apply.ts';
 import { EXIT, UsageError } from './errors.ts';
 import { makePlan } from './plan.ts';
 import { type PlanFile, readPlanFile } from './plan-file.ts';
+import { registryClock } from './registry-clock.ts';
 import { isDryRun, runCleanup } from './run.ts';
 
 /** What the CLI needs from its process; `cli/cleanup.ts` wires the real ones, tests their own. */
@@ -29,7 +31,7 @@ export interface CliIo {
   confirm(question: string): Promise<boolean>;
   /** Creates the run's one ECR client. */
   connect(options: EcrClientOptions): ECRClient;
-  now(): number;
+  now: Clock;
 }
 
 const DEFAULT_PLAN_FILE = 'cleanup-plan.json';
@@ -160,9 +162,10 @@ async function planCommand(args: readonly string[], io: CliIo): Promise<number> 
   noPositionals('plan', positionals);
   const config = loadCliConfig(values.config, io.env);
   const target = await targetFor(values['endpoint-url'], values.region, io.env);
+  const now = await registryClock(target.endpoint, io.now);
   return await withGateway(io, target, { readOnly: true }, async (gateway) => {
     const result = await makePlan(
-      { gateway, config, now: io.now(), out: io.stdout, err: io.stderr },
+      { gateway, config, now: now(), out: io.stdout, err: io.stderr },
       {
         repositories: values.repository ?? [],
         target,
@@ -194,11 +197,12 @@ async function applyCommand(args: readonly string[], io: CliIo): Promise<number>
   }
   const file = readPlanFile(path);
   const target = applyTargetFor(file, values['endpoint-url'], values.region, io.env);
+  const now = await registryClock(target.endpoint, io.now);
   return await withGateway(io, target, { readOnly: false }, async (gateway) => {
     const result = await applyPlan(
       {
         gateway,
-        now: io.now(),
+        now: now(),
         out: io.stdout,
         err: io.stderr,
         interactive: io.interactive,
@@ -227,13 +231,14 @@ async function runCommand(args: readonly string[], io: CliIo): Promise<number> {
   noPositionals('run', positionals);
   const config = loadCliConfig(values.config, io.env);
   const target = await targetFor(values['endpoint-url'], values.region, io.env);
+  const now = await registryClock(target.endpoint, io.now);
   const readOnly = isDryRun(config, values['dry-run']);
   return await withGateway(io, target, { readOnly }, async (gateway) => {
     const result = await runCleanup(
       {
         gateway,
         config,
-        now: io.now(),
+        now: now(),
         out: io.stdout,
         err: io.stderr,
         interactive: io.interactive,

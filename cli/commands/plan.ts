@@ -50,7 +50,7 @@ export async function makePlan(deps: PlanDeps, options: PlanOptions): Promise<Pl
   for (const { repositoryName, rule, ruleIndex } of selection.selected) {
     let snapshot: Awaited<ReturnType<typeof gatherSettled>>;
     try {
-      snapshot = await gatherSettled(gateway, repositoryName);
+      snapshot = await gatherSettled(gateway, repositoryName, now);
     } catch (error) {
       // Deleted between the listing and the gather: nothing to plan.
       if (error instanceof RepositoryNotFoundError) {

@@ -4,10 +4,12 @@ import { loadServiceConfig } from '../../shared/config/file.ts';
 import { ConfigError, scanRuleFor } from '../../shared/config/load.ts';
 import type { ServiceConfig } from '../../shared/config/schema.ts';
 import { createEcrGateway, type ECRClient, type EcrClientOptions, EcrGatewayError } from '../../shared/ecr/index.ts';
+import type { Clock } from '../../shared/runtime/clock.ts';
 import { runScanVerdict } from '../../shared/scan/run.ts';
 import type { ScanVerdict } from '../../shared/scan/verdict.ts';
 import { RegionError, resolveRegion } from '../region.ts';
 import { renderTable, shortDigest } from './format.ts';
+import { registryClock } from './registry-clock.ts';
 
 /**
  * `scan-gate <repository>:<tag>` for CI pipelines: waits for the image's scan, judges it with the same scan policy
@@ -32,7 +34,7 @@ export interface ScanGateIo {
   stdout(line: string): void;
   stderr(line: string): void;
   connect(options: EcrClientOptions): ECRClient;
-  now(): number;
+  now: Clock;
   /** Waits between polls (default: a real timer). */
   sleep?(ms: number): Promise<void>;
 }
@@ -111,6 +113,8 @@ export async function runScanGate(argv: readonly string[], io: ScanGateIo): Prom
     { readOnly: true },
   );
   const wait = io.sleep ?? ((ms: number) => sleep(ms));
+  // Allow-list expiry on the registry's clock (the local registry's can be moved); the timeout on the machine's.
+  const clock = await registryClock(parsed.endpoint ?? io.env.AWS_ENDPOINT_URL_ECR, io.now);
   const started = io.now();
   try {
     let digest = reference.digest;
@@ -127,7 +131,7 @@ export async function runScanGate(argv: readonly string[], io: ScanGateIo): Prom
       const verdict = await runScanVerdict(gateway, {
         trigger: {
           eventId: 'scan-gate',
-          eventTime: new Date(io.now()).toISOString(),
+          eventTime: new Date(clock()).toISOString(),
           source: 'cli',
           detailType: 'scan-gate',
         },
@@ -136,7 +140,7 @@ export async function runScanGate(argv: readonly string[], io: ScanGateIo): Prom
         eventTags: reference.tag === undefined ? [] : [reference.tag],
         match,
         allowList: config.scan.allowList,
-        now: io.now(),
+        now: clock(),
         act: false,
       });
       const waiting = verdict.skipped?.code === 'scan-not-found' || verdict.skipped?.code === 'scan-in-progress';

@@ -34,9 +34,13 @@ export interface SettledSnapshot {
  * Gathers a repository (list, read every index) and lists it again, so that the images planned from carry the
  * pull times the plan's own manifest reads left behind: the state `apply` will find if nobody else acts.
  */
-export async function gatherSettled(gateway: EcrGateway, repositoryName: string): Promise<SettledSnapshot> {
+export async function gatherSettled(
+  gateway: EcrGateway,
+  repositoryName: string,
+  now: number,
+): Promise<SettledSnapshot> {
   for (let attempt = 1; ; attempt++) {
-    const gathered = await gatherRepository(gateway, repositoryName);
+    const gathered = await gatherRepository(gateway, repositoryName, now);
     const before = new Map(gathered.images.map((image) => [image.digest, image]));
     const listed = await listAllImages(gateway, repositoryName);
     const unread = listed.filter((image) => isIndex(image) && before.get(image.digest)?.childDigests === undefined);

@@ -34,14 +34,18 @@ const childrenOf = (manifest: string): string[] => {
  * Lists the repository (DescribeImages, pages of 1000) and reads only the index manifests (BatchGetImage, batches of
  * 100): DescribeImages already names each referrer's subject, so nothing else needs a manifest. An index deleted
  * between the listing and the read is dropped from the snapshot (it is gone); any other failure stops the run.
+ * `since` is the run's start on the registry's clock (the clock ECR records the reads' pull times with).
  */
-export async function gatherRepository(gateway: EcrGateway, repositoryName: string): Promise<RepositorySnapshot> {
+export async function gatherRepository(
+  gateway: EcrGateway,
+  repositoryName: string,
+  since: number,
+): Promise<RepositorySnapshot> {
   const listed: ImageRecord[] = [];
   for await (const page of gateway.listImages(repositoryName)) listed.push(...page);
   const indexes = listed.filter(isIndex).map((image) => image.digest);
   const children = new Map<string, string[]>();
   const gone = new Set<string>();
-  const since = Date.now();
   if (indexes.length > 0) {
     const { manifests, failures } = await gateway.getManifests(repositoryName, indexes);
     for (const manifest of manifests) {

@@ -45,7 +45,7 @@ export async function runRepositoryCleanup(gateway: EcrGateway, input: CleanupRu
   };
   let snapshot: Awaited<ReturnType<typeof gatherRepository>>;
   try {
-    snapshot = await gatherRepository(gateway, input.repositoryName);
+    snapshot = await gatherRepository(gateway, input.repositoryName, input.now);
   } catch (error) {
     if (error instanceof RepositoryNotFoundError) {
       return { report: emptyReport(base, 'repository-gone', gateway, error.message) };

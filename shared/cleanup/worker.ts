@@ -6,6 +6,7 @@ import type { EcrGateway } from '../ecr/index.ts';
 import type { ServiceEvent } from '../events/publisher.ts';
 import { type CleanupWorkItem, DETAIL_TYPES } from '../events/schemas.ts';
 import { logger, metrics } from '../obs/index.ts';
+import type { Clock } from '../runtime/clock.ts';
 import type { CleanupReport } from './report.ts';
 import { emptyReport, runRepositoryCleanup } from './run.ts';
 
@@ -17,7 +18,7 @@ export interface CleanupWorkerDeps {
   /** Milliseconds kept in hand before the deadline for the report and the hand-over to a follow-up. */
   reserveMs: number;
   /** The plan's clock (epoch ms): the worker's own, never a time taken from the work item. */
-  now(): number;
+  now: Clock;
 }
 
 /** Decisions are logged in chunks of this many, so that every image's fate is in the run's record. */

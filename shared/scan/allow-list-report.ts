@@ -4,11 +4,12 @@ import type { ServiceEvent } from '../events/publisher.ts';
 import { DETAIL_TYPES } from '../events/schemas.ts';
 import { logger, metrics } from '../obs/index.ts';
 import { type AllowListReport, reportAllowList } from '../policy/scan/allow-list.ts';
+import type { Clock } from '../runtime/clock.ts';
 
 export interface AllowListReportDeps {
   config(): Readonly<ServiceConfig>;
   publish(events: readonly ServiceEvent[]): Promise<{ calls: number }>;
-  now(): number;
+  now: Clock;
 }
 
 /** The "Allow List Report" event's detail. */

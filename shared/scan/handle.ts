@@ -10,6 +10,7 @@ import {
   type InspectorScanDetail,
 } from '../events/schemas.ts';
 import { logger, metrics } from '../obs/index.ts';
+import type { Clock } from '../runtime/clock.ts';
 import { findingOfEvent, imageOfFinding, repositoryNameOf } from './inspector.ts';
 import { runScanVerdict, type ScanRunInput } from './run.ts';
 import type { ScanVerdict } from './verdict.ts';
@@ -20,7 +21,7 @@ export interface OnScanResultDeps {
   gateway(options: { readOnly: boolean }): EcrGateway;
   publish(events: readonly ServiceEvent[]): Promise<{ calls: number }>;
   /** The clock (epoch ms): which allow-list entries have expired. */
-  now(): number;
+  now: Clock;
 }
 
 /** The three events that bring a scan result, as the handler's parser lets them through. */

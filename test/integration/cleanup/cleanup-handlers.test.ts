@@ -108,6 +108,22 @@ describe('scheduled cleanup through the handlers and the local bus', () => {
     expect(api?.apiCalls.BatchDeleteImage).toBe(1);
   });
 
+  it('plans on the registry clock: moved 40 days ahead, the reports are dated then', async () => {
+    // Prepare
+    wire();
+    await control(server, 'clock', { advanceSeconds: 40 * 86_400 });
+    const registryNow = server.now();
+    // Act
+    const deliveries = await runNightly();
+    // Assess
+    expect(deliveries).toEqual([expect.objectContaining({ ok: true })]);
+    const reports = reportsOf(server);
+    expect(reports.length).toBeGreaterThan(0);
+    for (const report of reports) {
+      expect(Date.parse(report.plannedAt)).toBeGreaterThanOrEqual(registryNow - 1_000);
+    }
+  });
+
   it('deletes nothing on a second run', async () => {
     // Prepare
     wire();

@@ -291,6 +291,20 @@ describe('on-scan-result through the local registry and bus', () => {
     expect(reports[0]?.expired.map((entry) => entry.id)).toEqual(['CVE-3']);
   });
 
+  it('fails the image once the registry clock has moved past the allow-list entry (npm start runs on that clock)', async () => {
+    // Prepare: the entry expires in 30 days; the registry's clock moves 40 days ahead
+    wire();
+    await control(server, 'clock', { advanceSeconds: 40 * 86_400 });
+    // Act
+    await pushAndScan('team/app', ['v3'], [...HIGH_CURL, ...MEDIUM_AND_BELOW], 'allowed-expired');
+    await settle(1);
+    // Assess
+    const [verdict] = verdicts();
+    expect(verdict?.verdict).toBe('FAIL');
+    expect(verdict?.allowed).toEqual([]);
+    expect(verdict?.expiredEntries).toEqual([expect.objectContaining({ id: 'CVE-2023-38545', matched: 1 })]);
+  });
+
   describe('the scan-gate CLI', () => {
     const gate = async (args: string[]) => {
       const out: string[] = [];
@@ -319,6 +333,20 @@ describe('on-scan-result through the local registry and bus', () => {
       // Assess
       expect(result.code).toBe(0);
       expect(JSON.parse(result.out)).toMatchObject({ verdict: 'PASS', repositoryName: 'team/app', tags: ['ok'] });
+    });
+
+    it('judges the allow-list by the local registry clock: an entry past its expiry there no longer passes', async () => {
+      // Prepare: the entry expires in 30 days on the machine's clock; the registry's clock is 40 days ahead
+      await pushAndScan('team/app', ['curl'], HIGH_CURL, 'gate-expired');
+      await control(server, 'clock', { advanceSeconds: 40 * 86_400 });
+      // Act
+      const result = await gate(['team/app:curl', '--json', '--interval', '0.01', '--timeout', '5']);
+      // Assess
+      expect(result.code).toBe(1);
+      expect(JSON.parse(result.out)).toMatchObject({
+        verdict: 'FAIL',
+        expiredEntries: [expect.objectContaining({ id: 'CVE-2023-38545' })],
+      });
     });
 
     it('exits 1 on FAIL and prints the blocking findings as a table', async () => {
