@@ -1,7 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { type Fixture, loadFixture, resolveTime } from './fixtures.ts';
 import { jsonDepthExceeds } from './http-guards.ts';
-import type { RegistryServer } from './server.ts';
+import type { RegistryServer } from './registry-server.ts';
 import { DEFAULT_ACCOUNT, DEFAULT_REGION, ECR_REGIONS, type FindingsSet, type ImageRecord } from './state.ts';
 
 /** Largest clock move one `POST /_local/clock` may ask for: ten years. */

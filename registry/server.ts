@@ -8,6 +8,7 @@ import { EcrException } from './errors.ts';
 import { Faults } from './faults.ts';
 import { jsonDepthExceeds, loopbackHost, loopbackOrigin } from './http-guards.ts';
 import { ecrOperations } from './ops/index.ts';
+import type { RegistryServer } from './registry-server.ts';
 import {
   AccountLimitError,
   DEFAULT_ACCOUNT,
@@ -69,20 +70,7 @@ export function parseScope(authorization: string | undefined): RequestScope | un
   };
 }
 
-export interface RegistryServer {
-  readonly url: string;
-  readonly port: number;
-  readonly registry: Registry;
-  readonly bus: EventBus;
-  readonly faults: Faults;
-  /** Calls served per ECR or EventBridge operation since start or the last reset. */
-  readonly calls: Map<string, number>;
-  /** The registry clock: real time plus an offset the control API can move. */
-  now(): number;
-  advanceClock(ms: number): void;
-  reset(): void;
-  close(): Promise<void>;
-}
+export type { RegistryServer } from './registry-server.ts';
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 

@@ -4,6 +4,9 @@ import { BusApiError } from './api-error.ts';
 import { type BusOperation, busName, createOperations, type OperationScope, ruleArn } from './operations.ts';
 import { matchesPattern, validatePattern } from './pattern.ts';
 import { nextFireTime, parseSchedule, type Schedule } from './schedule.ts';
+import type { BusEvent, EventBusRuleInfo } from './types.ts';
+
+export type { BusEvent, EventBusRuleInfo } from './types.ts';
 
 export { BusApiError };
 
@@ -29,18 +32,6 @@ export interface LambdaLikeContext {
 }
 
 export type BusTarget = (event: BusEvent, context: LambdaLikeContext) => Promise<unknown> | unknown;
-
-export interface BusEvent {
-  version: '0';
-  id: string;
-  'detail-type': string;
-  source: string;
-  account: string;
-  time: string;
-  region: string;
-  resources: string[];
-  detail: unknown;
-}
 
 export interface RuleSpec {
   name: string;
@@ -98,14 +89,6 @@ export interface EmitInput {
   region?: string;
   time?: Date;
   eventBusName?: string;
-}
-
-export interface EventBusRuleInfo {
-  name: string;
-  eventBusName: string;
-  eventPattern?: object;
-  scheduleExpression?: string;
-  nextFireTime?: string;
 }
 
 interface Rule {

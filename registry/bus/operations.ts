@@ -1,5 +1,5 @@
 import { BusApiError } from './api-error.ts';
-import type { BusEvent, EventBusRuleInfo } from './event-bus.ts';
+import type { BusEvent, EventBusRuleInfo } from './types.ts';
 
 /**
  * The EventBridge JSON 1.1 operations the local bus serves (X-Amz-Target `AWSEvents.<Operation>`): `PutEvents`,

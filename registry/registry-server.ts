@@ -1,0 +1,19 @@
+import type { EventBus } from './bus/event-bus.ts';
+import type { Faults } from './faults.ts';
+import type { Registry } from './state.ts';
+
+/** A running local registry: what the control API, the local wiring and the tests hold on to. */
+export interface RegistryServer {
+  readonly url: string;
+  readonly port: number;
+  readonly registry: Registry;
+  readonly bus: EventBus;
+  readonly faults: Faults;
+  /** Calls served per ECR or EventBridge operation since start or the last reset. */
+  readonly calls: Map<string, number>;
+  /** The registry clock: real time plus an offset the control API can move. */
+  now(): number;
+  advanceClock(ms: number): void;
+  reset(): void;
+  close(): Promise<void>;
+}
