@@ -27,15 +27,14 @@ export const INSPECTOR_DETAIL_TYPES = {
 const REPOSITORY_NAME = /^[a-z0-9]+((\.|_|__|-+)[a-z0-9]+)*(\/[a-z0-9]+((\.|_|__|-+)[a-z0-9]+)*)*$/;
 const RepositoryName = z.string().min(2).max(256).regex(REPOSITORY_NAME, 'an ECR repository name');
 
+const REPOSITORY_ARN_PREFIX = /^arn:aws[a-z-]*:ecr:[a-z0-9-]+:[0-9]{12}:repository\//;
+
 /** A repository name, or its ARN (as Inspector writes it). */
 const RepositoryNameOrArn = z
   .string()
   .min(2)
   .max(2048)
-  .regex(
-    /^(?:arn:aws[a-z-]*:ecr:[a-z0-9-]+:[0-9]{12}:repository\/)?[a-z0-9]+((\.|_|__|-+)[a-z0-9]+)*(\/[a-z0-9]+((\.|_|__|-+)[a-z0-9]+)*)*$/,
-    'an ECR repository name or ARN',
-  );
+  .refine((value) => REPOSITORY_NAME.test(value.replace(REPOSITORY_ARN_PREFIX, '')), 'an ECR repository name or ARN');
 
 /**
  * One repository to clean: published by `scheduled-cleanup`, or by a worker handing over before its deadline.

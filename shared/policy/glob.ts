@@ -58,23 +58,33 @@ function globSource(glob: string): string {
 }
 
 const MAX_CACHED = 1000;
-const compiledGlobs = new Map<string, NameMatcher>();
+
+/**
+ * `build`, called once per pattern and its matcher kept; the cache is emptied when it holds `MAX_CACHED` patterns,
+ * so that patterns from input cannot grow it without bound.
+ */
+export function cachedMatchers(build: (pattern: string) => NameMatcher): (pattern: string) => NameMatcher {
+  const compiled = new Map<string, NameMatcher>();
+  return (pattern) => {
+    let matcher = compiled.get(pattern);
+    if (!matcher) {
+      matcher = build(pattern);
+      if (compiled.size >= MAX_CACHED) compiled.clear();
+      compiled.set(pattern, matcher);
+    }
+    return matcher;
+  };
+}
 
 /**
  * Repository-name globs: `*` matches within one path segment (no `/`), `**` matches across segments, `?` matches
  * one character. `payments/*` matches `payments/api` but not `payments/api/v2`; `payments/**` matches both.
  * Compiled once (with RE2, linear in the name) and kept.
  */
-export function compileGlob(glob: string): NameMatcher {
-  let matcher = compiledGlobs.get(glob);
-  if (!matcher) {
-    const re2 = RE2JS.compile(globSource(glob));
-    matcher = { test: (text) => re2.matches(text) };
-    if (compiledGlobs.size >= MAX_CACHED) compiledGlobs.clear();
-    compiledGlobs.set(glob, matcher);
-  }
-  return matcher;
-}
+export const compileGlob = cachedMatchers((glob) => {
+  const re2 = RE2JS.compile(globSource(glob));
+  return { test: (text) => re2.matches(text) };
+});
 
 export function matchesAnyGlob(name: string, globs: readonly string[]): boolean {
   return globs.some((glob) => compileGlob(glob).test(name));

@@ -1,5 +1,5 @@
 import { RE2JS } from 're2js';
-import type { NameMatcher } from './glob.ts';
+import { cachedMatchers, type NameMatcher } from './glob.ts';
 
 /**
  * Regular expressions from config (`{ "regex": ... }` tag patterns) use RE2 syntax and are compiled with re2js, which
@@ -29,9 +29,6 @@ export const MAX_REGEX_UNICODE_CLASSES = 16;
 
 /** The longest config regex (the config schema's bound too): `regexSizeBound` and the compile stay short. */
 export const MAX_REGEX_LENGTH = 256;
-
-const MAX_CACHED = 1000;
-const compiled = new Map<string, NameMatcher>();
 
 /** Sizes saturate here, so that `{0}` after a huge body stays a number. */
 const SATURATED = 1e9;
@@ -342,12 +339,4 @@ export function buildRegex(source: string): NameMatcher {
 }
 
 /** `buildRegex`, compiled once and kept. Throws when invalid. */
-export function compileRegex(source: string): NameMatcher {
-  let matcher = compiled.get(source);
-  if (!matcher) {
-    matcher = buildRegex(source);
-    if (compiled.size >= MAX_CACHED) compiled.clear();
-    compiled.set(source, matcher);
-  }
-  return matcher;
-}
+export const compileRegex = cachedMatchers(buildRegex);
