@@ -27,12 +27,18 @@ export class RegionError extends Error {
 }
 
 const REGION = /^[a-z]{2,}(?:-[a-z0-9]+)+$/;
+/** Longer than any region name (the longest today has 14 characters). */
+const MAX_REGION_LENGTH = 64;
 const nonEmpty = (value: string | undefined) => (value === undefined || value.trim() === '' ? undefined : value.trim());
 
 /** A region name as ECR's endpoints spell it (`us-east-1`); anything else is a `RegionError` naming its source. */
 export function checkedRegion(region: string, source: string): string {
-  if (!REGION.test(region)) {
-    throw new RegionError(`${source} ${JSON.stringify(region)} is not a region name`, 'For example us-east-1');
+  if (region.length > MAX_REGION_LENGTH || !REGION.test(region)) {
+    const shown =
+      region.length > MAX_REGION_LENGTH
+        ? `${JSON.stringify(region.slice(0, 32))}… (${region.length} characters)`
+        : JSON.stringify(region);
+    throw new RegionError(`${source} ${shown} is not a region name`, 'For example us-east-1');
   }
   return region;
 }
