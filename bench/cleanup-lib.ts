@@ -1,5 +1,5 @@
-import type { FixtureImage } from '../registry/fixtures.ts';
-import { ARTIFACT_TYPES, buildReferrerManifest, MEDIA_TYPES } from '../registry/manifests.ts';
+import type { FixtureImage } from '../registry/src/control/fixtures.ts';
+import { ARTIFACT_TYPES, buildReferrerManifest, MEDIA_TYPES } from '../registry/src/model/manifests.ts';
 import type { ImageRecord } from '../shared/domain/image.ts';
 import type { EcrGateway } from '../shared/ecr/index.ts';
 import type { CleanupRule } from '../shared/policy/cleanup/plan.ts';

@@ -238,13 +238,13 @@ const REGISTRY_NODE_FLAGS = '--expose-gc --max-semi-space-size=4 --heap-growing-
 const REGISTRY_BANNER = /^local registry: (http:\/\/\S+)$/;
 
 /**
- * The registry server alone (`registry/main.ts`), bundled with esbuild and run by plain `node`: what is measured is
+ * The registry server alone (`registry/src/main.ts`), bundled with esbuild and run by plain `node`: what is measured is
  * the server, not the TypeScript loader (tsx's loader thread alone adds about 40 MB of resident memory).
  */
 function bundleRegistry(): string {
   const outfile = resolve(ROOT, '.bench', 'registry-main.mjs');
   buildSync({
-    entryPoints: [resolve(ROOT, 'registry', 'main.ts')],
+    entryPoints: [resolve(ROOT, 'registry', 'src', 'main.ts')],
     bundle: true,
     platform: 'node',
     format: 'esm',

@@ -1,9 +1,9 @@
 import { performance } from 'node:perf_hooks';
 import fc from 'fast-check';
-import { matchesPattern } from '../registry/bus/pattern.ts';
-import { filterMatches, SCANNING_FILTER_VALUE } from '../registry/ops/scanning.ts';
-import { REPOSITORY_NAME } from '../registry/validate.ts';
-import { wildcardMatches as registryWildcardMatches } from '../registry/wildcard.ts';
+import { matchesPattern } from '../registry/src/bus/pattern.ts';
+import { wildcardMatches as registryWildcardMatches } from '../registry/src/model/wildcard.ts';
+import { filterMatches, SCANNING_FILTER_VALUE } from '../registry/src/ops/scanning.ts';
+import { REPOSITORY_NAME } from '../registry/src/wire/validate.ts';
 import { scanningFilterMatches } from '../shared/policy/compliance/check.ts';
 import { matchesAnyGlob } from '../shared/policy/glob.ts';
 import { scanFilterMatches } from '../shared/policy/push/scan.ts';

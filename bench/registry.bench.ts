@@ -7,7 +7,7 @@ import {
   ECRClient,
   PutImageCommand,
 } from '@aws-sdk/client-ecr';
-import { buildImageManifest } from '../registry/manifests.ts';
+import { buildImageManifest } from '../registry/src/model/manifests.ts';
 import {
   emit,
   type Figure,

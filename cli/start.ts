@@ -4,8 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { startLocalService } from '../local/service.ts';
-import { DEMO_FINDINGS } from '../registry/demo.ts';
-import { buildImageManifest, sha256 } from '../registry/manifests.ts';
+import { DEMO_FINDINGS } from '../registry/src/control/demo.ts';
+import { buildImageManifest, sha256 } from '../registry/src/model/manifests.ts';
 
 /**
  * `npm start`: the local ECR-compatible registry and event bus with the demo registry, serving until Ctrl-C.

@@ -6,10 +6,10 @@ import { createHandler as createScanHandler } from '../functions/on-scan-result/
 import { createHandler as createReconcileHandler } from '../functions/reconcile-registry/handler.ts';
 import { createHandler as createSchedulerHandler } from '../functions/scheduled-cleanup/handler.ts';
 import { createHandler as createComplianceHandler } from '../functions/scheduled-compliance/handler.ts';
-import type { BusEvent, LambdaLikeContext, RuleSpec } from '../registry/bus/event-bus.ts';
-import { demoFixture } from '../registry/demo.ts';
-import { loadFixture } from '../registry/fixtures.ts';
-import { type RegistryServer, startRegistryServer } from '../registry/server.ts';
+import type { BusEvent, LambdaLikeContext, RuleSpec } from '../registry/src/bus/event-bus.ts';
+import { demoFixture } from '../registry/src/control/demo.ts';
+import { loadFixture } from '../registry/src/control/fixtures.ts';
+import { type RegistryServer, startRegistryServer } from '../registry/src/wire/server.ts';
 import { loadServiceConfig } from '../shared/config/file.ts';
 import { parseConfig } from '../shared/config/load.ts';
 import type { ServiceConfig } from '../shared/config/schema.ts';

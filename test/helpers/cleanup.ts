@@ -1,7 +1,7 @@
 import { BatchGetImageCommand, DescribeImagesCommand, type ECRClient } from '@aws-sdk/client-ecr';
-import type { Fixture } from '../../registry/fixtures.ts';
-import { ARTIFACT_TYPES, buildReferrerManifest, MEDIA_TYPES } from '../../registry/manifests.ts';
-import type { RegistryServer } from '../../registry/server.ts';
+import type { Fixture } from '../../registry/src/control/fixtures.ts';
+import { ARTIFACT_TYPES, buildReferrerManifest, MEDIA_TYPES } from '../../registry/src/model/manifests.ts';
+import type { RegistryServer } from '../../registry/src/wire/server.ts';
 import type { CleanupReport } from '../../shared/cleanup/report.ts';
 import { parseConfig } from '../../shared/config/load.ts';
 import { control } from './registry.ts';

@@ -1,5 +1,5 @@
-import { matchesPattern } from '../../registry/bus/pattern.ts';
-import { filterMatches } from '../../registry/ops/scanning.ts';
+import { matchesPattern } from '../../registry/src/bus/pattern.ts';
+import { filterMatches } from '../../registry/src/ops/scanning.ts';
 import { ConfigError, parseConfig } from '../../shared/config/load.ts';
 import { scanningFilterMatches } from '../../shared/policy/compliance/check.ts';
 import { matchesAnyGlob } from '../../shared/policy/glob.ts';

@@ -61,9 +61,9 @@ export interface RegistryProcess {
   stop(): void;
 }
 
-/** The local registry (`registry/main.ts`) in a child process: its URL, and a way to kill it even when it is stuck. */
+/** The local registry (`registry/src/main.ts`) in a child process: its URL, and a way to kill it even when it is stuck. */
 export async function startRegistryProcess(): Promise<RegistryProcess> {
-  const child = spawn(process.execPath, [...TSX, join(ROOT, 'registry', 'main.ts'), '--port', '0'], {
+  const child = spawn(process.execPath, [...TSX, join(ROOT, 'registry', 'src', 'main.ts'), '--port', '0'], {
     cwd: ROOT,
     stdio: ['ignore', 'pipe', 'inherit'],
   });

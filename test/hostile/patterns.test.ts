@@ -9,10 +9,10 @@ import {
 import fc from 'fast-check';
 import { RE2JS } from 're2js';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { matchesPattern } from '../../registry/bus/pattern.ts';
-import { buildImageManifest } from '../../registry/manifests.ts';
-import { filterMatches } from '../../registry/ops/scanning.ts';
-import { wildcardMatches as registryWildcardMatches } from '../../registry/wildcard.ts';
+import { matchesPattern } from '../../registry/src/bus/pattern.ts';
+import { buildImageManifest } from '../../registry/src/model/manifests.ts';
+import { wildcardMatches as registryWildcardMatches } from '../../registry/src/model/wildcard.ts';
+import { filterMatches } from '../../registry/src/ops/scanning.ts';
 import { scanningFilterMatches } from '../../shared/policy/compliance/check.ts';
 import { compileGlob, wildcardMatches } from '../../shared/policy/glob.ts';
 import { scanFilterMatches } from '../../shared/policy/push/scan.ts';

@@ -5,8 +5,8 @@ import {
   type PutEventsRequestEntry,
 } from '@aws-sdk/client-eventbridge';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import type { BusEvent, EventBus } from '../../../registry/bus/event-bus.ts';
-import type { RegistryServer } from '../../../registry/server.ts';
+import type { BusEvent, EventBus } from '../../../registry/src/bus/event-bus.ts';
+import type { RegistryServer } from '../../../registry/src/wire/server.ts';
 import { eventBridgeClient, startTestRegistry } from '../../helpers/registry.ts';
 
 /** The real EventBridge SDK client publishing over HTTP to the local bus that the registry server serves. */

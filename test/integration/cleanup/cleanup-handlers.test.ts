@@ -8,7 +8,7 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from
 import { createHandler as createWorkerHandler } from '../../../functions/cleanup-repository/handler.ts';
 import { createHandler as createSchedulerHandler } from '../../../functions/scheduled-cleanup/handler.ts';
 import { LOCAL_EVENT_BUS, LOCAL_SERVICE_ACCESS_KEY, serviceRules } from '../../../local/service.ts';
-import type { RegistryServer } from '../../../registry/server.ts';
+import type { RegistryServer } from '../../../registry/src/wire/server.ts';
 import type { CleanupWorkerDeps } from '../../../shared/cleanup/worker.ts';
 import { loadServiceConfig } from '../../../shared/config/file.ts';
 import type { ServiceConfig } from '../../../shared/config/schema.ts';

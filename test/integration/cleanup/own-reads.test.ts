@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { RegistryServer } from '../../../registry/server.ts';
+import type { RegistryServer } from '../../../registry/src/wire/server.ts';
 import { runRepositoryCleanup } from '../../../shared/cleanup/run.ts';
 import { cleanupRuleFor } from '../../../shared/config/load.ts';
 import { createEcrClient, createEcrGateway } from '../../../shared/ecr/index.ts';

@@ -3,7 +3,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import type { RegistryServer } from '../../../registry/server.ts';
+import type { RegistryServer } from '../../../registry/src/wire/server.ts';
 import { control, startTestRegistry, TEST_REGION } from '../../helpers/registry.ts';
 
 /** Where the fixture is not: the local registry keeps one state per account and region. */

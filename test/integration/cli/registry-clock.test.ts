@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type CliIo, runCleanupCli } from '../../../cli/commands/main.ts';
 import type { PlanFile } from '../../../cli/commands/plan-file.ts';
-import type { RegistryServer } from '../../../registry/server.ts';
+import type { RegistryServer } from '../../../registry/src/wire/server.ts';
 import { createEcrClient } from '../../../shared/ecr/index.ts';
 import { control, startTestRegistry } from '../../helpers/registry.ts';
 

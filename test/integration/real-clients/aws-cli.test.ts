@@ -3,8 +3,8 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { buildImageManifest } from '../../../registry/manifests.ts';
-import type { RegistryServer } from '../../../registry/server.ts';
+import { buildImageManifest } from '../../../registry/src/model/manifests.ts';
+import type { RegistryServer } from '../../../registry/src/wire/server.ts';
 import { awsEcr, requireRealClients } from '../../helpers/real-clients.ts';
 import { control, startTestRegistry } from '../../helpers/registry.ts';
 

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { RegistryServer } from '../../../registry/server.ts';
+import type { RegistryServer } from '../../../registry/src/wire/server.ts';
 import { boto3, requireRealClients } from '../../helpers/real-clients.ts';
 import { startTestRegistry } from '../../helpers/registry.ts';
 

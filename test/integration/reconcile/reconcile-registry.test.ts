@@ -17,7 +17,7 @@ import {
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { runRegistryCli } from '../../../cli/registry-commands.ts';
 import { serviceRules } from '../../../local/service.ts';
-import type { RegistryServer } from '../../../registry/server.ts';
+import type { RegistryServer } from '../../../registry/src/wire/server.ts';
 import { parseConfig } from '../../../shared/config/load.ts';
 import type { ServiceConfig } from '../../../shared/config/schema.ts';
 import { createEcrClient } from '../../../shared/ecr/index.ts';

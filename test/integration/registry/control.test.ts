@@ -8,10 +8,10 @@ import {
   StartImageScanCommand,
 } from '@aws-sdk/client-ecr';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { demoFixture } from '../../../registry/demo.ts';
-import type { Fixture } from '../../../registry/fixtures.ts';
-import { buildImageManifest, sha256 } from '../../../registry/manifests.ts';
-import type { RegistryServer } from '../../../registry/server.ts';
+import { demoFixture } from '../../../registry/src/control/demo.ts';
+import type { Fixture } from '../../../registry/src/control/fixtures.ts';
+import { buildImageManifest, sha256 } from '../../../registry/src/model/manifests.ts';
+import type { RegistryServer } from '../../../registry/src/wire/server.ts';
 import { control, ecrClient, startTestRegistry } from '../../helpers/registry.ts';
 
 interface Loaded {

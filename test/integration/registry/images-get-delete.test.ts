@@ -18,9 +18,9 @@ import {
   describeManifest,
   MEDIA_TYPES,
   sha256,
-} from '../../../registry/manifests.ts';
-import type { RegistryServer } from '../../../registry/server.ts';
-import type { ImageRecord, RepositoryRecord } from '../../../registry/state.ts';
+} from '../../../registry/src/model/manifests.ts';
+import type { ImageRecord, RepositoryRecord } from '../../../registry/src/model/state.ts';
+import type { RegistryServer } from '../../../registry/src/wire/server.ts';
 import {
   ecrClient,
   failureOf,

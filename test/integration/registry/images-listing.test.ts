@@ -20,10 +20,10 @@ import {
   describeManifest,
   MEDIA_TYPES,
   sha256,
-} from '../../../registry/manifests.ts';
-import { newImage, parseManifest } from '../../../registry/records.ts';
-import type { RegistryServer } from '../../../registry/server.ts';
-import type { ImageRecord, RepositoryRecord } from '../../../registry/state.ts';
+} from '../../../registry/src/model/manifests.ts';
+import { newImage, parseManifest } from '../../../registry/src/model/records.ts';
+import type { ImageRecord, RepositoryRecord } from '../../../registry/src/model/state.ts';
+import type { RegistryServer } from '../../../registry/src/wire/server.ts';
 import {
   ecrClient,
   failureOf,

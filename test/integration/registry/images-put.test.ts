@@ -9,7 +9,7 @@ import {
   SetRepositoryPolicyCommand,
 } from '@aws-sdk/client-ecr';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import type { BusEvent } from '../../../registry/bus/event-bus.ts';
+import type { BusEvent } from '../../../registry/src/bus/event-bus.ts';
 import {
   ARTIFACT_TYPES,
   buildImageManifest,
@@ -19,11 +19,11 @@ import {
   MEDIA_TYPES,
   type ParsedManifest,
   sha256,
-} from '../../../registry/manifests.ts';
-import { MAX_IMAGES_PER_REPOSITORY } from '../../../registry/ops/images.ts';
-import { newImage } from '../../../registry/records.ts';
-import type { RegistryServer } from '../../../registry/server.ts';
-import type { RepositoryRecord } from '../../../registry/state.ts';
+} from '../../../registry/src/model/manifests.ts';
+import { newImage } from '../../../registry/src/model/records.ts';
+import type { RepositoryRecord } from '../../../registry/src/model/state.ts';
+import { MAX_IMAGES_PER_REPOSITORY } from '../../../registry/src/ops/images.ts';
+import type { RegistryServer } from '../../../registry/src/wire/server.ts';
 import {
   ecrClient,
   failureOf,

@@ -6,7 +6,7 @@ import {
   PutLifecyclePolicyCommand,
 } from '@aws-sdk/client-ecr';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import type { RegistryServer } from '../../../registry/server.ts';
+import type { RegistryServer } from '../../../registry/src/wire/server.ts';
 import { ecrClient, rawEcrRequest, startTestRegistry, TEST_ACCOUNT } from '../../helpers/registry.ts';
 
 const EXPIRE_UNTAGGED = JSON.stringify({

@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 const ROOT = resolve(import.meta.dirname, '../../..');
 
 const start = (args: string[]) =>
-  spawnSync(process.execPath, ['--import', 'tsx', 'registry/main.ts', ...args], {
+  spawnSync(process.execPath, ['--import', 'tsx', 'registry/src/main.ts', ...args], {
     cwd: ROOT,
     encoding: 'utf8',
     timeout: 60_000,

@@ -24,9 +24,9 @@ import {
   ValidatePullThroughCacheRuleCommand,
 } from '@aws-sdk/client-ecr';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import type { FixtureRepository, LoadedImage } from '../../../registry/fixtures.ts';
-import { MAX_PULL_THROUGH_CACHE_RULES } from '../../../registry/ops/registry-settings.ts';
-import type { RegistryServer } from '../../../registry/server.ts';
+import type { FixtureRepository, LoadedImage } from '../../../registry/src/control/fixtures.ts';
+import { MAX_PULL_THROUGH_CACHE_RULES } from '../../../registry/src/ops/registry-settings.ts';
+import type { RegistryServer } from '../../../registry/src/wire/server.ts';
 import {
   control,
   ecrClient,

@@ -5,8 +5,8 @@ import {
   PutReplicationConfigurationCommand,
 } from '@aws-sdk/client-ecr';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildImageManifest, sha256 } from '../../../registry/manifests.ts';
-import type { RegistryServer } from '../../../registry/server.ts';
+import { buildImageManifest, sha256 } from '../../../registry/src/model/manifests.ts';
+import type { RegistryServer } from '../../../registry/src/wire/server.ts';
 import { ecrClient, startTestRegistry } from '../../helpers/registry.ts';
 
 describe('replication on push', () => {

@@ -16,9 +16,9 @@ import {
   UntagResourceCommand,
 } from '@aws-sdk/client-ecr';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { MAX_REPOSITORIES_PER_REGISTRY } from '../../../registry/ops/repositories.ts';
-import { newRepository } from '../../../registry/records.ts';
-import type { RegistryServer } from '../../../registry/server.ts';
+import { newRepository } from '../../../registry/src/model/records.ts';
+import { MAX_REPOSITORIES_PER_REGISTRY } from '../../../registry/src/ops/repositories.ts';
+import type { RegistryServer } from '../../../registry/src/wire/server.ts';
 import {
   control,
   ecrClient,

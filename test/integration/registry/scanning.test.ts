@@ -16,10 +16,15 @@ import {
   StartImageScanCommand,
 } from '@aws-sdk/client-ecr';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import type { FixtureRepository, LoadedImage } from '../../../registry/fixtures.ts';
-import { buildImageManifest, buildIndexManifest, describeManifest, sha256 } from '../../../registry/manifests.ts';
-import { MAX_BASIC_SCANS_PER_DAY } from '../../../registry/ops/scanning.ts';
-import type { RegistryServer } from '../../../registry/server.ts';
+import type { FixtureRepository, LoadedImage } from '../../../registry/src/control/fixtures.ts';
+import {
+  buildImageManifest,
+  buildIndexManifest,
+  describeManifest,
+  sha256,
+} from '../../../registry/src/model/manifests.ts';
+import { MAX_BASIC_SCANS_PER_DAY } from '../../../registry/src/ops/scanning.ts';
+import type { RegistryServer } from '../../../registry/src/wire/server.ts';
 import {
   control,
   ecrClient,

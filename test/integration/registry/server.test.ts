@@ -1,6 +1,6 @@
 import { CreateRepositoryCommand, DescribeRepositoriesCommand } from '@aws-sdk/client-ecr';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { MAX_BODY_BYTES, parseScope, type RegistryServer } from '../../../registry/server.ts';
+import { MAX_BODY_BYTES, parseScope, type RegistryServer } from '../../../registry/src/wire/server.ts';
 import { control, ecrClient, rawEcrRequest, startTestRegistry } from '../../helpers/registry.ts';
 
 describe('local registry HTTP front', () => {

@@ -3,9 +3,9 @@ import { DescribeImagesCommand, type ECRClient, PutImageCommand, StartImageScanC
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { runScanGate } from '../../../cli/commands/scan-gate.ts';
 import { serviceRules } from '../../../local/service.ts';
-import { DEMO_FINDINGS } from '../../../registry/demo.ts';
-import { buildImageManifest, sha256 } from '../../../registry/manifests.ts';
-import type { RegistryServer } from '../../../registry/server.ts';
+import { DEMO_FINDINGS } from '../../../registry/src/control/demo.ts';
+import { buildImageManifest, sha256 } from '../../../registry/src/model/manifests.ts';
+import type { RegistryServer } from '../../../registry/src/wire/server.ts';
 import { parseConfig } from '../../../shared/config/load.ts';
 import type { ServiceConfig } from '../../../shared/config/schema.ts';
 import { createEcrClient } from '../../../shared/ecr/index.ts';

@@ -1,6 +1,6 @@
-import type { EventBus } from './bus/event-bus.ts';
-import type { Faults } from './faults.ts';
-import type { Registry } from './state.ts';
+import type { EventBus } from '../bus/event-bus.ts';
+import type { Faults } from '../control/faults.ts';
+import type { Registry } from '../model/state.ts';
 
 /** A running local registry: what the control API, the local wiring and the tests hold on to. */
 export interface RegistryServer {

@@ -1,7 +1,5 @@
-import type { OpContext, OperationTable } from '../context.ts';
-import { constraintMessage, EcrException, invalidParameter, validationError } from '../errors.ts';
-import { checkLifecyclePolicy } from '../lifecycle-policy.ts';
-import { newImage, newRepository, parseManifest } from '../records.ts';
+import { checkLifecyclePolicy } from '../model/lifecycle-policy.ts';
+import { newImage, newRepository, parseManifest } from '../model/records.ts';
 import type {
   CreationTemplate,
   ExclusionFilter,
@@ -11,8 +9,9 @@ import type {
   ReplicationRule,
   RepositoryRecord,
   TagMutability,
-} from '../state.ts';
-import { ECR_REGIONS } from '../state.ts';
+} from '../model/state.ts';
+import { ECR_REGIONS } from '../model/state.ts';
+import { constraintMessage, EcrException, invalidParameter, validationError } from '../wire/errors.ts';
 import {
   Input,
   type ListRule,
@@ -21,8 +20,9 @@ import {
   REPOSITORY_NAME,
   type StringRule,
   TAG_MUTABILITY,
-} from '../validate.ts';
+} from '../wire/validate.ts';
 import { decodeToken, encodeToken, requireRepository, stateFor, toEpochSeconds } from './common.ts';
+import type { OpContext, OperationTable } from './context.ts';
 import { answerImageId, findImage, readImageId, repositoryState } from './scanning.ts';
 
 /**

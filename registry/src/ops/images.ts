@@ -1,8 +1,8 @@
-import type { OpContext, OperationTable } from '../context.ts';
-import { constraintMessage, EcrException, imageNotFound, invalidParameter } from '../errors.ts';
-import { parseManifest } from '../manifests.ts';
-import { newImage } from '../records.ts';
-import type { ImageRecord, RepositoryRecord } from '../state.ts';
+import { parseManifest } from '../model/manifests.ts';
+import { newImage } from '../model/records.ts';
+import type { ImageRecord, RepositoryRecord } from '../model/state.ts';
+import { wildcardMatches } from '../model/wildcard.ts';
+import { constraintMessage, EcrException, imageNotFound, invalidParameter } from '../wire/errors.ts';
 import {
   IMAGE_IDS,
   IMAGE_TAG,
@@ -13,8 +13,7 @@ import {
   REPOSITORY_NAME,
   SHA256_DIGEST,
   type StringRule,
-} from '../validate.ts';
-import { wildcardMatches } from '../wildcard.ts';
+} from '../wire/validate.ts';
 import {
   decodeToken,
   encodeToken,
@@ -23,6 +22,7 @@ import {
   stateFor,
   toEpochSeconds,
 } from './common.ts';
+import type { OpContext, OperationTable } from './context.ts';
 import { isExcludedFromPullTime } from './pull-time-exclusions.ts';
 import { replicateImage } from './registry-settings.ts';
 import { scanOnPushIfConfigured } from './scanning.ts';

@@ -1,9 +1,9 @@
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
-import type { OpContext } from '../context.ts';
-import { constraintMessage, EcrException, invalidParameter, repositoryNotFound } from '../errors.ts';
-import { policyAllows } from '../resource-policy.ts';
-import type { RegistryState, RepositoryRecord } from '../state.ts';
-import { type Input, REGISTRY_ID } from '../validate.ts';
+import { policyAllows } from '../model/resource-policy.ts';
+import type { RegistryState, RepositoryRecord } from '../model/state.ts';
+import { constraintMessage, EcrException, invalidParameter, repositoryNotFound } from '../wire/errors.ts';
+import { type Input, REGISTRY_ID } from '../wire/validate.ts';
+import type { OpContext } from './context.ts';
 
 /** Epoch milliseconds to the wire's epoch seconds. */
 export const toEpochSeconds = (ms: number | undefined) => (ms === undefined ? undefined : ms / 1000);

@@ -12,7 +12,7 @@
  *   `{"exists": false}`; in particular `anything-but` does not match a missing field.
  */
 
-import { wildcardMatches } from '../wildcard.ts';
+import { wildcardMatches } from '../model/wildcard.ts';
 
 export type EventPattern = { readonly [field: string]: unknown };
 

@@ -4,8 +4,8 @@ import {
   buildIndexManifest,
   buildReferrerManifest,
   type Descriptor,
-} from './manifests.ts';
-import { newImage, newRepository, parseManifest } from './records.ts';
+} from '../model/manifests.ts';
+import { newImage, newRepository, parseManifest } from '../model/records.ts';
 import {
   DEFAULT_ACCOUNT,
   DEFAULT_REGION,
@@ -14,8 +14,8 @@ import {
   type Registry,
   type RepositoryRecord,
   type TagMutability,
-} from './state.ts';
-import { REPOSITORY_NAME, TAG_MUTABILITY } from './validate.ts';
+} from '../model/state.ts';
+import { REPOSITORY_NAME, TAG_MUTABILITY } from '../wire/validate.ts';
 
 /**
  * A registry fixture: repositories with images, multi-arch indexes, referrers (signatures, attestations, SBOMs),

@@ -1,5 +1,5 @@
 import { parseArgs } from 'node:util';
-import { startRegistryServer } from './server.ts';
+import { startRegistryServer } from './wire/server.ts';
 
 /**
  * The local registry and event bus alone (no demo, no handlers): `npm run registry -- --port <n> [--bus-log-mb <MiB>]`

@@ -1,14 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { BusApiError, EventBus } from './bus/event-bus.ts';
-import type { OpContext, RegistrySettings, ServiceEvent } from './context.ts';
-import { handleControl } from './control.ts';
-import { EcrException } from './errors.ts';
-import { Faults } from './faults.ts';
-import { jsonDepthExceeds, loopbackHost, loopbackOrigin } from './http-guards.ts';
-import { ecrOperations } from './ops/index.ts';
-import type { RegistryServer } from './registry-server.ts';
+import { BusApiError, EventBus } from '../bus/event-bus.ts';
+import { handleControl } from '../control/control.ts';
+import { Faults } from '../control/faults.ts';
 import {
   AccountLimitError,
   DEFAULT_ACCOUNT,
@@ -16,7 +11,12 @@ import {
   ECR_REGIONS,
   Registry,
   type RegistryState,
-} from './state.ts';
+} from '../model/state.ts';
+import type { OpContext, RegistrySettings, ServiceEvent } from '../ops/context.ts';
+import { ecrOperations } from '../ops/index.ts';
+import { EcrException } from './errors.ts';
+import { jsonDepthExceeds, loopbackHost, loopbackOrigin } from './http-guards.ts';
+import type { RegistryServer } from './registry-server.ts';
 
 export const ECR_TARGET_PREFIX = 'AmazonEC2ContainerRegistry_V20150921.';
 export const EVENTS_TARGET_PREFIX = 'AWSEvents.';

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { EcrException, invalidParameter } from './errors.ts';
+import { EcrException, invalidParameter } from '../wire/errors.ts';
 
 /** Manifest media types ([OCI-IMG], [M-ECR] BatchGetImage doc). */
 export const MEDIA_TYPES = {

@@ -1,4 +1,13 @@
-import type { OpContext, OperationTable } from '../context.ts';
+import { MEDIA_TYPES } from '../model/manifests.ts';
+import type {
+  FindingsSet,
+  ImageRecord,
+  ImageScan,
+  RegistryState,
+  RepositoryRecord,
+  ScanningRule,
+} from '../model/state.ts';
+import { wildcardMatches } from '../model/wildcard.ts';
 import {
   constraintMessage,
   EcrException,
@@ -6,12 +15,10 @@ import {
   imageNotFound,
   invalidParameter,
   validationError,
-} from '../errors.ts';
-import { MEDIA_TYPES } from '../manifests.ts';
-import type { FindingsSet, ImageRecord, ImageScan, RegistryState, RepositoryRecord, ScanningRule } from '../state.ts';
-import { IMAGE_TAG, Input, type ListRule, MAX_RESULTS, REPOSITORY_NAME, type StringRule } from '../validate.ts';
-import { wildcardMatches } from '../wildcard.ts';
+} from '../wire/errors.ts';
+import { IMAGE_TAG, Input, type ListRule, MAX_RESULTS, REPOSITORY_NAME, type StringRule } from '../wire/validate.ts';
 import { decodeToken, encodeToken, requireRepository, stateFor, toEpochSeconds } from './common.ts';
+import type { OpContext, OperationTable } from './context.ts';
 
 /** Basic scans of one image: one per 24 h, scan on push included ([M-ECR] StartImageScan doc, [UG-QUOTA]). */
 export const SCAN_INTERVAL_MS = 24 * 60 * 60 * 1000;

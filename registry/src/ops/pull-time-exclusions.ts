@@ -1,7 +1,7 @@
-import type { OpContext, OperationTable } from '../context.ts';
-import { EcrException } from '../errors.ts';
-import { Input, MAX_RESULTS } from '../validate.ts';
+import { EcrException } from '../wire/errors.ts';
+import { Input, MAX_RESULTS } from '../wire/validate.ts';
 import { decodeToken, encodeToken, toEpochSeconds } from './common.ts';
+import type { OpContext, OperationTable } from './context.ts';
 
 /**
  * Pull-time update exclusions: IAM principals whose image reads (BatchGetImage) do not move `lastRecordedPullTime`,

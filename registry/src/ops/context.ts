@@ -1,4 +1,4 @@
-import type { Registry, RegistryState } from './state.ts';
+import type { Registry, RegistryState } from '../model/state.ts';
 
 /** An event the emulated ECR service emits (`source: aws.ecr`), in the account and region of the request. */
 export interface ServiceEvent {

@@ -1,4 +1,4 @@
-import type { OperationTable } from '../context.ts';
+import type { OperationTable } from './context.ts';
 import { imageOperations } from './images.ts';
 import { pullTimeExclusionOperations } from './pull-time-exclusions.ts';
 import { registrySettingsOperations } from './registry-settings.ts';

@@ -1,10 +1,16 @@
 import { createHash } from 'node:crypto';
-import type { OpContext, OperationTable } from '../context.ts';
-import { constraintMessage, EcrException, invalidParameter } from '../errors.ts';
-import { checkLifecyclePolicy } from '../lifecycle-policy.ts';
-import { newRepository } from '../records.ts';
-import type { ExclusionFilter, RegistryState, RepositoryRecord, TagMutability } from '../state.ts';
-import { Input, type ListRule, MAX_RESULTS, REPOSITORY_NAME, type StringRule, TAG_MUTABILITY } from '../validate.ts';
+import { checkLifecyclePolicy } from '../model/lifecycle-policy.ts';
+import { newRepository } from '../model/records.ts';
+import type { ExclusionFilter, RegistryState, RepositoryRecord, TagMutability } from '../model/state.ts';
+import { constraintMessage, EcrException, invalidParameter } from '../wire/errors.ts';
+import {
+  Input,
+  type ListRule,
+  MAX_RESULTS,
+  REPOSITORY_NAME,
+  type StringRule,
+  TAG_MUTABILITY,
+} from '../wire/validate.ts';
 import {
   decodeToken,
   encodeToken,
@@ -13,6 +19,7 @@ import {
   stateFor,
   toEpochSeconds,
 } from './common.ts';
+import type { OpContext, OperationTable } from './context.ts';
 
 /** Registered repositories per registry ([UG-QUOTA] default; adjustable in a real account). */
 export const MAX_REPOSITORIES_PER_REGISTRY = 100_000;

@@ -1,8 +1,8 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { DEFAULT_ACCOUNT, DEFAULT_REGION, ECR_REGIONS, type FindingsSet, type ImageRecord } from '../model/state.ts';
+import { jsonDepthExceeds } from '../wire/http-guards.ts';
+import type { RegistryServer } from '../wire/registry-server.ts';
 import { type Fixture, loadFixture, resolveTime } from './fixtures.ts';
-import { jsonDepthExceeds } from './http-guards.ts';
-import type { RegistryServer } from './registry-server.ts';
-import { DEFAULT_ACCOUNT, DEFAULT_REGION, ECR_REGIONS, type FindingsSet, type ImageRecord } from './state.ts';
 
 /** Largest clock move one `POST /_local/clock` may ask for: ten years. */
 export const MAX_ADVANCE_SECONDS = 10 * 365 * 86_400;
