@@ -9,6 +9,9 @@ import { defineConfig } from 'vitest/config';
  */
 export default defineConfig({
   test: {
+    // Two projects: the service's tests (test/, with the settings below) and the local registry package's own
+    // (registry/, with its vitest.config.ts), so that `npm test` runs both.
+    projects: [{ extends: true, test: { name: 'service' } }, 'registry'],
     environment: 'node',
     setupFiles: ['test/setup.ts'],
     include: ['test/**/*.test.ts'],

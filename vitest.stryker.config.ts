@@ -1,5 +1,9 @@
 import { defineConfig, mergeConfig } from 'vitest/config';
-import base from './vitest.config.ts';
+import root from './vitest.config.ts';
+
+// The service's settings without the projects list: a list of projects would override the include below.
+const { projects: _projects, ...service } = root.test ?? {};
+const base = { ...root, test: service };
 
 /**
  * The tests mutation testing runs (`npm run mutation`): the unit tests of the pure policy code only, so that a run

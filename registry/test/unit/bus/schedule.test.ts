@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { nextFireTime, parseSchedule } from '../../../registry/src/bus/schedule.ts';
+import { nextFireTime, parseSchedule } from '../../../src/bus/schedule.ts';
 
 // 2026-11-24 is a Tuesday.
 const AFTER = new Date('2026-11-24T07:30:00Z');

@@ -9,7 +9,7 @@ import {
   SetRepositoryPolicyCommand,
 } from '@aws-sdk/client-ecr';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import type { BusEvent } from '../../../registry/src/bus/event-bus.ts';
+import type { BusEvent } from '../../src/bus/event-bus.ts';
 import {
   ARTIFACT_TYPES,
   buildImageManifest,
@@ -19,11 +19,11 @@ import {
   MEDIA_TYPES,
   type ParsedManifest,
   sha256,
-} from '../../../registry/src/model/manifests.ts';
-import { newImage } from '../../../registry/src/model/records.ts';
-import type { RepositoryRecord } from '../../../registry/src/model/state.ts';
-import { MAX_IMAGES_PER_REPOSITORY } from '../../../registry/src/ops/images.ts';
-import type { RegistryServer } from '../../../registry/src/wire/server.ts';
+} from '../../src/model/manifests.ts';
+import { newImage } from '../../src/model/records.ts';
+import type { RepositoryRecord } from '../../src/model/state.ts';
+import { MAX_IMAGES_PER_REPOSITORY } from '../../src/ops/images.ts';
+import type { RegistryServer } from '../../src/wire/server.ts';
 import {
   ecrClient,
   failureOf,
@@ -32,7 +32,7 @@ import {
   startTestRegistry,
   TEST_ACCOUNT,
   TEST_REGION,
-} from '../../helpers/registry.ts';
+} from '../helpers/registry.ts';
 
 const REPO = 'team/app';
 /** `ImageManifest` maximum length in characters ([M-ECR]). */

@@ -5,9 +5,9 @@ import {
   type PutEventsRequestEntry,
 } from '@aws-sdk/client-eventbridge';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import type { BusEvent, EventBus } from '../../../registry/src/bus/event-bus.ts';
-import type { RegistryServer } from '../../../registry/src/wire/server.ts';
-import { eventBridgeClient, startTestRegistry } from '../../helpers/registry.ts';
+import type { BusEvent, EventBus } from '../../src/bus/event-bus.ts';
+import type { RegistryServer } from '../../src/wire/server.ts';
+import { eventBridgeClient, startTestRegistry } from '../helpers/registry.ts';
 
 /** The real EventBridge SDK client publishing over HTTP to the local bus that the registry server serves. */
 

@@ -16,15 +16,10 @@ import {
   StartImageScanCommand,
 } from '@aws-sdk/client-ecr';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import type { FixtureRepository, LoadedImage } from '../../../registry/src/control/fixtures.ts';
-import {
-  buildImageManifest,
-  buildIndexManifest,
-  describeManifest,
-  sha256,
-} from '../../../registry/src/model/manifests.ts';
-import { MAX_BASIC_SCANS_PER_DAY } from '../../../registry/src/ops/scanning.ts';
-import type { RegistryServer } from '../../../registry/src/wire/server.ts';
+import type { FixtureRepository, LoadedImage } from '../../src/control/fixtures.ts';
+import { buildImageManifest, buildIndexManifest, describeManifest, sha256 } from '../../src/model/manifests.ts';
+import { MAX_BASIC_SCANS_PER_DAY } from '../../src/ops/scanning.ts';
+import type { RegistryServer } from '../../src/wire/server.ts';
 import {
   control,
   ecrClient,
@@ -33,7 +28,7 @@ import {
   startTestRegistry,
   TEST_ACCOUNT,
   TEST_REGION,
-} from '../../helpers/registry.ts';
+} from '../helpers/registry.ts';
 
 const DAY_SECONDS = 86_400;
 

@@ -1,9 +1,9 @@
 import { request as httpRequest } from 'node:http';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { EventBus } from '../../registry/src/bus/event-bus.ts';
-import { buildImageManifest, sha256 } from '../../registry/src/model/manifests.ts';
-import { MAX_ACCOUNTS } from '../../registry/src/model/state.ts';
-import type { RegistryServer } from '../../registry/src/wire/server.ts';
+import { EventBus } from '../../src/bus/event-bus.ts';
+import { buildImageManifest, sha256 } from '../../src/model/manifests.ts';
+import { MAX_ACCOUNTS } from '../../src/model/state.ts';
+import type { RegistryServer } from '../../src/wire/server.ts';
 import { control, startTestRegistry, TEST_REGION } from '../helpers/registry.ts';
 
 /**

@@ -20,10 +20,10 @@ import {
   describeManifest,
   MEDIA_TYPES,
   sha256,
-} from '../../../registry/src/model/manifests.ts';
-import { newImage, parseManifest } from '../../../registry/src/model/records.ts';
-import type { ImageRecord, RepositoryRecord } from '../../../registry/src/model/state.ts';
-import type { RegistryServer } from '../../../registry/src/wire/server.ts';
+} from '../../src/model/manifests.ts';
+import { newImage, parseManifest } from '../../src/model/records.ts';
+import type { ImageRecord, RepositoryRecord } from '../../src/model/state.ts';
+import type { RegistryServer } from '../../src/wire/server.ts';
 import {
   ecrClient,
   failureOf,
@@ -32,7 +32,7 @@ import {
   startTestRegistry,
   TEST_ACCOUNT,
   TEST_REGION,
-} from '../../helpers/registry.ts';
+} from '../helpers/registry.ts';
 
 const REPO = 'team/app';
 

@@ -5,9 +5,9 @@ import {
   PutReplicationConfigurationCommand,
 } from '@aws-sdk/client-ecr';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildImageManifest, sha256 } from '../../../registry/src/model/manifests.ts';
-import type { RegistryServer } from '../../../registry/src/wire/server.ts';
-import { ecrClient, startTestRegistry } from '../../helpers/registry.ts';
+import { buildImageManifest, sha256 } from '../../src/model/manifests.ts';
+import type { RegistryServer } from '../../src/wire/server.ts';
+import { ecrClient, startTestRegistry } from '../helpers/registry.ts';
 
 describe('replication on push', () => {
   let server: RegistryServer;

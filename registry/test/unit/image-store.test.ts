@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { buildImageManifest, buildIndexManifest, describeManifest } from '../../../registry/src/model/manifests.ts';
-import { newImage, newRepository, parseManifest } from '../../../registry/src/model/records.ts';
-import { RegistryState, type RepositoryRecord } from '../../../registry/src/model/state.ts';
+import { buildImageManifest, buildIndexManifest, describeManifest } from '../../src/model/manifests.ts';
+import { newImage, newRepository, parseManifest } from '../../src/model/records.ts';
+import { RegistryState, type RepositoryRecord } from '../../src/model/state.ts';
 
 const repositoryWith = (count: number): { repository: RepositoryRecord; digests: string[] } => {
   const repository = newRepository(new RegistryState('123456789012', 'us-east-1'), 'unit/store', 0);

@@ -8,11 +8,11 @@ import {
   StartImageScanCommand,
 } from '@aws-sdk/client-ecr';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { demoFixture } from '../../../registry/src/control/demo.ts';
-import type { Fixture } from '../../../registry/src/control/fixtures.ts';
-import { buildImageManifest, sha256 } from '../../../registry/src/model/manifests.ts';
-import type { RegistryServer } from '../../../registry/src/wire/server.ts';
-import { control, ecrClient, startTestRegistry } from '../../helpers/registry.ts';
+import { demoFixture } from '../../src/control/demo.ts';
+import type { Fixture } from '../../src/control/fixtures.ts';
+import { buildImageManifest, sha256 } from '../../src/model/manifests.ts';
+import type { RegistryServer } from '../../src/wire/server.ts';
+import { control, ecrClient, startTestRegistry } from '../helpers/registry.ts';
 
 interface Loaded {
   repositories: number;

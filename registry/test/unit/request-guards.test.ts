@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { BoundedLog } from '../../../registry/src/bus/event-bus.ts';
-import { policyAllows, wildcardMatch } from '../../../registry/src/model/resource-policy.ts';
-import { MAX_ACCOUNTS, Registry } from '../../../registry/src/model/state.ts';
-import { jsonDepthExceeds, loopbackHost, loopbackOrigin } from '../../../registry/src/wire/http-guards.ts';
+import { BoundedLog } from '../../src/bus/event-bus.ts';
+import { policyAllows, wildcardMatch } from '../../src/model/resource-policy.ts';
+import { MAX_ACCOUNTS, Registry } from '../../src/model/state.ts';
+import { jsonDepthExceeds, loopbackHost, loopbackOrigin } from '../../src/wire/http-guards.ts';
 
 describe('loopback Host and Origin', () => {
   it.each([

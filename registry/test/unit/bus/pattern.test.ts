@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { matchesPattern, validatePattern } from '../../../registry/src/bus/pattern.ts';
+import { matchesPattern, validatePattern } from '../../../src/bus/pattern.ts';
 
 const imagePushed = {
   version: '0',

@@ -18,9 +18,9 @@ import {
   describeManifest,
   MEDIA_TYPES,
   sha256,
-} from '../../../registry/src/model/manifests.ts';
-import type { ImageRecord, RepositoryRecord } from '../../../registry/src/model/state.ts';
-import type { RegistryServer } from '../../../registry/src/wire/server.ts';
+} from '../../src/model/manifests.ts';
+import type { ImageRecord, RepositoryRecord } from '../../src/model/state.ts';
+import type { RegistryServer } from '../../src/wire/server.ts';
 import {
   ecrClient,
   failureOf,
@@ -28,7 +28,7 @@ import {
   startTestRegistry,
   TEST_ACCOUNT,
   TEST_REGION,
-} from '../../helpers/registry.ts';
+} from '../helpers/registry.ts';
 
 const REPO = 'team/app';
 const MISSING_DIGEST = `sha256:${'0'.repeat(64)}`;

@@ -5,7 +5,7 @@ import {
   type Delivery,
   EventBus,
   type LambdaLikeContext,
-} from '../../../registry/src/bus/event-bus.ts';
+} from '../../../src/bus/event-bus.ts';
 
 const FIXED_NOW = Date.parse('2026-11-24T07:30:00.456Z');
 

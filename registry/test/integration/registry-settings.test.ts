@@ -24,9 +24,9 @@ import {
   ValidatePullThroughCacheRuleCommand,
 } from '@aws-sdk/client-ecr';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import type { FixtureRepository, LoadedImage } from '../../../registry/src/control/fixtures.ts';
-import { MAX_PULL_THROUGH_CACHE_RULES } from '../../../registry/src/ops/registry-settings.ts';
-import type { RegistryServer } from '../../../registry/src/wire/server.ts';
+import type { FixtureRepository, LoadedImage } from '../../src/control/fixtures.ts';
+import { MAX_PULL_THROUGH_CACHE_RULES } from '../../src/ops/registry-settings.ts';
+import type { RegistryServer } from '../../src/wire/server.ts';
 import {
   control,
   ecrClient,
@@ -35,7 +35,7 @@ import {
   startTestRegistry,
   TEST_ACCOUNT,
   TEST_REGION,
-} from '../../helpers/registry.ts';
+} from '../helpers/registry.ts';
 
 const OTHER_ACCOUNT = '210987654321';
 const DOCKER_HUB_SECRET = `arn:aws:secretsmanager:${TEST_REGION}:${TEST_ACCOUNT}:secret:ecr-pullthroughcache/docker-hub-AbCdEf`;

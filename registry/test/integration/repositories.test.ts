@@ -16,9 +16,9 @@ import {
   UntagResourceCommand,
 } from '@aws-sdk/client-ecr';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { newRepository } from '../../../registry/src/model/records.ts';
-import { MAX_REPOSITORIES_PER_REGISTRY } from '../../../registry/src/ops/repositories.ts';
-import type { RegistryServer } from '../../../registry/src/wire/server.ts';
+import { newRepository } from '../../src/model/records.ts';
+import { MAX_REPOSITORIES_PER_REGISTRY } from '../../src/ops/repositories.ts';
+import type { RegistryServer } from '../../src/wire/server.ts';
 import {
   control,
   ecrClient,
@@ -27,7 +27,7 @@ import {
   startTestRegistry,
   TEST_ACCOUNT,
   TEST_REGION,
-} from '../../helpers/registry.ts';
+} from '../helpers/registry.ts';
 
 const arnOf = (name: string, region = TEST_REGION, account = TEST_ACCOUNT) =>
   `arn:aws:ecr:${region}:${account}:repository/${name}`;

@@ -3,11 +3,11 @@ import { resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 
 /** `npm run registry` refuses bad flags with a clear message and exit 2, before it listens on anything. */
-const ROOT = resolve(import.meta.dirname, '../../..');
+const PACKAGE = resolve(import.meta.dirname, '../..');
 
 const start = (args: string[]) =>
-  spawnSync(process.execPath, ['--import', 'tsx', 'registry/src/main.ts', ...args], {
-    cwd: ROOT,
+  spawnSync(process.execPath, ['--import', 'tsx', 'src/main.ts', ...args], {
+    cwd: PACKAGE,
     encoding: 'utf8',
     timeout: 60_000,
   });

@@ -1,8 +1,9 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { Agent, request as httpRequest } from 'node:http';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { MAX_ACCOUNTS } from '../../registry/src/model/state.ts';
+import { MAX_ACCOUNTS } from '../../src/model/state.ts';
 
 /**
  * Soak: the local registry run as its own process (as `npm run registry` runs it), flooded with large events,
@@ -117,7 +118,7 @@ describe('soak: the registry as its own process', () => {
         '--heap-growing-percent=5',
         '--import',
         'tsx',
-        'registry/src/main.ts',
+        join(import.meta.dirname, '..', '..', 'src', 'main.ts'),
         '--port',
         '0',
       ],

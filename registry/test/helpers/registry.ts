@@ -1,0 +1,87 @@
+import { ECRClient } from '@aws-sdk/client-ecr';
+import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
+import { type RegistryServer, type RegistryServerOptions, startRegistryServer } from '../../src/wire/server.ts';
+
+export const TEST_ACCOUNT = '123456789012';
+export const TEST_REGION = 'us-east-1';
+
+/** Starts the local registry on a free loopback port, for one test file. */
+export async function startTestRegistry(options: RegistryServerOptions = {}): Promise<RegistryServer> {
+  return startRegistryServer({ port: 0, scanDurationMs: 5, ...options });
+}
+
+/** A real ECR client pointed at the local registry; the access key picks the account when it is 12 digits. */
+export function ecrClient(
+  server: RegistryServer,
+  options: { account?: string; region?: string; maxAttempts?: number } = {},
+): ECRClient {
+  return new ECRClient({
+    endpoint: server.url,
+    region: options.region ?? TEST_REGION,
+    credentials: { accessKeyId: options.account ?? 'AKIDLOCALTEST', secretAccessKey: 'local-secret' },
+    maxAttempts: options.maxAttempts ?? 1,
+  });
+}
+
+export function eventBridgeClient(server: RegistryServer, options: { account?: string; region?: string } = {}) {
+  return new EventBridgeClient({
+    endpoint: server.url,
+    region: options.region ?? TEST_REGION,
+    credentials: { accessKeyId: options.account ?? 'AKIDLOCALTEST', secretAccessKey: 'local-secret' },
+    maxAttempts: 1,
+  });
+}
+
+/** Calls the control API (`/_local/...`). */
+export async function control<T = unknown>(server: RegistryServer, path: string, body?: unknown): Promise<T> {
+  const response = await fetch(`${server.url}/_local/${path}`, {
+    method: body === undefined ? 'GET' : 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  const text = await response.text();
+  if (!response.ok) throw new Error(`control ${path}: HTTP ${response.status} ${text}`);
+  return (text ? JSON.parse(text) : undefined) as T;
+}
+
+/** A raw JSON 1.1 request, for bad-input tests the SDK would refuse to send. */
+export async function rawEcrRequest(
+  server: RegistryServer,
+  operation: string,
+  body: string,
+  headers: Record<string, string> = {},
+): Promise<{ status: number; body: Record<string, unknown> }> {
+  const response = await fetch(`${server.url}/`, {
+    method: 'POST',
+    headers: {
+      'content-type': 'application/x-amz-json-1.1',
+      'x-amz-target': `AmazonEC2ContainerRegistry_V20150921.${operation}`,
+      authorization: `AWS4-HMAC-SHA256 Credential=AKIDLOCALTEST/20261124/${TEST_REGION}/ecr/aws4_request, SignedHeaders=host, Signature=0`,
+      ...headers,
+    },
+    body,
+  });
+  const text = await response.text();
+  return { status: response.status, body: text ? (JSON.parse(text) as Record<string, unknown>) : {} };
+}
+
+/** The error a call fails with (undefined when it succeeds), so that several calls can run before the assertions. */
+export const failureOf = (call: Promise<unknown>): Promise<unknown> =>
+  call.then(
+    () => undefined,
+    (error: unknown) => error,
+  );
+
+/**
+ * Fills the registry's state with `count` records directly, with a turn of the event loop every `batch` records. The
+ * server runs in the test's process: a synchronous stretch of seconds (100,000 records on a loaded machine) lets the
+ * server's keep-alive timer (5 s) close the client's idle socket before the client can notice, and the next request
+ * then fails with ECONNRESET although nothing is wrong.
+ */
+export async function fillInBatches(count: number, add: (index: number) => void, batch = 2_000): Promise<void> {
+  for (let index = 0; index < count; index++) {
+    add(index);
+    if ((index + 1) % batch === 0) await new Promise(setImmediate);
+  }
+  await new Promise(setImmediate);
+}
