@@ -1,5 +1,5 @@
-import type { FixtureImage } from '../registry/src/control/fixtures.ts';
-import { ARTIFACT_TYPES, buildReferrerManifest, MEDIA_TYPES } from '../registry/src/model/manifests.ts';
+import type { FixtureImage } from '@ecr-automation/local-registry';
+import { ARTIFACT_TYPES, buildReferrerManifest, MEDIA_TYPES } from '@ecr-automation/local-registry';
 import type { ImageRecord } from '../shared/domain/image.ts';
 import type { EcrGateway } from '../shared/ecr/index.ts';
 import type { CleanupRule } from '../shared/policy/cleanup/plan.ts';

@@ -1,6 +1,6 @@
 import '../cli/quiet-logs.ts';
 import { performance } from 'node:perf_hooks';
-import type { FixtureRepository } from '../registry/src/control/fixtures.ts';
+import type { FixtureRepository } from '@ecr-automation/local-registry';
 import { runCompliance } from '../shared/compliance/run.ts';
 import { parseConfig } from '../shared/config/load.ts';
 import { createEcrClient, createEcrGateway } from '../shared/ecr/index.ts';

@@ -1,9 +1,12 @@
 import { performance } from 'node:perf_hooks';
+import {
+  filterMatches,
+  matchesPattern,
+  REPOSITORY_NAME,
+  wildcardMatches as registryWildcardMatches,
+  SCANNING_FILTER_VALUE,
+} from '@ecr-automation/local-registry/matching';
 import fc from 'fast-check';
-import { matchesPattern } from '../registry/src/bus/pattern.ts';
-import { wildcardMatches as registryWildcardMatches } from '../registry/src/model/wildcard.ts';
-import { filterMatches, SCANNING_FILTER_VALUE } from '../registry/src/ops/scanning.ts';
-import { REPOSITORY_NAME } from '../registry/src/wire/validate.ts';
 import { scanningFilterMatches } from '../shared/policy/compliance/check.ts';
 import { matchesAnyGlob } from '../shared/policy/glob.ts';
 import { scanFilterMatches } from '../shared/policy/push/scan.ts';

@@ -7,7 +7,7 @@ import {
   ECRClient,
   PutImageCommand,
 } from '@aws-sdk/client-ecr';
-import { buildImageManifest } from '../registry/src/model/manifests.ts';
+import { buildImageManifest } from '@ecr-automation/local-registry';
 import {
   emit,
   type Figure,

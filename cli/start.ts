@@ -3,9 +3,8 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
+import { buildImageManifest, DEMO_FINDINGS, sha256 } from '../local/registry.ts';
 import { startLocalService } from '../local/service.ts';
-import { DEMO_FINDINGS } from '../registry/src/control/demo.ts';
-import { buildImageManifest, sha256 } from '../registry/src/model/manifests.ts';
 
 /**
  * `npm start`: the local ECR-compatible registry and event bus with the demo registry, serving until Ctrl-C.

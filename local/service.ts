@@ -1,4 +1,6 @@
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
+import type { BusEvent, LambdaLikeContext, RuleSpec } from '@ecr-automation/local-registry';
+import { demoFixture, loadFixture, type RegistryServer, startRegistryServer } from '@ecr-automation/local-registry';
 import { createHandler as createAllowListReportHandler } from '../functions/allow-list-report/handler.ts';
 import { createHandler as createWorkerHandler } from '../functions/cleanup-repository/handler.ts';
 import { createHandler as createPushHandler } from '../functions/on-image-push/handler.ts';
@@ -6,10 +8,6 @@ import { createHandler as createScanHandler } from '../functions/on-scan-result/
 import { createHandler as createReconcileHandler } from '../functions/reconcile-registry/handler.ts';
 import { createHandler as createSchedulerHandler } from '../functions/scheduled-cleanup/handler.ts';
 import { createHandler as createComplianceHandler } from '../functions/scheduled-compliance/handler.ts';
-import type { BusEvent, LambdaLikeContext, RuleSpec } from '../registry/src/bus/event-bus.ts';
-import { demoFixture } from '../registry/src/control/demo.ts';
-import { loadFixture } from '../registry/src/control/fixtures.ts';
-import { type RegistryServer, startRegistryServer } from '../registry/src/wire/server.ts';
 import { loadServiceConfig } from '../shared/config/file.ts';
 import { parseConfig } from '../shared/config/load.ts';
 import type { ServiceConfig } from '../shared/config/schema.ts';

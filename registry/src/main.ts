@@ -2,13 +2,31 @@ import { parseArgs } from 'node:util';
 import { startRegistryServer } from './wire/server.ts';
 
 /**
- * The local registry and event bus alone (no demo, no handlers): `npm run registry -- --port <n> [--bus-log-mb <MiB>]`
- * (`--bus-log-mb`: memory budget of each bus log, default 32).
+ * The local registry and event bus alone (no demo, no handlers): `local-ecr --port <n> [--bus-log-mb <MiB>]`, or
+ * `npm run registry -- ...` at the repository's root (`--bus-log-mb`: memory budget of each bus log, default 32).
  * Prints `local registry: <url>` once listening; SIGINT or SIGTERM stops it.
  */
+const USAGE = `Usage: local-ecr [--port <n>] [--bus-log-mb <MiB>]
+
+The local ECR-compatible registry and EventBridge-like bus, on 127.0.0.1.
+
+  --port <n>          port to listen on, 0 to 65535 (default 0: a free port)
+  --bus-log-mb <MiB>  memory budget of each bus log, 1 to 4096 (default 32)
+  -h, --help          print this and exit
+
+Prints "local registry: <url>" once listening; SIGINT or SIGTERM stops it.`;
+
 const { values } = parseArgs({
-  options: { port: { type: 'string', default: '0' }, 'bus-log-mb': { type: 'string', default: '32' } },
+  options: {
+    port: { type: 'string', default: '0' },
+    'bus-log-mb': { type: 'string', default: '32' },
+    help: { type: 'boolean', short: 'h', default: false },
+  },
 });
+if (values.help) {
+  console.log(USAGE);
+  process.exit(0);
+}
 const port = Number(values.port);
 if (!Number.isInteger(port) || port < 0 || port > 65_535) {
   console.error(`Invalid port ${JSON.stringify(values.port)}: give a number from 0 to 65535`);

@@ -1,7 +1,6 @@
 import { BatchGetImageCommand, DescribeImagesCommand, type ECRClient } from '@aws-sdk/client-ecr';
-import type { Fixture } from '../../registry/src/control/fixtures.ts';
-import { ARTIFACT_TYPES, buildReferrerManifest, MEDIA_TYPES } from '../../registry/src/model/manifests.ts';
-import type { RegistryServer } from '../../registry/src/wire/server.ts';
+import type { Fixture, RegistryServer } from '@ecr-automation/local-registry';
+import { ARTIFACT_TYPES, buildReferrerManifest, MEDIA_TYPES } from '@ecr-automation/local-registry';
 import type { CleanupReport } from '../../shared/cleanup/report.ts';
 import { parseConfig } from '../../shared/config/load.ts';
 import { control } from './registry.ts';

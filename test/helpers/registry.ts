@@ -1,10 +1,6 @@
 import { ECRClient } from '@aws-sdk/client-ecr';
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
-import {
-  type RegistryServer,
-  type RegistryServerOptions,
-  startRegistryServer,
-} from '../../registry/src/wire/server.ts';
+import { type RegistryServer, type RegistryServerOptions, startRegistryServer } from '@ecr-automation/local-registry';
 
 export const TEST_ACCOUNT = '123456789012';
 export const TEST_REGION = 'us-east-1';

@@ -1,9 +1,8 @@
 import { PutEventsCommand } from '@aws-sdk/client-eventbridge';
+import type { Fixture, RegistryServer } from '@ecr-automation/local-registry';
 import type { Context } from 'aws-lambda';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { LOCAL_EVENT_BUS, serviceRules } from '../../local/service.ts';
-import type { Fixture } from '../../registry/src/control/fixtures.ts';
-import type { RegistryServer } from '../../registry/src/wire/server.ts';
 import { parseConfig } from '../../shared/config/load.ts';
 import type { ServiceConfig } from '../../shared/config/schema.ts';
 import { digestsIn, type Loaded, MUTATING_ECR_OPERATIONS, reportsOf } from '../helpers/cleanup.ts';

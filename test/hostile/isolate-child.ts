@@ -1,5 +1,4 @@
-import { matchesPattern } from '../../registry/src/bus/pattern.ts';
-import { filterMatches } from '../../registry/src/ops/scanning.ts';
+import { filterMatches, matchesPattern } from '@ecr-automation/local-registry/matching';
 import { ConfigError, parseConfig } from '../../shared/config/load.ts';
 import { scanningFilterMatches } from '../../shared/policy/compliance/check.ts';
 import { matchesAnyGlob } from '../../shared/policy/glob.ts';

@@ -6,13 +6,15 @@ import {
   PutImageCommand,
   PutRegistryScanningConfigurationCommand,
 } from '@aws-sdk/client-ecr';
+import { buildImageManifest } from '@ecr-automation/local-registry';
+import {
+  filterMatches,
+  matchesPattern,
+  wildcardMatches as registryWildcardMatches,
+} from '@ecr-automation/local-registry/matching';
 import fc from 'fast-check';
 import { RE2JS } from 're2js';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { matchesPattern } from '../../registry/src/bus/pattern.ts';
-import { buildImageManifest } from '../../registry/src/model/manifests.ts';
-import { wildcardMatches as registryWildcardMatches } from '../../registry/src/model/wildcard.ts';
-import { filterMatches } from '../../registry/src/ops/scanning.ts';
 import { scanningFilterMatches } from '../../shared/policy/compliance/check.ts';
 import { compileGlob, wildcardMatches } from '../../shared/policy/glob.ts';
 import { scanFilterMatches } from '../../shared/policy/push/scan.ts';

@@ -1,5 +1,5 @@
+import type { RegistryServer } from '@ecr-automation/local-registry';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { RegistryServer } from '../../../registry/src/wire/server.ts';
 import { runRepositoryCleanup } from '../../../shared/cleanup/run.ts';
 import { cleanupRuleFor } from '../../../shared/config/load.ts';
 import { createEcrClient, createEcrGateway } from '../../../shared/ecr/index.ts';

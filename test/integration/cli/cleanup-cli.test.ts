@@ -9,6 +9,8 @@ import {
   PutImageCommand,
   RegisterPullTimeUpdateExclusionCommand,
 } from '@aws-sdk/client-ecr';
+import type { RegistryServer } from '@ecr-automation/local-registry';
+import { buildImageManifest } from '@ecr-automation/local-registry';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { applyPlan } from '../../../cli/commands/apply.ts';
 import { shortDigest } from '../../../cli/commands/format.ts';
@@ -16,8 +18,6 @@ import { type CliIo, runCleanupCli } from '../../../cli/commands/main.ts';
 import { makePlan } from '../../../cli/commands/plan.ts';
 import type { PlanFile } from '../../../cli/commands/plan-file.ts';
 import { runCleanup } from '../../../cli/commands/run.ts';
-import { buildImageManifest } from '../../../registry/src/model/manifests.ts';
-import type { RegistryServer } from '../../../registry/src/wire/server.ts';
 import { parseConfigText } from '../../../shared/config/load.ts';
 import { createEcrClient, createEcrGateway } from '../../../shared/ecr/index.ts';
 import { control, ecrClient, startTestRegistry, TEST_ACCOUNT, TEST_REGION } from '../../helpers/registry.ts';

@@ -2,8 +2,8 @@ import { execFile } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { RegistryServer } from '@ecr-automation/local-registry';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import type { RegistryServer } from '../../../registry/src/wire/server.ts';
 import { control, startTestRegistry, TEST_REGION } from '../../helpers/registry.ts';
 
 /** Where the fixture is not: the local registry keeps one state per account and region. */

@@ -1,10 +1,10 @@
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { RegistryServer } from '@ecr-automation/local-registry';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type CliIo, runCleanupCli } from '../../../cli/commands/main.ts';
 import type { PlanFile } from '../../../cli/commands/plan-file.ts';
-import type { RegistryServer } from '../../../registry/src/wire/server.ts';
 import { createEcrClient } from '../../../shared/ecr/index.ts';
 import { control, startTestRegistry } from '../../helpers/registry.ts';
 

@@ -4,10 +4,9 @@ import {
   GetLifecyclePolicyCommand,
   ListTagsForResourceCommand,
 } from '@aws-sdk/client-ecr';
+import type { Fixture, RegistryServer } from '@ecr-automation/local-registry';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { serviceRules } from '../../../local/service.ts';
-import type { Fixture } from '../../../registry/src/control/fixtures.ts';
-import type { RegistryServer } from '../../../registry/src/wire/server.ts';
 import type { ComplianceReport, RepositoryCompliance } from '../../../shared/compliance/run.ts';
 import { parseConfig } from '../../../shared/config/load.ts';
 import type { ServiceConfig } from '../../../shared/config/schema.ts';

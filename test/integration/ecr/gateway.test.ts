@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
+import type { RegistryServer } from '@ecr-automation/local-registry';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
-import type { RegistryServer } from '../../../registry/src/wire/server.ts';
 import type { ImageRecord } from '../../../shared/domain/image.ts';
 import {
   createEcrClient,

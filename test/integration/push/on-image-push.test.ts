@@ -11,11 +11,7 @@ import {
   type PutRegistryScanningConfigurationCommandInput,
 } from '@aws-sdk/client-ecr';
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
-import type { Context } from 'aws-lambda';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { createHandler } from '../../../functions/on-image-push/handler.ts';
-import { LOCAL_EVENT_BUS, LOCAL_SERVICE_ACCESS_KEY, serviceRules } from '../../../local/service.ts';
-import type { BusEvent } from '../../../registry/src/bus/event-bus.ts';
+import type { BusEvent, RegistryServer } from '@ecr-automation/local-registry';
 import {
   ARTIFACT_TYPES,
   buildImageManifest,
@@ -23,8 +19,11 @@ import {
   buildReferrerManifest,
   describeManifest,
   sha256,
-} from '../../../registry/src/model/manifests.ts';
-import type { RegistryServer } from '../../../registry/src/wire/server.ts';
+} from '@ecr-automation/local-registry';
+import type { Context } from 'aws-lambda';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { createHandler } from '../../../functions/on-image-push/handler.ts';
+import { LOCAL_EVENT_BUS, LOCAL_SERVICE_ACCESS_KEY, serviceRules } from '../../../local/service.ts';
 import { loadServiceConfig } from '../../../shared/config/file.ts';
 import { parseConfig } from '../../../shared/config/load.ts';
 import type { ServiceConfig } from '../../../shared/config/schema.ts';

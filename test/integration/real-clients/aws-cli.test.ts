@@ -2,9 +2,9 @@ import { createHash } from 'node:crypto';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { RegistryServer } from '@ecr-automation/local-registry';
+import { buildImageManifest } from '@ecr-automation/local-registry';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { buildImageManifest } from '../../../registry/src/model/manifests.ts';
-import type { RegistryServer } from '../../../registry/src/wire/server.ts';
 import { awsEcr, requireRealClients } from '../../helpers/real-clients.ts';
 import { control, startTestRegistry } from '../../helpers/registry.ts';
 

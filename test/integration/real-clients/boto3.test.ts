@@ -1,5 +1,5 @@
+import type { RegistryServer } from '@ecr-automation/local-registry';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { RegistryServer } from '../../../registry/src/wire/server.ts';
 import { boto3, requireRealClients } from '../../helpers/real-clients.ts';
 import { startTestRegistry } from '../../helpers/registry.ts';
 

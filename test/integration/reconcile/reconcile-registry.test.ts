@@ -14,10 +14,10 @@ import {
   PutRegistryScanningConfigurationCommand,
   PutReplicationConfigurationCommand,
 } from '@aws-sdk/client-ecr';
+import type { RegistryServer } from '@ecr-automation/local-registry';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { runRegistryCli } from '../../../cli/registry-commands.ts';
 import { serviceRules } from '../../../local/service.ts';
-import type { RegistryServer } from '../../../registry/src/wire/server.ts';
 import { parseConfig } from '../../../shared/config/load.ts';
 import type { ServiceConfig } from '../../../shared/config/schema.ts';
 import { createEcrClient } from '../../../shared/ecr/index.ts';

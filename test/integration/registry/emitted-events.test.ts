@@ -5,10 +5,9 @@ import {
   PutImageCommand,
   StartImageScanCommand,
 } from '@aws-sdk/client-ecr';
+import type { BusEvent, RegistryServer } from '@ecr-automation/local-registry';
+import { buildImageManifest, sha256 } from '@ecr-automation/local-registry';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import type { BusEvent } from '../../../registry/src/bus/event-bus.ts';
-import { buildImageManifest, sha256 } from '../../../registry/src/model/manifests.ts';
-import type { RegistryServer } from '../../../registry/src/wire/server.ts';
 import { control, ecrClient, startTestRegistry } from '../../helpers/registry.ts';
 
 const sample = (name: string) => JSON.parse(readFileSync(`events/${name}`, 'utf8')) as BusEvent;

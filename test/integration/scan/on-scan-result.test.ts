@@ -1,11 +1,10 @@
 import { readFileSync } from 'node:fs';
 import { DescribeImagesCommand, type ECRClient, PutImageCommand, StartImageScanCommand } from '@aws-sdk/client-ecr';
+import type { RegistryServer } from '@ecr-automation/local-registry';
+import { buildImageManifest, DEMO_FINDINGS, sha256 } from '@ecr-automation/local-registry';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { runScanGate } from '../../../cli/commands/scan-gate.ts';
 import { serviceRules } from '../../../local/service.ts';
-import { DEMO_FINDINGS } from '../../../registry/src/control/demo.ts';
-import { buildImageManifest, sha256 } from '../../../registry/src/model/manifests.ts';
-import type { RegistryServer } from '../../../registry/src/wire/server.ts';
 import { parseConfig } from '../../../shared/config/load.ts';
 import type { ServiceConfig } from '../../../shared/config/schema.ts';
 import { createEcrClient } from '../../../shared/ecr/index.ts';

@@ -1,0 +1,22 @@
+/**
+ * @ecr-automation/local-registry: an ECR-compatible registry and EventBridge-like bus on loopback. What its users
+ * (the local wiring, the tests, the benchmarks) start and hold: the server, its bus, fixtures and the demo, and the
+ * manifest builders that make images to push. The registry's own pattern matchers are the `./matching` subpath.
+ */
+
+export type { BusEvent, BusTarget, EventBus, LambdaLikeContext, RuleSpec } from './bus/event-bus.ts';
+export { DEMO_FINDINGS, demoFixture } from './control/demo.ts';
+export type { Fixture, FixtureImage, FixtureImageKind, FixtureRepository, LoadedImage } from './control/fixtures.ts';
+export { loadFixture } from './control/fixtures.ts';
+export type { Descriptor, ImageManifestSpec } from './model/manifests.ts';
+export {
+  ARTIFACT_TYPES,
+  buildImageManifest,
+  buildIndexManifest,
+  buildReferrerManifest,
+  describeManifest,
+  MEDIA_TYPES,
+  sha256,
+} from './model/manifests.ts';
+export type { RegistryServer } from './wire/registry-server.ts';
+export { type RegistryServerOptions, startRegistryServer } from './wire/server.ts';
