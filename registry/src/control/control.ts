@@ -1,5 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { DEFAULT_ACCOUNT, DEFAULT_REGION, ECR_REGIONS, type FindingsSet, type ImageRecord } from '../model/state.ts';
+import { DEFAULT_ACCOUNT, DEFAULT_REGION, ECR_REGIONS, type FindingsSet, type StoredImage } from '../model/state.ts';
 import { jsonDepthExceeds } from '../wire/http-guards.ts';
 import type { RegistryServer } from '../wire/registry-server.ts';
 import { type Fixture, loadFixture, resolveTime } from './fixtures.ts';
@@ -120,7 +120,7 @@ const scopeOf = (input: Record<string, unknown>, server: RegistryServer, create 
   return create ? server.registry.state(account, region) : server.registry.peek(account, region);
 };
 
-function findImage(input: Record<string, unknown>, server: RegistryServer): ImageRecord {
+function findImage(input: Record<string, unknown>, server: RegistryServer): StoredImage {
   const state = scopeOf(input, server);
   const name = input.repositoryName;
   if (typeof name !== 'string') throw new Error('repositoryName is required');

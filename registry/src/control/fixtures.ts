@@ -10,10 +10,10 @@ import {
   DEFAULT_ACCOUNT,
   DEFAULT_REGION,
   type ExclusionFilter,
-  type ImageRecord,
   type Registry,
   type RepositoryRecord,
-  type TagMutability,
+  type StoredImage,
+  type StoredTagMutability,
 } from '../model/state.ts';
 import { REPOSITORY_NAME, TAG_MUTABILITY } from '../wire/validate.ts';
 
@@ -32,7 +32,7 @@ export interface Fixture {
 
 export interface FixtureRepository {
   name: string;
-  imageTagMutability?: TagMutability;
+  imageTagMutability?: StoredTagMutability;
   imageTagMutabilityExclusionFilters?: ExclusionFilter[];
   scanOnPush?: boolean;
   encryptionType?: 'AES256' | 'KMS' | 'KMS_DSSE';
@@ -118,11 +118,11 @@ const REFERRER_TYPES: Record<'signature' | 'attestation' | 'sbom', string> = {
   sbom: ARTIFACT_TYPES.spdxSbom,
 };
 
-function manifestFor(image: FixtureImage, seed: string, lookup: (ref: string) => ImageRecord): string {
+function manifestFor(image: FixtureImage, seed: string, lookup: (ref: string) => StoredImage): string {
   if (typeof image.manifest === 'string') return image.manifest;
   if (image.manifest) return JSON.stringify(image.manifest);
   const kind = image.kind ?? 'image';
-  const descriptor = (record: ImageRecord, extra: Partial<Descriptor> = {}): Descriptor => ({
+  const descriptor = (record: StoredImage, extra: Partial<Descriptor> = {}): Descriptor => ({
     mediaType: record.manifestMediaType,
     digest: record.digest,
     size: record.manifestSize,
@@ -155,8 +155,8 @@ function manifestFor(image: FixtureImage, seed: string, lookup: (ref: string) =>
 }
 
 /** The platform each fixture image was built for, so that an index can describe its children. */
-const platforms = new WeakMap<ImageRecord, { architecture: string; os: string }>();
-const platformOf = (image: ImageRecord) => platforms.get(image) ?? { architecture: 'amd64', os: 'linux' };
+const platforms = new WeakMap<StoredImage, { architecture: string; os: string }>();
+const platformOf = (image: StoredImage) => platforms.get(image) ?? { architecture: 'amd64', os: 'linux' };
 
 /**
  * Loads a fixture. Every repository and image is built and checked first; only then is anything stored, so a bad
@@ -204,7 +204,7 @@ export function loadFixture(
       repository.policyText =
         typeof spec.repositoryPolicy === 'string' ? spec.repositoryPolicy : JSON.stringify(spec.repositoryPolicy);
     }
-    const ids = new Map<string, ImageRecord>();
+    const ids = new Map<string, StoredImage>();
     const lookup = (ref: string) => {
       const image = ids.get(ref) ?? repository.images.get(ref);
       if (!image) throw new Error(`Repository ${spec.name}: no image ${ref} listed before it is referenced`);

@@ -2,11 +2,11 @@ import { deflateRawSync, inflateRawSync } from 'node:zlib';
 import { MEDIA_TYPES, type ParsedManifest, parseManifest } from './manifests.ts';
 import {
   type ExclusionFilter,
-  type ImageRecord,
   ImageStore,
   type RegistryState,
   type RepositoryRecord,
-  type TagMutability,
+  type StoredImage,
+  type StoredTagMutability,
 } from './state.ts';
 
 /** Builds a repository record with ECR's defaults (MUTABLE, no scan on push, AES256). Does not store it. */
@@ -15,7 +15,7 @@ export function newRepository(
   name: string,
   now: number,
   options: {
-    imageTagMutability?: TagMutability;
+    imageTagMutability?: StoredTagMutability;
     imageTagMutabilityExclusionFilters?: ExclusionFilter[];
     scanOnPush?: boolean;
     encryption?: RepositoryRecord['encryption'];
@@ -113,7 +113,7 @@ export function newImage(
   parsed: ParsedManifest,
   now: number,
   tags: string[] = [],
-): ImageRecord {
+): StoredImage {
   let sizeInBytes = parsed.sizeInBytes;
   if (parsed.isIndex) {
     sizeInBytes = 0;
@@ -121,7 +121,7 @@ export function newImage(
       sizeInBytes = Math.max(sizeInBytes, repository.images.get(child)?.sizeInBytes ?? 0);
     }
   }
-  return new StoredImage(
+  return new CompactImage(
     parsed.digest,
     manifest,
     Buffer.byteLength(manifest, 'utf8'),
@@ -143,12 +143,12 @@ export function newImage(
  * An image as the store keeps it. A class, so that the `manifest` getter lives once on the prototype: a getter in
  * each object literal gave every record its own hidden class, about a kilobyte per image.
  */
-class StoredImage implements ImageRecord {
+class CompactImage implements StoredImage {
   lastPulledAt?: number;
-  status: ImageRecord['status'] = 'ACTIVE';
-  scan?: ImageRecord['scan'];
+  status: StoredImage['status'] = 'ACTIVE';
+  scan?: StoredImage['scan'];
   lastScanStartedAt?: number;
-  attachedFindings?: ImageRecord['attachedFindings'];
+  attachedFindings?: StoredImage['attachedFindings'];
   /** The manifest text until it is compressed (off the request path), then its deflated bytes as latin1. */
   private stored: string;
   private compressed = false;
@@ -187,10 +187,10 @@ class StoredImage implements ImageRecord {
  * Manifests are compressed after the response that stored them has been written (setImmediate runs after I/O), so
  * that PutImage does not wait for zlib; a burst of pushes is compressed in one pass when the burst pauses.
  */
-const pendingCompression: StoredImage[] = [];
+const pendingCompression: CompactImage[] = [];
 let compressionScheduled = false;
 
-function compressLater(image: StoredImage): void {
+function compressLater(image: CompactImage): void {
   pendingCompression.push(image);
   if (compressionScheduled) return;
   compressionScheduled = true;

@@ -60,7 +60,7 @@ export const ECR_REGIONS: ReadonlySet<string> = new Set([
  */
 export const MAX_ACCOUNTS = 100;
 
-export type TagMutability = 'MUTABLE' | 'IMMUTABLE' | 'IMMUTABLE_WITH_EXCLUSION' | 'MUTABLE_WITH_EXCLUSION';
+export type StoredTagMutability = 'MUTABLE' | 'IMMUTABLE' | 'IMMUTABLE_WITH_EXCLUSION' | 'MUTABLE_WITH_EXCLUSION';
 export type ImageStatus = 'ACTIVE' | 'ARCHIVED' | 'ACTIVATING';
 
 export interface ExclusionFilter {
@@ -82,7 +82,7 @@ export interface ImageScan {
   findings: FindingsSet;
 }
 
-export interface ImageRecord {
+export interface StoredImage {
   readonly digest: string;
   /** The manifest exactly as received; its UTF-8 bytes hash to `digest` (stored compressed, see `newImage`). */
   readonly manifest: string;
@@ -119,9 +119,9 @@ export interface ImageRecord {
  * deleted between pages: an image present for the whole listing is returned exactly once.
  */
 export class ImageStore {
-  private readonly byDigest = new Map<string, ImageRecord>();
+  private readonly byDigest = new Map<string, StoredImage>();
   private readonly byTag = new Map<string, string>();
-  private order: (ImageRecord | undefined)[] = [];
+  private order: (StoredImage | undefined)[] = [];
   /** `seqs[i]` is the seq of the image in `order[i]`, kept when the slot becomes a tombstone, so lookups stay O(log n). */
   private seqs: number[] = [];
   private tombstones = 0;
@@ -143,7 +143,7 @@ export class ImageStore {
     return this.nextSeq++;
   }
 
-  get(digest: string): ImageRecord | undefined {
+  get(digest: string): StoredImage | undefined {
     return this.byDigest.get(digest);
   }
 
@@ -151,13 +151,13 @@ export class ImageStore {
     return this.byTag.get(tag);
   }
 
-  byTagName(tag: string): ImageRecord | undefined {
+  byTagName(tag: string): StoredImage | undefined {
     const digest = this.byTag.get(tag);
     return digest === undefined ? undefined : this.byDigest.get(digest);
   }
 
   /** Adds a new image (its `seq` from `allocateSeq`) and indexes its tags, children and subject. */
-  add(image: ImageRecord): void {
+  add(image: StoredImage): void {
     if (this.byDigest.has(image.digest)) throw new Error(`invariant: image ${image.digest} is already stored`);
     this.byDigest.set(image.digest, image);
     this.order.push(image);
@@ -176,11 +176,11 @@ export class ImageStore {
   }
 
   /** Points `tag` at `digest`, moving it from any other image. Returns the image the tag left, if any. */
-  setTag(tag: string, digest: string): ImageRecord | undefined {
+  setTag(tag: string, digest: string): StoredImage | undefined {
     const image = this.byDigest.get(digest);
     if (!image) throw new Error(`invariant: tag ${tag} set on unknown image ${digest}`);
     const previousDigest = this.byTag.get(tag);
-    let previous: ImageRecord | undefined;
+    let previous: StoredImage | undefined;
     if (previousDigest !== undefined && previousDigest !== digest) {
       previous = this.byDigest.get(previousDigest);
       if (previous) previous.tags = previous.tags.filter((t) => t !== tag);
@@ -192,7 +192,7 @@ export class ImageStore {
   }
 
   /** Removes a tag from its image (the image stays). */
-  removeTag(tag: string): ImageRecord | undefined {
+  removeTag(tag: string): StoredImage | undefined {
     const digest = this.byTag.get(tag);
     if (digest === undefined) return undefined;
     this.byTag.delete(tag);
@@ -202,7 +202,7 @@ export class ImageStore {
   }
 
   /** Deletes an image and all its tags. */
-  delete(digest: string): ImageRecord | undefined {
+  delete(digest: string): StoredImage | undefined {
     const image = this.byDigest.get(digest);
     if (!image) return undefined;
     this.byDigest.delete(digest);
@@ -237,7 +237,7 @@ export class ImageStore {
   }
 
   /** Images in listing order whose `seq` is greater than `afterSeq`. */
-  *after(afterSeq = 0): Generator<ImageRecord> {
+  *after(afterSeq = 0): Generator<StoredImage> {
     let index = this.firstPositionAfter(afterSeq);
     // The array may be compacted while a caller pauses between items; re-find the position by seq if so.
     let generation = this.order;
@@ -256,12 +256,12 @@ export class ImageStore {
     }
   }
 
-  values(): IterableIterator<ImageRecord> {
+  values(): IterableIterator<StoredImage> {
     return this.byDigest.values();
   }
 
   private compact(): void {
-    const order: ImageRecord[] = [];
+    const order: StoredImage[] = [];
     for (const image of this.order) if (image) order.push(image);
     this.order = order;
     this.seqs = order.map((image) => image.seq);
@@ -293,7 +293,7 @@ export interface RepositoryRecord {
   readonly uri: string;
   readonly createdAt: number;
   readonly seq: number;
-  imageTagMutability: TagMutability;
+  imageTagMutability: StoredTagMutability;
   imageTagMutabilityExclusionFilters: ExclusionFilter[];
   scanOnPush: boolean;
   readonly encryption: { encryptionType: 'AES256' | 'KMS' | 'KMS_DSSE'; kmsKey?: string };
@@ -305,27 +305,27 @@ export interface RepositoryRecord {
   readonly images: ImageStore;
 }
 
-export interface ScanningRule {
+export interface StoredScanningRule {
   scanFrequency: 'SCAN_ON_PUSH' | 'CONTINUOUS_SCAN' | 'MANUAL';
   repositoryFilters: { filter: string; filterType: 'WILDCARD' }[];
 }
 
-export interface ReplicationRule {
+export interface StoredReplicationRule {
   destinations: { region: string; registryId: string }[];
   repositoryFilters?: { filter: string; filterType: 'PREFIX_MATCH' }[];
 }
 
 /** Wire-shaped records (members as ECR returns them, times in epoch ms). */
-export type PullThroughCacheRule = Record<string, unknown> & { ecrRepositoryPrefix: string };
-export type CreationTemplate = Record<string, unknown> & { prefix: string };
+export type StoredPullThroughCacheRule = Record<string, unknown> & { ecrRepositoryPrefix: string };
+export type StoredCreationTemplate = Record<string, unknown> & { prefix: string };
 
 export class RegistryState {
   readonly repositories = new Map<string, RepositoryRecord>();
   private nextRepositorySeq = 1;
-  scanning: { scanType: 'BASIC' | 'ENHANCED'; rules: ScanningRule[] } = { scanType: 'BASIC', rules: [] };
-  replication: { rules: ReplicationRule[] } = { rules: [] };
-  readonly pullThroughCacheRules = new Map<string, PullThroughCacheRule>();
-  readonly creationTemplates = new Map<string, CreationTemplate>();
+  scanning: { scanType: 'BASIC' | 'ENHANCED'; rules: StoredScanningRule[] } = { scanType: 'BASIC', rules: [] };
+  replication: { rules: StoredReplicationRule[] } = { rules: [] };
+  readonly pullThroughCacheRules = new Map<string, StoredPullThroughCacheRule>();
+  readonly creationTemplates = new Map<string, StoredCreationTemplate>();
   registryPolicyText?: string;
   /** Basic scans started per UTC day (account quota 100,000 / 24 h). */
   readonly scansPerDay = new Map<string, number>();

@@ -1,13 +1,13 @@
 import type { Registry, RegistryState } from '../model/state.ts';
 
 /** An event the emulated ECR service emits (`source: aws.ecr`), in the account and region of the request. */
-export interface ServiceEvent {
+export interface EmittedEvent {
   detailType: string;
   detail: Record<string, unknown>;
   resources?: string[];
 }
 
-export interface RegistrySettings {
+export interface OpSettings {
   /** How long a started scan stays IN_PROGRESS before it completes (ms). */
   scanDurationMs: number;
 }
@@ -23,10 +23,10 @@ export interface OpContext {
   readonly state: RegistryState;
   /** All accounts and regions (replication status, registryId of another account). */
   readonly registry: Registry;
-  readonly settings: RegistrySettings;
+  readonly settings: OpSettings;
   /** The registry clock, epoch ms (the control API can move it). */
   now(): number;
-  emit(event: ServiceEvent): void;
+  emit(event: EmittedEvent): void;
   /** Runs `task` after `delayMs` of real time, unless the registry is reset or closed first. */
   later(delayMs: number, task: () => void): void;
 }

@@ -1,6 +1,6 @@
 import { parseManifest } from '../model/manifests.ts';
 import { newImage } from '../model/records.ts';
-import type { ImageRecord, RepositoryRecord } from '../model/state.ts';
+import type { RepositoryRecord, StoredImage } from '../model/state.ts';
 import { wildcardMatches } from '../model/wildcard.ts';
 import { constraintMessage, EcrException, imageNotFound, invalidParameter } from '../wire/errors.ts';
 import {
@@ -151,7 +151,7 @@ function readListingFilter(input: Input): ListingFilter {
   };
 }
 
-const matchesFilter = (image: ImageRecord, filter: ListingFilter) =>
+const matchesFilter = (image: StoredImage, filter: ListingFilter) =>
   (filter.imageStatus === 'ANY' || image.status === filter.imageStatus) &&
   (filter.tagStatus === 'ANY' || (filter.tagStatus === 'TAGGED') === image.tags.length > 0);
 
@@ -161,7 +161,7 @@ const listingFingerprint = (repository: RepositoryRecord, ...parts: string[]) =>
 
 // Resolving image ids
 
-type Resolution = { image: ImageRecord } | { failureCode: keyof typeof FAILURE_REASONS };
+type Resolution = { image: StoredImage } | { failureCode: keyof typeof FAILURE_REASONS };
 
 /** Finds the image an id names, or the failure code ECR gives for it. */
 function resolveImageId(repository: RepositoryRecord, id: ImageId): Resolution {
@@ -206,7 +206,7 @@ export function isTagImmutable(repository: RepositoryRecord, tag: string): boole
  * "ECR Image Action" ([UG-EB]): `resources` is empty. `artifact-media-type` is sent for OCI artifacts (a manifest
  * with `artifactType`) only, as AWS's push example of a plain image has none (UNCONFIRMED for other pushes).
  */
-function emitPush(ctx: OpContext, repository: RepositoryRecord, image: ImageRecord, tag: string | undefined): void {
+function emitPush(ctx: OpContext, repository: RepositoryRecord, image: StoredImage, tag: string | undefined): void {
   ctx.emit({
     detailType: 'ECR Image Action',
     detail: {
@@ -249,7 +249,7 @@ export interface StoreImageRequest {
 }
 
 export interface StoreImageResult {
-  image: ImageRecord;
+  image: StoredImage;
   /** False when the push only tagged (or restored) an image already in the repository. */
   created: boolean;
 }
@@ -341,7 +341,7 @@ function putImage(raw: Record<string, unknown>, ctx: OpContext) {
 // DescribeImages
 
 /** Severity → count over a scan's findings, with only the severities found ([UG-EB], [M-ECR]). */
-function severityCounts(image: ImageRecord): Record<string, number> {
+function severityCounts(image: StoredImage): Record<string, number> {
   const counts: Record<string, number> = {};
   const findings = [...(image.scan?.findings.findings ?? []), ...(image.scan?.findings.enhancedFindings ?? [])];
   for (const finding of findings) {
@@ -355,7 +355,7 @@ function severityCounts(image: ImageRecord): Record<string, number> {
  * The scan members of `ImageDetail`: the status of the last scan, and a summary once one has completed. The
  * vulnerability database of the local scanner is as new as the scan (`vulnerabilitySourceUpdatedAt`, UNCONFIRMED).
  */
-function scanMembers(image: ImageRecord): Record<string, unknown> {
+function scanMembers(image: StoredImage): Record<string, unknown> {
   const scan = image.scan;
   if (!scan) return {};
   const summary =
@@ -372,7 +372,7 @@ function scanMembers(image: ImageRecord): Record<string, unknown> {
 }
 
 /** The `ImageDetail` shape, with only present members. */
-export function toImageDetail(repository: RepositoryRecord, image: ImageRecord): Record<string, unknown> {
+export function toImageDetail(repository: RepositoryRecord, image: StoredImage): Record<string, unknown> {
   return {
     registryId: repository.registryId,
     repositoryName: repository.name,
@@ -395,7 +395,7 @@ export function toImageDetail(repository: RepositoryRecord, image: ImageRecord):
  * ids of one image give one detail.
  */
 function describeByIds(repository: RepositoryRecord, ids: ImageId[]) {
-  const found = new Map<string, ImageRecord>();
+  const found = new Map<string, StoredImage>();
   for (const id of ids) {
     const resolution = resolveImageId(repository, id);
     if ('image' in resolution) {
@@ -430,7 +430,7 @@ function describeImages(raw: Record<string, unknown>, ctx: OpContext) {
   const afterSeq = nextToken === undefined ? 0 : decodeToken(nextToken, listing, fingerprint);
   if (typeof afterSeq !== 'number') throw invalidToken();
   const limit = maxResults ?? DEFAULT_PAGE;
-  const page: ImageRecord[] = [];
+  const page: StoredImage[] = [];
   let more = false;
   for (const image of repository.images.after(afterSeq)) {
     if (!matchesFilter(image, filter)) continue;
@@ -542,7 +542,7 @@ function batchGetImage(raw: Record<string, unknown>, ctx: OpContext) {
   const repository = requireRepository(state, name);
   const images: Record<string, unknown>[] = [];
   const failures: ImageFailure[] = [];
-  const pulled: ImageRecord[] = [];
+  const pulled: StoredImage[] = [];
   for (const id of ids) {
     const resolution = resolveImageId(repository, id);
     if (!('image' in resolution)) {
@@ -656,7 +656,7 @@ function listImageReferrers(raw: Record<string, unknown>, ctx: OpContext) {
   if (typeof afterSeq !== 'number') throw invalidToken();
   const matching = [...repository.images.referrersOf(subject)]
     .map((digest) => repository.images.get(digest))
-    .filter((image): image is ImageRecord => image !== undefined && image.seq > afterSeq)
+    .filter((image): image is StoredImage => image !== undefined && image.seq > afterSeq)
     .filter((image) => status === 'ANY' || image.status === status)
     .filter((image) => artifactTypes.length === 0 || artifactTypes.includes(image.artifactMediaType ?? ''))
     .sort((a, b) => a.seq - b.seq);

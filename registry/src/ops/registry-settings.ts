@@ -1,14 +1,14 @@
 import { checkLifecyclePolicy } from '../model/lifecycle-policy.ts';
 import { newImage, newRepository, parseManifest } from '../model/records.ts';
 import type {
-  CreationTemplate,
   ExclusionFilter,
-  ImageRecord,
-  PullThroughCacheRule,
   RegistryState,
-  ReplicationRule,
   RepositoryRecord,
-  TagMutability,
+  StoredCreationTemplate,
+  StoredImage,
+  StoredPullThroughCacheRule,
+  StoredReplicationRule,
+  StoredTagMutability,
 } from '../model/state.ts';
 import { ECR_REGIONS } from '../model/state.ts';
 import { constraintMessage, EcrException, invalidParameter, validationError } from '../wire/errors.ts';
@@ -121,7 +121,7 @@ const EXCLUSION_FILTER_VALUE: StringRule = {
   pattern: /^[0-9a-zA-Z._*-]{1,128}$/,
   patternText: '^[0-9a-zA-Z._*-]{1,128}$',
 };
-const WITH_EXCLUSION: readonly TagMutability[] = ['IMMUTABLE_WITH_EXCLUSION', 'MUTABLE_WITH_EXCLUSION'];
+const WITH_EXCLUSION: readonly StoredTagMutability[] = ['IMMUTABLE_WITH_EXCLUSION', 'MUTABLE_WITH_EXCLUSION'];
 
 type Encryption = { encryptionType: (typeof ENCRYPTION_TYPES)[number]; kmsKey?: string };
 type Tag = { Key: string; Value: string };
@@ -145,7 +145,7 @@ export type TemplateRecord = {
   description?: string;
   encryptionConfiguration: Encryption;
   resourceTags: Tag[];
-  imageTagMutability: TagMutability;
+  imageTagMutability: StoredTagMutability;
   imageTagMutabilityExclusionFilters: ExclusionFilter[];
   repositoryPolicy?: string;
   lifecyclePolicy?: string;
@@ -212,7 +212,7 @@ function pageByKey<T>(
 
 // Registry and replication
 
-const replicationShape = (rules: ReplicationRule[]) => ({
+const replicationShape = (rules: StoredReplicationRule[]) => ({
   rules: rules.map((rule) => ({
     destinations: rule.destinations.map((destination) => ({ ...destination })),
     ...(rule.repositoryFilters ? { repositoryFilters: rule.repositoryFilters.map((filter) => ({ ...filter })) } : {}),
@@ -224,7 +224,7 @@ function describeRegistry(raw: Record<string, unknown>, ctx: OpContext) {
   return { registryId: ctx.state.account, replicationConfiguration: replicationShape(ctx.state.replication.rules) };
 }
 
-function readReplicationRule(rule: Input, ctx: OpContext): ReplicationRule {
+function readReplicationRule(rule: Input, ctx: OpContext): StoredReplicationRule {
   const destinations = rule
     .objList('destinations', { ...REPLICATION_DESTINATIONS, required: true })
     .map((destination) => {
@@ -269,7 +269,7 @@ function putReplicationConfiguration(raw: Record<string, unknown>, ctx: OpContex
 }
 
 /** A rule without filters replicates every repository; filters match by name prefix. */
-const ruleMatches = (rule: ReplicationRule, repositoryName: string) =>
+const ruleMatches = (rule: StoredReplicationRule, repositoryName: string) =>
   !rule.repositoryFilters || rule.repositoryFilters.some((filter) => repositoryName.startsWith(filter.filter));
 
 function destinationsFor(state: RegistryState, repositoryName: string): { region: string; registryId: string }[] {
@@ -322,7 +322,7 @@ function createReplicaRepository(ctx: OpContext, target: RegistryState, name: st
 }
 
 /** Copies an image (an index with its children first) into `target`, and points its tags at the copy. */
-function copyImage(ctx: OpContext, source: RepositoryRecord, image: ImageRecord, target: RegistryState): void {
+function copyImage(ctx: OpContext, source: RepositoryRecord, image: StoredImage, target: RegistryState): void {
   const replica = target.repositories.get(source.name) ?? createReplicaRepository(ctx, target, source.name);
   for (const childDigest of image.childDigests) {
     const child = source.images.get(childDigest);
@@ -347,7 +347,7 @@ function copyImage(ctx: OpContext, source: RepositoryRecord, image: ImageRecord,
 export function replicateImage(
   ctx: OpContext,
   repository: RepositoryRecord,
-  image: ImageRecord,
+  image: StoredImage,
 ): { region: string; registryId: string; status: 'COMPLETE' | 'FAILED'; failureCode?: string }[] {
   const source = repositoryState(ctx, repository);
   return destinationsFor(source, repository.name).map((destination) => {
@@ -451,7 +451,7 @@ function createPullThroughCacheRule(raw: Record<string, unknown>, ctx: OpContext
     createdAt: now,
     updatedAt: now,
   };
-  state.pullThroughCacheRules.set(key, rule as PullThroughCacheRule);
+  state.pullThroughCacheRules.set(key, rule as StoredPullThroughCacheRule);
   const { updatedAt: _updatedAt, ...created } = ptcShape(rule);
   return created;
 }
@@ -475,7 +475,7 @@ function describePullThroughCacheRules(raw: Record<string, unknown>, ctx: OpCont
     return { pullThroughCacheRules: keys.map((key) => ptcShape(requirePtcRule(state, key))) };
   }
   const fingerprint = `${state.account}/${state.region}`;
-  const rules = state.pullThroughCacheRules as Map<string, PullThroughCacheRule>;
+  const rules = state.pullThroughCacheRules as Map<string, StoredPullThroughCacheRule>;
   const page = pageByKey(rules, 'DescribePullThroughCacheRules', fingerprint, nextToken, maxResults);
   return {
     pullThroughCacheRules: page.items.map((rule) => ptcShape(rule as PtcRecord)),
@@ -602,7 +602,7 @@ function readTemplateChanges(input: Input, creating: boolean) {
     description: input.str('description', TEMPLATE_DESCRIPTION),
     encryptionConfiguration: readTemplateEncryption(input),
     resourceTags: readTemplateTags(input),
-    imageTagMutability: input.str('imageTagMutability', { enum: TAG_MUTABILITY }) as TagMutability | undefined,
+    imageTagMutability: input.str('imageTagMutability', { enum: TAG_MUTABILITY }) as StoredTagMutability | undefined,
     imageTagMutabilityExclusionFilters: input
       .objList('imageTagMutabilityExclusionFilters', EXCLUSION_FILTERS)
       ?.map((item) => ({
@@ -630,9 +630,9 @@ type TemplateChanges = ReturnType<typeof readTemplateChanges>;
  */
 function mergedTagMutability(
   changes: TemplateChanges,
-  current: { mutability: TagMutability; filters: ExclusionFilter[] },
+  current: { mutability: StoredTagMutability; filters: ExclusionFilter[] },
   input: Input,
-): { mutability: TagMutability; filters: ExclusionFilter[] } {
+): { mutability: StoredTagMutability; filters: ExclusionFilter[] } {
   const mutability = changes.imageTagMutability ?? current.mutability;
   const needsFilters = WITH_EXCLUSION.includes(mutability);
   const filters = changes.imageTagMutabilityExclusionFilters ?? (needsFilters ? current.filters : []);
@@ -727,7 +727,7 @@ function createRepositoryCreationTemplate(raw: Record<string, unknown>, ctx: OpC
       `A repository creation template with prefix '${prefix}' already exists in the registry with id '${state.account}'`,
     );
   }
-  state.creationTemplates.set(prefixKey(prefix), template as CreationTemplate);
+  state.creationTemplates.set(prefixKey(prefix), template as StoredCreationTemplate);
   return { registryId: state.account, repositoryCreationTemplate: templateShape(template) };
 }
 
@@ -748,7 +748,7 @@ function describeRepositoryCreationTemplates(raw: Record<string, unknown>, ctx: 
     return { registryId: state.account, repositoryCreationTemplates: templates };
   }
   const fingerprint = `${state.account}/${state.region}`;
-  const templates = state.creationTemplates as Map<string, CreationTemplate>;
+  const templates = state.creationTemplates as Map<string, StoredCreationTemplate>;
   const page = pageByKey(templates, 'DescribeRepositoryCreationTemplates', fingerprint, nextToken, maxResults);
   return {
     registryId: state.account,
@@ -764,7 +764,7 @@ function updateRepositoryCreationTemplate(raw: Record<string, unknown>, ctx: OpC
   const state = ctx.state;
   const current = requireTemplate(state, prefix);
   const template = { ...applyTemplateChanges(current, changes, input), updatedAt: ctx.now() };
-  state.creationTemplates.set(prefixKey(prefix), template as CreationTemplate);
+  state.creationTemplates.set(prefixKey(prefix), template as StoredCreationTemplate);
   return { registryId: state.account, repositoryCreationTemplate: templateShape(template) };
 }
 

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { checkLifecyclePolicy } from '../model/lifecycle-policy.ts';
 import { newRepository } from '../model/records.ts';
-import type { ExclusionFilter, RegistryState, RepositoryRecord, TagMutability } from '../model/state.ts';
+import type { ExclusionFilter, RegistryState, RepositoryRecord, StoredTagMutability } from '../model/state.ts';
 import { constraintMessage, EcrException, invalidParameter } from '../wire/errors.ts';
 import {
   Input,
@@ -48,7 +48,7 @@ const ENCRYPTION_TYPES = ['AES256', 'KMS', 'KMS_DSSE'] as const;
 const KMS_KEY: StringRule = { min: 1, max: 2048 };
 const REPOSITORY_POLICY_TEXT: StringRule = { min: 0, max: 10_240 };
 const LIFECYCLE_POLICY_TEXT: StringRule = { min: 100, max: 30_720 };
-const WITH_EXCLUSION: readonly TagMutability[] = ['IMMUTABLE_WITH_EXCLUSION', 'MUTABLE_WITH_EXCLUSION'];
+const WITH_EXCLUSION: readonly StoredTagMutability[] = ['IMMUTABLE_WITH_EXCLUSION', 'MUTABLE_WITH_EXCLUSION'];
 
 type Encryption = RepositoryRecord['encryption'];
 
@@ -156,9 +156,12 @@ function readExclusionFilters(input: Input): ExclusionFilter[] | undefined {
  * values need filters (UNCONFIRMED: the model's `min: 1` only applies when the list is sent; this is the reading
  * closest to the member docs).
  */
-function readTagMutability(input: Input, required: boolean): { mutability: TagMutability; filters: ExclusionFilter[] } {
+function readTagMutability(
+  input: Input,
+  required: boolean,
+): { mutability: StoredTagMutability; filters: ExclusionFilter[] } {
   const rule = { enum: TAG_MUTABILITY, required };
-  const mutability = (input.str('imageTagMutability', rule) as TagMutability | undefined) ?? 'MUTABLE';
+  const mutability = (input.str('imageTagMutability', rule) as StoredTagMutability | undefined) ?? 'MUTABLE';
   const filters = readExclusionFilters(input);
   const needsFilters = WITH_EXCLUSION.includes(mutability);
   if (needsFilters && !filters) {

@@ -1,11 +1,11 @@
 import { MEDIA_TYPES } from '../model/manifests.ts';
 import type {
   FindingsSet,
-  ImageRecord,
   ImageScan,
   RegistryState,
   RepositoryRecord,
-  ScanningRule,
+  StoredImage,
+  StoredScanningRule,
 } from '../model/state.ts';
 import { wildcardMatches } from '../model/wildcard.ts';
 import {
@@ -58,7 +58,7 @@ const COMPLETE_DESCRIPTION = 'The scan was completed successfully.';
 
 type ScanType = (typeof SCAN_TYPES)[number];
 type ScanFrequency = (typeof SCAN_FREQUENCIES)[number];
-type ScanningFilter = ScanningRule['repositoryFilters'][number];
+type ScanningFilter = StoredScanningRule['repositoryFilters'][number];
 
 export interface ImageId {
   imageDigest?: string;
@@ -79,7 +79,7 @@ export function readImageId(input: Input): ImageId {
 }
 
 /** The image an id names; a digest and a tag that point at different images name none. */
-export function findImage(repository: RepositoryRecord, id: ImageId): ImageRecord {
+export function findImage(repository: RepositoryRecord, id: ImageId): StoredImage {
   const image =
     id.imageDigest !== undefined
       ? repository.images.get(id.imageDigest)
@@ -90,7 +90,7 @@ export function findImage(repository: RepositoryRecord, id: ImageId): ImageRecor
 }
 
 /** The `imageId` of an answer: the resolved digest, and the tag when the request named one. */
-export const answerImageId = (image: ImageRecord, id: ImageId) => ({
+export const answerImageId = (image: StoredImage, id: ImageId) => ({
   imageDigest: image.digest,
   ...(id.imageTag !== undefined ? { imageTag: id.imageTag } : {}),
 });
@@ -122,7 +122,7 @@ const manualScanUnderEnhanced = (registryId: string) =>
     `Manual scans are not supported for the registry with id '${registryId}': its scanning configuration uses scan type ENHANCED`,
   );
 
-const unsupportedImage = (image: ImageRecord, repository: RepositoryRecord) =>
+const unsupportedImage = (image: StoredImage, repository: RepositoryRecord) =>
   new EcrException(
     'UnsupportedImageTypeException',
     `The image with digest '${image.digest}' in the repository with name '${repository.name}' in the registry with id '${repository.registryId}' is of a type that cannot be scanned (${image.artifactMediaType ?? image.manifestMediaType})`,
@@ -183,7 +183,7 @@ const scanningConfigurationShape = (state: RegistryState) => ({
   })),
 });
 
-function readScanningRule(rule: Input, scanType: ScanType): ScanningRule {
+function readScanningRule(rule: Input, scanType: ScanType): StoredScanningRule {
   const scanFrequency = rule.str('scanFrequency', { required: true, enum: SCAN_FREQUENCIES }) as ScanFrequency;
   const repositoryFilters = rule.objList('repositoryFilters', { ...SCANNING_FILTERS, required: true }).map((item) => ({
     filter: item.str('filter', { ...SCANNING_FILTER_VALUE, required: true }),
@@ -248,7 +248,7 @@ function batchGetRepositoryScanningConfiguration(raw: Record<string, unknown>, c
 // Scans
 
 /** An image manifest with config and at least one layer; indexes and artifacts (SBOMs, signatures) are not scanned. */
-function isScannableImage(image: ImageRecord): boolean {
+function isScannableImage(image: StoredImage): boolean {
   if (!SCANNABLE_MANIFEST_TYPES.has(image.manifestMediaType)) return false;
   if (image.artifactType !== undefined || !IMAGE_CONFIG_TYPES.has(image.artifactMediaType ?? '')) return false;
   try {
@@ -262,7 +262,7 @@ function isScannableImage(image: ImageRecord): boolean {
 const utcDay = (ms: number) => new Date(ms).toISOString().slice(0, 10);
 
 /** Throws when the image or the registry has used up its basic scans. */
-function checkScanQuotas(state: RegistryState, image: ImageRecord, now: number): void {
+function checkScanQuotas(state: RegistryState, image: StoredImage, now: number): void {
   if (image.lastScanStartedAt !== undefined && now - image.lastScanStartedAt < SCAN_INTERVAL_MS) throw perImageQuota();
   if ((state.scansPerDay.get(utcDay(now)) ?? 0) >= MAX_BASIC_SCANS_PER_DAY) throw registryQuota(state.account);
 }
@@ -290,7 +290,7 @@ function severityCounts(findings: FindingsSet): Record<string, number> {
 }
 
 /** Completes a scan with the findings attached to the image; a scan whose image is gone (or rescanned) just ends. */
-function completeScan(ctx: OpContext, repository: RepositoryRecord, image: ImageRecord, scan: ImageScan): void {
+function completeScan(ctx: OpContext, repository: RepositoryRecord, image: StoredImage, scan: ImageScan): void {
   const state = repositoryState(ctx, repository);
   const stillStored = state.repositories.get(repository.name) === repository && repository.images.get(image.digest);
   if (!stillStored || image.scan !== scan) return;
@@ -316,7 +316,7 @@ function completeScan(ctx: OpContext, repository: RepositoryRecord, image: Image
 }
 
 /** Starts a basic scan (quotas already checked); it completes after `scanDurationMs`. */
-function beginScan(ctx: OpContext, state: RegistryState, repository: RepositoryRecord, image: ImageRecord): ImageScan {
+function beginScan(ctx: OpContext, state: RegistryState, repository: RepositoryRecord, image: StoredImage): ImageScan {
   const now = ctx.now();
   const scan: ImageScan = {
     status: 'IN_PROGRESS',
@@ -336,7 +336,7 @@ function beginScan(ctx: OpContext, state: RegistryState, repository: RepositoryR
  * registry scanning rule with SCAN_ON_PUSH covers it. Indexes and artifacts are skipped; an exhausted quota skips
  * the scan silently, as the push itself succeeded. Under ENHANCED, Inspector scans (not emulated).
  */
-export function scanOnPushIfConfigured(ctx: OpContext, repository: RepositoryRecord, image: ImageRecord): void {
+export function scanOnPushIfConfigured(ctx: OpContext, repository: RepositoryRecord, image: StoredImage): void {
   const state = repositoryState(ctx, repository);
   if (state.scanning.scanType !== 'BASIC') return;
   if (effectiveScanning(state, repository).scanFrequency !== 'SCAN_ON_PUSH') return;

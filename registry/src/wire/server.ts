@@ -12,7 +12,7 @@ import {
   Registry,
   type RegistryState,
 } from '../model/state.ts';
-import type { OpContext, RegistrySettings, ServiceEvent } from '../ops/context.ts';
+import type { EmittedEvent, OpContext, OpSettings } from '../ops/context.ts';
 import { ecrOperations } from '../ops/index.ts';
 import { EcrException } from './errors.ts';
 import { jsonDepthExceeds, loopbackHost, loopbackOrigin } from './http-guards.ts';
@@ -158,7 +158,7 @@ export async function startRegistryServer(options: RegistryServerOptions = {}): 
   const registry = new Registry();
   const faults = new Faults();
   const calls = new Map<string, number>();
-  const settings: RegistrySettings = { scanDurationMs: options.scanDurationMs ?? 25 };
+  const settings: OpSettings = { scanDurationMs: options.scanDurationMs ?? 25 };
   let clockOffset = 0;
   const now = () => Date.now() + clockOffset;
   const bus = options.bus ?? new EventBus({ now, logBytes: options.busLogBytes });
@@ -183,7 +183,7 @@ export async function startRegistryServer(options: RegistryServerOptions = {}): 
     settings,
     now,
     later,
-    emit: (event: ServiceEvent) => {
+    emit: (event: EmittedEvent) => {
       bus.emit({
         source: 'aws.ecr',
         detailType: event.detailType,

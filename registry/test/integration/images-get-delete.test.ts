@@ -19,7 +19,7 @@ import {
   MEDIA_TYPES,
   sha256,
 } from '../../src/model/manifests.ts';
-import type { ImageRecord, RepositoryRecord } from '../../src/model/state.ts';
+import type { RepositoryRecord, StoredImage } from '../../src/model/state.ts';
 import type { RegistryServer } from '../../src/wire/server.ts';
 import {
   ecrClient,
@@ -51,7 +51,7 @@ describe('BatchGetImage, BatchDeleteImage and ListImageReferrers', () => {
 
   const repositoryRecord = () =>
     server.registry.state(TEST_ACCOUNT, TEST_REGION).repositories.get(REPO) as RepositoryRecord;
-  const record = (digest: string) => repositoryRecord().images.get(digest) as ImageRecord;
+  const record = (digest: string) => repositoryRecord().images.get(digest) as StoredImage;
   const putManifest = async (manifest: string, tag?: string) => {
     await client.send(new PutImageCommand({ repositoryName: REPO, imageManifest: manifest, imageTag: tag }));
     return sha256(manifest);

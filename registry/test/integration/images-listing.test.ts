@@ -22,7 +22,7 @@ import {
   sha256,
 } from '../../src/model/manifests.ts';
 import { newImage, parseManifest } from '../../src/model/records.ts';
-import type { ImageRecord, RepositoryRecord } from '../../src/model/state.ts';
+import type { RepositoryRecord, StoredImage } from '../../src/model/state.ts';
 import type { RegistryServer } from '../../src/wire/server.ts';
 import {
   ecrClient,
@@ -71,7 +71,7 @@ describe('DescribeImages and ListImages', () => {
     }
     return digests;
   };
-  const record = (digest: string) => repositoryRecord().images.get(digest) as ImageRecord;
+  const record = (digest: string) => repositoryRecord().images.get(digest) as StoredImage;
   const describeImages = (input: Omit<DescribeImagesCommandInput, 'repositoryName'> = {}) =>
     client.send(new DescribeImagesCommand({ repositoryName: REPO, ...input }));
   const listImages = (input: Omit<ListImagesCommandInput, 'repositoryName'> = {}) =>
