@@ -18,23 +18,27 @@ const files = execFileSync('git', ['ls-files', '--cached', '--others', '--exclud
   .split('\0')
   .filter((file) => file !== '' && existsSync(resolve(ROOT, file)) && statSync(resolve(ROOT, file)).isFile());
 
-/** The folders the map must name: every top-level folder, and the folders inside shared/ and registry/. */
+/**
+ * The folders the map must name: every top-level folder, the folders inside shared/ and registry/, and those inside
+ * the registry package's sources (registry/src/).
+ */
 const folders = new Set(
   files.flatMap((file) => {
     const parts = file.split('/');
     if (parts.length < 2 || parts[0]?.startsWith('.')) return [];
     const top = `${parts[0]}/`;
     const inner = (top === 'shared/' || top === 'registry/') && parts.length > 2 ? [`${top}${parts[1]}/`] : [];
-    return [top, ...inner];
+    const source = top === 'registry/' && parts[1] === 'src' && parts.length > 3 ? [`registry/src/${parts[2]}/`] : [];
+    return [top, ...inner, ...source];
   }),
 );
 
-/** The folders the code map's first column names (`a/`, and `a/`, `b/` lists). */
+/** The folders the code map's first column names (`a/`, `a/b/`, `a/b/c/`, and lists of them). */
 const named = new Set(
   MAP.split('\n')
     .filter((line) => line.startsWith('| `'))
     .flatMap((line) =>
-      [...(line.split('|')[1] ?? '').matchAll(/`([\w-]+\/(?:[\w-]+\/)?)`/g)].map((m) => m[1] as string),
+      [...(line.split('|')[1] ?? '').matchAll(/`([\w-]+\/(?:[\w-]+\/){0,2})`/g)].map((m) => m[1] as string),
     ),
 );
 
@@ -86,5 +90,42 @@ describe('ARCHITECTURE.md', () => {
     // Assess
     expect(importers.length).toBeGreaterThan(0);
     expect(importers.filter((file) => !file.startsWith('shared/ecr/'))).toEqual([]);
+  });
+
+  it('keeps the local registry a package apart: neither side imports the other, its users import it by name', () => {
+    // Prepare
+    const PACKAGE = '@ecr-automation/local-registry';
+    const target = (file: string, source: string) => resolve(ROOT, file, '..', source).slice(ROOT.length + 1);
+    const relative = ({ file, text }: { file: string; text: string }) =>
+      importsOf(text)
+        .filter((source): source is string => source?.startsWith('.') === true)
+        .map((source) => ({ file, target: target(file, source) }));
+    // Act
+    const outOfPackage = sources('registry/')
+      .flatMap(relative)
+      .filter(({ target }) => !target.startsWith('registry/'))
+      .map(({ file, target }) => `${file} imports ${target}`);
+    const intoRegistry = ['shared/', 'functions/', 'cli/'].flatMap(sources).flatMap(({ file, text }) => [
+      ...relative({ file, text })
+        .filter(({ target }) => target.startsWith('registry/'))
+        .map(({ target }) => `${file} imports ${target}`),
+      ...importsOf(text)
+        .filter((source) => source === PACKAGE || source?.startsWith(`${PACKAGE}/`))
+        .map((source) => `${file} imports ${source}`),
+    ]);
+    const byPath = ['test/', 'bench/', 'local/']
+      .flatMap(sources)
+      .flatMap(relative)
+      .filter(({ target }) => target.startsWith('registry/'))
+      .map(({ file, target }) => `${file} imports ${target}`);
+    const byName = ['test/', 'bench/', 'local/']
+      .flatMap(sources)
+      .filter(({ text }) => importsOf(text).some((source) => source === PACKAGE || source?.startsWith(`${PACKAGE}/`)));
+    // Assess
+    expect(sources('registry/src/').length).toBeGreaterThan(20);
+    expect(byName.length).toBeGreaterThan(10);
+    expect(outOfPackage).toEqual([]);
+    expect(intoRegistry).toEqual([]);
+    expect(byPath).toEqual([]);
   });
 });

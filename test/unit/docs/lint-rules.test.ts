@@ -3,7 +3,11 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 
-/** `npm run lint` refuses import cycles (Biome's noImportCycles, type-only imports included): shown on a planted one. */
+/**
+ * `npm run lint` refuses import cycles (Biome's noImportCycles, type-only imports included) and imports across the
+ * boundary between the service and the local registry package (noRestrictedImports in biome.json's overrides): shown
+ * on planted files.
+ */
 const ROOT = resolve(import.meta.dirname, '../../..');
 const BIOME = join(ROOT, 'node_modules', '.bin', 'biome');
 // Inside the project so that its biome.json applies; a dot folder, which ARCHITECTURE.md's map leaves out.
@@ -16,6 +20,21 @@ const lint = (files: Record<string, string>) => {
   for (const [name, text] of Object.entries(files)) writeFileSync(join(dir, name), text);
   const run = spawnSync(BIOME, ['lint', '--max-diagnostics=50', dir], { cwd: ROOT, encoding: 'utf8' });
   return { status: run.status, output: `${run.stdout}${run.stderr}` };
+};
+
+/**
+ * Lints one planted file as if it were in `folder`: biome.json's overrides apply by path, so the file goes into a
+ * short-lived dot folder there (.gitignore leaves `.lint-fixture-*` out of the tree the other tests read).
+ */
+const lintIn = (folder: string, text: string) => {
+  const dir = mkdtempSync(join(ROOT, folder, '.lint-fixture-'));
+  try {
+    writeFileSync(join(dir, 'planted.ts'), text);
+    const run = spawnSync(BIOME, ['lint', '--max-diagnostics=50', dir], { cwd: ROOT, encoding: 'utf8' });
+    return { status: run.status, output: `${run.stdout}${run.stderr}` };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 };
 
 describe('lint rules', () => {
@@ -50,5 +69,59 @@ describe('lint rules', () => {
     // Assess
     expect(result.output).not.toContain('noImportCycles');
     expect(result.status).toBe(0);
+  });
+
+  // The planted files sit one folder below `folder`: relative paths climb one level more than from `folder` itself.
+  it.each([
+    ['shared', "import { sha256 } from '@ecr-automation/local-registry';"],
+    ['shared/policy', "import { matchesPattern } from '@ecr-automation/local-registry/matching';"],
+    ['functions', "import { startRegistryServer } from '../../registry/src/index.ts';"],
+    ['cli', "import { sha256 } from '@ecr-automation/local-registry';"],
+    ['cli', "import { DEMO_FINDINGS } from '../../registry/src/control/demo.ts';"],
+  ])('refuses an import of the local registry from the service: %s/ %s', (folder, line) => {
+    // Act
+    const result = lintIn(folder, `${line}\nexport const planted = 1;\n`);
+    // Assess
+    expect(result.status).not.toBe(0);
+    expect(result.output).toContain('noRestrictedImports');
+  });
+
+  it.each([
+    ['registry/src', "import { parseConfig } from '../../../shared/config/load.ts';"],
+    ['registry/src/model', "import { createHandler } from '../../../../functions/on-image-push/handler.ts';"],
+    ['registry/src/wire', "import { startLocalService } from '../../../../local/service.ts';"],
+    ['registry/src', "import { main } from '../../../cli/start.ts';"],
+    ['registry/test', "import { measure } from '../../../bench/lib.ts';"],
+  ])('refuses an import of the service from the local registry: %s/ %s', (folder, line) => {
+    // Act
+    const result = lintIn(folder, `${line}\nexport const planted = 1;\n`);
+    // Assess
+    expect(result.status).not.toBe(0);
+    expect(result.output).toContain('noRestrictedImports');
+  });
+
+  it.each([
+    ['test', "import { Registry } from '../../registry/src/model/state.ts';"],
+    ['bench', "import { startRegistryServer } from '../../registry/src/wire/server.ts';"],
+    ['local', "import { loadFixture } from '../../registry/src/control/fixtures.ts';"],
+  ])('refuses a path into the package from its users: %s/ %s', (folder, line) => {
+    // Act
+    const result = lintIn(folder, `${line}\nexport const planted = 1;\n`);
+    // Assess
+    expect(result.status).not.toBe(0);
+    expect(result.output).toContain('noRestrictedImports');
+  });
+
+  it.each([
+    ['local', "import { startRegistryServer } from '@ecr-automation/local-registry';"],
+    ['test', "import { matchesPattern } from '@ecr-automation/local-registry/matching';"],
+    ['cli', "import { sha256 } from '../../local/registry.ts';"],
+    ['registry/src/ops', "import { RegistryState } from '../../model/state.ts';"],
+    ['registry/test', "import { startRegistryServer } from '../../src/index.ts';"],
+  ])('lets through what the boundary allows: %s/ %s', (folder, line) => {
+    // Act
+    const result = lintIn(folder, `${line}\nexport const planted = 1;\n`);
+    // Assess
+    expect(result.output).not.toContain('noRestrictedImports');
   });
 });
