@@ -24,7 +24,7 @@ import {
 } from './common.ts';
 import type { OpContext, OperationTable } from './context.ts';
 import { isExcludedFromPullTime } from './pull-time-exclusions.ts';
-import { replicateImage } from './registry-settings.ts';
+import { replicateImage } from './replication.ts';
 import { scanOnPushIfConfigured } from './scanning.ts';
 
 /** Images per repository ([UG-QUOTA] default; adjustable in a real account). */

@@ -25,7 +25,7 @@ import {
 } from '@aws-sdk/client-ecr';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { FixtureRepository, LoadedImage } from '../../src/control/fixtures.ts';
-import { MAX_PULL_THROUGH_CACHE_RULES } from '../../src/ops/registry-settings.ts';
+import { MAX_PULL_THROUGH_CACHE_RULES } from '../../src/ops/pull-through-cache.ts';
 import type { RegistryServer } from '../../src/wire/server.ts';
 import {
   control,
