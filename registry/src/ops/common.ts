@@ -2,7 +2,7 @@ import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import { policyAllows } from '../model/resource-policy.ts';
 import type { RegistryState, RepositoryRecord } from '../model/state.ts';
 import { constraintMessage, EcrException, invalidParameter, repositoryNotFound } from '../wire/errors.ts';
-import { type Input, REGISTRY_ID } from '../wire/validate.ts';
+import { type Input, REGISTRY_ID, REPOSITORY_NAME } from '../wire/validate.ts';
 import type { OpContext } from './context.ts';
 
 /** Epoch milliseconds to the wire's epoch seconds. */
@@ -98,3 +98,12 @@ export function rejectPagingWithIds(input: Input, idsMember: string): void {
     );
   }
 }
+
+/** The repository a request names (`repositoryName`, required). */
+export const repositoryName = (input: Input) => input.str('repositoryName', { ...REPOSITORY_NAME, required: true });
+
+/** The members that name a repository in an answer. */
+export const repositoryRef = (repository: RepositoryRecord) => ({
+  registryId: repository.registryId,
+  repositoryName: repository.name,
+});

@@ -1,5 +1,4 @@
 import { createHash } from 'node:crypto';
-import { checkLifecyclePolicy } from '../model/lifecycle-policy.ts';
 import { newRepository } from '../model/records.ts';
 import type { ExclusionFilter, RegistryState, RepositoryRecord, StoredTagMutability } from '../model/state.ts';
 import { constraintMessage, EcrException, invalidParameter } from '../wire/errors.ts';
@@ -15,6 +14,8 @@ import {
   decodeToken,
   encodeToken,
   rejectPagingWithIds,
+  repositoryName,
+  repositoryRef,
   requireRepository,
   stateFor,
   toEpochSeconds,
@@ -46,8 +47,6 @@ const EXCLUSION_FILTER_VALUE: StringRule = {
 };
 const ENCRYPTION_TYPES = ['AES256', 'KMS', 'KMS_DSSE'] as const;
 const KMS_KEY: StringRule = { min: 1, max: 2048 };
-const REPOSITORY_POLICY_TEXT: StringRule = { min: 0, max: 10_240 };
-const LIFECYCLE_POLICY_TEXT: StringRule = { min: 100, max: 30_720 };
 const WITH_EXCLUSION: readonly StoredTagMutability[] = ['IMMUTABLE_WITH_EXCLUSION', 'MUTABLE_WITH_EXCLUSION'];
 
 type Encryption = RepositoryRecord['encryption'];
@@ -71,11 +70,6 @@ export function toRepositoryShape(repository: RepositoryRecord): Record<string, 
   };
 }
 
-const repositoryRef = (repository: RepositoryRecord) => ({
-  registryId: repository.registryId,
-  repositoryName: repository.name,
-});
-
 // Errors with ECR's messages
 
 const alreadyExists = (name: string, registryId: string) =>
@@ -88,18 +82,6 @@ const notEmpty = (name: string, registryId: string) =>
   new EcrException(
     'RepositoryNotEmptyException',
     `The repository with name '${name}' in registry with id '${registryId}' cannot be deleted because it still contains images`,
-  );
-
-const repositoryPolicyNotFound = (repository: RepositoryRecord) =>
-  new EcrException(
-    'RepositoryPolicyNotFoundException',
-    `Repository policy does not exist for the repository with name '${repository.name}' in the registry with id '${repository.registryId}'`,
-  );
-
-const lifecyclePolicyNotFound = (repository: RepositoryRecord) =>
-  new EcrException(
-    'LifecyclePolicyNotFoundException',
-    `Lifecycle policy does not exist for the repository with name '${repository.name}' in the registry with id '${repository.registryId}'`,
   );
 
 const invalidTag = (message: string) => new EcrException('InvalidTagParameterException', message);
@@ -233,8 +215,6 @@ function repositoryForArn(input: Input, ctx: OpContext): RepositoryRecord {
   return requireRepository(ctx.state, name);
 }
 
-const repositoryName = (input: Input) => input.str('repositoryName', { ...REPOSITORY_NAME, required: true });
-
 // Repositories
 
 function createRepository(raw: Record<string, unknown>, ctx: OpContext) {
@@ -339,106 +319,6 @@ function putImageScanningConfiguration(raw: Record<string, unknown>, ctx: OpCont
   return { ...repositoryRef(repository), imageScanningConfiguration: { scanOnPush } };
 }
 
-// Repository policy
-
-const invalidRepositoryPolicy = () =>
-  invalidParameter(constraintMessage('PolicyText', 'Invalid repository policy provided'));
-
-/**
- * A repository policy must be a JSON object with a `Statement` (one statement object or a list of them). ECR checks
- * far more (principals, actions); those checks are not emulated. The text is stored and returned as sent, while ECR
- * may return it re-formatted (UNCONFIRMED).
- */
-function checkRepositoryPolicy(text: string): void {
-  let document: unknown;
-  try {
-    document = JSON.parse(text);
-  } catch {
-    throw invalidRepositoryPolicy();
-  }
-  const isObject = (value: unknown) => value !== null && typeof value === 'object' && !Array.isArray(value);
-  if (!isObject(document)) throw invalidRepositoryPolicy();
-  const statement = (document as Record<string, unknown>).Statement;
-  const statements = Array.isArray(statement) ? statement : [statement];
-  if (statements.length === 0 || !statements.every(isObject)) throw invalidRepositoryPolicy();
-}
-
-function getRepositoryPolicy(raw: Record<string, unknown>, ctx: OpContext) {
-  const input = Input.parse(raw);
-  const state = stateFor(ctx, input);
-  const repository = requireRepository(state, repositoryName(input));
-  if (repository.policyText === undefined) throw repositoryPolicyNotFound(repository);
-  return { ...repositoryRef(repository), policyText: repository.policyText };
-}
-
-/** `force` (needed in ECR when the policy would lock the caller out) is accepted; no lock-out is emulated. */
-function setRepositoryPolicy(raw: Record<string, unknown>, ctx: OpContext) {
-  const input = Input.parse(raw);
-  const state = stateFor(ctx, input);
-  const name = repositoryName(input);
-  const policyText = input.str('policyText', { ...REPOSITORY_POLICY_TEXT, required: true });
-  input.bool('force');
-  const repository = requireRepository(state, name);
-  checkRepositoryPolicy(policyText);
-  repository.policyText = policyText;
-  return { ...repositoryRef(repository), policyText };
-}
-
-function deleteRepositoryPolicy(raw: Record<string, unknown>, ctx: OpContext) {
-  const input = Input.parse(raw);
-  const state = stateFor(ctx, input);
-  const repository = requireRepository(state, repositoryName(input));
-  const policyText = repository.policyText;
-  if (policyText === undefined) throw repositoryPolicyNotFound(repository);
-  repository.policyText = undefined;
-  return { ...repositoryRef(repository), policyText };
-}
-
-// Lifecycle policy
-
-/**
- * `lastEvaluatedAt` is when ECR last ran the policy. The local registry does not run policies on its own, so it
- * reports when the policy was set (UNCONFIRMED: what ECR reports for a policy it has not run yet).
- */
-const lifecyclePolicyShape = (repository: RepositoryRecord, text: string) => ({
-  ...repositoryRef(repository),
-  lifecyclePolicyText: text,
-  lastEvaluatedAt: toEpochSeconds(repository.lifecyclePolicyUpdatedAt),
-});
-
-function getLifecyclePolicy(raw: Record<string, unknown>, ctx: OpContext) {
-  const input = Input.parse(raw);
-  const state = stateFor(ctx, input);
-  const repository = requireRepository(state, repositoryName(input));
-  if (repository.lifecyclePolicyText === undefined) throw lifecyclePolicyNotFound(repository);
-  return lifecyclePolicyShape(repository, repository.lifecyclePolicyText);
-}
-
-function putLifecyclePolicy(raw: Record<string, unknown>, ctx: OpContext) {
-  const input = Input.parse(raw);
-  const state = stateFor(ctx, input);
-  const name = repositoryName(input);
-  const lifecyclePolicyText = input.str('lifecyclePolicyText', { ...LIFECYCLE_POLICY_TEXT, required: true });
-  const repository = requireRepository(state, name);
-  const check = checkLifecyclePolicy(lifecyclePolicyText);
-  if (!check.valid) throw invalidParameter(constraintMessage('LifecyclePolicyText', check.reason));
-  repository.lifecyclePolicyText = lifecyclePolicyText;
-  repository.lifecyclePolicyUpdatedAt = ctx.now();
-  return { ...repositoryRef(repository), lifecyclePolicyText };
-}
-
-function deleteLifecyclePolicy(raw: Record<string, unknown>, ctx: OpContext) {
-  const input = Input.parse(raw);
-  const state = stateFor(ctx, input);
-  const repository = requireRepository(state, repositoryName(input));
-  const text = repository.lifecyclePolicyText;
-  if (text === undefined) throw lifecyclePolicyNotFound(repository);
-  const deleted = lifecyclePolicyShape(repository, text);
-  repository.lifecyclePolicyText = undefined;
-  repository.lifecyclePolicyUpdatedAt = undefined;
-  return deleted;
-}
-
 // Resource tags
 
 function tagResource(raw: Record<string, unknown>, ctx: OpContext) {
@@ -472,12 +352,6 @@ export const repositoryOperations: OperationTable = {
   DeleteRepository: deleteRepository,
   PutImageTagMutability: putImageTagMutability,
   PutImageScanningConfiguration: putImageScanningConfiguration,
-  GetRepositoryPolicy: getRepositoryPolicy,
-  SetRepositoryPolicy: setRepositoryPolicy,
-  DeleteRepositoryPolicy: deleteRepositoryPolicy,
-  GetLifecyclePolicy: getLifecyclePolicy,
-  PutLifecyclePolicy: putLifecyclePolicy,
-  DeleteLifecyclePolicy: deleteLifecyclePolicy,
   TagResource: tagResource,
   UntagResource: untagResource,
   ListTagsForResource: listTagsForResource,
