@@ -6,7 +6,7 @@ import { Input, type ListRule, REGISTRY_ID, REPOSITORY_NAME, type StringRule } f
 import { requireRepository, stateFor } from './common.ts';
 import type { OpContext, OperationTable } from './context.ts';
 import { creationTemplateFor } from './creation-templates.ts';
-import { answerImageId, findImage, readImageId, repositoryState } from './scanning.ts';
+import { answerImageId, findImage, readImageId, repositoryState } from './image-ids.ts';
 
 /** Replication ([M-ECR] PutReplicationConfiguration, DescribeRegistry, DescribeImageReplicationStatus). */
 

@@ -8,17 +8,11 @@ import type {
   StoredScanningRule,
 } from '../model/state.ts';
 import { wildcardMatches } from '../model/wildcard.ts';
-import {
-  constraintMessage,
-  EcrException,
-  formatImageId,
-  imageNotFound,
-  invalidParameter,
-  validationError,
-} from '../wire/errors.ts';
-import { IMAGE_TAG, Input, type ListRule, MAX_RESULTS, REPOSITORY_NAME, type StringRule } from '../wire/validate.ts';
+import { constraintMessage, EcrException, formatImageId, invalidParameter, validationError } from '../wire/errors.ts';
+import { Input, type ListRule, MAX_RESULTS, REPOSITORY_NAME, type StringRule } from '../wire/validate.ts';
 import { decodeToken, encodeToken, requireRepository, stateFor, toEpochSeconds } from './common.ts';
 import type { OpContext, OperationTable } from './context.ts';
+import { answerImageId, findImage, type ImageId, readImageId, repositoryState } from './image-ids.ts';
 
 /** Basic scans of one image: one per 24 h, scan on push included ([M-ECR] StartImageScan doc, [UG-QUOTA]). */
 export const SCAN_INTERVAL_MS = 24 * 60 * 60 * 1000;
@@ -59,48 +53,6 @@ const COMPLETE_DESCRIPTION = 'The scan was completed successfully.';
 type ScanType = (typeof SCAN_TYPES)[number];
 type ScanFrequency = (typeof SCAN_FREQUENCIES)[number];
 type ScanningFilter = StoredScanningRule['repositoryFilters'][number];
-
-export interface ImageId {
-  imageDigest?: string;
-  imageTag?: string;
-}
-
-// Shared with registry-settings.ts
-
-/** The `imageId` member (`ImageIdentifier`): a digest, a tag, or both. */
-export function readImageId(input: Input): ImageId {
-  const id = input.obj('imageId', { required: true });
-  const imageDigest = id.str('imageDigest');
-  const imageTag = id.str('imageTag', IMAGE_TAG);
-  if (imageDigest === undefined && imageTag === undefined) {
-    throw input.fail(constraintMessage('imageId', 'Member must have an imageDigest or an imageTag'));
-  }
-  return { imageDigest, imageTag };
-}
-
-/** The image an id names; a digest and a tag that point at different images name none. */
-export function findImage(repository: RepositoryRecord, id: ImageId): StoredImage {
-  const image =
-    id.imageDigest !== undefined
-      ? repository.images.get(id.imageDigest)
-      : repository.images.byTagName(id.imageTag ?? '');
-  const tagMatches = id.imageTag === undefined || image?.tags.includes(id.imageTag) === true;
-  if (!image || !tagMatches) throw imageNotFound(id, repository.name, repository.registryId);
-  return image;
-}
-
-/** The `imageId` of an answer: the resolved digest, and the tag when the request named one. */
-export const answerImageId = (image: StoredImage, id: ImageId) => ({
-  imageDigest: image.digest,
-  ...(id.imageTag !== undefined ? { imageTag: id.imageTag } : {}),
-});
-
-/** The state a repository lives in (its account, and the region of its ARN). */
-export function repositoryState(ctx: OpContext, repository: RepositoryRecord): RegistryState {
-  const region = repository.arn.split(':')[3] ?? ctx.region;
-  if (repository.registryId === ctx.account && region === ctx.region) return ctx.state;
-  return ctx.registry.state(repository.registryId, region);
-}
 
 // Errors with ECR's messages
 
