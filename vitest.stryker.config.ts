@@ -1,8 +1,9 @@
 import { defineConfig, mergeConfig } from 'vitest/config';
 import root from './vitest.config.ts';
 
-// The service's settings without the projects list: a list of projects would override the include below.
-const { projects: _projects, ...service } = root.test ?? {};
+// The service's settings without the projects list (which would override the include below) and without its
+// include (mergeConfig concatenates lists: the root's would add every other test).
+const { projects: _projects, include: _include, ...service } = root.test ?? {};
 const base = { ...root, test: service };
 
 /**
