@@ -107,7 +107,10 @@ let outBuffer: Buffer | undefined;
 let outOwner: ServerResponse | undefined;
 
 const isPlainObject = (value: unknown): value is Record<string, unknown> =>
-  value !== null && typeof value === 'object' && Object.getPrototypeOf(value) === Object.prototype && !('toJSON' in value);
+  value !== null &&
+  typeof value === 'object' &&
+  Object.getPrototypeOf(value) === Object.prototype &&
+  !('toJSON' in value);
 
 /**
  * `JSON.stringify(body)` as consecutive pieces, when `body` is a plain object with a long array member (a page of a
@@ -193,16 +196,27 @@ function sendError(res: ServerResponse, error: EcrException | BusApiError, reque
   send(res, error.status, { __type: error.type, message: error.message, ...extra }, requestId);
 }
 
-async function readBody(req: IncomingMessage): Promise<Buffer | undefined> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  let tooLarge = false;
-  for await (const chunk of req) {
-    size += (chunk as Buffer).length;
-    if (size > MAX_BODY_BYTES) tooLarge = true;
-    else chunks.push(chunk as Buffer);
-  }
-  return tooLarge ? undefined : Buffer.concat(chunks);
+/** The request body, or undefined past MAX_BODY_BYTES (read to its end all the same). Listeners, not an async iterator: cheaper per request. */
+function readBody(req: IncomingMessage): Promise<Buffer | undefined> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    let tooLarge = false;
+    let ended = false;
+    req.on('data', (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > MAX_BODY_BYTES) tooLarge = true;
+      else chunks.push(chunk);
+    });
+    req.once('end', () => {
+      ended = true;
+      resolve(tooLarge ? undefined : chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks));
+    });
+    req.once('error', reject);
+    req.once('close', () => {
+      if (!ended) reject(new Error('The request was closed before its body ended'));
+    });
+  });
 }
 
 /** Requests after which a pause is worth a full collection. */
@@ -271,7 +285,7 @@ export async function startRegistryServer(options: RegistryServerOptions = {}): 
     now,
     later,
     emit: (event: ServiceEvent) => {
-      bus.emit({
+      bus.publish({
         source: 'aws.ecr',
         detailType: event.detailType,
         detail: event.detail,
