@@ -364,6 +364,16 @@ async function fullRun(load: Load): Promise<void> {
     ...cpu(filled),
     serverUsPerCall: serverUsPerCall(filled, FULL_IMAGES),
   });
+  emit({
+    name: 'registry_putimage_server_us_per_call',
+    value: serverUsPerCall(filled, FULL_IMAGES),
+    unit: 'µs',
+    goal: '<= 100',
+    of: 'server CPU (user + system) per PutImage while filling',
+    n: FULL_IMAGES,
+    ...loadFields(),
+    ...cpu(filled),
+  });
 
   const rssRightAfterFill = residentMb(server.pid);
   await sleep(RSS_SETTLE_MS);
@@ -393,6 +403,17 @@ async function fullRun(load: Load): Promise<void> {
     imagesPerS: perSecond(described.images, described.ms),
     ...cpu(described),
     serverUsPerCall: serverUsPerCall(described, described.pages),
+  });
+  emit({
+    name: 'registry_describe_server_us_per_page',
+    value: serverUsPerCall(described, described.pages),
+    unit: 'µs',
+    goal: '<= 1000',
+    of: `server CPU (user + system) per DescribeImages page of ${PAGE_SIZE} images`,
+    n: described.pages,
+    images: FULL_IMAGES,
+    ...loadFields(),
+    ...cpu(described),
   });
 
   progress(`BatchDeleteImage: ${FULL_IMAGES} images, ${IDS_PER_DELETE} ids a call`);

@@ -343,6 +343,15 @@ export class EventBus {
    * event; delivery to the matching targets is asynchronous (as a Lambda async invoke) and never throws.
    */
   emit(input: EmitInput): BusEvent {
+    const event = this.publish(input);
+    return { ...event, resources: [...event.resources], detail: structuredClone(event.detail) };
+  }
+
+  /**
+   * `emit` without the caller's copy of the event: for publishers that do not read it back (the registry emits an
+   * event per pushed or deleted image). The event returned is the bus's own; do not change it.
+   */
+  publish(input: EmitInput): Readonly<BusEvent> {
     if (typeof input.source !== 'string' || input.source === '') throw new Error('emit needs a source');
     if (typeof input.detailType !== 'string' || input.detailType === '') throw new Error('emit needs a detailType');
     const detail = jsonDetail(input.detail);
@@ -364,7 +373,7 @@ export class EventBus {
     for (const rule of rules?.values() ?? []) {
       if (rule.eventPattern && matchesPattern(rule.eventPattern, event)) void this.dispatch(rule, event);
     }
-    return { ...event, resources: [...event.resources], detail: structuredClone(event.detail) };
+    return event;
   }
 
   startSchedules(): void {

@@ -352,41 +352,37 @@ function severityCounts(image: StoredImage): Record<string, number> {
 }
 
 /**
- * The scan members of `ImageDetail`: the status of the last scan, and a summary once one has completed. The
- * vulnerability database of the local scanner is as new as the scan (`vulnerabilitySourceUpdatedAt`, UNCONFIRMED).
+ * The `ImageDetail` shape, with only present members, in a fixed member order (a DescribeImages page builds a
+ * thousand of these, so they are assigned one by one rather than spread together). The scan members: the status of
+ * the last scan, and a summary once one has completed; the vulnerability database of the local scanner is as new as
+ * the scan (`vulnerabilitySourceUpdatedAt`, UNCONFIRMED).
  */
-function scanMembers(image: StoredImage): Record<string, unknown> {
-  const scan = image.scan;
-  if (!scan) return {};
-  const summary =
-    scan.status === 'COMPLETE' && scan.completedAt !== undefined
-      ? {
-          imageScanFindingsSummary: {
-            imageScanCompletedAt: toEpochSeconds(scan.completedAt),
-            vulnerabilitySourceUpdatedAt: toEpochSeconds(scan.completedAt),
-            findingSeverityCounts: severityCounts(image),
-          },
-        }
-      : {};
-  return { imageScanStatus: { status: scan.status, description: scan.description }, ...summary };
-}
-
-/** The `ImageDetail` shape, with only present members. */
 export function toImageDetail(repository: RepositoryRecord, image: StoredImage): Record<string, unknown> {
-  return {
+  const detail: Record<string, unknown> = {
     registryId: repository.registryId,
     repositoryName: repository.name,
     imageDigest: image.digest,
-    ...(image.tags.length > 0 ? { imageTags: [...image.tags] } : {}),
-    imageSizeInBytes: image.sizeInBytes,
-    imagePushedAt: toEpochSeconds(image.pushedAt),
-    ...scanMembers(image),
-    imageManifestMediaType: image.manifestMediaType,
-    ...(image.artifactMediaType === undefined ? {} : { artifactMediaType: image.artifactMediaType }),
-    ...(image.lastPulledAt === undefined ? {} : { lastRecordedPullTime: toEpochSeconds(image.lastPulledAt) }),
-    ...(image.subjectDigest === undefined ? {} : { subjectManifestDigest: image.subjectDigest }),
-    imageStatus: image.status,
   };
+  if (image.tags.length > 0) detail.imageTags = image.tags.slice();
+  detail.imageSizeInBytes = image.sizeInBytes;
+  detail.imagePushedAt = image.pushedAt / 1000;
+  const scan = image.scan;
+  if (scan) {
+    detail.imageScanStatus = { status: scan.status, description: scan.description };
+    if (scan.status === 'COMPLETE' && scan.completedAt !== undefined) {
+      detail.imageScanFindingsSummary = {
+        imageScanCompletedAt: toEpochSeconds(scan.completedAt),
+        vulnerabilitySourceUpdatedAt: toEpochSeconds(scan.completedAt),
+        findingSeverityCounts: severityCounts(image),
+      };
+    }
+  }
+  detail.imageManifestMediaType = image.manifestMediaType;
+  if (image.artifactMediaType !== undefined) detail.artifactMediaType = image.artifactMediaType;
+  if (image.lastPulledAt !== undefined) detail.lastRecordedPullTime = image.lastPulledAt / 1000;
+  if (image.subjectDigest !== undefined) detail.subjectManifestDigest = image.subjectDigest;
+  detail.imageStatus = image.status;
+  return detail;
 }
 
 /**

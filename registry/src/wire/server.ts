@@ -89,11 +89,101 @@ function isPristine(state: RegistryState): boolean {
   );
 }
 
+/** Bodies at least this long are encoded into `outBuffer` rather than into a buffer of their own. */
+const LARGE_BODY_CHARS = 16 * 1024;
+/** A top-level array member at least this long is serialised element by element (see `jsonPieces`). */
+const PIECEWISE_ITEMS = 64;
+/** Array elements per piece: pieces of a few KB, well below the size V8 allocates apart from its young heap. */
+const PIECE_ITEMS = 16;
+/** Larger bodies than this get a buffer of their own, so that one huge response does not stay resident. */
+const MAX_REUSED_BYTES = 4 * 1024 * 1024;
+/**
+ * One reused buffer for large response bodies. A fresh buffer of a few hundred KB (a DescribeImages page of 1,000
+ * images is ~330 KB) is memory the kernel maps on first touch, which cost more than building the page; the reused
+ * one is mapped already. It belongs to one response at a time, until that response has been handed to the socket
+ * ('finish') or abandoned ('close'); another large body meanwhile gets a buffer of its own.
+ */
+let outBuffer: Buffer | undefined;
+let outOwner: ServerResponse | undefined;
+
+const isPlainObject = (value: unknown): value is Record<string, unknown> =>
+  value !== null &&
+  typeof value === 'object' &&
+  Object.getPrototypeOf(value) === Object.prototype &&
+  !('toJSON' in value);
+
+/**
+ * `JSON.stringify(body)` as consecutive pieces, when `body` is a plain object with a long array member (a page of a
+ * listing); otherwise undefined. V8 builds a long JSON text as a rope that is flattened into one large fresh string
+ * when it is encoded; pieces of a few elements each stay small. Same text: members in property order, members whose
+ * value JSON omits (undefined, functions) left out, such array elements written as `null` (as in the slices).
+ */
+function jsonPieces(body: unknown): string[] | undefined {
+  if (!isPlainObject(body)) return undefined;
+  let long = false;
+  for (const key in body) {
+    const value = body[key];
+    if (Array.isArray(value) && value.length >= PIECEWISE_ITEMS) long = true;
+  }
+  if (!long) return undefined;
+  const pieces = ['{'];
+  let separator = '';
+  for (const key of Object.keys(body)) {
+    const value = body[key];
+    if (Array.isArray(value) && Object.getPrototypeOf(value) === Array.prototype) {
+      pieces.push(`${separator}${JSON.stringify(key)}:[`);
+      for (let i = 0; i < value.length; i += PIECE_ITEMS) {
+        // The elements of a slice, without the slice's brackets.
+        const text = JSON.stringify(value.slice(i, i + PIECE_ITEMS));
+        pieces.push(`${i === 0 ? '' : ','}${text.slice(1, -1)}`);
+      }
+      pieces.push(']');
+    } else {
+      const text = JSON.stringify(value);
+      if (text === undefined) continue;
+      pieces.push(`${separator}${JSON.stringify(key)}:${text}`);
+    }
+    separator = ',';
+  }
+  pieces.push('}');
+  return pieces;
+}
+
+/** The response body: a short text as is, a long one encoded once into `outBuffer` (or a buffer of its own). */
+function encodeBody(res: ServerResponse, body: unknown): Buffer | string {
+  let pieces = jsonPieces(body);
+  if (pieces === undefined) {
+    const text = JSON.stringify(body);
+    if (text.length < LARGE_BODY_CHARS) return text;
+    pieces = [text];
+  }
+  let length = 0;
+  for (const piece of pieces) length += Buffer.byteLength(piece, 'utf8');
+  let target: Buffer;
+  if (outOwner !== undefined || length > MAX_REUSED_BYTES) {
+    target = Buffer.allocUnsafe(length);
+  } else {
+    if (outBuffer === undefined || outBuffer.length < length) {
+      outBuffer = Buffer.allocUnsafeSlow(Math.min(MAX_REUSED_BYTES, Math.max(length, 2 * (outBuffer?.length ?? 0))));
+    }
+    target = outBuffer;
+    outOwner = res;
+    const release = () => {
+      if (outOwner === res) outOwner = undefined;
+    };
+    res.once('finish', release);
+    res.once('close', release);
+  }
+  let offset = 0;
+  for (const piece of pieces) offset += target.write(piece, offset, 'utf8');
+  return target.subarray(0, length);
+}
+
 function send(res: ServerResponse, status: number, body: unknown, requestId: string) {
-  const payload = JSON.stringify(body ?? {});
+  const payload = encodeBody(res, body ?? {});
   res.writeHead(status, {
     'content-type': JSON_CONTENT_TYPE,
-    'content-length': Buffer.byteLength(payload),
+    'content-length': typeof payload === 'string' ? Buffer.byteLength(payload, 'utf8') : payload.length,
     'x-amzn-requestid': requestId,
   });
   res.end(payload);
@@ -106,16 +196,27 @@ function sendError(res: ServerResponse, error: EcrException | BusApiError, reque
   send(res, error.status, { __type: error.type, message: error.message, ...extra }, requestId);
 }
 
-async function readBody(req: IncomingMessage): Promise<Buffer | undefined> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  let tooLarge = false;
-  for await (const chunk of req) {
-    size += (chunk as Buffer).length;
-    if (size > MAX_BODY_BYTES) tooLarge = true;
-    else chunks.push(chunk as Buffer);
-  }
-  return tooLarge ? undefined : Buffer.concat(chunks);
+/** The request body, or undefined past MAX_BODY_BYTES (read to its end all the same). Listeners, not an async iterator: cheaper per request. */
+function readBody(req: IncomingMessage): Promise<Buffer | undefined> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    let tooLarge = false;
+    let ended = false;
+    req.on('data', (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > MAX_BODY_BYTES) tooLarge = true;
+      else chunks.push(chunk);
+    });
+    req.once('end', () => {
+      ended = true;
+      resolve(tooLarge ? undefined : chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks));
+    });
+    req.once('error', reject);
+    req.once('close', () => {
+      if (!ended) reject(new Error('The request was closed before its body ended'));
+    });
+  });
 }
 
 /** Requests after which a pause is worth a full collection. */
@@ -184,7 +285,7 @@ export async function startRegistryServer(options: RegistryServerOptions = {}): 
     now,
     later,
     emit: (event: EmittedEvent) => {
-      bus.emit({
+      bus.publish({
         source: 'aws.ecr',
         detailType: event.detailType,
         detail: event.detail,
