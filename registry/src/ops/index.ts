@@ -1,5 +1,7 @@
 import type { OperationTable } from './context.ts';
-import { imageOperations } from './images.ts';
+import { imageListingOperations } from './image-listing.ts';
+import { imagePullDeleteOperations } from './image-pull-delete.ts';
+import { imagePushOperations } from './image-push.ts';
 import { pullTimeExclusionOperations } from './pull-time-exclusions.ts';
 import { registrySettingsOperations } from './registry-settings.ts';
 import { repositoryOperations } from './repositories.ts';
@@ -10,7 +12,9 @@ import { scanningOperations } from './scanning.ts';
 export const ecrOperations: OperationTable = {
   ...repositoryOperations,
   ...repositoryPolicyOperations,
-  ...imageOperations,
+  ...imagePushOperations,
+  ...imageListingOperations,
+  ...imagePullDeleteOperations,
   ...scanningOperations,
   ...registrySettingsOperations,
   ...pullTimeExclusionOperations,

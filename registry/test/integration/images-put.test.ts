@@ -22,7 +22,7 @@ import {
 } from '../../src/model/manifests.ts';
 import { newImage } from '../../src/model/records.ts';
 import type { RepositoryRecord } from '../../src/model/state.ts';
-import { MAX_IMAGES_PER_REPOSITORY } from '../../src/ops/images.ts';
+import { MAX_IMAGES_PER_REPOSITORY } from '../../src/ops/image-push.ts';
 import type { RegistryServer } from '../../src/wire/server.ts';
 import {
   ecrClient,
