@@ -1,27 +1,22 @@
 import { randomUUID } from 'node:crypto';
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { BusApiError, EventBus } from '../bus/event-bus.ts';
 import { handleControl } from '../control/control.ts';
 import { Faults } from '../control/faults.ts';
-import {
-  AccountLimitError,
-  DEFAULT_ACCOUNT,
-  DEFAULT_REGION,
-  ECR_REGIONS,
-  Registry,
-  type RegistryState,
-} from '../model/state.ts';
+import { AccountLimitError, ECR_REGIONS, Registry, type RegistryState } from '../model/state.ts';
 import type { EmittedEvent, OpContext, OpSettings } from '../ops/context.ts';
 import { ecrOperations } from '../ops/index.ts';
 import { EcrException } from './errors.ts';
 import { jsonDepthExceeds, loopbackHost, loopbackOrigin } from './http-guards.ts';
+import { startIdleCollector } from './idle-gc.ts';
+import { JSON_CONTENT_TYPE, send, sendError } from './json-response.ts';
 import type { RegistryServer } from './registry-server.ts';
+import { parseScope, type RequestScope } from './sigv4.ts';
 
 export const ECR_TARGET_PREFIX = 'AmazonEC2ContainerRegistry_V20150921.';
 export const EVENTS_TARGET_PREFIX = 'AWSEvents.';
 export const CONTROL_PREFIX = '/_local/';
-const JSON_CONTENT_TYPE = 'application/x-amz-json-1.1';
 /** ECR's largest member is a 4 MiB manifest; JSON escaping can grow it, so the body cap leaves room for that. */
 export const MAX_BODY_BYTES = 10 * 1024 * 1024;
 /**
@@ -47,29 +42,6 @@ export interface RegistryServerOptions {
   busLogBytes?: number;
 }
 
-/** Account and region of a request, from its SigV4 credential scope (`Credential=<key>/<date>/<region>/<service>/aws4_request`). */
-export interface RequestScope {
-  account: string;
-  region: string;
-  accessKeyId: string;
-}
-
-// `Credential=` only at the start or after a separator: unanchored, `[^/,\s]+` could run from every `Credential=` of a
-// long header to its end (quadratic in the header).
-const CREDENTIAL = /(?:^|[\s,])Credential=([^/,\s]+)\/(\d{8})\/([^/,\s]+)\/([^/,\s]+)\/aws4_request/;
-
-/** The access key selects the account when it is 12 digits; any other key uses the default account. */
-export function parseScope(authorization: string | undefined): RequestScope | undefined {
-  const match = authorization ? CREDENTIAL.exec(authorization) : null;
-  if (!match) return undefined;
-  const accessKeyId = match[1] as string;
-  return {
-    accessKeyId,
-    account: /^\d{12}$/.test(accessKeyId) ? accessKeyId : DEFAULT_ACCOUNT,
-    region: match[3] ?? DEFAULT_REGION,
-  };
-}
-
 export type { RegistryServer } from './registry-server.ts';
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -89,112 +61,7 @@ function isPristine(state: RegistryState): boolean {
   );
 }
 
-/** Bodies at least this long are encoded into `outBuffer` rather than into a buffer of their own. */
-const LARGE_BODY_CHARS = 16 * 1024;
-/** A top-level array member at least this long is serialised element by element (see `jsonPieces`). */
-const PIECEWISE_ITEMS = 64;
-/** Array elements per piece: pieces of a few KB, well below the size V8 allocates apart from its young heap. */
-const PIECE_ITEMS = 16;
-/** Larger bodies than this get a buffer of their own, so that one huge response does not stay resident. */
-const MAX_REUSED_BYTES = 4 * 1024 * 1024;
-/**
- * One reused buffer for large response bodies. A fresh buffer of a few hundred KB (a DescribeImages page of 1,000
- * images is ~330 KB) is memory the kernel maps on first touch, which cost more than building the page; the reused
- * one is mapped already. It belongs to one response at a time, until that response has been handed to the socket
- * ('finish') or abandoned ('close'); another large body meanwhile gets a buffer of its own.
- */
-let outBuffer: Buffer | undefined;
-let outOwner: ServerResponse | undefined;
-
-const isPlainObject = (value: unknown): value is Record<string, unknown> =>
-  value !== null &&
-  typeof value === 'object' &&
-  Object.getPrototypeOf(value) === Object.prototype &&
-  !('toJSON' in value);
-
-/**
- * `JSON.stringify(body)` as consecutive pieces, when `body` is a plain object with a long array member (a page of a
- * listing); otherwise undefined. V8 builds a long JSON text as a rope that is flattened into one large fresh string
- * when it is encoded; pieces of a few elements each stay small. Same text: members in property order, members whose
- * value JSON omits (undefined, functions) left out, such array elements written as `null` (as in the slices).
- */
-function jsonPieces(body: unknown): string[] | undefined {
-  if (!isPlainObject(body)) return undefined;
-  let long = false;
-  for (const key in body) {
-    const value = body[key];
-    if (Array.isArray(value) && value.length >= PIECEWISE_ITEMS) long = true;
-  }
-  if (!long) return undefined;
-  const pieces = ['{'];
-  let separator = '';
-  for (const key of Object.keys(body)) {
-    const value = body[key];
-    if (Array.isArray(value) && Object.getPrototypeOf(value) === Array.prototype) {
-      pieces.push(`${separator}${JSON.stringify(key)}:[`);
-      for (let i = 0; i < value.length; i += PIECE_ITEMS) {
-        // The elements of a slice, without the slice's brackets.
-        const text = JSON.stringify(value.slice(i, i + PIECE_ITEMS));
-        pieces.push(`${i === 0 ? '' : ','}${text.slice(1, -1)}`);
-      }
-      pieces.push(']');
-    } else {
-      const text = JSON.stringify(value);
-      if (text === undefined) continue;
-      pieces.push(`${separator}${JSON.stringify(key)}:${text}`);
-    }
-    separator = ',';
-  }
-  pieces.push('}');
-  return pieces;
-}
-
-/** The response body: a short text as is, a long one encoded once into `outBuffer` (or a buffer of its own). */
-function encodeBody(res: ServerResponse, body: unknown): Buffer | string {
-  let pieces = jsonPieces(body);
-  if (pieces === undefined) {
-    const text = JSON.stringify(body);
-    if (text.length < LARGE_BODY_CHARS) return text;
-    pieces = [text];
-  }
-  let length = 0;
-  for (const piece of pieces) length += Buffer.byteLength(piece, 'utf8');
-  let target: Buffer;
-  if (outOwner !== undefined || length > MAX_REUSED_BYTES) {
-    target = Buffer.allocUnsafe(length);
-  } else {
-    if (outBuffer === undefined || outBuffer.length < length) {
-      outBuffer = Buffer.allocUnsafeSlow(Math.min(MAX_REUSED_BYTES, Math.max(length, 2 * (outBuffer?.length ?? 0))));
-    }
-    target = outBuffer;
-    outOwner = res;
-    const release = () => {
-      if (outOwner === res) outOwner = undefined;
-    };
-    res.once('finish', release);
-    res.once('close', release);
-  }
-  let offset = 0;
-  for (const piece of pieces) offset += target.write(piece, offset, 'utf8');
-  return target.subarray(0, length);
-}
-
-function send(res: ServerResponse, status: number, body: unknown, requestId: string) {
-  const payload = encodeBody(res, body ?? {});
-  res.writeHead(status, {
-    'content-type': JSON_CONTENT_TYPE,
-    'content-length': typeof payload === 'string' ? Buffer.byteLength(payload, 'utf8') : payload.length,
-    'x-amzn-requestid': requestId,
-  });
-  res.end(payload);
-}
-
 const accountLimit = (error: AccountLimitError) => new EcrException('LimitExceededException', error.message);
-
-function sendError(res: ServerResponse, error: EcrException | BusApiError, requestId: string) {
-  const extra = error instanceof EcrException ? error.extra : {};
-  send(res, error.status, { __type: error.type, message: error.message, ...extra }, requestId);
-}
 
 /** The request body, or undefined past MAX_BODY_BYTES (read to its end all the same). Listeners, not an async iterator: cheaper per request. */
 function readBody(req: IncomingMessage): Promise<Buffer | undefined> {
@@ -217,37 +84,6 @@ function readBody(req: IncomingMessage): Promise<Buffer | undefined> {
       if (!ended) reject(new Error('The request was closed before its body ended'));
     });
   });
-}
-
-/** Requests after which a pause is worth a full collection. */
-const IDLE_GC_MIN_REQUESTS = 1_000;
-/** How long without requests counts as a pause. */
-const IDLE_GC_QUIET_MS = 500;
-
-/**
- * When node runs with `--expose-gc` (as `npm start` and `npm run registry` do), a full garbage collection once the
- * registry goes quiet after a burst of requests: V8 otherwise keeps the burst's garbage, and the heap pages it grew
- * into, resident until memory pressure, which for an in-memory store doubles its footprint at rest.
- */
-function startIdleCollector(): { touch(): void; stop(): void } {
-  const gc = (globalThis as { gc?: () => void }).gc;
-  if (!gc) return { touch: () => {}, stop: () => {} };
-  let requests = 0;
-  let lastRequestAt = 0;
-  const timer = setInterval(() => {
-    if (requests >= IDLE_GC_MIN_REQUESTS && Date.now() - lastRequestAt >= IDLE_GC_QUIET_MS) {
-      requests = 0;
-      gc();
-    }
-  }, IDLE_GC_QUIET_MS);
-  timer.unref();
-  return {
-    touch: () => {
-      requests++;
-      lastRequestAt = Date.now();
-    },
-    stop: () => clearInterval(timer),
-  };
 }
 
 /** Starts the local registry and event bus on loopback. */
