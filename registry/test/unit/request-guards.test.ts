@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { BoundedLog } from '../../src/bus/event-bus.ts';
+import { BoundedLog } from '../../src/bus/bounded-log.ts';
 import { policyAllows, wildcardMatch } from '../../src/model/resource-policy.ts';
 import { MAX_ACCOUNTS, Registry } from '../../src/model/state.ts';
 import { jsonDepthExceeds, loopbackHost, loopbackOrigin } from '../../src/wire/http-guards.ts';
