@@ -87,4 +87,20 @@ describe('ARCHITECTURE.md', () => {
     expect(importers.length).toBeGreaterThan(0);
     expect(importers.filter((file) => !file.startsWith('shared/ecr/'))).toEqual([]);
   });
+
+  it('keeps the service manifest free of the handlers and the registry: serverless.ts and local/ name handlers by path', () => {
+    // Prepare
+    const manifest = sources('service/');
+    // Act
+    const offending = manifest.flatMap(({ file, text }) =>
+      importsOf(text)
+        .filter((source) => source?.startsWith('.'))
+        .map((source) => resolve(ROOT, file, '..', source as string).slice(ROOT.length + 1))
+        .filter((target) => !target.startsWith('service/') && !target.startsWith('shared/'))
+        .map((target) => `${file} imports ${target}`),
+    );
+    // Assess
+    expect(manifest.map(({ file }) => file)).toContain('service/manifest.ts');
+    expect(offending).toEqual([]);
+  });
 });
