@@ -12,7 +12,7 @@ import { clearParseErrors } from '../../shared/middleware/clear-parse-errors.ts'
 import { logger, metrics } from '../../shared/obs/index.ts';
 import { parseFunctionEnv } from '../../shared/runtime/env.ts';
 import { onFirstUse } from '../../shared/runtime/service-deps.ts';
-import { type AllowListReportDeps, publishAllowListReport } from '../../shared/scan/allow-list-report.ts';
+import { type AllowListReportDeps, publishAllowListReport } from '../../shared/scan/entry-allow-list.ts';
 
 /** The schedule's "Scheduled Event" (or any EventBridge event: the report reads nothing from it but its id). */
 export const AllowListScheduleEventSchema = EventBridgeSchema;

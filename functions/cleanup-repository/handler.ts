@@ -5,7 +5,7 @@ import { EventBridgeSchema } from '@aws-lambda-powertools/parser/schemas/eventbr
 import middy from '@middy/core';
 import type { Context } from 'aws-lambda';
 import { z } from 'zod';
-import { type CleanupWorkerDeps, processWorkItem } from '../../shared/cleanup/worker.ts';
+import { type CleanupWorkerDeps, processWorkItem } from '../../shared/cleanup/entry.ts';
 import { SERVICE_EVENT_SOURCE } from '../../shared/events/publisher.ts';
 import { CleanupWorkItemSchema, DETAIL_TYPES } from '../../shared/events/schemas.ts';
 import { clearParseErrors } from '../../shared/middleware/clear-parse-errors.ts';

@@ -9,7 +9,7 @@ import { ECR_DETAIL_TYPES, EcrImagePushDetailSchema } from '../../shared/events/
 import { clearParseErrors } from '../../shared/middleware/clear-parse-errors.ts';
 import { ignoreForeignSources } from '../../shared/middleware/ignore-foreign-sources.ts';
 import { logger, metrics } from '../../shared/obs/index.ts';
-import { handleImagePush, type OnImagePushDeps } from '../../shared/push/handle.ts';
+import { handleImagePush, type OnImagePushDeps } from '../../shared/push/entry.ts';
 import { parseFunctionEnv } from '../../shared/runtime/env.ts';
 import { onFirstUse, serviceDeps } from '../../shared/runtime/service-deps.ts';
 

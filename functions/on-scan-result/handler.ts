@@ -17,7 +17,7 @@ import { ignoreForeignSources } from '../../shared/middleware/ignore-foreign-sou
 import { logger, metrics } from '../../shared/obs/index.ts';
 import { parseFunctionEnv } from '../../shared/runtime/env.ts';
 import { onFirstUse, serviceDeps } from '../../shared/runtime/service-deps.ts';
-import { handleScanResult, type OnScanResultDeps, type ScanResultEvent } from '../../shared/scan/handle.ts';
+import { handleScanResult, type OnScanResultDeps, type ScanResultEvent } from '../../shared/scan/entry.ts';
 
 /**
  * The events the rules in `serverless.ts` let through: ECR's "ECR Image Scan" (basic, COMPLETE or FAILED),

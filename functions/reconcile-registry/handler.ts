@@ -8,7 +8,7 @@ import type { z } from 'zod';
 import { ReconcileRegistryDetailSchema } from '../../shared/events/registry-schemas.ts';
 import { clearParseErrors } from '../../shared/middleware/clear-parse-errors.ts';
 import { logger, metrics } from '../../shared/obs/index.ts';
-import { type ReconcileDeps, reconcileRegistry } from '../../shared/reconcile/handle.ts';
+import { type ReconcileDeps, reconcileRegistry } from '../../shared/reconcile/entry.ts';
 import { parseFunctionEnv } from '../../shared/runtime/env.ts';
 import { onFirstUse, serviceDeps } from '../../shared/runtime/service-deps.ts';
 

@@ -4,7 +4,7 @@ import { EventBridgeSchema } from '@aws-lambda-powertools/parser/schemas/eventbr
 import middy from '@middy/core';
 import type { Context } from 'aws-lambda';
 import type { z } from 'zod';
-import { type CleanupSchedulerDeps, fanOutCleanup } from '../../shared/cleanup/scheduler.ts';
+import { type CleanupSchedulerDeps, fanOutCleanup } from '../../shared/cleanup/entry-fan-out.ts';
 import { ScheduledCleanupDetailSchema } from '../../shared/events/schemas.ts';
 import { clearParseErrors } from '../../shared/middleware/clear-parse-errors.ts';
 import { logger } from '../../shared/obs/index.ts';

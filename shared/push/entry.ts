@@ -5,8 +5,8 @@ import type { EcrGateway } from '../ecr/index.ts';
 import type { ServiceEvent } from '../events/publisher.ts';
 import { DETAIL_TYPES, type EcrImagePushDetail } from '../events/schemas.ts';
 import { logger, metrics } from '../obs/index.ts';
-import { runPushPolicy } from './run.ts';
-import type { PushVerdict } from './verdict.ts';
+import { runPushPolicy } from './act.ts';
+import type { PushVerdict } from './report.ts';
 
 /** What the push handler needs from the outside world; the handler wires the real ones, tests their own. */
 export interface OnImagePushDeps {

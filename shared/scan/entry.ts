@@ -11,9 +11,9 @@ import {
 } from '../events/schemas.ts';
 import { logger, metrics } from '../obs/index.ts';
 import type { Clock } from '../runtime/clock.ts';
-import { findingOfEvent, imageOfFinding, repositoryNameOf } from './inspector.ts';
-import { runScanVerdict, type ScanRunInput } from './run.ts';
-import type { ScanVerdict } from './verdict.ts';
+import { runScanVerdict, type ScanRunInput } from './act.ts';
+import { findingOfEvent, imageOfFinding, repositoryNameOf } from './gather.ts';
+import type { ScanVerdict } from './report.ts';
 
 /** What the scan handler needs from the outside world; the handler wires the real ones, tests their own. */
 export interface OnScanResultDeps {
