@@ -58,7 +58,7 @@ async function ensureWorkersExcluded(
  * per repository an enabled rule matches, so that many workers clean in parallel. The run id and the plan's clock
  * come from the triggering event, so a re-delivered schedule event produces the same work items.
  */
-export async function fanOutCleanup(
+export async function runCleanupFanOut(
   trigger: { id: string; time: string; detail: ScheduledCleanupDetail },
   deps: CleanupSchedulerDeps,
 ): Promise<FanOutSummary> {

@@ -20,7 +20,7 @@ export interface OnImagePushDeps {
  * "Image Push Verdict" on the service's bus, log it and emit metrics. The same event delivered twice, or a second
  * push of the same digest, starts no second scan and removes nothing more.
  */
-export async function handleImagePush(
+export async function runPush(
   event: { id: string; time: string; detail: EcrImagePushDetail },
   deps: OnImagePushDeps,
 ): Promise<PushVerdict> {

@@ -20,7 +20,7 @@ export interface ReconcileDeps {
  * One scheduled (or manual) reconcile of the registry settings with the config's `registry` section: plan, apply
  * unless dry run, publish the "Registry Reconcile Report", emit metrics.
  */
-export async function reconcileRegistry(
+export async function runReconcile(
   trigger: { id: string; detail: ReconcileRegistryDetail },
   deps: ReconcileDeps,
 ): Promise<ReconcileReport> {

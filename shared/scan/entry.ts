@@ -69,7 +69,7 @@ function targetOf(event: ScanResultEvent): Pick<ScanRunInput, 'repositoryName' |
  * Verdict" on the service's bus, log it and emit metrics. The findings are read again from ECR every time, so the
  * same event delivered twice gives the same verdict, and a late event the verdict of the image as it is now.
  */
-export async function handleScanResult(event: ScanResultEvent, deps: OnScanResultDeps): Promise<ScanVerdict> {
+export async function runScan(event: ScanResultEvent, deps: OnScanResultDeps): Promise<ScanVerdict> {
   const config = deps.config();
   const gateway = deps.gateway({ readOnly: config.scan.dryRun });
   const target = targetOf(event);
