@@ -1,7 +1,7 @@
 import '../cli/quiet-logs.ts';
 import { performance } from 'node:perf_hooks';
 import type { FixtureRepository } from '../registry/fixtures.ts';
-import { runCompliance } from '../shared/compliance/run.ts';
+import { runCompliance } from '../shared/compliance/entry.ts';
 import { parseConfig } from '../shared/config/load.ts';
 import { createEcrClient, createEcrGateway } from '../shared/ecr/index.ts';
 import { emit, intEnv, progress, round, startRegistryProcess } from './lib.ts';

@@ -1,4 +1,4 @@
-import { executePlan, verifyKeptImagesWhole } from '../../shared/cleanup/execute.ts';
+import { executePlan, verifyKeptImagesWhole } from '../../shared/cleanup/act.ts';
 import { fingerprintOf } from '../../shared/cleanup/gather.ts';
 import { type ImageRecord, isIndex } from '../../shared/domain/image.ts';
 import { type EcrGateway, type ItemFailure, RepositoryNotFoundError } from '../../shared/ecr/index.ts';

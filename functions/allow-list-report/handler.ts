@@ -12,7 +12,7 @@ import { clearParseErrors } from '../../shared/middleware/clear-parse-errors.ts'
 import { logger, metrics } from '../../shared/obs/index.ts';
 import { parseFunctionEnv } from '../../shared/runtime/env.ts';
 import { onFirstUse } from '../../shared/runtime/service-deps.ts';
-import { type AllowListReportDeps, publishAllowListReport } from '../../shared/scan/allow-list-report.ts';
+import { type AllowListReportDeps, runAllowListReport } from '../../shared/scan/entry-allow-list.ts';
 
 /** The schedule's "Scheduled Event" (or any EventBridge event: the report reads nothing from it but its id). */
 export const AllowListScheduleEventSchema = EventBridgeSchema;
@@ -33,14 +33,14 @@ export function defaultDeps(env: NodeJS.ProcessEnv = process.env): AllowListRepo
   };
 }
 
-/** The Lambda handler around `publishAllowListReport`; `deps` is called once per invocation. */
+/** The Lambda handler around `runAllowListReport`; `deps` is called once per invocation. */
 export function createHandler(deps: () => AllowListReportDeps = () => defaultDeps()) {
   return middy<AllowListScheduleEvent, unknown, Error, Context>()
     .use(injectLambdaContext(logger))
     .use(logMetrics(metrics))
     .use(clearParseErrors())
     .use(parser({ schema: AllowListScheduleEventSchema }))
-    .handler((event) => publishAllowListReport({ id: event.id }, deps()));
+    .handler((event) => runAllowListReport({ id: event.id }, deps()));
 }
 
 /** The deployed handler: its environment is parsed on the container's first invocation (see shared/runtime/env.ts). */

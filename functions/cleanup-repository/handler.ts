@@ -5,7 +5,7 @@ import { EventBridgeSchema } from '@aws-lambda-powertools/parser/schemas/eventbr
 import middy from '@middy/core';
 import type { Context } from 'aws-lambda';
 import { z } from 'zod';
-import { type CleanupWorkerDeps, processWorkItem } from '../../shared/cleanup/worker.ts';
+import { type CleanupWorkerDeps, runCleanup } from '../../shared/cleanup/entry.ts';
 import { SERVICE_EVENT_SOURCE } from '../../shared/events/publisher.ts';
 import { CleanupWorkItemSchema, DETAIL_TYPES } from '../../shared/events/schemas.ts';
 import { clearParseErrors } from '../../shared/middleware/clear-parse-errors.ts';
@@ -34,7 +34,7 @@ export function defaultDeps(env: NodeJS.ProcessEnv = process.env): CleanupWorker
 }
 
 /**
- * The Lambda handler around `processWorkItem`; `deps` is called once per invocation (default: the real ones). An
+ * The Lambda handler around `runCleanup`; `deps` is called once per invocation (default: the real ones). An
  * event from any source but the service's own is ignored (the rule's pattern filters on it too).
  */
 export function createHandler(deps: () => CleanupWorkerDeps = () => defaultDeps()) {
@@ -44,7 +44,7 @@ export function createHandler(deps: () => CleanupWorkerDeps = () => defaultDeps(
     .use(logMetrics(metrics))
     .use(clearParseErrors())
     .use(parser({ schema: WorkItemEventSchema }))
-    .handler((event, context) => processWorkItem(event.detail, context, deps()));
+    .handler((event, context) => runCleanup(event.detail, context, deps()));
 }
 
 /** The deployed handler: its environment is parsed on the container's first invocation (see shared/runtime/env.ts). */

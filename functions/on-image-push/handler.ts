@@ -9,7 +9,7 @@ import { ECR_DETAIL_TYPES, EcrImagePushDetailSchema } from '../../shared/events/
 import { clearParseErrors } from '../../shared/middleware/clear-parse-errors.ts';
 import { ignoreForeignSources } from '../../shared/middleware/ignore-foreign-sources.ts';
 import { logger, metrics } from '../../shared/obs/index.ts';
-import { handleImagePush, type OnImagePushDeps } from '../../shared/push/handle.ts';
+import { type OnImagePushDeps, runPush } from '../../shared/push/entry.ts';
 import { parseFunctionEnv } from '../../shared/runtime/env.ts';
 import { onFirstUse, serviceDeps } from '../../shared/runtime/service-deps.ts';
 
@@ -26,7 +26,7 @@ export function defaultDeps(env: NodeJS.ProcessEnv = process.env): OnImagePushDe
   return serviceDeps(parseFunctionEnv('onImagePush', env));
 }
 
-/** The Lambda handler around `handleImagePush`; `deps` is called once per invocation (default: the real ones). */
+/** The Lambda handler around `runPush`; `deps` is called once per invocation (default: the real ones). */
 export function createHandler(deps: () => OnImagePushDeps = () => defaultDeps()) {
   return (
     middy<ImagePushEvent, unknown, Error, Context>()
@@ -36,7 +36,7 @@ export function createHandler(deps: () => OnImagePushDeps = () => defaultDeps())
       .use(logMetrics(metrics))
       .use(clearParseErrors())
       .use(parser({ schema: ImagePushEventSchema }))
-      .handler((event) => handleImagePush({ id: event.id, time: event.time, detail: event.detail }, deps()))
+      .handler((event) => runPush({ id: event.id, time: event.time, detail: event.detail }, deps()))
   );
 }
 

@@ -17,7 +17,7 @@ import { ignoreForeignSources } from '../../shared/middleware/ignore-foreign-sou
 import { logger, metrics } from '../../shared/obs/index.ts';
 import { parseFunctionEnv } from '../../shared/runtime/env.ts';
 import { onFirstUse, serviceDeps } from '../../shared/runtime/service-deps.ts';
-import { handleScanResult, type OnScanResultDeps, type ScanResultEvent } from '../../shared/scan/handle.ts';
+import { type OnScanResultDeps, runScan, type ScanResultEvent } from '../../shared/scan/entry.ts';
 
 /**
  * The events the rules in `serverless.ts` let through: ECR's "ECR Image Scan" (basic, COMPLETE or FAILED),
@@ -59,7 +59,7 @@ const toScanResult = (event: ScanResultEventInput): ScanResultEvent =>
     detail: event.detail,
   }) as ScanResultEvent;
 
-/** The Lambda handler around `handleScanResult`; `deps` is called once per invocation (default: the real ones). */
+/** The Lambda handler around `runScan`; `deps` is called once per invocation (default: the real ones). */
 export function createHandler(deps: () => OnScanResultDeps = () => defaultDeps()) {
   return (
     middy<ScanResultEventInput, unknown, Error, Context>()
@@ -69,7 +69,7 @@ export function createHandler(deps: () => OnScanResultDeps = () => defaultDeps()
       .use(logMetrics(metrics))
       .use(clearParseErrors())
       .use(parser({ schema: ScanResultEventSchema }))
-      .handler((event) => handleScanResult(toScanResult(event), deps()))
+      .handler((event) => runScan(toScanResult(event), deps()))
   );
 }
 

@@ -8,7 +8,7 @@ import type { z } from 'zod';
 import { ReconcileRegistryDetailSchema } from '../../shared/events/registry-schemas.ts';
 import { clearParseErrors } from '../../shared/middleware/clear-parse-errors.ts';
 import { logger, metrics } from '../../shared/obs/index.ts';
-import { type ReconcileDeps, reconcileRegistry } from '../../shared/reconcile/handle.ts';
+import { type ReconcileDeps, runReconcile } from '../../shared/reconcile/entry.ts';
 import { parseFunctionEnv } from '../../shared/runtime/env.ts';
 import { onFirstUse, serviceDeps } from '../../shared/runtime/service-deps.ts';
 
@@ -21,14 +21,14 @@ export function defaultDeps(env: NodeJS.ProcessEnv = process.env): ReconcileDeps
   return serviceDeps(parseFunctionEnv('reconcileRegistry', env));
 }
 
-/** The Lambda handler around `reconcileRegistry`; `deps` is called once per invocation (default: the real ones). */
+/** The Lambda handler around `runReconcile`; `deps` is called once per invocation (default: the real ones). */
 export function createHandler(deps: () => ReconcileDeps = () => defaultDeps()) {
   return middy<ReconcileEvent, unknown, Error, Context>()
     .use(injectLambdaContext(logger))
     .use(logMetrics(metrics))
     .use(clearParseErrors())
     .use(parser({ schema: ReconcileEventSchema }))
-    .handler((event) => reconcileRegistry({ id: event.id, detail: event.detail }, deps()));
+    .handler((event) => runReconcile({ id: event.id, detail: event.detail }, deps()));
 }
 
 /** The deployed handler: its environment is parsed on the container's first invocation (see shared/runtime/env.ts). */

@@ -4,7 +4,7 @@ import { EventBridgeSchema } from '@aws-lambda-powertools/parser/schemas/eventbr
 import middy from '@middy/core';
 import type { Context } from 'aws-lambda';
 import type { z } from 'zod';
-import { type CleanupSchedulerDeps, fanOutCleanup } from '../../shared/cleanup/scheduler.ts';
+import { type CleanupSchedulerDeps, runCleanupFanOut } from '../../shared/cleanup/entry-fan-out.ts';
 import { ScheduledCleanupDetailSchema } from '../../shared/events/schemas.ts';
 import { clearParseErrors } from '../../shared/middleware/clear-parse-errors.ts';
 import { logger } from '../../shared/obs/index.ts';
@@ -21,14 +21,14 @@ export function defaultDeps(env: NodeJS.ProcessEnv = process.env): CleanupSchedu
   return { ...serviceDeps(parsed), workerPrincipalArn: parsed.WORKER_PRINCIPAL_ARN };
 }
 
-/** The Lambda handler around `fanOutCleanup`; `deps` is called once per invocation (default: the real ones). */
+/** The Lambda handler around `runCleanupFanOut`; `deps` is called once per invocation (default: the real ones). */
 export function createHandler(deps: () => CleanupSchedulerDeps = () => defaultDeps()) {
   return middy<ScheduleEvent, unknown, Error, Context>()
     .use(injectLambdaContext(logger))
     .use(clearParseErrors())
     .use(parser({ schema: ScheduleEventSchema }))
     .handler(async (event) => {
-      const summary = await fanOutCleanup({ id: event.id, time: event.time, detail: event.detail }, deps());
+      const summary = await runCleanupFanOut({ id: event.id, time: event.time, detail: event.detail }, deps());
       logger.info('cleanup fan-out', { summary });
       return summary;
     });

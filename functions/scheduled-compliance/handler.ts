@@ -5,7 +5,7 @@ import { EventBridgeSchema } from '@aws-lambda-powertools/parser/schemas/eventbr
 import middy from '@middy/core';
 import type { Context } from 'aws-lambda';
 import type { z } from 'zod';
-import { type ComplianceDeps, runCompliance } from '../../shared/compliance/run.ts';
+import { type ComplianceDeps, runCompliance } from '../../shared/compliance/entry.ts';
 import { ScheduledComplianceDetailSchema } from '../../shared/events/registry-schemas.ts';
 import { clearParseErrors } from '../../shared/middleware/clear-parse-errors.ts';
 import { logger, metrics } from '../../shared/obs/index.ts';

@@ -2,7 +2,7 @@ import { isIndex } from '../domain/image.ts';
 import type { EcrGateway } from '../ecr/index.ts';
 import { RepositoryNotFoundError } from '../ecr/index.ts';
 import { type CleanupPlan, type CleanupRule, planCleanup } from '../policy/cleanup/plan.ts';
-import { executePlan, verifyKeptImagesWhole } from './execute.ts';
+import { executePlan, verifyKeptImagesWhole } from './act.ts';
 import { gatherRepository } from './gather.ts';
 import { type CleanupReport, type CleanupStatus, REPORT_LIST_LIMIT } from './report.ts';
 

@@ -9,7 +9,7 @@ import { createHandler as createWorkerHandler } from '../../../functions/cleanup
 import { createHandler as createSchedulerHandler } from '../../../functions/scheduled-cleanup/handler.ts';
 import { LOCAL_EVENT_BUS, LOCAL_SERVICE_ACCESS_KEY, serviceRules } from '../../../local/service.ts';
 import type { RegistryServer } from '../../../registry/server.ts';
-import type { CleanupWorkerDeps } from '../../../shared/cleanup/worker.ts';
+import type { CleanupWorkerDeps } from '../../../shared/cleanup/entry.ts';
 import { loadServiceConfig } from '../../../shared/config/file.ts';
 import type { ServiceConfig } from '../../../shared/config/schema.ts';
 import { createEcrClient, createEcrGateway, type EcrGateway } from '../../../shared/ecr/index.ts';

@@ -30,7 +30,7 @@ import { parseConfig } from '../../../shared/config/load.ts';
 import type { ServiceConfig } from '../../../shared/config/schema.ts';
 import { createEcrClient, createEcrGateway } from '../../../shared/ecr/index.ts';
 import { publishEvents } from '../../../shared/events/publisher.ts';
-import type { PushVerdict } from '../../../shared/push/verdict.ts';
+import type { PushVerdict } from '../../../shared/push/report.ts';
 import { MUTATING_ECR_OPERATIONS } from '../../helpers/cleanup.ts';
 import { control, ecrClient, startTestRegistry } from '../../helpers/registry.ts';
 

@@ -22,8 +22,8 @@ import { parseConfig } from '../../../shared/config/load.ts';
 import { createEcrGateway } from '../../../shared/ecr/index.ts';
 import { publishEvents } from '../../../shared/events/publisher.ts';
 import { DEFAULT_PUSH_POLICY } from '../../../shared/policy/push/policy.ts';
-import { runPushPolicy } from '../../../shared/push/run.ts';
-import type { PushVerdict } from '../../../shared/push/verdict.ts';
+import { runPushPolicy } from '../../../shared/push/act.ts';
+import type { PushVerdict } from '../../../shared/push/report.ts';
 import { digestOf } from '../../helpers/images.ts';
 
 const REPO = 'payments/api';

@@ -18,8 +18,8 @@ import { createHandler, ScanResultEventSchema } from '../../../functions/on-scan
 import { parseConfig } from '../../../shared/config/load.ts';
 import { createEcrGateway } from '../../../shared/ecr/index.ts';
 import { publishEvents } from '../../../shared/events/publisher.ts';
-import { parseInspectorTime, repositoryNameOf } from '../../../shared/scan/inspector.ts';
-import type { ScanVerdict } from '../../../shared/scan/verdict.ts';
+import { parseInspectorTime, repositoryNameOf } from '../../../shared/scan/gather.ts';
+import type { ScanVerdict } from '../../../shared/scan/report.ts';
 import { digestOf } from '../../helpers/images.ts';
 
 const REPO = 'team/app';

@@ -20,7 +20,7 @@ export type AllowListReportEvent = AllowListReport & { runId: string; reportedAt
  * (they no longer count, so the images they covered may now FAIL). Published on every run, also when all is well, so
  * that a missing report is itself a signal.
  */
-export async function publishAllowListReport(
+export async function runAllowListReport(
   event: { id: string },
   deps: AllowListReportDeps,
 ): Promise<AllowListReportEvent> {

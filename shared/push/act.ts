@@ -11,7 +11,7 @@ import type {
   PushVerdictStatus,
   SkipCode,
   ViolationResolution,
-} from './verdict.ts';
+} from './report.ts';
 
 export interface PushRunInput {
   /** The ECR event's id and time. */

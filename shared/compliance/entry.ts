@@ -1,6 +1,7 @@
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import { complianceRuleFor } from '../config/compliance-schema.ts';
 import { resolveDryRun } from '../config/dry-run.ts';
+import { selectRepositories } from '../config/rules.ts';
 import type { ServiceConfig } from '../config/schema.ts';
 import { type EcrGateway, RepositoryNotFoundError, type RepositorySummary, type TagMutability } from '../ecr/index.ts';
 import type { ServiceEvent } from '../events/publisher.ts';
@@ -17,7 +18,6 @@ import {
   readsFor,
 } from '../policy/compliance/check.ts';
 import type { CompliancePolicy } from '../policy/compliance/policy.ts';
-import { matchesAnyGlob } from '../policy/glob.ts';
 
 /** Lists in the report event are capped so the event stays well under EventBridge's 256 KB. */
 export const REPORT_LIST_LIMIT = 200;
@@ -179,14 +179,11 @@ export async function runCompliance(
   const config = deps.config();
   const dryRun = resolveDryRun(config.compliance.dryRun, trigger.detail.dryRun);
   const gateway = deps.gateway({ readOnly: dryRun });
-  const matched: { repository: RepositorySummary; match: { rule: CompliancePolicy; index: number } }[] = [];
-  let repositories = 0;
-  for await (const repository of gateway.listRepositories()) {
-    repositories++;
-    if (trigger.detail.repositories && !matchesAnyGlob(repository.name, trigger.detail.repositories)) continue;
-    const match = complianceRuleFor(config.compliance, repository.name);
-    if (match) matched.push({ repository, match });
-  }
+  const { selected: matched, listed: repositories } = await selectRepositories(
+    gateway.listRepositories(),
+    (name) => complianceRuleFor(config.compliance, name),
+    trigger.detail.repositories,
+  );
   // One read of the registry scanning configuration serves every repository's "covered by a rule" check.
   const scanning = matched.some(({ match }) => match.rule.scanOnPush)
     ? await gateway.getRegistryScanningConfiguration().then(({ scanType, rules }) => ({

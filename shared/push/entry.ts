@@ -5,8 +5,8 @@ import type { EcrGateway } from '../ecr/index.ts';
 import type { ServiceEvent } from '../events/publisher.ts';
 import { DETAIL_TYPES, type EcrImagePushDetail } from '../events/schemas.ts';
 import { logger, metrics } from '../obs/index.ts';
-import { runPushPolicy } from './run.ts';
-import type { PushVerdict } from './verdict.ts';
+import { runPushPolicy } from './act.ts';
+import type { PushVerdict } from './report.ts';
 
 /** What the push handler needs from the outside world; the handler wires the real ones, tests their own. */
 export interface OnImagePushDeps {
@@ -20,7 +20,7 @@ export interface OnImagePushDeps {
  * "Image Push Verdict" on the service's bus, log it and emit metrics. The same event delivered twice, or a second
  * push of the same digest, starts no second scan and removes nothing more.
  */
-export async function handleImagePush(
+export async function runPush(
   event: { id: string; time: string; detail: EcrImagePushDetail },
   deps: OnImagePushDeps,
 ): Promise<PushVerdict> {

@@ -34,7 +34,7 @@ const DECISIONS_PER_LOG_LINE = 500;
  * force: after d of s doomed images out of n are deleted, (s − d)/(n − d) ≤ s/n, so a continuation of a plan that
  * passed the brake passes it again unless the repository changed in between (then holding is the safe outcome).
  */
-export async function processWorkItem(
+export async function runCleanup(
   item: CleanupWorkItem,
   context: { getRemainingTimeInMillis(): number },
   deps: CleanupWorkerDeps,

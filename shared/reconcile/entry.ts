@@ -7,7 +7,7 @@ import type { ServiceEvent } from '../events/publisher.ts';
 import type { ReconcileRegistryDetail } from '../events/registry-schemas.ts';
 import { DETAIL_TYPES } from '../events/schemas.ts';
 import { logger, metrics } from '../obs/index.ts';
-import { type ReconcileReport, reconcile } from './run.ts';
+import { type ReconcileReport, reconcile } from './act.ts';
 
 /** What the reconcile handler needs from the outside world; the handler wires the real ones, tests their own. */
 export interface ReconcileDeps {
@@ -20,7 +20,7 @@ export interface ReconcileDeps {
  * One scheduled (or manual) reconcile of the registry settings with the config's `registry` section: plan, apply
  * unless dry run, publish the "Registry Reconcile Report", emit metrics.
  */
-export async function reconcileRegistry(
+export async function runReconcile(
   trigger: { id: string; detail: ReconcileRegistryDetail },
   deps: ReconcileDeps,
 ): Promise<ReconcileReport> {

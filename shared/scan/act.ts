@@ -22,7 +22,7 @@ import {
   type ScanSkipCode,
   type ScanTrigger,
   type ScanVerdict,
-} from './verdict.ts';
+} from './report.ts';
 
 export interface ScanRunInput {
   trigger: ScanTrigger;

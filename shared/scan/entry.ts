@@ -11,9 +11,9 @@ import {
 } from '../events/schemas.ts';
 import { logger, metrics } from '../obs/index.ts';
 import type { Clock } from '../runtime/clock.ts';
-import { findingOfEvent, imageOfFinding, repositoryNameOf } from './inspector.ts';
-import { runScanVerdict, type ScanRunInput } from './run.ts';
-import type { ScanVerdict } from './verdict.ts';
+import { runScanVerdict, type ScanRunInput } from './act.ts';
+import { findingOfEvent, imageOfFinding, repositoryNameOf } from './gather.ts';
+import type { ScanVerdict } from './report.ts';
 
 /** What the scan handler needs from the outside world; the handler wires the real ones, tests their own. */
 export interface OnScanResultDeps {
@@ -69,7 +69,7 @@ function targetOf(event: ScanResultEvent): Pick<ScanRunInput, 'repositoryName' |
  * Verdict" on the service's bus, log it and emit metrics. The findings are read again from ECR every time, so the
  * same event delivered twice gives the same verdict, and a late event the verdict of the image as it is now.
  */
-export async function handleScanResult(event: ScanResultEvent, deps: OnScanResultDeps): Promise<ScanVerdict> {
+export async function runScan(event: ScanResultEvent, deps: OnScanResultDeps): Promise<ScanVerdict> {
   const config = deps.config();
   const gateway = deps.gateway({ readOnly: config.scan.dryRun });
   const target = targetOf(event);
