@@ -12,6 +12,8 @@ import { parseConfig } from '../shared/config/load.ts';
 import type { ServiceConfig } from '../shared/config/schema.ts';
 import { createEcrClient, createEcrGateway } from '../shared/ecr/index.ts';
 import { publishEvents } from '../shared/events/publisher.ts';
+import { observability, tracer } from '../shared/obs/index.ts';
+import type { ServiceDeps } from '../shared/runtime/service-deps.ts';
 
 /**
  * The whole service on one machine: the local registry and event bus on loopback, the demo registry, and the
@@ -43,11 +45,9 @@ export const LOCAL_WORKER_PRINCIPAL = `arn:aws:iam::123456789012:role/${LOCAL_SE
 const REGION = 'us-east-1';
 
 /** A handler module of the manifest (`functions/<name>/handler.ts`): every one exports the same `createHandler`. */
-interface HandlerModule {
-  createHandler(deps: () => LocalDeps): (event: never, context: never) => Promise<unknown>;
+export interface HandlerModule {
+  createHandler(deps: () => ServiceDeps): (event: never, context: never) => Promise<unknown>;
 }
-// biome-ignore lint/suspicious/noExplicitAny: the handlers' dependencies, until they share one type
-type LocalDeps = any;
 
 const ROOT = resolve(import.meta.dirname, '..');
 const handlerModules = new Map<string, Promise<HandlerModule>>();
@@ -107,13 +107,13 @@ export function serviceRules(
   manifest: Manifest = localManifest(options.config ?? loadServiceConfig()),
 ): RuleSpec[] {
   const credentials = { accessKeyId: LOCAL_SERVICE_ACCESS_KEY, secretAccessKey: 'local' };
-  const ecr = createEcrClient({
-    endpoint: server.url,
-    region: REGION,
-    credentials,
-    maxAttempts: options.ecrMaxAttempts,
-  });
-  const events = new EventBridgeClient({ endpoint: server.url, region: REGION, credentials });
+  // Captured as in Lambda; outside Lambda the tracer is disabled and leaves the clients as they are.
+  const ecr = tracer.captureAWSv3Client(
+    createEcrClient({ endpoint: server.url, region: REGION, credentials, maxAttempts: options.ecrMaxAttempts }),
+  );
+  const events = tracer.captureAWSv3Client(
+    new EventBridgeClient({ endpoint: server.url, region: REGION, credentials }),
+  );
   const base = options.config ?? loadServiceConfig();
   const dryRunConfig = options.dryRun
     ? parseConfig(
@@ -128,12 +128,14 @@ export function serviceRules(
         'config (dry run)',
       )
     : base;
-  const deps: LocalDeps = {
+  // One set of dependencies for every handler, as in Lambda (shared/runtime/service-deps.ts), on loopback.
+  const deps: ServiceDeps = {
     config: () => dryRunConfig,
-    gateway: ({ readOnly }: { readOnly: boolean }) => createEcrGateway(ecr, { readOnly }),
-    publish: (entries: Parameters<typeof publishEvents>[2]) => publishEvents(events, LOCAL_EVENT_BUS, entries),
+    gateway: ({ readOnly }) => createEcrGateway(ecr, { readOnly }),
+    publish: (entries) => publishEvents(events, LOCAL_EVENT_BUS, entries),
     // The registry's clock, so that moving it (`POST /_local/clock`) ages images and allow-list entries alike.
     now: () => server.now(),
+    ...observability,
     reserveMs: 5_000,
     workerPrincipalArn: LOCAL_WORKER_PRINCIPAL,
   };

@@ -1,21 +1,14 @@
 import { resolveDryRun } from '../config/dry-run.ts';
 import { cleanupRuleFor } from '../config/load.ts';
 import { selectRepositories } from '../config/rules.ts';
-import type { ServiceConfig } from '../config/schema.ts';
 import type { EcrGateway } from '../ecr/index.ts';
-import type { ServiceEvent } from '../events/publisher.ts';
 import { type CleanupWorkItem, DETAIL_TYPES, type ScheduledCleanupDetail } from '../events/schemas.ts';
+import type { ServiceDeps } from '../runtime/service-deps.ts';
 
-export interface CleanupSchedulerDeps {
-  config(): Readonly<ServiceConfig>;
-  gateway(options: { readOnly: boolean }): EcrGateway;
-  publish(events: readonly ServiceEvent[]): Promise<{ calls: number }>;
-  /**
-   * The IAM principal of the cleanup workers. They read index manifests with BatchGetImage, which ECR records as a
-   * pull; excluding them from pull-time updates keeps their reads from making images look used.
-   */
-  workerPrincipalArn?: string;
-}
+export type CleanupSchedulerDeps = Pick<
+  ServiceDeps,
+  'config' | 'gateway' | 'publish' | 'workerPrincipalArn' | 'logger' | 'tracer'
+>;
 
 export type PullTimeExclusionStatus =
   | 'not-configured'
@@ -65,6 +58,7 @@ export async function runCleanupFanOut(
   const config = deps.config();
   const dryRun = resolveDryRun(config.cleanup.dryRun, trigger.detail.dryRun);
   const gateway = deps.gateway({ readOnly: dryRun });
+  deps.tracer.putAnnotation('dryRun', dryRun);
   const pullTimeExclusion = await ensureWorkersExcluded(gateway, deps.workerPrincipalArn, dryRun);
   const { selected, listed: repositories } = await selectRepositories(
     gateway.listRepositories(),

@@ -1,25 +1,17 @@
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import { resolveDryRun } from '../config/dry-run.ts';
 import { cleanupRuleFor } from '../config/load.ts';
-import type { ServiceConfig } from '../config/schema.ts';
-import type { EcrGateway } from '../ecr/index.ts';
 import type { ServiceEvent } from '../events/publisher.ts';
 import { type CleanupWorkItem, DETAIL_TYPES } from '../events/schemas.ts';
-import { logger, metrics } from '../obs/index.ts';
-import type { Clock } from '../runtime/clock.ts';
+import type { ServiceDeps } from '../runtime/service-deps.ts';
 import type { CleanupReport } from './report.ts';
 import { emptyReport, runRepositoryCleanup } from './run.ts';
 
 /** What the worker needs from the outside world; the handler wires the real ones, tests their own. */
-export interface CleanupWorkerDeps {
-  config(): Readonly<ServiceConfig>;
-  gateway(options: { readOnly: boolean }): EcrGateway;
-  publish(events: readonly ServiceEvent[]): Promise<{ calls: number }>;
-  /** Milliseconds kept in hand before the deadline for the report and the hand-over to a follow-up. */
-  reserveMs: number;
-  /** The plan's clock (epoch ms): the worker's own, never a time taken from the work item. */
-  now: Clock;
-}
+export type CleanupWorkerDeps = Pick<
+  ServiceDeps,
+  'config' | 'gateway' | 'publish' | 'now' | 'reserveMs' | 'logger' | 'metrics' | 'tracer'
+>;
 
 /** Decisions are logged in chunks of this many, so that every image's fate is in the run's record. */
 const DECISIONS_PER_LOG_LINE = 500;
@@ -42,6 +34,8 @@ export async function runCleanup(
   const config = deps.config();
   const dryRun = resolveDryRun(config.cleanup.dryRun, item.dryRun);
   const gateway = deps.gateway({ readOnly: dryRun });
+  deps.tracer.putAnnotation('repository', item.repositoryName);
+  deps.tracer.putAnnotation('dryRun', dryRun);
   const match = cleanupRuleFor(config.cleanup, item.repositoryName);
   const now = deps.now();
   let report: CleanupReport;
@@ -74,7 +68,7 @@ export async function runCleanup(
     report = result.report;
     if (result.plan) {
       for (let start = 0; start < result.plan.decisions.length; start += DECISIONS_PER_LOG_LINE) {
-        logger.info('cleanup decisions', {
+        deps.logger.info('cleanup decisions', {
           runId: item.runId,
           repositoryName: item.repositoryName,
           part: item.part,
@@ -102,16 +96,16 @@ export async function runCleanup(
   const published = await deps.publish(events);
   report.apiCalls = { ...report.apiCalls, PutEvents: published.calls };
 
-  metrics.addMetric('ImagesDeleted', MetricUnit.Count, report.counts.deleted);
-  metrics.addMetric('ImagesKept', MetricUnit.Count, report.counts.kept);
-  metrics.addMetric('DeleteFailures', MetricUnit.Count, report.counts.failed);
-  metrics.addMetric('BytesReclaimed', MetricUnit.Bytes, report.bytesReclaimed);
-  metrics.addMetric(
+  deps.metrics.addMetric('ImagesDeleted', MetricUnit.Count, report.counts.deleted);
+  deps.metrics.addMetric('ImagesKept', MetricUnit.Count, report.counts.kept);
+  deps.metrics.addMetric('DeleteFailures', MetricUnit.Count, report.counts.failed);
+  deps.metrics.addMetric('BytesReclaimed', MetricUnit.Bytes, report.bytesReclaimed);
+  deps.metrics.addMetric(
     'EcrCalls',
     MetricUnit.Count,
     Object.values(report.apiCalls).reduce((sum, n) => sum + n, 0),
   );
-  if (report.status === 'braked') metrics.addMetric('SafetyBrakeHeld', MetricUnit.Count, 1);
-  logger.info('cleanup report', { report: { ...report, deleted: undefined, kept: undefined } });
+  if (report.status === 'braked') deps.metrics.addMetric('SafetyBrakeHeld', MetricUnit.Count, 1);
+  deps.logger.info('cleanup report', { report: { ...report, deleted: undefined, kept: undefined } });
   return report;
 }

@@ -2,12 +2,9 @@ import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import { complianceRuleFor } from '../config/compliance-schema.ts';
 import { resolveDryRun } from '../config/dry-run.ts';
 import { selectRepositories } from '../config/rules.ts';
-import type { ServiceConfig } from '../config/schema.ts';
 import { type EcrGateway, RepositoryNotFoundError, type RepositorySummary, type TagMutability } from '../ecr/index.ts';
-import type { ServiceEvent } from '../events/publisher.ts';
 import type { ScheduledComplianceDetail } from '../events/registry-schemas.ts';
 import { DETAIL_TYPES } from '../events/schemas.ts';
-import { logger, metrics } from '../obs/index.ts';
 import {
   type ComplianceCheck,
   type ComplianceFinding,
@@ -18,15 +15,12 @@ import {
   readsFor,
 } from '../policy/compliance/check.ts';
 import type { CompliancePolicy } from '../policy/compliance/policy.ts';
+import type { ServiceDeps } from '../runtime/service-deps.ts';
 
 /** Lists in the report event are capped so the event stays well under EventBridge's 256 KB. */
 export const REPORT_LIST_LIMIT = 200;
 
-export interface ComplianceDeps {
-  config(): Readonly<ServiceConfig>;
-  gateway(options: { readOnly: boolean }): EcrGateway;
-  publish(events: readonly ServiceEvent[]): Promise<{ calls: number }>;
-}
+export type ComplianceDeps = Pick<ServiceDeps, 'config' | 'gateway' | 'publish' | 'logger' | 'metrics' | 'tracer'>;
 
 /** One repository's result; also the detail of its "Compliance Drift" event when the run changed it. */
 export interface RepositoryCompliance {
@@ -179,6 +173,7 @@ export async function runCompliance(
   const config = deps.config();
   const dryRun = resolveDryRun(config.compliance.dryRun, trigger.detail.dryRun);
   const gateway = deps.gateway({ readOnly: dryRun });
+  deps.tracer.putAnnotation('dryRun', dryRun);
   const { selected: matched, listed: repositories } = await selectRepositories(
     gateway.listRepositories(),
     (name) => complianceRuleFor(config.compliance, name),
@@ -225,15 +220,15 @@ export async function runCompliance(
   ]);
   report.apiCalls = { ...report.apiCalls, PutEvents: published.calls };
 
-  metrics.addMetric('RepositoriesChecked', MetricUnit.Count, report.counts.checked);
-  metrics.addMetric('RepositoriesNonCompliant', MetricUnit.Count, report.counts.nonCompliant);
-  metrics.addMetric('RepositoriesFixed', MetricUnit.Count, report.counts.changed);
-  metrics.addMetric('ComplianceFixFailures', MetricUnit.Count, report.counts.fixFailures);
-  metrics.addMetric(
+  deps.metrics.addMetric('RepositoriesChecked', MetricUnit.Count, report.counts.checked);
+  deps.metrics.addMetric('RepositoriesNonCompliant', MetricUnit.Count, report.counts.nonCompliant);
+  deps.metrics.addMetric('RepositoriesFixed', MetricUnit.Count, report.counts.changed);
+  deps.metrics.addMetric('ComplianceFixFailures', MetricUnit.Count, report.counts.fixFailures);
+  deps.metrics.addMetric(
     'EcrCalls',
     MetricUnit.Count,
     Object.values(report.apiCalls).reduce((sum, n) => sum + n, 0),
   );
-  logger.info('compliance report', { report: { ...report, nonCompliant: report.nonCompliant.length } });
+  deps.logger.info('compliance report', { report: { ...report, nonCompliant: report.nonCompliant.length } });
   return report;
 }

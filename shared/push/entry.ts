@@ -1,19 +1,12 @@
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import { pushRuleFor } from '../config/load.ts';
-import type { ServiceConfig } from '../config/schema.ts';
-import type { EcrGateway } from '../ecr/index.ts';
-import type { ServiceEvent } from '../events/publisher.ts';
 import { DETAIL_TYPES, type EcrImagePushDetail } from '../events/schemas.ts';
-import { logger, metrics } from '../obs/index.ts';
+import type { ServiceDeps } from '../runtime/service-deps.ts';
 import { runPushPolicy } from './act.ts';
 import type { PushVerdict } from './report.ts';
 
 /** What the push handler needs from the outside world; the handler wires the real ones, tests their own. */
-export interface OnImagePushDeps {
-  config(): Readonly<ServiceConfig>;
-  gateway(options: { readOnly: boolean }): EcrGateway;
-  publish(events: readonly ServiceEvent[]): Promise<{ calls: number }>;
-}
+export type OnImagePushDeps = Pick<ServiceDeps, 'config' | 'gateway' | 'publish' | 'logger' | 'metrics' | 'tracer'>;
 
 /**
  * One "ECR Image Action" PUSH: judge the pushed image with its repository's push policy (`runPushPolicy`), publish the
@@ -27,6 +20,8 @@ export async function runPush(
   const config = deps.config();
   const gateway = deps.gateway({ readOnly: config.push.dryRun });
   const repositoryName = event.detail['repository-name'];
+  deps.tracer.putAnnotation('repository', repositoryName);
+  deps.tracer.putAnnotation('dryRun', config.push.dryRun);
   const pushedTag = event.detail['image-tag'];
   const verdict = await runPushPolicy(gateway, {
     eventId: event.id,
@@ -41,16 +36,16 @@ export async function runPush(
 
   const count = (action: PushVerdict['actions'][number]['action']) =>
     verdict.actions.filter((entry) => entry.action === action && entry.result === 'done').length;
-  metrics.addMetric('PushVerdicts', MetricUnit.Count, 1);
-  metrics.addMetric('PushViolations', MetricUnit.Count, verdict.checks?.tags.violations.length ?? 0);
-  metrics.addMetric('ScansStarted', MetricUnit.Count, count('start-scan'));
-  metrics.addMetric('TagsRemoved', MetricUnit.Count, count('remove-tag'));
-  metrics.addMetric('TagMutabilityCorrected', MetricUnit.Count, count('set-tag-mutability'));
-  metrics.addMetric(
+  deps.metrics.addMetric('PushVerdicts', MetricUnit.Count, 1);
+  deps.metrics.addMetric('PushViolations', MetricUnit.Count, verdict.checks?.tags.violations.length ?? 0);
+  deps.metrics.addMetric('ScansStarted', MetricUnit.Count, count('start-scan'));
+  deps.metrics.addMetric('TagsRemoved', MetricUnit.Count, count('remove-tag'));
+  deps.metrics.addMetric('TagMutabilityCorrected', MetricUnit.Count, count('set-tag-mutability'));
+  deps.metrics.addMetric(
     'EcrCalls',
     MetricUnit.Count,
     Object.entries(apiCalls).reduce((sum, [operation, n]) => sum + (operation === 'PutEvents' ? 0 : n), 0),
   );
-  logger.info('image push verdict', { verdict, apiCalls });
+  deps.logger.info('image push verdict', { verdict, apiCalls });
   return verdict;
 }

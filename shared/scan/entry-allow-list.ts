@@ -1,16 +1,9 @@
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
-import type { ServiceConfig } from '../config/schema.ts';
-import type { ServiceEvent } from '../events/publisher.ts';
 import { DETAIL_TYPES } from '../events/schemas.ts';
-import { logger, metrics } from '../obs/index.ts';
 import { type AllowListReport, reportAllowList } from '../policy/scan/allow-list.ts';
-import type { Clock } from '../runtime/clock.ts';
+import type { ServiceDeps } from '../runtime/service-deps.ts';
 
-export interface AllowListReportDeps {
-  config(): Readonly<ServiceConfig>;
-  publish(events: readonly ServiceEvent[]): Promise<{ calls: number }>;
-  now: Clock;
-}
+export type AllowListReportDeps = Pick<ServiceDeps, 'config' | 'publish' | 'now' | 'logger' | 'metrics'>;
 
 /** The "Allow List Report" event's detail. */
 export type AllowListReportEvent = AllowListReport & { runId: string; reportedAt: string };
@@ -32,8 +25,8 @@ export async function runAllowListReport(
     ...reportAllowList(scan.allowList, now, scan.allowListReport.expiringWithinDays),
   };
   await deps.publish([{ detailType: DETAIL_TYPES.allowListReport, detail: report }]);
-  metrics.addMetric('AllowListEntriesExpiring', MetricUnit.Count, report.expiring.length);
-  metrics.addMetric('AllowListEntriesExpired', MetricUnit.Count, report.expired.length);
-  logger.info('allow-list report', { report });
+  deps.metrics.addMetric('AllowListEntriesExpiring', MetricUnit.Count, report.expiring.length);
+  deps.metrics.addMetric('AllowListEntriesExpired', MetricUnit.Count, report.expired.length);
+  deps.logger.info('allow-list report', { report });
   return report;
 }

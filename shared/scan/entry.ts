@@ -1,28 +1,21 @@
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import { scanRuleFor } from '../config/load.ts';
-import type { ServiceConfig } from '../config/schema.ts';
-import type { EcrGateway } from '../ecr/index.ts';
-import type { ServiceEvent } from '../events/publisher.ts';
 import {
   DETAIL_TYPES,
   type EcrImageScanDetail,
   type InspectorFindingDetail,
   type InspectorScanDetail,
 } from '../events/schemas.ts';
-import { logger, metrics } from '../obs/index.ts';
-import type { Clock } from '../runtime/clock.ts';
+import type { ServiceDeps } from '../runtime/service-deps.ts';
 import { runScanVerdict, type ScanRunInput } from './act.ts';
 import { findingOfEvent, imageOfFinding, repositoryNameOf } from './gather.ts';
 import type { ScanVerdict } from './report.ts';
 
 /** What the scan handler needs from the outside world; the handler wires the real ones, tests their own. */
-export interface OnScanResultDeps {
-  config(): Readonly<ServiceConfig>;
-  gateway(options: { readOnly: boolean }): EcrGateway;
-  publish(events: readonly ServiceEvent[]): Promise<{ calls: number }>;
-  /** The clock (epoch ms): which allow-list entries have expired. */
-  now: Clock;
-}
+export type OnScanResultDeps = Pick<
+  ServiceDeps,
+  'config' | 'gateway' | 'publish' | 'now' | 'logger' | 'metrics' | 'tracer'
+>;
 
 /** The three events that bring a scan result, as the handler's parser lets them through. */
 export type ScanResultEvent = { id: string; time: string } & (
@@ -73,6 +66,8 @@ export async function runScan(event: ScanResultEvent, deps: OnScanResultDeps): P
   const config = deps.config();
   const gateway = deps.gateway({ readOnly: config.scan.dryRun });
   const target = targetOf(event);
+  deps.tracer.putAnnotation('repository', target.repositoryName);
+  deps.tracer.putAnnotation('dryRun', config.scan.dryRun);
   const verdict = await runScanVerdict(gateway, {
     ...target,
     match: scanRuleFor(config.scan, target.repositoryName),
@@ -82,15 +77,15 @@ export async function runScan(event: ScanResultEvent, deps: OnScanResultDeps): P
   const published = await deps.publish([{ detailType: DETAIL_TYPES.imageScanVerdict, detail: verdict }]);
   const apiCalls = { ...gateway.callCounts(), PutEvents: published.calls };
 
-  metrics.addMetric('ScanVerdicts', MetricUnit.Count, 1);
-  metrics.addMetric('ScanFailVerdicts', MetricUnit.Count, verdict.verdict === 'FAIL' ? 1 : 0);
-  metrics.addMetric('ScanVerdictFlips', MetricUnit.Count, verdict.flip ? 1 : 0);
-  metrics.addMetric('ExpiredAllowListMatches', MetricUnit.Count, verdict.expiredEntries?.length ?? 0);
-  metrics.addMetric(
+  deps.metrics.addMetric('ScanVerdicts', MetricUnit.Count, 1);
+  deps.metrics.addMetric('ScanFailVerdicts', MetricUnit.Count, verdict.verdict === 'FAIL' ? 1 : 0);
+  deps.metrics.addMetric('ScanVerdictFlips', MetricUnit.Count, verdict.flip ? 1 : 0);
+  deps.metrics.addMetric('ExpiredAllowListMatches', MetricUnit.Count, verdict.expiredEntries?.length ?? 0);
+  deps.metrics.addMetric(
     'QuarantineActions',
     MetricUnit.Count,
     verdict.actions.filter((action) => action.result === 'done').length,
   );
-  logger.info('image scan verdict', { verdict, apiCalls });
+  deps.logger.info('image scan verdict', { verdict, apiCalls });
   return verdict;
 }

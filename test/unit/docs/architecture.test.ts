@@ -103,4 +103,16 @@ describe('ARCHITECTURE.md', () => {
     expect(manifest.map(({ file }) => file)).toContain('service/manifest.ts');
     expect(offending).toEqual([]);
   });
+
+  it('lets only the handlers, shared/runtime and the middlewares take the logger, metrics and tracer from shared/obs', () => {
+    // Act: the workflows get them from their dependencies (ServiceDeps).
+    const importers = sources('shared/')
+      .filter(({ file }) => !file.startsWith('shared/obs/'))
+      .filter(({ file, text }) =>
+        importsOf(text).some((source) => source && resolve(ROOT, file, '..', source).endsWith('shared/obs/index.ts')),
+      )
+      .map(({ file }) => file);
+    // Assess
+    expect(importers.filter((file) => !/^shared\/(runtime|middleware)\//.test(file))).toEqual([]);
+  });
 });

@@ -25,6 +25,7 @@ import { DEFAULT_PUSH_POLICY } from '../../../shared/policy/push/policy.ts';
 import { runPushPolicy } from '../../../shared/push/act.ts';
 import type { PushVerdict } from '../../../shared/push/report.ts';
 import { digestOf } from '../../helpers/images.ts';
+import { testDeps } from '../../helpers/service-deps.ts';
 
 const REPO = 'payments/api';
 const DIGEST = digestOf('pushed');
@@ -44,11 +45,13 @@ const enforced = (overrides: Record<string, unknown> = {}) =>
   configWith({ rules: [{ repositories: ['payments/**'], ...ENFORCE, ...overrides }] });
 
 const handlerWith = (config = enforced()) =>
-  createHandler(() => ({
-    config: () => config,
-    gateway: ({ readOnly }) => createEcrGateway(new ECRClient({ region: 'us-east-1' }), { readOnly }),
-    publish: (entries) => publishEvents(new EventBridgeClient({ region: 'us-east-1' }), 'service-bus', entries),
-  }));
+  createHandler(() =>
+    testDeps({
+      config: () => config,
+      gateway: ({ readOnly }) => createEcrGateway(new ECRClient({ region: 'us-east-1' }), { readOnly }),
+      publish: (entries) => publishEvents(new EventBridgeClient({ region: 'us-east-1' }), 'service-bus', entries),
+    }),
+  );
 
 const context = {
   getRemainingTimeInMillis: () => 60_000,

@@ -21,6 +21,7 @@ import { publishEvents } from '../../../shared/events/publisher.ts';
 import { parseInspectorTime, repositoryNameOf } from '../../../shared/scan/gather.ts';
 import type { ScanVerdict } from '../../../shared/scan/report.ts';
 import { digestOf } from '../../helpers/images.ts';
+import { testDeps } from '../../helpers/service-deps.ts';
 
 const REPO = 'team/app';
 const DIGEST = digestOf('scanned');
@@ -44,12 +45,14 @@ const CONFIG = parseConfig({
 });
 
 const handler = (config = CONFIG) =>
-  createHandler(() => ({
-    config: () => config,
-    gateway: ({ readOnly }) => createEcrGateway(new ECRClient({ region: 'us-east-1' }), { readOnly }),
-    publish: (entries) => publishEvents(new EventBridgeClient({ region: 'us-east-1' }), 'service-bus', entries),
-    now: () => NOW,
-  }));
+  createHandler(() =>
+    testDeps({
+      config: () => config,
+      gateway: ({ readOnly }) => createEcrGateway(new ECRClient({ region: 'us-east-1' }), { readOnly }),
+      publish: (entries) => publishEvents(new EventBridgeClient({ region: 'us-east-1' }), 'service-bus', entries),
+      now: () => NOW,
+    }),
+  );
 
 const context = { getRemainingTimeInMillis: () => 60_000, functionName: 'onScanResult' } as unknown as Context;
 
