@@ -63,8 +63,6 @@ export async function runRepositoryCleanup(gateway: EcrGateway, input: CleanupRu
   let execution: Awaited<ReturnType<typeof executePlan>>;
   try {
     execution = await executePlan(gateway, snapshot.images, plan, {
-      rule: input.rule,
-      now: input.now,
       remainingMs: input.remainingMs,
       reserveMs: input.reserveMs,
       ownReads: snapshot.ownReads,
@@ -77,7 +75,8 @@ export async function runRepositoryCleanup(gateway: EcrGateway, input: CleanupRu
   }
   const deleted = new Set([...execution.deleted, ...execution.alreadyGone]);
   if (execution.remaining.length === 0) {
-    await verifyKeptImagesWhole(gateway, snapshot.images, execution.plan, deleted);
+    const keptSincePlan = new Set([...execution.changedSincePlan, ...execution.keptWithChanged]);
+    await verifyKeptImagesWhole(gateway, snapshot.images, execution.plan, deleted, keptSincePlan);
   }
   const report = reportOf(
     base,
@@ -118,12 +117,14 @@ export function emptyReport(
       failed: 0,
       kept: 0,
       changedSincePlan: 0,
+      keptWithChanged: 0,
       remaining: 0,
     },
     bytesReclaimed: 0,
     deleted: [],
     kept: [],
     failures: [],
+    changedSincePlan: [],
     apiCalls: gateway.callCounts(),
     truncated: false,
     ...(message ? { message } : {}),
@@ -171,6 +172,7 @@ function reportOf(
       failed: execution?.failed.length ?? 0,
       kept: kept.length,
       changedSincePlan: changed.size,
+      keptWithChanged: execution?.keptWithChanged.length ?? 0,
       remaining: execution?.remaining.length ?? 0,
     },
     bytesReclaimed,
@@ -182,7 +184,11 @@ function reportOf(
       code: failure.code,
       reason: failure.reason,
     })),
+    changedSincePlan: (execution?.changes ?? []).slice(0, REPORT_LIST_LIMIT),
     apiCalls: gateway.callCounts(),
-    truncated: (execution ? deleted : wouldDelete).length > REPORT_LIST_LIMIT || kept.length > REPORT_LIST_LIMIT,
+    truncated:
+      (execution ? deleted : wouldDelete).length > REPORT_LIST_LIMIT ||
+      kept.length > REPORT_LIST_LIMIT ||
+      (execution?.changes.length ?? 0) > REPORT_LIST_LIMIT,
   };
 }
