@@ -3,17 +3,15 @@ import type { ServiceConfig } from '../config/schema.ts';
 import type { ServiceEvent } from '../events/publisher.ts';
 import { DETAIL_TYPES } from '../events/schemas.ts';
 import { logger, metrics } from '../obs/index.ts';
-import { type AllowListReport, reportAllowList } from '../policy/scan/allow-list.ts';
+import { reportAllowList } from '../policy/scan/allow-list.ts';
 import type { Clock } from '../runtime/clock.ts';
+import type { AllowListReportEvent } from './report.ts';
 
 export interface AllowListReportDeps {
   config(): Readonly<ServiceConfig>;
   publish(events: readonly ServiceEvent[]): Promise<{ calls: number }>;
   now: Clock;
 }
-
-/** The "Allow List Report" event's detail. */
-export type AllowListReportEvent = AllowListReport & { runId: string; reportedAt: string };
 
 /**
  * The scheduled allow-list report: entries expiring within the configured window, and expired entries still listed
