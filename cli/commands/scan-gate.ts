@@ -5,7 +5,7 @@ import { ConfigError, scanRuleFor } from '../../shared/config/load.ts';
 import type { ServiceConfig } from '../../shared/config/schema.ts';
 import { createEcrGateway, type ECRClient, type EcrClientOptions, EcrGatewayError } from '../../shared/ecr/index.ts';
 import type { Clock } from '../../shared/runtime/clock.ts';
-import { runScanVerdict } from '../../shared/scan/act.ts';
+import { runScanVerdict } from '../../shared/scan/entry.ts';
 import type { ScanVerdict } from '../../shared/scan/report.ts';
 import { RegionError, resolveRegion } from '../region.ts';
 import { renderTable, shortDigest } from './format.ts';

@@ -1,11 +1,15 @@
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import { resolveDryRun } from '../config/dry-run.ts';
 import { cleanupRuleFor } from '../config/load.ts';
+import { isIndex } from '../domain/image.ts';
+import { type EcrGateway, RepositoryNotFoundError } from '../ecr/index.ts';
 import type { ServiceEvent } from '../events/publisher.ts';
 import { type CleanupWorkItem, DETAIL_TYPES } from '../events/schemas.ts';
+import { type CleanupPlan, type CleanupRule, planCleanup } from '../policy/cleanup/plan.ts';
 import type { ServiceDeps } from '../runtime/service-deps.ts';
-import type { CleanupReport } from './report.ts';
-import { emptyReport, runRepositoryCleanup } from './run.ts';
+import { executePlan, verifyKeptImagesWhole } from './act.ts';
+import { gatherRepository } from './gather.ts';
+import { type CleanupReport, type CleanupStatus, emptyReport, reportOf } from './report.ts';
 
 /** What the worker needs from the outside world; the handler wires the real ones, tests their own. */
 export type CleanupWorkerDeps = Pick<
@@ -108,4 +112,92 @@ export async function runCleanup(
   if (report.status === 'braked') deps.metrics.addMetric('SafetyBrakeHeld', MetricUnit.Count, 1);
   deps.logger.info('cleanup report', { report: { ...report, deleted: undefined, kept: undefined } });
   return report;
+}
+
+export interface CleanupRunInput {
+  runId: string;
+  repositoryName: string;
+  dryRun: boolean;
+  part: number;
+  /** The plan's clock, epoch ms. */
+  now: number;
+  rule: CleanupRule;
+  ruleIndex?: number;
+  /** Milliseconds left in this invocation, and how many to keep in hand for the report and the hand-over. */
+  remainingMs?: () => number;
+  reserveMs?: number;
+}
+
+export interface CleanupRunResult {
+  report: CleanupReport;
+  plan?: CleanupPlan;
+  /** Set when the deadline came near: a follow-up must continue this plan. */
+  continueFrom?: { part: number };
+  /** Planned deletions kept because they gained a tag or a pull between planning and deleting (the report counts them). */
+  changedSincePlan?: readonly string[];
+}
+
+/**
+ * One repository's cleanup, the same for the Lambda worker and the CLI: gather (list, read indexes), decide (pure
+ * plan), act (re-read, delete parents first; nothing in dry run), verify (kept images resolve whole), report.
+ * A repository that vanished is reported, not fatal.
+ */
+export async function runRepositoryCleanup(gateway: EcrGateway, input: CleanupRunInput): Promise<CleanupRunResult> {
+  const base = {
+    runId: input.runId,
+    repositoryName: input.repositoryName,
+    dryRun: input.dryRun,
+    part: input.part,
+    plannedAt: new Date(input.now).toISOString(),
+    ...(input.ruleIndex === undefined ? {} : { ruleIndex: input.ruleIndex }),
+  };
+  let snapshot: Awaited<ReturnType<typeof gatherRepository>>;
+  try {
+    snapshot = await gatherRepository(gateway, input.repositoryName, input.now);
+  } catch (error) {
+    if (error instanceof RepositoryNotFoundError) {
+      return { report: emptyReport(base, 'repository-gone', gateway, error.message) };
+    }
+    throw error;
+  }
+  const plan = planCleanup(input.repositoryName, snapshot.images, input.rule, input.now);
+  const indexes = new Set(snapshot.images.filter(isIndex).map((image) => image.digest));
+  const status = (s: CleanupStatus) => s;
+  if (plan.brake) return { report: reportOf(base, status('braked'), plan, gateway, indexes), plan };
+  if (input.dryRun) return { report: reportOf(base, status('dry-run'), plan, gateway, indexes), plan };
+  if (plan.toDelete.length === 0)
+    return { report: reportOf(base, status('nothing-to-do'), plan, gateway, indexes), plan };
+
+  let execution: Awaited<ReturnType<typeof executePlan>>;
+  try {
+    execution = await executePlan(gateway, snapshot.images, plan, {
+      remainingMs: input.remainingMs,
+      reserveMs: input.reserveMs,
+      ownReads: snapshot.ownReads,
+    });
+  } catch (error) {
+    if (error instanceof RepositoryNotFoundError) {
+      return { report: emptyReport(base, 'repository-gone', gateway, error.message), plan };
+    }
+    throw error;
+  }
+  const deleted = new Set([...execution.deleted, ...execution.alreadyGone]);
+  if (execution.remaining.length === 0) {
+    const keptSincePlan = new Set([...execution.changedSincePlan, ...execution.keptWithChanged]);
+    await verifyKeptImagesWhole(gateway, snapshot.images, execution.plan, deleted, keptSincePlan);
+  }
+  const report = reportOf(
+    base,
+    execution.remaining.length > 0 ? 'continued' : 'completed',
+    execution.plan,
+    gateway,
+    indexes,
+    execution,
+  );
+  return {
+    report,
+    plan: execution.plan,
+    ...(execution.remaining.length > 0 ? { continueFrom: { part: input.part + 1 } } : {}),
+    ...(execution.changedSincePlan.length > 0 ? { changedSincePlan: execution.changedSincePlan } : {}),
+  };
 }

@@ -2,61 +2,22 @@ import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import { complianceRuleFor } from '../config/compliance-schema.ts';
 import { resolveDryRun } from '../config/dry-run.ts';
 import { selectRepositories } from '../config/rules.ts';
-import { type EcrGateway, RepositoryNotFoundError, type RepositorySummary, type TagMutability } from '../ecr/index.ts';
+import { type EcrGateway, RepositoryNotFoundError, type RepositorySummary } from '../ecr/index.ts';
 import type { ScheduledComplianceDetail } from '../events/registry-schemas.ts';
 import { DETAIL_TYPES } from '../events/schemas.ts';
 import {
   type ComplianceCheck,
   type ComplianceFinding,
-  type ComplianceFix,
   checkRepository,
   type RegistryScanning,
-  type RepositoryFacts,
-  readsFor,
 } from '../policy/compliance/check.ts';
 import type { CompliancePolicy } from '../policy/compliance/policy.ts';
 import type { ServiceDeps } from '../runtime/service-deps.ts';
-
-/** Lists in the report event are capped so the event stays well under EventBridge's 256 KB. */
-export const REPORT_LIST_LIMIT = 200;
+import { applyFixes } from './act.ts';
+import { gatherFacts } from './gather.ts';
+import { type ComplianceReport, REPORT_LIST_LIMIT, type RepositoryCompliance } from './report.ts';
 
 export type ComplianceDeps = Pick<ServiceDeps, 'config' | 'gateway' | 'publish' | 'logger' | 'metrics' | 'tracer'>;
-
-/** One repository's result; also the detail of its "Compliance Drift" event when the run changed it. */
-export interface RepositoryCompliance {
-  runId: string;
-  repositoryName: string;
-  mode: 'report' | 'enforce';
-  ruleIndex: number;
-  compliant: boolean;
-  findings: { check: ComplianceCheck; reason: string; detail: string; fixable: boolean }[];
-  /** Fixes ECR accepted (enforce mode, not dry run). */
-  fixed: ComplianceFix['kind'][];
-  /** Fixes ECR refused, with the error. */
-  fixFailures: { fix: ComplianceFix['kind']; error: string }[];
-}
-
-/** The "Compliance Report" event's detail: one per run. */
-export interface ComplianceReport {
-  runId: string;
-  dryRun: boolean;
-  counts: {
-    repositories: number;
-    checked: number;
-    compliant: number;
-    nonCompliant: number;
-    /** Repositories the run changed (enforce mode). */
-    changed: number;
-    fixFailures: number;
-    /** Repositories deleted while the run was reading them. */
-    gone: number;
-  };
-  /** Failing findings per check. */
-  byCheck: Record<ComplianceCheck, number>;
-  nonCompliant: RepositoryCompliance[];
-  apiCalls: Record<string, number>;
-  truncated: boolean;
-}
 
 /** Runs `work` over `items`, at most `limit` at a time, keeping the results in order. */
 async function inPool<T, R>(items: readonly T[], limit: number, work: (item: T) => Promise<R>): Promise<R[]> {
@@ -70,49 +31,6 @@ async function inPool<T, R>(items: readonly T[], limit: number, work: (item: T) 
   };
   await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
   return results;
-}
-
-/** Reads what the policy checks, and nothing else. */
-async function gatherFacts(
-  gateway: EcrGateway,
-  repository: RepositorySummary,
-  policy: CompliancePolicy,
-): Promise<RepositoryFacts> {
-  const reads = readsFor(policy);
-  const [lifecyclePolicy, repositoryPolicy, tags] = await Promise.all([
-    reads.lifecyclePolicy ? gateway.getLifecyclePolicy(repository.name).then((text) => text ?? null) : undefined,
-    reads.repositoryPolicy ? gateway.getRepositoryPolicy(repository.name).then((text) => text ?? null) : undefined,
-    reads.tags ? gateway.listResourceTags(repository.arn) : undefined,
-  ]);
-  return {
-    name: repository.name,
-    arn: repository.arn,
-    registryId: repository.registryId,
-    imageTagMutability: repository.imageTagMutability,
-    imageTagMutabilityExclusionFilters: repository.imageTagMutabilityExclusionFilters.map((f) => f.filter),
-    scanOnPush: repository.scanOnPush,
-    encryptionType: repository.encryptionType,
-    ...(lifecyclePolicy === undefined ? {} : { lifecyclePolicy }),
-    ...(repositoryPolicy === undefined ? {} : { repositoryPolicy }),
-    ...(tags === undefined ? {} : { tags }),
-  };
-}
-
-async function applyFix(gateway: EcrGateway, repository: RepositorySummary, fix: ComplianceFix): Promise<void> {
-  switch (fix.kind) {
-    case 'put-tag-mutability':
-      await gateway.putTagMutability(repository.name, fix.setting as TagMutability, fix.exclusions);
-      return;
-    case 'put-scan-on-push':
-      return gateway.putScanOnPush(repository.name, true);
-    case 'put-lifecycle-policy':
-      return gateway.putLifecyclePolicy(repository.name, fix.policyText);
-    case 'delete-lifecycle-policy':
-      await gateway.deleteLifecyclePolicy(repository.name);
-      return;
-    case 'tag-resource':
-      return gateway.tagResource(repository.arn, fix.tags);
-  }
 }
 
 async function checkOne(
@@ -140,16 +58,7 @@ async function checkOne(
     fixFailures: [],
   };
   if (match.rule.mode !== 'enforce' || options.dryRun) return result;
-  for (const finding of findings) {
-    if (!finding.fix) continue;
-    try {
-      await applyFix(gateway, repository, finding.fix);
-      result.fixed.push(finding.fix.kind);
-    } catch (error) {
-      result.fixFailures.push({ fix: finding.fix.kind, error: error instanceof Error ? error.message : String(error) });
-    }
-  }
-  return result;
+  return { ...result, ...(await applyFixes(gateway, repository, findings)) };
 }
 
 const NO_FINDINGS: Record<ComplianceCheck, number> = {

@@ -1,66 +1,6 @@
 import type { EcrGateway } from '../ecr/index.ts';
-import type { RegistryDeclaration, RegistrySnapshot } from '../policy/reconcile/model.ts';
-import {
-  type ApplyStep,
-  type ChangeAction,
-  type PlannedChange,
-  planCounts,
-  planRegistry,
-  type RegistryPlan,
-} from '../policy/reconcile/plan.ts';
-
-/** Lists in the report event are capped so the event stays well under EventBridge's 256 KB. */
-export const REPORT_LIST_LIMIT = 200;
-
-export type ReconcileStatus = 'in-sync' | 'planned' | 'applied' | 'partial' | 'invalid';
-
-/** The "Registry Reconcile Report" event's detail: what one run planned, applied, and could not apply. */
-export interface ReconcileReport {
-  runId: string;
-  dryRun: boolean;
-  /**
-   * `in-sync`: nothing to change. `planned`: dry run, the changes are listed. `applied`: every change applied.
-   * `partial`: some changes failed (`notApplied`); the next run plans exactly those again. `invalid`: the plan would
-   * break ECR's limits (`problems`), nothing was applied.
-   */
-  status: ReconcileStatus;
-  counts: Record<ChangeAction, number>;
-  changes: PlannedChange[];
-  /** Changes ECR accepted, as `<action> <resource> <key>`. */
-  applied: string[];
-  /** Changes not applied, each with the error of its call. */
-  notApplied: { change: string; error: string }[];
-  problems: string[];
-  /** Resources left alone because the config neither mentions nor prunes them. */
-  unmanaged: string[];
-  apiCalls: Record<string, number>;
-  truncated: boolean;
-}
-
-export const describeChange = (change: PlannedChange) => `${change.action} ${change.resource} ${change.key}`;
-
-/** Reads the current state of the sections the declaration manages, and only those. */
-export async function gatherRegistry(gateway: EcrGateway, declaration: RegistryDeclaration): Promise<RegistrySnapshot> {
-  const snapshot: RegistrySnapshot = {};
-  if (declaration.replication) snapshot.replication = await gateway.getReplicationRules();
-  if (declaration.pullThroughCache) snapshot.pullThroughCacheRules = await gateway.listPullThroughCacheRules();
-  if (declaration.creationTemplates) snapshot.creationTemplates = await gateway.listCreationTemplates();
-  if (declaration.scanning) {
-    const { scanType, rules } = await gateway.getRegistryScanningConfiguration();
-    snapshot.scanning = {
-      scanType,
-      rules: rules.map((rule) => ({
-        scanFrequency: rule.scanFrequency,
-        repositoryFilters: rule.repositoryFilters.map((filter) => filter.filter),
-      })),
-    };
-  }
-  if (declaration.registryPolicy) {
-    const text = await gateway.getRegistryPolicy();
-    if (text !== undefined) snapshot.registryPolicyText = text;
-  }
-  return snapshot;
-}
+import type { ApplyStep, RegistryPlan } from '../policy/reconcile/plan.ts';
+import { describeChange } from './report.ts';
 
 /**
  * Templates first (a pull through cache rule creates repositories from them), then rules, then the singletons; the
@@ -131,42 +71,4 @@ export async function applyPlan(
     }
   }
   return { applied, notApplied };
-}
-
-/**
- * Gather → plan (pure) → apply (unless dry run) → report. A plan with problems (the registry after it would break
- * ECR's limits) applies nothing. In dry run the gateway is read-only, so nothing can change.
- */
-export async function reconcile(
-  gateway: EcrGateway,
-  declaration: RegistryDeclaration,
-  options: { runId: string; dryRun: boolean },
-): Promise<{ report: ReconcileReport; plan: RegistryPlan }> {
-  const snapshot = await gatherRegistry(gateway, declaration);
-  const plan = planRegistry(declaration, snapshot);
-  let applied: string[] = [];
-  let notApplied: { change: string; error: string }[] = [];
-  let status: ReconcileStatus;
-  if (plan.problems.length > 0) status = 'invalid';
-  else if (plan.changes.length === 0) status = 'in-sync';
-  else if (options.dryRun) status = 'planned';
-  else {
-    ({ applied, notApplied } = await applyPlan(gateway, plan));
-    status = notApplied.length > 0 ? 'partial' : 'applied';
-  }
-  const truncated = plan.changes.length > REPORT_LIST_LIMIT;
-  const report: ReconcileReport = {
-    runId: options.runId,
-    dryRun: options.dryRun,
-    status,
-    counts: planCounts(plan.changes),
-    changes: plan.changes.slice(0, REPORT_LIST_LIMIT),
-    applied: applied.slice(0, REPORT_LIST_LIMIT),
-    notApplied: notApplied.slice(0, REPORT_LIST_LIMIT),
-    problems: plan.problems,
-    unmanaged: plan.unmanaged.map((entry) => `${entry.resource} ${entry.key}`).slice(0, REPORT_LIST_LIMIT),
-    apiCalls: gateway.callCounts(),
-    truncated,
-  };
-  return { report, plan };
 }

@@ -1,12 +1,10 @@
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import { DETAIL_TYPES } from '../events/schemas.ts';
-import { type AllowListReport, reportAllowList } from '../policy/scan/allow-list.ts';
+import { reportAllowList } from '../policy/scan/allow-list.ts';
 import type { ServiceDeps } from '../runtime/service-deps.ts';
+import type { AllowListReportEvent } from './report.ts';
 
 export type AllowListReportDeps = Pick<ServiceDeps, 'config' | 'publish' | 'now' | 'logger' | 'metrics'>;
-
-/** The "Allow List Report" event's detail. */
-export type AllowListReportEvent = AllowListReport & { runId: string; reportedAt: string };
 
 /**
  * The scheduled allow-list report: entries expiring within the configured window, and expired entries still listed

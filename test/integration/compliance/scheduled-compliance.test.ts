@@ -8,7 +8,7 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from
 import { serviceRules } from '../../../local/service.ts';
 import type { Fixture } from '../../../registry/fixtures.ts';
 import type { RegistryServer } from '../../../registry/server.ts';
-import type { ComplianceReport, RepositoryCompliance } from '../../../shared/compliance/entry.ts';
+import type { ComplianceReport, RepositoryCompliance } from '../../../shared/compliance/report.ts';
 import { parseConfig } from '../../../shared/config/load.ts';
 import type { ServiceConfig } from '../../../shared/config/schema.ts';
 import { MUTATING_ECR_OPERATIONS } from '../../helpers/cleanup.ts';

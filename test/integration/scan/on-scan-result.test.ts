@@ -9,8 +9,7 @@ import type { RegistryServer } from '../../../registry/server.ts';
 import { parseConfig } from '../../../shared/config/load.ts';
 import type { ServiceConfig } from '../../../shared/config/schema.ts';
 import { createEcrClient } from '../../../shared/ecr/index.ts';
-import type { AllowListReportEvent } from '../../../shared/scan/entry-allow-list.ts';
-import type { ScanVerdict } from '../../../shared/scan/report.ts';
+import type { AllowListReportEvent, ScanVerdict } from '../../../shared/scan/report.ts';
 import { control, ecrClient, startTestRegistry } from '../../helpers/registry.ts';
 
 /**

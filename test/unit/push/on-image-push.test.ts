@@ -22,7 +22,7 @@ import { parseConfig } from '../../../shared/config/load.ts';
 import { createEcrGateway } from '../../../shared/ecr/index.ts';
 import { publishEvents } from '../../../shared/events/publisher.ts';
 import { DEFAULT_PUSH_POLICY } from '../../../shared/policy/push/policy.ts';
-import { runPushPolicy } from '../../../shared/push/act.ts';
+import { runPushPolicy } from '../../../shared/push/entry.ts';
 import type { PushVerdict } from '../../../shared/push/report.ts';
 import { digestOf } from '../../helpers/images.ts';
 import { testDeps } from '../../helpers/service-deps.ts';
