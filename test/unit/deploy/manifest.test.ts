@@ -1,4 +1,4 @@
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { LOCAL_EVENT_BUS, loadHandlerModule, localRules } from '../../../local/service.ts';
 import {
@@ -31,7 +31,7 @@ describe('the service manifest', () => {
     }
   });
 
-  it('names a handler module for every function that exports createHandler and the deployed handler', async () => {
+  it('names a handler module for every function that exports createHandler(deps: () => ServiceDeps) and handler', async () => {
     for (const spec of Object.values(manifest)) {
       // Act
       const module = (await loadHandlerModule(spec.handler)) as unknown as Record<string, unknown>;
@@ -39,6 +39,10 @@ describe('the service manifest', () => {
       expect(existsSync(`${spec.handler}.ts`), spec.handler).toBe(true);
       expect(typeof module.createHandler, spec.handler).toBe('function');
       expect(typeof module.handler, spec.handler).toBe('function');
+      // The same signature for every handler: one dependency type (shared/runtime/service-deps.ts).
+      expect(readFileSync(`${spec.handler}.ts`, 'utf8'), spec.handler).toMatch(
+        /^export function createHandler\(deps: \(\) => ServiceDeps\)/m,
+      );
     }
   });
 
