@@ -1,4 +1,5 @@
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
+import { resolveDryRun } from '../config/dry-run.ts';
 import { scanRuleFor } from '../config/load.ts';
 import type { ServiceConfig } from '../config/schema.ts';
 import type { ImageRecord } from '../domain/image.ts';
@@ -76,7 +77,8 @@ function targetOf(event: ScanResultEvent): Pick<ScanRunInput, 'repositoryName' |
  */
 export async function runScan(event: ScanResultEvent, deps: OnScanResultDeps): Promise<ScanVerdict> {
   const config = deps.config();
-  const gateway = deps.gateway({ readOnly: config.scan.dryRun });
+  // ECR's and Inspector's events carry no dry-run request: the config alone decides.
+  const gateway = deps.gateway({ readOnly: resolveDryRun(config.scan.dryRun) });
   const target = targetOf(event);
   const verdict = await runScanVerdict(gateway, {
     ...target,
