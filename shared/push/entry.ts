@@ -1,4 +1,5 @@
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
+import { resolveDryRun } from '../config/dry-run.ts';
 import { pushRuleFor } from '../config/load.ts';
 import type { ImageRecord } from '../domain/image.ts';
 import { type EcrGateway, RepositoryNotFoundError } from '../ecr/index.ts';
@@ -32,7 +33,8 @@ export async function runPush(
   deps: OnImagePushDeps,
 ): Promise<PushVerdict> {
   const config = deps.config();
-  const gateway = deps.gateway({ readOnly: config.push.dryRun });
+  // ECR's and Inspector's events carry no dry-run request: the config alone decides.
+  const gateway = deps.gateway({ readOnly: resolveDryRun(config.push.dryRun) });
   const repositoryName = event.detail['repository-name'];
   deps.tracer.putAnnotation('repository', repositoryName);
   deps.tracer.putAnnotation('dryRun', config.push.dryRun);

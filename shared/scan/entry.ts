@@ -1,4 +1,5 @@
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
+import { resolveDryRun } from '../config/dry-run.ts';
 import { scanRuleFor } from '../config/load.ts';
 import type { ImageRecord } from '../domain/image.ts';
 import { type EcrGateway, ImageNotFoundError, RepositoryNotFoundError, ScanNotFoundError } from '../ecr/index.ts';
@@ -70,7 +71,8 @@ function targetOf(event: ScanResultEvent): Pick<ScanRunInput, 'repositoryName' |
  */
 export async function runScan(event: ScanResultEvent, deps: OnScanResultDeps): Promise<ScanVerdict> {
   const config = deps.config();
-  const gateway = deps.gateway({ readOnly: config.scan.dryRun });
+  // ECR's and Inspector's events carry no dry-run request: the config alone decides.
+  const gateway = deps.gateway({ readOnly: resolveDryRun(config.scan.dryRun) });
   const target = targetOf(event);
   deps.tracer.putAnnotation('repository', target.repositoryName);
   deps.tracer.putAnnotation('dryRun', config.scan.dryRun);

@@ -290,6 +290,18 @@ describe('on-image-push handler', () => {
     ]);
   });
 
+  it("an event's dryRun false cannot turn off the config's dry run", async () => {
+    // Prepare
+    prepareRegistry();
+    const config = configWith({ dryRun: true, rules: [{ repositories: ['payments/**'], ...ENFORCE }] });
+    // Act
+    const verdict = await run(pushEvent({ dryRun: false }), config);
+    // Assess
+    expectNoMutatingCall();
+    expect(verdict.dryRun).toBe(true);
+    expect(verdict.actions.every((action) => action.result === 'planned')).toBe(true);
+  });
+
   it("leaves a forbidden tag that is the image's only tag in place", async () => {
     // Prepare
     prepareRegistry({ image: { imageTags: ['latest'] }, repository: { imageTagMutability: 'IMMUTABLE' } });

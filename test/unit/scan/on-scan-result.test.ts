@@ -166,6 +166,21 @@ describe('on-scan-result handler', () => {
     expect(published()).toEqual([{ detailType: 'Image Scan Verdict', verdict }]);
   });
 
+  it("an event's dryRun false cannot turn off the config's dry run: the FAIL is judged, the quarantine only planned", async () => {
+    // Prepare
+    prepareRegistry([high(0)]);
+    const dry = parseConfig({ scan: { ...CONFIG.scan, dryRun: true } });
+    // Act
+    const verdict = await run(scanEvent({ dryRun: false }), dry);
+    // Assess
+    expect(verdict).toMatchObject({ verdict: 'FAIL', dryRun: true });
+    expect(verdict.actions).toEqual([
+      { action: 'quarantine-tag', tag: `quarantined-${DIGEST.slice(7, 19)}`, result: 'planned' },
+    ]);
+    expect(ecr).not.toHaveReceivedCommand(PutImageCommand);
+    expect(ecr).not.toHaveReceivedCommand(BatchDeleteImageCommand);
+  });
+
   it('publishes FAIL with reason scan-failed for a FAILED scan, and acts on nothing', async () => {
     // Prepare
     prepareRegistry([], 'FAILED');
