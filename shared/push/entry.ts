@@ -37,7 +37,7 @@ export async function runPush(
   const gateway = deps.gateway({ readOnly: resolveDryRun(config.push.dryRun) });
   const repositoryName = event.detail['repository-name'];
   deps.tracer.putAnnotation('repository', repositoryName);
-  deps.tracer.putAnnotation('dryRun', config.push.dryRun);
+  deps.tracer.putAnnotation('dryRun', gateway.readOnly);
   const pushedTag = event.detail['image-tag'];
   const verdict = await runPushPolicy(gateway, {
     eventId: event.id,

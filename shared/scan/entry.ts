@@ -75,7 +75,7 @@ export async function runScan(event: ScanResultEvent, deps: OnScanResultDeps): P
   const gateway = deps.gateway({ readOnly: resolveDryRun(config.scan.dryRun) });
   const target = targetOf(event);
   deps.tracer.putAnnotation('repository', target.repositoryName);
-  deps.tracer.putAnnotation('dryRun', config.scan.dryRun);
+  deps.tracer.putAnnotation('dryRun', gateway.readOnly);
   const verdict = await runScanVerdict(gateway, {
     ...target,
     match: scanRuleFor(config.scan, target.repositoryName),
