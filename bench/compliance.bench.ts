@@ -1,9 +1,10 @@
 import '../cli/quiet-logs.ts';
 import { performance } from 'node:perf_hooks';
 import type { FixtureRepository } from '@ecr-automation/local-registry';
-import { runCompliance } from '../shared/compliance/run.ts';
+import { runCompliance } from '../shared/compliance/entry.ts';
 import { parseConfig } from '../shared/config/load.ts';
 import { createEcrClient, createEcrGateway } from '../shared/ecr/index.ts';
+import { observability } from '../shared/obs/index.ts';
 import { emit, intEnv, progress, round, startRegistryProcess } from './lib.ts';
 
 /**
@@ -88,6 +89,7 @@ try {
         published += events.length;
         return { calls: Math.ceil(events.length / 10) };
       },
+      ...observability,
     },
   );
   const wallMs = performance.now() - started;

@@ -5,7 +5,7 @@ import { ConfigError } from '../shared/config/load.ts';
 import { declarationOf } from '../shared/config/registry-schema.ts';
 import { createEcrGateway, type ECRClient, type EcrClientOptions, EcrGatewayError } from '../shared/ecr/index.ts';
 import { formatPlan } from '../shared/policy/reconcile/format.ts';
-import { reconcile } from '../shared/reconcile/run.ts';
+import { reconcile } from '../shared/reconcile/entry.ts';
 import { RegionError, resolveRegion } from './region.ts';
 
 /** What the registry CLI needs from its process; `cli/registry.ts` wires the real ones, tests their own. */

@@ -1,22 +1,22 @@
+import { resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
-import type { BusEvent, LambdaLikeContext, RuleSpec } from '@ecr-automation/local-registry';
+// The local registry: its server, bus shapes, fixtures and demo.
+import type { BusEvent, BusTarget, RuleSpec } from '@ecr-automation/local-registry';
 import { demoFixture, loadFixture, type RegistryServer, startRegistryServer } from '@ecr-automation/local-registry';
-import { createHandler as createAllowListReportHandler } from '../functions/allow-list-report/handler.ts';
-import { createHandler as createWorkerHandler } from '../functions/cleanup-repository/handler.ts';
-import { createHandler as createPushHandler } from '../functions/on-image-push/handler.ts';
-import { createHandler as createScanHandler } from '../functions/on-scan-result/handler.ts';
-import { createHandler as createReconcileHandler } from '../functions/reconcile-registry/handler.ts';
-import { createHandler as createSchedulerHandler } from '../functions/scheduled-cleanup/handler.ts';
-import { createHandler as createComplianceHandler } from '../functions/scheduled-compliance/handler.ts';
+import { type FunctionSpec, type Manifest, serviceManifest } from '../service/manifest.ts';
 import { loadServiceConfig } from '../shared/config/file.ts';
 import { parseConfig } from '../shared/config/load.ts';
 import type { ServiceConfig } from '../shared/config/schema.ts';
 import { createEcrClient, createEcrGateway } from '../shared/ecr/index.ts';
 import { publishEvents } from '../shared/events/publisher.ts';
+import { observability, tracer } from '../shared/obs/index.ts';
+import type { ServiceDeps } from '../shared/runtime/service-deps.ts';
 
 /**
  * The whole service on one machine: the local registry and event bus on loopback, the demo registry, and the
- * service's handlers wired to the bus with the same event patterns and schedules as `serverless.ts` deploys.
+ * service's handlers wired to the bus with the same event patterns and schedules as `serverless.ts` deploys: both are
+ * built from the service's manifest (`service/manifest.ts`).
  * The handlers run in this process, through the real AWS SDK clients, against the local endpoint.
  */
 export interface LocalServiceOptions {
@@ -42,16 +42,76 @@ export const LOCAL_SERVICE_ACCESS_KEY = 'ecr-automation-cleanup-repository';
 export const LOCAL_WORKER_PRINCIPAL = `arn:aws:iam::123456789012:role/${LOCAL_SERVICE_ACCESS_KEY}`;
 const REGION = 'us-east-1';
 
-/** The rules `serverless.ts` deploys, as local bus rules invoking the real handlers. */
-export function serviceRules(server: RegistryServer, options: LocalServiceOptions = {}): RuleSpec[] {
-  const credentials = { accessKeyId: LOCAL_SERVICE_ACCESS_KEY, secretAccessKey: 'local' };
-  const ecr = createEcrClient({
-    endpoint: server.url,
-    region: REGION,
-    credentials,
-    maxAttempts: options.ecrMaxAttempts,
+/** A handler module of the manifest (`functions/<name>/handler.ts`): every one exports the same `createHandler`. */
+export interface HandlerModule {
+  createHandler(deps: () => ServiceDeps): (event: never, context: never) => Promise<unknown>;
+}
+
+const ROOT = resolve(import.meta.dirname, '..');
+const handlerModules = new Map<string, Promise<HandlerModule>>();
+
+/** The handler module at a manifest path (`functions/<name>/handler`), imported once. */
+export function loadHandlerModule(path: string): Promise<HandlerModule> {
+  let loaded = handlerModules.get(path);
+  if (!loaded) {
+    loaded = import(pathToFileURL(resolve(ROOT, `${path}.ts`)).href).then((module: Partial<HandlerModule>) => {
+      if (typeof module.createHandler !== 'function') throw new Error(`${path}.ts does not export createHandler`);
+      return module as HandlerModule;
+    });
+    handlerModules.set(path, loaded);
+  }
+  return loaded;
+}
+
+/** `scheduledCleanup` → `scheduled-cleanup`: a function's local rule name. */
+const kebab = (name: string) => name.replace(/[A-Z]/g, (letter) => `-${letter.toLowerCase()}`);
+
+/**
+ * The local bus rules of a manifest, as `serverless.ts` deploys them in AWS: one rule per trigger (named after the
+ * function, `-1`, `-2`, ... when it has several), on the default bus or the service's bus (`LOCAL_EVENT_BUS`), with
+ * the function's timeout as the context's deadline and its retries. `target` gives each function's bus target.
+ */
+export function localRules(
+  manifest: Manifest,
+  target: (functionName: string, spec: FunctionSpec) => BusTarget,
+): RuleSpec[] {
+  return Object.entries(manifest).flatMap(([functionName, spec]) => {
+    const invoke = target(functionName, spec);
+    return spec.triggers.map(
+      (trigger, index): RuleSpec => ({
+        name: spec.triggers.length === 1 ? kebab(functionName) : `${kebab(functionName)}-${index + 1}`,
+        ...('schedule' in trigger
+          ? { scheduleExpression: trigger.schedule }
+          : {
+              eventPattern: trigger.pattern,
+              ...(trigger.bus === 'service' ? { eventBusName: LOCAL_EVENT_BUS } : {}),
+            }),
+        target: invoke,
+        targetName: functionName,
+        timeoutMs: spec.timeout * 1000,
+        maximumRetryAttempts: spec.onFailure.retries,
+      }),
+    );
   });
-  const events = new EventBridgeClient({ endpoint: server.url, region: REGION, credentials });
+}
+
+/** The service's manifest, for the config the local service runs with. */
+export const localManifest = (config: Readonly<ServiceConfig>) => serviceManifest(config);
+
+/** The rules `serverless.ts` deploys, as local bus rules invoking the real handlers. */
+export function serviceRules(
+  server: RegistryServer,
+  options: LocalServiceOptions = {},
+  manifest: Manifest = localManifest(options.config ?? loadServiceConfig()),
+): RuleSpec[] {
+  const credentials = { accessKeyId: LOCAL_SERVICE_ACCESS_KEY, secretAccessKey: 'local' };
+  // Captured as in Lambda; outside Lambda the tracer is disabled and leaves the clients as they are.
+  const ecr = tracer.captureAWSv3Client(
+    createEcrClient({ endpoint: server.url, region: REGION, credentials, maxAttempts: options.ecrMaxAttempts }),
+  );
+  const events = tracer.captureAWSv3Client(
+    new EventBridgeClient({ endpoint: server.url, region: REGION, credentials }),
+  );
   const base = options.config ?? loadServiceConfig();
   const dryRunConfig = options.dryRun
     ? parseConfig(
@@ -66,121 +126,26 @@ export function serviceRules(server: RegistryServer, options: LocalServiceOption
         'config (dry run)',
       )
     : base;
-  const config = () => dryRunConfig;
-  const publish = (entries: Parameters<typeof publishEvents>[2]) => publishEvents(events, LOCAL_EVENT_BUS, entries);
-  const scheduler = createSchedulerHandler(() => ({
-    config,
+  // One set of dependencies for every handler, as in Lambda (shared/runtime/service-deps.ts), on loopback.
+  const deps: ServiceDeps = {
+    config: () => dryRunConfig,
     gateway: ({ readOnly }) => createEcrGateway(ecr, { readOnly }),
-    publish,
-    workerPrincipalArn: LOCAL_WORKER_PRINCIPAL,
-  }));
-  // The registry's clock, so that moving it (`POST /_local/clock`) ages images and allow-list entries alike.
-  const now = () => server.now();
-  const worker = createWorkerHandler(() => ({
-    config,
-    gateway: ({ readOnly }) => createEcrGateway(ecr, { readOnly }),
-    publish,
+    publish: (entries) => publishEvents(events, LOCAL_EVENT_BUS, entries),
+    // The registry's clock, so that moving it (`POST /_local/clock`) ages images and allow-list entries alike.
+    now: () => server.now(),
+    ...observability,
     reserveMs: 5_000,
-    now,
-  }));
-  const onPush = createPushHandler(() => ({
-    config,
-    gateway: ({ readOnly }) => createEcrGateway(ecr, { readOnly }),
-    publish,
-  }));
-  const onScan = createScanHandler(() => ({
-    config,
-    gateway: ({ readOnly }) => createEcrGateway(ecr, { readOnly }),
-    publish,
-    now,
-  }));
-  const allowListReport = createAllowListReportHandler(() => ({ config, publish, now }));
-  const compliance = createComplianceHandler(() => ({
-    config,
-    gateway: ({ readOnly }) => createEcrGateway(ecr, { readOnly }),
-    publish,
-  }));
-  const reconcile = createReconcileHandler(() => ({
-    config,
-    gateway: ({ readOnly }) => createEcrGateway(ecr, { readOnly }),
-    publish,
-  }));
-  // middy handlers take (event, context); the bus gives a Lambda-like context with a deadline.
-  const invoke =
-    (handler: (event: never, context: never) => Promise<unknown>) => (event: BusEvent, context: LambdaLikeContext) =>
-      handler(event as never, context as never);
-  return [
-    {
-      name: 'scheduled-cleanup',
-      scheduleExpression: 'cron(0 3 * * ? *)',
-      target: invoke(scheduler),
-      targetName: 'scheduledCleanup',
-      timeoutMs: 300_000,
-    },
-    {
-      name: 'cleanup-repository',
-      eventBusName: LOCAL_EVENT_BUS,
-      eventPattern: { source: ['ecr-automation'], 'detail-type': ['Cleanup Work Item'] },
-      target: invoke(worker),
-      targetName: 'cleanupRepository',
-      timeoutMs: 900_000,
-    },
-    {
-      // ECR's own events arrive on the default bus.
-      name: 'on-image-push',
-      eventPattern: {
-        source: ['aws.ecr'],
-        'detail-type': ['ECR Image Action'],
-        detail: { 'action-type': ['PUSH'], result: ['SUCCESS'] },
-      },
-      target: invoke(onPush),
-      targetName: 'onImagePush',
-      timeoutMs: 60_000,
-    },
-    ...[
-      { source: ['aws.ecr'], 'detail-type': ['ECR Image Scan'], detail: { 'scan-status': ['COMPLETE', 'FAILED'] } },
-      {
-        source: ['aws.inspector2'],
-        'detail-type': ['Inspector2 Scan'],
-        detail: { 'scan-status': ['INITIAL_SCAN_COMPLETE'] },
-      },
-      {
-        source: ['aws.inspector2'],
-        'detail-type': ['Inspector2 Finding'],
-        detail: { resources: { type: ['AWS_ECR_CONTAINER_IMAGE'] } },
-      },
-    ].map(
-      (eventPattern, index): RuleSpec => ({
-        // One rule per pattern, as serverless.ts deploys them.
-        name: `on-scan-result-${index + 1}`,
-        eventPattern,
-        target: invoke(onScan),
-        targetName: 'onScanResult',
-        timeoutMs: 120_000,
-      }),
-    ),
-    {
-      name: 'allow-list-report',
-      scheduleExpression: 'cron(0 6 * * ? *)',
-      target: invoke(allowListReport),
-      targetName: 'allowListReport',
-      timeoutMs: 30_000,
-    },
-    {
-      name: 'scheduled-compliance',
-      scheduleExpression: 'cron(0 4 * * ? *)',
-      target: invoke(compliance),
-      targetName: 'scheduledCompliance',
-      timeoutMs: 900_000,
-    },
-    {
-      name: 'reconcile-registry',
-      scheduleExpression: 'rate(1 hour)',
-      target: invoke(reconcile),
-      targetName: 'reconcileRegistry',
-      timeoutMs: 300_000,
-    },
-  ];
+    workerPrincipalArn: LOCAL_WORKER_PRINCIPAL,
+  };
+  // middy handlers take (event, context); the bus gives a Lambda-like context with a deadline. Each handler is
+  // created once, on its first event.
+  return localRules(manifest, (_functionName, spec) => {
+    let handler: Promise<(event: never, context: never) => Promise<unknown>> | undefined;
+    return async (event, context) => {
+      handler ??= loadHandlerModule(spec.handler).then((module) => module.createHandler(() => deps));
+      return (await handler)(event as never, context as never);
+    };
+  });
 }
 
 export async function startLocalService(options: LocalServiceOptions = {}): Promise<RegistryServer> {
@@ -204,7 +169,10 @@ export async function startLocalService(options: LocalServiceOptions = {}): Prom
         });
       }
     }
-    for (const rule of serviceRules(server, options)) server.bus.addRule(rule);
+    const manifest = localManifest(options.config ?? loadServiceConfig());
+    // Every handler module loads before the first event: a missing one fails the start, not a delivery.
+    await Promise.all(Object.values(manifest).map((spec) => loadHandlerModule(spec.handler)));
+    for (const rule of serviceRules(server, options, manifest)) server.bus.addRule(rule);
     server.bus.startSchedules();
   } catch (error) {
     await server.close();

@@ -1,4 +1,4 @@
-import { executePlan, verifyKeptImagesWhole } from '../../shared/cleanup/execute.ts';
+import { executePlan, verifyKeptImagesWhole } from '../../shared/cleanup/act.ts';
 import { fingerprintOf } from '../../shared/cleanup/gather.ts';
 import { type ImageRecord, isIndex } from '../../shared/domain/image.ts';
 import { type EcrGateway, type ItemFailure, RepositoryNotFoundError } from '../../shared/ecr/index.ts';
@@ -147,17 +147,15 @@ async function applyRepository(
 ): Promise<RepositoryApplied | undefined> {
   let execution: Awaited<ReturnType<typeof executePlan>>;
   try {
-    // The plan's own clock: a re-plan after the re-read changes a decision only where the registry changed.
-    execution = await executePlan(gateway, images, entry.plan, {
-      rule: entry.rule,
-      now: Date.parse(entry.plan.plannedAt),
-    });
+    // The same act as the Lambda worker: the saved plan, as reviewed, minus what changed since.
+    execution = await executePlan(gateway, images, entry.plan);
   } catch (error) {
     if (error instanceof RepositoryNotFoundError) return undefined;
     throw error;
   }
   const gone = new Set([...execution.deleted, ...execution.alreadyGone]);
-  const { checked } = await verifyKeptImagesWhole(gateway, images, execution.plan, gone);
+  const keptSincePlan = new Set([...execution.changedSincePlan, ...execution.keptWithChanged]);
+  const { checked } = await verifyKeptImagesWhole(gateway, images, execution.plan, gone, keptSincePlan);
   const byDigest = new Map(images.map((image) => [image.digest, image]));
   // An index owns no layers: its size is its largest child's, so deleting it reclaims nothing by itself.
   const bytesReclaimed = execution.deleted.reduce((n, digest) => {

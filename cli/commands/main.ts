@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { IntegrityError } from '../../shared/cleanup/execute.ts';
+import { IntegrityError } from '../../shared/cleanup/act.ts';
 import { SnapshotError } from '../../shared/cleanup/gather.ts';
 import { loadServiceConfig } from '../../shared/config/file.ts';
 import { ConfigError, parseConfigText } from '../../shared/config/load.ts';

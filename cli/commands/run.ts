@@ -1,5 +1,5 @@
+import { runRepositoryCleanup } from '../../shared/cleanup/entry.ts';
 import type { CleanupReport } from '../../shared/cleanup/report.ts';
-import { runRepositoryCleanup } from '../../shared/cleanup/run.ts';
 import { resolveDryRun } from '../../shared/config/dry-run.ts';
 import type { ServiceConfig } from '../../shared/config/schema.ts';
 import type { EcrGateway } from '../../shared/ecr/index.ts';

@@ -1,8 +1,8 @@
 import { cleanupRuleFor } from '../../shared/config/load.ts';
+import { selectRepositories as select } from '../../shared/config/rules.ts';
 import type { ServiceConfig } from '../../shared/config/schema.ts';
 import type { EcrGateway } from '../../shared/ecr/index.ts';
 import type { CleanupRule } from '../../shared/policy/cleanup/plan.ts';
-import { matchesAnyGlob } from '../../shared/policy/glob.ts';
 
 export interface SelectedRepository {
   repositoryName: string;
@@ -28,20 +28,13 @@ export async function selectRepositories(
   config: Readonly<ServiceConfig>,
   globs: readonly string[] = [],
 ): Promise<Selection> {
-  const selected: SelectedRepository[] = [];
-  const withoutRule: string[] = [];
-  let listed = 0;
-  for await (const repository of gateway.listRepositories()) {
-    listed++;
-    if (globs.length > 0 && !matchesAnyGlob(repository.name, globs)) continue;
-    const match = cleanupRuleFor(config.cleanup, repository.name);
-    if (match) selected.push({ repositoryName: repository.name, rule: match.rule, ruleIndex: match.index });
-    else if (globs.length > 0) withoutRule.push(repository.name);
-  }
+  const selection = await select(gateway.listRepositories(), (name) => cleanupRuleFor(config.cleanup, name), globs);
   const byName = (a: string, b: string) => a.localeCompare(b);
   return {
-    selected: selected.sort((a, b) => byName(a.repositoryName, b.repositoryName)),
-    withoutRule: withoutRule.sort(byName),
-    listed,
+    selected: selection.selected
+      .map(({ repository, match }) => ({ repositoryName: repository.name, rule: match.rule, ruleIndex: match.index }))
+      .sort((a, b) => byName(a.repositoryName, b.repositoryName)),
+    withoutRule: selection.withoutRule.map((repository) => repository.name).sort(byName),
+    listed: selection.listed,
   };
 }

@@ -2,6 +2,7 @@ import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import { parser } from '@aws-lambda-powertools/parser/middleware';
 import { EventBridgeSchema } from '@aws-lambda-powertools/parser/schemas/eventbridge';
+import { captureLambdaHandler } from '@aws-lambda-powertools/tracer/middleware';
 import middy from '@middy/core';
 import type { Context } from 'aws-lambda';
 import { z } from 'zod';
@@ -14,10 +15,10 @@ import {
 } from '../../shared/events/schemas.ts';
 import { clearParseErrors } from '../../shared/middleware/clear-parse-errors.ts';
 import { ignoreForeignSources } from '../../shared/middleware/ignore-foreign-sources.ts';
-import { logger, metrics } from '../../shared/obs/index.ts';
+import { logger, metrics, tracer } from '../../shared/obs/index.ts';
 import { parseFunctionEnv } from '../../shared/runtime/env.ts';
-import { onFirstUse, serviceDeps } from '../../shared/runtime/service-deps.ts';
-import { handleScanResult, type OnScanResultDeps, type ScanResultEvent } from '../../shared/scan/handle.ts';
+import { onFirstUse, type ServiceDeps, serviceDeps } from '../../shared/runtime/service-deps.ts';
+import { runScan, type ScanResultEvent } from '../../shared/scan/entry.ts';
 
 /**
  * The events the rules in `serverless.ts` let through: ECR's "ECR Image Scan" (basic, COMPLETE or FAILED),
@@ -45,9 +46,9 @@ export const ScanResultEventSchema = z.discriminatedUnion('detail-type', [
 ]);
 export type ScanResultEventInput = z.infer<typeof ScanResultEventSchema>;
 
-/** Real dependencies, created on first use (one client per container, not at import). */
-export function defaultDeps(env: NodeJS.ProcessEnv = process.env): OnScanResultDeps {
-  return { ...serviceDeps(parseFunctionEnv('onScanResult', env)), now: () => Date.now() };
+/** Real dependencies, created on first use (one client per container, not at import); throws on a bad environment. */
+export function defaultDeps(env: NodeJS.ProcessEnv = process.env): ServiceDeps {
+  return serviceDeps(parseFunctionEnv('onScanResult', env));
 }
 
 const toScanResult = (event: ScanResultEventInput): ScanResultEvent =>
@@ -59,17 +60,18 @@ const toScanResult = (event: ScanResultEventInput): ScanResultEvent =>
     detail: event.detail,
   }) as ScanResultEvent;
 
-/** The Lambda handler around `handleScanResult`; `deps` is called once per invocation (default: the real ones). */
-export function createHandler(deps: () => OnScanResultDeps = () => defaultDeps()) {
+/** The Lambda handler around `runScan`; `deps` is called once per invocation. */
+export function createHandler(deps: () => ServiceDeps) {
   return (
     middy<ScanResultEventInput, unknown, Error, Context>()
       // Only ECR's and Inspector's own events: the rules' patterns filter on the source too.
       .use(ignoreForeignSources(['aws.ecr', 'aws.inspector2']))
+      .use(captureLambdaHandler(tracer, { captureResponse: false }))
       .use(injectLambdaContext(logger))
       .use(logMetrics(metrics))
       .use(clearParseErrors())
       .use(parser({ schema: ScanResultEventSchema }))
-      .handler((event) => handleScanResult(toScanResult(event), deps()))
+      .handler((event) => runScan(toScanResult(event), deps()))
   );
 }
 

@@ -2,28 +2,30 @@ import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import { parser } from '@aws-lambda-powertools/parser/middleware';
 import { EventBridgeSchema } from '@aws-lambda-powertools/parser/schemas/eventbridge';
+import { captureLambdaHandler } from '@aws-lambda-powertools/tracer/middleware';
 import middy from '@middy/core';
 import type { Context } from 'aws-lambda';
 import type { z } from 'zod';
-import { type ComplianceDeps, runCompliance } from '../../shared/compliance/run.ts';
+import { runCompliance } from '../../shared/compliance/entry.ts';
 import { ScheduledComplianceDetailSchema } from '../../shared/events/registry-schemas.ts';
 import { clearParseErrors } from '../../shared/middleware/clear-parse-errors.ts';
-import { logger, metrics } from '../../shared/obs/index.ts';
+import { logger, metrics, tracer } from '../../shared/obs/index.ts';
 import { parseFunctionEnv } from '../../shared/runtime/env.ts';
-import { onFirstUse, serviceDeps } from '../../shared/runtime/service-deps.ts';
+import { onFirstUse, type ServiceDeps, serviceDeps } from '../../shared/runtime/service-deps.ts';
 
 /** The schedule's "Scheduled Event", or any EventBridge event whose detail holds a manual run's overrides. */
 export const ComplianceScheduleEventSchema = EventBridgeSchema.extend({ detail: ScheduledComplianceDetailSchema });
 export type ComplianceScheduleEvent = z.infer<typeof ComplianceScheduleEventSchema>;
 
-/** Real dependencies, created on first use (one client per container, not at import). */
-export function defaultDeps(env: NodeJS.ProcessEnv = process.env): ComplianceDeps {
+/** Real dependencies, created on first use (one client per container, not at import); throws on a bad environment. */
+export function defaultDeps(env: NodeJS.ProcessEnv = process.env): ServiceDeps {
   return serviceDeps(parseFunctionEnv('scheduledCompliance', env));
 }
 
-/** The Lambda handler around `runCompliance`; `deps` is called once per invocation (default: the real ones). */
-export function createHandler(deps: () => ComplianceDeps = () => defaultDeps()) {
+/** The Lambda handler around `runCompliance`; `deps` is called once per invocation. */
+export function createHandler(deps: () => ServiceDeps) {
   return middy<ComplianceScheduleEvent, unknown, Error, Context>()
+    .use(captureLambdaHandler(tracer, { captureResponse: false }))
     .use(injectLambdaContext(logger))
     .use(logMetrics(metrics))
     .use(clearParseErrors())

@@ -23,7 +23,8 @@ export class SnapshotError extends Error {
   }
 }
 
-const childrenOf = (manifest: string): string[] => {
+/** The digests an index manifest lists; throws when the manifest is not JSON. */
+export const childrenOf = (manifest: string): string[] => {
   const document = JSON.parse(manifest) as { manifests?: { digest?: unknown }[] };
   return (document.manifests ?? [])
     .map((descriptor) => descriptor.digest)

@@ -30,3 +30,35 @@ export function resolveRule<Policy extends object>(
   const { repositories: _r, exclude: _e, enabled: _n, ...settings } = matched;
   return { rule: { ...builtIn, ...defined(defaults), ...defined(settings) } as Policy, index };
 }
+
+/** The repositories a section's rules select, each with the rule that matched. */
+export interface RepositorySelection<Repository, Match> {
+  /** Repositories a rule selects (and the globs name, when given), in listing order. */
+  selected: { repository: Repository; match: Match }[];
+  /** Repositories the globs name that no enabled rule selects: left alone, and said so. */
+  withoutRule: Repository[];
+  /** Every repository listed. */
+  listed: number;
+}
+
+/**
+ * The one repository-selection loop of the service: walks the listing once (the gateway's DescribeRepositories
+ * pages), narrows it by `globs` (a manual run's or the command line's; absent or empty narrows nothing), and keeps
+ * each repository `ruleFor` gives a rule (`cleanupRuleFor`, `complianceRuleFor`, ...: the first matching rule, when
+ * enabled). Used by the cleanup fan-out, the compliance scan and the cleanup CLI.
+ */
+export async function selectRepositories<Repository extends { name: string }, Match>(
+  repositories: AsyncIterable<Repository>,
+  ruleFor: (repositoryName: string) => Match | undefined,
+  globs: readonly string[] = [],
+): Promise<RepositorySelection<Repository, Match>> {
+  const selection: RepositorySelection<Repository, Match> = { selected: [], withoutRule: [], listed: 0 };
+  for await (const repository of repositories) {
+    selection.listed++;
+    if (globs.length > 0 && !matchesAnyGlob(repository.name, globs)) continue;
+    const match = ruleFor(repository.name);
+    if (match !== undefined) selection.selected.push({ repository, match });
+    else if (globs.length > 0) selection.withoutRule.push(repository);
+  }
+  return selection;
+}

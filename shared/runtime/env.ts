@@ -2,11 +2,11 @@ import { z } from 'zod';
 
 /**
  * The environment of the service's functions: one zod schema per variable, and one object schema per function picking
- * only the variables that function reads (the keys are the function names of `serverless.ts`). A function's real
+ * only the variables that function reads (the keys are the function names of the service manifest, `service/manifest.ts`). A function's real
  * dependencies parse its schema on first use, so a malformed or missing variable fails the first invocation of a cold
  * container with a message naming the variable, not a later call with a stray `NaN` or a wrong bus.
  *
- * The README's "Environment variables" table lists them; `serverless.ts` sets every variable a schema requires.
+ * The README's "Environment variables" table lists them; the manifest sets every variable a schema requires.
  */
 
 /** An issue's message: what the variable should hold and what it held. */
@@ -106,7 +106,7 @@ export class EnvironmentError extends Error {
   override readonly name = 'EnvironmentError';
 }
 
-/** The variables a function's schema requires (no default, so serverless.ts must set them). */
+/** The variables a function's schema requires (no default, so the manifest must set them). */
 export function requiredVariables(fn: FunctionName): string[] {
   const shape = FUNCTION_ENV[fn].shape as Record<string, z.ZodType>;
   return Object.keys(shape).filter((name) => !shape[name]?.safeParse(undefined).success);

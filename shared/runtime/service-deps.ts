@@ -3,12 +3,28 @@ import { loadServiceConfig } from '../config/file.ts';
 import type { ServiceConfig } from '../config/schema.ts';
 import { createEcrClient, createEcrGateway, type ECRClient, type EcrGateway } from '../ecr/index.ts';
 import { publishEvents, type ServiceEvent } from '../events/publisher.ts';
+import { type Observability, observability } from '../obs/index.ts';
+import type { Clock } from './clock.ts';
+import { CLEANUP_RESERVE_MS_BOUNDS } from './env.ts';
 
-/** What every ECR-facing handler needs: its config, a gateway (read-only in dry run), and the service's bus. */
-export interface ServiceDeps {
+/**
+ * Everything a function's workflow is given: its config, a gateway (read-only in dry run), the service's bus, the
+ * clock, the logger, metrics and tracer, and the two settings of the cleanup functions. Every handler's
+ * `createHandler` takes it; each workflow takes the `Pick` of it that it uses.
+ */
+export interface ServiceDeps extends Observability {
   config(): Readonly<ServiceConfig>;
   gateway(options: { readOnly: boolean }): EcrGateway;
   publish(events: readonly ServiceEvent[]): Promise<{ calls: number }>;
+  /** The clock (epoch ms): `Date.now` in Lambda, the local registry's under `npm start`. */
+  now: Clock;
+  /** The cleanup worker's milliseconds kept before the deadline for the report and the hand-over to a follow-up. */
+  reserveMs: number;
+  /**
+   * The IAM principal of the cleanup workers. They read index manifests with BatchGetImage, which ECR records as a
+   * pull; the fan-out excludes them from pull-time updates so that their reads do not make images look used.
+   */
+  workerPrincipalArn?: string | undefined;
 }
 
 /** The variables `serviceDeps` reads, as a function's schema in `env.ts` parsed them. */
@@ -16,23 +32,36 @@ export interface ServiceEnv {
   EVENT_BUS_NAME: string;
   CONFIG_FILE?: string | undefined;
   AWS_MAX_ATTEMPTS?: number | undefined;
+  CLEANUP_RESERVE_MS?: number | undefined;
+  WORKER_PRINCIPAL_ARN?: string | undefined;
 }
 
-let clients: { ecr: ECRClient; events: EventBridgeClient } | undefined;
+let ecrClient: ECRClient | undefined;
+let eventsClient: EventBridgeClient | undefined;
 
 /**
- * The real dependencies of a Lambda container: one ECR client and one EventBridge client, created on first use (not
- * at import, so that nothing is signed while Lambda provisions the container), the config from `CONFIG_FILE` or the
- * bundled file, and the bus `EVENT_BUS_NAME` names. `env` is the function's parsed environment (`parseFunctionEnv`).
+ * The real dependencies of a Lambda container: one ECR client and one EventBridge client, each created on first use
+ * (not at import, so that nothing is signed while Lambda provisions the container; a function that never calls ECR
+ * never creates its client) and captured by the tracer (X-Ray subsegments per call, in Lambda only), the config from
+ * `CONFIG_FILE` or the bundled file, the bus `EVENT_BUS_NAME` names, `Date.now`, and the container's logger, metrics
+ * and tracer. `env` is the function's parsed environment (`parseFunctionEnv`).
  */
-export function serviceDeps(env: ServiceEnv): ServiceDeps {
-  clients ??= { ecr: createEcrClient({ maxAttempts: env.AWS_MAX_ATTEMPTS }), events: new EventBridgeClient({}) };
-  const { ecr, events } = clients;
+export function serviceDeps(env: ServiceEnv, obs: Observability = observability): ServiceDeps {
   const eventBusName = env.EVENT_BUS_NAME;
   return {
     config: () => loadServiceConfig({ CONFIG_FILE: env.CONFIG_FILE }),
-    gateway: ({ readOnly }) => createEcrGateway(ecr, { readOnly }),
-    publish: (entries) => publishEvents(events, eventBusName, entries),
+    gateway: ({ readOnly }) => {
+      ecrClient ??= obs.tracer.captureAWSv3Client(createEcrClient({ maxAttempts: env.AWS_MAX_ATTEMPTS }));
+      return createEcrGateway(ecrClient, { readOnly });
+    },
+    publish: (entries) => {
+      eventsClient ??= obs.tracer.captureAWSv3Client(new EventBridgeClient({}));
+      return publishEvents(eventsClient, eventBusName, entries);
+    },
+    now: () => Date.now(),
+    ...obs,
+    reserveMs: env.CLEANUP_RESERVE_MS ?? CLEANUP_RESERVE_MS_BOUNDS.default,
+    workerPrincipalArn: env.WORKER_PRINCIPAL_ARN,
   };
 }
 

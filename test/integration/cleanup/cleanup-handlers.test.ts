@@ -9,11 +9,11 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from
 import { createHandler as createWorkerHandler } from '../../../functions/cleanup-repository/handler.ts';
 import { createHandler as createSchedulerHandler } from '../../../functions/scheduled-cleanup/handler.ts';
 import { LOCAL_EVENT_BUS, LOCAL_SERVICE_ACCESS_KEY, serviceRules } from '../../../local/service.ts';
-import type { CleanupWorkerDeps } from '../../../shared/cleanup/worker.ts';
 import { loadServiceConfig } from '../../../shared/config/file.ts';
 import type { ServiceConfig } from '../../../shared/config/schema.ts';
 import { createEcrClient, createEcrGateway, type EcrGateway } from '../../../shared/ecr/index.ts';
 import { publishEvents } from '../../../shared/events/publisher.ts';
+import type { ServiceDeps } from '../../../shared/runtime/service-deps.ts';
 import {
   digestsIn,
   EXPECTED_DELETED_IDS,
@@ -26,6 +26,7 @@ import {
   TEST_CONFIG,
 } from '../../helpers/cleanup.ts';
 import { control, ecrClient, startTestRegistry } from '../../helpers/registry.ts';
+import { testDeps } from '../../helpers/service-deps.ts';
 
 const calls = async (server: RegistryServer) =>
   (await control<{ operations: Record<string, number> }>(server, 'calls')).operations;
@@ -216,20 +217,17 @@ describe('cleanup-repository handler', () => {
       region: 'us-east-1',
       credentials: { accessKeyId: LOCAL_SERVICE_ACCESS_KEY, secretAccessKey: 'x' },
     });
-  const deps = (
-    overrides: Partial<CleanupWorkerDeps> = {},
-    wrap = (gateway: EcrGateway) => gateway,
-  ): CleanupWorkerDeps => {
+  const deps = (overrides: Partial<ServiceDeps> = {}, wrap = (gateway: EcrGateway) => gateway): ServiceDeps => {
     const client = ecr();
     const bus = events();
-    return {
+    return testDeps({
       config: () => TEST_CONFIG,
       gateway: ({ readOnly }) => wrap(createEcrGateway(client, { readOnly })),
       publish: (entries) => publishEvents(bus, LOCAL_EVENT_BUS, entries),
       reserveMs: 0,
       now: () => server.now(),
       ...overrides,
-    };
+    });
   };
   const workItem = (detail: Record<string, unknown>) => ({
     version: '0',
@@ -411,11 +409,13 @@ describe('cleanup-repository handler', () => {
     // Prepare
     const client = ecr();
     const bus = events();
-    const scheduler = createSchedulerHandler(() => ({
-      config: () => TEST_CONFIG,
-      gateway: ({ readOnly }) => createEcrGateway(client, { readOnly }),
-      publish: (entries) => publishEvents(bus, LOCAL_EVENT_BUS, entries),
-    }));
+    const scheduler = createSchedulerHandler(() =>
+      testDeps({
+        config: () => TEST_CONFIG,
+        gateway: ({ readOnly }) => createEcrGateway(client, { readOnly }),
+        publish: (entries) => publishEvents(bus, LOCAL_EVENT_BUS, entries),
+      }),
+    );
     const badFile = join(tmpdir(), `bad-config-${Date.now()}.json`);
     writeFileSync(
       badFile,

@@ -1,6 +1,6 @@
 import type { RegistryServer } from '@ecr-automation/local-registry';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runRepositoryCleanup } from '../../../shared/cleanup/run.ts';
+import { runRepositoryCleanup } from '../../../shared/cleanup/entry.ts';
 import { cleanupRuleFor } from '../../../shared/config/load.ts';
 import { createEcrClient, createEcrGateway } from '../../../shared/ecr/index.ts';
 import { digestsIn, EXPECTED_DELETED_IDS, loadFixture, TEST_CONFIG } from '../../helpers/cleanup.ts';

@@ -7,7 +7,7 @@ import {
 import type { Fixture, RegistryServer } from '@ecr-automation/local-registry';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { serviceRules } from '../../../local/service.ts';
-import type { ComplianceReport, RepositoryCompliance } from '../../../shared/compliance/run.ts';
+import type { ComplianceReport, RepositoryCompliance } from '../../../shared/compliance/report.ts';
 import { parseConfig } from '../../../shared/config/load.ts';
 import type { ServiceConfig } from '../../../shared/config/schema.ts';
 import { MUTATING_ECR_OPERATIONS } from '../../helpers/cleanup.ts';

@@ -29,9 +29,10 @@ import { parseConfig } from '../../../shared/config/load.ts';
 import type { ServiceConfig } from '../../../shared/config/schema.ts';
 import { createEcrClient, createEcrGateway } from '../../../shared/ecr/index.ts';
 import { publishEvents } from '../../../shared/events/publisher.ts';
-import type { PushVerdict } from '../../../shared/push/verdict.ts';
+import type { PushVerdict } from '../../../shared/push/report.ts';
 import { MUTATING_ECR_OPERATIONS } from '../../helpers/cleanup.ts';
 import { control, ecrClient, startTestRegistry } from '../../helpers/registry.ts';
+import { testDeps } from '../../helpers/service-deps.ts';
 
 /**
  * The push policy end to end: images pushed through the real ECRClient to the local registry, which emits "ECR Image
@@ -90,11 +91,13 @@ describe('on-image-push through the local registry and bus', () => {
     const credentials = { accessKeyId: LOCAL_SERVICE_ACCESS_KEY, secretAccessKey: 'local' };
     const ecr = createEcrClient({ endpoint: server.url, region: 'us-east-1', credentials });
     const events = new EventBridgeClient({ endpoint: server.url, region: 'us-east-1', credentials });
-    return createHandler(() => ({
-      config: () => config,
-      gateway: ({ readOnly }) => createEcrGateway(ecr, { readOnly }),
-      publish: (entries) => publishEvents(events, LOCAL_EVENT_BUS, entries),
-    }));
+    return createHandler(() =>
+      testDeps({
+        config: () => config,
+        gateway: ({ readOnly }) => createEcrGateway(ecr, { readOnly }),
+        publish: (entries) => publishEvents(events, LOCAL_EVENT_BUS, entries),
+      }),
+    );
   };
   const deliver = async (event: unknown, config?: Readonly<ServiceConfig>) =>
     (await handler(config)(event as never, lambdaContext)) as PushVerdict;

@@ -21,7 +21,7 @@ import { serviceRules } from '../../../local/service.ts';
 import { parseConfig } from '../../../shared/config/load.ts';
 import type { ServiceConfig } from '../../../shared/config/schema.ts';
 import { createEcrClient } from '../../../shared/ecr/index.ts';
-import type { ReconcileReport } from '../../../shared/reconcile/run.ts';
+import type { ReconcileReport } from '../../../shared/reconcile/report.ts';
 import { control, ecrClient, startTestRegistry, TEST_REGION } from '../../helpers/registry.ts';
 
 const DOCKER_SECRET = 'arn:aws:secretsmanager:us-east-1:123456789012:secret:ecr-pullthroughcache/docker-hub';

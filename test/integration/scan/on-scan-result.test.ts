@@ -8,8 +8,7 @@ import { serviceRules } from '../../../local/service.ts';
 import { parseConfig } from '../../../shared/config/load.ts';
 import type { ServiceConfig } from '../../../shared/config/schema.ts';
 import { createEcrClient } from '../../../shared/ecr/index.ts';
-import type { AllowListReportEvent } from '../../../shared/scan/allow-list-report.ts';
-import type { ScanVerdict } from '../../../shared/scan/verdict.ts';
+import type { AllowListReportEvent, ScanVerdict } from '../../../shared/scan/report.ts';
 import { control, ecrClient, startTestRegistry } from '../../helpers/registry.ts';
 
 /**

@@ -1,19 +1,23 @@
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { describe, expect, it } from 'vitest';
-import config, {
+import config from '../../../serverless.ts';
+import {
   enforcedRepositoryGlobs,
-  type FunctionWithRole,
   globToIamPattern,
   repositoryArnsFor,
-} from '../../../serverless.ts';
+  serviceManifest,
+} from '../../../service/manifest.ts';
+import type { FunctionWithRole } from '../../../service/serverless-config.ts';
+import { loadServiceConfig } from '../../../shared/config/file.ts';
 import { parseConfig } from '../../../shared/config/load.ts';
 import { FUNCTION_ENV, type FunctionName, parseFunctionEnv, requiredVariables } from '../../../shared/runtime/env.ts';
+import { expectDeploysManifest, RULE_DLQ, roleId, v, XRAY_ACTIONS } from '../../helpers/deploy.ts';
 
 const fn = (name: string) => config.functions?.[name] as FunctionWithRole;
-/** An osls variable or a CloudFormation `Fn::Sub` placeholder, spelled as serverless.ts spells it. */
-const v = (name: string) => `\${${name}}`;
-const RULE_DLQ = { 'Fn::GetAtt': ['RuleDeliveryFailuresQueue', 'Arn'] };
+/** The manifest serverless.ts deploys: the bundled config's. */
+const manifest = serviceManifest(loadServiceConfig({}));
+const triggerCount = Object.values(manifest).reduce((sum, spec) => sum + spec.triggers.length, 0);
 // biome-ignore lint/suspicious/noExplicitAny: CloudFormation resources are free-form JSON
 type Resource = { Type: string; DependsOn?: string[]; Properties: Record<string, any> };
 const resources = config.resources?.Resources as Record<string, Resource>;
@@ -28,25 +32,14 @@ const actionsOf = (name: string) =>
     [statement.Action ?? []].flat().map((action) => ({ action: String(action), resource: statement.Resource })),
   );
 
-describe('serverless.ts: onImagePush', () => {
-  it('is triggered by exactly the successful pushes of ECR, on the default bus', () => {
-    // Act
-    const events = fn('onImagePush').events ?? [];
-    // Assess
-    expect(events).toEqual([
-      {
-        eventBridge: {
-          pattern: {
-            source: ['aws.ecr'],
-            'detail-type': ['ECR Image Action'],
-            detail: { 'action-type': ['PUSH'], result: ['SUCCESS'] },
-          },
-          deadLetterQueueArn: RULE_DLQ,
-        },
-      },
-    ]);
+describe('serverless.ts: the manifest', () => {
+  it('deploys every function of the manifest as it declares it (triggers, limits, environment, roles, tracing)', () => {
+    // Act / Assess
+    expect(expectDeploysManifest(config, manifest)).toEqual(Object.keys(FUNCTION_ENV));
   });
+});
 
+describe('serverless.ts: onImagePush', () => {
   it('may call only the ECR actions the handler calls (see the unit test of its calls), and publish its verdict', () => {
     // Act
     const actions = actionsOf('onImagePush');
@@ -66,10 +59,10 @@ describe('serverless.ts: onImagePush', () => {
         'ecr:StartImageScan',
       ].sort(),
     );
-    // Only the registry-level read is granted on every resource.
-    expect(actions.filter((entry) => entry.resource === '*').map((entry) => entry.action)).toEqual([
-      'ecr:GetRegistryScanningConfiguration',
-    ]);
+    // Of ECR's actions, only the registry-level read is granted on every resource (X-Ray's writes name none either).
+    expect(
+      actions.filter((entry) => entry.resource === '*' && entry.action.startsWith('ecr:')).map((entry) => entry.action),
+    ).toEqual(['ecr:GetRegistryScanningConfiguration']);
     expect(actions.map((entry) => entry.action)).toEqual(
       expect.arrayContaining(['events:PutEvents', 'sqs:SendMessage']),
     );
@@ -88,44 +81,6 @@ describe('serverless.ts: onImagePush', () => {
 });
 
 describe('serverless.ts: onScanResult', () => {
-  it('is triggered by exactly completed or failed basic scans, initial Inspector scans and Inspector findings on ECR images', () => {
-    // Act
-    const events = fn('onScanResult').events ?? [];
-    // Assess
-    expect(events).toEqual([
-      {
-        eventBridge: {
-          pattern: {
-            source: ['aws.ecr'],
-            'detail-type': ['ECR Image Scan'],
-            detail: { 'scan-status': ['COMPLETE', 'FAILED'] },
-          },
-          deadLetterQueueArn: RULE_DLQ,
-        },
-      },
-      {
-        eventBridge: {
-          pattern: {
-            source: ['aws.inspector2'],
-            'detail-type': ['Inspector2 Scan'],
-            detail: { 'scan-status': ['INITIAL_SCAN_COMPLETE'] },
-          },
-          deadLetterQueueArn: RULE_DLQ,
-        },
-      },
-      {
-        eventBridge: {
-          pattern: {
-            source: ['aws.inspector2'],
-            'detail-type': ['Inspector2 Finding'],
-            detail: { resources: { type: ['AWS_ECR_CONTAINER_IMAGE'] } },
-          },
-          deadLetterQueueArn: RULE_DLQ,
-        },
-      },
-    ]);
-  });
-
   it('may call only the ECR actions its gateway methods send, on repositories only, and publish its verdict', () => {
     // Act
     const actions = actionsOf('onScanResult');
@@ -144,7 +99,7 @@ describe('serverless.ts: onScanResult', () => {
         'ecr:PutImage',
       ].sort(),
     );
-    expect(actions.filter((entry) => entry.resource === '*')).toEqual([]);
+    expect(actions.filter((entry) => entry.resource === '*' && !entry.action.startsWith('xray:'))).toEqual([]);
     expect(actions.map((entry) => entry.action)).toEqual(
       expect.arrayContaining(['events:PutEvents', 'sqs:SendMessage']),
     );
@@ -157,31 +112,21 @@ describe('serverless.ts: onScanResult', () => {
 });
 
 describe('serverless.ts: allowListReport', () => {
-  it('runs daily and may only publish its report (no ECR access)', () => {
+  it('may only publish its report, and trace (no ECR access)', () => {
     // Act
     const actions = actionsOf('allowListReport').map((entry) => entry.action);
     // Assess
-    expect(fn('allowListReport').events).toEqual([
-      { eventBridge: { schedule: 'cron(0 6 * * ? *)', deadLetterQueueArn: RULE_DLQ } },
-    ]);
-    expect(actions.sort()).toEqual(['events:PutEvents', 'sqs:SendMessage']);
+    expect(actions.sort()).toEqual(['events:PutEvents', 'sqs:SendMessage', ...XRAY_ACTIONS].sort());
   });
 });
 
 describe('serverless.ts: scheduledCompliance and reconcileRegistry', () => {
-  it('runs both on a schedule, with the dead-letter destination', () => {
+  it('runs both on a schedule only, one reconcile at a time', () => {
     // Assess
-    expect(fn('scheduledCompliance')).toMatchObject({
-      handler: 'functions/scheduled-compliance/handler.handler',
-      events: [{ eventBridge: { schedule: 'cron(0 4 * * ? *)', deadLetterQueueArn: RULE_DLQ } }],
-      destinations: fn('cleanupRepository').destinations,
-    });
-    expect(fn('reconcileRegistry')).toMatchObject({
-      handler: 'functions/reconcile-registry/handler.handler',
-      events: [{ eventBridge: { schedule: 'rate(1 hour)', deadLetterQueueArn: RULE_DLQ } }],
-      destinations: fn('cleanupRepository').destinations,
-      reservedConcurrency: 1,
-    });
+    for (const name of ['scheduledCompliance', 'reconcileRegistry']) {
+      expect(fn(name).events?.every((event) => 'eventBridge' in event && 'schedule' in event.eventBridge)).toBe(true);
+    }
+    expect(fn('reconcileRegistry').reservedConcurrency).toBe(1);
   });
 
   it('lets compliance call only its reads and fixes on repositories, and the scanning read on the registry', () => {
@@ -343,7 +288,7 @@ describe('serverless.ts: least privilege and delivery safety', () => {
     // Act
     const events = Object.values(config.functions ?? {}).flatMap((f) => f.events ?? []);
     // Assess
-    expect(events.length).toBe(9);
+    expect(events.length).toBe(triggerCount);
     for (const event of events) {
       expect(event).toEqual({ eventBridge: expect.objectContaining({ deadLetterQueueArn: RULE_DLQ }) });
     }
@@ -427,10 +372,12 @@ describe('serverless.ts: least privilege and delivery safety', () => {
 
   // The packaged template, when `npm run package` ran after the last change of serverless.ts.
   const TEMPLATE = '.serverless/cloudformation-template-update-stack.json';
-  const packaged = existsSync(TEMPLATE) && statSync(TEMPLATE).mtimeMs >= statSync('serverless.ts').mtimeMs;
+  const SOURCES = ['serverless.ts', 'service/manifest.ts', 'service/serverless-config.ts'];
+  const packaged =
+    existsSync(TEMPLATE) && SOURCES.every((source) => statSync(TEMPLATE).mtimeMs >= statSync(source).mtimeMs);
   // CI packages before it tests (`.ci/run` sets CI=true), so there the template must be there and fresh.
   it.runIf(packaged || process.env.CI === 'true')(
-    'packages to a template with no default role, reserved concurrency and rule DLQs',
+    'packages to a template with no default role, reserved concurrency, rule DLQs and X-Ray tracing',
     () => {
       expect(packaged, `${TEMPLATE} missing or older than serverless.ts: run npm run package first`).toBe(true);
       // Act
@@ -441,9 +388,20 @@ describe('serverless.ts: least privilege and delivery safety', () => {
       expect(template.Resources.OnImagePushLambdaFunction?.Properties.ReservedConcurrentExecutions).toBe(10);
       expect(template.Resources.OnScanResultLambdaFunction?.Properties.ReservedConcurrentExecutions).toBe(10);
       const rules = Object.values(template.Resources).filter((resource) => resource.Type === 'AWS::Events::Rule');
-      expect(rules).toHaveLength(9);
+      expect(rules).toHaveLength(triggerCount);
       for (const rule of rules) {
         expect(rule.Properties.Targets).toEqual([expect.objectContaining({ DeadLetterConfig: { Arn: RULE_DLQ } })]);
+      }
+      for (const name of Object.keys(manifest)) {
+        const lambda = template.Resources[`${name[0]?.toUpperCase()}${name.slice(1)}LambdaFunction`];
+        expect(lambda?.Properties.TracingConfig, name).toEqual({ Mode: 'Active' });
+        // Each function's own role: osls grants X-Ray to the default role only, so the manifest grants it.
+        const role = template.Resources[roleId(name)];
+        const statements: { Action: string | string[] }[] = role?.Properties.Policies[0].PolicyDocument.Statement;
+        expect(
+          statements.flatMap((statement) => [statement.Action].flat()),
+          name,
+        ).toEqual(expect.arrayContaining(XRAY_ACTIONS));
       }
       const busPolicy = template.Resources.ServiceEventBusPublishers;
       expect(busPolicy?.DependsOn?.every((id) => id in template.Resources)).toBe(true);

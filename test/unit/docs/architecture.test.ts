@@ -128,4 +128,32 @@ describe('ARCHITECTURE.md', () => {
     expect(intoRegistry).toEqual([]);
     expect(byPath).toEqual([]);
   });
+
+  it('keeps the service manifest free of the handlers and the registry: serverless.ts and local/ name handlers by path', () => {
+    // Prepare
+    const manifest = sources('service/');
+    // Act
+    const offending = manifest.flatMap(({ file, text }) =>
+      importsOf(text)
+        .filter((source) => source?.startsWith('.'))
+        .map((source) => resolve(ROOT, file, '..', source as string).slice(ROOT.length + 1))
+        .filter((target) => !target.startsWith('service/') && !target.startsWith('shared/'))
+        .map((target) => `${file} imports ${target}`),
+    );
+    // Assess
+    expect(manifest.map(({ file }) => file)).toContain('service/manifest.ts');
+    expect(offending).toEqual([]);
+  });
+
+  it('lets only the handlers, shared/runtime and the middlewares take the logger, metrics and tracer from shared/obs', () => {
+    // Act: the workflows get them from their dependencies (ServiceDeps).
+    const importers = sources('shared/')
+      .filter(({ file }) => !file.startsWith('shared/obs/'))
+      .filter(({ file, text }) =>
+        importsOf(text).some((source) => source && resolve(ROOT, file, '..', source).endsWith('shared/obs/index.ts')),
+      )
+      .map(({ file }) => file);
+    // Assess
+    expect(importers.filter((file) => !/^shared\/(runtime|middleware)\//.test(file))).toEqual([]);
+  });
 });

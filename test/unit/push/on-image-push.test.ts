@@ -22,9 +22,10 @@ import { parseConfig } from '../../../shared/config/load.ts';
 import { createEcrGateway } from '../../../shared/ecr/index.ts';
 import { publishEvents } from '../../../shared/events/publisher.ts';
 import { DEFAULT_PUSH_POLICY } from '../../../shared/policy/push/policy.ts';
-import { runPushPolicy } from '../../../shared/push/run.ts';
-import type { PushVerdict } from '../../../shared/push/verdict.ts';
+import { runPushPolicy } from '../../../shared/push/entry.ts';
+import type { PushVerdict } from '../../../shared/push/report.ts';
 import { digestOf } from '../../helpers/images.ts';
+import { testDeps } from '../../helpers/service-deps.ts';
 
 const REPO = 'payments/api';
 const DIGEST = digestOf('pushed');
@@ -44,11 +45,13 @@ const enforced = (overrides: Record<string, unknown> = {}) =>
   configWith({ rules: [{ repositories: ['payments/**'], ...ENFORCE, ...overrides }] });
 
 const handlerWith = (config = enforced()) =>
-  createHandler(() => ({
-    config: () => config,
-    gateway: ({ readOnly }) => createEcrGateway(new ECRClient({ region: 'us-east-1' }), { readOnly }),
-    publish: (entries) => publishEvents(new EventBridgeClient({ region: 'us-east-1' }), 'service-bus', entries),
-  }));
+  createHandler(() =>
+    testDeps({
+      config: () => config,
+      gateway: ({ readOnly }) => createEcrGateway(new ECRClient({ region: 'us-east-1' }), { readOnly }),
+      publish: (entries) => publishEvents(new EventBridgeClient({ region: 'us-east-1' }), 'service-bus', entries),
+    }),
+  );
 
 const context = {
   getRemainingTimeInMillis: () => 60_000,
@@ -285,6 +288,18 @@ describe('on-image-push handler', () => {
       ['remove-tag', 'planned'],
       ['start-scan', 'planned'],
     ]);
+  });
+
+  it("an event's dryRun false cannot turn off the config's dry run", async () => {
+    // Prepare
+    prepareRegistry();
+    const config = configWith({ dryRun: true, rules: [{ repositories: ['payments/**'], ...ENFORCE }] });
+    // Act
+    const verdict = await run(pushEvent({ dryRun: false }), config);
+    // Assess
+    expectNoMutatingCall();
+    expect(verdict.dryRun).toBe(true);
+    expect(verdict.actions.every((action) => action.result === 'planned')).toBe(true);
   });
 
   it("leaves a forbidden tag that is the image's only tag in place", async () => {

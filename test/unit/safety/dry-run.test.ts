@@ -15,6 +15,7 @@ import { resolveDryRun } from '../../../shared/config/dry-run.ts';
 import { parseConfig } from '../../../shared/config/load.ts';
 import { createEcrGateway } from '../../../shared/ecr/index.ts';
 import { publishEvents } from '../../../shared/events/publisher.ts';
+import { testDeps } from '../../helpers/service-deps.ts';
 
 const ecr = mockClient(ECRClient);
 const events = mockClient(EventBridgeClient);
@@ -56,15 +57,16 @@ const mutatingCommands = () =>
 
 describe('dryRun in an event can turn dry run on, never off', () => {
   const requested: boolean[] = [];
-  const deps = () => ({
-    config: () => DRY,
-    gateway: ({ readOnly }: { readOnly: boolean }) => {
-      requested.push(readOnly);
-      return createEcrGateway(new ECRClient({ region: 'us-east-1' }), { readOnly });
-    },
-    publish: (entries: Parameters<typeof publishEvents>[2]) =>
-      publishEvents(new EventBridgeClient({ region: 'us-east-1' }), 'service-bus', entries),
-  });
+  const deps = () =>
+    testDeps({
+      config: () => DRY,
+      gateway: ({ readOnly }: { readOnly: boolean }) => {
+        requested.push(readOnly);
+        return createEcrGateway(new ECRClient({ region: 'us-east-1' }), { readOnly });
+      },
+      publish: (entries: Parameters<typeof publishEvents>[2]) =>
+        publishEvents(new EventBridgeClient({ region: 'us-east-1' }), 'service-bus', entries),
+    });
 
   beforeEach(() => {
     requested.length = 0;

@@ -18,9 +18,10 @@ import { createHandler, ScanResultEventSchema } from '../../../functions/on-scan
 import { parseConfig } from '../../../shared/config/load.ts';
 import { createEcrGateway } from '../../../shared/ecr/index.ts';
 import { publishEvents } from '../../../shared/events/publisher.ts';
-import { parseInspectorTime, repositoryNameOf } from '../../../shared/scan/inspector.ts';
-import type { ScanVerdict } from '../../../shared/scan/verdict.ts';
+import { parseInspectorTime, repositoryNameOf } from '../../../shared/scan/gather.ts';
+import type { ScanVerdict } from '../../../shared/scan/report.ts';
 import { digestOf } from '../../helpers/images.ts';
+import { testDeps } from '../../helpers/service-deps.ts';
 
 const REPO = 'team/app';
 const DIGEST = digestOf('scanned');
@@ -44,12 +45,14 @@ const CONFIG = parseConfig({
 });
 
 const handler = (config = CONFIG) =>
-  createHandler(() => ({
-    config: () => config,
-    gateway: ({ readOnly }) => createEcrGateway(new ECRClient({ region: 'us-east-1' }), { readOnly }),
-    publish: (entries) => publishEvents(new EventBridgeClient({ region: 'us-east-1' }), 'service-bus', entries),
-    now: () => NOW,
-  }));
+  createHandler(() =>
+    testDeps({
+      config: () => config,
+      gateway: ({ readOnly }) => createEcrGateway(new ECRClient({ region: 'us-east-1' }), { readOnly }),
+      publish: (entries) => publishEvents(new EventBridgeClient({ region: 'us-east-1' }), 'service-bus', entries),
+      now: () => NOW,
+    }),
+  );
 
 const context = { getRemainingTimeInMillis: () => 60_000, functionName: 'onScanResult' } as unknown as Context;
 
@@ -161,6 +164,21 @@ describe('on-scan-result handler', () => {
     });
     expect(ecr).not.toHaveReceivedCommand(BatchDeleteImageCommand);
     expect(published()).toEqual([{ detailType: 'Image Scan Verdict', verdict }]);
+  });
+
+  it("an event's dryRun false cannot turn off the config's dry run: the FAIL is judged, the quarantine only planned", async () => {
+    // Prepare
+    prepareRegistry([high(0)]);
+    const dry = parseConfig({ scan: { ...CONFIG.scan, dryRun: true } });
+    // Act
+    const verdict = await run(scanEvent({ dryRun: false }), dry);
+    // Assess
+    expect(verdict).toMatchObject({ verdict: 'FAIL', dryRun: true });
+    expect(verdict.actions).toEqual([
+      { action: 'quarantine-tag', tag: `quarantined-${DIGEST.slice(7, 19)}`, result: 'planned' },
+    ]);
+    expect(ecr).not.toHaveReceivedCommand(PutImageCommand);
+    expect(ecr).not.toHaveReceivedCommand(BatchDeleteImageCommand);
   });
 
   it('publishes FAIL with reason scan-failed for a FAILED scan, and acts on nothing', async () => {

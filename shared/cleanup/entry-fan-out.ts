@@ -1,21 +1,14 @@
 import { resolveDryRun } from '../config/dry-run.ts';
 import { cleanupRuleFor } from '../config/load.ts';
-import type { ServiceConfig } from '../config/schema.ts';
+import { selectRepositories } from '../config/rules.ts';
 import type { EcrGateway } from '../ecr/index.ts';
-import type { ServiceEvent } from '../events/publisher.ts';
 import { type CleanupWorkItem, DETAIL_TYPES, type ScheduledCleanupDetail } from '../events/schemas.ts';
-import { matchesAnyGlob } from '../policy/glob.ts';
+import type { ServiceDeps } from '../runtime/service-deps.ts';
 
-export interface CleanupSchedulerDeps {
-  config(): Readonly<ServiceConfig>;
-  gateway(options: { readOnly: boolean }): EcrGateway;
-  publish(events: readonly ServiceEvent[]): Promise<{ calls: number }>;
-  /**
-   * The IAM principal of the cleanup workers. They read index manifests with BatchGetImage, which ECR records as a
-   * pull; excluding them from pull-time updates keeps their reads from making images look used.
-   */
-  workerPrincipalArn?: string;
-}
+export type CleanupSchedulerDeps = Pick<
+  ServiceDeps,
+  'config' | 'gateway' | 'publish' | 'workerPrincipalArn' | 'logger' | 'tracer'
+>;
 
 export type PullTimeExclusionStatus =
   | 'not-configured'
@@ -58,28 +51,29 @@ async function ensureWorkersExcluded(
  * per repository an enabled rule matches, so that many workers clean in parallel. The run id and the plan's clock
  * come from the triggering event, so a re-delivered schedule event produces the same work items.
  */
-export async function fanOutCleanup(
+export async function runCleanupFanOut(
   trigger: { id: string; time: string; detail: ScheduledCleanupDetail },
   deps: CleanupSchedulerDeps,
 ): Promise<FanOutSummary> {
   const config = deps.config();
   const dryRun = resolveDryRun(config.cleanup.dryRun, trigger.detail.dryRun);
   const gateway = deps.gateway({ readOnly: dryRun });
+  deps.tracer.putAnnotation('dryRun', dryRun);
   const pullTimeExclusion = await ensureWorkersExcluded(gateway, deps.workerPrincipalArn, dryRun);
-  const items: CleanupWorkItem[] = [];
-  let repositories = 0;
-  for await (const repository of gateway.listRepositories()) {
-    repositories++;
-    if (trigger.detail.repositories && !matchesAnyGlob(repository.name, trigger.detail.repositories)) continue;
-    if (!cleanupRuleFor(config.cleanup, repository.name)) continue;
-    items.push({
+  const { selected, listed: repositories } = await selectRepositories(
+    gateway.listRepositories(),
+    (name) => cleanupRuleFor(config.cleanup, name),
+    trigger.detail.repositories,
+  );
+  const items = selected.map(
+    ({ repository }): CleanupWorkItem => ({
       runId: trigger.id,
       repositoryName: repository.name,
       dryRun,
       part: 1,
       plannedAt: trigger.time,
-    });
-  }
+    }),
+  );
   const { calls } = await deps.publish(
     items.map((item) => ({ detailType: DETAIL_TYPES.cleanupWorkItem, detail: item })),
   );

@@ -1,4 +1,4 @@
-import type { AllowListEntry } from '../policy/scan/allow-list.ts';
+import type { AllowListEntry, AllowListReport } from '../policy/scan/allow-list.ts';
 import type { Breach, FindingSummary, SeverityCounts } from '../policy/scan/judge.ts';
 import type { ScanEnforcementMode } from '../policy/scan/policy.ts';
 
@@ -77,3 +77,6 @@ export interface ScanVerdict {
 
 /** Lists in the verdict stop at this many entries, so that an event stays far below EventBridge's 256 KB. */
 export const MAX_LISTED_FINDINGS = 100;
+
+/** The "Allow List Report" event's detail (the scheduled allow-list report, `entry-allow-list.ts`). */
+export type AllowListReportEvent = AllowListReport & { runId: string; reportedAt: string };

@@ -1,7 +1,14 @@
+import { MetricUnit } from '@aws-lambda-powertools/metrics';
+import { resolveDryRun } from '../config/dry-run.ts';
+import { pushRuleFor } from '../config/load.ts';
 import type { ImageRecord } from '../domain/image.ts';
-import { type EcrGateway, EcrGatewayError, RepositoryNotFoundError } from '../ecr/index.ts';
-import { judgePush, needsRegistryScanning, type PushDecision, type PushFacts } from '../policy/push/judge.ts';
+import { type EcrGateway, RepositoryNotFoundError } from '../ecr/index.ts';
+import { DETAIL_TYPES, type EcrImagePushDetail } from '../events/schemas.ts';
+import { judgePush, type PushDecision, type PushFacts } from '../policy/push/judge.ts';
 import type { PushPolicy } from '../policy/push/policy.ts';
+import type { ServiceDeps } from '../runtime/service-deps.ts';
+import { act, offendingTags } from './act.ts';
+import { gatherPush } from './gather.ts';
 import type {
   ActionResult,
   CheckOutcome,
@@ -11,7 +18,53 @@ import type {
   PushVerdictStatus,
   SkipCode,
   ViolationResolution,
-} from './verdict.ts';
+} from './report.ts';
+
+/** What the push handler needs from the outside world; the handler wires the real ones, tests their own. */
+export type OnImagePushDeps = Pick<ServiceDeps, 'config' | 'gateway' | 'publish' | 'logger' | 'metrics' | 'tracer'>;
+
+/**
+ * One "ECR Image Action" PUSH: judge the pushed image with its repository's push policy (`runPushPolicy`), publish the
+ * "Image Push Verdict" on the service's bus, log it and emit metrics. The same event delivered twice, or a second
+ * push of the same digest, starts no second scan and removes nothing more.
+ */
+export async function runPush(
+  event: { id: string; time: string; detail: EcrImagePushDetail },
+  deps: OnImagePushDeps,
+): Promise<PushVerdict> {
+  const config = deps.config();
+  // ECR's and Inspector's events carry no dry-run request: the config alone decides.
+  const gateway = deps.gateway({ readOnly: resolveDryRun(config.push.dryRun) });
+  const repositoryName = event.detail['repository-name'];
+  deps.tracer.putAnnotation('repository', repositoryName);
+  deps.tracer.putAnnotation('dryRun', gateway.readOnly);
+  const pushedTag = event.detail['image-tag'];
+  const verdict = await runPushPolicy(gateway, {
+    eventId: event.id,
+    eventTime: event.time,
+    repositoryName,
+    digest: event.detail['image-digest'],
+    ...(pushedTag === undefined ? {} : { pushedTag }),
+    match: pushRuleFor(config.push, repositoryName),
+  });
+  const published = await deps.publish([{ detailType: DETAIL_TYPES.imagePushVerdict, detail: verdict }]);
+  const apiCalls = { ...gateway.callCounts(), PutEvents: published.calls };
+
+  const count = (action: PushVerdict['actions'][number]['action']) =>
+    verdict.actions.filter((entry) => entry.action === action && entry.result === 'done').length;
+  deps.metrics.addMetric('PushVerdicts', MetricUnit.Count, 1);
+  deps.metrics.addMetric('PushViolations', MetricUnit.Count, verdict.checks?.tags.violations.length ?? 0);
+  deps.metrics.addMetric('ScansStarted', MetricUnit.Count, count('start-scan'));
+  deps.metrics.addMetric('TagsRemoved', MetricUnit.Count, count('remove-tag'));
+  deps.metrics.addMetric('TagMutabilityCorrected', MetricUnit.Count, count('set-tag-mutability'));
+  deps.metrics.addMetric(
+    'EcrCalls',
+    MetricUnit.Count,
+    Object.entries(apiCalls).reduce((sum, [operation, n]) => sum + (operation === 'PutEvents' ? 0 : n), 0),
+  );
+  deps.logger.info('image push verdict', { verdict, apiCalls });
+  return verdict;
+}
 
 export interface PushRunInput {
   /** The ECR event's id and time. */
@@ -87,143 +140,6 @@ export async function runPushPolicy(gateway: EcrGateway, input: PushRunInput): P
     checks,
     actions,
   };
-}
-
-/** Reads what the policy looks at; undefined when the image is gone. */
-async function gatherPush(
-  gateway: EcrGateway,
-  input: PushRunInput,
-  rule: PushPolicy,
-): Promise<{ facts: PushFacts; image: ImageRecord } | undefined> {
-  const repository = await gateway.getRepository(input.repositoryName);
-  const {
-    images: [found],
-  } = await gateway.describeImages(input.repositoryName, [input.digest]);
-  if (!found) return undefined;
-  let image: ImageRecord = found;
-  let pushedTagNow: PushFacts['pushedTagNow'];
-  if (input.pushedTag !== undefined && !image.tags.includes(input.pushedTag)) {
-    const holder = await gateway.findImageByTag(input.repositoryName, input.pushedTag);
-    if (holder === undefined) pushedTagNow = 'gone';
-    else if (holder.digest === image.digest)
-      image = holder; // tagged again between the two reads
-    else pushedTagNow = 'moved';
-  }
-  const facts: PushFacts = {
-    repositoryName: input.repositoryName,
-    image,
-    ...(input.pushedTag === undefined ? {} : { pushedTag: input.pushedTag }),
-    ...(pushedTagNow === undefined ? {} : { pushedTagNow }),
-    repository: {
-      imageTagMutability: repository.imageTagMutability,
-      exclusions: repository.imageTagMutabilityExclusionFilters.map((filter) => filter.filter),
-      scanOnPush: repository.scanOnPush,
-    },
-  };
-  if (needsRegistryScanning(facts, rule)) facts.registryScanning = await gateway.getRegistryScanningConfiguration();
-  return { facts, image };
-}
-
-/** A failed action is reported unless ECR may answer differently later: then the whole event is retried. */
-function failureOf(error: unknown): { result: ActionResult; code: string; message: string } {
-  if (!(error instanceof EcrGatewayError) || error.retryable) throw error;
-  return { result: 'failed', code: error.code, message: error.message };
-}
-
-/**
- * Carries the decision out, in an order that keeps the registry safe: the tag mutability first (once a repository is
- * immutable, nobody can move a tag between this verdict's read and its removals), then the offending tags (by tag,
- * never by digest), then the scan. In dry run every action is `planned` and nothing is sent.
- */
-async function act(
-  gateway: EcrGateway,
-  repositoryName: string,
-  image: ImageRecord,
-  decision: PushDecision,
-): Promise<PushAction[]> {
-  const actions: PushAction[] = [];
-  const planned = gateway.readOnly;
-
-  const { change } = decision.mutability;
-  const reason = decision.mutability.reason;
-  if (change && reason.code === 'drift') {
-    const action = { action: 'set-tag-mutability' as const, from: reason.found, to: reason.required };
-    if (planned) actions.push({ ...action, result: 'planned' });
-    else {
-      try {
-        await gateway.putTagMutability(repositoryName, change.setting, change.exclusions);
-        actions.push({ ...action, result: 'done' });
-      } catch (error) {
-        actions.push({ ...action, ...failureOf(error) });
-      }
-    }
-  }
-
-  const offending = offendingTags(decision);
-  if (offending.length > 0) {
-    const toRemove = new Set(decision.tagPolicy.toRemove);
-    const results = new Map<string, Omit<Extract<PushAction, { action: 'remove-tag' }>, 'action' | 'tag'>>();
-    for (const tag of offending) if (!toRemove.has(tag)) results.set(tag, { result: 'already-done' });
-    if (toRemove.size > 0) {
-      if (planned) for (const tag of toRemove) results.set(tag, { result: 'planned' });
-      else {
-        try {
-          const outcome = await gateway.untagImages(repositoryName, [...toRemove]);
-          for (const tag of outcome.untagged) results.set(tag, { result: 'done' });
-          for (const tag of outcome.alreadyGone) results.set(tag, { result: 'already-done' });
-          for (const failure of outcome.failed) {
-            if (failure.tag !== undefined) {
-              results.set(failure.tag, { result: 'failed', code: failure.code, message: failure.reason });
-            }
-          }
-        } catch (error) {
-          const failed = failureOf(error);
-          for (const tag of toRemove) results.set(tag, failed);
-        }
-      }
-    }
-    for (const tag of offending) {
-      actions.push({ action: 'remove-tag', tag, ...(results.get(tag) ?? { result: 'failed', code: 'NotInResponse' }) });
-    }
-  }
-
-  if (decision.scan.start) {
-    if (planned) actions.push({ action: 'start-scan', result: 'planned' });
-    else if (image.scanStatus !== undefined) {
-      actions.push({
-        action: 'start-scan',
-        result: 'already-done',
-        message: `DescribeImages reports a scan (${image.scanStatus})`,
-      });
-    } else {
-      try {
-        const outcome = await gateway.startImageScan(repositoryName, image.digest);
-        if (outcome.started) actions.push({ action: 'start-scan', result: 'done', message: outcome.status });
-        else {
-          actions.push({
-            action: 'start-scan',
-            result: outcome.reason === 'scan-quota-exceeded' ? 'already-done' : 'declined',
-            code: outcome.reason,
-            message: outcome.message,
-          });
-        }
-      } catch (error) {
-        actions.push({ action: 'start-scan', ...failureOf(error) });
-      }
-    }
-  }
-  return actions;
-}
-
-/** Tags the decision removes, or would remove but finds already gone, in sorted order. */
-function offendingTags(decision: PushDecision): string[] {
-  const tags = new Set<string>();
-  for (const { violation, resolution } of decision.tagPolicy.violations) {
-    if ((resolution === 'remove' || resolution === 'undo') && 'tag' in violation && violation.tag !== undefined) {
-      tags.add(violation.tag);
-    }
-  }
-  return [...tags].sort();
 }
 
 const succeeded = (result: ActionResult | undefined) => result === 'done' || result === 'already-done';

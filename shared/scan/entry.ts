@@ -1,28 +1,102 @@
+import { MetricUnit } from '@aws-lambda-powertools/metrics';
+import { resolveDryRun } from '../config/dry-run.ts';
+import { scanRuleFor } from '../config/load.ts';
 import type { ImageRecord } from '../domain/image.ts';
+import { type EcrGateway, ImageNotFoundError, RepositoryNotFoundError, ScanNotFoundError } from '../ecr/index.ts';
 import {
-  type EcrGateway,
-  EcrGatewayError,
-  ImageNotFoundError,
-  RepositoryNotFoundError,
-  ScanNotFoundError,
-} from '../ecr/index.ts';
-import { tagMatches } from '../policy/push/tags.ts';
+  DETAIL_TYPES,
+  type EcrImageScanDetail,
+  type InspectorFindingDetail,
+  type InspectorScanDetail,
+} from '../events/schemas.ts';
 import type { AllowListEntry } from '../policy/scan/allow-list.ts';
-import {
-  type EnhancedFindingInput,
-  fromBasicFinding,
-  fromEnhancedFinding,
-  type ScanFinding,
-} from '../policy/scan/findings.ts';
+import { type EnhancedFindingInput, fromEnhancedFinding, type ScanFinding } from '../policy/scan/findings.ts';
 import { judgeScan, type ScanJudgement } from '../policy/scan/judge.ts';
-import { quarantineTagOf, type ScanPolicy } from '../policy/scan/policy.ts';
-import {
-  MAX_LISTED_FINDINGS,
-  type ScanAction,
-  type ScanSkipCode,
-  type ScanTrigger,
-  type ScanVerdict,
-} from './verdict.ts';
+import type { ScanPolicy } from '../policy/scan/policy.ts';
+import type { ServiceDeps } from '../runtime/service-deps.ts';
+import { act } from './act.ts';
+import { findingOfEvent, type GatheredScan, gatherScan, imageOfFinding, repositoryNameOf } from './gather.ts';
+import { MAX_LISTED_FINDINGS, type ScanSkipCode, type ScanTrigger, type ScanVerdict } from './report.ts';
+
+/** What the scan handler needs from the outside world; the handler wires the real ones, tests their own. */
+export type OnScanResultDeps = Pick<
+  ServiceDeps,
+  'config' | 'gateway' | 'publish' | 'now' | 'logger' | 'metrics' | 'tracer'
+>;
+
+/** The three events that bring a scan result, as the handler's parser lets them through. */
+export type ScanResultEvent = { id: string; time: string } & (
+  | { source: 'aws.ecr'; detailType: 'ECR Image Scan'; detail: EcrImageScanDetail }
+  | { source: 'aws.inspector2'; detailType: 'Inspector2 Scan'; detail: InspectorScanDetail }
+  | { source: 'aws.inspector2'; detailType: 'Inspector2 Finding'; detail: InspectorFindingDetail }
+);
+
+/** The image an event is about, with the event's own view of it. */
+function targetOf(event: ScanResultEvent): Pick<ScanRunInput, 'repositoryName' | 'digest' | 'eventTags' | 'trigger'> & {
+  eventFinding?: ScanRunInput['eventFinding'];
+} {
+  const trigger = { eventId: event.id, eventTime: event.time, source: event.source, detailType: event.detailType };
+  if (event.detailType === 'Inspector2 Finding') {
+    const image = imageOfFinding(event.detail);
+    if (!image) throw new Error('invariant: the parser lets through only findings about an ECR image');
+    const eventFinding = findingOfEvent(event.detail);
+    return {
+      repositoryName: image.repositoryName,
+      digest: image.digest,
+      eventTags: image.tags,
+      eventFinding,
+      trigger: {
+        ...trigger,
+        finding: {
+          findingArn: event.detail.findingArn,
+          id: eventFinding.vulnerabilityId ?? eventFinding.title ?? event.detail.findingArn,
+          status: event.detail.status,
+        },
+      },
+    };
+  }
+  return {
+    // Inspector2 Scan's `repository-name` holds the repository ARN (docs/ecr-limits.md#inspector-events).
+    repositoryName: repositoryNameOf(event.detail['repository-name']),
+    digest: event.detail['image-digest'],
+    eventTags: event.detail['image-tags'],
+    trigger,
+  };
+}
+
+/**
+ * One scan result: judge the image with its repository's scan policy (`runScanVerdict`), publish the "Image Scan
+ * Verdict" on the service's bus, log it and emit metrics. The findings are read again from ECR every time, so the
+ * same event delivered twice gives the same verdict, and a late event the verdict of the image as it is now.
+ */
+export async function runScan(event: ScanResultEvent, deps: OnScanResultDeps): Promise<ScanVerdict> {
+  const config = deps.config();
+  // ECR's and Inspector's events carry no dry-run request: the config alone decides.
+  const gateway = deps.gateway({ readOnly: resolveDryRun(config.scan.dryRun) });
+  const target = targetOf(event);
+  deps.tracer.putAnnotation('repository', target.repositoryName);
+  deps.tracer.putAnnotation('dryRun', gateway.readOnly);
+  const verdict = await runScanVerdict(gateway, {
+    ...target,
+    match: scanRuleFor(config.scan, target.repositoryName),
+    allowList: config.scan.allowList,
+    now: deps.now(),
+  });
+  const published = await deps.publish([{ detailType: DETAIL_TYPES.imageScanVerdict, detail: verdict }]);
+  const apiCalls = { ...gateway.callCounts(), PutEvents: published.calls };
+
+  deps.metrics.addMetric('ScanVerdicts', MetricUnit.Count, 1);
+  deps.metrics.addMetric('ScanFailVerdicts', MetricUnit.Count, verdict.verdict === 'FAIL' ? 1 : 0);
+  deps.metrics.addMetric('ScanVerdictFlips', MetricUnit.Count, verdict.flip ? 1 : 0);
+  deps.metrics.addMetric('ExpiredAllowListMatches', MetricUnit.Count, verdict.expiredEntries?.length ?? 0);
+  deps.metrics.addMetric(
+    'QuarantineActions',
+    MetricUnit.Count,
+    verdict.actions.filter((action) => action.result === 'done').length,
+  );
+  deps.logger.info('image scan verdict', { verdict, apiCalls });
+  return verdict;
+}
 
 export interface ScanRunInput {
   trigger: ScanTrigger;
@@ -43,44 +117,9 @@ export interface ScanRunInput {
 
 /** Statuses whose findings are judged: basic COMPLETE, enhanced ACTIVE (monitored continuously). */
 const JUDGED_STATUSES: ReadonlySet<string> = new Set(['COMPLETE', 'ACTIVE']);
+
 /** Statuses that mean "not yet": the next completion brings the verdict. */
 const PENDING_STATUSES: ReadonlySet<string> = new Set(['IN_PROGRESS', 'PENDING']);
-
-/** What ECR reports about an image's latest scan, every page read. */
-export interface GatheredScan {
-  status: string;
-  description?: string;
-  completedAt?: number;
-  findings: ScanFinding[];
-  enhanced: boolean;
-}
-
-/**
- * Reads every page of an image's scan findings (DescribeImageScanFindings, basic and enhanced lists). Throws the
- * gateway's errors (`ScanNotFoundError` when never scanned, `ImageNotFoundError`, `RepositoryNotFoundError`).
- */
-export async function gatherScan(gateway: EcrGateway, repositoryName: string, digest: string): Promise<GatheredScan> {
-  const findings: ScanFinding[] = [];
-  let status = 'UNKNOWN';
-  let description: string | undefined;
-  let completedAt: number | undefined;
-  let enhanced = false;
-  for await (const page of gateway.getScanFindings(repositoryName, digest)) {
-    status = page.status;
-    description = page.statusDescription;
-    completedAt = page.completedAt;
-    for (const finding of page.findings) findings.push(fromBasicFinding(finding));
-    for (const finding of page.enhancedFindings) findings.push(fromEnhancedFinding(finding));
-    if (page.enhancedFindings.length > 0) enhanced = true;
-  }
-  return {
-    status,
-    ...(description === undefined ? {} : { description }),
-    ...(completedAt === undefined ? {} : { completedAt }),
-    findings,
-    enhanced,
-  };
-}
 
 /**
  * An Inspector finding event against the findings ECR lists: the newer of the two wins. Returns the findings to judge,
@@ -223,94 +262,5 @@ export async function runScanVerdict(gateway: EcrGateway, input: ScanRunInput): 
       'image-gone',
       `The image ${input.digest} is no longer in ${input.repositoryName} (deleted before its scan was judged)`,
     );
-  }
-}
-
-/** A failed action is reported unless ECR may answer differently later: then the whole event is retried. */
-function failureOf(error: unknown): { result: 'failed'; code: string; message: string } {
-  if (!(error instanceof EcrGatewayError) || error.retryable) throw error;
-  return { result: 'failed', code: error.code, message: error.message };
-}
-
-/**
- * Enforce mode. On FAIL: add the quarantine tag first (so that the image keeps a tag whatever is removed next), then
- * remove the tags matching `untag`, never the image's last one. On PASS: lift the quarantine tag, unless it is the
- * image's only tag. Report mode does nothing; dry run plans.
- */
-async function act(
-  gateway: EcrGateway,
-  repositoryName: string,
-  image: ImageRecord,
-  policy: ScanPolicy,
-  verdict: 'PASS' | 'FAIL',
-): Promise<ScanAction[]> {
-  if (policy.mode !== 'enforce') return [];
-  const actions: ScanAction[] = [];
-  const planned = gateway.readOnly;
-  const quarantineTag =
-    policy.quarantineTagPrefix === null ? undefined : quarantineTagOf(policy.quarantineTagPrefix, image.digest);
-  const tags = new Set(image.tags);
-
-  if (verdict === 'PASS') {
-    if (quarantineTag === undefined || !tags.has(quarantineTag)) return actions;
-    const action = { action: 'lift-quarantine' as const, tag: quarantineTag };
-    if (tags.size === 1) actions.push({ ...action, result: 'left-in-place', message: 'the only tag of the image' });
-    else if (planned) actions.push({ ...action, result: 'planned' });
-    else actions.push(...(await untag(gateway, repositoryName, [quarantineTag], 'lift-quarantine')));
-    return actions;
-  }
-
-  if (quarantineTag !== undefined) {
-    const action = { action: 'quarantine-tag' as const, tag: quarantineTag };
-    if (tags.has(quarantineTag)) actions.push({ ...action, result: 'already-done' });
-    else if (planned) actions.push({ ...action, result: 'planned' });
-    else {
-      try {
-        const outcome = await gateway.tagImage(repositoryName, image.digest, quarantineTag);
-        actions.push({ ...action, result: outcome.result === 'tagged' ? 'done' : 'already-done' });
-      } catch (error) {
-        actions.push({ ...action, ...failureOf(error) });
-      }
-    }
-    if (actions.at(-1)?.result !== 'failed') tags.add(quarantineTag);
-  }
-
-  const toRemove = [...tags]
-    .filter((tag) => tag !== quarantineTag && policy.untag.some((pattern) => tagMatches(pattern, tag)))
-    .sort();
-  if (toRemove.length === 0) return actions;
-  if (toRemove.length >= tags.size) {
-    for (const tag of toRemove) {
-      actions.push({
-        action: 'remove-tag',
-        tag,
-        result: 'left-in-place',
-        message: 'removing it would delete the image',
-      });
-    }
-  } else if (planned) {
-    for (const tag of toRemove) actions.push({ action: 'remove-tag', tag, result: 'planned' });
-  } else actions.push(...(await untag(gateway, repositoryName, toRemove, 'remove-tag')));
-  return actions;
-}
-
-async function untag(
-  gateway: EcrGateway,
-  repositoryName: string,
-  tags: readonly string[],
-  action: 'remove-tag' | 'lift-quarantine',
-): Promise<ScanAction[]> {
-  try {
-    const outcome = await gateway.untagImages(repositoryName, tags);
-    const failed = new Map(outcome.failed.map((failure) => [failure.tag, failure]));
-    return tags.map((tag): ScanAction => {
-      if (outcome.untagged.includes(tag)) return { action, tag, result: 'done' };
-      if (outcome.alreadyGone.includes(tag)) return { action, tag, result: 'already-done' };
-      const failure = failed.get(tag);
-      return { action, tag, result: 'failed', code: failure?.code ?? 'NotInResponse', message: failure?.reason ?? '' };
-    });
-  } catch (error) {
-    const failure = failureOf(error);
-    return tags.map((tag) => ({ action, tag, ...failure }));
   }
 }

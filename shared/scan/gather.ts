@@ -1,5 +1,11 @@
+import type { EcrGateway } from '../ecr/index.ts';
 import type { InspectorFindingDetail } from '../events/schemas.ts';
-import type { EnhancedFindingInput } from '../policy/scan/findings.ts';
+import {
+  type EnhancedFindingInput,
+  fromBasicFinding,
+  fromEnhancedFinding,
+  type ScanFinding,
+} from '../policy/scan/findings.ts';
 
 const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
 const HUMAN_TIME = /^([A-Z][a-z]{2}) (\d{1,2}), (\d{4}),? (\d{1,2}):(\d{2}):(\d{2}) ?(AM|PM)$/;
@@ -63,5 +69,41 @@ export function findingOfEvent(detail: InspectorFindingDetail): EnhancedFindingI
     ...(detail.exploitAvailable === undefined ? {} : { exploitAvailable: detail.exploitAvailable }),
     ...(updatedAt === undefined ? {} : { updatedAt }),
     ...(firstObservedAt === undefined ? {} : { firstObservedAt }),
+  };
+}
+
+/** What ECR reports about an image's latest scan, every page read. */
+export interface GatheredScan {
+  status: string;
+  description?: string;
+  completedAt?: number;
+  findings: ScanFinding[];
+  enhanced: boolean;
+}
+
+/**
+ * Reads every page of an image's scan findings (DescribeImageScanFindings, basic and enhanced lists). Throws the
+ * gateway's errors (`ScanNotFoundError` when never scanned, `ImageNotFoundError`, `RepositoryNotFoundError`).
+ */
+export async function gatherScan(gateway: EcrGateway, repositoryName: string, digest: string): Promise<GatheredScan> {
+  const findings: ScanFinding[] = [];
+  let status = 'UNKNOWN';
+  let description: string | undefined;
+  let completedAt: number | undefined;
+  let enhanced = false;
+  for await (const page of gateway.getScanFindings(repositoryName, digest)) {
+    status = page.status;
+    description = page.statusDescription;
+    completedAt = page.completedAt;
+    for (const finding of page.findings) findings.push(fromBasicFinding(finding));
+    for (const finding of page.enhancedFindings) findings.push(fromEnhancedFinding(finding));
+    if (page.enhancedFindings.length > 0) enhanced = true;
+  }
+  return {
+    status,
+    ...(description === undefined ? {} : { description }),
+    ...(completedAt === undefined ? {} : { completedAt }),
+    findings,
+    enhanced,
   };
 }

@@ -1,0 +1,384 @@
+import type { PushConfig, ScanConfig, ServiceConfig } from '../shared/config/schema.ts';
+import { DEFAULT_PUSH_POLICY } from '../shared/policy/push/policy.ts';
+import { DEFAULT_SCAN_POLICY } from '../shared/policy/scan/policy.ts';
+
+/**
+ * The service's functions, declared once: what runs (the handler module), when (its triggers), with what (timeout,
+ * memory, reserved concurrency, environment), with which rights (IAM statements), and what happens when it fails
+ * (Lambda's retries, then a dead-letter queue) and how it is traced. `serverless.ts` deploys it
+ * (`service/serverless-config.ts`), `npm start` wires the same handlers to the local bus from it (`local/service.ts`),
+ * and the deploy test checks the packaged service against it. Adding a function is one entry here and one handler
+ * folder (`functions/<name>/handler.ts`, exporting `createHandler` and `handler`), plus its environment schema
+ * (`shared/runtime/env.ts`).
+ *
+ * Values are written for CloudFormation and osls (`${sls:stage}`, `Fn::Sub`, `Fn::GetAtt`): the local wiring reads
+ * only the triggers, timeouts, retries and handler paths.
+ */
+
+/** An EventBridge event pattern (https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-event-patterns.html). */
+export type EventPattern = Readonly<Record<string, unknown>>;
+
+/**
+ * What invokes a function: an event pattern on a bus (`default`: the account's bus, where AWS services such as ECR
+ * and Inspector send their events; `service`: the service's own bus), or a schedule (`cron(...)`, `rate(...)`).
+ * Every trigger's rule sends what it cannot deliver to the rule-delivery-failures queue.
+ */
+export type Trigger =
+  | { readonly pattern: EventPattern; readonly bus: 'default' | 'service' }
+  | { readonly schedule: string };
+
+/** A CloudFormation value: a literal, or an intrinsic function resolved at deploy time. */
+export type CfnValue = string | { readonly 'Fn::Sub': string } | { readonly 'Fn::GetAtt': readonly [string, string] };
+
+export interface IamStatement {
+  readonly Effect: 'Allow';
+  readonly Action: readonly string[];
+  readonly Resource: CfnValue | readonly CfnValue[];
+  readonly Condition?: Readonly<Record<string, unknown>>;
+}
+
+/** A reserved concurrency set per stage with `--param="<param>=N"`, `default` otherwise. */
+export interface ConcurrencyParam {
+  readonly param: string;
+  readonly default: number;
+}
+
+export interface FunctionSpec {
+  /** The handler module from the project root, without extension; it exports `createHandler` and `handler`. */
+  readonly handler: `functions/${string}/handler`;
+  readonly description: string;
+  readonly triggers: readonly Trigger[];
+  /** Seconds. */
+  readonly timeout: number;
+  /** MB. */
+  readonly memorySize: number;
+  readonly reservedConcurrency?: number | ConcurrencyParam;
+  /** Every variable the function's schema in `shared/runtime/env.ts` requires, and only variables it knows. */
+  readonly environment: Readonly<Record<string, CfnValue>>;
+  /** What the function's own code calls. The dead-letter and X-Ray rights follow from `onFailure` and `tracing`. */
+  readonly iam: readonly IamStatement[];
+  /** Failed asynchronous invocations: retried `retries` times by Lambda, then sent to the dead-letter queue. */
+  readonly onFailure: { readonly retries: number; readonly deadLetterQueue: CfnValue };
+  /** X-Ray: `Active` samples and records the function's invocations (and, with Powertools' Tracer, its AWS calls). */
+  readonly tracing: 'Active' | 'PassThrough';
+}
+
+export type Manifest = Readonly<Record<string, FunctionSpec>>;
+
+/** The service's own event bus: work items, reports and verdicts are published here. */
+export const SERVICE_BUS_NAME = 'ecr-automation-${sls:stage}';
+export const SERVICE_BUS_ARN = {
+  'Fn::Sub': `arn:\${AWS::Partition}:events:\${AWS::Region}:\${AWS::AccountId}:event-bus/${SERVICE_BUS_NAME}`,
+} as const;
+/** Failed asynchronous invocations (after Lambda's retries) land in this queue. */
+export const FAILED_INVOCATIONS_QUEUE_ARN = { 'Fn::GetAtt': ['FailedInvocationsQueue', 'Arn'] } as const;
+/** Events a rule could not deliver to its target (after EventBridge's retries) land in this queue. */
+export const RULE_DELIVERY_FAILURES_QUEUE_ARN = { 'Fn::GetAtt': ['RuleDeliveryFailuresQueue', 'Arn'] } as const;
+
+/** The logical id of a function's own role, as serverless-iam-roles-per-function names it. */
+export const roleLogicalId = (functionName: string) =>
+  `${functionName[0]?.toUpperCase()}${functionName.slice(1)}IamRoleLambdaExecution`;
+
+export const repositoryArn = (pattern: string) => ({
+  'Fn::Sub': `arn:\${AWS::Partition}:ecr:\${AWS::Region}:\${AWS::AccountId}:repository/${pattern}`,
+});
+const ALL_REPOSITORIES = repositoryArn('*');
+
+/**
+ * A repository-name glob (`*` within a segment, `**` across segments, `?` one character) as an IAM resource pattern,
+ * where `*` matches any run of characters, `/` included, and `?` one. The pattern matches every name the glob does
+ * (and possibly more: `a/*` also matches `a/b/c`); a `**` and the slash after it may match no segment at all, so
+ * they become a single `*`.
+ */
+export function globToIamPattern(glob: string): string {
+  return glob.replace(/\*\*\/?/g, '*').replace(/\*+/g, '*');
+}
+
+/**
+ * The repository-name globs of the rules that can change images: enabled rules in enforce mode (their own mode, or
+ * the defaults'), none at all when the section is in dry run. A repository no rule matches is left alone.
+ */
+export function enforcedRepositoryGlobs(section: PushConfig | ScanConfig, defaultMode: 'report' | 'enforce'): string[] {
+  if (section.dryRun) return [];
+  const globs = section.rules
+    .filter((rule) => rule.enabled && (rule.mode ?? section.defaults.mode ?? defaultMode) === 'enforce')
+    .flatMap((rule) => rule.repositories);
+  return [...new Set(globs)];
+}
+
+/** IAM repository ARNs covering the globs; `repository/*` when one glob matches every repository (`**`). */
+export function repositoryArnsFor(globs: readonly string[]): { 'Fn::Sub': string }[] {
+  const patterns = [...new Set(globs.map(globToIamPattern))];
+  if (patterns.includes('*')) return [ALL_REPOSITORIES];
+  return patterns.sort().map(repositoryArn);
+}
+
+/** A statement granting `actions` on `resources`, or none when there is no resource to act on. */
+const scoped = (actions: string[], resources: readonly CfnValue[]): IamStatement[] =>
+  resources.length === 0 ? [] : [{ Effect: 'Allow', Action: actions, Resource: resources }];
+
+export const PUBLISH_TO_SERVICE_BUS: IamStatement = {
+  Effect: 'Allow',
+  Action: ['events:PutEvents'],
+  Resource: SERVICE_BUS_ARN,
+};
+/** What X-Ray active tracing needs (osls grants it to the default role only, which no function uses). */
+export const XRAY_WRITE: IamStatement = {
+  Effect: 'Allow',
+  Action: ['xray:PutTraceSegments', 'xray:PutTelemetryRecords'],
+  Resource: '*',
+};
+
+/** A function's whole role: its own statements, then the dead-letter queue, then X-Ray when traced. */
+export function roleStatements(spec: FunctionSpec): IamStatement[] {
+  return [
+    ...spec.iam,
+    { Effect: 'Allow', Action: ['sqs:SendMessage'], Resource: spec.onFailure.deadLetterQueue },
+    ...(spec.tracing === 'Active' ? [XRAY_WRITE] : []),
+  ];
+}
+
+/** Whether a function may publish on the service's bus (the bus's resource policy lets only these roles). */
+export const publishesOnServiceBus = (spec: FunctionSpec) =>
+  spec.iam.some((statement) => statement.Action.includes('events:PutEvents'));
+
+/** Lambda's two retries of a failed asynchronous invocation, then the dead-letter queue. */
+const ON_FAILURE = { retries: 2, deadLetterQueue: FAILED_INVOCATIONS_QUEUE_ARN } as const;
+const TRACING = 'Active';
+
+/**
+ * The manifest of the service run with `config`: the push and scan handlers may change only the repositories the
+ * config's enabled enforce-mode rules match (each glob an IAM resource pattern), so a change of those rules means
+ * packaging again.
+ */
+export function serviceManifest(config: Pick<ServiceConfig, 'push' | 'scan'>) {
+  /** Repositories whose tags the push handler may correct (enforce mode). */
+  const pushEnforced = repositoryArnsFor(enforcedRepositoryGlobs(config.push, DEFAULT_PUSH_POLICY.mode));
+  /** Repositories whose images the scan handler may quarantine-tag or untag (enforce mode). */
+  const scanEnforced = repositoryArnsFor(enforcedRepositoryGlobs(config.scan, DEFAULT_SCAN_POLICY.mode));
+  return {
+    scheduledCleanup: {
+      handler: 'functions/scheduled-cleanup/handler',
+      description: 'Nightly: one cleanup work item per repository a cleanup rule matches',
+      triggers: [{ schedule: 'cron(0 3 * * ? *)' }],
+      timeout: 300,
+      memorySize: 512,
+      environment: {
+        EVENT_BUS_NAME: SERVICE_BUS_NAME,
+        // The workers' role, excluded from pull-time updates so their manifest reads are not counted as pulls.
+        WORKER_PRINCIPAL_ARN: { 'Fn::GetAtt': [roleLogicalId('cleanupRepository'), 'Arn'] },
+      },
+      iam: [
+        { Effect: 'Allow', Action: ['ecr:DescribeRepositories'], Resource: ALL_REPOSITORIES },
+        // Registry-level actions: they name no repository.
+        {
+          Effect: 'Allow',
+          Action: ['ecr:ListPullTimeUpdateExclusions', 'ecr:RegisterPullTimeUpdateExclusion'],
+          Resource: '*',
+        },
+        PUBLISH_TO_SERVICE_BUS,
+      ],
+      onFailure: ON_FAILURE,
+      tracing: TRACING,
+    },
+    cleanupRepository: {
+      handler: 'functions/cleanup-repository/handler',
+      description: 'Cleans the stale untagged images of one repository (a Cleanup Work Item)',
+      triggers: [{ bus: 'service', pattern: { source: ['ecr-automation'], 'detail-type': ['Cleanup Work Item'] } }],
+      timeout: 900,
+      memorySize: 1024,
+      // Bounds the fan-out: at most this many repositories are cleaned at once (and so ECR's request rate).
+      reservedConcurrency: 10,
+      environment: { EVENT_BUS_NAME: SERVICE_BUS_NAME, CLEANUP_RESERVE_MS: '60000' },
+      iam: [
+        {
+          Effect: 'Allow',
+          Action: ['ecr:DescribeImages', 'ecr:BatchGetImage', 'ecr:BatchDeleteImage'],
+          Resource: ALL_REPOSITORIES,
+        },
+        PUBLISH_TO_SERVICE_BUS,
+      ],
+      onFailure: ON_FAILURE,
+      tracing: TRACING,
+    },
+    onImagePush: {
+      handler: 'functions/on-image-push/handler',
+      description:
+        'Judges every pushed image: scan where ECR does not, tag policy, tag immutability (Image Push Verdict)',
+      // ECR sends its events to the account's default bus.
+      triggers: [
+        {
+          bus: 'default',
+          pattern: {
+            source: ['aws.ecr'],
+            'detail-type': ['ECR Image Action'],
+            detail: { 'action-type': ['PUSH'], result: ['SUCCESS'] },
+          },
+        },
+      ],
+      timeout: 60,
+      memorySize: 256,
+      // A push storm queues (Lambda retries throttled asynchronous invocations for up to six hours) instead of
+      // scaling without limit and throttling the account's ECR quota.
+      reservedConcurrency: { param: 'onImagePushConcurrency', default: 10 },
+      environment: { EVENT_BUS_NAME: SERVICE_BUS_NAME },
+      iam: [
+        {
+          Effect: 'Allow',
+          // Reads: the repository, the image (by digest and by tag). Acts in any mode: the basic scan.
+          Action: ['ecr:DescribeRepositories', 'ecr:DescribeImages', 'ecr:StartImageScan'],
+          Resource: ALL_REPOSITORIES,
+        },
+        // Acts in enforce mode only, on the repositories enforce-mode push rules match: tag mutability, tag removal.
+        ...scoped(['ecr:PutImageTagMutability', 'ecr:BatchDeleteImage'], pushEnforced),
+        // A registry-level read: it names no repository.
+        { Effect: 'Allow', Action: ['ecr:GetRegistryScanningConfiguration'], Resource: '*' },
+        PUBLISH_TO_SERVICE_BUS,
+      ],
+      onFailure: ON_FAILURE,
+      tracing: TRACING,
+    },
+    onScanResult: {
+      handler: 'functions/on-scan-result/handler',
+      description: 'Judges every completed scan against thresholds and the allow-list (Image Scan Verdict)',
+      // ECR and Inspector send their events to the account's default bus.
+      triggers: [
+        {
+          bus: 'default',
+          pattern: {
+            source: ['aws.ecr'],
+            'detail-type': ['ECR Image Scan'],
+            detail: { 'scan-status': ['COMPLETE', 'FAILED'] },
+          },
+        },
+        {
+          bus: 'default',
+          pattern: {
+            source: ['aws.inspector2'],
+            'detail-type': ['Inspector2 Scan'],
+            detail: { 'scan-status': ['INITIAL_SCAN_COMPLETE'] },
+          },
+        },
+        {
+          bus: 'default',
+          pattern: {
+            source: ['aws.inspector2'],
+            'detail-type': ['Inspector2 Finding'],
+            detail: { resources: { type: ['AWS_ECR_CONTAINER_IMAGE'] } },
+          },
+        },
+      ],
+      timeout: 120,
+      memorySize: 512,
+      reservedConcurrency: { param: 'onScanResultConcurrency', default: 10 },
+      environment: { EVENT_BUS_NAME: SERVICE_BUS_NAME },
+      iam: [
+        {
+          Effect: 'Allow',
+          // Reads: the image, its scan findings, its manifest (BatchGetImage, for the quarantine tag).
+          Action: ['ecr:DescribeImages', 'ecr:DescribeImageScanFindings', 'ecr:BatchGetImage'],
+          Resource: ALL_REPOSITORIES,
+        },
+        // Acts in enforce mode only, on the repositories enforce-mode scan rules match: the quarantine tag is the
+        // image's manifest pushed again under the tag (PutImage); tags are removed by tag (BatchDeleteImage).
+        ...scoped(['ecr:PutImage', 'ecr:BatchDeleteImage'], scanEnforced),
+        PUBLISH_TO_SERVICE_BUS,
+      ],
+      onFailure: ON_FAILURE,
+      tracing: TRACING,
+    },
+    allowListReport: {
+      handler: 'functions/allow-list-report/handler',
+      description: 'Daily: allow-list entries expiring within 14 days, and expired ones still listed',
+      triggers: [{ schedule: 'cron(0 6 * * ? *)' }],
+      timeout: 30,
+      memorySize: 256,
+      environment: { EVENT_BUS_NAME: SERVICE_BUS_NAME },
+      // It reads only the config: no ECR access at all.
+      iam: [PUBLISH_TO_SERVICE_BUS],
+      onFailure: ON_FAILURE,
+      tracing: TRACING,
+    },
+    scheduledCompliance: {
+      handler: 'functions/scheduled-compliance/handler',
+      description: 'Daily: checks every matched repository against the compliance policy (Compliance Report)',
+      triggers: [{ schedule: 'cron(0 4 * * ? *)' }],
+      timeout: 900,
+      memorySize: 512,
+      environment: { EVENT_BUS_NAME: SERVICE_BUS_NAME },
+      iam: [
+        {
+          Effect: 'Allow',
+          // Reads: the repositories and the settings the policy checks. Acts (enforce mode): tag mutability, scan on
+          // push, lifecycle policy, resource tags. Never the repository policy or encryption (report only).
+          Action: [
+            'ecr:DescribeRepositories',
+            'ecr:GetLifecyclePolicy',
+            'ecr:GetRepositoryPolicy',
+            'ecr:ListTagsForResource',
+            'ecr:PutImageTagMutability',
+            'ecr:PutImageScanningConfiguration',
+            'ecr:PutLifecyclePolicy',
+            'ecr:DeleteLifecyclePolicy',
+            'ecr:TagResource',
+          ],
+          Resource: ALL_REPOSITORIES,
+        },
+        // A registry-level read: it names no repository.
+        { Effect: 'Allow', Action: ['ecr:GetRegistryScanningConfiguration'], Resource: '*' },
+        PUBLISH_TO_SERVICE_BUS,
+      ],
+      onFailure: ON_FAILURE,
+      tracing: TRACING,
+    },
+    reconcileRegistry: {
+      handler: 'functions/reconcile-registry/handler',
+      description:
+        'Hourly: reconciles replication, pull through cache, templates, scanning and registry policy with the config',
+      triggers: [{ schedule: 'rate(1 hour)' }],
+      timeout: 300,
+      memorySize: 256,
+      // One reconcile at a time: two overlapping runs would plan against each other's half-applied changes.
+      reservedConcurrency: 1,
+      environment: { EVENT_BUS_NAME: SERVICE_BUS_NAME },
+      iam: [
+        {
+          Effect: 'Allow',
+          // Registry-level settings: these actions name no repository.
+          Action: [
+            'ecr:DescribeRegistry',
+            'ecr:PutReplicationConfiguration',
+            'ecr:DescribePullThroughCacheRules',
+            'ecr:CreatePullThroughCacheRule',
+            'ecr:UpdatePullThroughCacheRule',
+            'ecr:DeletePullThroughCacheRule',
+            'ecr:DescribeRepositoryCreationTemplates',
+            'ecr:CreateRepositoryCreationTemplate',
+            'ecr:UpdateRepositoryCreationTemplate',
+            'ecr:DeleteRepositoryCreationTemplate',
+            'ecr:GetRegistryScanningConfiguration',
+            'ecr:PutRegistryScanningConfiguration',
+            'ecr:GetRegistryPolicy',
+            'ecr:PutRegistryPolicy',
+            'ecr:DeleteRegistryPolicy',
+          ],
+          Resource: '*',
+        },
+        {
+          // The first PutReplicationConfiguration creates ECR's replication service-linked role
+          // (docs/ecr-limits.md#registry-settings).
+          Effect: 'Allow',
+          Action: ['iam:CreateServiceLinkedRole'],
+          Resource: '*',
+          Condition: { StringEquals: { 'iam:AWSServiceName': 'replication.ecr.amazonaws.com' } },
+        },
+        PUBLISH_TO_SERVICE_BUS,
+      ],
+      onFailure: ON_FAILURE,
+      tracing: TRACING,
+    },
+  } as const satisfies Manifest;
+}
+
+/** The service's function names. */
+export type ServiceFunctionName = keyof ReturnType<typeof serviceManifest>;

@@ -1,0 +1,143 @@
+import { MetricUnit } from '@aws-lambda-powertools/metrics';
+import { complianceRuleFor } from '../config/compliance-schema.ts';
+import { resolveDryRun } from '../config/dry-run.ts';
+import { selectRepositories } from '../config/rules.ts';
+import { type EcrGateway, RepositoryNotFoundError, type RepositorySummary } from '../ecr/index.ts';
+import type { ScheduledComplianceDetail } from '../events/registry-schemas.ts';
+import { DETAIL_TYPES } from '../events/schemas.ts';
+import {
+  type ComplianceCheck,
+  type ComplianceFinding,
+  checkRepository,
+  type RegistryScanning,
+} from '../policy/compliance/check.ts';
+import type { CompliancePolicy } from '../policy/compliance/policy.ts';
+import type { ServiceDeps } from '../runtime/service-deps.ts';
+import { applyFixes } from './act.ts';
+import { gatherFacts } from './gather.ts';
+import { type ComplianceReport, REPORT_LIST_LIMIT, type RepositoryCompliance } from './report.ts';
+
+export type ComplianceDeps = Pick<ServiceDeps, 'config' | 'gateway' | 'publish' | 'logger' | 'metrics' | 'tracer'>;
+
+/** Runs `work` over `items`, at most `limit` at a time, keeping the results in order. */
+async function inPool<T, R>(items: readonly T[], limit: number, work: (item: T) => Promise<R>): Promise<R[]> {
+  const results: R[] = new Array(items.length);
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) {
+      const index = next++;
+      results[index] = await work(items[index] as T);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  return results;
+}
+
+async function checkOne(
+  gateway: EcrGateway,
+  repository: RepositorySummary,
+  match: { rule: CompliancePolicy; index: number },
+  scanning: RegistryScanning | undefined,
+  options: { runId: string; dryRun: boolean },
+): Promise<RepositoryCompliance | 'gone'> {
+  let findings: ComplianceFinding[];
+  try {
+    findings = checkRepository(await gatherFacts(gateway, repository, match.rule), match.rule, scanning);
+  } catch (error) {
+    if (error instanceof RepositoryNotFoundError) return 'gone';
+    throw error;
+  }
+  const result: RepositoryCompliance = {
+    runId: options.runId,
+    repositoryName: repository.name,
+    mode: match.rule.mode,
+    ruleIndex: match.index,
+    compliant: findings.length === 0,
+    findings: findings.map(({ check, reason, detail, fix }) => ({ check, reason, detail, fixable: fix !== undefined })),
+    fixed: [],
+    fixFailures: [],
+  };
+  if (match.rule.mode !== 'enforce' || options.dryRun) return result;
+  return { ...result, ...(await applyFixes(gateway, repository, findings)) };
+}
+
+const NO_FINDINGS: Record<ComplianceCheck, number> = {
+  'tag-mutability': 0,
+  'scan-on-push': 0,
+  'lifecycle-policy': 0,
+  'repository-policy': 0,
+  'required-tags': 0,
+  encryption: 0,
+};
+
+/**
+ * The scheduled compliance scan: every repository a compliance rule matches is compared with its policy (gather →
+ * check, pure → fix in enforce mode unless dry run), a bounded number at a time. Publishes one "Compliance Report"
+ * per run and one "Compliance Drift" per repository the run changed, and emits metrics.
+ */
+export async function runCompliance(
+  trigger: { id: string; detail: ScheduledComplianceDetail },
+  deps: ComplianceDeps,
+): Promise<ComplianceReport> {
+  const config = deps.config();
+  const dryRun = resolveDryRun(config.compliance.dryRun, trigger.detail.dryRun);
+  const gateway = deps.gateway({ readOnly: dryRun });
+  deps.tracer.putAnnotation('dryRun', dryRun);
+  const { selected: matched, listed: repositories } = await selectRepositories(
+    gateway.listRepositories(),
+    (name) => complianceRuleFor(config.compliance, name),
+    trigger.detail.repositories,
+  );
+  // One read of the registry scanning configuration serves every repository's "covered by a rule" check.
+  const scanning = matched.some(({ match }) => match.rule.scanOnPush)
+    ? await gateway.getRegistryScanningConfiguration().then(({ scanType, rules }) => ({
+        scanType,
+        rules: rules.map((rule) => ({
+          scanFrequency: rule.scanFrequency,
+          repositoryFilters: rule.repositoryFilters.map((f) => f.filter),
+        })),
+      }))
+    : undefined;
+  const results = await inPool(matched, config.compliance.concurrency, ({ repository, match }) =>
+    checkOne(gateway, repository, match, scanning, { runId: trigger.id, dryRun }),
+  );
+  const checked = results.filter((result): result is RepositoryCompliance => result !== 'gone');
+  const nonCompliant = checked.filter((result) => !result.compliant);
+  const changed = checked.filter((result) => result.fixed.length > 0);
+  const byCheck = { ...NO_FINDINGS };
+  for (const result of nonCompliant) for (const finding of result.findings) byCheck[finding.check]++;
+  const report: ComplianceReport = {
+    runId: trigger.id,
+    dryRun,
+    counts: {
+      repositories,
+      checked: checked.length,
+      compliant: checked.length - nonCompliant.length,
+      nonCompliant: nonCompliant.length,
+      changed: changed.length,
+      fixFailures: checked.reduce((sum, result) => sum + result.fixFailures.length, 0),
+      gone: results.length - checked.length,
+    },
+    byCheck,
+    nonCompliant: nonCompliant.slice(0, REPORT_LIST_LIMIT),
+    apiCalls: gateway.callCounts(),
+    truncated: nonCompliant.length > REPORT_LIST_LIMIT,
+  };
+  const published = await deps.publish([
+    { detailType: DETAIL_TYPES.complianceReport, detail: report },
+    ...changed.map((result) => ({ detailType: DETAIL_TYPES.complianceDrift, detail: result })),
+  ]);
+  report.apiCalls = { ...report.apiCalls, PutEvents: published.calls };
+
+  deps.metrics.addMetric('RepositoriesChecked', MetricUnit.Count, report.counts.checked);
+  deps.metrics.addMetric('RepositoriesNonCompliant', MetricUnit.Count, report.counts.nonCompliant);
+  deps.metrics.addMetric('RepositoriesFixed', MetricUnit.Count, report.counts.changed);
+  deps.metrics.addMetric('ComplianceFixFailures', MetricUnit.Count, report.counts.fixFailures);
+  deps.metrics.addMetric(
+    'EcrCalls',
+    MetricUnit.Count,
+    Object.values(report.apiCalls).reduce((sum, n) => sum + n, 0),
+  );
+  deps.logger.info('compliance report', { report: { ...report, nonCompliant: report.nonCompliant.length } });
+  return report;
+}

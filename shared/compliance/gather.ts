@@ -1,0 +1,29 @@
+import type { EcrGateway, RepositorySummary } from '../ecr/index.ts';
+import { type RepositoryFacts, readsFor } from '../policy/compliance/check.ts';
+import type { CompliancePolicy } from '../policy/compliance/policy.ts';
+
+/** Reads what the policy checks, and nothing else. */
+export async function gatherFacts(
+  gateway: EcrGateway,
+  repository: RepositorySummary,
+  policy: CompliancePolicy,
+): Promise<RepositoryFacts> {
+  const reads = readsFor(policy);
+  const [lifecyclePolicy, repositoryPolicy, tags] = await Promise.all([
+    reads.lifecyclePolicy ? gateway.getLifecyclePolicy(repository.name).then((text) => text ?? null) : undefined,
+    reads.repositoryPolicy ? gateway.getRepositoryPolicy(repository.name).then((text) => text ?? null) : undefined,
+    reads.tags ? gateway.listResourceTags(repository.arn) : undefined,
+  ]);
+  return {
+    name: repository.name,
+    arn: repository.arn,
+    registryId: repository.registryId,
+    imageTagMutability: repository.imageTagMutability,
+    imageTagMutabilityExclusionFilters: repository.imageTagMutabilityExclusionFilters.map((f) => f.filter),
+    scanOnPush: repository.scanOnPush,
+    encryptionType: repository.encryptionType,
+    ...(lifecyclePolicy === undefined ? {} : { lifecyclePolicy }),
+    ...(repositoryPolicy === undefined ? {} : { repositoryPolicy }),
+    ...(tags === undefined ? {} : { tags }),
+  };
+}
