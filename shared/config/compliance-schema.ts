@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { ComplianceSettingsSchema } from '../domain/settings.ts';
+import { ComplianceSettingsSchema, RepositoryGlob } from '../domain/settings.ts';
 import { type CompliancePolicy, DEFAULT_COMPLIANCE_POLICY } from '../policy/compliance/policy.ts';
 import { resolveRule } from './rules.ts';
 
@@ -7,12 +7,6 @@ import { resolveRule } from './rules.ts';
  * The config's `compliance` section: the repository settings `scheduled-compliance` checks across the registry
  * (first matching rule over the defaults, like the cleanup and push sections).
  */
-
-const RepositoryGlob = z
-  .string()
-  .min(1)
-  .max(256)
-  .regex(/^[a-z0-9._\-/*?]+$/, 'a repository-name glob: lower-case letters, digits, . _ - / and the wildcards * ** ?');
 
 export { ComplianceSettingsSchema };
 

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { CleanupSettingsSchema, settingsSchemas, TagMutabilitySchema } from '../domain/settings.ts';
+import { CleanupSettingsSchema, RepositoryGlob, settingsSchemas, TagMutabilitySchema } from '../domain/settings.ts';
 import { regexProblem } from '../policy/regex.ts';
 import { expiryOf } from '../policy/scan/allow-list.ts';
 import { COMPLIANCE_CONFIG_DEFAULT, ComplianceConfigSchema } from './compliance-schema.ts';
@@ -10,16 +10,15 @@ import { RegistrySectionSchema } from './registry-schema.ts';
  * silently ignored key), defaults filled in by parsing. `npm run config:schema` writes the JSON Schema for editors.
  */
 
-/** The settings schemas whose tag patterns are checked with the RE2 analysis of `shared/policy/regex.ts`. */
-export const { TagPatternSchema, TagRulesSchema, PushSettingsSchema, ScanSettingsSchema } =
-  settingsSchemas(regexProblem);
-export { CleanupSettingsSchema, TagMutabilitySchema };
+const expiryMs = (expires: string) => expiryOf({ expires });
 
-const RepositoryGlob = z
-  .string()
-  .min(1)
-  .max(256)
-  .regex(/^[a-z0-9._\-/*?]+$/, 'a repository-name glob: lower-case letters, digits, . _ - / and the wildcards * ** ?');
+/**
+ * The settings schemas that need the policy's checks: tag patterns (the RE2 analysis of `shared/policy/regex.ts`) and
+ * allow-list entries (the expiry reading of `shared/policy/scan/allow-list.ts`).
+ */
+export const { TagPatternSchema, TagRulesSchema, PushSettingsSchema, ScanSettingsSchema, AllowListEntrySchema } =
+  settingsSchemas({ patternProblem: regexProblem, expiryMs });
+export { CleanupSettingsSchema, TagMutabilitySchema };
 
 export const CleanupRuleSchema = CleanupSettingsSchema.partial().extend({
   repositories: z.array(RepositoryGlob).min(1).describe('Repository-name globs this rule applies to.'),
@@ -70,42 +69,7 @@ export const ScanRuleSchema = ScanSettingsSchema.partial().extend({
 export type ScanRuleConfig = z.infer<typeof ScanRuleSchema>;
 
 const DAY_MS = 86_400_000;
-const expiryMs = (expires: string) => expiryOf({ expires });
 
-export const AllowListEntrySchema = z
-  .strictObject({
-    id: z
-      .string()
-      .min(1)
-      .max(128)
-      .regex(/^[A-Za-z0-9][A-Za-z0-9._:-]*$/, 'a vulnerability id such as CVE-2024-3094')
-      .describe('The vulnerability id (CVE-..., GHSA-...), compared without regard to case.'),
-    package: z.string().min(1).max(256).optional().describe('Only this package: "name" or "name@version".'),
-    repositories: z.array(RepositoryGlob).min(1).optional().describe('Only these repositories (globs).'),
-    digest: z
-      .string()
-      .regex(/^sha256:[a-f0-9]{64}$/, 'an image digest (sha256:<64 hex>)')
-      .optional()
-      .describe('Only this image.'),
-    expires: z
-      .string({ error: (issue) => (issue.input === undefined ? 'required' : 'an expiry date (YYYY-MM-DD)') })
-      .refine((value) => Number.isFinite(expiryMs(value)), 'an expiry date, YYYY-MM-DD or an ISO date-time')
-      .describe('Mandatory: the entry counts until this date (YYYY-MM-DD: through that day, UTC).'),
-    owner: z.string().min(1).max(256).describe('Who accepted the risk (a person or team to ask).'),
-    reason: z.string().min(1).max(1024).describe('Why the finding is accepted.'),
-  })
-  // Runs even when a field failed (`when`), so that the error names the entry whose expiry is missing.
-  .refine(
-    (entry: unknown) =>
-      typeof entry !== 'object' || entry === null || (entry as { expires?: unknown }).expires !== undefined,
-    {
-      when: () => true,
-      path: ['expires'],
-      error: (issue) =>
-        `allow-list entry ${String((issue.input as { id?: unknown } | undefined)?.id ?? '(no id)')} has no expiry ` +
-        'date: every entry needs "expires" (YYYY-MM-DD)',
-    },
-  );
 export type AllowListEntryConfig = z.infer<typeof AllowListEntrySchema>;
 
 export const ScanConfigSchema = z

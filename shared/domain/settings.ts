@@ -6,8 +6,16 @@ import { z } from 'zod';
  * twice. Only the shapes live here; the defaults live with the policy, the rule sections with the config.
  *
  * The tag-pattern schemas need a check of a pattern's regular expression (the RE2 analysis of
- * `shared/policy/regex.ts`, which this folder may not import): `settingsSchemas` takes it as a parameter.
+ * `shared/policy/regex.ts`), and the allow-list entries a reading of their expiry (`shared/policy/scan/allow-list.ts`),
+ * which this folder may not import: `settingsSchemas` takes them as parameters.
  */
+
+/** A repository-name glob as the config writes it. */
+export const RepositoryGlob = z
+  .string()
+  .min(1)
+  .max(256)
+  .regex(/^[a-z0-9._\-/*?]+$/, 'a repository-name glob: lower-case letters, digits, . _ - / and the wildcards * ** ?');
 
 const Days = z.number().int().min(0).max(3650);
 
@@ -105,11 +113,16 @@ export const ComplianceSettingsSchema = z.strictObject({
 /** The compliance policy of one repository (`shared/policy/compliance/policy.ts` names it `CompliancePolicy`). */
 export type ComplianceSettings = z.output<typeof ComplianceSettingsSchema>;
 
-/** Why a regular expression is refused (too costly, not RE2), or undefined when it is accepted. */
-export type PatternProblem = (source: string) => string | undefined;
+/** The checks the schemas need from the policy, which this folder may not import. */
+export interface SettingsChecks {
+  /** Why a regular expression is refused (too costly, not RE2), or undefined when it is accepted. */
+  patternProblem: (source: string) => string | undefined;
+  /** When an allow-list entry's `expires` stops counting (epoch ms); NaN when it cannot be read. */
+  expiryMs: (expires: string) => number;
+}
 
-/** The schemas built on tag patterns, given the check of a pattern's regular expression. */
-export function settingsSchemas(patternProblem: PatternProblem) {
+/** The schemas that need the policy's checks: tag patterns and what is built on them, and allow-list entries. */
+export function settingsSchemas({ patternProblem, expiryMs }: SettingsChecks) {
   const TagPatternSchema = z
     .union([
       z
@@ -217,7 +230,42 @@ export function settingsSchemas(patternProblem: PatternProblem) {
       .describe('Enforce mode: remove the tags of a failing image that match these (never its last tag).'),
   });
 
-  return { TagPatternSchema, TagRulesSchema, PushSettingsSchema, ScanSettingsSchema };
+  const AllowListEntrySchema = z
+    .strictObject({
+      id: z
+        .string()
+        .min(1)
+        .max(128)
+        .regex(/^[A-Za-z0-9][A-Za-z0-9._:-]*$/, 'a vulnerability id such as CVE-2024-3094')
+        .describe('The vulnerability id (CVE-..., GHSA-...), compared without regard to case.'),
+      package: z.string().min(1).max(256).optional().describe('Only this package: "name" or "name@version".'),
+      repositories: z.array(RepositoryGlob).min(1).optional().describe('Only these repositories (globs).'),
+      digest: z
+        .string()
+        .regex(/^sha256:[a-f0-9]{64}$/, 'an image digest (sha256:<64 hex>)')
+        .optional()
+        .describe('Only this image.'),
+      expires: z
+        .string({ error: (issue) => (issue.input === undefined ? 'required' : 'an expiry date (YYYY-MM-DD)') })
+        .refine((value) => Number.isFinite(expiryMs(value)), 'an expiry date, YYYY-MM-DD or an ISO date-time')
+        .describe('Mandatory: the entry counts until this date (YYYY-MM-DD: through that day, UTC).'),
+      owner: z.string().min(1).max(256).describe('Who accepted the risk (a person or team to ask).'),
+      reason: z.string().min(1).max(1024).describe('Why the finding is accepted.'),
+    })
+    // Runs even when a field failed (`when`), so that the error names the entry whose expiry is missing.
+    .refine(
+      (entry: unknown) =>
+        typeof entry !== 'object' || entry === null || (entry as { expires?: unknown }).expires !== undefined,
+      {
+        when: () => true,
+        path: ['expires'],
+        error: (issue) =>
+          `allow-list entry ${String((issue.input as { id?: unknown } | undefined)?.id ?? '(no id)')} has no expiry ` +
+          'date: every entry needs "expires" (YYYY-MM-DD)',
+      },
+    );
+
+  return { TagPatternSchema, TagRulesSchema, PushSettingsSchema, ScanSettingsSchema, AllowListEntrySchema };
 }
 
 type SettingsSchemas = ReturnType<typeof settingsSchemas>;
@@ -232,3 +280,5 @@ export type TagMutabilitySettings = z.output<typeof TagMutabilitySchema>;
 export type PushSettings = z.output<SettingsSchemas['PushSettingsSchema']>;
 /** The scan policy of one repository (`shared/policy/scan/policy.ts` names it `ScanPolicy`). */
 export type ScanSettings = z.output<SettingsSchemas['ScanSettingsSchema']>;
+/** An allow-list entry (`shared/policy/scan/allow-list.ts` names it `AllowListEntry`). */
+export type AllowListEntrySettings = z.output<SettingsSchemas['AllowListEntrySchema']>;

@@ -2,7 +2,7 @@ import type { ScanSettings } from '../../domain/settings.ts';
 
 /**
  * The scan policy of one repository: what the `on-scan-result` handler holds an image's findings against, and what it
- * does with an image that fails. Pure types and defaults; the config file's zod schema produces values of these types.
+ * does with an image that fails. Defaults here; the types are inferred from `shared/domain/settings.ts`.
  */
 
 /** `report`: publish the verdict only. `enforce`: also act on a FAIL (quarantine tag, tag removal). */
