@@ -8,8 +8,16 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from
 import { createHandler as createWorkerHandler } from '../../../functions/cleanup-repository/handler.ts';
 import { createHandler as createSchedulerHandler } from '../../../functions/scheduled-cleanup/handler.ts';
 import { LOCAL_EVENT_BUS, LOCAL_SERVICE_ACCESS_KEY, serviceRules } from '../../../local/service.ts';
+import {
+  ARTIFACT_TYPES,
+  buildIndexManifest,
+  buildReferrerManifest,
+  MEDIA_TYPES,
+  sha256,
+} from '../../../registry/manifests.ts';
 import type { RegistryServer } from '../../../registry/server.ts';
 import type { CleanupWorkerDeps } from '../../../shared/cleanup/entry.ts';
+import type { CleanupReport } from '../../../shared/cleanup/report.ts';
 import { loadServiceConfig } from '../../../shared/config/file.ts';
 import type { ServiceConfig } from '../../../shared/config/schema.ts';
 import { createEcrClient, createEcrGateway, type EcrGateway } from '../../../shared/ecr/index.ts';
@@ -280,6 +288,63 @@ describe('cleanup-repository handler', () => {
     for (const id of ['old', 'old-amd64', 'old-arm64', 'old-sig']) expect(after.has(digestOf(id))).toBe(true);
     expect(after.has(digestOf('stale-1'))).toBe(false);
     expect(report.counts.changedSincePlan).toBe(1);
+    expect(await pullFailures(client, 'app/api')).toEqual([]);
+  });
+
+  it('keeps planned images that an index or a referrer pushed after the plan names, and reports why', async () => {
+    // Prepare: just after the plan (when the candidates are re-read), a tagged index listing stale-1 and a signature
+    // of stale-2 are pushed. The plan's graph cannot know them; the act's look at images pushed since does.
+    const client = ecrClient(server);
+    const index = buildIndexManifest([{ mediaType: MEDIA_TYPES.ociManifest, digest: digestOf('stale-1'), size: 1 }]);
+    const signature = buildReferrerManifest({
+      seed: 'late-signature',
+      subject: { mediaType: MEDIA_TYPES.ociManifest, digest: digestOf('stale-2'), size: 1 },
+      artifactType: ARTIFACT_TYPES.cosignSignature,
+    });
+    let pushed = false;
+    const handler = createWorkerHandler(() =>
+      deps({}, (gateway) => ({
+        ...gateway,
+        describeImages: async (repositoryName, digests) => {
+          if (!pushed) {
+            pushed = true;
+            await client.send(
+              new PutImageCommand({
+                repositoryName,
+                imageManifest: index,
+                imageManifestMediaType: MEDIA_TYPES.ociIndex,
+                imageTag: 'late',
+              }),
+            );
+            await client.send(
+              new PutImageCommand({
+                repositoryName,
+                imageManifest: signature,
+                imageManifestMediaType: MEDIA_TYPES.ociManifest,
+              }),
+            );
+          }
+          return gateway.describeImages(repositoryName, digests);
+        },
+      })),
+    );
+    // Act
+    const report = (await handler(workItem({}) as never, lambdaContext())) as CleanupReport;
+    // Assess
+    const after = await digestsIn(client, 'app/api');
+    expect(after.has(digestOf('stale-1'))).toBe(true);
+    expect(after.has(digestOf('stale-2'))).toBe(true);
+    for (const id of EXPECTED_DELETED_IDS.filter((id) => !id.startsWith('stale-'))) {
+      expect(after.has(digestOf(id))).toBe(false);
+    }
+    expect(report.counts.changedSincePlan).toBe(2);
+    expect(report.changedSincePlan).toHaveLength(2);
+    expect(report.changedSincePlan).toEqual(
+      expect.arrayContaining([
+        { digest: digestOf('stale-1'), reason: { code: 'new-parent', via: sha256(index) } },
+        { digest: digestOf('stale-2'), reason: { code: 'new-referrer', via: sha256(signature) } },
+      ]),
+    );
     expect(await pullFailures(client, 'app/api')).toEqual([]);
   });
 
