@@ -17,7 +17,6 @@ import {
 } from '../../../registry/manifests.ts';
 import type { RegistryServer } from '../../../registry/server.ts';
 import type { CleanupWorkerDeps } from '../../../shared/cleanup/entry.ts';
-import type { CleanupReport } from '../../../shared/cleanup/report.ts';
 import { loadServiceConfig } from '../../../shared/config/file.ts';
 import type { ServiceConfig } from '../../../shared/config/schema.ts';
 import { createEcrClient, createEcrGateway, type EcrGateway } from '../../../shared/ecr/index.ts';
@@ -329,7 +328,10 @@ describe('cleanup-repository handler', () => {
       })),
     );
     // Act
-    const report = (await handler(workItem({}) as never, lambdaContext())) as CleanupReport;
+    const report = (await handler(workItem({}) as never, lambdaContext())) as {
+      counts: { changedSincePlan: number };
+      changedSincePlan: unknown[];
+    };
     // Assess
     const after = await digestsIn(client, 'app/api');
     expect(after.has(digestOf('stale-1'))).toBe(true);
