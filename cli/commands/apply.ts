@@ -1,4 +1,9 @@
-import { executePlan, verifyKeptImagesWhole } from '../../shared/cleanup/act.ts';
+import {
+  type ChangedSincePlan,
+  type ChangeReason,
+  executePlan,
+  verifyKeptImagesWhole,
+} from '../../shared/cleanup/act.ts';
 import { fingerprintOf } from '../../shared/cleanup/gather.ts';
 import { type ImageRecord, isIndex } from '../../shared/domain/image.ts';
 import { type EcrGateway, type ItemFailure, RepositoryNotFoundError } from '../../shared/ecr/index.ts';
@@ -40,8 +45,10 @@ export interface RepositoryApplied {
   deleted: string[];
   alreadyGone: string[];
   failed: ItemFailure[];
-  /** Planned deletions kept because they gained a tag or a pull between the check and the delete. */
+  /** Planned deletions kept because they changed since the check (a tag, a pull, a push naming them). */
   changedSincePlan: string[];
+  /** Every planned deletion kept since the check, with why (those above, and their children and referrers). */
+  changes: ChangedSincePlan[];
   bytesReclaimed: number;
   /** References of kept images checked after the deletions. */
   checked: number;
@@ -60,7 +67,8 @@ const plural = (n: number, one: string, many = `${one}s`) => `${n} ${n === 1 ? o
  *
  * 1. Asks for confirmation (or takes `--yes`) before any ECR call.
  * 2. Checks every repository with deletions against its fingerprint, before deleting anything anywhere.
- * 3. Deletes with `executePlan`, whose re-read of the candidates is a second guard for changes made after step 2,
+ * 3. Deletes with `executePlan` (the worker's act), whose re-read of the candidates and look at images pushed since
+ *    are a second guard for changes made after step 2,
  *    then checks that every kept image still resolves whole (`verifyKeptImagesWhole`).
  */
 export async function applyPlan(deps: ApplyDeps, options: ApplyOptions): Promise<ApplyResult> {
@@ -168,6 +176,7 @@ async function applyRepository(
     alreadyGone: execution.alreadyGone,
     failed: execution.failed,
     changedSincePlan: execution.changedSincePlan,
+    changes: execution.changes,
     bytesReclaimed,
     checked,
   };
@@ -183,9 +192,8 @@ function renderApplied(entry: PlannedRepository, result: RepositoryApplied, now:
     `${entry.repositoryName}: deleted ${result.deleted.length} of ${entry.plan.toDelete.length} planned (${formatBytes(result.bytesReclaimed)})`,
     ...result.deleted.map((digest) => `  deleted  ${shortDigest(digest)}  ${reasonOf(digest)}`),
     ...result.alreadyGone.map((digest) => `  gone     ${shortDigest(digest)}  already deleted by someone else`),
-    ...result.changedSincePlan.map(
-      (digest) =>
-        `  kept     ${shortDigest(digest)}  changed since the plan (a tag or a pull): kept, with what it protects`,
+    ...result.changes.map(
+      ({ digest, reason }) => `  kept     ${shortDigest(digest)}  changed since the plan: ${describeChange(reason)}`,
     ),
     ...result.failed.map(
       (failure) =>
@@ -215,4 +223,24 @@ function reportRefusal(err: (line: string) => void, file: PlanFile, refused: rea
     }
   }
   err('Make a new plan (npm run cleanup -- plan) and review it.');
+}
+
+/** Why a planned deletion was kept, in a line. */
+function describeChange(reason: ChangeReason): string {
+  switch (reason.code) {
+    case 'tag-gained':
+      return `gained the tag(s) ${reason.tags.join(', ')}`;
+    case 'pulled':
+      return `pulled at ${reason.lastPulledAt}`;
+    case 'changed':
+      return 'pushed again or re-tagged';
+    case 'new-parent':
+      return `listed by ${shortDigest(reason.via)}, pushed since`;
+    case 'new-referrer':
+      return `named by the referrer ${shortDigest(reason.via)}, pushed since`;
+    case 'unreadable-new-index':
+      return `${shortDigest(reason.via)}, pushed since, could not be read: nothing is deleted`;
+    case 'kept-with':
+      return `${reason.edge} of ${shortDigest(reason.via)}, which is kept`;
+  }
 }

@@ -139,8 +139,9 @@ export interface CleanupRunResult {
 
 /**
  * One repository's cleanup, the same for the Lambda worker and the CLI: gather (list, read indexes), decide (pure
- * plan), act (re-read, delete parents first; nothing in dry run), verify (kept images resolve whole), report.
- * A repository that vanished is reported, not fatal.
+ * plan), act (the plan as made: re-read the candidates, look at images pushed since, keep what changed with what it
+ * protects, delete parents first; nothing in dry run), verify (kept images resolve whole), report. A repository that
+ * vanished is reported, not fatal.
  */
 export async function runRepositoryCleanup(gateway: EcrGateway, input: CleanupRunInput): Promise<CleanupRunResult> {
   const base = {

@@ -1,10 +1,10 @@
-import type { EcrGateway, RepositorySummary, TagMutability } from '../ecr/index.ts';
+import type { EcrGateway, RepositorySummary } from '../ecr/index.ts';
 import type { ComplianceFinding, ComplianceFix } from '../policy/compliance/check.ts';
 
 async function applyFix(gateway: EcrGateway, repository: RepositorySummary, fix: ComplianceFix): Promise<void> {
   switch (fix.kind) {
     case 'put-tag-mutability':
-      await gateway.putTagMutability(repository.name, fix.setting as TagMutability, fix.exclusions);
+      await gateway.putTagMutability(repository.name, fix.setting, fix.exclusions);
       return;
     case 'put-scan-on-push':
       return gateway.putScanOnPush(repository.name, true);

@@ -7,18 +7,18 @@ export interface RepositoryRule {
   enabled: boolean;
 }
 
-/** An object's own fields that are set: an absent optional field must not hide a default. */
-const defined = (value: object): object =>
-  Object.fromEntries(Object.entries(value).filter(([, field]) => field !== undefined));
+/** A rule's or the defaults' settings: any field of the policy, absent or undefined when not set. */
+export type PolicySettings<Policy> = { [Key in keyof Policy]?: Policy[Key] | undefined };
 
 /**
  * The policy for one repository in a section of rules: the first rule whose globs match (and whose excludes do not)
  * decides, its settings over the section's defaults over the built-in ones; undefined when that rule is disabled or
- * no rule matches. A setting that is an object (a rule's `tags`, `maxFindings`, ...) replaces the default as a whole.
+ * no rule matches. A setting that is an object (a rule's `tags`, `maxFindings`, ...) replaces the default as a whole;
+ * a field left out (or undefined) does not hide the default beneath it.
  */
 export function resolveRule<Policy extends object>(
-  rules: readonly (RepositoryRule & object)[],
-  defaults: object,
+  rules: readonly (RepositoryRule & PolicySettings<Policy>)[],
+  defaults: PolicySettings<Policy>,
   builtIn: Policy,
   repositoryName: string,
 ): { rule: Policy; index: number } | undefined {
@@ -27,8 +27,14 @@ export function resolveRule<Policy extends object>(
   );
   const matched = rules[index];
   if (!matched?.enabled) return undefined;
-  const { repositories: _r, exclude: _e, enabled: _n, ...settings } = matched;
-  return { rule: { ...builtIn, ...defined(defaults), ...defined(settings) } as Policy, index };
+  const rule = { ...builtIn };
+  for (const key in builtIn) {
+    for (const layer of [defaults, matched]) {
+      const value = layer[key];
+      if (value !== undefined) rule[key] = value;
+    }
+  }
+  return { rule, index };
 }
 
 /** The repositories a section's rules select, each with the rule that matched. */

@@ -1,23 +1,15 @@
 import { conventionTagSubject, type ImageRecord, isIndex } from '../../domain/image.ts';
+import type { CleanupSettings } from '../../domain/settings.ts';
 
 /**
  * The cleanup policy: which untagged images of one repository to delete, and why every image is kept or deleted.
  * Pure: no AWS, no clock (`now` is a parameter), no I/O; the input is not modified.
+ *
+ * The cleanup settings of one repository: `olderThanDays`, `notPulledForDays`, `quietPeriodMinutes`,
+ * `keepLatestUntagged`, the safety brake `maxDeleteFraction` and `allowMassDelete`. Inferred from the schema in
+ * `shared/domain/settings.ts` (each field is described there), which the config file's cleanup section is built on.
  */
-export interface CleanupRule {
-  /** An untagged image is a candidate only when pushed more than this many days ago. */
-  olderThanDays: number;
-  /** ...and not pulled within this many days (push time stands in for a never-pulled image). */
-  notPulledForDays: number;
-  /** Nothing pushed within this many minutes is deleted, so a multi-arch push in flight is not raced. */
-  quietPeriodMinutes: number;
-  /** Keep this many of the newest untagged top-level images whatever their age. */
-  keepLatestUntagged: number;
-  /** The safety brake: refuse to delete more than this share (0–1) of a repository's images in one run... */
-  maxDeleteFraction: number;
-  /** ...unless this says a larger cleanup is intended. */
-  allowMassDelete: boolean;
-}
+export type CleanupRule = CleanupSettings;
 
 export const DEFAULT_CLEANUP_RULE: CleanupRule = {
   olderThanDays: 14,

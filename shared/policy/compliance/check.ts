@@ -33,7 +33,11 @@ export type ComplianceCheck =
 
 /** A fix ECR allows; compliance applies it in enforce mode. */
 export type ComplianceFix =
-  | { kind: 'put-tag-mutability'; setting: string; exclusions: string[] }
+  | {
+      kind: 'put-tag-mutability';
+      setting: NonNullable<CompliancePolicy['tagMutability']>['setting'];
+      exclusions: string[];
+    }
   | { kind: 'put-scan-on-push' }
   | { kind: 'put-lifecycle-policy'; policyText: string }
   | { kind: 'delete-lifecycle-policy' }

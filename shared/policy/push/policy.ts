@@ -1,6 +1,14 @@
+import type {
+  PushSettings,
+  TagMutabilitySettings,
+  TagPatternSettings,
+  TagRulesSettings,
+} from '../../domain/settings.ts';
+
 /**
  * The push policy of one repository: what the `on-image-push` handler checks and does when an image is pushed.
- * Pure types and defaults; the config file's zod schema (`shared/config/schema.ts`) produces values of these types.
+ * Defaults here; the types are inferred from the settings schemas in `shared/domain/settings.ts`, on which the config
+ * file's push section is built.
  */
 
 /**
@@ -8,44 +16,25 @@
  * syntax, matched in linear time, that must match the whole tag), or `{ form: 'semver' }` (Semantic Versioning 2.0.0,
  * with an optional leading `v`).
  */
-export type TagPattern = string | { readonly regex: string } | { readonly form: 'semver' };
+export type TagPattern = TagPatternSettings;
 
-export interface TagRules {
-  /** When set, every tag must match one of these. */
-  readonly allowed?: readonly TagPattern[] | undefined;
-  /** No tag may match any of these (for example `latest` in production repositories). */
-  readonly forbidden: readonly TagPattern[];
-  /** The image must carry at least one tag of this form (for example semver). */
-  readonly required?: TagPattern | undefined;
-  /** At most this many tags per image (the cosign and referrers convention tags are not counted). */
-  readonly maxTagsPerImage?: number | undefined;
-}
+/** `allowed` (every tag must match one), `forbidden` (none may match), `required` (one must), `maxTagsPerImage`. */
+export type TagRules = TagRulesSettings;
 
 /** ECR's `ImageTagMutability` values. */
-export type TagMutabilitySetting = 'MUTABLE' | 'IMMUTABLE' | 'IMMUTABLE_WITH_EXCLUSION' | 'MUTABLE_WITH_EXCLUSION';
+export type TagMutabilitySetting = TagMutabilitySettings['setting'];
 
-export interface TagMutabilityPolicy {
-  readonly setting: TagMutabilitySetting;
-  /** `WILDCARD` tag filters for the `*_WITH_EXCLUSION` settings (1–5); empty for the others. */
-  readonly exclusions: readonly string[];
-}
+/** The required setting and its `WILDCARD` exclusion filters (1–5 for the `*_WITH_EXCLUSION` settings, else none). */
+export type TagMutabilityPolicy = TagMutabilitySettings;
 
 /** `report`: publish the verdict only. `enforce`: also correct the tag mutability and remove offending tags. */
-export type EnforcementMode = 'report' | 'enforce';
+export type EnforcementMode = PushSettings['mode'];
 
-export interface PushPolicy {
-  readonly mode: EnforcementMode;
-  /** Make sure every pushed image is scanned: start a basic scan where ECR does not scan it on push. */
-  readonly scan: boolean;
-  readonly tags: TagRules;
-  /** The repository's required tag mutability; null leaves it as it is. */
-  readonly tagMutability: TagMutabilityPolicy | null;
-  /**
-   * Enforce mode, when every tag of the image offends: remove them anyway, which deletes the image (ECR deletes an
-   * image with its last tag). When false, such tags are reported and left in place.
-   */
-  readonly undoPush: boolean;
-}
+/**
+ * `mode`, `scan` (start a basic scan where ECR does not scan on push), `tags`, `tagMutability` (null leaves it as it
+ * is) and `undoPush` (enforce mode, when every tag offends: remove them anyway, which deletes the image).
+ */
+export type PushPolicy = PushSettings;
 
 export const DEFAULT_PUSH_POLICY: PushPolicy = {
   mode: 'report',

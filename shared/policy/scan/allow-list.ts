@@ -1,3 +1,4 @@
+import type { AllowListEntrySettings } from '../../domain/settings.ts';
 import { compileGlob } from '../glob.ts';
 import type { ScanFinding } from './findings.ts';
 
@@ -5,20 +6,13 @@ import type { ScanFinding } from './findings.ts';
  * The allow-list: findings a team has accepted, for a while. Each entry names a vulnerability id and may narrow it to
  * a package (`name`, or `name@version`), to repositories (globs), or to one image digest; every scope it gives must
  * match. Every entry expires: from its expiry on it no longer counts, and verdicts and the scheduled report say so.
+ *
+ * An accepted finding: `id` (the vulnerability id, compared without regard to case), optionally narrowed to a
+ * `package` (`name` or `name@version`), `repositories` (globs) or a `digest`; `expires` (`YYYY-MM-DD`, counting
+ * through that day, UTC, or an ISO date-time), `owner` and `reason`. Inferred from the schema in
+ * `shared/domain/settings.ts`.
  */
-export interface AllowListEntry {
-  /** The vulnerability id, e.g. `CVE-2024-3094` (compared without regard to case). */
-  readonly id: string;
-  /** `name` or `name@version` of the vulnerable package. */
-  readonly package?: string | undefined;
-  /** Repository-name globs (`payments/**`). */
-  readonly repositories?: readonly string[] | undefined;
-  readonly digest?: string | undefined;
-  /** `YYYY-MM-DD` (the entry counts through that day, UTC) or an ISO date-time. */
-  readonly expires: string;
-  readonly owner: string;
-  readonly reason: string;
-}
+export type AllowListEntry = AllowListEntrySettings;
 
 const DAY_MS = 86_400_000;
 const DATE_ONLY = /^\d{4}-\d{2}-\d{2}$/;

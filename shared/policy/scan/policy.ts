@@ -1,33 +1,21 @@
-import type { TagPattern } from '../push/policy.ts';
-import type { Severity } from './findings.ts';
+import type { ScanSettings } from '../../domain/settings.ts';
 
 /**
  * The scan policy of one repository: what the `on-scan-result` handler holds an image's findings against, and what it
- * does with an image that fails. Pure types and defaults; the config file's zod schema produces values of these types.
+ * does with an image that fails. Defaults here; the types are inferred from `shared/domain/settings.ts`.
  */
 
 /** `report`: publish the verdict only. `enforce`: also act on a FAIL (quarantine tag, tag removal). */
-export type ScanEnforcementMode = 'report' | 'enforce';
+export type ScanEnforcementMode = ScanSettings['mode'];
 
-export interface ScanPolicy {
-  readonly mode: ScanEnforcementMode;
-  /** The most findings allowed per severity; a severity not listed is not limited. */
-  readonly maxFindings: Readonly<Partial<Record<Severity, number>>>;
-  /** Any counted finding whose CVSS score is at least this blocks the image; null: no CVSS threshold. */
-  readonly cvssThreshold: number | null;
-  /** Count only findings with a fix available (the others are reported as ignored). */
-  readonly onlyFixable: boolean;
-  /**
-   * Enforce mode, on a FAIL: add the tag `<prefix><first 12 hex digits of the digest>` (unique per image, so that it
-   * never moves another image's tag), and remove it again once the image passes. null: no quarantine tag.
-   */
-  readonly quarantineTagPrefix: string | null;
-  /**
-   * Enforce mode, on a FAIL: remove the image's tags that match these patterns (by tag, never by digest). A removal
-   * that would take the image's last tag, and with it the image, is left undone.
-   */
-  readonly untag: readonly TagPattern[];
-}
+/**
+ * `mode`, `maxFindings` (the most findings allowed per severity; a severity not listed is not limited),
+ * `cvssThreshold` (null: none), `onlyFixable`, `quarantineTagPrefix` (enforce mode, on a FAIL: the tag
+ * `<prefix><first 12 hex digits of the digest>`, removed again once the image passes; null: none) and `untag`
+ * (enforce mode, on a FAIL: remove the tags matching these, never the image's last one). Inferred from the schema in
+ * `shared/domain/settings.ts`.
+ */
+export type ScanPolicy = ScanSettings;
 
 export const DEFAULT_SCAN_POLICY: ScanPolicy = {
   mode: 'report',

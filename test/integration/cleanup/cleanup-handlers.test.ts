@@ -3,7 +3,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PutImageCommand } from '@aws-sdk/client-ecr';
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
-import type { RegistryServer } from '@ecr-automation/local-registry';
+import {
+  ARTIFACT_TYPES,
+  buildIndexManifest,
+  buildReferrerManifest,
+  MEDIA_TYPES,
+  type RegistryServer,
+  sha256,
+} from '@ecr-automation/local-registry';
 import type { Context } from 'aws-lambda';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createHandler as createWorkerHandler } from '../../../functions/cleanup-repository/handler.ts';
@@ -278,6 +285,66 @@ describe('cleanup-repository handler', () => {
     for (const id of ['old', 'old-amd64', 'old-arm64', 'old-sig']) expect(after.has(digestOf(id))).toBe(true);
     expect(after.has(digestOf('stale-1'))).toBe(false);
     expect(report.counts.changedSincePlan).toBe(1);
+    expect(await pullFailures(client, 'app/api')).toEqual([]);
+  });
+
+  it('keeps planned images that an index or a referrer pushed after the plan names, and reports why', async () => {
+    // Prepare: just after the plan (when the candidates are re-read), a tagged index listing stale-1 and a signature
+    // of stale-2 are pushed. The plan's graph cannot know them; the act's look at images pushed since does.
+    const client = ecrClient(server);
+    const index = buildIndexManifest([{ mediaType: MEDIA_TYPES.ociManifest, digest: digestOf('stale-1'), size: 1 }]);
+    const signature = buildReferrerManifest({
+      seed: 'late-signature',
+      subject: { mediaType: MEDIA_TYPES.ociManifest, digest: digestOf('stale-2'), size: 1 },
+      artifactType: ARTIFACT_TYPES.cosignSignature,
+    });
+    let pushed = false;
+    const handler = createWorkerHandler(() =>
+      deps({}, (gateway) => ({
+        ...gateway,
+        describeImages: async (repositoryName, digests) => {
+          if (!pushed) {
+            pushed = true;
+            await client.send(
+              new PutImageCommand({
+                repositoryName,
+                imageManifest: index,
+                imageManifestMediaType: MEDIA_TYPES.ociIndex,
+                imageTag: 'late',
+              }),
+            );
+            await client.send(
+              new PutImageCommand({
+                repositoryName,
+                imageManifest: signature,
+                imageManifestMediaType: MEDIA_TYPES.ociManifest,
+              }),
+            );
+          }
+          return gateway.describeImages(repositoryName, digests);
+        },
+      })),
+    );
+    // Act
+    const report = (await handler(workItem({}) as never, lambdaContext())) as {
+      counts: { changedSincePlan: number };
+      changedSincePlan: unknown[];
+    };
+    // Assess
+    const after = await digestsIn(client, 'app/api');
+    expect(after.has(digestOf('stale-1'))).toBe(true);
+    expect(after.has(digestOf('stale-2'))).toBe(true);
+    for (const id of EXPECTED_DELETED_IDS.filter((id) => !id.startsWith('stale-'))) {
+      expect(after.has(digestOf(id))).toBe(false);
+    }
+    expect(report.counts.changedSincePlan).toBe(2);
+    expect(report.changedSincePlan).toHaveLength(2);
+    expect(report.changedSincePlan).toEqual(
+      expect.arrayContaining([
+        { digest: digestOf('stale-1'), reason: { code: 'new-parent', via: sha256(index) } },
+        { digest: digestOf('stale-2'), reason: { code: 'new-referrer', via: sha256(signature) } },
+      ]),
+    );
     expect(await pullFailures(client, 'app/api')).toEqual([]);
   });
 

@@ -9,8 +9,13 @@ import {
   PutImageCommand,
   RegisterPullTimeUpdateExclusionCommand,
 } from '@aws-sdk/client-ecr';
-import type { RegistryServer } from '@ecr-automation/local-registry';
-import { buildImageManifest } from '@ecr-automation/local-registry';
+import {
+  buildImageManifest,
+  buildIndexManifest,
+  MEDIA_TYPES,
+  type RegistryServer,
+  sha256,
+} from '@ecr-automation/local-registry';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { applyPlan } from '../../../cli/commands/apply.ts';
 import { shortDigest } from '../../../cli/commands/format.ts';
@@ -593,6 +598,63 @@ describe('npm run cleanup', { timeout: 120_000 }, () => {
         expect.objectContaining({ repositoryName: 'team/web', deleted: digests(PLANNED['team/web']), failed: [] }),
       ]);
       expect(await digestsIn('team/web')).not.toContain(digestOf.get('web-stale'));
+    });
+
+    it('keeps, with apply, a planned image that an index pushed after the check lists, and names the index', async () => {
+      // Prepare: a plan deleting web-stale; just before apply deletes (its re-read of the candidates), someone pushes
+      // a tagged index listing web-stale. The plan's graph cannot know that index: the act's look at new pushes does.
+      const config = parseConfigText(JSON.stringify(CONFIG), 'test config');
+      const lines: string[] = [];
+      const deps = {
+        now: Date.now(),
+        out: (line: string) => lines.push(line),
+        err: (line: string) => lines.push(line),
+      };
+      const { file } = await makePlan(
+        { ...deps, gateway: createEcrGateway(client, { readOnly: true }), config },
+        { repositories: ['team/web'], target: { endpoint: server.url, region: TEST_REGION } },
+      );
+      const webStale = digestOf.get('web-stale') ?? '';
+      const gateway = createEcrGateway(client);
+      let index = '';
+      const pushing: typeof gateway = {
+        ...gateway,
+        async describeImages(repositoryName, digestsAsked) {
+          if (index === '') {
+            // Not read with BatchGetImage, which would record a pull (and the act would keep it for that).
+            index = buildIndexManifest([{ mediaType: MEDIA_TYPES.ociManifest, digest: webStale, size: 1 }]);
+            await client.send(
+              new PutImageCommand({
+                repositoryName: 'team/web',
+                imageManifest: index,
+                imageManifestMediaType: MEDIA_TYPES.ociIndex,
+                imageTag: 'v2',
+              }),
+            );
+          }
+          return await gateway.describeImages(repositoryName, digestsAsked);
+        },
+      };
+
+      // Act
+      const result = await applyPlan(
+        { ...deps, gateway: pushing, interactive: false, confirm: async () => false },
+        { file, source: '(memory)', yes: true },
+      );
+
+      // Assess
+      expect(result.exitCode).toBe(0);
+      expect(result.applied).toEqual([
+        expect.objectContaining({
+          repositoryName: 'team/web',
+          deleted: [],
+          changes: [{ digest: webStale, reason: { code: 'new-parent', via: sha256(index) } }],
+        }),
+      ]);
+      expect(await digestsIn('team/web')).toContain(webStale);
+      expect(lines).toContain(
+        `  kept     ${shortDigest(webStale)}  changed since the plan: listed by ${shortDigest(sha256(index))}, pushed since`,
+      );
     });
 
     it('names the digest that run kept because it gained a tag between planning and deleting', async () => {

@@ -81,6 +81,35 @@ describe('ARCHITECTURE.md', () => {
     expect(offending).toEqual([]);
   });
 
+  it('keeps shared/domain to shapes: it imports only itself and zod', () => {
+    // Prepare
+    const domain = sources('shared/domain/');
+    // Act
+    const offending = domain.flatMap(({ file, text }) =>
+      importsOf(text)
+        .filter((source) => source !== 'zod')
+        .map((source) =>
+          source?.startsWith('.') ? resolve(ROOT, file, '..', source).slice(ROOT.length + 1) : (source as string),
+        )
+        .filter((target) => !target.startsWith('shared/domain/'))
+        .map((target) => `${file} imports ${target}`),
+    );
+    // Assess
+    expect(domain.length).toBeGreaterThan(1);
+    expect(offending).toEqual([]);
+  });
+
+  it('lets the policy take only types from the settings schemas, so that no zod code runs in it', () => {
+    // Act
+    const valueImports = sources('shared/policy/').flatMap(({ file, text }) =>
+      [...text.matchAll(/^\s*import\s+(?!type\b)[^;]*?from\s+'([^']*domain\/settings\.ts)'/gm)].map(
+        (m) => `${file} imports values from ${m[1]}`,
+      ),
+    );
+    // Assess
+    expect(valueImports).toEqual([]);
+  });
+
   it('lets only the gateway import the ECR client', () => {
     // Act
     const importers = ['shared/', 'functions/', 'local/', 'cli/']

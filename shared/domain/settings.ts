@@ -1,0 +1,284 @@
+import { z } from 'zod';
+
+/**
+ * The settings of one repository the policy decides with, as zod schemas: the config file's sections are built from
+ * them (`shared/config/`), and the policy's types are inferred from them, so the two never declare the same shape
+ * twice. Only the shapes live here; the defaults live with the policy, the rule sections with the config.
+ *
+ * The tag-pattern schemas need a check of a pattern's regular expression (the RE2 analysis of
+ * `shared/policy/regex.ts`), and the allow-list entries a reading of their expiry (`shared/policy/scan/allow-list.ts`),
+ * which this folder may not import: `settingsSchemas` takes them as parameters.
+ */
+
+/** A repository-name glob as the config writes it. */
+export const RepositoryGlob = z
+  .string()
+  .min(1)
+  .max(256)
+  .regex(/^[a-z0-9._\-/*?]+$/, 'a repository-name glob: lower-case letters, digits, . _ - / and the wildcards * ** ?');
+
+const Days = z.number().int().min(0).max(3650);
+
+export const CleanupSettingsSchema = z.strictObject({
+  olderThanDays: Days.describe('An untagged image is a candidate only when pushed more than this many days ago.'),
+  notPulledForDays: Days.describe(
+    'An untagged image is a candidate only when not pulled within this many days (push time when never pulled).',
+  ),
+  quietPeriodMinutes: z
+    .number()
+    .int()
+    .min(0)
+    .max(10_080)
+    .describe('Nothing pushed within this many minutes is deleted (a multi-arch push may be in flight).'),
+  keepLatestUntagged: z.number().int().min(0).max(10_000).describe('Keep this many newest untagged images.'),
+  maxDeleteFraction: z
+    .number()
+    .min(0)
+    .max(1)
+    .describe('Safety brake: refuse to delete more than this share of a repository in one run.'),
+  allowMassDelete: z.boolean().describe('Lift the safety brake for the matched repositories.'),
+});
+/** The cleanup policy of one repository (`shared/policy/cleanup/plan.ts` names it `CleanupRule`). */
+export type CleanupSettings = z.output<typeof CleanupSettingsSchema>;
+
+/** ECR's `ImageTagMutabilityExclusionFilter.filter` ([M-ECR], docs/ecr-limits.md#api-shapes-and-limits). */
+const MutabilityExclusion = z
+  .string()
+  .regex(/^[0-9a-zA-Z._*-]{1,128}$/, 'an exclusion filter: 1-128 characters of letters, digits, . _ - and *');
+
+export const TagMutabilitySchema = z
+  .strictObject({
+    setting: z
+      .enum(['MUTABLE', 'IMMUTABLE', 'IMMUTABLE_WITH_EXCLUSION', 'MUTABLE_WITH_EXCLUSION'])
+      .describe("The repository's required ImageTagMutability."),
+    exclusions: z
+      .array(MutabilityExclusion)
+      .max(5)
+      .default([])
+      .describe('WILDCARD tag filters for the *_WITH_EXCLUSION settings (1 to 5); none for the others.'),
+  })
+  .refine((value) => value.setting.endsWith('_WITH_EXCLUSION') === value.exclusions.length > 0, {
+    message: 'the *_WITH_EXCLUSION settings need 1 to 5 exclusions, and the other settings none',
+    path: ['exclusions'],
+  });
+
+const PolicyDocument = z
+  .union([z.string().min(1), z.record(z.string(), z.unknown())])
+  .transform((value) => (typeof value === 'string' ? value : JSON.stringify(value)));
+
+export const ComplianceSettingsSchema = z.strictObject({
+  mode: z
+    .enum(['report', 'enforce'])
+    .describe('report: publish findings only. enforce: also fix tag mutability, scan on push, lifecycle policy, tags.'),
+  tagMutability: z
+    .strictObject({
+      setting: z.enum(['MUTABLE', 'IMMUTABLE', 'IMMUTABLE_WITH_EXCLUSION', 'MUTABLE_WITH_EXCLUSION']),
+      exclusions: z
+        .array(z.string().regex(/^[0-9a-zA-Z._*-]{1,128}$/, 'a WILDCARD tag filter'))
+        .max(5)
+        .default([]),
+    })
+    .refine((value) => value.setting.endsWith('_WITH_EXCLUSION') === value.exclusions.length > 0, {
+      message: 'the *_WITH_EXCLUSION settings need 1 to 5 exclusions, and the other settings none',
+      path: ['exclusions'],
+    })
+    .nullable()
+    .describe('The required tag mutability; null: not checked.'),
+  scanOnPush: z
+    .boolean()
+    .describe('Images must be scanned on push (the repository flag, or a registry scanning rule covering it).'),
+  lifecyclePolicy: z
+    .union([z.literal('cleanup-job'), PolicyDocument])
+    .nullable()
+    .describe('The required lifecycle policy; "cleanup-job": the cleanup job owns it, so none; null: not checked.'),
+  repositoryPolicy: z
+    .strictObject({
+      allowedAccounts: z
+        .array(z.string().regex(/^[0-9]{12}$/, 'a 12-digit account id'))
+        .default([])
+        .describe('Accounts other than this one that a policy may grant to.'),
+    })
+    .nullable()
+    .describe('No grant to everyone without a condition, no cross-account principal outside allowedAccounts.'),
+  requiredTags: z.array(z.string().min(1).max(128)).describe('Resource tags every repository must carry.'),
+  tagDefaults: z
+    .record(z.string().min(1).max(128), z.string().max(256))
+    .describe('Enforce mode: the values given to missing required tags (a tag without one is reported only).'),
+  encryption: z
+    .enum(['AES256', 'KMS'])
+    .nullable()
+    .describe('The required encryption; report only (ECR cannot change it after creation). null: not checked.'),
+});
+
+/** The compliance policy of one repository (`shared/policy/compliance/policy.ts` names it `CompliancePolicy`). */
+export type ComplianceSettings = z.output<typeof ComplianceSettingsSchema>;
+
+/** The checks the schemas need from the policy, which this folder may not import. */
+export interface SettingsChecks {
+  /** Why a regular expression is refused (too costly, not RE2), or undefined when it is accepted. */
+  patternProblem: (source: string) => string | undefined;
+  /** When an allow-list entry's `expires` stops counting (epoch ms); NaN when it cannot be read. */
+  expiryMs: (expires: string) => number;
+}
+
+/** The schemas that need the policy's checks: tag patterns and what is built on them, and allow-list entries. */
+export function settingsSchemas({ patternProblem, expiryMs }: SettingsChecks) {
+  const TagPatternSchema = z
+    .union([
+      z
+        .string()
+        .min(1)
+        .max(128)
+        .regex(/^[A-Za-z0-9_.*?-]+$/, 'a tag glob: letters, digits, _ . - and the wildcards * ?')
+        .describe('A tag glob: `*` matches any run of characters, `?` one character.'),
+      z
+        .strictObject({
+          regex: z
+            .string()
+            .min(1)
+            .max(256)
+            .superRefine((source, context) => {
+              const problem = patternProblem(source);
+              if (problem !== undefined) {
+                context.addIssue({ code: 'custom', message: problem });
+              }
+            }),
+        })
+        .describe(
+          'A regular expression in RE2 syntax (matched in linear time: no backreferences, no lookaround; at most 500 RE2 instructions and 16 Unicode classes \\p, repetitions counted); it must match the whole tag (it is anchored).',
+        ),
+      z
+        .strictObject({ form: z.enum(['semver']) })
+        .describe('A named form: `semver` is Semantic Versioning 2.0.0, with an optional leading `v`.'),
+    ])
+    .describe('A tag pattern: a glob string, { "regex": "..." } or { "form": "semver" }.');
+
+  const TagRulesSchema = z.strictObject({
+    allowed: z
+      .array(TagPatternSchema)
+      .min(1)
+      .optional()
+      .describe('When set, every tag must match one of these patterns.'),
+    forbidden: z.array(TagPatternSchema).default([]).describe('No tag may match any of these (e.g. "latest").'),
+    required: TagPatternSchema.optional().describe('The image must carry at least one tag matching this pattern.'),
+    maxTagsPerImage: z
+      .number()
+      .int()
+      .min(1)
+      .max(1000)
+      .optional()
+      .describe('At most this many tags per image; in enforce mode the tag whose push went over the limit is removed.'),
+  });
+
+  const PushSettingsSchema = z.strictObject({
+    mode: z
+      .enum(['report', 'enforce'])
+      .describe(
+        'report: publish the verdict only. enforce: also correct the tag mutability and remove offending tags.',
+      ),
+    scan: z.boolean().describe('Start a basic scan of every pushed image that ECR does not scan on push.'),
+    tags: TagRulesSchema.describe("The tag policy. A rule that sets it replaces the defaults' tag policy as a whole."),
+    tagMutability: TagMutabilitySchema.nullable().describe(
+      "The repository's required tag mutability; null leaves it as it is.",
+    ),
+    undoPush: z
+      .boolean()
+      .describe(
+        'Enforce mode, when every tag of a pushed image offends: remove them anyway, which deletes the image. ' +
+          'Default false: such tags are reported and left in place.',
+      ),
+  });
+
+  const FindingCount = z.number().int().min(0).max(1_000_000);
+
+  const ScanSettingsSchema = z.strictObject({
+    mode: z
+      .enum(['report', 'enforce'])
+      .describe('report: publish the verdict only. enforce: also quarantine-tag or untag an image that fails.'),
+    maxFindings: z
+      .strictObject({
+        CRITICAL: FindingCount.optional(),
+        HIGH: FindingCount.optional(),
+        MEDIUM: FindingCount.optional(),
+        LOW: FindingCount.optional(),
+        INFORMATIONAL: FindingCount.optional(),
+        UNDEFINED: FindingCount.optional(),
+        UNTRIAGED: FindingCount.optional(),
+      })
+      .describe(
+        'The most findings allowed per severity (after the allow-list); a severity not listed is not limited. ' +
+          "A rule that sets it replaces the defaults' maxFindings as a whole.",
+      ),
+    cvssThreshold: z
+      .number()
+      .min(0)
+      .max(10)
+      .nullable()
+      .describe('A finding with a CVSS score at or above this fails the image; null: no CVSS threshold.'),
+    onlyFixable: z.boolean().describe('Count only findings with a fix available; the others are reported as ignored.'),
+    quarantineTagPrefix: z
+      .string()
+      .min(1)
+      .max(100)
+      .regex(/^[A-Za-z0-9_][A-Za-z0-9._-]*$/, 'a tag prefix: letters, digits, _ . - (not starting with . or -)')
+      .nullable()
+      .describe(
+        'Enforce mode: tag a failing image <prefix><12 hex digits of its digest> (removed again once it passes); null: none.',
+      ),
+    untag: z
+      .array(TagPatternSchema)
+      .describe('Enforce mode: remove the tags of a failing image that match these (never its last tag).'),
+  });
+
+  const AllowListEntrySchema = z
+    .strictObject({
+      id: z
+        .string()
+        .min(1)
+        .max(128)
+        .regex(/^[A-Za-z0-9][A-Za-z0-9._:-]*$/, 'a vulnerability id such as CVE-2024-3094')
+        .describe('The vulnerability id (CVE-..., GHSA-...), compared without regard to case.'),
+      package: z.string().min(1).max(256).optional().describe('Only this package: "name" or "name@version".'),
+      repositories: z.array(RepositoryGlob).min(1).optional().describe('Only these repositories (globs).'),
+      digest: z
+        .string()
+        .regex(/^sha256:[a-f0-9]{64}$/, 'an image digest (sha256:<64 hex>)')
+        .optional()
+        .describe('Only this image.'),
+      expires: z
+        .string({ error: (issue) => (issue.input === undefined ? 'required' : 'an expiry date (YYYY-MM-DD)') })
+        .refine((value) => Number.isFinite(expiryMs(value)), 'an expiry date, YYYY-MM-DD or an ISO date-time')
+        .describe('Mandatory: the entry counts until this date (YYYY-MM-DD: through that day, UTC).'),
+      owner: z.string().min(1).max(256).describe('Who accepted the risk (a person or team to ask).'),
+      reason: z.string().min(1).max(1024).describe('Why the finding is accepted.'),
+    })
+    // Runs even when a field failed (`when`), so that the error names the entry whose expiry is missing.
+    .refine(
+      (entry: unknown) =>
+        typeof entry !== 'object' || entry === null || (entry as { expires?: unknown }).expires !== undefined,
+      {
+        when: () => true,
+        path: ['expires'],
+        error: (issue) =>
+          `allow-list entry ${String((issue.input as { id?: unknown } | undefined)?.id ?? '(no id)')} has no expiry ` +
+          'date: every entry needs "expires" (YYYY-MM-DD)',
+      },
+    );
+
+  return { TagPatternSchema, TagRulesSchema, PushSettingsSchema, ScanSettingsSchema, AllowListEntrySchema };
+}
+
+type SettingsSchemas = ReturnType<typeof settingsSchemas>;
+
+/** A tag pattern: a glob, `{ regex }` (RE2, anchored) or `{ form: 'semver' }`. */
+export type TagPatternSettings = z.output<SettingsSchemas['TagPatternSchema']>;
+/** The tag rules of a push policy. */
+export type TagRulesSettings = z.output<SettingsSchemas['TagRulesSchema']>;
+/** A repository's required tag mutability. */
+export type TagMutabilitySettings = z.output<typeof TagMutabilitySchema>;
+/** The push policy of one repository (`shared/policy/push/policy.ts` names it `PushPolicy`). */
+export type PushSettings = z.output<SettingsSchemas['PushSettingsSchema']>;
+/** The scan policy of one repository (`shared/policy/scan/policy.ts` names it `ScanPolicy`). */
+export type ScanSettings = z.output<SettingsSchemas['ScanSettingsSchema']>;
+/** An allow-list entry (`shared/policy/scan/allow-list.ts` names it `AllowListEntry`). */
+export type AllowListEntrySettings = z.output<SettingsSchemas['AllowListEntrySchema']>;
