@@ -4,7 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { buildImageManifest, DEMO_FINDINGS, sha256 } from '../local/registry.ts';
-import { startLocalService } from '../local/service.ts';
+import { localManifest, scheduledRuleNames, startLocalService } from '../local/service.ts';
+import { loadServiceConfig } from '../shared/config/file.ts';
 
 /**
  * `npm start`: the local ECR-compatible registry and event bus with the demo registry, serving until Ctrl-C.
@@ -175,7 +176,7 @@ try {
     `Run a scheduled job now${values['dry-run'] ? ' (dry run: a preview, nothing is changed)' : ''}: the nightly cleanup, the`,
   );
   console.log('compliance scan, the registry reconcile, or the allow-list report:');
-  for (const rule of ['scheduled-cleanup', 'scheduled-compliance', 'reconcile-registry', 'allow-list-report']) {
+  for (const rule of scheduledRuleNames(localManifest(loadServiceConfig()))) {
     console.log(`  curl -s -X POST ${url}/_local/bus/fire -H 'content-type: application/json' -d '{"rule":"${rule}"}'`);
   }
   console.log('');

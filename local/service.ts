@@ -95,6 +95,13 @@ export function localRules(
   });
 }
 
+/** The local names of a manifest's scheduled rules: what `POST /_local/bus/fire` runs now (`npm start` lists them). */
+export function scheduledRuleNames(manifest: Manifest): string[] {
+  return localRules(manifest, () => () => undefined)
+    .filter((rule) => rule.scheduleExpression !== undefined)
+    .map((rule) => rule.name);
+}
+
 /** The service's manifest, for the config the local service runs with. */
 export const localManifest = (config: Readonly<ServiceConfig>) => serviceManifest(config);
 

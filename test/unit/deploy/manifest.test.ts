@@ -1,6 +1,6 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { LOCAL_EVENT_BUS, loadHandlerModule, localRules } from '../../../local/service.ts';
+import { LOCAL_EVENT_BUS, loadHandlerModule, localRules, scheduledRuleNames } from '../../../local/service.ts';
 import {
   type FunctionSpec,
   type Manifest,
@@ -115,6 +115,17 @@ describe('a function added to the manifest', () => {
         maximumRetryAttempts: 1,
       },
     ]);
+  });
+
+  it('is among the scheduled jobs npm start tells the user how to run now', () => {
+    // Assess
+    expect(scheduledRuleNames(manifest)).toEqual([
+      'scheduled-cleanup',
+      'allow-list-report',
+      'scheduled-compliance',
+      'reconcile-registry',
+    ]);
+    expect(scheduledRuleNames(extended)).toEqual([...scheduledRuleNames(manifest), 'weekly-digest-1']);
   });
 
   it('leaves the local rules of the other functions as they were', () => {
