@@ -11,6 +11,7 @@ import type { ComplianceReport, RepositoryCompliance } from '../../../shared/com
 import { parseConfig } from '../../../shared/config/load.ts';
 import type { ServiceConfig } from '../../../shared/config/schema.ts';
 import { MUTATING_ECR_OPERATIONS } from '../../helpers/cleanup.ts';
+import { expectPublishedEventsParse } from '../../helpers/events.ts';
 import { control, ecrClient, failureOf, startTestRegistry, TEST_ACCOUNT } from '../../helpers/registry.ts';
 
 const LIFECYCLE = {
@@ -94,6 +95,7 @@ describe('scheduled-compliance through the handler and the local bus', () => {
   });
   afterEach(() => {
     server.bus.stopSchedules();
+    expectPublishedEventsParse(server.bus.events);
   });
 
   const wire = (config: Readonly<ServiceConfig> = CONFIG, options: { dryRun?: boolean } = {}) => {

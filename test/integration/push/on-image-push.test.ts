@@ -21,7 +21,7 @@ import {
   sha256,
 } from '@ecr-automation/local-registry';
 import type { Context } from 'aws-lambda';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createHandler } from '../../../functions/on-image-push/handler.ts';
 import { LOCAL_EVENT_BUS, LOCAL_SERVICE_ACCESS_KEY, serviceRules } from '../../../local/service.ts';
 import { loadServiceConfig } from '../../../shared/config/file.ts';
@@ -31,6 +31,7 @@ import { createEcrClient, createEcrGateway } from '../../../shared/ecr/index.ts'
 import { publishEvents } from '../../../shared/events/publisher.ts';
 import type { PushVerdict } from '../../../shared/push/report.ts';
 import { MUTATING_ECR_OPERATIONS } from '../../helpers/cleanup.ts';
+import { expectPublishedEventsParse } from '../../helpers/events.ts';
 import { control, ecrClient, startTestRegistry } from '../../helpers/registry.ts';
 import { testDeps } from '../../helpers/service-deps.ts';
 
@@ -77,6 +78,7 @@ describe('on-image-push through the local registry and bus', () => {
   afterAll(async () => {
     await server.close();
   });
+  afterEach(() => expectPublishedEventsParse(server.bus.events));
   beforeEach(async () => {
     server.reset();
     for (const rule of server.bus.listRules()) server.bus.removeRule(rule.name, rule.eventBusName);
