@@ -29,7 +29,7 @@ import { parseConfig } from '../../../shared/config/load.ts';
 import type { ServiceConfig } from '../../../shared/config/schema.ts';
 import { createEcrClient, createEcrGateway } from '../../../shared/ecr/index.ts';
 import { publishEvents } from '../../../shared/events/publisher.ts';
-import type { PushVerdict } from '../../../shared/push/report.ts';
+import { type PushVerdict, PushVerdictSchema } from '../../../shared/push/report.ts';
 import { MUTATING_ECR_OPERATIONS } from '../../helpers/cleanup.ts';
 import { expectPublishedEventsParse } from '../../helpers/events.ts';
 import { control, ecrClient, startTestRegistry } from '../../helpers/registry.ts';
@@ -119,7 +119,7 @@ describe('on-image-push through the local registry and bus', () => {
   const verdicts = () =>
     server.bus.events
       .filter((event) => event['detail-type'] === 'Image Push Verdict')
-      .map((event) => event.detail as PushVerdict);
+      .map((event) => PushVerdictSchema.parse(event.detail));
   const verdictFor = (digest: string, tag?: string) => {
     const found = verdicts().filter((v) => v.digest === digest && (tag === undefined || v.pushedTag === tag));
     expect(found.length, `verdicts for ${digest} ${tag ?? ''}`).toBeGreaterThan(0);

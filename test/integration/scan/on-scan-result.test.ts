@@ -8,7 +8,7 @@ import { serviceRules } from '../../../local/service.ts';
 import { parseConfig } from '../../../shared/config/load.ts';
 import type { ServiceConfig } from '../../../shared/config/schema.ts';
 import { createEcrClient } from '../../../shared/ecr/index.ts';
-import type { AllowListReportEvent, ScanVerdict } from '../../../shared/scan/report.ts';
+import { AllowListReportEventSchema, ScanVerdictSchema } from '../../../shared/scan/report.ts';
 import { expectPublishedEventsParse } from '../../helpers/events.ts';
 import { control, ecrClient, startTestRegistry } from '../../helpers/registry.ts';
 
@@ -73,7 +73,7 @@ describe('on-scan-result through the local registry and bus', () => {
   const verdicts = () =>
     server.bus.events
       .filter((event) => event['detail-type'] === 'Image Scan Verdict')
-      .map((event) => event.detail as ScanVerdict);
+      .map((event) => ScanVerdictSchema.parse(event.detail));
 
   /** Waits for the registry to complete the scan (a timer) and for the bus to deliver everything. */
   const settle = async (count: number) => {
@@ -285,7 +285,7 @@ describe('on-scan-result through the local registry and bus', () => {
     // Assess
     const reports = server.bus.events
       .filter((event) => event['detail-type'] === 'Allow List Report')
-      .map((event) => event.detail as AllowListReportEvent);
+      .map((event) => AllowListReportEventSchema.parse(event.detail));
     expect(reports).toHaveLength(1);
     expect(reports[0]?.expiring.map((entry) => entry.id)).toEqual(['CVE-1']);
     expect(reports[0]?.expired.map((entry) => entry.id)).toEqual(['CVE-3']);
