@@ -11,6 +11,7 @@ import type { ServiceConfig } from '../shared/config/schema.ts';
 import { createEcrClient, createEcrGateway } from '../shared/ecr/index.ts';
 import { publishEvents } from '../shared/events/publisher.ts';
 import { observability, tracer } from '../shared/obs/index.ts';
+import { logInvalidOutputEvents } from '../shared/runtime/output-events.ts';
 import type { ServiceDeps } from '../shared/runtime/service-deps.ts';
 
 /**
@@ -137,7 +138,10 @@ export function serviceRules(
   const deps: ServiceDeps = {
     config: () => dryRunConfig,
     gateway: ({ readOnly }) => createEcrGateway(ecr, { readOnly }),
-    publish: (entries) => publishEvents(events, LOCAL_EVENT_BUS, entries),
+    publish: (entries) => {
+      logInvalidOutputEvents(entries, observability.logger);
+      return publishEvents(events, LOCAL_EVENT_BUS, entries);
+    },
     // The registry's clock, so that moving it (`POST /_local/clock`) ages images and allow-list entries alike.
     now: () => server.now(),
     ...observability,

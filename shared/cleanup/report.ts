@@ -1,55 +1,102 @@
+import { z } from 'zod';
 import type { EcrGateway } from '../ecr/index.ts';
-import type { CleanupPlan, Decision } from '../policy/cleanup/plan.ts';
-import type { ChangedSincePlan, ExecutionResult } from './act.ts';
+import type { CleanupPlan } from '../policy/cleanup/plan.ts';
+import type { ExecutionResult } from './act.ts';
+
+export { type CleanupWorkItem, CleanupWorkItemSchema } from '../events/schemas.ts';
 
 /** Lists in the report event are capped so the event stays well under EventBridge's 256 KB. */
 export const REPORT_LIST_LIMIT = 200;
 
-export type CleanupStatus =
-  | 'completed'
-  | 'continued'
-  | 'braked'
-  | 'dry-run'
-  | 'nothing-to-do'
-  | 'repository-gone'
-  | 'not-matched';
+export const CleanupStatusSchema = z.enum([
+  'completed',
+  'continued',
+  'braked',
+  'dry-run',
+  'nothing-to-do',
+  'repository-gone',
+  'not-matched',
+]);
+export type CleanupStatus = z.output<typeof CleanupStatusSchema>;
+
+/** Why an image is kept (the policy's `KeepReason`). */
+const KeepReasonSchema = z.discriminatedUnion('code', [
+  z.strictObject({ code: z.literal('tagged'), tags: z.array(z.string()) }),
+  z.strictObject({ code: z.literal('quiet-period'), pushedAt: z.string() }),
+  z.strictObject({ code: z.literal('recently-pushed'), pushedAt: z.string(), olderThanDays: z.number() }),
+  z.strictObject({ code: z.literal('recently-pulled'), lastActivityAt: z.string(), notPulledForDays: z.number() }),
+  z.strictObject({ code: z.literal('keep-latest-untagged'), rank: z.number().int() }),
+  z.strictObject({ code: z.literal('child-of-kept-index'), via: z.string() }),
+  z.strictObject({ code: z.literal('referrer-of-kept-image'), via: z.string() }),
+  z.strictObject({
+    code: z.literal('safety-brake'),
+    wouldDelete: z.number().int(),
+    total: z.number().int(),
+    maxDeleteFraction: z.number(),
+  }),
+]);
+
+/** Why an image is deleted (the policy's `DeleteReason`). */
+const DeleteReasonSchema = z.discriminatedUnion('code', [
+  z.strictObject({ code: z.literal('stale-untagged'), pushedAt: z.string(), lastPulledAt: z.string().optional() }),
+  z.strictObject({ code: z.literal('child-of-deleted-index'), via: z.string() }),
+  z.strictObject({ code: z.literal('referrer-of-deleted-image'), via: z.string() }),
+  z.strictObject({ code: z.literal('orphaned-referrer'), subject: z.string() }),
+]);
+
+/** Why a planned deletion was not carried out (`act.ts`'s `ChangeReason`). */
+const ChangeReasonSchema = z.discriminatedUnion('code', [
+  z.strictObject({ code: z.literal('tag-gained'), tags: z.array(z.string()) }),
+  z.strictObject({ code: z.literal('pulled'), lastPulledAt: z.string() }),
+  z.strictObject({ code: z.literal('changed') }),
+  z.strictObject({ code: z.literal('new-parent'), via: z.string() }),
+  z.strictObject({ code: z.literal('new-referrer'), via: z.string() }),
+  z.strictObject({ code: z.literal('unreadable-new-index'), via: z.string() }),
+  z.strictObject({ code: z.literal('kept-with'), via: z.string(), edge: z.enum(['child', 'referrer']) }),
+]);
+
+const Count = z.number().int().min(0);
 
 /** The "Cleanup Report" event's detail: what one invocation decided and did for one repository. */
-export interface CleanupReport {
-  runId: string;
-  repositoryName: string;
-  dryRun: boolean;
-  part: number;
-  status: CleanupStatus;
-  plannedAt: string;
+export const CleanupReportSchema = z.strictObject({
+  runId: z.string().min(1),
+  repositoryName: z.string().min(1),
+  dryRun: z.boolean(),
+  part: z.number().int().min(1),
+  status: CleanupStatusSchema,
+  plannedAt: z.string(),
   /** The config rule that matched (index into cleanup.rules). */
-  ruleIndex?: number;
-  counts: {
-    images: number;
-    toDelete: number;
-    deleted: number;
-    alreadyGone: number;
-    failed: number;
-    kept: number;
+  ruleIndex: z.number().int().min(0).optional(),
+  counts: z.strictObject({
+    images: Count,
+    toDelete: Count,
+    deleted: Count,
+    alreadyGone: Count,
+    failed: Count,
+    kept: Count,
     /** Candidates that changed since the plan (a tag, a pull, a push naming them) and were kept. */
-    changedSincePlan: number;
+    changedSincePlan: Count,
     /** Candidates kept with those: their children and referrers. */
-    keptWithChanged: number;
-    remaining: number;
-  };
-  bytesReclaimed: number;
-  brake?: { wouldDelete: number; total: number; maxDeleteFraction: number; message: string };
-  deleted: { digest: string; reason: Decision['reason'] }[];
-  kept: { digest: string; tags: readonly string[]; reason: Decision['reason'] }[];
-  failures: { digest?: string; code: string; reason: string }[];
+    keptWithChanged: Count,
+    remaining: Count,
+  }),
+  bytesReclaimed: Count,
+  brake: z
+    .strictObject({ wouldDelete: Count, total: Count, maxDeleteFraction: z.number(), message: z.string() })
+    .optional(),
+  /** Deleted images (a dry run's or a braked run's: the ones it would delete), each with the policy's reason. */
+  deleted: z.array(z.strictObject({ digest: z.string(), reason: z.union([DeleteReasonSchema, KeepReasonSchema]) })),
+  kept: z.array(z.strictObject({ digest: z.string(), tags: z.array(z.string()).readonly(), reason: KeepReasonSchema })),
+  failures: z.array(z.strictObject({ digest: z.string().optional(), code: z.string(), reason: z.string() })),
   /** The planned deletions not carried out because the registry changed since the plan, each with why. */
-  changedSincePlan: ChangedSincePlan[];
+  changedSincePlan: z.array(z.strictObject({ digest: z.string(), reason: ChangeReasonSchema })),
   /** ECR calls per operation made by this invocation (the SDK's re-sends included), and PutEvents calls. */
-  apiCalls: Record<string, number>;
+  apiCalls: z.record(z.string(), Count),
   /** The lists above hold at most REPORT_LIST_LIMIT entries each; the log has every decision. */
-  truncated: boolean;
-  message?: string;
-}
+  truncated: z.boolean(),
+  message: z.string().optional(),
+});
+export type CleanupReport = z.output<typeof CleanupReportSchema>;
 
 export type ReportBase = Pick<
   CleanupReport,
@@ -100,18 +147,18 @@ export function reportOf(
   const byDigest = new Map(plan.decisions.map((decision) => [decision.digest, decision]));
   const deletedDigests = execution ? execution.deleted : [];
   const done = new Set(deletedDigests);
-  const deleted = deletedDigests.map((digest) => ({
-    digest,
-    reason: byDigest.get(digest)?.reason ?? { code: 'stale-untagged' as const, pushedAt: '' },
-  }));
-  const wouldDelete = execution
-    ? []
-    : plan.toDelete.map((digest) => ({ digest, reason: byDigest.get(digest)?.reason }));
-  const kept = plan.decisions
-    .filter((decision) => decision.action === 'keep' && !done.has(decision.digest))
-    .map((decision) => ({ digest: decision.digest, tags: decision.tags, reason: decision.reason }));
+  // Every planned digest has a decision; the fallback only keeps the report's shape if one ever had none.
+  const reasonOf = (digest: string) =>
+    byDigest.get(digest)?.reason ?? { code: 'stale-untagged' as const, pushedAt: '' };
+  const deleted = deletedDigests.map((digest) => ({ digest, reason: reasonOf(digest) }));
+  const wouldDelete = execution ? [] : plan.toDelete.map((digest) => ({ digest, reason: reasonOf(digest) }));
+  const kept = plan.decisions.flatMap((decision) =>
+    decision.action === 'keep' && !done.has(decision.digest)
+      ? [{ digest: decision.digest, tags: decision.tags, reason: decision.reason }]
+      : [],
+  );
   const changed = new Set(execution?.changedSincePlan ?? []);
-  const listed = (execution ? deleted : (wouldDelete as typeof deleted)).slice(0, REPORT_LIST_LIMIT);
+  const listed = (execution ? deleted : wouldDelete).slice(0, REPORT_LIST_LIMIT);
   // An index owns no layers: its reported size is its largest child's, so it reclaims nothing itself.
   const bytesReclaimed = execution
     ? deletedDigests.reduce(

@@ -6,6 +6,7 @@ import { publishEvents, type ServiceEvent } from '../events/publisher.ts';
 import { type Observability, observability } from '../obs/index.ts';
 import type { Clock } from './clock.ts';
 import { CLEANUP_RESERVE_MS_BOUNDS } from './env.ts';
+import { logInvalidOutputEvents } from './output-events.ts';
 
 /**
  * Everything a function's workflow is given: its config, a gateway (read-only in dry run), the service's bus, the
@@ -55,6 +56,7 @@ export function serviceDeps(env: ServiceEnv, obs: Observability = observability)
       return createEcrGateway(ecrClient, { readOnly });
     },
     publish: (entries) => {
+      logInvalidOutputEvents(entries, obs.logger);
       eventsClient ??= obs.tracer.captureAWSv3Client(new EventBridgeClient({}));
       return publishEvents(eventsClient, eventBusName, entries);
     },

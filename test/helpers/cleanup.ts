@@ -1,7 +1,7 @@
 import { BatchGetImageCommand, DescribeImagesCommand, type ECRClient } from '@aws-sdk/client-ecr';
 import type { Fixture, RegistryServer } from '@ecr-automation/local-registry';
 import { ARTIFACT_TYPES, buildReferrerManifest, MEDIA_TYPES } from '@ecr-automation/local-registry';
-import type { CleanupReport } from '../../shared/cleanup/report.ts';
+import { type CleanupReport, CleanupReportSchema } from '../../shared/cleanup/report.ts';
 import { parseConfig } from '../../shared/config/load.ts';
 import { control } from './registry.ts';
 
@@ -103,7 +103,7 @@ export async function pullFailures(client: ECRClient, repositoryName: string): P
 export const reportsOf = (server: RegistryServer): CleanupReport[] =>
   server.bus.events
     .filter((event) => event['detail-type'] === 'Cleanup Report')
-    .map((event) => event.detail as CleanupReport);
+    .map((event) => CleanupReportSchema.parse(event.detail));
 
 export const MUTATING_ECR_OPERATIONS = [
   'BatchDeleteImage',

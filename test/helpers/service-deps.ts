@@ -2,11 +2,13 @@ import { loadServiceConfig } from '../../shared/config/file.ts';
 import { observability } from '../../shared/obs/index.ts';
 import { CLEANUP_RESERVE_MS_BOUNDS } from '../../shared/runtime/env.ts';
 import type { ServiceDeps } from '../../shared/runtime/service-deps.ts';
+import { expectOutputEventsParse } from './events.ts';
 
 /**
  * A handler's dependencies for a test: what the test gives, and otherwise the bundled config, no ECR (a gateway
- * refused), a bus that takes everything, `Date.now`, the container's logger, metrics and tracer (silent and disabled
- * under vitest), and the cleanup settings' defaults.
+ * refused), a bus that takes every event whose detail parses with its schema (and throws on any other),
+ * `Date.now`, the container's logger, metrics and tracer (silent and disabled under vitest), and the cleanup
+ * settings' defaults.
  */
 export function testDeps(given: Partial<ServiceDeps> = {}): ServiceDeps {
   return {
@@ -14,7 +16,10 @@ export function testDeps(given: Partial<ServiceDeps> = {}): ServiceDeps {
     gateway: () => {
       throw new Error('this test gives no ECR gateway');
     },
-    publish: async (events) => ({ calls: Math.ceil(events.length / 10) }),
+    publish: async (events) => {
+      expectOutputEventsParse(events);
+      return { calls: Math.ceil(events.length / 10) };
+    },
     now: () => Date.now(),
     ...observability,
     reserveMs: CLEANUP_RESERVE_MS_BOUNDS.default,

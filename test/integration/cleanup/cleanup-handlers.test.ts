@@ -32,6 +32,7 @@ import {
   reportsOf,
   TEST_CONFIG,
 } from '../../helpers/cleanup.ts';
+import { expectPublishedEventsParse } from '../../helpers/events.ts';
 import { control, ecrClient, startTestRegistry } from '../../helpers/registry.ts';
 import { testDeps } from '../../helpers/service-deps.ts';
 
@@ -65,6 +66,7 @@ describe('scheduled cleanup through the handlers and the local bus', () => {
   });
   afterEach(() => {
     server.bus.stopSchedules();
+    expectPublishedEventsParse(server.bus.events);
   });
 
   const wire = (config: Readonly<ServiceConfig> = TEST_CONFIG, options: { ecrMaxAttempts?: number } = {}) => {
@@ -211,6 +213,7 @@ describe('cleanup-repository handler', () => {
   afterAll(async () => {
     await server.close();
   });
+  afterEach(() => expectPublishedEventsParse(server.bus.events));
   beforeEach(async () => {
     server.reset();
     for (const rule of server.bus.listRules()) server.bus.removeRule(rule.name, rule.eventBusName);

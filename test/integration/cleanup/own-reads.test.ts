@@ -1,9 +1,10 @@
 import type { RegistryServer } from '@ecr-automation/local-registry';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { runRepositoryCleanup } from '../../../shared/cleanup/entry.ts';
 import { cleanupRuleFor } from '../../../shared/config/load.ts';
 import { createEcrClient, createEcrGateway } from '../../../shared/ecr/index.ts';
 import { digestsIn, EXPECTED_DELETED_IDS, loadFixture, TEST_CONFIG } from '../../helpers/cleanup.ts';
+import { expectPublishedEventsParse } from '../../helpers/events.ts';
 import { ecrClient, startTestRegistry } from '../../helpers/registry.ts';
 
 /**
@@ -19,6 +20,7 @@ describe('cleanup by a caller whose manifest reads are recorded as pulls', () =>
   afterAll(async () => {
     await server.close();
   });
+  afterEach(() => expectPublishedEventsParse(server.bus.events));
 
   it('deletes what the dry run promised: its own index reads do not protect the stale index', async () => {
     // Prepare

@@ -7,10 +7,15 @@ import {
 import type { Fixture, RegistryServer } from '@ecr-automation/local-registry';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { serviceRules } from '../../../local/service.ts';
-import type { ComplianceReport, RepositoryCompliance } from '../../../shared/compliance/report.ts';
+import {
+  type ComplianceReport,
+  ComplianceReportSchema,
+  RepositoryComplianceSchema,
+} from '../../../shared/compliance/report.ts';
 import { parseConfig } from '../../../shared/config/load.ts';
 import type { ServiceConfig } from '../../../shared/config/schema.ts';
 import { MUTATING_ECR_OPERATIONS } from '../../helpers/cleanup.ts';
+import { expectPublishedEventsParse } from '../../helpers/events.ts';
 import { control, ecrClient, failureOf, startTestRegistry, TEST_ACCOUNT } from '../../helpers/registry.ts';
 
 const LIFECYCLE = {
@@ -94,6 +99,7 @@ describe('scheduled-compliance through the handler and the local bus', () => {
   });
   afterEach(() => {
     server.bus.stopSchedules();
+    expectPublishedEventsParse(server.bus.events);
   });
 
   const wire = (config: Readonly<ServiceConfig> = CONFIG, options: { dryRun?: boolean } = {}) => {
@@ -105,10 +111,12 @@ describe('scheduled-compliance through the handler and the local bus', () => {
     await server.bus.drain();
     const events = server.bus.events.slice(before);
     return {
-      reports: events.filter((e) => e['detail-type'] === 'Compliance Report').map((e) => e.detail as ComplianceReport),
+      reports: events
+        .filter((e) => e['detail-type'] === 'Compliance Report')
+        .map((e) => ComplianceReportSchema.parse(e.detail)),
       drifts: events
         .filter((e) => e['detail-type'] === 'Compliance Drift')
-        .map((e) => e.detail as RepositoryCompliance),
+        .map((e) => RepositoryComplianceSchema.parse(e.detail)),
     };
   };
   const calls = async () => (await control<{ operations: Record<string, number> }>(server, 'calls')).operations;

@@ -21,7 +21,7 @@ import {
   sha256,
 } from '@ecr-automation/local-registry';
 import type { Context } from 'aws-lambda';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createHandler } from '../../../functions/on-image-push/handler.ts';
 import { LOCAL_EVENT_BUS, LOCAL_SERVICE_ACCESS_KEY, serviceRules } from '../../../local/service.ts';
 import { loadServiceConfig } from '../../../shared/config/file.ts';
@@ -29,8 +29,9 @@ import { parseConfig } from '../../../shared/config/load.ts';
 import type { ServiceConfig } from '../../../shared/config/schema.ts';
 import { createEcrClient, createEcrGateway } from '../../../shared/ecr/index.ts';
 import { publishEvents } from '../../../shared/events/publisher.ts';
-import type { PushVerdict } from '../../../shared/push/report.ts';
+import { type PushVerdict, PushVerdictSchema } from '../../../shared/push/report.ts';
 import { MUTATING_ECR_OPERATIONS } from '../../helpers/cleanup.ts';
+import { expectPublishedEventsParse } from '../../helpers/events.ts';
 import { control, ecrClient, startTestRegistry } from '../../helpers/registry.ts';
 import { testDeps } from '../../helpers/service-deps.ts';
 
@@ -77,6 +78,7 @@ describe('on-image-push through the local registry and bus', () => {
   afterAll(async () => {
     await server.close();
   });
+  afterEach(() => expectPublishedEventsParse(server.bus.events));
   beforeEach(async () => {
     server.reset();
     for (const rule of server.bus.listRules()) server.bus.removeRule(rule.name, rule.eventBusName);
@@ -117,7 +119,7 @@ describe('on-image-push through the local registry and bus', () => {
   const verdicts = () =>
     server.bus.events
       .filter((event) => event['detail-type'] === 'Image Push Verdict')
-      .map((event) => event.detail as PushVerdict);
+      .map((event) => PushVerdictSchema.parse(event.detail));
   const verdictFor = (digest: string, tag?: string) => {
     const found = verdicts().filter((v) => v.digest === digest && (tag === undefined || v.pushedTag === tag));
     expect(found.length, `verdicts for ${digest} ${tag ?? ''}`).toBeGreaterThan(0);

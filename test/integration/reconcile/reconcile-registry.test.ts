@@ -21,7 +21,8 @@ import { serviceRules } from '../../../local/service.ts';
 import { parseConfig } from '../../../shared/config/load.ts';
 import type { ServiceConfig } from '../../../shared/config/schema.ts';
 import { createEcrClient } from '../../../shared/ecr/index.ts';
-import type { ReconcileReport } from '../../../shared/reconcile/report.ts';
+import { type ReconcileReport, ReconcileReportSchema } from '../../../shared/reconcile/report.ts';
+import { expectPublishedEventsParse } from '../../helpers/events.ts';
 import { control, ecrClient, startTestRegistry, TEST_REGION } from '../../helpers/registry.ts';
 
 const DOCKER_SECRET = 'arn:aws:secretsmanager:us-east-1:123456789012:secret:ecr-pullthroughcache/docker-hub';
@@ -143,6 +144,7 @@ describe('reconcile-registry through the handler and the local bus', () => {
   });
   afterEach(() => {
     server.bus.stopSchedules();
+    expectPublishedEventsParse(server.bus.events);
   });
 
   const wire = (config: Readonly<ServiceConfig>, options: { dryRun?: boolean } = {}) => {
@@ -156,7 +158,7 @@ describe('reconcile-registry through the handler and the local bus', () => {
       .slice(before)
       .filter((event) => event['detail-type'] === 'Registry Reconcile Report');
     expect(reports).toHaveLength(1);
-    return reports[0]?.detail as ReconcileReport;
+    return ReconcileReportSchema.parse(reports[0]?.detail);
   };
   const calls = async () => (await control<{ operations: Record<string, number> }>(server, 'calls')).operations;
 
@@ -297,6 +299,7 @@ describe('npm run registry:reconcile (plan and apply)', () => {
   afterAll(async () => {
     await server.close();
   });
+  afterEach(() => expectPublishedEventsParse(server.bus.events));
   beforeEach(() => {
     server.reset();
   });

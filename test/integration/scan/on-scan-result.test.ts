@@ -2,13 +2,14 @@ import { readFileSync } from 'node:fs';
 import { DescribeImagesCommand, type ECRClient, PutImageCommand, StartImageScanCommand } from '@aws-sdk/client-ecr';
 import type { RegistryServer } from '@ecr-automation/local-registry';
 import { buildImageManifest, DEMO_FINDINGS, sha256 } from '@ecr-automation/local-registry';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { runScanGate } from '../../../cli/commands/scan-gate.ts';
 import { serviceRules } from '../../../local/service.ts';
 import { parseConfig } from '../../../shared/config/load.ts';
 import type { ServiceConfig } from '../../../shared/config/schema.ts';
 import { createEcrClient } from '../../../shared/ecr/index.ts';
-import type { AllowListReportEvent, ScanVerdict } from '../../../shared/scan/report.ts';
+import { AllowListReportEventSchema, ScanVerdictSchema } from '../../../shared/scan/report.ts';
+import { expectPublishedEventsParse } from '../../helpers/events.ts';
 import { control, ecrClient, startTestRegistry } from '../../helpers/registry.ts';
 
 /**
@@ -59,6 +60,7 @@ describe('on-scan-result through the local registry and bus', () => {
   afterAll(async () => {
     await server.close();
   });
+  afterEach(() => expectPublishedEventsParse(server.bus.events));
   beforeEach(async () => {
     server.reset();
     for (const rule of server.bus.listRules()) server.bus.removeRule(rule.name, rule.eventBusName);
@@ -71,7 +73,7 @@ describe('on-scan-result through the local registry and bus', () => {
   const verdicts = () =>
     server.bus.events
       .filter((event) => event['detail-type'] === 'Image Scan Verdict')
-      .map((event) => event.detail as ScanVerdict);
+      .map((event) => ScanVerdictSchema.parse(event.detail));
 
   /** Waits for the registry to complete the scan (a timer) and for the bus to deliver everything. */
   const settle = async (count: number) => {
@@ -283,7 +285,7 @@ describe('on-scan-result through the local registry and bus', () => {
     // Assess
     const reports = server.bus.events
       .filter((event) => event['detail-type'] === 'Allow List Report')
-      .map((event) => event.detail as AllowListReportEvent);
+      .map((event) => AllowListReportEventSchema.parse(event.detail));
     expect(reports).toHaveLength(1);
     expect(reports[0]?.expiring.map((entry) => entry.id)).toEqual(['CVE-1']);
     expect(reports[0]?.expired.map((entry) => entry.id)).toEqual(['CVE-3']);

@@ -23,7 +23,7 @@ import { createEcrGateway } from '../../../shared/ecr/index.ts';
 import { publishEvents } from '../../../shared/events/publisher.ts';
 import { DEFAULT_PUSH_POLICY } from '../../../shared/policy/push/policy.ts';
 import { runPushPolicy } from '../../../shared/push/entry.ts';
-import type { PushVerdict } from '../../../shared/push/report.ts';
+import { type PushVerdict, PushVerdictSchema } from '../../../shared/push/report.ts';
 import { digestOf } from '../../helpers/images.ts';
 import { testDeps } from '../../helpers/service-deps.ts';
 
@@ -119,7 +119,10 @@ const publishedVerdicts = () =>
   events
     .commandCalls(PutEventsCommand)
     .flatMap((call) => call.args[0].input.Entries ?? [])
-    .map((entry) => ({ detailType: entry.DetailType, verdict: JSON.parse(entry.Detail ?? '{}') as PushVerdict }));
+    .map((entry) => ({
+      detailType: entry.DetailType,
+      verdict: PushVerdictSchema.parse(JSON.parse(entry.Detail ?? '{}')),
+    }));
 
 const expectNoMutatingCall = () => {
   expect(ecr).not.toHaveReceivedCommand(BatchDeleteImageCommand);

@@ -1,5 +1,7 @@
 import { ECRClient } from '@aws-sdk/client-ecr';
-import { describe, expect, it } from 'vitest';
+import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
+import { mockClient } from 'aws-sdk-client-mock';
+import { describe, expect, it, vi } from 'vitest';
 import { logger, metrics, tracer } from '../../../shared/obs/index.ts';
 import { CLEANUP_RESERVE_MS_BOUNDS } from '../../../shared/runtime/env.ts';
 import { serviceDeps } from '../../../shared/runtime/service-deps.ts';
@@ -16,6 +18,55 @@ describe('serviceDeps', () => {
     expect(deps.reserveMs).toBe(CLEANUP_RESERVE_MS_BOUNDS.default);
     expect(deps.workerPrincipalArn).toBe('arn:aws:iam::123456789012:role/w');
     expect(serviceDeps({ EVENT_BUS_NAME: 'bus', CLEANUP_RESERVE_MS: 5_000 }).reserveMs).toBe(5_000);
+  });
+});
+
+describe('serviceDeps publish', () => {
+  it('logs an event whose detail does not match its schema, with the issues, and still publishes it', async () => {
+    // Prepare
+    const bus = mockClient(EventBridgeClient);
+    bus.on(PutEventsCommand).resolves({ Entries: [{ EventId: 'e-1' }, { EventId: 'e-2' }] });
+    const error = vi.spyOn(logger, 'error').mockImplementation(() => undefined);
+    const deps = serviceDeps({ EVENT_BUS_NAME: 'bus' });
+    try {
+      // Act
+      const published = await deps.publish([
+        { detailType: 'Compliance Drift', detail: { runId: 'r', repositoryName: 'team/app' } },
+        { detailType: 'Something Else', detail: {} },
+      ]);
+      // Assess
+      expect(published.calls).toBe(1);
+      expect(bus.commandCalls(PutEventsCommand)[0]?.args[0].input.Entries).toHaveLength(2);
+      expect(error).toHaveBeenCalledTimes(2);
+      expect(error).toHaveBeenCalledWith('published event does not match its schema', {
+        detailType: 'Compliance Drift',
+        issues: expect.arrayContaining([{ path: 'mode', message: expect.any(String) }]),
+      });
+      expect(error).toHaveBeenCalledWith('published event does not match its schema', {
+        detailType: 'Something Else',
+        issues: [{ path: '', message: 'no schema for this detail-type' }],
+      });
+    } finally {
+      error.mockRestore();
+      bus.restore();
+    }
+  });
+
+  it('logs nothing for events that match their schemas', async () => {
+    // Prepare
+    const bus = mockClient(EventBridgeClient);
+    bus.on(PutEventsCommand).resolves({ Entries: [{ EventId: 'e-1' }] });
+    const error = vi.spyOn(logger, 'error').mockImplementation(() => undefined);
+    const item = { runId: 'r', repositoryName: 'team/app', dryRun: false, part: 1, plannedAt: '2026-11-24T03:00:00Z' };
+    try {
+      // Act
+      await serviceDeps({ EVENT_BUS_NAME: 'bus' }).publish([{ detailType: 'Cleanup Work Item', detail: item }]);
+      // Assess
+      expect(error).not.toHaveBeenCalled();
+    } finally {
+      error.mockRestore();
+      bus.restore();
+    }
   });
 });
 

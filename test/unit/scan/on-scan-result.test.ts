@@ -19,7 +19,7 @@ import { parseConfig } from '../../../shared/config/load.ts';
 import { createEcrGateway } from '../../../shared/ecr/index.ts';
 import { publishEvents } from '../../../shared/events/publisher.ts';
 import { parseInspectorTime, repositoryNameOf } from '../../../shared/scan/gather.ts';
-import type { ScanVerdict } from '../../../shared/scan/report.ts';
+import { type ScanVerdict, ScanVerdictSchema } from '../../../shared/scan/report.ts';
 import { digestOf } from '../../helpers/images.ts';
 import { testDeps } from '../../helpers/service-deps.ts';
 
@@ -121,7 +121,10 @@ const published = () =>
   events
     .commandCalls(PutEventsCommand)
     .flatMap((call) => call.args[0].input.Entries ?? [])
-    .map((entry) => ({ detailType: entry.DetailType, verdict: JSON.parse(entry.Detail ?? '{}') as ScanVerdict }));
+    .map((entry) => ({
+      detailType: entry.DetailType,
+      verdict: ScanVerdictSchema.parse(JSON.parse(entry.Detail ?? '{}')),
+    }));
 
 beforeEach(() => {
   ecr.reset();
