@@ -7,6 +7,7 @@ import middy from '@middy/core';
 import type { Context } from 'aws-lambda';
 import type { z } from 'zod';
 import { clearParseErrors } from '../../shared/middleware/clear-parse-errors.ts';
+import { countFailures } from '../../shared/middleware/count-failures.ts';
 import { logger, metrics, tracer } from '../../shared/obs/index.ts';
 import { parseFunctionEnv } from '../../shared/runtime/env.ts';
 import { onFirstUse, type ServiceDeps, serviceDeps } from '../../shared/runtime/service-deps.ts';
@@ -27,6 +28,7 @@ export function createHandler(deps: () => ServiceDeps) {
     .use(captureLambdaHandler(tracer, { captureResponse: false }))
     .use(injectLambdaContext(logger))
     .use(logMetrics(metrics))
+    .use(countFailures(metrics))
     .use(clearParseErrors())
     .use(parser({ schema: AllowListScheduleEventSchema }))
     .handler((event) => runAllowListReport({ id: event.id }, deps()));

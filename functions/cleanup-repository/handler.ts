@@ -10,6 +10,7 @@ import { runCleanup } from '../../shared/cleanup/entry.ts';
 import { SERVICE_EVENT_SOURCE } from '../../shared/events/publisher.ts';
 import { CleanupWorkItemSchema, DETAIL_TYPES } from '../../shared/events/schemas.ts';
 import { clearParseErrors } from '../../shared/middleware/clear-parse-errors.ts';
+import { countFailures } from '../../shared/middleware/count-failures.ts';
 import { ignoreForeignSources } from '../../shared/middleware/ignore-foreign-sources.ts';
 import { logger, metrics, tracer } from '../../shared/obs/index.ts';
 import { parseFunctionEnv } from '../../shared/runtime/env.ts';
@@ -38,6 +39,7 @@ export function createHandler(deps: () => ServiceDeps) {
     .use(captureLambdaHandler(tracer, { captureResponse: false }))
     .use(injectLambdaContext(logger))
     .use(logMetrics(metrics))
+    .use(countFailures(metrics))
     .use(clearParseErrors())
     .use(parser({ schema: WorkItemEventSchema }))
     .handler((event, context) => runCleanup(event.detail, context, deps()));

@@ -8,6 +8,7 @@ import type { Context } from 'aws-lambda';
 import { z } from 'zod';
 import { ECR_DETAIL_TYPES, EcrImagePushDetailSchema } from '../../shared/events/schemas.ts';
 import { clearParseErrors } from '../../shared/middleware/clear-parse-errors.ts';
+import { countFailures } from '../../shared/middleware/count-failures.ts';
 import { ignoreForeignSources } from '../../shared/middleware/ignore-foreign-sources.ts';
 import { logger, metrics, tracer } from '../../shared/obs/index.ts';
 import { runPush } from '../../shared/push/entry.ts';
@@ -36,6 +37,7 @@ export function createHandler(deps: () => ServiceDeps) {
       .use(captureLambdaHandler(tracer, { captureResponse: false }))
       .use(injectLambdaContext(logger))
       .use(logMetrics(metrics))
+      .use(countFailures(metrics))
       .use(clearParseErrors())
       .use(parser({ schema: ImagePushEventSchema }))
       .handler((event) => runPush({ id: event.id, time: event.time, detail: event.detail }, deps()))

@@ -14,6 +14,7 @@ import {
   InspectorScanDetailSchema,
 } from '../../shared/events/schemas.ts';
 import { clearParseErrors } from '../../shared/middleware/clear-parse-errors.ts';
+import { countFailures } from '../../shared/middleware/count-failures.ts';
 import { ignoreForeignSources } from '../../shared/middleware/ignore-foreign-sources.ts';
 import { logger, metrics, tracer } from '../../shared/obs/index.ts';
 import { parseFunctionEnv } from '../../shared/runtime/env.ts';
@@ -69,6 +70,7 @@ export function createHandler(deps: () => ServiceDeps) {
       .use(captureLambdaHandler(tracer, { captureResponse: false }))
       .use(injectLambdaContext(logger))
       .use(logMetrics(metrics))
+      .use(countFailures(metrics))
       .use(clearParseErrors())
       .use(parser({ schema: ScanResultEventSchema }))
       .handler((event) => runScan(toScanResult(event), deps()))

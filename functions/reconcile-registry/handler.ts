@@ -8,6 +8,7 @@ import type { Context } from 'aws-lambda';
 import type { z } from 'zod';
 import { ReconcileRegistryDetailSchema } from '../../shared/events/registry-schemas.ts';
 import { clearParseErrors } from '../../shared/middleware/clear-parse-errors.ts';
+import { countFailures } from '../../shared/middleware/count-failures.ts';
 import { logger, metrics, tracer } from '../../shared/obs/index.ts';
 import { runReconcile } from '../../shared/reconcile/entry.ts';
 import { parseFunctionEnv } from '../../shared/runtime/env.ts';
@@ -28,6 +29,7 @@ export function createHandler(deps: () => ServiceDeps) {
     .use(captureLambdaHandler(tracer, { captureResponse: false }))
     .use(injectLambdaContext(logger))
     .use(logMetrics(metrics))
+    .use(countFailures(metrics))
     .use(clearParseErrors())
     .use(parser({ schema: ReconcileEventSchema }))
     .handler((event) => runReconcile({ id: event.id, detail: event.detail }, deps()));

@@ -9,6 +9,7 @@ import type { z } from 'zod';
 import { runCompliance } from '../../shared/compliance/entry.ts';
 import { ScheduledComplianceDetailSchema } from '../../shared/events/registry-schemas.ts';
 import { clearParseErrors } from '../../shared/middleware/clear-parse-errors.ts';
+import { countFailures } from '../../shared/middleware/count-failures.ts';
 import { logger, metrics, tracer } from '../../shared/obs/index.ts';
 import { parseFunctionEnv } from '../../shared/runtime/env.ts';
 import { onFirstUse, type ServiceDeps, serviceDeps } from '../../shared/runtime/service-deps.ts';
@@ -28,6 +29,7 @@ export function createHandler(deps: () => ServiceDeps) {
     .use(captureLambdaHandler(tracer, { captureResponse: false }))
     .use(injectLambdaContext(logger))
     .use(logMetrics(metrics))
+    .use(countFailures(metrics))
     .use(clearParseErrors())
     .use(parser({ schema: ComplianceScheduleEventSchema }))
     .handler((event) => runCompliance({ id: event.id, detail: event.detail }, deps()));

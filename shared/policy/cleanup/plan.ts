@@ -213,7 +213,8 @@ export function planCleanup(
       maxDeleteFraction: rule.maxDeleteFraction,
       message: `Refusing to delete ${doomed.length} of ${images.length} images (${(fraction * 100).toFixed(1)}%): the limit is ${(rule.maxDeleteFraction * 100).toFixed(1)}% per run; set allowMassDelete to proceed`,
     };
-    for (const image of doomed) keep.set(image.digest, { code: 'safety-brake', ...brake });
+    const { message: _, ...counts } = brake;
+    for (const image of doomed) keep.set(image.digest, { code: 'safety-brake', ...counts });
     return {
       repositoryName,
       plannedAt: iso(now),

@@ -449,6 +449,13 @@ describe('planCleanup', () => {
       action: 'keep',
       reason: { code: 'safety-brake', wouldDelete: 3, total: 4, maxDeleteFraction: 0.5 },
     });
+    // Exactly the counts: the report's schema is strict, and the message is the plan's, once.
+    expect(braked.decisions.find((decision) => decision.digest === digestOf('a'))?.reason).toStrictEqual({
+      code: 'safety-brake',
+      wouldDelete: 3,
+      total: 4,
+      maxDeleteFraction: 0.5,
+    });
     expect(fate(braked, 'keep')).toMatchObject({ action: 'keep', code: 'tagged' });
     expect(allowed.brake).toBeUndefined();
     expect(allowed.toDelete).toHaveLength(3);
