@@ -36,6 +36,9 @@ const emitted = (text: string) =>
     .filter((line) => line.startsWith('{') && line.includes('"_aws"'))
     .map((line) => JSON.parse(line) as Record<string, unknown>);
 
+/** An event whose repositoryName is a number: the schema refuses it. */
+const NOT_A_NAME = JSON.parse('{"repositoryName":7}') as { repositoryName: string };
+
 function handlerThat(body: () => Promise<unknown>) {
   // The tests run in Powertools' dev mode, which prints no metrics unless told to.
   vi.stubEnv('POWERTOOLS_METRICS_DISABLED', 'false');
@@ -58,9 +61,9 @@ describe('a failed invocation', () => {
     // Prepare
     const handler = handlerThat(async () => 'never');
     // Act
-    const text = await printed(() => handler({ repositoryName: 7 }, {} as Context));
+    const text = await printed(() => handler(NOT_A_NAME, {} as Context));
     // Assess
-    await expect(handler({ repositoryName: 7 }, {} as Context)).rejects.toBeInstanceOf(InvalidEventError);
+    await expect(handler(NOT_A_NAME, {} as Context)).rejects.toBeInstanceOf(InvalidEventError);
     expect(emitted(text).map((line) => ({ InvalidEvents: line.InvalidEvents, Failed: line.FailedInvocations }))).toEqual(
       [{ InvalidEvents: 1, Failed: undefined }],
     );
