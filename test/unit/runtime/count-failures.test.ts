@@ -64,9 +64,9 @@ describe('a failed invocation', () => {
     const text = await printed(() => handler(NOT_A_NAME, {} as Context));
     // Assess
     await expect(handler(NOT_A_NAME, {} as Context)).rejects.toBeInstanceOf(InvalidEventError);
-    expect(emitted(text).map((line) => ({ InvalidEvents: line.InvalidEvents, Failed: line.FailedInvocations }))).toEqual(
-      [{ InvalidEvents: 1, Failed: undefined }],
-    );
+    expect(
+      emitted(text).map((line) => ({ InvalidEvents: line.InvalidEvents, Failed: line.FailedInvocations })),
+    ).toEqual([{ InvalidEvents: 1, Failed: undefined }]);
     expect(text).not.toContain('No application metrics');
   });
 
@@ -79,9 +79,9 @@ describe('a failed invocation', () => {
     const text = await printed(() => handler({ repositoryName: 'payments/api' }, {} as Context));
     // Assess
     await expect(handler({ repositoryName: 'payments/api' }, {} as Context)).rejects.toThrow('ThrottlingException');
-    expect(emitted(text).map((line) => ({ InvalidEvents: line.InvalidEvents, Failed: line.FailedInvocations }))).toEqual(
-      [{ InvalidEvents: undefined, Failed: 1 }],
-    );
+    expect(
+      emitted(text).map((line) => ({ InvalidEvents: line.InvalidEvents, Failed: line.FailedInvocations })),
+    ).toEqual([{ InvalidEvents: undefined, Failed: 1 }]);
   });
 
   it('records nothing when the invocation succeeds', async () => {
