@@ -54,6 +54,20 @@ const PLAIN = /^[^"\\\u0000-\u001f\ud800-\udfff]*$/;
 const quote = (text: string) => (PLAIN.test(text) ? `"${text}"` : JSON.stringify(text));
 /** JSON.stringify of a number. */
 const number = (value: number) => (Number.isFinite(value) ? String(value) : 'null');
+const FRACTIONS = Array.from({ length: 1000 }, (_, ms) =>
+  ms === 0 ? '' : `.${String(ms).padStart(3, '0')}`.replace(/0+$/, ''),
+);
+/**
+ * JSON.stringify(ms / 1000) of a time in epoch ms, from its digits: String of a fraction goes through V8's number
+ * string cache, which a page of a thousand distinct times only churns. Below 2^51 ms the seconds are below 2^42, where
+ * doubles are less than 0.001 apart: the double nearest `ms / 1000` is nearer to that decimal than any other decimal of
+ * as few digits, so the shortest text that reads back as it (what String and JSON write) is that decimal.
+ */
+export function secondsJson(ms: number): string {
+  if (!Number.isInteger(ms) || ms < 0 || ms >= 2 ** 51) return number(ms / 1000);
+  const whole = Math.floor(ms / 1000);
+  return `${whole}${FRACTIONS[ms - whole * 1000]}`;
+}
 
 /**
  * `JSON.stringify(toImageDetail(repository, image))`, character for character, without building the object: a
@@ -82,11 +96,11 @@ export function imageDetailJson(repository: RepositoryRecord, prefix: string, im
     }
     text += ']';
   }
-  text += `,"imageSizeInBytes":${number(sizeInBytes)},"imagePushedAt":${number(pushedAt / 1000)}`;
+  text += `,"imageSizeInBytes":${number(sizeInBytes)},"imagePushedAt":${secondsJson(pushedAt)}`;
   text += `,"imageManifestMediaType":${quote(manifestMediaType)}`;
   const { artifactMediaType, lastPulledAt, subjectDigest } = image;
   if (artifactMediaType !== undefined) text += `,"artifactMediaType":${JSON.stringify(artifactMediaType)}`;
-  if (lastPulledAt !== undefined) text += `,"lastRecordedPullTime":${JSON.stringify(lastPulledAt / 1000)}`;
+  if (lastPulledAt !== undefined) text += `,"lastRecordedPullTime":${secondsJson(lastPulledAt)}`;
   if (subjectDigest !== undefined) text += `,"subjectManifestDigest":${JSON.stringify(subjectDigest)}`;
   return `${text},"imageStatus":${quote(status)}}`;
 }

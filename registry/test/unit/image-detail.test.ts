@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { buildImageManifest, describeManifest, MEDIA_TYPES } from '../../src/model/manifests.ts';
 import { newImage, newRepository, parseManifest } from '../../src/model/records.ts';
 import { RegistryState, type StoredImage } from '../../src/model/state.ts';
-import { imageDetailJson, imageDetailList, toImageDetail } from '../../src/ops/image-detail.ts';
+import { imageDetailJson, imageDetailList, secondsJson, toImageDetail } from '../../src/ops/image-detail.ts';
 import { send } from '../../src/wire/json-response.ts';
 
 /** A deterministic generator, so that a failure reproduces. */
@@ -127,5 +127,16 @@ describe('ImageDetail as JSON text', () => {
     const prefix = `{"registryId":"123456789012","repositoryName":"unit/odd","imageDigest":`;
     expect(imageDetailJson(repository, prefix, image)).toBe(JSON.stringify(toImageDetail(repository, image)));
     expect(MEDIA_TYPES.ociManifest).toBe(image.manifestMediaType);
+  });
+
+  it('writes epoch ms as seconds exactly as JSON.stringify(ms / 1000) does', () => {
+    const next = random(11);
+    const samples = [0, 1, 9, 10, 99, 100, 999, 1000, 1001, 1_700_000_000_000, 1_700_000_000_001, 2 ** 51 - 1, 2 ** 51];
+    for (let n = 0; n < 200_000; n++) {
+      const scale = 10 ** Math.floor(next() * 16);
+      samples.push(Math.floor(next() * scale));
+    }
+    samples.push(-1, 1.5, Number.NaN, 2 ** 53, 1e21);
+    for (const ms of samples) expect(secondsJson(ms), String(ms)).toBe(JSON.stringify(ms / 1000));
   });
 });
