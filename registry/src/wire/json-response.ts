@@ -93,15 +93,8 @@ function encodeBody(res: ServerResponse, body: unknown): Buffer | string {
     if (text.length < LARGE_BODY_CHARS) return text;
     pieces = [text];
   }
-  // A piece whose UTF-8 length is its length is ASCII: written as latin1, a plain copy of its one-byte characters,
-  // rather than through the UTF-8 encoder.
   let length = 0;
-  let ascii = true;
-  for (const piece of pieces) {
-    const bytes = Buffer.byteLength(piece, 'utf8');
-    if (bytes !== piece.length) ascii = false;
-    length += bytes;
-  }
+  for (const piece of pieces) length += Buffer.byteLength(piece, 'utf8');
   let target: Buffer;
   if (outOwner !== undefined || length > MAX_REUSED_BYTES) {
     target = Buffer.allocUnsafe(length);
@@ -118,8 +111,7 @@ function encodeBody(res: ServerResponse, body: unknown): Buffer | string {
     res.once('close', release);
   }
   let offset = 0;
-  const encoding = ascii ? 'latin1' : 'utf8';
-  for (const piece of pieces) offset += target.write(piece, offset, encoding);
+  for (const piece of pieces) offset += target.write(piece, offset, 'utf8');
   return target.subarray(0, length);
 }
 
