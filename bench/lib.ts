@@ -268,6 +268,31 @@ function stopper(child: ChildProcess): () => Promise<void> {
 }
 
 /**
+ * A bare node HTTP server on loopback that reads each request's body and answers `{}` as ECR's JSON protocol would:
+ * what any node HTTP server costs per request, the floor under the registry's own figures. Run with the registry's
+ * node flags, like the registry.
+ */
+const HTTP_FLOOR_SERVER = `
+import { createServer } from 'node:http';
+const server = createServer((req, res) => {
+  req.on('data', () => {});
+  req.on('end', () => {
+    res.writeHead(200, { 'content-type': 'application/x-amz-json-1.1', 'content-length': 2, 'x-amzn-requestid': crypto.randomUUID() });
+    res.end('{}');
+  });
+});
+server.keepAliveTimeout = 65_000;
+server.listen(0, '127.0.0.1', () => console.log('local registry: http://127.0.0.1:' + server.address().port));
+process.on('SIGTERM', () => process.exit(0));
+`;
+
+/** Starts the bare HTTP server of HTTP_FLOOR_SERVER (same banner as the registry), for the per-request floor. */
+export async function startHttpFloorProcess(): Promise<ServerProcess> {
+  const flags = (process.env.BENCH_REGISTRY_NODE_FLAGS ?? REGISTRY_NODE_FLAGS).split(' ').filter(Boolean);
+  return startBannerProcess('http-floor', [...flags, '--input-type=module', '-e', HTTP_FLOOR_SERVER]);
+}
+
+/**
  * Starts the local registry (`cli/start.ts`) in its own process and reads its URL from the first line it prints.
  * With BENCH_CPU_PROF_DIR set, the server writes a V8 CPU profile there when it stops.
  */
@@ -276,7 +301,11 @@ export async function startRegistryProcess(): Promise<ServerProcess> {
   const profile = profileDir ? ['--cpu-prof', `--cpu-prof-dir=${resolve(profileDir)}`] : [];
   // The node flags `npm run registry` and `npm start` use (package.json), unless BENCH_REGISTRY_NODE_FLAGS says others.
   const flags = (process.env.BENCH_REGISTRY_NODE_FLAGS ?? REGISTRY_NODE_FLAGS).split(' ').filter(Boolean);
-  const args = [...profile, ...flags, bundleRegistry(), '--port', '0'];
+  return startBannerProcess('registry', [...profile, ...flags, bundleRegistry(), '--port', '0']);
+}
+
+/** Starts `node args` and reads its URL from the registry's banner, its first line. */
+async function startBannerProcess(name: string, args: string[]): Promise<ServerProcess> {
   const child = spawn(process.execPath, args, {
     cwd: ROOT,
     env: childEnv(),
@@ -303,7 +332,7 @@ export async function startRegistryProcess(): Promise<ServerProcess> {
     // Keep draining stdout so that the server never blocks on a full pipe.
     lines.on('line', () => {});
     const pid = child.pid as number;
-    return { name: 'registry', url, pid, startRssMb: residentMb(pid), stop };
+    return { name, url, pid, startRssMb: residentMb(pid), stop };
   } catch (error) {
     await stop();
     throw error;

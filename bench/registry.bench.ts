@@ -21,6 +21,7 @@ import {
   type ServerProcess,
   serveWorker,
   sleep,
+  startHttpFloorProcess,
   startMotoProcess,
   startRegistryProcess,
   type Timing,
@@ -38,13 +39,16 @@ import {
  * BENCH_IN_FLIGHT requests (default 8): one node process running the SDK tops out near 4,000-4,800 PutImage/s on one
  * core even against a server that does nothing, below the goal this measures.
  *
- * BENCH_IMAGES (default 100,000) sizes the full run, BENCH_COMPARE_IMAGES (default 3,000) the comparison with moto
+ * BENCH_IMAGES (default 100,000) sizes the full run, BENCH_FLOOR_CALLS (default 20,000) the floor (a bare node HTTP
+ * server answering `{}`, registry_http_floor_us_per_call), BENCH_COMPARE_IMAGES (default 3,000) the comparison with moto
  * (best of BENCH_COMPARE_REPEATS rounds, default 3). BENCH_CPU_PROF_DIR makes the registry server write a CPU
  * profile there. Each figure's `clientCpuPct`, `serverCpuPct` and `otherCpuPct` (the rest of the machine) say where
  * the time went; a large `otherCpuPct` means other work competed with that measurement.
  */
 const FULL_IMAGES = intEnv('BENCH_IMAGES', 100_000);
 const COMPARE_IMAGES = intEnv('BENCH_COMPARE_IMAGES', 3_000);
+/** PutImage calls sent to the bare HTTP server for the floor figure (BENCH_FLOOR_CALLS), after as many to warm up. */
+const FLOOR_CALLS = intEnv('BENCH_FLOOR_CALLS', 20_000);
 const IN_FLIGHT = intEnv('BENCH_IN_FLIGHT', 8);
 const CLIENTS = Math.min(intEnv('BENCH_CLIENTS', 2), IN_FLIGHT);
 /** DescribeImages `maxResults` upper bound ([M-ECR] DescribeImages). */
@@ -134,6 +138,15 @@ async function putShare(client: ECRClient, share: Share, bodies: string[]): Prom
   return digests;
 }
 
+/** PutImage calls whose answers are not read: against the bare HTTP server, which answers `{}`. */
+async function putBlind(client: ECRClient, share: Share, bodies: string[]): Promise<void> {
+  await runInFlight(bodies.length, share.inFlight, async (i) => {
+    await client.send(
+      new PutImageCommand({ repositoryName: share.repository, imageManifest: bodies[i], imageTag: `build-${i}` }),
+    );
+  });
+}
+
 /** `walkers` concurrent passes, each paginating the whole repository once. */
 async function describeRepository(
   client: ECRClient,
@@ -208,6 +221,11 @@ function runLoadWorker(): void {
       pushed.set(prepared.share.repository, await putShare(connected(), prepared.share, prepared.bodies));
       return prepared.bodies.length;
     },
+    putBlind: async () => {
+      if (!prepared) throw new Error('putBlind before prepare');
+      await putBlind(connected(), prepared.share, prepared.bodies);
+      return prepared.bodies.length;
+    },
     describe: async (args: { repository: string; walkers: number; expected: number }) =>
       describeRepository(connected(), args.repository, args.walkers, args.expected),
     delete: async (args: { repository: string; inFlight: number }) =>
@@ -253,6 +271,16 @@ class Load {
     await this.put();
     await this.describe(repository, warmupImages);
     await this.delete(repository, warmupImages);
+  }
+
+  /** Points every worker at a server that answers `{}` to anything (no warm-up of listings and deletes). */
+  async connectBare(server: ServerProcess): Promise<void> {
+    this.current = server;
+    await this.all('connect', () => ({ url: server.url }));
+  }
+
+  putBlind(): Promise<Timing> {
+    return this.timed(() => this.all('putBlind', () => undefined));
   }
 
   private get clientPids() {
@@ -561,12 +589,43 @@ async function motoComparison(load: Load, registry: CompareResult): Promise<void
 }
 
 /**
- * The full run on the registry, then the comparison run on the same (warm, now empty) registry in another
+ * The floor: PutImage through the same clients against a bare node HTTP server that reads the body and answers `{}`.
+ * Its server CPU per call is what any node HTTP server costs here, to read beside registry_putimage_server_us_per_call.
+ */
+async function httpFloor(load: Load): Promise<void> {
+  const server = await startHttpFloorProcess();
+  try {
+    progress(
+      `bare HTTP server at ${server.url} (pid ${server.pid}): PutImage × ${FLOOR_CALLS} after as many to warm up`,
+    );
+    await load.connectBare(server);
+    await load.prepare('bench/floor', FLOOR_CALLS);
+    await load.putBlind();
+    const timing = await load.putBlind();
+    emit({
+      name: 'registry_http_floor_us_per_call',
+      value: serverUsPerCall(timing, FLOOR_CALLS),
+      unit: 'µs',
+      goal: 'report',
+      of: 'server CPU (user + system) per PutImage answered `{}` by a bare node HTTP server: the floor under the registry',
+      n: FLOOR_CALLS,
+      callsPerS: perSecond(FLOOR_CALLS, timing.ms),
+      ...loadFields(),
+      ...cpu(timing),
+    });
+  } finally {
+    await server.stop();
+  }
+}
+
+/**
+ * The floor on a bare HTTP server, then the full run on the registry, then the comparison run on the same (warm, now empty) registry in another
  * repository, then on moto.
  */
 async function main(): Promise<void> {
   const load = await Load.start();
   try {
+    await httpFloor(load);
     const registry = await onServer(load, startRegistryProcess, WARMUP_IMAGES, async () => {
       await fullRun(load);
       return compareRun(load);

@@ -124,8 +124,19 @@ const ENTRY_OVERHEAD_BYTES = 256;
 const MAX_TIMER_MS = 2 ** 31 - 1;
 const RULE_NAME = /^[.\-_A-Za-z0-9]{1,64}$/;
 
+/** The last second isoSeconds wrote, and its text: events come many to a second. */
+let lastIsoSecond = Number.NaN;
+let lastIsoText = '';
+
 /** ISO-8601 UTC without milliseconds, as EventBridge writes `time`. */
-export const isoSeconds = (epochMs: number) => new Date(epochMs).toISOString().replace(/\.\d{3}Z$/, 'Z');
+export function isoSeconds(epochMs: number): string {
+  const second = Math.floor(epochMs / 1000);
+  if (second !== lastIsoSecond) {
+    lastIsoText = new Date(epochMs).toISOString().replace(/\.\d{3}Z$/, 'Z');
+    lastIsoSecond = second;
+  }
+  return lastIsoText;
+}
 
 const describeError = (error: unknown): string => {
   if (error instanceof Error)
@@ -135,11 +146,29 @@ const describeError = (error: unknown): string => {
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
+/**
+ * What the JSON copy of `detail` would be, when `detail` is a plain object of string members only (as the registry's
+ * own events are): a new object with the same members, whose strings (immutable) are shared. Otherwise undefined.
+ */
+function stringMembersCopy(detail: unknown): Record<string, string> | undefined {
+  if (detail === null || typeof detail !== 'object' || Object.getPrototypeOf(detail) !== Object.prototype) {
+    return undefined;
+  }
+  const copy: Record<string, string> = {};
+  for (const key of Object.keys(detail)) {
+    const value = (detail as Record<string, unknown>)[key];
+    if (typeof value !== 'string' || key === '__proto__') return undefined;
+    copy[key] = value;
+  }
+  return copy;
+}
+
 /** Event detail is JSON: copy it through JSON so that targets never share objects with the publisher. */
 function jsonDetail(detail: unknown): { value: unknown; bytes: number } {
   if (detail === undefined) return { value: {}, bytes: 2 };
   const text = JSON.stringify(detail);
-  return text === undefined ? { value: {}, bytes: 2 } : { value: JSON.parse(text), bytes: text.length };
+  if (text === undefined) return { value: {}, bytes: 2 };
+  return { value: stringMembersCopy(detail) ?? JSON.parse(text), bytes: text.length };
 }
 
 const eventBytes = (event: BusEvent, detailBytes: number) =>

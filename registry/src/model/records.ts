@@ -1,4 +1,5 @@
 import { deflateRawSync, inflateRawSync } from 'node:zlib';
+import { decodeManifest, encodeManifest } from './manifest-codec.ts';
 import { MEDIA_TYPES, type ParsedManifest, parseManifest } from './manifests.ts';
 import {
   type ExclusionFilter,
@@ -57,12 +58,13 @@ function intern(value: string | undefined): string | undefined {
 }
 
 /**
- * Manifests are most of the registry's memory (100,000 images of 1 KB are 100 MB of text), so each is kept
- * deflated, as a one-byte string of the compressed bytes (about half the size for digest-heavy manifests; ~15 µs to
- * pack, ~5 µs to unpack). Unpacking gives back the exact text, so its UTF-8 bytes still hash to the digest.
+ * Manifests are most of the registry's memory (100,000 images of 1 KB are 100 MB of text), so each is kept packed,
+ * as a one-byte string: by the manifest codec (manifest-codec.ts) when the text is ASCII, as nearly every manifest
+ * is, else deflated (about half the size for digest-heavy manifests; ~15 µs to pack, ~5 µs to unpack). Unpacking
+ * gives back the exact text, so its UTF-8 bytes still hash to the digest.
  */
 /**
- * A preset dictionary of the text every manifest repeats (keys, media types, `sha256:`): with it a 1 KB manifest packs
+ * For deflate, a preset dictionary of the text every manifest repeats (keys, media types, `sha256:`): with it a 1 KB manifest packs
  * to about 360 bytes instead of 550 (its digests, random hex, are what is left). A small window and memory level:
  * manifests are a few KB, and zlib's default state (~300 KB per call) fragmented the heap allocator enough to cost more
  * resident memory than the compression saved. Changing the dictionary would make stored manifests unreadable, but
@@ -139,6 +141,10 @@ export function newImage(
   );
 }
 
+/** How a record holds its manifest: as text, packed by the manifest codec, or deflated. */
+const Packing = { None: 0, Codec: 1, Deflate: 2 } as const;
+type Packing = (typeof Packing)[keyof typeof Packing];
+
 /**
  * An image as the store keeps it. A class, so that the `manifest` getter lives once on the prototype: a getter in
  * each object literal gave every record its own hidden class, about a kilobyte per image.
@@ -149,9 +155,9 @@ class CompactImage implements StoredImage {
   scan?: StoredImage['scan'];
   lastScanStartedAt?: number;
   attachedFindings?: StoredImage['attachedFindings'];
-  /** The manifest text until it is compressed (off the request path), then its deflated bytes as latin1. */
+  /** The manifest text until it is packed (off the request path), then its packed form. */
   private stored: string;
-  private compressed = false;
+  private packing: Packing = Packing.None;
 
   constructor(
     readonly digest: string,
@@ -173,13 +179,20 @@ class CompactImage implements StoredImage {
   }
 
   get manifest(): string {
-    return this.compressed ? unpackManifest(this.stored) : this.stored;
+    if (this.packing === Packing.Codec) return decodeManifest(this.stored);
+    return this.packing === Packing.Deflate ? unpackManifest(this.stored) : this.stored;
   }
 
   compress(): void {
-    if (this.compressed) return;
-    this.stored = packManifest(this.stored);
-    this.compressed = true;
+    if (this.packing !== Packing.None) return;
+    const encoded = encodeManifest(this.stored);
+    if (encoded === undefined) {
+      this.stored = packManifest(this.stored);
+      this.packing = Packing.Deflate;
+    } else {
+      this.stored = encoded;
+      this.packing = Packing.Codec;
+    }
   }
 }
 

@@ -1,14 +1,7 @@
 import type { RepositoryRecord, StoredImage } from '../model/state.ts';
 import { imageNotFound, invalidParameter } from '../wire/errors.ts';
 import { Input, type ListRule, MAX_RESULTS, type NumberRule, type StringRule } from '../wire/validate.ts';
-import {
-  decodeToken,
-  encodeToken,
-  rejectPagingWithIds,
-  requireRepository,
-  stateFor,
-  toEpochSeconds,
-} from './common.ts';
+import { decodeToken, encodeToken, rejectPagingWithIds, requireRepository, stateFor } from './common.ts';
 import type { OpContext, OperationTable } from './context.ts';
 import {
   FAILURE_REASONS,
@@ -21,6 +14,7 @@ import {
   resolveImageId,
   type StatusFilter,
 } from './image-common.ts';
+import { imageDetailList } from './image-detail.ts';
 
 /** The image listings: DescribeImages, ListImages and ListImageReferrers. */
 
@@ -57,51 +51,6 @@ const matchesFilter = (image: StoredImage, filter: ListingFilter) =>
 
 // DescribeImages
 
-/** Severity → count over a scan's findings, with only the severities found ([UG-EB], [M-ECR]). */
-function severityCounts(image: StoredImage): Record<string, number> {
-  const counts: Record<string, number> = {};
-  const findings = [...(image.scan?.findings.findings ?? []), ...(image.scan?.findings.enhancedFindings ?? [])];
-  for (const finding of findings) {
-    const severity = finding.severity;
-    if (typeof severity === 'string') counts[severity] = (counts[severity] ?? 0) + 1;
-  }
-  return counts;
-}
-
-/**
- * The `ImageDetail` shape, with only present members, in a fixed member order (a DescribeImages page builds a
- * thousand of these, so they are assigned one by one rather than spread together). The scan members: the status of
- * the last scan, and a summary once one has completed; the vulnerability database of the local scanner is as new as
- * the scan (`vulnerabilitySourceUpdatedAt`, UNCONFIRMED).
- */
-export function toImageDetail(repository: RepositoryRecord, image: StoredImage): Record<string, unknown> {
-  const detail: Record<string, unknown> = {
-    registryId: repository.registryId,
-    repositoryName: repository.name,
-    imageDigest: image.digest,
-  };
-  if (image.tags.length > 0) detail.imageTags = image.tags.slice();
-  detail.imageSizeInBytes = image.sizeInBytes;
-  detail.imagePushedAt = image.pushedAt / 1000;
-  const scan = image.scan;
-  if (scan) {
-    detail.imageScanStatus = { status: scan.status, description: scan.description };
-    if (scan.status === 'COMPLETE' && scan.completedAt !== undefined) {
-      detail.imageScanFindingsSummary = {
-        imageScanCompletedAt: toEpochSeconds(scan.completedAt),
-        vulnerabilitySourceUpdatedAt: toEpochSeconds(scan.completedAt),
-        findingSeverityCounts: severityCounts(image),
-      };
-    }
-  }
-  detail.imageManifestMediaType = image.manifestMediaType;
-  if (image.artifactMediaType !== undefined) detail.artifactMediaType = image.artifactMediaType;
-  if (image.lastPulledAt !== undefined) detail.lastRecordedPullTime = image.lastPulledAt / 1000;
-  if (image.subjectDigest !== undefined) detail.subjectManifestDigest = image.subjectDigest;
-  detail.imageStatus = image.status;
-  return detail;
-}
-
 /**
  * Explicit ids: each must name an image, else `ImageNotFoundException` (a tag and digest that disagree name none).
  * A malformed id is an `InvalidParameterException`, as DescribeImages has no per-item failures (UNCONFIRMED). Several
@@ -121,7 +70,7 @@ function describeByIds(repository: RepositoryRecord, ids: ImageId[]) {
     }
     throw invalidParameter(FAILURE_REASONS[code]);
   }
-  return { imageDetails: [...found.values()].map((image) => toImageDetail(repository, image)) };
+  return { imageDetails: imageDetailList(repository, [...found.values()]) };
 }
 
 function describeImages(raw: Record<string, unknown>, ctx: OpContext) {
@@ -153,7 +102,7 @@ function describeImages(raw: Record<string, unknown>, ctx: OpContext) {
   }
   const last = page[page.length - 1];
   return {
-    imageDetails: page.map((image) => toImageDetail(repository, image)),
+    imageDetails: imageDetailList(repository, page),
     ...(more && last ? { nextToken: encodeToken(listing, fingerprint, last.seq) } : {}),
   };
 }
