@@ -27,9 +27,10 @@ const invalidRepositoryPolicy = () =>
   invalidParameter(constraintMessage('PolicyText', 'Invalid repository policy provided'));
 
 /**
- * A repository policy must be a JSON object with a `Statement` (one statement object or a list of them). ECR checks
- * far more (principals, actions); those checks are not emulated. The text is stored and returned as sent, while ECR
- * may return it re-formatted (UNCONFIRMED).
+ * A repository policy must be a JSON object with a `Statement` (one statement object or a list of them), each with an
+ * `Effect` of Allow or Deny, a `Principal` (or `NotPrincipal`) and an `Action` (or `NotAction`): ECR refuses a
+ * statement without them as an invalid policy. Which principals and actions are valid is not checked. The text is
+ * stored and returned as sent, while ECR may return it re-formatted (UNCONFIRMED).
  */
 function checkRepositoryPolicy(text: string): void {
   let document: unknown;
@@ -43,6 +44,12 @@ function checkRepositoryPolicy(text: string): void {
   const statement = (document as Record<string, unknown>).Statement;
   const statements = Array.isArray(statement) ? statement : [statement];
   if (statements.length === 0 || !statements.every(isObject)) throw invalidRepositoryPolicy();
+  for (const item of statements as Record<string, unknown>[]) {
+    const has = (key: string) => Object.hasOwn(item, key);
+    if (item.Effect !== 'Allow' && item.Effect !== 'Deny') throw invalidRepositoryPolicy();
+    if (!has('Principal') && !has('NotPrincipal')) throw invalidRepositoryPolicy();
+    if (!has('Action') && !has('NotAction')) throw invalidRepositoryPolicy();
+  }
 }
 
 function getRepositoryPolicy(raw: Record<string, unknown>, ctx: OpContext) {

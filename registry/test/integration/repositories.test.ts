@@ -764,12 +764,38 @@ describe('repository operations', () => {
       await expect(attempt).rejects.toMatchObject({ name: 'RepositoryPolicyNotFoundException' });
     });
 
+    const policyWith = (statement: Record<string, unknown>) =>
+      JSON.stringify({ Version: '2012-10-17', Statement: [statement] });
+
+    it('accepts NotPrincipal and NotAction in place of Principal and Action', async () => {
+      // Prepare
+      await create({ repositoryName: 'pol/app' });
+      const policyText = policyWith({
+        Effect: 'Deny',
+        NotPrincipal: { AWS: 'arn:aws:iam::123456789012:root' },
+        NotAction: 'ecr:BatchGetImage',
+      });
+      // Act
+      await client.send(new SetRepositoryPolicyCommand({ repositoryName: 'pol/app', policyText }));
+      // Assess
+      expect((await client.send(new GetRepositoryPolicyCommand({ repositoryName: 'pol/app' }))).policyText).toBe(
+        policyText,
+      );
+    });
+
     it.each([
       ['text that is not JSON', '{"Statement": ['],
       ['an empty policy', ''],
       ['a policy without Statement', JSON.stringify({ Version: '2012-10-17' })],
       ['a policy whose Statement is a string', JSON.stringify({ Version: '2012-10-17', Statement: 'allow' })],
       ['a JSON list', '[]'],
+      ['a statement with no Action', policyWith({ Sid: 'pull', Effect: 'Allow', Principal: '*' })],
+      ['a statement with no Principal', policyWith({ Effect: 'Allow', Action: ['ecr:BatchGetImage'] })],
+      ['a statement with no Effect', policyWith({ Principal: '*', Action: ['ecr:BatchGetImage'] })],
+      [
+        'a statement whose Effect is not Allow or Deny',
+        policyWith({ Effect: 'Permit', Principal: '*', Action: 'ecr:*' }),
+      ],
     ])('rejects %s and keeps the previous policy', async (_case, policyText) => {
       // Prepare
       await create({ repositoryName: 'pol/app' });
