@@ -101,17 +101,19 @@ const referencedByManifestList = (id: ImageId, parents: ReadonlySet<string>) =>
 /**
  * Applies one id: by tag alone it removes that tag, and the image with its last tag; with a digest it deletes the
  * image and all its tags (a tag given with the digest only has to match, UNCONFIRMED). An image an index in the
- * repository still lists cannot be deleted.
+ * repository still lists cannot be deleted. What it answers, as ECR does: by tag, that tag with its digest; by
+ * digest, one id per tag the deleted image had (its digest alone if it had none).
  */
-function deleteOne(ctx: OpContext, repository: RepositoryRecord, id: ImageId): ImageId | ImageFailure {
+function deleteOne(ctx: OpContext, repository: RepositoryRecord, id: ImageId): ImageId[] | ImageFailure {
   const resolution = resolveImageId(repository, id);
   if (!('image' in resolution)) {
     return failure(id, resolution.failureCode, FAILURE_REASONS[resolution.failureCode]);
   }
   const image = resolution.image;
   const images = repository.images;
-  const untagOnly = id.imageDigest === undefined && id.imageTag !== undefined && image.tags.length > 1;
-  if (untagOnly && id.imageTag !== undefined) {
+  const byTag = id.imageDigest === undefined && id.imageTag !== undefined;
+  const tags = [...image.tags];
+  if (byTag && image.tags.length > 1 && id.imageTag !== undefined) {
     images.removeTag(id.imageTag);
   } else {
     const parents = images.parentsOf(image.digest);
@@ -119,7 +121,8 @@ function deleteOne(ctx: OpContext, repository: RepositoryRecord, id: ImageId): I
     images.delete(image.digest);
   }
   emitDelete(ctx, repository, image.digest, id.imageTag);
-  return withDigest(id, image.digest);
+  if (byTag || tags.length === 0) return [withDigest(id, image.digest)];
+  return tags.map((imageTag) => ({ imageDigest: image.digest, imageTag }));
 }
 
 function batchDeleteImage(raw: Record<string, unknown>, ctx: OpContext) {
@@ -133,7 +136,7 @@ function batchDeleteImage(raw: Record<string, unknown>, ctx: OpContext) {
   for (const id of ids) {
     const outcome = deleteOne(ctx, repository, id);
     if ('failureCode' in outcome) failures.push(outcome);
-    else imageIds.push(outcome);
+    else imageIds.push(...outcome);
   }
   return { imageIds, failures };
 }

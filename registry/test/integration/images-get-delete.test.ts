@@ -239,7 +239,12 @@ describe('BatchGetImage, BatchDeleteImage and ListImageReferrers', () => {
       // Act
       const output = await batchDelete([{ imageDigest: digest }]);
       // Assess
-      expect(output).toMatchObject({ imageIds: [{ imageDigest: digest }], failures: [] });
+      // As ECR answers: one id per tag the deleted image had.
+      expect(output.imageIds).toEqual([
+        { imageDigest: digest, imageTag: 'v1' },
+        { imageDigest: digest, imageTag: 'latest' },
+      ]);
+      expect(output.failures).toEqual([]);
       expect(snapshot().map((image) => image.digest)).toEqual([kept]);
       expect(repositoryRecord().images.digestForTag('latest')).toBeUndefined();
     });
@@ -357,7 +362,7 @@ describe('BatchGetImage, BatchDeleteImage and ListImageReferrers', () => {
       // Act
       const output = await batchDelete([{ imageDigest: index }, { imageDigest: amd }, { imageDigest: arm }]);
       // Assess
-      expect(output.imageIds).toEqual([{ imageDigest: index }, { imageDigest: arm }]);
+      expect(output.imageIds).toEqual([{ imageDigest: index, imageTag: 'multi' }, { imageDigest: arm }]);
       expect(output.failures?.[0]?.failureReason).toBe(`Requested image referenced by manifest list: [${second}]`);
     });
 
