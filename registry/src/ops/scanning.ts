@@ -319,7 +319,8 @@ function startImageScan(raw: Record<string, unknown>, ctx: OpContext) {
     registryId: state.account,
     repositoryName: name,
     imageId: answerImageId(image, imageId),
-    imageScanStatus: scanStatusShape(scan),
+    // ECR answers a started scan with its status alone: no description (that comes with DescribeImageScanFindings).
+    imageScanStatus: { status: scan.status },
   };
 }
 
