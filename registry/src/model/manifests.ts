@@ -115,12 +115,8 @@ export function parseManifest(text: string, requestMediaType?: string): ParsedMa
   }
   let mediaType = own ?? requestMediaType;
   if (!mediaType && document.schemaVersion === 1) mediaType = MEDIA_TYPES.dockerSchema1;
-  if (!mediaType) {
-    throw new EcrException(
-      'InvalidParameterException',
-      "Invalid parameter at 'imageManifestMediaType' failed to satisfy constraint: 'Manifest media type must be specified when the manifest has no mediaType'",
-    );
-  }
+  // ECR refuses a manifest it cannot type (no mediaType in it or in the request) as it refuses text that is not JSON.
+  if (!mediaType) throw imageManifestError('Invalid JSON syntax');
   if (!KNOWN_MANIFEST_MEDIA_TYPES.has(mediaType)) {
     throw new EcrException('UnsupportedImageTypeException', `The manifest media type '${mediaType}' is not supported`);
   }

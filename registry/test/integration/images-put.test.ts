@@ -480,6 +480,22 @@ describe('PutImage', () => {
       expect(snapshot()).toEqual([]);
     });
 
+    it('rejects a manifest with no mediaType and no imageManifestMediaType as ECR does, and stores nothing', async () => {
+      // Prepare: a schema-2 manifest without its mediaType member.
+      const { mediaType: _, ...untyped } = JSON.parse(buildImageManifest({ seed: 'untyped' })) as Record<
+        string,
+        unknown
+      >;
+      // Act
+      const attempt = put({ imageManifest: JSON.stringify(untyped) });
+      // Assess
+      await expect(attempt).rejects.toMatchObject({
+        name: 'InvalidParameterException',
+        message: "Invalid parameter at 'ImageManifest' failed to satisfy constraint: 'Invalid JSON syntax'",
+      });
+      expect(snapshot()).toEqual([]);
+    });
+
     it('answers RepositoryNotFoundException for an unknown repository', async () => {
       // Act
       const attempt = put({ repositoryName: 'team/nope', imageManifest: buildImageManifest({ seed: 'x' }) });
