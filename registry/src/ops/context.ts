@@ -10,6 +10,8 @@ export interface EmittedEvent {
 export interface OpSettings {
   /** How long a started scan stays IN_PROGRESS before it completes (ms). */
   scanDurationMs: number;
+  /** The registry's own address (`http://127.0.0.1:<port>`), known once it listens: GetAuthorizationToken's proxyEndpoint. */
+  endpoint: string;
 }
 
 /** What an operation sees of the request and the registry. */

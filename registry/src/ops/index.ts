@@ -1,3 +1,4 @@
+import { authorizationOperations } from './authorization.ts';
 import type { OperationTable } from './context.ts';
 import { imageListingOperations } from './image-listing.ts';
 import { imagePullDeleteOperations } from './image-pull-delete.ts';
@@ -18,4 +19,5 @@ export const ecrOperations: OperationTable = {
   ...scanningOperations,
   ...registrySettingsOperations,
   ...pullTimeExclusionOperations,
+  ...authorizationOperations,
 };

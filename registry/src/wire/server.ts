@@ -95,7 +95,7 @@ export async function startRegistryServer(options: RegistryServerOptions = {}): 
   const registry = new Registry();
   const faults = new Faults();
   const calls = new Map<string, number>();
-  const settings: OpSettings = { scanDurationMs: options.scanDurationMs ?? 25 };
+  const settings: OpSettings = { scanDurationMs: options.scanDurationMs ?? 25, endpoint: '' };
   let clockOffset = 0;
   const now = () => Date.now() + clockOffset;
   const bus = options.bus ?? new EventBus({ now, logBytes: options.busLogBytes });
@@ -335,9 +335,10 @@ export async function startRegistryServer(options: RegistryServerOptions = {}): 
     });
   });
   const port = (server.address() as AddressInfo).port;
+  settings.endpoint = `http://${host === '::1' ? '[::1]' : host}:${port}`;
 
   const serverApi: RegistryServer = {
-    url: `http://${host === '::1' ? '[::1]' : host}:${port}`,
+    url: settings.endpoint,
     port,
     registry,
     bus,

@@ -179,6 +179,24 @@ describe('AWS CLI v2 against the local registry', { timeout: 120_000 }, () => {
     expect(json(left.stdout).imageIds).toEqual([expect.objectContaining({ imageTag: 'v1' })]);
   });
 
+  it('logs in: get-login-password prints the password of the token get-authorization-token gives for this registry', async () => {
+    // Act
+    const token = await awsEcr(server.url, ['get-authorization-token']);
+    const login = await awsEcr(server.url, ['get-login-password']);
+    // Assess
+    expect(token.code).toBe(0);
+    const [data] = (json(token.stdout) as { authorizationData: Record<string, string>[] }).authorizationData;
+    expect(data?.proxyEndpoint).toBe(server.url);
+    expect(Date.parse(data?.expiresAt ?? '') - Date.now()).toBeGreaterThan(11.9 * 3600_000);
+    const decoded = Buffer.from(data?.authorizationToken ?? '', 'base64').toString('utf8');
+    expect(decoded.startsWith('AWS:')).toBe(true);
+    expect(login.code).toBe(0);
+    expect(login.stderr).toBe('');
+    // A fresh token each call, of the same form: the password after "AWS:".
+    expect(login.stdout.trim()).toMatch(/^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]{43}$/);
+    expect(decoded.slice('AWS:'.length)).toMatch(/^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]{43}$/);
+  });
+
   it('prints ECR’s error line and exits 254 for a missing repository', async () => {
     // Act
     const result = await awsEcr(server.url, ['describe-repositories', '--repository-names', 'nope']);

@@ -1,0 +1,65 @@
+import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import { Input, REGISTRY_ID } from '../wire/validate.ts';
+import { toEpochSeconds } from './common.ts';
+import type { OpContext, OperationTable } from './context.ts';
+
+/**
+ * GetAuthorizationToken ([M-ECR]): a registry login for `docker login`, `skopeo login` and the like. The token is
+ * base64 of `AWS:<password>`, valid for 12 hours, with the registry's own address as `proxyEndpoint`. The password
+ * names the account and region it was issued in, and is signed with a key of this process, so that a registry
+ * request presenting it can be placed in that account's registry and a forged or expired one refused.
+ */
+
+/** How long a token is valid: 12 hours, as ECR's. */
+export const AUTHORIZATION_TTL_MS = 12 * 60 * 60 * 1000;
+/** `registryIds` (deprecated in ECR, still accepted): 1 to 10 ids ([M-ECR] GetAuthorizationTokenRegistryIdList). */
+const REGISTRY_IDS = { min: 1, max: 10 };
+
+const PASSWORD_KEY = randomBytes(32);
+const mac = (payload: string) => createHmac('sha256', PASSWORD_KEY).update(payload).digest();
+
+/** The password of a token for `account` in `region`, valid until `expiresAt` (epoch ms). */
+export function issuePassword(account: string, region: string, expiresAt: number): string {
+  const payload = Buffer.from(JSON.stringify({ a: account, r: region, e: expiresAt }), 'utf8').toString('base64url');
+  return `${payload}.${mac(payload).toString('base64url')}`;
+}
+
+/** The account and region a password was issued for, or undefined when it is forged, malformed or expired. */
+export function verifyPassword(password: string, now: number): { account: string; region: string } | undefined {
+  if (password.length > 512) return undefined;
+  const [payload, signature, ...rest] = password.split('.');
+  if (payload === undefined || signature === undefined || rest.length > 0) return undefined;
+  const expected = mac(payload);
+  const given = Buffer.from(signature, 'base64url');
+  if (given.length !== expected.length || !timingSafeEqual(given, expected)) return undefined;
+  try {
+    const claims = JSON.parse(Buffer.from(payload, 'base64url').toString('utf8')) as {
+      a: string;
+      r: string;
+      e: number;
+    };
+    return claims.e > now ? { account: claims.a, region: claims.r } : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function getAuthorizationToken(raw: Record<string, unknown>, ctx: OpContext) {
+  const input = Input.parse(raw);
+  const registryIds = input.strList('registryIds', REGISTRY_IDS, REGISTRY_ID) ?? [ctx.account];
+  const expiresAt = ctx.now() + AUTHORIZATION_TTL_MS;
+  return {
+    // One entry per registry asked for; each logs in to the same local endpoint, in that account's registry.
+    authorizationData: registryIds.map((account) => ({
+      authorizationToken: Buffer.from(`AWS:${issuePassword(account, ctx.region, expiresAt)}`, 'utf8').toString(
+        'base64',
+      ),
+      expiresAt: toEpochSeconds(expiresAt),
+      proxyEndpoint: ctx.settings.endpoint,
+    })),
+  };
+}
+
+export const authorizationOperations: OperationTable = {
+  GetAuthorizationToken: getAuthorizationToken,
+};
