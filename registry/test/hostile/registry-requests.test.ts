@@ -3,8 +3,8 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { EventBus } from '../../src/bus/event-bus.ts';
 import { buildImageManifest, sha256 } from '../../src/model/manifests.ts';
 import { MAX_ACCOUNTS } from '../../src/model/state.ts';
+import { control, startTestRegistry, TEST_REGION } from '../../src/testing.ts';
 import type { RegistryServer } from '../../src/wire/server.ts';
-import { control, startTestRegistry, TEST_REGION } from '../helpers/registry.ts';
 
 /**
  * Hostile and malformed requests over HTTP: each must get the right ECR (or EventBridge, or control API) error —

@@ -1,8 +1,8 @@
 import { GetAuthorizationTokenCommand } from '@aws-sdk/client-ecr';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AUTHORIZATION_TTL_MS, issuePassword, verifyPassword } from '../../src/ops/authorization.ts';
+import { ecrClient, startTestRegistry, TEST_ACCOUNT, TEST_REGION } from '../../src/testing.ts';
 import type { RegistryServer } from '../../src/wire/server.ts';
-import { ecrClient, startTestRegistry, TEST_ACCOUNT, TEST_REGION } from '../helpers/registry.ts';
 
 /** The password inside a token: base64 of `AWS:<password>`. */
 const passwordOf = (token: string | undefined) => {

@@ -11,8 +11,8 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { demoFixture } from '../../src/control/demo.ts';
 import type { Fixture } from '../../src/control/fixtures.ts';
 import { buildImageManifest, sha256 } from '../../src/model/manifests.ts';
+import { control, ecrClient, startTestRegistry } from '../../src/testing.ts';
 import type { RegistryServer } from '../../src/wire/server.ts';
-import { control, ecrClient, startTestRegistry } from '../helpers/registry.ts';
 
 interface Loaded {
   repositories: number;

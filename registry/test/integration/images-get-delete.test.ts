@@ -20,7 +20,6 @@ import {
   sha256,
 } from '../../src/model/manifests.ts';
 import type { RepositoryRecord, StoredImage } from '../../src/model/state.ts';
-import type { RegistryServer } from '../../src/wire/server.ts';
 import {
   ecrClient,
   failureOf,
@@ -28,7 +27,8 @@ import {
   startTestRegistry,
   TEST_ACCOUNT,
   TEST_REGION,
-} from '../helpers/registry.ts';
+} from '../../src/testing.ts';
+import type { RegistryServer } from '../../src/wire/server.ts';
 
 const REPO = 'team/app';
 const MISSING_DIGEST = `sha256:${'0'.repeat(64)}`;

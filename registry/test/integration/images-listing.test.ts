@@ -23,7 +23,6 @@ import {
 } from '../../src/model/manifests.ts';
 import { newImage, parseManifest } from '../../src/model/records.ts';
 import type { RepositoryRecord, StoredImage } from '../../src/model/state.ts';
-import type { RegistryServer } from '../../src/wire/server.ts';
 import {
   ecrClient,
   failureOf,
@@ -32,7 +31,8 @@ import {
   startTestRegistry,
   TEST_ACCOUNT,
   TEST_REGION,
-} from '../helpers/registry.ts';
+} from '../../src/testing.ts';
+import type { RegistryServer } from '../../src/wire/server.ts';
 
 const REPO = 'team/app';
 

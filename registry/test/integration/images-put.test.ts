@@ -23,7 +23,6 @@ import {
 import { newImage } from '../../src/model/records.ts';
 import type { RepositoryRecord } from '../../src/model/state.ts';
 import { MAX_IMAGES_PER_REPOSITORY } from '../../src/ops/image-push.ts';
-import type { RegistryServer } from '../../src/wire/server.ts';
 import {
   ecrClient,
   failureOf,
@@ -32,7 +31,8 @@ import {
   startTestRegistry,
   TEST_ACCOUNT,
   TEST_REGION,
-} from '../helpers/registry.ts';
+} from '../../src/testing.ts';
+import type { RegistryServer } from '../../src/wire/server.ts';
 
 const REPO = 'team/app';
 /** `ImageManifest` maximum length in characters ([M-ECR]). */

@@ -6,8 +6,8 @@ import {
   PutLifecyclePolicyCommand,
 } from '@aws-sdk/client-ecr';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { ecrClient, rawEcrRequest, startTestRegistry, TEST_ACCOUNT } from '../../src/testing.ts';
 import type { RegistryServer } from '../../src/wire/server.ts';
-import { ecrClient, rawEcrRequest, startTestRegistry, TEST_ACCOUNT } from '../helpers/registry.ts';
 
 const EXPIRE_UNTAGGED = JSON.stringify({
   rules: [

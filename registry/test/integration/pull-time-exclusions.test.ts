@@ -6,8 +6,8 @@ import {
   RegisterPullTimeUpdateExclusionCommand,
 } from '@aws-sdk/client-ecr';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { control, ecrClient, startTestRegistry } from '../../src/testing.ts';
 import type { RegistryServer } from '../../src/wire/server.ts';
-import { control, ecrClient, startTestRegistry } from '../helpers/registry.ts';
 
 const ROLE = 'arn:aws:iam::123456789012:role/ecr-automation-cleanup';
 

@@ -6,8 +6,8 @@ import {
 } from '@aws-sdk/client-eventbridge';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { BusEvent, EventBus } from '../../src/bus/event-bus.ts';
+import { eventBridgeClient, startTestRegistry } from '../../src/testing.ts';
 import type { RegistryServer } from '../../src/wire/server.ts';
-import { eventBridgeClient, startTestRegistry } from '../helpers/registry.ts';
 
 /** The real EventBridge SDK client publishing over HTTP to the local bus that the registry server serves. */
 

@@ -26,7 +26,6 @@ import {
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { FixtureRepository, LoadedImage } from '../../src/control/fixtures.ts';
 import { MAX_PULL_THROUGH_CACHE_RULES } from '../../src/ops/pull-through-cache.ts';
-import type { RegistryServer } from '../../src/wire/server.ts';
 import {
   control,
   ecrClient,
@@ -35,7 +34,8 @@ import {
   startTestRegistry,
   TEST_ACCOUNT,
   TEST_REGION,
-} from '../helpers/registry.ts';
+} from '../../src/testing.ts';
+import type { RegistryServer } from '../../src/wire/server.ts';
 
 const OTHER_ACCOUNT = '210987654321';
 const DOCKER_HUB_SECRET = `arn:aws:secretsmanager:${TEST_REGION}:${TEST_ACCOUNT}:secret:ecr-pullthroughcache/docker-hub-AbCdEf`;

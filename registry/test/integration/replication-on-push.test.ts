@@ -6,8 +6,8 @@ import {
 } from '@aws-sdk/client-ecr';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildImageManifest, sha256 } from '../../src/model/manifests.ts';
+import { ecrClient, startTestRegistry } from '../../src/testing.ts';
 import type { RegistryServer } from '../../src/wire/server.ts';
-import { ecrClient, startTestRegistry } from '../helpers/registry.ts';
 
 describe('replication on push', () => {
   let server: RegistryServer;

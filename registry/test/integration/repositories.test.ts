@@ -18,7 +18,6 @@ import {
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { newRepository } from '../../src/model/records.ts';
 import { MAX_REPOSITORIES_PER_REGISTRY } from '../../src/ops/repositories.ts';
-import type { RegistryServer } from '../../src/wire/server.ts';
 import {
   control,
   ecrClient,
@@ -27,7 +26,8 @@ import {
   startTestRegistry,
   TEST_ACCOUNT,
   TEST_REGION,
-} from '../helpers/registry.ts';
+} from '../../src/testing.ts';
+import type { RegistryServer } from '../../src/wire/server.ts';
 
 const arnOf = (name: string, region = TEST_REGION, account = TEST_ACCOUNT) =>
   `arn:aws:ecr:${region}:${account}:repository/${name}`;

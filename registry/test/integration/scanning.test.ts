@@ -19,7 +19,6 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { FixtureRepository, LoadedImage } from '../../src/control/fixtures.ts';
 import { buildImageManifest, buildIndexManifest, describeManifest, sha256 } from '../../src/model/manifests.ts';
 import { MAX_BASIC_SCANS_PER_DAY } from '../../src/ops/scanning.ts';
-import type { RegistryServer } from '../../src/wire/server.ts';
 import {
   control,
   ecrClient,
@@ -28,7 +27,8 @@ import {
   startTestRegistry,
   TEST_ACCOUNT,
   TEST_REGION,
-} from '../helpers/registry.ts';
+} from '../../src/testing.ts';
+import type { RegistryServer } from '../../src/wire/server.ts';
 
 const DAY_SECONDS = 86_400;
 

@@ -1,8 +1,8 @@
 import { CreateRepositoryCommand, DescribeRepositoriesCommand } from '@aws-sdk/client-ecr';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { control, ecrClient, rawEcrRequest, startTestRegistry } from '../../src/testing.ts';
 import { MAX_BODY_BYTES, type RegistryServer } from '../../src/wire/server.ts';
 import { parseScope } from '../../src/wire/sigv4.ts';
-import { control, ecrClient, rawEcrRequest, startTestRegistry } from '../helpers/registry.ts';
 
 describe('local registry HTTP front', () => {
   let server: RegistryServer;

@@ -1,6 +1,10 @@
+/**
+ * Test helpers for programs that run against the local registry: start one on a free port, and real AWS SDK clients
+ * pointed at it (the `./testing` export; the clients are optional peer dependencies).
+ */
 import { ECRClient } from '@aws-sdk/client-ecr';
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
-import { type RegistryServer, type RegistryServerOptions, startRegistryServer } from '../../src/wire/server.ts';
+import { type RegistryServer, type RegistryServerOptions, startRegistryServer } from './wire/server.ts';
 
 export const TEST_ACCOUNT = '123456789012';
 export const TEST_REGION = 'us-east-1';
