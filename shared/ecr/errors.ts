@@ -53,6 +53,15 @@ export class EcrGatewayError extends Error {
   }
 }
 
+/**
+ * A failed action, as a verdict reports it, when ECR's answer is final. A retryable error (throttling, 5xx) and
+ * anything that is not a gateway error are thrown again, so that the whole event is retried (every step is idempotent).
+ */
+export function reportedFailure(error: unknown): { result: 'failed'; code: string; message: string } {
+  if (!(error instanceof EcrGatewayError) || error.retryable) throw error;
+  return { result: 'failed', code: error.code, message: error.message };
+}
+
 /** The repository does not exist (or not in this account and region). Skip it and report it. */
 export class RepositoryNotFoundError extends EcrGatewayError {
   constructor(message: string, details: EcrGatewayErrorDetails) {

@@ -15,6 +15,7 @@ export {
   LimitExceededError,
   ReadOnlyViolationError,
   RepositoryNotFoundError,
+  reportedFailure,
   ScanNotFoundError,
   ThrottledError,
   toGatewayError,

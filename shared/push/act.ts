@@ -1,13 +1,7 @@
 import type { ImageRecord } from '../domain/image.ts';
-import { type EcrGateway, EcrGatewayError } from '../ecr/index.ts';
+import { type EcrGateway, reportedFailure } from '../ecr/index.ts';
 import type { PushDecision } from '../policy/push/judge.ts';
-import type { ActionResult, PushAction } from './report.ts';
-
-/** A failed action is reported unless ECR may answer differently later: then the whole event is retried. */
-function failureOf(error: unknown): { result: ActionResult; code: string; message: string } {
-  if (!(error instanceof EcrGatewayError) || error.retryable) throw error;
-  return { result: 'failed', code: error.code, message: error.message };
-}
+import type { PushAction } from './report.ts';
 
 /**
  * Carries the decision out, in an order that keeps the registry safe: the tag mutability first (once a repository is
@@ -33,7 +27,7 @@ export async function act(
         await gateway.putTagMutability(repositoryName, change.setting, change.exclusions);
         actions.push({ ...action, result: 'done' });
       } catch (error) {
-        actions.push({ ...action, ...failureOf(error) });
+        actions.push({ ...action, ...reportedFailure(error) });
       }
     }
   }
@@ -56,7 +50,7 @@ export async function act(
             }
           }
         } catch (error) {
-          const failed = failureOf(error);
+          const failed = reportedFailure(error);
           for (const tag of toRemove) results.set(tag, failed);
         }
       }
@@ -87,7 +81,7 @@ export async function act(
           });
         }
       } catch (error) {
-        actions.push({ action: 'start-scan', ...failureOf(error) });
+        actions.push({ action: 'start-scan', ...reportedFailure(error) });
       }
     }
   }

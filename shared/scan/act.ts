@@ -1,14 +1,8 @@
 import type { ImageRecord } from '../domain/image.ts';
-import { type EcrGateway, EcrGatewayError } from '../ecr/index.ts';
+import { type EcrGateway, reportedFailure } from '../ecr/index.ts';
 import { tagMatches } from '../policy/push/tags.ts';
 import { quarantineTagOf, type ScanPolicy } from '../policy/scan/policy.ts';
 import type { ScanAction } from './report.ts';
-
-/** A failed action is reported unless ECR may answer differently later: then the whole event is retried. */
-function failureOf(error: unknown): { result: 'failed'; code: string; message: string } {
-  if (!(error instanceof EcrGatewayError) || error.retryable) throw error;
-  return { result: 'failed', code: error.code, message: error.message };
-}
 
 /**
  * Enforce mode. On FAIL: add the quarantine tag first (so that the image keeps a tag whatever is removed next), then
@@ -47,7 +41,7 @@ export async function act(
         const outcome = await gateway.tagImage(repositoryName, image.digest, quarantineTag);
         actions.push({ ...action, result: outcome.result === 'tagged' ? 'done' : 'already-done' });
       } catch (error) {
-        actions.push({ ...action, ...failureOf(error) });
+        actions.push({ ...action, ...reportedFailure(error) });
       }
     }
     if (actions.at(-1)?.result !== 'failed') tags.add(quarantineTag);
@@ -88,7 +82,7 @@ async function untag(
       return { action, tag, result: 'failed', code: failure?.code ?? 'NotInResponse', message: failure?.reason ?? '' };
     });
   } catch (error) {
-    const failure = failureOf(error);
+    const failure = reportedFailure(error);
     return tags.map((tag) => ({ action, tag, ...failure }));
   }
 }
