@@ -89,3 +89,16 @@ export async function fillInBatches(count: number, add: (index: number) => void,
   }
   await new Promise(setImmediate);
 }
+
+/**
+ * Declares the config and layers of a hand-made manifest in a repository without content (placeholders,
+ * `POST /_local/blobs`), so that PutImage accepts it as ECR accepts a manifest whose layers were uploaded.
+ */
+export async function declareBlobs(
+  server: RegistryServer,
+  repositoryName: string,
+  manifest: string,
+  options: { account?: string; region?: string } = {},
+): Promise<void> {
+  await control(server, 'blobs', { repositoryName, manifest, ...options });
+}

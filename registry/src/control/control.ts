@@ -1,4 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { OCI_DIGEST, parseManifest } from '../model/manifests.ts';
 import { DEFAULT_ACCOUNT, DEFAULT_REGION, ECR_REGIONS, type FindingsSet, type StoredImage } from '../model/state.ts';
 import { jsonDepthExceeds } from '../wire/http-guards.ts';
 import type { RegistryServer } from '../wire/registry-server.ts';
@@ -201,6 +202,46 @@ function boundedNumber(
   return value;
 }
 
+/** At most this many blobs per `POST /_local/blobs`. */
+const MAX_DECLARED_BLOBS = 1_000;
+
+/**
+ * `POST /_local/blobs {account?, region?, repositoryName, manifest?, blobs?: [{digest, size}]}`: declares blobs in a
+ * repository without content (placeholders: PutImage's layer check passes, a download answers that the layer is
+ * inaccessible), for tests and demos that push hand-made manifests. With `manifest`, its config and layers.
+ */
+function declareBlobs(input: Record<string, unknown>, server: RegistryServer): unknown {
+  const { account, region } = accountRegion(input);
+  const repository = server.registry.existing(account, region)?.repositories.get(String(input.repositoryName));
+  if (!repository) throw new Error(`No repository ${String(input.repositoryName)} in ${account}/${region}`);
+  const declared: { digest: string; size: number }[] = [];
+  if (input.manifest !== undefined) {
+    if (typeof input.manifest !== 'string') throw new Error('manifest must be a string');
+    declared.push(
+      ...parseManifest(input.manifest, typeof input.mediaType === 'string' ? input.mediaType : undefined).blobs,
+    );
+  }
+  if (input.blobs !== undefined) {
+    if (!Array.isArray(input.blobs) || input.blobs.length > MAX_DECLARED_BLOBS) {
+      throw new Error(`blobs must be a list of at most ${MAX_DECLARED_BLOBS} {digest, size}`);
+    }
+    for (const blob of input.blobs as { digest?: unknown; size?: unknown }[]) {
+      if (typeof blob?.digest !== 'string' || !OCI_DIGEST.test(blob.digest))
+        throw new Error('each blob needs a sha256 or sha512 digest');
+      if (typeof blob.size !== 'number' || !Number.isSafeInteger(blob.size) || blob.size < 0) {
+        throw new Error('each blob needs a non-negative integer size');
+      }
+      declared.push({ digest: blob.digest, size: blob.size });
+    }
+  }
+  let placeholders = 0;
+  for (const blob of declared) {
+    repository.layers.set(blob.digest, blob.size);
+    if (!server.registry.blobs.has(blob.digest)) placeholders++;
+  }
+  return { repositoryName: repository.name, blobs: declared.length, placeholders };
+}
+
 async function route_(key: string, input: Record<string, unknown>, server: RegistryServer): Promise<unknown> {
   switch (key) {
     case 'POST reset':
@@ -218,6 +259,8 @@ async function route_(key: string, input: Record<string, unknown>, server: Regis
         throw error;
       }
     }
+    case 'POST blobs':
+      return declareBlobs(input, server);
     case 'GET calls': {
       const operations = Object.fromEntries([...server.calls].sort(([a], [b]) => a.localeCompare(b)));
       const total = [...server.calls.values()].reduce((sum, n) => sum + n, 0);

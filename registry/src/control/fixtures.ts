@@ -220,6 +220,8 @@ export function loadFixture(
         }
       }
       const existing = repository.images.get(parsed.digest);
+      // Fixture images have no content: their blobs are placeholders (listed, not downloadable), unless already stored.
+      for (const blob of parsed.blobs) repository.layers.set(blob.digest, blob.size);
       const image = existing ?? newImage(repository, manifest, parsed, now);
       image.pushedAt = imageSpec.pushedAt === undefined ? now : resolveTime(imageSpec.pushedAt, now);
       if (imageSpec.lastPulledAt !== undefined) image.lastPulledAt = resolveTime(imageSpec.lastPulledAt, now);

@@ -61,6 +61,8 @@ export interface ParsedManifest {
   annotations?: Record<string, string>;
   /** Config plus layers for an image; 0 for an index (the store uses its largest child). */
   sizeInBytes: number;
+  /** The blobs an image manifest needs in its repository (config, then layers; `blobSum`s of schema 1); none for an index. */
+  blobs: { digest: string; size: number }[];
 }
 
 /**
@@ -144,12 +146,22 @@ export function parseManifest(text: string, requestMediaType?: string): ParsedMa
       artifactMediaType: artifactType,
       annotations,
       sizeInBytes: 0,
+      blobs: [],
     };
   }
   const config = document.config as Descriptor | undefined;
   const layers = asDescriptorList(document.layers ?? document.fsLayers, 'layers');
+  const blobs: { digest: string; size: number }[] = [];
+  if (config && typeof config === 'object' && typeof config.digest === 'string') {
+    blobs.push({ digest: config.digest, size: descriptorSize(config.size, 'config') });
+  }
   let sizeInBytes = descriptorSize(config?.size, 'config');
-  for (const layer of layers) sizeInBytes += descriptorSize(layer.size, 'layers');
+  for (const layer of layers) {
+    const size = descriptorSize(layer.size, 'layers');
+    sizeInBytes += size;
+    const digest = layer.digest ?? (layer as { blobSum?: string }).blobSum;
+    if (typeof digest === 'string' && !blobs.some((blob) => blob.digest === digest)) blobs.push({ digest, size });
+  }
   if (!Number.isSafeInteger(sizeInBytes)) throw imageManifestError('the image size is larger than a size can be');
   return {
     digest,
@@ -161,6 +173,7 @@ export function parseManifest(text: string, requestMediaType?: string): ParsedMa
     artifactMediaType: artifactType ?? config?.mediaType,
     annotations,
     sizeInBytes,
+    blobs,
   };
 }
 

@@ -36,6 +36,7 @@ export function newRepository(
     encryption: options.encryption ?? { encryptionType: 'AES256' },
     tags: new Map(options.tags ?? []),
     images: new ImageStore(),
+    layers: new Map(),
   };
 }
 

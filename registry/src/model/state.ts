@@ -3,7 +3,9 @@
  * Times are epoch milliseconds inside the registry; the wire layer turns them into epoch seconds.
  */
 
+import type { BlobStore } from './blob-store.ts';
 import type { FindingsSet, ImageStore } from './image-store.ts';
+import { UploadSessions } from './uploads.ts';
 
 export {
   type FindingsSet,
@@ -94,6 +96,13 @@ export interface RepositoryRecord {
   lifecyclePolicyText?: string;
   lifecyclePolicyUpdatedAt?: number;
   readonly images: ImageStore;
+  /**
+   * The blobs (layers and configs) this repository may use, digest → size: uploaded to it, mounted into it, or
+   * replicated with an image. A blob listed here whose content the registry's `BlobStore` lacks is a placeholder: a
+   * fixture image declared without content (`POST /_local/load`, `POST /_local/blobs`); it satisfies PutImage's
+   * layer check but cannot be downloaded.
+   */
+  readonly layers: Map<string, number>;
 }
 
 export interface StoredScanningRule {
@@ -161,6 +170,16 @@ export class AccountLimitError extends Error {
  * (`peek`) and create nothing.
  */
 export class Registry {
+  /** Blob uploads in progress (ECR's layer API and `/v2/`). */
+  readonly uploads: UploadSessions;
+
+  constructor(
+    /** Layer and config content, on disk, shared by every account and region. */
+    readonly blobs: BlobStore,
+  ) {
+    this.uploads = new UploadSessions(blobs);
+  }
+
   private readonly states = new Map<string, RegistryState>();
   /** account → how many regions of it hold state */
   private readonly accounts = new Map<string, number>();
@@ -211,6 +230,7 @@ export class Registry {
   }
 
   reset(): void {
+    this.uploads.clear();
     this.states.clear();
     this.accounts.clear();
   }

@@ -31,6 +31,12 @@ export interface OpContext {
   emit(event: EmittedEvent): void;
   /** Runs `task` after `delayMs` of real time, unless the registry is reset or closed first. */
   later(delayMs: number, task: () => void): void;
+  /**
+   * Records a change that the operation's own input cannot replay (a layer upload completed, an image pushed over
+   * `/v2/`), so that a registry with a data directory has it after a restart. A no-op without one. `op` names a
+   * member of `replayOperations` (ops/index.ts), which is run with `input` on replay.
+   */
+  journal(op: string, input: Record<string, unknown>): void;
 }
 
 export type Operation = (input: Record<string, unknown>, ctx: OpContext) => unknown | Promise<unknown>;

@@ -44,6 +44,13 @@ const referencedImagesNotFound = (repository: RepositoryRecord, missing: string[
     `The manifest list references images that do not exist in the repository with name '${repository.name}' in the registry with id '${repository.registryId}': [${missing.join(', ')}]`,
   );
 
+/** ECR's message for a manifest whose config or layers are not in the repository ([M-ECR] LayersNotFoundException). */
+const layersNotFound = (repository: RepositoryRecord, missing: string[]) =>
+  new EcrException(
+    'LayersNotFoundException',
+    `Layers with digests '[${missing.join(', ')}]' required for pushing image into repository with name '${repository.name}' in registry with id '${repository.registryId}' do not exist`,
+  );
+
 const limitExceeded = (message: string) => new EcrException('LimitExceededException', message);
 
 const invalidTag = (member: string) =>
@@ -114,9 +121,9 @@ function checkTag(tag: string): void {
 
 /**
  * Pushes a manifest with ECR's rules: the digest is the sha256 of the exact bytes; a digest and tag already there is
- * `ImageAlreadyExistsException`; a tag that names another image moves unless it is immutable; an index needs all
- * its children in the repository; a referrer's `subject` need not exist (OCI 1.1). Layer blobs are not required:
- * the registry has no layer upload API yet, so `LayersNotFoundException` is never thrown. Emits the PUSH event and
+ * `ImageAlreadyExistsException`; a tag that names another image moves unless it is immutable; a new image needs its
+ * config and layers in the repository (`LayersNotFoundException`) and a new index all its children
+ * (`ReferencedImagesNotFoundException`); a referrer's `subject` need not exist (OCI 1.1). Emits the PUSH event and
  * starts a scan on push for a new image. Changes nothing when it throws.
  */
 export function storeImage(ctx: OpContext, repository: RepositoryRecord, request: StoreImageRequest): StoreImageResult {
@@ -143,6 +150,8 @@ export function storeImage(ctx: OpContext, repository: RepositoryRecord, request
   if (!existing) {
     const missing = parsed.children.filter((child) => images.get(child) === undefined);
     if (missing.length > 0) throw referencedImagesNotFound(repository, missing);
+    const missingBlobs = parsed.blobs.filter((blob) => !repository.layers.has(blob.digest)).map((blob) => blob.digest);
+    if (missingBlobs.length > 0) throw layersNotFound(repository, missingBlobs);
     if (images.size >= MAX_IMAGES_PER_REPOSITORY) {
       throw limitExceeded(
         `The repository with name '${repository.name}' in registry with id '${repository.registryId}' already has the maximum of ${MAX_IMAGES_PER_REPOSITORY} images`,

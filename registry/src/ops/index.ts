@@ -21,3 +21,10 @@ export const ecrOperations: OperationTable = {
   ...pullTimeExclusionOperations,
   ...authorizationOperations,
 };
+
+/**
+ * Changes recorded with `OpContext.journal` that no ECR operation's input can replay (a completed layer upload, a
+ * push or pull over `/v2/`), keyed by the name given to `journal`: replaying the journal of a data directory runs
+ * them with the recorded input.
+ */
+export const replayOperations: OperationTable = {};

@@ -123,7 +123,13 @@ function copyImage(ctx: OpContext, source: RepositoryRecord, image: StoredImage,
   }
   let copy = replica.images.get(image.digest);
   if (!copy) {
-    copy = newImage(replica, image.manifest, parseManifest(image.manifest, image.manifestMediaType), ctx.now());
+    const parsed = parseManifest(image.manifest, image.manifestMediaType);
+    // The layers travel with the image (content is shared on disk; a placeholder stays a placeholder).
+    for (const blob of parsed.blobs) {
+      const size = source.layers.get(blob.digest);
+      if (size !== undefined) replica.layers.set(blob.digest, size);
+    }
+    copy = newImage(replica, image.manifest, parsed, ctx.now());
     replica.images.add(copy);
   }
   for (const tag of image.tags) replica.images.setTag(tag, copy.digest);

@@ -4,6 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { BusApiError, EventBus } from '../bus/event-bus.ts';
 import { handleControl } from '../control/control.ts';
 import { Faults } from '../control/faults.ts';
+import { BlobStore } from '../model/blob-store.ts';
 import { AccountLimitError, ECR_REGIONS, Registry, type RegistryState } from '../model/state.ts';
 import type { EmittedEvent, OpContext, OpSettings } from '../ops/context.ts';
 import { ecrOperations } from '../ops/index.ts';
@@ -40,6 +41,8 @@ export interface RegistryServerOptions {
   scanDurationMs?: number;
   /** Memory budget of each bus log in bytes (events, deliveries, dead letters); default `DEFAULT_LOG_BYTES` (32 MiB). */
   busLogBytes?: number;
+  /** Where blobs (and, later, the whole state) live; a temporary directory, removed on close, when omitted. */
+  dataDir?: string;
 }
 
 export type { RegistryServer } from './registry-server.ts';
@@ -92,7 +95,8 @@ export async function startRegistryServer(options: RegistryServerOptions = {}): 
   if (!['127.0.0.1', '::1', 'localhost'].includes(host)) {
     throw new Error(`The local registry listens on loopback only; refusing host ${host}`);
   }
-  const registry = new Registry();
+  const blobs = await BlobStore.open(options.dataDir);
+  const registry = new Registry(blobs);
   const faults = new Faults();
   const calls = new Map<string, number>();
   const settings: OpSettings = { scanDurationMs: options.scanDurationMs ?? 25, endpoint: '' };
@@ -120,6 +124,7 @@ export async function startRegistryServer(options: RegistryServerOptions = {}): 
     settings,
     now,
     later,
+    journal: () => undefined,
     emit: (event: EmittedEvent) => {
       bus.publish({
         source: 'aws.ecr',
@@ -366,6 +371,7 @@ export async function startRegistryServer(options: RegistryServerOptions = {}): 
         server.close(() => resolve());
         server.closeAllConnections();
       });
+      await blobs.close();
     },
   };
   return serverApi;

@@ -428,6 +428,7 @@ describe('PutImage', () => {
           isIndex: false,
           children: [],
           sizeInBytes: 0,
+          blobs: [],
         };
         repository.images.add(newImage(repository, text, parsed, 0));
       });

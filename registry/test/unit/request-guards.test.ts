@@ -1,5 +1,6 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, onTestFinished } from 'vitest';
 import { BoundedLog } from '../../src/bus/bounded-log.ts';
+import { BlobStore } from '../../src/model/blob-store.ts';
 import { policyAllows, wildcardMatch } from '../../src/model/resource-policy.ts';
 import { MAX_ACCOUNTS, Registry } from '../../src/model/state.ts';
 import { jsonDepthExceeds, loopbackHost, loopbackOrigin } from '../../src/wire/http-guards.ts';
@@ -86,8 +87,10 @@ describe('resource policy evaluation', () => {
 });
 
 describe('bounded state', () => {
-  it(`keeps at most ${MAX_ACCOUNTS} accounts and frees a released one`, () => {
-    const registry = new Registry();
+  it(`keeps at most ${MAX_ACCOUNTS} accounts and frees a released one`, async () => {
+    const blobs = await BlobStore.open();
+    const registry = new Registry(blobs);
+    onTestFinished(() => blobs.close());
     for (let i = 0; i < MAX_ACCOUNTS; i++) registry.state(String(100_000_000_000 + i), 'us-east-1');
     expect(() => registry.state('999999999999', 'us-east-1')).toThrow(/at most/);
     expect(registry.state('100000000000', 'eu-west-1').region).toBe('eu-west-1');

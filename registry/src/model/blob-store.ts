@@ -1,0 +1,216 @@
+import { createHash, randomUUID } from 'node:crypto';
+import { createReadStream, createWriteStream, type ReadStream } from 'node:fs';
+import { mkdir, mkdtemp, open, readdir, rename, rm, stat, unlink } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+
+/**
+ * Layer and config blobs on disk, content-addressed: `<dir>/blobs/<algorithm>/<hex>`, one file per digest whatever
+ * repository or account pushed it (so a layer shared by repositories is stored once). Blobs are written and read as
+ * streams, never held whole in memory; an upload goes to `<dir>/uploads/<id>` while it is in progress, is hashed as
+ * it arrives, and becomes a blob by an atomic rename once its digest is checked. Which repository may use which blob
+ * is the repository's business (`RepositoryRecord.layers`), not the store's.
+ */
+
+/** The algorithms a blob digest may name ([OCI-IMG] descriptor.md registered algorithms). */
+const DIGEST = /^(sha256):([a-f0-9]{64})$|^(sha512):([a-f0-9]{128})$/;
+
+/** Thrown by `BlobUpload.append` when an upload would pass its size limit, and by `commit` on a digest mismatch. */
+export class BlobError extends Error {
+  constructor(
+    readonly code: 'DIGEST_MISMATCH' | 'TOO_LARGE' | 'EMPTY',
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+export interface BlobInfo {
+  digest: string;
+  size: number;
+}
+
+/** A byte range, both ends included (HTTP `Range: bytes=start-end`). */
+export interface ByteRange {
+  start: number;
+  end: number;
+}
+
+export class BlobStore {
+  /** digest → size of every blob on disk. */
+  private readonly sizes = new Map<string, number>();
+
+  private constructor(
+    readonly dir: string,
+    private readonly temporary: boolean,
+  ) {}
+
+  /**
+   * Opens the store in `dir` (created when absent), or in a fresh temporary directory that `close` removes. Blobs
+   * already in `dir` are indexed; uploads left by a process that stopped mid-upload are removed (an upload is not
+   * acknowledged until it is a blob).
+   */
+  static async open(dir?: string): Promise<BlobStore> {
+    const root = dir ?? (await mkdtemp(join(tmpdir(), 'local-ecr-')));
+    const store = new BlobStore(root, dir === undefined);
+    await rm(join(root, 'uploads'), { recursive: true, force: true });
+    await mkdir(join(root, 'uploads'), { recursive: true });
+    for (const algorithm of ['sha256', 'sha512']) {
+      const folder = join(root, 'blobs', algorithm);
+      await mkdir(folder, { recursive: true });
+      for (const name of await readdir(folder)) {
+        const digest = `${algorithm}:${name}`;
+        if (!DIGEST.test(digest)) continue;
+        store.sizes.set(digest, (await stat(join(folder, name))).size);
+      }
+    }
+    return store;
+  }
+
+  /** Whether the content of `digest` is on disk. */
+  has(digest: string): boolean {
+    return this.sizes.has(digest);
+  }
+
+  /** The size of a stored blob, or undefined when it is not stored. */
+  size(digest: string): number | undefined {
+    return this.sizes.get(digest);
+  }
+
+  /** How many blobs and bytes are stored. */
+  get stats(): { blobs: number; bytes: number } {
+    let bytes = 0;
+    for (const size of this.sizes.values()) bytes += size;
+    return { blobs: this.sizes.size, bytes };
+  }
+
+  /** The file of a digest (whether or not it is stored); undefined for a string that is not a blob digest. */
+  pathOf(digest: string): string | undefined {
+    const match = DIGEST.exec(digest);
+    if (!match) return undefined;
+    const algorithm = match[1] ?? match[3];
+    const hex = match[2] ?? match[4];
+    return join(this.dir, 'blobs', algorithm as string, hex as string);
+  }
+
+  /** A stream of a stored blob (or of `range` of it); undefined when it is not stored. */
+  read(digest: string, range?: ByteRange): ReadStream | undefined {
+    const path = this.pathOf(digest);
+    if (path === undefined || !this.sizes.has(digest)) return undefined;
+    return createReadStream(path, range ? { start: range.start, end: range.end } : {});
+  }
+
+  /** Starts an upload; `maxBytes` bounds its total size. */
+  startUpload(maxBytes = Number.MAX_SAFE_INTEGER): BlobUpload {
+    return new BlobUpload(this, join(this.dir, 'uploads', randomUUID()), maxBytes);
+  }
+
+  /** Stores a small blob held in memory (demo images, fixtures, tests). */
+  async put(content: Buffer): Promise<BlobInfo> {
+    const upload = this.startUpload();
+    await upload.append(content);
+    return upload.commit();
+  }
+
+  /** @internal Moves a checked upload into place (or drops it when the blob is already there). */
+  async adopt(file: string, info: BlobInfo): Promise<void> {
+    const target = this.pathOf(info.digest);
+    if (target === undefined) throw new BlobError('DIGEST_MISMATCH', `Unsupported digest ${info.digest}`);
+    if (this.sizes.has(info.digest)) {
+      await unlink(file).catch(() => undefined);
+      return;
+    }
+    await rename(file, target);
+    this.sizes.set(info.digest, info.size);
+  }
+
+  /** Removes the directory when it is a temporary one. */
+  async close(): Promise<void> {
+    if (this.temporary) await rm(this.dir, { recursive: true, force: true });
+  }
+}
+
+/**
+ * An upload in progress: bytes are appended in order (each `append` streams to the end of the file and feeds the
+ * running sha256), then `commit` checks the digest and makes it a blob. Appends must not overlap: the caller waits
+ * for one to end before starting the next.
+ */
+export class BlobUpload {
+  private readonly hash = createHash('sha256');
+  private written = 0;
+  private busy = false;
+  private done = false;
+
+  constructor(
+    private readonly store: BlobStore,
+    readonly file: string,
+    readonly maxBytes: number,
+  ) {}
+
+  /** Bytes received so far. */
+  get size(): number {
+    return this.written;
+  }
+
+  /** Appends a buffer or a stream of buffers; returns the new size. Throws `BlobError('TOO_LARGE')` past `maxBytes` (the bytes already written stay). */
+  async append(source: Buffer | Readable): Promise<number> {
+    if (this.done) throw new Error('The upload is already finished');
+    if (this.busy) throw new Error('Another append to this upload is in progress');
+    this.busy = true;
+    try {
+      const upload = this;
+      const chunks: Readable = Buffer.isBuffer(source) ? Readable.from([source]) : source;
+      await pipeline(
+        chunks,
+        async function* (input: AsyncIterable<Buffer>) {
+          for await (const chunk of input) {
+            if (upload.written + chunk.length > upload.maxBytes) {
+              throw new BlobError('TOO_LARGE', `The upload would pass ${upload.maxBytes} bytes`);
+            }
+            upload.written += chunk.length;
+            upload.hash.update(chunk);
+            yield chunk;
+          }
+        },
+        createWriteStream(this.file, { flags: 'a' }),
+      );
+      return this.written;
+    } finally {
+      this.busy = false;
+    }
+  }
+
+  /**
+   * Makes the upload a blob. With `expected`, the content must hash to it (`BlobError('DIGEST_MISMATCH')`, and the
+   * upload is discarded). An upload of no bytes is `BlobError('EMPTY')` unless `allowEmpty`.
+   */
+  async commit(expected?: string, options: { allowEmpty?: boolean } = {}): Promise<BlobInfo> {
+    if (this.done) throw new Error('The upload is already finished');
+    if (this.written === 0 && !options.allowEmpty) throw new BlobError('EMPTY', 'The upload has no content');
+    this.done = true;
+    if (this.written === 0) await (await open(this.file, 'a')).close();
+    let digest = `sha256:${this.hash.digest('hex')}`;
+    if (expected?.startsWith('sha512:')) {
+      const hash = createHash('sha512');
+      await pipeline(createReadStream(this.file), async (input: AsyncIterable<Buffer>) => {
+        for await (const chunk of input) hash.update(chunk);
+      });
+      digest = `sha512:${hash.digest('hex')}`;
+    }
+    if (expected !== undefined && expected !== digest) {
+      await this.abort();
+      throw new BlobError('DIGEST_MISMATCH', `The content hashes to ${digest}, not ${expected}`);
+    }
+    const info = { digest, size: this.written };
+    await this.store.adopt(this.file, info);
+    return info;
+  }
+
+  /** Discards the upload. */
+  async abort(): Promise<void> {
+    this.done = true;
+    await unlink(this.file).catch(() => undefined);
+  }
+}
