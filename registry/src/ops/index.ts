@@ -1,4 +1,5 @@
 import { authorizationOperations } from './authorization.ts';
+import { blobLinkReplays } from './blob-links.ts';
 import type { OperationTable } from './context.ts';
 import { imageListingOperations } from './image-listing.ts';
 import { imagePullDeleteOperations } from './image-pull-delete.ts';
@@ -27,4 +28,6 @@ export const ecrOperations: OperationTable = {
  * push or pull over `/v2/`), keyed by the name given to `journal`: replaying the journal of a data directory runs
  * them with the recorded input.
  */
-export const replayOperations: OperationTable = {};
+export const replayOperations: OperationTable = {
+  ...blobLinkReplays,
+};
