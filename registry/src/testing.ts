@@ -37,7 +37,11 @@ export function eventBridgeClient(server: RegistryServer, options: { account?: s
 }
 
 /** Calls the control API (`/_local/...`). */
-export async function control<T = unknown>(server: RegistryServer, path: string, body?: unknown): Promise<T> {
+export async function control<T = unknown>(
+  server: Pick<RegistryServer, 'url'>,
+  path: string,
+  body?: unknown,
+): Promise<T> {
   const response = await fetch(`${server.url}/_local/${path}`, {
     method: body === undefined ? 'GET' : 'POST',
     headers: { 'content-type': 'application/json' },
@@ -95,7 +99,7 @@ export async function fillInBatches(count: number, add: (index: number) => void,
  * `POST /_local/blobs`), so that PutImage accepts it as ECR accepts a manifest whose layers were uploaded.
  */
 export async function declareBlobs(
-  server: RegistryServer,
+  server: Pick<RegistryServer, 'url'>,
   repositoryName: string,
   manifest: string,
   options: { account?: string; region?: string } = {},

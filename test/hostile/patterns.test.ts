@@ -21,7 +21,7 @@ import { scanFilterMatches } from '../../shared/policy/push/scan.ts';
 import { tagMatches } from '../../shared/policy/push/tags.ts';
 import { SCANNING_FILTER_PATTERN } from '../../shared/policy/reconcile/limits.ts';
 import { MAX_REGEX_PROGRAM_SIZE, regexProblem, regexSizeBound } from '../../shared/policy/regex.ts';
-import { failureOf, TEST_REGION } from '../helpers/registry.ts';
+import { declareBlobs, failureOf, TEST_REGION } from '../helpers/registry.ts';
 import { type Isolate, type RegistryProcess, startIsolate, startRegistryProcess } from './isolate.ts';
 
 /**
@@ -221,14 +221,11 @@ describe('defects replayed, under a hang guard', () => {
         imageTagMutabilityExclusionFilters: [{ filterType: 'WILDCARD', filter: '*a*a*a*a*b' }],
       }),
     );
-    const push = (seed: string, imageTag: string) =>
-      client.send(
-        new PutImageCommand({
-          repositoryName: 'hostile/exclusions',
-          imageManifest: buildImageManifest({ seed }),
-          imageTag,
-        }),
-      );
+    const push = async (seed: string, imageTag: string) => {
+      const imageManifest = buildImageManifest({ seed });
+      await declareBlobs(registry, 'hostile/exclusions', imageManifest);
+      return client.send(new PutImageCommand({ repositoryName: 'hostile/exclusions', imageManifest, imageTag }));
+    };
     const nearMiss = 'a'.repeat(MAX_TAG);
     const excluded = `${'a'.repeat(MAX_TAG - 1)}b`;
     await push('first-miss', nearMiss);

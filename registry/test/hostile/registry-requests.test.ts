@@ -3,7 +3,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { EventBus } from '../../src/bus/event-bus.ts';
 import { buildImageManifest, sha256 } from '../../src/model/manifests.ts';
 import { MAX_ACCOUNTS } from '../../src/model/state.ts';
-import { control, startTestRegistry, TEST_REGION } from '../../src/testing.ts';
+import { control, declareBlobs, startTestRegistry, TEST_REGION } from '../../src/testing.ts';
 import type { RegistryServer } from '../../src/wire/server.ts';
 
 /**
@@ -1014,6 +1014,8 @@ describe('defects replayed', () => {
   });
 
   it('control: advanceSeconds 1e300 is refused and the clock stays where it was', async () => {
+    // Prepare
+    await declareBlobs(server, REPO, buildImageManifest({ seed: 'after-clock' }));
     // Act
     const answer = await send({
       path: '/_local/clock',
@@ -1066,6 +1068,8 @@ describe('defects replayed', () => {
   });
 
   it('PutEvents: a client may not publish as aws.ecr; the registry still emits its own aws.ecr events', async () => {
+    // Prepare
+    await declareBlobs(server, REPO, buildImageManifest({ seed: 'own-event' }));
     // Act
     const { status, body } = await putEvents([{ Source: 'aws.ecr', DetailType: 'ECR Image Action', Detail: '{}' }]);
     const push = await send({

@@ -11,7 +11,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { demoFixture } from '../../src/control/demo.ts';
 import type { Fixture } from '../../src/control/fixtures.ts';
 import { buildImageManifest, sha256 } from '../../src/model/manifests.ts';
-import { control, ecrClient, startTestRegistry } from '../../src/testing.ts';
+import { control, declareBlobs, ecrClient, startTestRegistry } from '../../src/testing.ts';
 import type { RegistryServer } from '../../src/wire/server.ts';
 
 interface Loaded {
@@ -218,6 +218,7 @@ describe('control API', () => {
       imageDigest: sha256(manifest),
       findings: [{ name: 'CVE-2024-3094', severity: 'CRITICAL', attributes: [] }],
     });
+    await declareBlobs(server, 'ctl/pending', manifest);
     await client.send(new PutImageCommand({ repositoryName: 'ctl/pending', imageManifest: manifest, imageTag: '1.0' }));
     await client.send(new StartImageScanCommand({ repositoryName: 'ctl/pending', imageId: { imageTag: '1.0' } }));
     await new Promise((resolve) => setTimeout(resolve, 50));

@@ -21,6 +21,7 @@ import {
 } from '../../src/model/manifests.ts';
 import type { RepositoryRecord, StoredImage } from '../../src/model/state.ts';
 import {
+  declareBlobs,
   ecrClient,
   failureOf,
   rawEcrRequest,
@@ -53,6 +54,7 @@ describe('BatchGetImage, BatchDeleteImage and ListImageReferrers', () => {
     server.registry.state(TEST_ACCOUNT, TEST_REGION).repositories.get(REPO) as RepositoryRecord;
   const record = (digest: string) => repositoryRecord().images.get(digest) as StoredImage;
   const putManifest = async (manifest: string, tag?: string) => {
+    await declareBlobs(server, REPO, manifest);
     await client.send(new PutImageCommand({ repositoryName: REPO, imageManifest: manifest, imageTag: tag }));
     return sha256(manifest);
   };

@@ -24,6 +24,7 @@ import {
 import { newImage, parseManifest } from '../../src/model/records.ts';
 import type { RepositoryRecord, StoredImage } from '../../src/model/state.ts';
 import {
+  declareBlobs,
   ecrClient,
   failureOf,
   fillInBatches,
@@ -56,6 +57,7 @@ describe('DescribeImages and ListImages', () => {
     server.registry.state(TEST_ACCOUNT, TEST_REGION).repositories.get(REPO) as RepositoryRecord;
   const push = async (seed: string, tag?: string) => {
     const manifest = buildImageManifest({ seed });
+    await declareBlobs(server, REPO, manifest);
     await client.send(new PutImageCommand({ repositoryName: REPO, imageManifest: manifest, imageTag: tag }));
     return sha256(manifest);
   };
@@ -89,6 +91,7 @@ describe('DescribeImages and ListImages', () => {
       // Prepare
       const manifest = buildImageManifest({ seed: 'detail', layerSizes: [1_000, 2_000] });
       const before = Date.now();
+      await declareBlobs(server, REPO, manifest);
       await client.send(new PutImageCommand({ repositoryName: REPO, imageManifest: manifest, imageTag: 'v1' }));
       // Act
       const { imageDetails, nextToken } = await describeImages();
@@ -118,6 +121,7 @@ describe('DescribeImages and ListImages', () => {
         subject: describeManifest(buildImageManifest({ seed: 'subject' })),
         artifactType: ARTIFACT_TYPES.notationSignature,
       });
+      await declareBlobs(server, REPO, signature);
       await client.send(new PutImageCommand({ repositoryName: REPO, imageManifest: signature }));
       // Act
       const { imageDetails = [] } = await describeImages({ imageIds: [{ imageDigest: sha256(signature) }] });

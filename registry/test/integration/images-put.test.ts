@@ -24,6 +24,8 @@ import { newImage } from '../../src/model/records.ts';
 import type { RepositoryRecord } from '../../src/model/state.ts';
 import { MAX_IMAGES_PER_REPOSITORY } from '../../src/ops/image-push.ts';
 import {
+  control,
+  declareBlobs,
   ecrClient,
   failureOf,
   fillInBatches,
@@ -62,8 +64,13 @@ describe('PutImage', () => {
   });
 
   const createRepository = (input: CreateRepositoryCommandInput) => client.send(new CreateRepositoryCommand(input));
-  const put = (input: Omit<PutImageCommandInput, 'repositoryName'> & { repositoryName?: string }) =>
-    client.send(new PutImageCommand({ repositoryName: REPO, ...input }));
+  /** PutImage of a hand-made manifest whose blobs are declared first (as if its layers had been uploaded). */
+  const put = async (input: Omit<PutImageCommandInput, 'repositoryName'> & { repositoryName?: string }) => {
+    const repositoryName = input.repositoryName ?? REPO;
+    // A manifest that does not parse or a repository that does not exist: the push itself must fail.
+    await declareBlobs(server, repositoryName, input.imageManifest ?? '').catch(() => undefined);
+    return client.send(new PutImageCommand({ repositoryName, ...input }));
+  };
   const repositoryRecord = (name = REPO) =>
     server.registry.state(TEST_ACCOUNT, TEST_REGION).repositories.get(name) as RepositoryRecord;
   /** Every image of a repository with its tags and status, in listing order. */
@@ -263,6 +270,7 @@ describe('PutImage', () => {
         }),
       );
       const manifest = buildImageManifest({ seed: 'cross-account' });
+      await declareBlobs(server, 'shared/app', manifest, { account: '210987654321' });
       // Act
       const { image } = await client.send(
         new PutImageCommand({ registryId: '210987654321', repositoryName: 'shared/app', imageManifest: manifest }),
@@ -399,6 +407,47 @@ describe('PutImage', () => {
       // Assess
       await expect(attempt).rejects.toMatchObject({ name: 'ImageDigestDoesNotMatchException' });
       expect(snapshot()).toEqual([]);
+    });
+
+    it('rejects a new image whose config or layers are not in the repository with LayersNotFoundException, naming each', async () => {
+      // Prepare
+      const manifest = buildImageManifest({ seed: 'no-layers', layerSizes: [10, 20] });
+      const { config, layers } = JSON.parse(manifest) as { config: { digest: string }; layers: { digest: string }[] };
+      const [first, second] = layers as [{ digest: string }, { digest: string }];
+      await declareBlobs(server, REPO, manifest);
+      await createRepository({ repositoryName: 'team/bare' });
+      await control(server, 'blobs', { repositoryName: 'team/bare', blobs: [{ digest: first.digest, size: 10 }] });
+      // Act
+      const attempt = client.send(
+        new PutImageCommand({ repositoryName: 'team/bare', imageManifest: manifest, imageTag: 'v1' }),
+      );
+      // Assess
+      const error = (await failureOf(attempt)) as Error;
+      expect(error.name).toBe('LayersNotFoundException');
+      expect(error.message).toBe(
+        `Layers with digests '[${config.digest}, ${second.digest}]' required for pushing image into repository with name 'team/bare' in registry with id '${TEST_ACCOUNT}' do not exist`,
+      );
+      expect(snapshot('team/bare')).toEqual([]);
+      expect(imageActions()).toEqual([]);
+    });
+
+    it('needs no layers to tag an image already in the repository, nor for an index over present children', async () => {
+      // Prepare
+      const child = buildImageManifest({ seed: 'has-layers' });
+      await put({ imageManifest: child, imageTag: 'v1' });
+      repositoryRecord().layers.clear();
+      const index = buildIndexManifest([describeManifest(child)]);
+      // Act
+      const retag = await client.send(
+        new PutImageCommand({ repositoryName: REPO, imageManifest: child, imageTag: 'v2' }),
+      );
+      const indexed = await client.send(
+        new PutImageCommand({ repositoryName: REPO, imageManifest: index, imageTag: 'multi' }),
+      );
+      // Assess
+      expect(retag.image?.imageId?.imageTag).toBe('v2');
+      expect(indexed.image?.imageId?.imageDigest).toBe(sha256(index));
+      expect(snapshot()).toHaveLength(2);
     });
 
     it('rejects an index whose children are not all in the repository', async () => {

@@ -6,7 +6,7 @@ import {
 } from '@aws-sdk/client-ecr';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildImageManifest, sha256 } from '../../src/model/manifests.ts';
-import { ecrClient, startTestRegistry } from '../../src/testing.ts';
+import { declareBlobs, ecrClient, startTestRegistry } from '../../src/testing.ts';
 import type { RegistryServer } from '../../src/wire/server.ts';
 
 describe('replication on push', () => {
@@ -37,6 +37,8 @@ describe('replication on push', () => {
     await source.send(new CreateRepositoryCommand({ repositoryName: 'prod/app' }));
     await source.send(new CreateRepositoryCommand({ repositoryName: 'dev/app' }));
     const manifest = buildImageManifest({ seed: 'replicated' });
+    await declareBlobs(server, 'prod/app', manifest);
+    await declareBlobs(server, 'dev/app', manifest);
     // Act
     await source.send(new PutImageCommand({ repositoryName: 'prod/app', imageManifest: manifest, imageTag: 'v1' }));
     await source.send(new PutImageCommand({ repositoryName: 'dev/app', imageManifest: manifest, imageTag: 'v1' }));

@@ -21,6 +21,7 @@ import { buildImageManifest, buildIndexManifest, describeManifest, sha256 } from
 import { MAX_BASIC_SCANS_PER_DAY } from '../../src/ops/scanning.ts';
 import {
   control,
+  declareBlobs,
   ecrClient,
   failureOf,
   rawEcrRequest,
@@ -605,8 +606,10 @@ describe('scanning operations', () => {
 
   describe('scan on push', () => {
     const manifest = (seed: string) => buildImageManifest({ seed });
-    const push = (repositoryName: string, imageManifest: string, imageTag?: string) =>
-      client.send(new PutImageCommand({ repositoryName, imageManifest, imageTag }));
+    const push = async (repositoryName: string, imageManifest: string, imageTag?: string) => {
+      await declareBlobs(server, repositoryName, imageManifest);
+      return client.send(new PutImageCommand({ repositoryName, imageManifest, imageTag }));
+    };
 
     it('scans an image pushed to a repository with scanOnPush, and that scan counts toward the 24 h limit', async () => {
       // Prepare

@@ -33,7 +33,7 @@ import {
   TEST_CONFIG,
 } from '../../helpers/cleanup.ts';
 import { expectPublishedEventsParse } from '../../helpers/events.ts';
-import { control, ecrClient, startTestRegistry } from '../../helpers/registry.ts';
+import { control, declareBlobs, ecrClient, startTestRegistry } from '../../helpers/registry.ts';
 import { testDeps } from '../../helpers/service-deps.ts';
 
 const calls = async (server: RegistryServer) =>
@@ -316,6 +316,7 @@ describe('cleanup-repository handler', () => {
                 imageTag: 'late',
               }),
             );
+            await declareBlobs(server, repositoryName, signature);
             await client.send(
               new PutImageCommand({
                 repositoryName,

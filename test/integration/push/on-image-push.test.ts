@@ -32,7 +32,7 @@ import { publishEvents } from '../../../shared/events/publisher.ts';
 import { type PushVerdict, PushVerdictSchema } from '../../../shared/push/report.ts';
 import { MUTATING_ECR_OPERATIONS } from '../../helpers/cleanup.ts';
 import { expectPublishedEventsParse } from '../../helpers/events.ts';
-import { control, ecrClient, startTestRegistry } from '../../helpers/registry.ts';
+import { control, declareBlobs, ecrClient, startTestRegistry } from '../../helpers/registry.ts';
 import { testDeps } from '../../helpers/service-deps.ts';
 
 /**
@@ -105,6 +105,7 @@ describe('on-image-push through the local registry and bus', () => {
     (await handler(config)(event as never, lambdaContext)) as PushVerdict;
 
   const push = async (repositoryName: string, manifest: string, tag?: string) => {
+    await declareBlobs(server, repositoryName, manifest);
     await client.send(new PutImageCommand({ repositoryName, imageManifest: manifest, imageTag: tag }));
     await server.bus.drain();
     return sha256(manifest);
@@ -222,9 +223,11 @@ describe('on-image-push through the local registry and bus', () => {
       // Act
       await push('team/app', sequential, 'v1.0.0');
       await push('team/app', sequential, 'v1.0');
+      await declareBlobs(server, 'team/app', concurrent);
       await client.send(
         new PutImageCommand({ repositoryName: 'team/app', imageManifest: concurrent, imageTag: 'v2.0.0' }),
       );
+      await declareBlobs(server, 'team/app', concurrent);
       await client.send(
         new PutImageCommand({ repositoryName: 'team/app', imageManifest: concurrent, imageTag: 'v2.0' }),
       );

@@ -6,7 +6,7 @@ import type { RegistryServer } from '@ecr-automation/local-registry';
 import { buildImageManifest } from '@ecr-automation/local-registry';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { awsEcr, requireRealClients } from '../../helpers/real-clients.ts';
-import { control, startTestRegistry } from '../../helpers/registry.ts';
+import { control, declareBlobs, startTestRegistry } from '../../helpers/registry.ts';
 
 /** The Debian AWS CLI v2 against the local registry: what it sends, and what it prints back. */
 // Child processes (node with tsx, the AWS CLI, Python) start slowly on a loaded machine: a generous limit per test.
@@ -54,6 +54,7 @@ describe('AWS CLI v2 against the local registry', { timeout: 120_000 }, () => {
     // Prepare
     await awsEcr(server.url, ['create-repository', '--repository-name', 'cli/app']);
     const manifest = `${buildImageManifest({ seed: 'cli-1' })}\n`;
+    await declareBlobs(server, 'cli/app', manifest);
     const path = join(work, 'manifest.json');
     writeFileSync(path, manifest);
     const expected = `sha256:${createHash('sha256').update(Buffer.from(manifest)).digest('hex')}`;

@@ -19,7 +19,7 @@ describe('boto3 against the local registry', { timeout: 120_000 }, () => {
   it('creates, pushes, pages, deletes and reads errors the way it does against ECR', async () => {
     // Prepare
     const program = `
-import json, hashlib
+import json, hashlib, urllib.request
 import boto3
 from botocore.exceptions import ClientError
 ecr = boto3.client('ecr', endpoint_url=ENDPOINT, region_name='us-east-1',
@@ -28,6 +28,11 @@ out = {}
 repo = ecr.create_repository(repositoryName='py/app', imageScanningConfiguration={'scanOnPush': False})['repository']
 out['registryId'] = repo['registryId']
 out['createdAtType'] = type(repo['createdAt']).__name__
+# The configs the manifests below name, declared without content through the control API (as if uploaded).
+configs = [{'digest': 'sha256:' + hashlib.sha256(str(i).encode()).hexdigest(), 'size': 10} for i in range(45)]
+urllib.request.urlopen(urllib.request.Request(ENDPOINT + '/_local/blobs', method='POST',
+    headers={'content-type': 'application/json'},
+    data=json.dumps({'account': '210987654321', 'repositoryName': 'py/app', 'blobs': configs}).encode()))
 digests = []
 for i in range(45):
     manifest = json.dumps({'schemaVersion': 2, 'mediaType': 'application/vnd.oci.image.manifest.v1+json',

@@ -8,7 +8,7 @@ import {
 import type { BusEvent, RegistryServer } from '@ecr-automation/local-registry';
 import { buildImageManifest, sha256 } from '@ecr-automation/local-registry';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { control, ecrClient, startTestRegistry } from '../../helpers/registry.ts';
+import { control, declareBlobs, ecrClient, startTestRegistry } from '../../helpers/registry.ts';
 
 const sample = (name: string) => JSON.parse(readFileSync(`events/${name}`, 'utf8')) as BusEvent;
 
@@ -52,6 +52,7 @@ describe('events the local registry emits', () => {
     await client.send(new CreateRepositoryCommand({ repositoryName: 'events/app' }));
     const manifest = buildImageManifest({ seed: 'events-1' });
     // Act
+    await declareBlobs(server, 'events/app', manifest);
     await client.send(new PutImageCommand({ repositoryName: 'events/app', imageManifest: manifest, imageTag: 'v1' }));
     await client.send(
       new BatchDeleteImageCommand({ repositoryName: 'events/app', imageIds: [{ imageDigest: sha256(manifest) }] }),
@@ -78,6 +79,7 @@ describe('events the local registry emits', () => {
     // Prepare
     const client = ecrClient(server);
     await client.send(new CreateRepositoryCommand({ repositoryName: 'events/scan' }));
+    await declareBlobs(server, 'events/scan', buildImageManifest({ seed: 'events-scan' }));
     await client.send(
       new PutImageCommand({
         repositoryName: 'events/scan',

@@ -10,7 +10,7 @@ import type { ServiceConfig } from '../../../shared/config/schema.ts';
 import { createEcrClient } from '../../../shared/ecr/index.ts';
 import { AllowListReportEventSchema, ScanVerdictSchema } from '../../../shared/scan/report.ts';
 import { expectPublishedEventsParse } from '../../helpers/events.ts';
-import { control, ecrClient, startTestRegistry } from '../../helpers/registry.ts';
+import { control, declareBlobs, ecrClient, startTestRegistry } from '../../helpers/registry.ts';
 
 /**
  * The scan verdict end to end: an image pushed through the real ECRClient, findings attached through the control
@@ -93,6 +93,7 @@ describe('on-scan-result through the local registry and bus', () => {
   ) => {
     const manifest = buildImageManifest({ seed });
     const [first, ...more] = tags;
+    await declareBlobs(server, repositoryName, manifest);
     await client.send(new PutImageCommand({ repositoryName, imageManifest: manifest, imageTag: first }));
     for (const tag of more)
       await client.send(new PutImageCommand({ repositoryName, imageManifest: manifest, imageTag: tag }));
@@ -163,6 +164,7 @@ describe('on-scan-result through the local registry and bus', () => {
     // Prepare
     wire();
     const manifest = buildImageManifest({ seed: 'failed' });
+    await declareBlobs(server, 'quarantine/app', manifest);
     await client.send(
       new PutImageCommand({ repositoryName: 'quarantine/app', imageManifest: manifest, imageTag: 'x' }),
     );
@@ -218,6 +220,7 @@ describe('on-scan-result through the local registry and bus', () => {
       updatedAt: 1_764_000_000,
     };
     const manifest = buildImageManifest({ seed: 'enhanced' });
+    await declareBlobs(server, 'quarantine/app', manifest);
     await client.send(
       new PutImageCommand({ repositoryName: 'quarantine/app', imageManifest: manifest, imageTag: 'v9' }),
     );
@@ -362,6 +365,7 @@ describe('on-scan-result through the local registry and bus', () => {
 
     it('exits 3 when the scan does not complete within the timeout', async () => {
       // Prepare: pushed, never scanned
+      await declareBlobs(server, 'team/app', buildImageManifest({ seed: 'never' }));
       await client.send(
         new PutImageCommand({
           repositoryName: 'team/app',
