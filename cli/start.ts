@@ -3,7 +3,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { buildImageManifest, DEMO_FINDINGS, sha256 } from '../local/registry.ts';
+import { buildContentImage, DEMO_FINDINGS, sha256 } from '../local/registry.ts';
 import { localManifest, scheduledRuleNames, startLocalService } from '../local/service.ts';
 import { loadServiceConfig } from '../shared/config/file.ts';
 
@@ -140,10 +140,19 @@ try {
   );
   console.log(`  curl -s ${url}/_local/calls`);
   console.log('');
-  // A fresh image manifest to push (its digest is new on every start), so that the push example works as printed.
+  // A fresh image to push (its digest is new on every start), so that the push example works as printed. Its config
+  // and layers are uploaded to both repositories first, as a client's layer uploads precede its PutImage.
   const manifestPath = join(mkdtempSync(join(tmpdir(), 'ecr-automation-')), 'manifest.json');
-  const manifest = buildImageManifest({ seed: `npm-start-${Date.now()}` });
+  const { manifest, blobs } = buildContentImage({ seed: `npm-start-${Date.now()}` });
   writeFileSync(manifestPath, manifest);
+  for (const blob of blobs) await server.registry.blobs.put(blob);
+  for (const repositoryName of ['payments/api', 'payments/worker']) {
+    await fetch(`${url}/_local/blobs`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ repositoryName, manifest }),
+    });
+  }
   // payments/worker scans on push: findings of every severity wait for this image, so its scan verdict is a FAIL.
   await fetch(`${url}/_local/findings`, {
     method: 'POST',

@@ -2,4 +2,4 @@
  * What the CLIs take from the local registry: cli/ imports nothing of the registry package directly, only through
  * the local wiring (`local/`), which alone of the service's folders may depend on it.
  */
-export { buildImageManifest, DEMO_FINDINGS, sha256 } from '@ecr-automation/local-registry';
+export { buildContentImage, buildImageManifest, DEMO_FINDINGS, sha256 } from '@ecr-automation/local-registry';

@@ -3,7 +3,12 @@ import { pathToFileURL } from 'node:url';
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 // The local registry: its server, bus shapes, fixtures and demo.
 import type { BusEvent, BusTarget, RuleSpec } from '@ecr-automation/local-registry';
-import { demoFixture, loadFixture, type RegistryServer, startRegistryServer } from '@ecr-automation/local-registry';
+import {
+  demoFixture,
+  loadFixtureWithContent,
+  type RegistryServer,
+  startRegistryServer,
+} from '@ecr-automation/local-registry';
 import { type FunctionSpec, type Manifest, serviceManifest } from '../service/manifest.ts';
 import { loadServiceConfig } from '../shared/config/file.ts';
 import { parseConfig } from '../shared/config/load.ts';
@@ -165,7 +170,7 @@ export async function startLocalService(options: LocalServiceOptions = {}): Prom
     scanDurationMs: options.scanDurationMs ?? 1_000,
   });
   try {
-    if (options.demo !== false) loadFixture(server.registry, demoFixture(), server.now());
+    if (options.demo !== false) await loadFixtureWithContent(server.registry, demoFixture(), server.now());
     if (options.onEvent) {
       const onEvent = options.onEvent;
       for (const eventBusName of ['default', LOCAL_EVENT_BUS]) {

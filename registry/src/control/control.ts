@@ -3,7 +3,7 @@ import { OCI_DIGEST, parseManifest } from '../model/manifests.ts';
 import { DEFAULT_ACCOUNT, DEFAULT_REGION, ECR_REGIONS, type FindingsSet, type StoredImage } from '../model/state.ts';
 import { jsonDepthExceeds } from '../wire/http-guards.ts';
 import type { RegistryServer } from '../wire/registry-server.ts';
-import { type Fixture, loadFixture, resolveTime } from './fixtures.ts';
+import { type Fixture, loadFixtureWithContent, resolveTime } from './fixtures.ts';
 
 /** Largest clock move one `POST /_local/clock` may ask for: ten years. */
 export const MAX_ADVANCE_SECONDS = 10 * 365 * 86_400;
@@ -251,7 +251,7 @@ async function route_(key: string, input: Record<string, unknown>, server: Regis
       const { account, region } = accountRegion(input);
       const held = server.registry.existing(account, region);
       try {
-        return loadFixture(server.registry, input as unknown as Fixture, server.now());
+        return await loadFixtureWithContent(server.registry, input as unknown as Fixture, server.now());
       } catch (error) {
         // A fixture that fails before its first repository leaves no state for a new account behind.
         const state = server.registry.existing(account, region);

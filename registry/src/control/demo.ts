@@ -47,6 +47,7 @@ const staleUntagged = (prefix: string, count: number, ageDays: number): FixtureI
 
 export function demoFixture(): Fixture {
   return {
+    content: true,
     repositories: [
       {
         name: 'payments/api',

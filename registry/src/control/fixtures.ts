@@ -1,3 +1,4 @@
+import { buildContentImage, buildContentReferrer } from '../model/content-images.ts';
 import {
   ARTIFACT_TYPES,
   buildImageManifest,
@@ -27,6 +28,12 @@ import { REPOSITORY_NAME, TAG_MUTABILITY } from '../wire/validate.ts';
 export interface Fixture {
   account?: string;
   region?: string;
+  /**
+   * `true`: every image gets real content (gzip tar layers, an OCI config; see `content-images.ts`) that pulls over
+   * `/v2/` and downloads with GetDownloadUrlForLayer. Otherwise (the default, fast for large fixtures) images have
+   * placeholder blobs: listed in their repository, not downloadable.
+   */
+  content?: boolean;
   repositories: FixtureRepository[];
 }
 
@@ -118,7 +125,12 @@ const REFERRER_TYPES: Record<'signature' | 'attestation' | 'sbom', string> = {
   sbom: ARTIFACT_TYPES.spdxSbom,
 };
 
-function manifestFor(image: FixtureImage, seed: string, lookup: (ref: string) => StoredImage): string {
+function manifestFor(
+  image: FixtureImage,
+  seed: string,
+  lookup: (ref: string) => StoredImage,
+  contents?: Buffer[],
+): string {
   if (typeof image.manifest === 'string') return image.manifest;
   if (image.manifest) return JSON.stringify(image.manifest);
   const kind = image.kind ?? 'image';
@@ -137,6 +149,17 @@ function manifestFor(image: FixtureImage, seed: string, lookup: (ref: string) =>
       }),
     );
   }
+  if (kind === 'image' && contents) {
+    const built = buildContentImage({
+      seed,
+      layerSizes: image.layerSizes,
+      architecture: image.architecture,
+      os: image.os,
+      subject: image.subject ? descriptor(lookup(image.subject)) : undefined,
+    });
+    contents.push(...built.blobs);
+    return built.manifest;
+  }
   if (kind === 'image') {
     return buildImageManifest({
       seed,
@@ -147,6 +170,15 @@ function manifestFor(image: FixtureImage, seed: string, lookup: (ref: string) =>
     });
   }
   if (!image.subject) throw new Error(`${kind} ${seed} needs a subject`);
+  if (contents) {
+    const built = buildContentReferrer({
+      seed,
+      subject: descriptor(lookup(image.subject)),
+      artifactType: REFERRER_TYPES[kind],
+    });
+    contents.push(...built.blobs);
+    return built.manifest;
+  }
   return buildReferrerManifest({
     seed,
     subject: descriptor(lookup(image.subject)),
@@ -162,12 +194,35 @@ const platformOf = (image: StoredImage) => platforms.get(image) ?? { architectur
  * Loads a fixture. Every repository and image is built and checked first; only then is anything stored, so a bad
  * fixture changes nothing. Existing repositories of the same name are an error (reset first).
  */
-export function loadFixture(
+export function loadFixture(registry: Registry, fixture: Fixture, now: number): LoadedFixture {
+  const built = buildFixture(registry, fixture, now);
+  if (built.contents.length > 0) throw new Error('A fixture with content is loaded with loadFixtureWithContent');
+  return built.commit();
+}
+
+/** Loads a fixture, `content: true` or not: the blobs are written to the registry's blob store before anything is listed. */
+export async function loadFixtureWithContent(
   registry: Registry,
   fixture: Fixture,
   now: number,
-): { repositories: number; images: LoadedImage[] } {
+): Promise<LoadedFixture> {
+  const built = buildFixture(registry, fixture, now);
+  for (const content of built.contents) await registry.blobs.put(content);
+  return built.commit();
+}
+
+export interface LoadedFixture {
+  repositories: number;
+  images: LoadedImage[];
+}
+
+function buildFixture(
+  registry: Registry,
+  fixture: Fixture,
+  now: number,
+): { contents: Buffer[]; commit: () => LoadedFixture } {
   if (!fixture || !Array.isArray(fixture.repositories)) throw new Error('A fixture needs a repositories list');
+  const contents: Buffer[] | undefined = fixture.content === true ? [] : undefined;
   const state = registry.state(fixture.account ?? DEFAULT_ACCOUNT, fixture.region ?? DEFAULT_REGION);
   const built: RepositoryRecord[] = [];
   const loaded: LoadedImage[] = [];
@@ -212,7 +267,7 @@ export function loadFixture(
     };
     (spec.images ?? []).forEach((imageSpec, index) => {
       const seed = `${state.account}/${spec.name}/${imageSpec.id ?? index}`;
-      const manifest = manifestFor(imageSpec, seed, lookup);
+      const manifest = manifestFor(imageSpec, seed, lookup, contents);
       const parsed = parseManifest(manifest, imageSpec.mediaType);
       for (const child of parsed.children) {
         if (!repository.images.get(child)) {
@@ -261,9 +316,17 @@ export function loadFixture(
     });
     built.push(repository);
   }
-  for (const repository of built) state.repositories.set(repository.name, repository);
-  for (const entry of loaded) {
-    entry.imageTags = [...(state.repositories.get(entry.repositoryName)?.images.get(entry.imageDigest)?.tags ?? [])];
-  }
-  return { repositories: built.length, images: loaded };
+  const commit = (): LoadedFixture => {
+    for (const repository of built) {
+      if (state.repositories.has(repository.name)) {
+        throw new Error(`Repository ${repository.name} already exists in ${state.account}/${state.region}`);
+      }
+    }
+    for (const repository of built) state.repositories.set(repository.name, repository);
+    for (const entry of loaded) {
+      entry.imageTags = [...(state.repositories.get(entry.repositoryName)?.images.get(entry.imageDigest)?.tags ?? [])];
+    }
+    return { repositories: built.length, images: loaded };
+  };
+  return { contents: contents ?? [], commit };
 }
