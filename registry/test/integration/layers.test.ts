@@ -7,6 +7,7 @@ import {
   GetDownloadUrlForLayerCommand,
   InitiateLayerUploadCommand,
   PutImageCommand,
+  SetRepositoryPolicyCommand,
   UploadLayerPartCommand,
 } from '@aws-sdk/client-ecr';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
@@ -310,6 +311,61 @@ describe('the layer API', () => {
       expect(again).toMatchObject({ name: 'UploadNotFoundException' });
       expect(elsewhere).toBe(digestOf(content));
       expect((await availability([digestOf(content)])).layers?.[0]?.layerSize).toBe(content.length);
+    });
+  });
+
+  describe('fixtures and other accounts', () => {
+    it('gives a placeholder layer (declared without content) its content, after which it can be downloaded', async () => {
+      // Prepare
+      const layer = Buffer.from('content of a declared layer');
+      await declareBlobs(server, REPO, manifestNaming(Buffer.from('{}'), layer));
+      const before = await failureOf(downloadUrl(digestOf(layer)));
+      // Act
+      const digest = await upload(layer);
+      const response = await fetch(await downloadUrl(digest));
+      // Assess
+      expect(before).toMatchObject({ name: 'LayerInaccessibleException' });
+      expect(Buffer.from(await response.arrayBuffer()).equals(layer)).toBe(true);
+    });
+
+    it('uploads into the registry registryId names when its repository policy allows the caller, and not otherwise', async () => {
+      // Prepare
+      const OWNER = '210987654321';
+      const owner = ecrClient(server, { account: OWNER });
+      await owner.send(new CreateRepositoryCommand({ repositoryName: 'shared/app' }));
+      const layer = Buffer.from('cross-account layer');
+      const target = { registryId: OWNER, repositoryName: 'shared/app' };
+      const denied = await failureOf(client.send(new InitiateLayerUploadCommand(target)));
+      await owner.send(
+        new SetRepositoryPolicyCommand({
+          repositoryName: 'shared/app',
+          policyText: JSON.stringify({
+            Version: '2012-10-17',
+            Statement: [
+              {
+                Effect: 'Allow',
+                Principal: { AWS: `arn:aws:iam::${TEST_ACCOUNT}:root` },
+                Action: ['ecr:InitiateLayerUpload', 'ecr:UploadLayerPart', 'ecr:CompleteLayerUpload'],
+              },
+            ],
+          }),
+        }),
+      );
+      // Act
+      const { uploadId } = await client.send(new InitiateLayerUploadCommand(target));
+      const part = { ...target, uploadId, partFirstByte: 0, partLastByte: layer.length - 1, layerPartBlob: layer };
+      await client.send(new UploadLayerPartCommand(part));
+      const completed = await client.send(
+        new CompleteLayerUploadCommand({ ...target, uploadId, layerDigests: [digestOf(layer)] }),
+      );
+      // Assess
+      expect(denied).toMatchObject({ name: 'AccessDeniedException' });
+      expect(completed).toMatchObject({ registryId: OWNER, layerDigest: digestOf(layer) });
+      const check = await owner.send(
+        new BatchCheckLayerAvailabilityCommand({ repositoryName: 'shared/app', layerDigests: [digestOf(layer)] }),
+      );
+      expect(check.layers?.[0]?.layerSize).toBe(layer.length);
+      expect((await availability([digestOf(layer)])).layers).toEqual([]);
     });
   });
 
