@@ -27,6 +27,8 @@ export const MAX_BODY_BYTES = 10 * 1024 * 1024;
  * pattern or a manifest travels as a string); refusing deeper bodies before parsing keeps recursive code safe.
  */
 export const MAX_BODY_DEPTH = 64;
+/** UploadLayerPart requests served at once (their bodies are up to 32 MiB each). */
+export const MAX_LAYER_PARTS_IN_FLIGHT = 4;
 const ACCEPTED_CONTENT_TYPES = new Set([
   'application/x-amz-json-1.1',
   'application/x-amz-json-1.0',
@@ -110,6 +112,7 @@ export async function startRegistryServer(options: RegistryServerOptions = {}): 
   const now = () => Date.now() + clockOffset;
   const bus = options.bus ?? new EventBus({ now, logBytes: options.busLogBytes });
   const timers = new Set<NodeJS.Timeout>();
+  let layerPartsInFlight = 0;
   const idleCollector = startIdleCollector();
 
   const later = (delayMs: number, task: () => void) => {
@@ -180,10 +183,23 @@ export async function startRegistryServer(options: RegistryServerOptions = {}): 
         await handleControl(req, res, path.slice(CONTROL_PREFIX.length), body, serverApi);
         return;
       }
-      // A layer part (up to 20 MiB, as base64 in JSON) is the one body allowed past MAX_BODY_BYTES.
+      // A layer part (up to 20 MiB, as base64 in JSON) is the one body allowed past MAX_BODY_BYTES; at most
+      // MAX_LAYER_PARTS_IN_FLIGHT are held at once (each costs ~100 MB while it is read, parsed and decoded), the
+      // others are throttled as ECR throttles UploadLayerPart, and the SDKs and the CLI retry them.
       const target = req.headers['x-amz-target'];
-      const bodyLimit =
-        target === `${ECR_TARGET_PREFIX}UploadLayerPart` ? UPLOAD_LAYER_PART_BODY_BYTES : MAX_BODY_BYTES;
+      const layerPart = target === `${ECR_TARGET_PREFIX}UploadLayerPart`;
+      if (layerPart && layerPartsInFlight >= MAX_LAYER_PARTS_IN_FLIGHT) {
+        req.resume();
+        sendError(res, new EcrException('ThrottlingException', 'Rate exceeded'), requestId);
+        return;
+      }
+      if (layerPart) {
+        layerPartsInFlight += 1;
+        res.once('close', () => {
+          layerPartsInFlight -= 1;
+        });
+      }
+      const bodyLimit = layerPart ? UPLOAD_LAYER_PART_BODY_BYTES : MAX_BODY_BYTES;
       const body = await readBody(req, bodyLimit);
       if (body === undefined) {
         sendError(

@@ -162,6 +162,25 @@ describe('the layer API', () => {
       expect((await sendPart(uploadId, 0, Buffer.from('abc'))).lastByteReceived).toBe(2);
     });
 
+    it('throttles UploadLayerPart past 4 requests in flight, and serves the throttled parts when sent again', async () => {
+      // Prepare
+      const parts = Array.from({ length: 8 }, () => randomBytes(5 * MiB));
+      const uploadIds = await Promise.all(parts.map(() => initiate()));
+      // Act
+      const first = await Promise.all(parts.map((part, i) => failureOf(sendPart(uploadIds[i] as string, 0, part))));
+      const throttled = parts.flatMap((_, i) => (first[i] === undefined ? [] : [i]));
+      const again = [];
+      for (const i of throttled) again.push(await failureOf(sendPart(uploadIds[i] as string, 0, parts[i] as Buffer)));
+      // Assess
+      expect(throttled.length).toBeGreaterThan(0);
+      expect(throttled.length).toBeLessThanOrEqual(4);
+      for (const i of throttled) expect(first[i]).toMatchObject({ name: 'ThrottlingException' });
+      expect(again).toEqual(throttled.map(() => undefined));
+      for (const [i, part] of parts.entries()) {
+        expect((await complete(uploadIds[i] as string, [digestOf(part)])).layerDigest).toBe(digestOf(part));
+      }
+    });
+
     it('answers a gap, an overlap or a length mismatch with InvalidLayerPartException and its members, keeping the bytes received', async () => {
       // Prepare
       const content = randomBytes(6 * MiB);
