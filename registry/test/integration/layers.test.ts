@@ -420,13 +420,29 @@ describe('the layer API', () => {
       ]);
     });
 
-    it('refuses more than 100 digests and a repository that does not exist', async () => {
+    it('refuses more than 100 digests', async () => {
       // Act
       const many = await failureOf(availability(Array.from({ length: 101 }, (_, i) => `sha256:${i}`)));
-      const none = await failureOf(availability([digestOf(Buffer.from('x'))], 'layers/none'));
       // Assess
       expect(many).toMatchObject({ name: 'InvalidParameterException' });
-      expect(none).toMatchObject({ name: 'RepositoryNotFoundException' });
+    });
+
+    it('answers RepositoryNotFoundException from every layer operation for a repository that does not exist', async () => {
+      // Prepare
+      const uploadId = await initiate();
+      const none = 'layers/none';
+      const digest = digestOf(Buffer.from('x'));
+      // Act
+      const failures = [
+        await failureOf(initiate(none)),
+        await failureOf(sendPart(uploadId, 0, Buffer.from('x'), none)),
+        await failureOf(complete(uploadId, [digest], none)),
+        await failureOf(availability([digest], none)),
+        await failureOf(client.send(new GetDownloadUrlForLayerCommand({ repositoryName: none, layerDigest: digest }))),
+      ];
+      // Assess
+      for (const failure of failures) expect(failure).toMatchObject({ name: 'RepositoryNotFoundException' });
+      expect((await sendPart(uploadId, 0, Buffer.from('x'))).lastByteReceived).toBe(0);
     });
   });
 
