@@ -154,6 +154,11 @@ export class BlobUpload {
     return this.written;
   }
 
+  /** The sha256 digest (`sha256:<hex>`) of the bytes received so far, read without finishing the upload. */
+  get sha256Digest(): string {
+    return `sha256:${this.hash.copy().digest('hex')}`;
+  }
+
   /** Appends a buffer or a stream of buffers; returns the new size. Throws `BlobError('TOO_LARGE')` past `maxBytes` (the bytes already written stay). */
   async append(source: Buffer | Readable): Promise<number> {
     if (this.done) throw new Error('The upload is already finished');

@@ -12,6 +12,11 @@ export interface OpSettings {
   scanDurationMs: number;
   /** The registry's own address (`http://127.0.0.1:<port>`), known once it listens: GetAuthorizationToken's proxyEndpoint. */
   endpoint: string;
+  /**
+   * The key that signs GetDownloadUrlForLayer's URLs (HMAC-SHA256): drawn when the server starts, so a URL is
+   * refused after a restart, unless whoever starts the server supplies a lasting one.
+   */
+  layerUrlKey: Buffer;
 }
 
 /** What an operation sees of the request and the registry. */

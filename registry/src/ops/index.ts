@@ -4,6 +4,7 @@ import type { OperationTable } from './context.ts';
 import { imageListingOperations } from './image-listing.ts';
 import { imagePullDeleteOperations } from './image-pull-delete.ts';
 import { imagePushOperations } from './image-push.ts';
+import { layerOperations } from './layers.ts';
 import { pullTimeExclusionOperations } from './pull-time-exclusions.ts';
 import { registrySettingsOperations } from './registry-settings.ts';
 import { repositoryOperations } from './repositories.ts';
@@ -15,6 +16,7 @@ export const ecrOperations: OperationTable = {
   ...repositoryOperations,
   ...repositoryPolicyOperations,
   ...imagePushOperations,
+  ...layerOperations,
   ...imageListingOperations,
   ...imagePullDeleteOperations,
   ...scanningOperations,

@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { BusApiError, EventBus } from '../bus/event-bus.ts';
@@ -8,10 +8,12 @@ import { BlobStore } from '../model/blob-store.ts';
 import { AccountLimitError, ECR_REGIONS, Registry, type RegistryState } from '../model/state.ts';
 import type { EmittedEvent, OpContext, OpSettings } from '../ops/context.ts';
 import { ecrOperations } from '../ops/index.ts';
+import { UPLOAD_LAYER_PART_BODY_BYTES } from '../ops/layers.ts';
 import { EcrException } from './errors.ts';
 import { jsonDepthExceeds, loopbackHost, loopbackOrigin } from './http-guards.ts';
 import { startIdleCollector } from './idle-gc.ts';
 import { JSON_CONTENT_TYPE, send, sendError } from './json-response.ts';
+import { LAYER_DOWNLOAD_PREFIX, serveLayerDownload } from './layer-download.ts';
 import type { RegistryServer } from './registry-server.ts';
 import { parseScope, type RequestScope } from './sigv4.ts';
 
@@ -25,6 +27,8 @@ export const MAX_BODY_BYTES = 10 * 1024 * 1024;
  * pattern or a manifest travels as a string); refusing deeper bodies before parsing keeps recursive code safe.
  */
 export const MAX_BODY_DEPTH = 64;
+/** UploadLayerPart requests served at once (their bodies are up to 32 MiB each). */
+export const MAX_LAYER_PARTS_IN_FLIGHT = 4;
 const ACCEPTED_CONTENT_TYPES = new Set([
   'application/x-amz-json-1.1',
   'application/x-amz-json-1.0',
@@ -66,8 +70,8 @@ function isPristine(state: RegistryState): boolean {
 
 const accountLimit = (error: AccountLimitError) => new EcrException('LimitExceededException', error.message);
 
-/** The request body, or undefined past MAX_BODY_BYTES (read to its end all the same). Listeners, not an async iterator: cheaper per request. */
-function readBody(req: IncomingMessage): Promise<Buffer | undefined> {
+/** The request body, or undefined past `limit` bytes (read to its end all the same). Listeners, not an async iterator: cheaper per request. */
+function readBody(req: IncomingMessage, limit = MAX_BODY_BYTES): Promise<Buffer | undefined> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;
@@ -75,7 +79,7 @@ function readBody(req: IncomingMessage): Promise<Buffer | undefined> {
     let ended = false;
     req.on('data', (chunk: Buffer) => {
       size += chunk.length;
-      if (size > MAX_BODY_BYTES) tooLarge = true;
+      if (size > limit) tooLarge = true;
       else chunks.push(chunk);
     });
     req.once('end', () => {
@@ -99,11 +103,16 @@ export async function startRegistryServer(options: RegistryServerOptions = {}): 
   const registry = new Registry(blobs);
   const faults = new Faults();
   const calls = new Map<string, number>();
-  const settings: OpSettings = { scanDurationMs: options.scanDurationMs ?? 25, endpoint: '' };
+  const settings: OpSettings = {
+    scanDurationMs: options.scanDurationMs ?? 25,
+    endpoint: '',
+    layerUrlKey: randomBytes(32),
+  };
   let clockOffset = 0;
   const now = () => Date.now() + clockOffset;
   const bus = options.bus ?? new EventBus({ now, logBytes: options.busLogBytes });
   const timers = new Set<NodeJS.Timeout>();
+  let layerPartsInFlight = 0;
   const idleCollector = startIdleCollector();
 
   const later = (delayMs: number, task: () => void) => {
@@ -164,21 +173,42 @@ export async function startRegistryServer(options: RegistryServerOptions = {}): 
         }
         return;
       }
+      if (path.startsWith(LAYER_DOWNLOAD_PREFIX)) {
+        req.resume();
+        await serveLayerDownload(req, res, { blobs, key: settings.layerUrlKey, now: now() });
+        return;
+      }
       if (path.startsWith(CONTROL_PREFIX)) {
         const body = await readBody(req);
         await handleControl(req, res, path.slice(CONTROL_PREFIX.length), body, serverApi);
         return;
       }
-      const body = await readBody(req);
+      // A layer part (up to 20 MiB, as base64 in JSON) is the one body allowed past MAX_BODY_BYTES; at most
+      // MAX_LAYER_PARTS_IN_FLIGHT are held at once (each costs ~100 MB while it is read, parsed and decoded), the
+      // others are throttled as ECR throttles UploadLayerPart, and the SDKs and the CLI retry them.
+      const target = req.headers['x-amz-target'];
+      const layerPart = target === `${ECR_TARGET_PREFIX}UploadLayerPart`;
+      if (layerPart && layerPartsInFlight >= MAX_LAYER_PARTS_IN_FLIGHT) {
+        req.resume();
+        sendError(res, new EcrException('ThrottlingException', 'Rate exceeded'), requestId);
+        return;
+      }
+      if (layerPart) {
+        layerPartsInFlight += 1;
+        res.once('close', () => {
+          layerPartsInFlight -= 1;
+        });
+      }
+      const bodyLimit = layerPart ? UPLOAD_LAYER_PART_BODY_BYTES : MAX_BODY_BYTES;
+      const body = await readBody(req, bodyLimit);
       if (body === undefined) {
         sendError(
           res,
-          new EcrException('RequestEntityTooLargeException', `Request body exceeds ${MAX_BODY_BYTES} bytes`, 413),
+          new EcrException('RequestEntityTooLargeException', `Request body exceeds ${bodyLimit} bytes`, 413),
           requestId,
         );
         return;
       }
-      const target = req.headers['x-amz-target'];
       if (req.method !== 'POST' || path !== '/' || typeof target !== 'string') {
         sendError(
           res,

@@ -17,6 +17,9 @@ const ECR = 'AmazonEC2ContainerRegistry_V20150921.';
 const EVENTS = 'AWSEvents.';
 const OTHER_ACCOUNT = '999999999999';
 const REPO = 'hostile/app';
+/** An upload id of the right shape that the registry never issued. */
+const UNKNOWN_UPLOAD = '6cb64b8a-9378-0e33-2ab1-b780fab8a9e9';
+const LAYER_DIGEST = `sha256:${'a'.repeat(64)}`;
 
 const authorization = (region = TEST_REGION, key = 'AKIDLOCALTEST', service = 'ecr') =>
   `AWS4-HMAC-SHA256 Credential=${key}/20261124/${region}/${service}/aws4_request, SignedHeaders=host, Signature=0`;
@@ -101,6 +104,7 @@ function snapshot() {
       policy: repository.policyText,
       lifecycle: repository.lifecyclePolicyText,
       tags: [...repository.tags],
+      layers: [...repository.layers],
       images: [...repository.images.values()].map((image) => ({
         digest: image.digest,
         tags: [...image.tags],
@@ -118,6 +122,7 @@ function snapshot() {
   return {
     states,
     events: server.bus.events.map((event) => event.id),
+    uploads: server.registry.uploads.size,
     faults: server.faults.describe(),
     // `|| 0`: the two clocks are read a moment apart, and -0 is not 0 to toEqual.
     clockOffsetSeconds: Math.round((server.now() - Date.now()) / 1000) || 0,
@@ -166,6 +171,11 @@ const REPOSITORY_OPERATIONS: Record<string, Record<string, unknown>> = {
   PutImageScanningConfiguration: { imageScanningConfiguration: { scanOnPush: true } },
   StartImageScan: { imageId: { imageTag: 'v1' } },
   DescribeImageScanFindings: { imageId: { imageTag: 'v1' } },
+  InitiateLayerUpload: {},
+  UploadLayerPart: { uploadId: UNKNOWN_UPLOAD, partFirstByte: 0, partLastByte: 2, layerPartBlob: 'YWJj' },
+  CompleteLayerUpload: { uploadId: UNKNOWN_UPLOAD, layerDigests: [LAYER_DIGEST] },
+  BatchCheckLayerAvailability: { layerDigests: [LAYER_DIGEST] },
+  GetDownloadUrlForLayer: { layerDigest: LAYER_DIGEST },
 };
 
 const WRONG_TYPES: [string, unknown][] = [
@@ -794,7 +804,80 @@ function validThenInvalidCases(): Case[] {
   return cases;
 }
 
+function layerCases(): Case[] {
+  const cases: Case[] = [];
+  const part = (patch: Record<string, unknown>) =>
+    ecr('UploadLayerPart', {
+      repositoryName: REPO,
+      uploadId: UNKNOWN_UPLOAD,
+      partFirstByte: 0,
+      partLastByte: 2,
+      layerPartBlob: 'YWJj',
+      ...patch,
+    });
+  for (const [label, uploadId] of [
+    ['path traversal', '../../uploads/x'],
+    ['a 10,000-character id', 'a'.repeat(10_000)],
+    ['an empty id', ''],
+  ] as const) {
+    cases.push(invalid(`UploadLayerPart: uploadId with ${label}`, part({ uploadId })));
+    cases.push(
+      invalid(
+        `CompleteLayerUpload: uploadId with ${label}`,
+        ecr('CompleteLayerUpload', { repositoryName: REPO, uploadId, layerDigests: [LAYER_DIGEST] }),
+      ),
+    );
+  }
+  cases.push(invalid('UploadLayerPart: partFirstByte -1', part({ partFirstByte: -1 })));
+  cases.push(serialization('UploadLayerPart: partLastByte 1e308', part({ partLastByte: 1e308 })));
+  cases.push(serialization('UploadLayerPart: partLastByte 2.5', part({ partLastByte: 2.5 })));
+  cases.push(serialization('UploadLayerPart: layerPartBlob not base64', part({ layerPartBlob: '<script>' })));
+  cases.push(serialization('UploadLayerPart: layerPartBlob a list', part({ layerPartBlob: [1, 2, 3] })));
+  cases.push(invalid('UploadLayerPart: layerPartBlob missing', part({ layerPartBlob: undefined })));
+  cases.push(
+    invalid('UploadLayerPart: layerPartBlob of 21 MiB', part({ layerPartBlob: 'A'.repeat(28 * 1024 * 1024) })),
+  );
+  cases.push({
+    name: 'UploadLayerPart: an upload the registry never issued',
+    request: part({}),
+    status: 400,
+    type: 'UploadNotFoundException',
+  });
+  for (const [label, layerDigests] of [
+    ['empty', []],
+    ['101 digests', Array.from({ length: 101 }, () => LAYER_DIGEST)],
+    ['a digest with path traversal', ['sha256:../../etc/passwd']],
+  ] as const) {
+    cases.push(
+      invalid(
+        `CompleteLayerUpload: layerDigests ${label}`,
+        ecr('CompleteLayerUpload', { repositoryName: REPO, uploadId: UNKNOWN_UPLOAD, layerDigests }),
+      ),
+    );
+  }
+  cases.push(
+    invalid(
+      'BatchCheckLayerAvailability: a 1,001-character digest',
+      ecr('BatchCheckLayerAvailability', { repositoryName: REPO, layerDigests: ['a'.repeat(1_001)] }),
+    ),
+  );
+  cases.push(
+    invalid(
+      'GetDownloadUrlForLayer: a digest with path traversal',
+      ecr('GetDownloadUrlForLayer', { repositoryName: REPO, layerDigest: '../../etc/passwd' }),
+    ),
+  );
+  cases.push({
+    name: 'GetDownloadUrlForLayer: a layer the repository lacks',
+    request: ecr('GetDownloadUrlForLayer', { repositoryName: REPO, layerDigest: LAYER_DIGEST }),
+    status: 400,
+    type: 'LayersNotFoundException',
+  });
+  return cases;
+}
+
 const CASES: Case[] = [
+  ...layerCases(),
   ...validThenInvalidCases(),
   ...repositoryNameCases(),
   ...pagingCases(),
