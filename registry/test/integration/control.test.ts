@@ -1,9 +1,11 @@
 import {
+  BatchCheckLayerAvailabilityCommand,
   BatchGetImageCommand,
   CreateRepositoryCommand,
   DescribeImageScanFindingsCommand,
   DescribeImagesCommand,
   DescribeRepositoriesCommand,
+  GetDownloadUrlForLayerCommand,
   PutImageCommand,
   StartImageScanCommand,
 } from '@aws-sdk/client-ecr';
@@ -11,7 +13,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { demoFixture } from '../../src/control/demo.ts';
 import type { Fixture } from '../../src/control/fixtures.ts';
 import { buildImageManifest, sha256 } from '../../src/model/manifests.ts';
-import { control, declareBlobs, ecrClient, startTestRegistry } from '../../src/testing.ts';
+import { control, declareBlobs, ecrClient, failureOf, startTestRegistry } from '../../src/testing.ts';
 import type { RegistryServer } from '../../src/wire/server.ts';
 
 interface Loaded {
@@ -228,5 +230,112 @@ describe('control API', () => {
     // Assess
     expect(stored.pending).toBe(true);
     expect(findings.imageScanFindings?.findingSeverityCounts).toEqual({ CRITICAL: 1 });
+  });
+});
+
+describe('control API: blobs', () => {
+  let server: RegistryServer;
+
+  beforeAll(async () => {
+    server = await startTestRegistry();
+  });
+  afterAll(async () => {
+    await server.close();
+  });
+  beforeEach(() => {
+    server.reset();
+  });
+
+  /** Every config and layer digest an image's manifest names. */
+  const blobsOf = (manifest: string) => {
+    const { config, layers = [] } = JSON.parse(manifest) as {
+      config?: { digest: string };
+      layers?: { digest: string }[];
+    };
+    return [...(config ? [config.digest] : []), ...layers.map((layer) => layer.digest)];
+  };
+
+  it('loads a fixture with content: every blob of every image downloads and hashes to its digest', async () => {
+    // Prepare
+    const client = ecrClient(server);
+    const loaded = await control<Loaded>(server, 'load', demoFixture());
+    const etl = loaded.images.filter((image) => image.repositoryName === 'data/etl');
+    // Act
+    const { images = [] } = await client.send(
+      new BatchGetImageCommand({
+        repositoryName: 'data/etl',
+        imageIds: etl.map((image) => ({ imageDigest: image.imageDigest })),
+      }),
+    );
+    const digests = [...new Set(images.flatMap((image) => blobsOf(image.imageManifest as string)))];
+    const downloaded: string[] = [];
+    for (const layerDigest of digests) {
+      const { downloadUrl } = await client.send(
+        new GetDownloadUrlForLayerCommand({ repositoryName: 'data/etl', layerDigest }),
+      );
+      downloaded.push(sha256(Buffer.from(await (await fetch(downloadUrl as string)).arrayBuffer())));
+    }
+    // Assess
+    expect(images).toHaveLength(etl.length);
+    expect(digests.length).toBeGreaterThan(etl.length);
+    expect(downloaded).toEqual(digests);
+  });
+
+  it('loads a fixture without content as placeholders: listed for PutImage, not downloadable', async () => {
+    // Prepare
+    const client = ecrClient(server);
+    const loaded = await control<Loaded>(server, 'load', {
+      repositories: [{ name: 'ctl/bare', images: [{ id: 'a', tags: ['v1'] }] }],
+    });
+    const [image] = await client
+      .send(
+        new BatchGetImageCommand({
+          repositoryName: 'ctl/bare',
+          imageIds: [{ imageDigest: loaded.images[0]?.imageDigest }],
+        }),
+      )
+      .then((out) => out.images ?? []);
+    const [layerDigest] = blobsOf(image?.imageManifest as string);
+    // Act
+    const available = await client.send(
+      new BatchCheckLayerAvailabilityCommand({ repositoryName: 'ctl/bare', layerDigests: [layerDigest as string] }),
+    );
+    const download = await failureOf(
+      client.send(new GetDownloadUrlForLayerCommand({ repositoryName: 'ctl/bare', layerDigest })),
+    );
+    // Assess
+    expect(available.layers?.[0]).toMatchObject({ layerDigest, layerAvailability: 'AVAILABLE' });
+    expect(download).toMatchObject({ name: 'LayerInaccessibleException' });
+  });
+
+  it('declares blobs of a manifest or a list, and refuses a bad declaration changing nothing', async () => {
+    // Prepare
+    const client = ecrClient(server);
+    await client.send(new CreateRepositoryCommand({ repositoryName: 'ctl/declared' }));
+    const manifest = buildImageManifest({ seed: 'declared' });
+    const post = (body: unknown) =>
+      fetch(`${server.url}/_local/blobs`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify(body),
+      });
+    // Act
+    const bad = await Promise.all([
+      post({ repositoryName: 'ctl/declared', blobs: [{ digest: 'sha256:xyz', size: 1 }] }),
+      post({ repositoryName: 'ctl/declared', blobs: [{ digest: sha256('x'), size: -1 }] }),
+      post({ repositoryName: 'ctl/missing', manifest }),
+      post({ repositoryName: 'ctl/declared', manifest: 'not json' }),
+    ]);
+    const before = server.registry.existing('123456789012', 'us-east-1')?.repositories.get('ctl/declared')?.layers.size;
+    const declared = await control<{ blobs: number; placeholders: number }>(server, 'blobs', {
+      repositoryName: 'ctl/declared',
+      manifest,
+    });
+    const pushed = await client.send(new PutImageCommand({ repositoryName: 'ctl/declared', imageManifest: manifest }));
+    // Assess
+    expect(bad.map((response) => response.status)).toEqual([400, 400, 400, 400]);
+    expect(before).toBe(0);
+    expect(declared).toMatchObject({ blobs: 3, placeholders: 3 });
+    expect(pushed.image?.imageId?.imageDigest).toBe(sha256(manifest));
   });
 });
