@@ -19,7 +19,7 @@ describe('boto3 against the local registry', { timeout: 120_000 }, () => {
   it('creates, pushes, pages, deletes and reads errors the way it does against ECR', async () => {
     // Prepare
     const program = `
-import json, hashlib, urllib.request
+import json, hashlib
 import boto3
 from botocore.exceptions import ClientError
 ecr = boto3.client('ecr', endpoint_url=ENDPOINT, region_name='us-east-1',
@@ -28,15 +28,18 @@ out = {}
 repo = ecr.create_repository(repositoryName='py/app', imageScanningConfiguration={'scanOnPush': False})['repository']
 out['registryId'] = repo['registryId']
 out['createdAtType'] = type(repo['createdAt']).__name__
-# The configs the manifests below name, declared without content through the control API (as if uploaded).
-configs = [{'digest': 'sha256:' + hashlib.sha256(str(i).encode()).hexdigest(), 'size': 10} for i in range(45)]
-urllib.request.urlopen(urllib.request.Request(ENDPOINT + '/_local/blobs', method='POST',
-    headers={'content-type': 'application/json'},
-    data=json.dumps({'account': '210987654321', 'repositoryName': 'py/app', 'blobs': configs}).encode()))
+# Each manifest's config is uploaded first through the layer API, as a client pushing an image does.
+def upload(content):
+    upload_id = ecr.initiate_layer_upload(repositoryName='py/app')['uploadId']
+    ecr.upload_layer_part(repositoryName='py/app', uploadId=upload_id, partFirstByte=0,
+                          partLastByte=len(content) - 1, layerPartBlob=content)
+    return ecr.complete_layer_upload(repositoryName='py/app', uploadId=upload_id,
+                                     layerDigests=['sha256:' + hashlib.sha256(content).hexdigest()])['layerDigest']
 digests = []
 for i in range(45):
+    config = json.dumps({'architecture': 'amd64', 'os': 'linux', 'build': i}).encode()
     manifest = json.dumps({'schemaVersion': 2, 'mediaType': 'application/vnd.oci.image.manifest.v1+json',
-        'config': {'mediaType': 'application/vnd.oci.image.config.v1+json', 'digest': 'sha256:' + hashlib.sha256(str(i).encode()).hexdigest(), 'size': 10},
+        'config': {'mediaType': 'application/vnd.oci.image.config.v1+json', 'digest': upload(config), 'size': len(config)},
         'layers': []})
     kwargs = {'imageTag': 'v%d' % i} if i % 3 == 0 else {}
     image = ecr.put_image(repositoryName='py/app', imageManifest=manifest, **kwargs)['image']
