@@ -8,6 +8,7 @@ import { BlobStore } from '../model/blob-store.ts';
 import { AccountLimitError, ECR_REGIONS, Registry, type RegistryState } from '../model/state.ts';
 import type { EmittedEvent, OpContext, OpSettings } from '../ops/context.ts';
 import { ecrOperations } from '../ops/index.ts';
+import { type DistributionHost, serveDistribution } from './distribution.ts';
 import { EcrException } from './errors.ts';
 import { jsonDepthExceeds, loopbackHost, loopbackOrigin } from './http-guards.ts';
 import { startIdleCollector } from './idle-gc.ts';
@@ -138,6 +139,8 @@ export async function startRegistryServer(options: RegistryServerOptions = {}): 
     },
   });
 
+  const distribution: DistributionHost = { registry, now, context, endpoint: () => settings.endpoint };
+
   const server: Server = createServer(async (req, res) => {
     idleCollector.touch();
     const requestId = randomUUID();
@@ -162,6 +165,11 @@ export async function startRegistryServer(options: RegistryServerOptions = {}): 
             requestId,
           );
         }
+        return;
+      }
+      // The registry API streams blob bodies: it is routed before any body is read.
+      if (path === '/v2' || path.startsWith('/v2/')) {
+        await serveDistribution(req, res, distribution);
         return;
       }
       if (path.startsWith(CONTROL_PREFIX)) {
