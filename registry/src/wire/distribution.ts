@@ -204,13 +204,31 @@ function sendDistributionError(req: IncomingMessage, res: ServerResponse, error:
   res.writeHead(error.status, {
     'content-type': 'application/json',
     'content-length': Buffer.byteLength(text),
-    ...(error.close ? { connection: 'close' } : {}),
     ...error.headers,
   });
-  // A body the request did not finish sending (too large to drain) goes with its connection, once the answer is out.
-  res.end(req.method === 'HEAD' ? undefined : text, () => {
-    if (error.close && !req.complete) req.destroy();
+  res.end(req.method === 'HEAD' ? undefined : text);
+  if (error.close && !req.complete) lingerThenClose(req);
+}
+
+/** How much of a refused body is read (and discarded) after the answer, and for how long, before the connection closes. */
+const LINGER_BYTES = 16 * 1024 * 1024;
+const LINGER_MS = 2_000;
+
+/**
+ * Closes the connection of a request whose body is too large to drain, after a short lingering read: a client still
+ * sending when the connection is reset may lose the answer (a 413) it was sent, so the registry reads on for a
+ * bounded time and number of bytes first (as web servers' lingering close does).
+ */
+function lingerThenClose(req: IncomingMessage): void {
+  let drained = 0;
+  const timer = setTimeout(() => req.destroy(), LINGER_MS);
+  timer.unref();
+  req.on('data', (chunk: Buffer) => {
+    drained += chunk.length;
+    if (drained > LINGER_BYTES) req.destroy();
   });
+  req.once('close', () => clearTimeout(timer));
+  req.resume();
 }
 
 // Request bodies
