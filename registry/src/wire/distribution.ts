@@ -267,6 +267,9 @@ function readLimited(req: IncomingMessage, limit: number, what: string): Promise
     req.on('data', onData);
     req.once('end', () => resolve(Buffer.concat(chunks)));
     req.once('error', reject);
+    req.once('close', () => {
+      if (!req.complete) reject(new Error('The request was closed before its body ended'));
+    });
   });
 }
 

@@ -134,7 +134,7 @@ describe('registry API (/v2/): manifests, tags and referrers', () => {
       expect((await describeImage(digest))?.imageTags).toEqual(['v1', 'latest']);
     });
 
-    it('pushes an index whose children are in the repository, and refuses one whose children are not', async () => {
+    it('pushes an index whose children are in the repository, refuses one whose children are not, and keeps listed children', async () => {
       // Prepare
       const amd = await api.pushImage(REPO, 'amd', 'amd');
       const arm = await api.pushImage(REPO, 'arm', 'arm');
@@ -160,7 +160,10 @@ describe('registry API (/v2/): manifests, tags and referrers', () => {
       const pulled = await api.request('GET', `/v2/${REPO}/manifests/multi`, {
         headers: { accept: MEDIA_TYPES.ociIndex },
       });
+      const childDeleted = await api.request('DELETE', `/v2/${REPO}/manifests/${amd.digest}`);
       // Assess
+      expect(childDeleted.status).toBe(409);
+      expect(childDeleted.codes).toEqual(['DENIED']);
       expect(pushed.status).toBe(201);
       expect(pulled.headers.get('content-type')).toBe(MEDIA_TYPES.ociIndex);
       expect(pulled.body.toString()).toBe(index);
