@@ -247,7 +247,7 @@ function hasBody(req: IncomingMessage): boolean {
   return length === undefined ? req.headers['transfer-encoding'] !== undefined : length > 0;
 }
 
-/** Reads a body of at most `limit` bytes; past it, 413 (and the connection closes rather than drain the rest). */
+/** Reads a body of at most `limit` bytes; past it, 413 at once (the rest is not read: see `lingerThenClose`). */
 function readLimited(req: IncomingMessage, limit: number, what: string): Promise<Buffer> {
   const tooLarge = () =>
     new DistributionError(413, 'MANIFEST_INVALID', `The ${what} is larger than ${limit} bytes`, {}, { limit }, true);
