@@ -67,6 +67,13 @@ describe('registry API (/v2/): hostile requests', () => {
     const location = started.headers.get('location') ?? '';
     // Act
     const garbageLogin = await new RegistryApi(server, `Basic ${'A'.repeat(8_000)}`).request('GET', '/v2/');
+    const sigv4 = await new RegistryApi(
+      server,
+      'AWS4-HMAC-SHA256 Credential=AKIDLOCALTEST/20261124/us-east-1/ecr/aws4_request, SignedHeaders=host, Signature=0',
+    ).request('POST', `/v2/${REPO}/manifests/latest`, {
+      headers: { 'x-amz-target': 'AmazonEC2ContainerRegistry_V20150921.DescribeRepositories' },
+      body: '{}',
+    });
     const bearer = await new RegistryApi(server, 'Bearer abc').request('GET', '/v2/');
     const traversal = await api.request('GET', `/v2/${REPO}/.../blobs/${digestOf('x')}`);
     const encodedSlash = await api.request('GET', `/v2/hostile%2Fapp%00/tags/list`);
@@ -83,6 +90,7 @@ describe('registry API (/v2/): hostile requests', () => {
     expect(
       [
         garbageLogin,
+        sigv4,
         bearer,
         traversal,
         encodedSlash,
@@ -97,6 +105,7 @@ describe('registry API (/v2/): hostile requests', () => {
         badAlgorithm,
       ].map((r) => [r.status, r.codes]),
     ).toEqual([
+      [401, ['UNAUTHORIZED']],
       [401, ['UNAUTHORIZED']],
       [401, ['UNAUTHORIZED']],
       [400, ['NAME_INVALID']],
