@@ -2,15 +2,17 @@ import {
   BatchDeleteImageCommand,
   CreateRepositoryCommand,
   CreateRepositoryCreationTemplateCommand,
+  DescribeImageScanFindingsCommand,
   DescribeImagesCommand,
   DescribeRepositoriesCommand,
   type ECRClient,
   PutImageCommand,
+  PutReplicationConfigurationCommand,
   RegisterPullTimeUpdateExclusionCommand,
 } from '@aws-sdk/client-ecr';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { ARTIFACT_TYPES, EMPTY_CONFIG, MEDIA_TYPES } from '../../src/model/manifests.ts';
-import { ecrClient, failureOf, startTestRegistry } from '../../src/testing.ts';
+import { ecrClient, failureOf, startTestRegistry, TEST_ACCOUNT } from '../../src/testing.ts';
 import type { RegistryServer } from '../../src/wire/server.ts';
 import { digestOf, loginHeader, ociManifest, RegistryApi } from './registry-api-client.ts';
 
@@ -277,6 +279,34 @@ describe('registry API (/v2/): manifests, tags and referrers', () => {
       // Assess
       expect(pulled.body.toString()).toBe(manifest);
       expect(blob.body.toString()).toBe('layer bytes');
+    });
+
+    it('scans a pushed image on push and replicates it, pullable over /v2/ in the destination region', async () => {
+      // Prepare
+      await client.send(
+        new CreateRepositoryCommand({
+          repositoryName: 'team/scanned',
+          imageScanningConfiguration: { scanOnPush: true },
+        }),
+      );
+      await client.send(
+        new PutReplicationConfigurationCommand({
+          replicationConfiguration: { rules: [{ destinations: [{ region: 'eu-west-1', registryId: TEST_ACCOUNT }] }] },
+        }),
+      );
+      const replicaApi = new RegistryApi(server, await loginHeader(ecrClient(server, { region: 'eu-west-1' })));
+      // Act
+      const { digest, layer } = await api.pushImage('team/scanned', 'v1', 'scanned');
+      const scan = await client.send(
+        new DescribeImageScanFindingsCommand({ repositoryName: 'team/scanned', imageId: { imageDigest: digest } }),
+      );
+      const replicaManifest = await replicaApi.request('GET', '/v2/team/scanned/manifests/v1');
+      const replicaLayer = await replicaApi.request('GET', `/v2/team/scanned/blobs/${layer}`);
+      // Assess
+      expect(scan.imageScanStatus?.status).toMatch(/IN_PROGRESS|COMPLETE/);
+      expect(replicaManifest.status).toBe(200);
+      expect(replicaManifest.headers.get('docker-content-digest')).toBe(digest);
+      expect(replicaLayer.body.toString()).toBe('layer of scanned'.repeat(100));
     });
 
     it('forgets an image BatchDeleteImage deleted', async () => {
