@@ -714,9 +714,12 @@ function listReferrers(
   const repository = requireRepository(ctx, route.name);
   const artifactType = query.get('artifactType');
   const manifests: Record<string, unknown>[] = [];
-  for (const referrer of repository.images.referrersOf(digest)) {
-    const image = repository.images.get(referrer);
-    if (image?.status !== 'ACTIVE') continue;
+  // The images ListImageReferrers lists by default (active ones, in push order), whole: an index needs no pages.
+  const referrers = [...repository.images.referrersOf(digest)]
+    .map((referrer) => repository.images.get(referrer))
+    .filter((image): image is StoredImage => image?.status === 'ACTIVE')
+    .sort((a, b) => a.seq - b.seq);
+  for (const image of referrers) {
     if (artifactType !== null && image.artifactMediaType !== artifactType) continue;
     manifests.push({
       mediaType: image.manifestMediaType,
