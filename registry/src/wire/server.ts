@@ -340,6 +340,9 @@ export async function startRegistryServer(options: RegistryServerOptions = {}): 
   // connections far longer.
   server.keepAliveTimeout = 65_000;
   server.headersTimeout = 66_000;
+  // A registry API upload streams a blob of up to 52,000 MiB in one request (docker sends a layer in one PATCH):
+  // node's default of 5 minutes for a whole request would cut the largest off even on loopback.
+  server.requestTimeout = 60 * 60_000;
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(options.port ?? 0, host, () => {
