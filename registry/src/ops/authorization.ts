@@ -25,11 +25,22 @@ export interface PasswordClaims {
   region: string;
   /** The access key that called GetAuthorizationToken ('' for a password issued without one). */
   accessKeyId: string;
+  /** The account of that caller: another account than `account` reaches it through repository policies only. */
+  callerAccount: string;
 }
 
-/** The password of a token for `account` in `region`, valid until `expiresAt` (epoch ms), issued to `accessKeyId`. */
-export function issuePassword(account: string, region: string, expiresAt: number, accessKeyId = ''): string {
-  const claims = { a: account, r: region, e: expiresAt, k: accessKeyId };
+/**
+ * The password of a token for `account` in `region`, valid until `expiresAt` (epoch ms), issued to `accessKeyId` of
+ * `callerAccount` (by default the registry's own account).
+ */
+export function issuePassword(
+  account: string,
+  region: string,
+  expiresAt: number,
+  accessKeyId = '',
+  callerAccount = account,
+): string {
+  const claims = { a: account, r: region, e: expiresAt, k: accessKeyId, c: callerAccount };
   const payload = Buffer.from(JSON.stringify(claims), 'utf8').toString('base64url');
   return `${payload}.${mac(payload).toString('base64url')}`;
 }
@@ -48,8 +59,10 @@ export function verifyPassword(password: string, now: number): PasswordClaims | 
       r: string;
       e: number;
       k?: string;
+      c?: string;
     };
-    return claims.e > now ? { account: claims.a, region: claims.r, accessKeyId: claims.k ?? '' } : undefined;
+    if (!(claims.e > now)) return undefined;
+    return { account: claims.a, region: claims.r, accessKeyId: claims.k ?? '', callerAccount: claims.c ?? claims.a };
   } catch {
     return undefined;
   }
@@ -63,7 +76,7 @@ function getAuthorizationToken(raw: Record<string, unknown>, ctx: OpContext) {
     // One entry per registry asked for; each logs in to the same local endpoint, in that account's registry.
     authorizationData: registryIds.map((account) => ({
       authorizationToken: Buffer.from(
-        `AWS:${issuePassword(account, ctx.region, expiresAt, ctx.accessKeyId)}`,
+        `AWS:${issuePassword(account, ctx.region, expiresAt, ctx.accessKeyId, ctx.account)}`,
         'utf8',
       ).toString('base64'),
       expiresAt: toEpochSeconds(expiresAt),

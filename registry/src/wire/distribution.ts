@@ -1,6 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { BlobError } from '../model/blob-store.ts';
 import { KNOWN_MANIFEST_MEDIA_TYPES, MEDIA_TYPES, OCI_DIGEST } from '../model/manifests.ts';
+import { policyAllows } from '../model/resource-policy.ts';
 import {
   ECR_REGIONS,
   type Registry,
@@ -33,7 +34,9 @@ import { REPOSITORY_NAME } from './validate.ts';
 /**
  * The registry API: OCI Distribution v1.1 under `/v2/` ([OCI-DIST] spec.md), with ECR's semantics, on the state the
  * ECR API serves. A request logs in with the token GetAuthorizationToken issued (`Basic AWS:<password>`); the
- * token's account and region choose the registry. Blob bodies are streamed to disk, never buffered.
+ * token's account and region choose the registry, and a caller of another account (a token asked for with
+ * `registryIds`) reaches its repositories only as their repository policies allow. Blob bodies are streamed to
+ * disk, never buffered.
  */
 
 /** What the registry API needs of the server. */
@@ -280,6 +283,7 @@ async function startUpload(
   ctx: OpContext,
   name: string,
   query: URLSearchParams,
+  mayRead: (repositoryName: string) => boolean,
 ): Promise<void> {
   const mount = query.get('mount');
   const digest = query.get('digest');
@@ -292,7 +296,7 @@ async function startUpload(
   const repository = repositoryForPush(ctx, name);
   if (!repository) throw nameUnknown(name, ctx.account);
   const from = query.get('from');
-  if (mount !== null && from !== null && REPOSITORY_NAME.pattern?.test(from)) {
+  if (mount !== null && from !== null && REPOSITORY_NAME.pattern?.test(from) && mayRead(from)) {
     if (mountBlob(ctx, repository, from, mount) !== undefined) {
       sendEmpty(res, 201, { location: `/v2/${name}/blobs/${mount}`, 'docker-content-digest': mount });
       return;
@@ -639,13 +643,59 @@ function methodNotAllowed(req: IncomingMessage, allow: string): DistributionErro
   return unsupported(405, `${String(req.method).slice(0, 16)} is not allowed here`, { allow });
 }
 
+// Cross-account access
+
+/**
+ * The ECR action a request needs on its repository (what `docker pull` and `docker push` need in IAM): pulls need
+ * BatchGetImage (manifests, referrers), GetDownloadUrlForLayer (blobs) or ListImages (tags); pushes the layer
+ * upload actions and PutImage; a delete BatchDeleteImage.
+ */
+function actionFor(route: Route, method: string | undefined): string {
+  switch (route.kind) {
+    case 'blob':
+      return method === 'HEAD' ? 'ecr:BatchCheckLayerAvailability' : 'ecr:GetDownloadUrlForLayer';
+    case 'uploads':
+      return 'ecr:InitiateLayerUpload';
+    case 'upload':
+      return method === 'PUT' ? 'ecr:CompleteLayerUpload' : 'ecr:UploadLayerPart';
+    case 'manifest':
+      return method === 'PUT' ? 'ecr:PutImage' : method === 'DELETE' ? 'ecr:BatchDeleteImage' : 'ecr:BatchGetImage';
+    case 'tags':
+      return 'ecr:ListImages';
+    default:
+      return 'ecr:BatchGetImage';
+  }
+}
+
+/**
+ * Whether the caller of `claims` may perform `action` on repository `name` of the registry its token names: always
+ * in its own account; in another account only when the repository exists and its repository policy allows the
+ * caller's account the action, as ECR's cross-account access (the ECR API's `stateFor` applies the same rule).
+ */
+function mayAccess(ctx: OpContext, claims: PasswordClaims, name: string, action: string): boolean {
+  if (claims.callerAccount === claims.account) return true;
+  return policyAllows(ctx.state.repositories.get(name)?.policyText, claims.callerAccount, action);
+}
+
+const accessDenied = (ctx: OpContext, claims: PasswordClaims, name: string, action: string) =>
+  new DistributionError(
+    403,
+    'DENIED',
+    `User: arn:aws:iam::${claims.callerAccount}:user/${claims.accessKeyId.slice(0, 128)} is not authorized to perform: ${action} on resource: arn:aws:ecr:${ctx.region}:${ctx.account}:repository/${name} because no resource-based policy allows the ${action} action`,
+  );
+
 async function dispatch(
   req: IncomingMessage,
   res: ServerResponse,
   ctx: OpContext,
+  claims: PasswordClaims,
   route: Route,
   query: URLSearchParams,
 ): Promise<void> {
+  if ('name' in route) {
+    const action = actionFor(route, req.method);
+    if (!mayAccess(ctx, claims, route.name, action)) throw accessDenied(ctx, claims, route.name, action);
+  }
   const readOnly = (allow = 'GET') => {
     if (req.method !== 'GET' && (req.method !== 'HEAD' || !allow.includes('HEAD'))) throw methodNotAllowed(req, allow);
   };
@@ -661,7 +711,9 @@ async function dispatch(
       return serveBlob(req, res, ctx, route);
     case 'uploads':
       if (req.method !== 'POST') throw methodNotAllowed(req, 'POST');
-      return startUpload(req, res, ctx, route.name, query);
+      return startUpload(req, res, ctx, route.name, query, (from) =>
+        mayAccess(ctx, claims, from, 'ecr:GetDownloadUrlForLayer'),
+      );
     case 'upload':
       return serveUpload(req, res, ctx, route, query);
     case 'manifest':
@@ -700,7 +752,7 @@ export async function serveDistribution(req: IncomingMessage, res: ServerRespons
     // needs a repository, or a creation template, which live in one).
     const state =
       host.registry.existing(claims.account, claims.region) ?? host.registry.peek(claims.account, claims.region);
-    await dispatch(req, res, host.context(`v2:${route.kind}`, scope, state), route, query);
+    await dispatch(req, res, host.context(`v2:${route.kind}`, scope, state), claims, route, query);
   } catch (error) {
     if (error instanceof DistributionError) {
       sendDistributionError(req, res, error);

@@ -39,6 +39,7 @@ describe('GetAuthorizationToken', () => {
       account: TEST_ACCOUNT,
       region: TEST_REGION,
       accessKeyId: 'AKIDLOCALTEST',
+      callerAccount: TEST_ACCOUNT,
     });
   });
 
@@ -53,8 +54,8 @@ describe('GetAuthorizationToken', () => {
         verifyPassword(passwordOf(data.authorizationToken).password, server.now()),
       ),
     ).toEqual([
-      { account: '111111111111', region: 'eu-west-1', accessKeyId: 'AKIDLOCALTEST' },
-      { account: '222222222222', region: 'eu-west-1', accessKeyId: 'AKIDLOCALTEST' },
+      { account: '111111111111', region: 'eu-west-1', accessKeyId: 'AKIDLOCALTEST', callerAccount: TEST_ACCOUNT },
+      { account: '222222222222', region: 'eu-west-1', accessKeyId: 'AKIDLOCALTEST', callerAccount: TEST_ACCOUNT },
     ]);
   });
 
@@ -78,7 +79,12 @@ describe('GetAuthorizationToken', () => {
       'base64url',
     );
     // Assess
-    expect(verifyPassword(good, now)).toEqual({ account: TEST_ACCOUNT, region: TEST_REGION, accessKeyId: '' });
+    expect(verifyPassword(good, now)).toEqual({
+      account: TEST_ACCOUNT,
+      region: TEST_REGION,
+      accessKeyId: '',
+      callerAccount: TEST_ACCOUNT,
+    });
     expect(verifyPassword(good, now + 1_000)).toBeUndefined();
     expect(verifyPassword(`${otherAccount}.${signature}`, now)).toBeUndefined();
     expect(verifyPassword(`${payload}.${'A'.repeat(43)}`, now)).toBeUndefined();

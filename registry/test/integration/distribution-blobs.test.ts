@@ -1,8 +1,8 @@
 import { request as httpRequest } from 'node:http';
-import { CreateRepositoryCommand, type ECRClient } from '@aws-sdk/client-ecr';
+import { CreateRepositoryCommand, type ECRClient, SetRepositoryPolicyCommand } from '@aws-sdk/client-ecr';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { buildImageManifest } from '../../src/model/manifests.ts';
-import { declareBlobs, ecrClient, startTestRegistry } from '../../src/testing.ts';
+import { declareBlobs, ecrClient, startTestRegistry, TEST_ACCOUNT } from '../../src/testing.ts';
 import { MAX_BLOB_BYTES } from '../../src/wire/distribution.ts';
 import type { RegistryServer } from '../../src/wire/server.ts';
 import { digestOf, loginHeader, RegistryApi } from './registry-api-client.ts';
@@ -50,17 +50,58 @@ describe('registry API (/v2/): login, blobs and uploads', () => {
 
     it('answers 200 with a token, in the account and region the token names', async () => {
       // Prepare
-      const otherAccount = new RegistryApi(server, await loginHeader(client, ['111111111111']));
+      const owner = ecrClient(server, { account: '111111111111' });
+      await owner.send(new CreateRepositoryCommand({ repositoryName: 'shared/app' }));
+      const ownersLogin = new RegistryApi(server, await loginHeader(owner));
       // Act
       const base = await api.request('GET', '/v2/');
       const own = await api.request('GET', `/v2/${REPO}/tags/list`);
-      const other = await otherAccount.request('GET', `/v2/${REPO}/tags/list`);
+      const ownersOwn = await ownersLogin.request('GET', '/v2/shared/app/tags/list');
+      const ownersMissing = await ownersLogin.request('GET', `/v2/${REPO}/tags/list`);
       // Assess
       expect(base.status).toBe(200);
       expect(base.headers.get('docker-distribution-api-version')).toBe('registry/2.0');
       expect(own.status).toBe(200);
-      expect(other.status).toBe(404);
-      expect(other.codes).toEqual(['NAME_UNKNOWN']);
+      expect(ownersOwn.json()).toEqual({ name: 'shared/app', tags: [] });
+      expect(ownersMissing.status).toBe(404);
+      expect(ownersMissing.codes).toEqual(['NAME_UNKNOWN']);
+    });
+
+    it('lets a caller of another account in only as the repository policy allows', async () => {
+      // Prepare
+      const owner = ecrClient(server, { account: '111111111111' });
+      await owner.send(new CreateRepositoryCommand({ repositoryName: 'shared/app' }));
+      await owner.send(new CreateRepositoryCommand({ repositoryName: 'shared/private' }));
+      await owner.send(
+        new SetRepositoryPolicyCommand({
+          repositoryName: 'shared/app',
+          policyText: JSON.stringify({
+            Version: '2012-10-17',
+            Statement: [
+              {
+                Sid: 'pull',
+                Effect: 'Allow',
+                Principal: { AWS: `arn:aws:iam::${TEST_ACCOUNT}:root` },
+                Action: ['ecr:BatchGetImage', 'ecr:GetDownloadUrlForLayer', 'ecr:ListImages'],
+              },
+            ],
+          }),
+        }),
+      );
+      const visitor = new RegistryApi(server, await loginHeader(client, ['111111111111']));
+      // Act
+      const allowed = await visitor.request('GET', '/v2/shared/app/tags/list');
+      const push = await visitor.request('POST', '/v2/shared/app/blobs/uploads/');
+      const noPolicy = await visitor.request('GET', '/v2/shared/private/tags/list');
+      const missing = await visitor.request('GET', `/v2/${REPO}/tags/list`);
+      // Assess
+      expect(allowed.status).toBe(200);
+      expect([push, noPolicy, missing].map((r) => [r.status, r.codes])).toEqual([
+        [403, ['DENIED']],
+        [403, ['DENIED']],
+        [403, ['DENIED']],
+      ]);
+      expect(server.registry.uploads.size).toBe(0);
     });
 
     it('does not list repositories (/v2/_catalog), as ECR does not', async () => {
