@@ -345,6 +345,14 @@ async function serveUpload(
       if (digest === null) throw digestInvalid('The closing PUT of an upload needs ?digest=<digest of the whole blob>');
       checkDigest(digest);
       if (hasBody(req)) await appendBody(req, ctx, route.name, session);
+      else if (appending.has(session.id)) {
+        throw new DistributionError(
+          416,
+          'BLOB_UPLOAD_INVALID',
+          'A chunk of this upload is still being received: close it once the chunk is in',
+          uploadHeaders(route.name, session),
+        );
+      }
       await commitUpload(res, ctx, route.name, session, digest);
       return;
     }
