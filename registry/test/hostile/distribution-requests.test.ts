@@ -61,6 +61,39 @@ describe('registry API (/v2/): hostile requests', () => {
     expect(await storedImages()).toEqual([]);
   });
 
+  it('refuses a second chunk, or the close, of an upload while a chunk is still arriving', async () => {
+    // Prepare: a PATCH whose body stays open until the test ends it.
+    const started = await api.request('POST', `/v2/${REPO}/blobs/uploads/`);
+    const location = started.headers.get('location') ?? '';
+    let finish: () => void = () => undefined;
+    const body = new ReadableStream<Uint8Array>({
+      start(controller) {
+        controller.enqueue(new TextEncoder().encode('first chunk'));
+        finish = () => controller.close();
+      },
+    });
+    const slow = fetch(`${server.url}${location}`, {
+      method: 'PATCH',
+      headers: { authorization: api.authorization ?? '' },
+      body,
+      duplex: 'half',
+    } as RequestInit);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    // Act
+    const second = await api.request('PATCH', location, { body: 'second chunk' });
+    const close = await api.request('PUT', `${location}?digest=${digestOf('first chunk')}`);
+    finish();
+    const first = await slow;
+    const closed = await api.request('PUT', `${location}?digest=${digestOf('first chunk')}`);
+    // Assess
+    expect([second.status, close.status]).toEqual([416, 416]);
+    expect(first.status).toBe(202);
+    expect(closed.status).toBe(201);
+    expect((await api.request('GET', `/v2/${REPO}/blobs/${digestOf('first chunk')}`)).body.toString()).toBe(
+      'first chunk',
+    );
+  });
+
   it('refuses malformed logins, paths, ranges and methods with OCI errors', async () => {
     // Prepare
     const started = await api.request('POST', `/v2/${REPO}/blobs/uploads/`);
