@@ -593,14 +593,16 @@ function listTags(res: ServerResponse, ctx: OpContext, name: string, query: URLS
     throw new DistributionError(400, 'UNSUPPORTED', `n must be a non-negative integer, not '${nText.slice(0, 32)}'`);
   }
   const last = query.get('last');
+  // Only the tags after `last` are sorted, so that each page of a long listing costs less than the one before.
   const tags: string[] = [];
-  for (const image of repository.images.values()) if (image.status === 'ACTIVE') tags.push(...image.tags);
+  for (const image of repository.images.values()) {
+    if (image.status !== 'ACTIVE') continue;
+    for (const tag of image.tags) if (last === null || tag > last) tags.push(tag);
+  }
   tags.sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
-  let start = 0;
-  if (last !== null) while (start < tags.length && (tags[start] as string) <= last) start++;
   const limit = nText === null ? tags.length : Number(nText);
-  const page = tags.slice(start, start + limit);
-  const more = nText !== null && limit > 0 && start + limit < tags.length;
+  const page = tags.slice(0, limit);
+  const more = nText !== null && limit > 0 && limit < tags.length;
   const next = `/v2/${name}/tags/list?n=${limit}&last=${encodeURIComponent(page.at(-1) ?? '')}`;
   sendJson(res, 200, { name, tags: page }, more ? { link: `<${next}>; rel="next"` } : {});
 }
