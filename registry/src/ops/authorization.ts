@@ -6,8 +6,9 @@ import type { OpContext, OperationTable } from './context.ts';
 /**
  * GetAuthorizationToken ([M-ECR]): a registry login for `docker login`, `skopeo login` and the like. The token is
  * base64 of `AWS:<password>`, valid for 12 hours, with the registry's own address as `proxyEndpoint`. The password
- * names the account and region it was issued in, and is signed with a key of this process, so that a registry
- * request presenting it can be placed in that account's registry and a forged or expired one refused.
+ * names the account and region it was issued in and the access key that asked for it (the principal its pulls are
+ * made as, for pull-time update exclusions), and is signed with a key of this process, so that a registry request
+ * presenting it can be placed in that account's registry and a forged or expired one refused.
  */
 
 /** How long a token is valid: 12 hours, as ECR's. */
@@ -18,14 +19,34 @@ const REGISTRY_IDS = { min: 1, max: 10 };
 const PASSWORD_KEY = randomBytes(32);
 const mac = (payload: string) => createHmac('sha256', PASSWORD_KEY).update(payload).digest();
 
-/** The password of a token for `account` in `region`, valid until `expiresAt` (epoch ms). */
-export function issuePassword(account: string, region: string, expiresAt: number): string {
-  const payload = Buffer.from(JSON.stringify({ a: account, r: region, e: expiresAt }), 'utf8').toString('base64url');
+/** What a valid password names. */
+export interface PasswordClaims {
+  account: string;
+  region: string;
+  /** The access key that called GetAuthorizationToken ('' for a password issued without one). */
+  accessKeyId: string;
+  /** The account of that caller: another account than `account` reaches it through repository policies only. */
+  callerAccount: string;
+}
+
+/**
+ * The password of a token for `account` in `region`, valid until `expiresAt` (epoch ms), issued to `accessKeyId` of
+ * `callerAccount` (by default the registry's own account).
+ */
+export function issuePassword(
+  account: string,
+  region: string,
+  expiresAt: number,
+  accessKeyId = '',
+  callerAccount = account,
+): string {
+  const claims = { a: account, r: region, e: expiresAt, k: accessKeyId, c: callerAccount };
+  const payload = Buffer.from(JSON.stringify(claims), 'utf8').toString('base64url');
   return `${payload}.${mac(payload).toString('base64url')}`;
 }
 
-/** The account and region a password was issued for, or undefined when it is forged, malformed or expired. */
-export function verifyPassword(password: string, now: number): { account: string; region: string } | undefined {
+/** What a password was issued for, or undefined when it is forged, malformed or expired. */
+export function verifyPassword(password: string, now: number): PasswordClaims | undefined {
   if (password.length > 512) return undefined;
   const [payload, signature, ...rest] = password.split('.');
   if (payload === undefined || signature === undefined || rest.length > 0) return undefined;
@@ -37,8 +58,11 @@ export function verifyPassword(password: string, now: number): { account: string
       a: string;
       r: string;
       e: number;
+      k?: string;
+      c?: string;
     };
-    return claims.e > now ? { account: claims.a, region: claims.r } : undefined;
+    if (!(claims.e > now)) return undefined;
+    return { account: claims.a, region: claims.r, accessKeyId: claims.k ?? '', callerAccount: claims.c ?? claims.a };
   } catch {
     return undefined;
   }
@@ -51,9 +75,10 @@ function getAuthorizationToken(raw: Record<string, unknown>, ctx: OpContext) {
   return {
     // One entry per registry asked for; each logs in to the same local endpoint, in that account's registry.
     authorizationData: registryIds.map((account) => ({
-      authorizationToken: Buffer.from(`AWS:${issuePassword(account, ctx.region, expiresAt)}`, 'utf8').toString(
-        'base64',
-      ),
+      authorizationToken: Buffer.from(
+        `AWS:${issuePassword(account, ctx.region, expiresAt, ctx.accessKeyId, ctx.account)}`,
+        'utf8',
+      ).toString('base64'),
       expiresAt: toEpochSeconds(expiresAt),
       proxyEndpoint: ctx.settings.endpoint,
     })),

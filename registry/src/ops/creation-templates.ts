@@ -1,5 +1,12 @@
 import { checkLifecyclePolicy } from '../model/lifecycle-policy.ts';
-import type { ExclusionFilter, RegistryState, StoredCreationTemplate, StoredTagMutability } from '../model/state.ts';
+import { newRepository } from '../model/records.ts';
+import type {
+  ExclusionFilter,
+  RegistryState,
+  RepositoryRecord,
+  StoredCreationTemplate,
+  StoredTagMutability,
+} from '../model/state.ts';
 import { constraintMessage, EcrException, invalidParameter, validationError } from '../wire/errors.ts';
 import { Input, type ListRule, MAX_RESULTS, type StringRule, TAG_MUTABILITY } from '../wire/validate.ts';
 import { toEpochSeconds } from './common.ts';
@@ -88,6 +95,33 @@ export function creationTemplateFor(
     else if (repositoryName.startsWith(`${key}/`) && key.length > prefixKey(best?.prefix ?? '').length) best = template;
   }
   return best ?? root;
+}
+
+/**
+ * Creates (and stores) repository `name` of `state` as ECR does in a scenario a template can apply to (a replica,
+ * a push to a repository that does not exist): its settings from the matching template, else ECR's defaults.
+ */
+export function createRepositoryFromTemplate(
+  ctx: OpContext,
+  state: RegistryState,
+  name: string,
+  scenario: (typeof APPLIED_FOR)[number],
+): RepositoryRecord {
+  const template = creationTemplateFor(state, name, scenario);
+  const now = ctx.now();
+  const repository = newRepository(state, name, now, {
+    imageTagMutability: template?.imageTagMutability,
+    imageTagMutabilityExclusionFilters: template?.imageTagMutabilityExclusionFilters.map((filter) => ({ ...filter })),
+    encryption: template ? { ...template.encryptionConfiguration } : undefined,
+    tags: template?.resourceTags.map((tag): [string, string] => [tag.Key, tag.Value]),
+  });
+  if (template?.repositoryPolicy) repository.policyText = template.repositoryPolicy;
+  if (template?.lifecyclePolicy) {
+    repository.lifecyclePolicyText = template.lifecyclePolicy;
+    repository.lifecyclePolicyUpdatedAt = now;
+  }
+  state.repositories.set(name, repository);
+  return repository;
 }
 
 function readTemplateTags(input: Input): Tag[] | undefined {

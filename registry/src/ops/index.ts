@@ -1,6 +1,7 @@
 import { authorizationOperations } from './authorization.ts';
 import { blobLinkReplays } from './blob-links.ts';
 import type { OperationTable } from './context.ts';
+import { distributionReplays } from './distribution.ts';
 import { imageListingOperations } from './image-listing.ts';
 import { imagePullDeleteOperations } from './image-pull-delete.ts';
 import { imagePushOperations } from './image-push.ts';
@@ -32,4 +33,5 @@ export const ecrOperations: OperationTable = {
  */
 export const replayOperations: OperationTable = {
   ...blobLinkReplays,
+  ...distributionReplays,
 };

@@ -1,11 +1,11 @@
-import { newImage, newRepository, parseManifest } from '../model/records.ts';
+import { newImage, parseManifest } from '../model/records.ts';
 import type { RegistryState, RepositoryRecord, StoredImage, StoredReplicationRule } from '../model/state.ts';
 import { ECR_REGIONS } from '../model/state.ts';
 import { constraintMessage, invalidParameter, validationError } from '../wire/errors.ts';
 import { Input, type ListRule, REGISTRY_ID, REPOSITORY_NAME, type StringRule } from '../wire/validate.ts';
 import { requireRepository, stateFor } from './common.ts';
 import type { OpContext, OperationTable } from './context.ts';
-import { creationTemplateFor } from './creation-templates.ts';
+import { createRepositoryFromTemplate } from './creation-templates.ts';
 import { answerImageId, findImage, readImageId, repositoryState } from './image-ids.ts';
 
 /** Replication ([M-ECR] PutReplicationConfiguration, DescribeRegistry, DescribeImageReplicationStatus). */
@@ -95,28 +95,10 @@ function destinationsFor(state: RegistryState, repositoryName: string): { region
   return [...unique.values()];
 }
 
-/** A destination repository as replication creates it: its settings from a REPLICATION template, else defaults. */
-function createReplicaRepository(ctx: OpContext, target: RegistryState, name: string): RepositoryRecord {
-  const template = creationTemplateFor(target, name, 'REPLICATION');
-  const now = ctx.now();
-  const repository = newRepository(target, name, now, {
-    imageTagMutability: template?.imageTagMutability,
-    imageTagMutabilityExclusionFilters: template?.imageTagMutabilityExclusionFilters.map((filter) => ({ ...filter })),
-    encryption: template ? { ...template.encryptionConfiguration } : undefined,
-    tags: template?.resourceTags.map((tag): [string, string] => [tag.Key, tag.Value]),
-  });
-  if (template?.repositoryPolicy) repository.policyText = template.repositoryPolicy;
-  if (template?.lifecyclePolicy) {
-    repository.lifecyclePolicyText = template.lifecyclePolicy;
-    repository.lifecyclePolicyUpdatedAt = now;
-  }
-  target.repositories.set(name, repository);
-  return repository;
-}
-
 /** Copies an image (an index with its children first) into `target`, and points its tags at the copy. */
 function copyImage(ctx: OpContext, source: RepositoryRecord, image: StoredImage, target: RegistryState): void {
-  const replica = target.repositories.get(source.name) ?? createReplicaRepository(ctx, target, source.name);
+  const replica =
+    target.repositories.get(source.name) ?? createRepositoryFromTemplate(ctx, target, source.name, 'REPLICATION');
   for (const childDigest of image.childDigests) {
     const child = source.images.get(childDigest);
     if (child) copyImage(ctx, source, child, target);

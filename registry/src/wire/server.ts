@@ -9,6 +9,7 @@ import { AccountLimitError, ECR_REGIONS, Registry, type RegistryState } from '..
 import type { EmittedEvent, OpContext, OpSettings } from '../ops/context.ts';
 import { ecrOperations } from '../ops/index.ts';
 import { UPLOAD_LAYER_PART_BODY_BYTES } from '../ops/layers.ts';
+import { type DistributionHost, serveDistribution } from './distribution.ts';
 import { EcrException } from './errors.ts';
 import { jsonDepthExceeds, loopbackHost, loopbackOrigin } from './http-guards.ts';
 import { startIdleCollector } from './idle-gc.ts';
@@ -147,6 +148,8 @@ export async function startRegistryServer(options: RegistryServerOptions = {}): 
     },
   });
 
+  const distribution: DistributionHost = { registry, now, context, endpoint: () => settings.endpoint };
+
   const server: Server = createServer(async (req, res) => {
     idleCollector.touch();
     const requestId = randomUUID();
@@ -176,6 +179,11 @@ export async function startRegistryServer(options: RegistryServerOptions = {}): 
       if (path.startsWith(LAYER_DOWNLOAD_PREFIX)) {
         req.resume();
         await serveLayerDownload(req, res, { blobs, key: settings.layerUrlKey, now: now() });
+        return;
+      }
+      // The registry API streams blob bodies: it is routed before any body is read.
+      if (path === '/v2' || path.startsWith('/v2/')) {
+        await serveDistribution(req, res, distribution);
         return;
       }
       if (path.startsWith(CONTROL_PREFIX)) {
@@ -362,6 +370,9 @@ export async function startRegistryServer(options: RegistryServerOptions = {}): 
   // connections far longer.
   server.keepAliveTimeout = 65_000;
   server.headersTimeout = 66_000;
+  // A registry API upload streams a blob of up to 52,000 MiB in one request (docker sends a layer in one PATCH):
+  // node's default of 5 minutes for a whole request would cut the largest off even on loopback.
+  server.requestTimeout = 60 * 60_000;
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(options.port ?? 0, host, () => {

@@ -390,8 +390,6 @@ function envelopeCases(): Case[] {
     ['GET', '/'],
     ['PUT', '/'],
     ['DELETE', '/'],
-    ['POST', '/v2/'],
-    ['GET', '/v2/hostile/app/manifests/latest'],
     ['POST', '/../../etc/passwd'],
   ] as const) {
     cases.push({

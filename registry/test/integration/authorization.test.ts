@@ -35,7 +35,12 @@ describe('GetAuthorizationToken', () => {
     expect(expiresAt).toBeLessThanOrEqual(server.now() + AUTHORIZATION_TTL_MS);
     const { user, password } = passwordOf(data?.authorizationToken);
     expect(user).toBe('AWS');
-    expect(verifyPassword(password, server.now())).toEqual({ account: TEST_ACCOUNT, region: TEST_REGION });
+    expect(verifyPassword(password, server.now())).toEqual({
+      account: TEST_ACCOUNT,
+      region: TEST_REGION,
+      accessKeyId: 'AKIDLOCALTEST',
+      callerAccount: TEST_ACCOUNT,
+    });
   });
 
   it('issues a token per registry id asked for, in the caller’s region', async () => {
@@ -49,8 +54,8 @@ describe('GetAuthorizationToken', () => {
         verifyPassword(passwordOf(data.authorizationToken).password, server.now()),
       ),
     ).toEqual([
-      { account: '111111111111', region: 'eu-west-1' },
-      { account: '222222222222', region: 'eu-west-1' },
+      { account: '111111111111', region: 'eu-west-1', accessKeyId: 'AKIDLOCALTEST', callerAccount: TEST_ACCOUNT },
+      { account: '222222222222', region: 'eu-west-1', accessKeyId: 'AKIDLOCALTEST', callerAccount: TEST_ACCOUNT },
     ]);
   });
 
@@ -74,7 +79,12 @@ describe('GetAuthorizationToken', () => {
       'base64url',
     );
     // Assess
-    expect(verifyPassword(good, now)).toEqual({ account: TEST_ACCOUNT, region: TEST_REGION });
+    expect(verifyPassword(good, now)).toEqual({
+      account: TEST_ACCOUNT,
+      region: TEST_REGION,
+      accessKeyId: '',
+      callerAccount: TEST_ACCOUNT,
+    });
     expect(verifyPassword(good, now + 1_000)).toBeUndefined();
     expect(verifyPassword(`${otherAccount}.${signature}`, now)).toBeUndefined();
     expect(verifyPassword(`${payload}.${'A'.repeat(43)}`, now)).toBeUndefined();
