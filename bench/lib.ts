@@ -293,6 +293,57 @@ export async function startHttpFloorProcess(): Promise<ServerProcess> {
 }
 
 /**
+ * A bare node HTTP server on loopback that speaks just enough `/v2/` for a monolithic blob upload and a download:
+ * POST answers 202 with a Location, PUT hashes the body (what any registry must do) and keeps it in memory, GET
+ * serves it back. No disk, no checks: the most any node server can do over this loopback, the floor under the
+ * registry's blob figures. Run with the registry's node flags, like the registry.
+ */
+const BLOB_FLOOR_SERVER = `
+import { createServer } from 'node:http';
+import { createHash } from 'node:crypto';
+const blobs = new Map();
+let next = 0;
+const server = createServer((req, res) => {
+  const url = new URL(req.url, 'http://floor');
+  if (req.method === 'POST') {
+    req.resume();
+    res.writeHead(202, { location: '/v2/floor/blobs/uploads/' + next++, 'content-length': 0 });
+    return res.end();
+  }
+  if (req.method === 'PUT') {
+    const hash = createHash('sha256');
+    const chunks = [];
+    req.on('data', (chunk) => { hash.update(chunk); chunks.push(chunk); });
+    req.on('end', () => {
+      const digest = 'sha256:' + hash.digest('hex');
+      const ok = digest === url.searchParams.get('digest');
+      if (ok) blobs.set(digest, chunks);
+      res.writeHead(ok ? 201 : 400, { 'content-length': 0 });
+      res.end();
+    });
+    return;
+  }
+  const chunks = blobs.get(url.pathname.split('/').pop());
+  if (!chunks) { res.writeHead(404, { 'content-length': 0 }); return res.end(); }
+  res.writeHead(200, { 'content-length': chunks.reduce((sum, chunk) => sum + chunk.length, 0) });
+  let index = 0;
+  const pump = () => {
+    while (index < chunks.length) if (!res.write(chunks[index++])) return res.once('drain', pump);
+    res.end();
+  };
+  pump();
+});
+server.listen(0, '127.0.0.1', () => console.log('local registry: http://127.0.0.1:' + server.address().port));
+process.on('SIGTERM', () => process.exit(0));
+`;
+
+/** Starts the bare blob server of BLOB_FLOOR_SERVER (same banner as the registry), for the blob throughput floor. */
+export async function startBlobFloorProcess(): Promise<ServerProcess> {
+  const flags = (process.env.BENCH_REGISTRY_NODE_FLAGS ?? REGISTRY_NODE_FLAGS).split(' ').filter(Boolean);
+  return startBannerProcess('blob-floor', [...flags, '--input-type=module', '-e', BLOB_FLOOR_SERVER]);
+}
+
+/**
  * Starts the local registry (`cli/start.ts`) in its own process and reads its URL from the first line it prints.
  * With BENCH_CPU_PROF_DIR set, the server writes a V8 CPU profile there when it stops.
  */
