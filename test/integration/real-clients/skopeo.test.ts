@@ -13,8 +13,12 @@ import {
   buildReferrer,
   corruptBlobs,
   createOciLayout,
+  type Descriptor,
   listBlobDigests,
+  OCI_INDEX,
+  OCI_MANIFEST,
   type OciLayout,
+  sha256,
 } from '../../helpers/oci-layout.ts';
 import { requireRealClients } from '../../helpers/real-clients.ts';
 import { ecrClient, startTestRegistry } from '../../helpers/registry.ts';
@@ -30,7 +34,15 @@ import {
   requireSkopeo,
   SkopeoError,
 } from '../../helpers/skopeo.ts';
-import { errorCodes, getReferrers, probeV2, pushBlob, putManifest, tagsPage } from '../../helpers/v2-client.ts';
+import {
+  errorCodes,
+  getReferrers,
+  probeV2,
+  pushBlob,
+  putManifest,
+  tagsPage,
+  v2Request,
+} from '../../helpers/v2-client.ts';
 
 /**
  * skopeo 1.9 pushing to and pulling from a `/v2/` registry: CNCF distribution 2.8 (the reference), and the local
@@ -163,6 +175,79 @@ async function skopeoScript(target: RegistryTarget, repository: string, fixture:
   }
 }
 
+/** What a registry answers over `/v2/` once the script has run, where the spec and ECR agree. */
+interface WireFacts {
+  manifests: {
+    reference: string;
+    status: number;
+    contentType: string | null;
+    digestHeader: string | null;
+    bodyDigest: string;
+  }[];
+  blobHead: { status: number; contentLength: string | null; digestHeader: string | null };
+  missingManifest: { status: number; codes: string[] };
+  missingBlob: { status: number; codes: string[] };
+}
+
+const MANIFEST_ACCEPT = [OCI_MANIFEST, OCI_INDEX].join(', ');
+const MISSING = `sha256:${'0'.repeat(64)}`;
+
+/** Manifest GETs (by tag and by digest), a blob HEAD and two misses, reduced to what a client relies on. */
+async function wireFacts(target: RegistryTarget, repository: string, fixture: Fixture): Promise<WireFacts> {
+  const references = ['v1', 'multi', fixture.index.children[1]?.descriptor.digest as string];
+  const manifests = [];
+  for (const reference of references) {
+    const response = await v2Request(target, 'GET', `/v2/${repository}/manifests/${reference}`, {
+      headers: { accept: MANIFEST_ACCEPT },
+    });
+    manifests.push({
+      reference,
+      status: response.status,
+      contentType: response.headers.get('content-type'),
+      digestHeader: response.headers.get('docker-content-digest'),
+      bodyDigest: sha256(response.body),
+    });
+  }
+  const head = await v2Request(target, 'HEAD', `/v2/${repository}/blobs/${fixture.image.layers[1]?.digest}`);
+  const missingManifest = await v2Request(target, 'GET', `/v2/${repository}/manifests/${MISSING}`, {
+    headers: { accept: MANIFEST_ACCEPT },
+  });
+  const missingBlob = await v2Request(target, 'GET', `/v2/${repository}/blobs/${MISSING}`);
+  return {
+    manifests,
+    blobHead: {
+      status: head.status,
+      contentLength: head.headers.get('content-length'),
+      digestHeader: head.headers.get('docker-content-digest'),
+    },
+    missingManifest: { status: missingManifest.status, codes: errorCodes(missingManifest.body) },
+    missingBlob: { status: missingBlob.status, codes: errorCodes(missingBlob.body) },
+  };
+}
+
+/** WireFacts as the OCI Distribution spec has them, for the fixture. */
+function expectedWireFacts(fixture: Fixture): WireFacts {
+  const child = fixture.index.children[1] as BuiltImage;
+  const layer = fixture.image.layers[1] as Descriptor;
+  const manifest = (reference: string, descriptor: Descriptor) => ({
+    reference,
+    status: 200,
+    contentType: descriptor.mediaType,
+    digestHeader: descriptor.digest,
+    bodyDigest: descriptor.digest,
+  });
+  return {
+    manifests: [
+      manifest('v1', fixture.image.descriptor),
+      manifest('multi', fixture.index.descriptor),
+      manifest(child.descriptor.digest, child.descriptor),
+    ],
+    blobHead: { status: 200, contentLength: String(layer.size), digestHeader: layer.digest },
+    missingManifest: { status: 404, codes: ['MANIFEST_UNKNOWN'] },
+    missingBlob: { status: 404, codes: ['BLOB_UNKNOWN'] },
+  };
+}
+
 /**
  * A referrer artifact (OCI 1.1 `subject`, `artifactType`, empty config) through skopeo: 1.9 copies it both ways
  * byte for byte with --preserve-digests (its non-raw `inspect` refuses artifacts: "unsupported image-specific
@@ -222,6 +307,7 @@ describe('skopeo 1.9 and the /v2/ API', { timeout: 180_000 }, () => {
       const result = await skopeoScript(dist, 'skopeo/app', fixture);
       // Assess
       expect(result.tags).toEqual(['multi', 'v1']);
+      expect(await wireFacts(dist, 'skopeo/app', fixture)).toEqual(expectedWireFacts(fixture));
     });
 
     it('copies a referrer artifact both ways byte for byte', async () => {
@@ -240,6 +326,7 @@ describe('skopeo 1.9 and the /v2/ API', { timeout: 180_000 }, () => {
         const result = await skopeoScript(local, 'skopeo/app', fixture);
         // Assess
         expect(result.tags).toEqual(['multi', 'v1']);
+        expect(await wireFacts(local, 'skopeo/app', fixture)).toEqual(expectedWireFacts(fixture));
       },
     );
 
@@ -253,7 +340,7 @@ describe('skopeo 1.9 and the /v2/ API', { timeout: 180_000 }, () => {
 
   describe('distribution and the local registry agree where ECR and the spec agree', () => {
     it.skipIf(localSkipped)(
-      'give the same digests, pulled blobs, tags and inspect output for the same script',
+      'give the same digests, pulled blobs, tags, inspect output and /v2/ answers for the same script',
       async () => {
         // Prepare
         await createLocalRepository('compare/app');
