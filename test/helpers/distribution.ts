@@ -1,5 +1,6 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer as createHttpServer, request as httpRequest } from 'node:http';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -132,4 +133,55 @@ export async function startDistribution(): Promise<DistributionRegistry> {
   }
   rmSync(dir, { recursive: true, force: true });
   throw new Error(reason);
+}
+
+export interface BasicAuthProxy {
+  host: string;
+  url: string;
+  close(): Promise<void>;
+}
+
+/**
+ * A loopback proxy in front of a `/v2/` registry that demands HTTP Basic auth as ECR does: 401 with
+ * `WWW-Authenticate: Basic` and an UNAUTHORIZED error without the right `Authorization`, the request passed through
+ * (Host kept, so upload Locations name the proxy) with it. Distribution's own htpasswd auth needs bcrypt hashes;
+ * this needs nothing, and lets the login path the local registry's tests take run against distribution.
+ */
+export async function startBasicAuthProxy(upstream: string, creds: string): Promise<BasicAuthProxy> {
+  const expected = `Basic ${Buffer.from(creds).toString('base64')}`;
+  const target = new URL(upstream);
+  const server = createHttpServer((req, res) => {
+    if (req.headers.authorization !== expected) {
+      req.resume();
+      const body = JSON.stringify({ errors: [{ code: 'UNAUTHORIZED', message: 'authentication required' }] });
+      res.writeHead(401, {
+        'content-type': 'application/json; charset=utf-8',
+        'content-length': Buffer.byteLength(body),
+        'www-authenticate': `Basic realm="${target.host}",service="distribution"`,
+      });
+      res.end(body);
+      return;
+    }
+    const forward = httpRequest(
+      { host: target.hostname, port: target.port, method: req.method, path: req.url, headers: req.headers },
+      (answer) => {
+        res.writeHead(answer.statusCode ?? 502, answer.headers);
+        answer.pipe(res);
+      },
+    );
+    forward.once('error', (error) => res.destroy(error));
+    req.pipe(forward);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const address = server.address();
+  const port = typeof address === 'object' && address ? address.port : 0;
+  return {
+    host: `127.0.0.1:${port}`,
+    url: `http://127.0.0.1:${port}`,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
 }

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { CreateRepositoryCommand } from '@aws-sdk/client-ecr';
 import type { RegistryServer } from '@ecr-automation/local-registry';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type DistributionRegistry, startDistribution } from '../../helpers/distribution.ts';
+import { type DistributionRegistry, startBasicAuthProxy, startDistribution } from '../../helpers/distribution.ts';
 import {
   addTwoPlatformIndex,
   type BuiltArtifact,
@@ -313,6 +313,35 @@ describe('skopeo 1.9 and the /v2/ API', { timeout: 180_000 }, () => {
     it('copies a referrer artifact both ways byte for byte', async () => {
       // Act, Assess
       await copyReferrer(dist, 'skopeo/artifact', fixture);
+    });
+  });
+
+  describe('against CNCF distribution 2.8 behind Basic auth (the login path of the local registry tests)', () => {
+    it('answers 401 with a Basic challenge, and the script passes with AWS:<password> credentials', async () => {
+      // Prepare
+      const password = 'not-a-real-ecr-token';
+      const proxy = await startBasicAuthProxy(distribution.url, `AWS:${password}`);
+      const target: RegistryTarget = {
+        name: 'distribution (Basic auth)',
+        host: proxy.host,
+        creds: `AWS:${password}`,
+        tlsVerify: false,
+      };
+      const anonymous: RegistryTarget = { name: 'anonymous', host: proxy.host, tlsVerify: false };
+      try {
+        // Act
+        const probe = await probeV2(proxy.url);
+        const result = await skopeoScript(target, 'auth/app', fixture);
+        const refused = pushLayout(anonymous, fixture.layout.dir, 'v1', 'auth/app');
+        // Assess
+        expect(probe.status).toBe(401);
+        expect(probe.challenge).toMatch(/^Basic /);
+        expect(result.tags).toEqual(['multi', 'v1']);
+        expect(await wireFacts(target, 'auth/app', fixture)).toEqual(expectedWireFacts(fixture));
+        await expect(refused).rejects.toThrow(/unauthorized|authentication required/i);
+      } finally {
+        await proxy.close();
+      }
     });
   });
 
