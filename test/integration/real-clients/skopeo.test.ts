@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CreateRepositoryCommand } from '@aws-sdk/client-ecr';
@@ -143,6 +143,13 @@ async function skopeoScript(target: RegistryTarget, repository: string, fixture:
     );
     expect(corruptBlobs(imageOut)).toEqual([]);
     expect(corruptBlobs(indexOut)).toEqual([]);
+    // dir: keeps the manifest as manifest.json and each blob under its bare hex digest
+    const dirOut = join(work, 'dir');
+    await pullToLayout(target, repository, 'v1', dirOut, { format: 'dir' });
+    expect(readFileSync(join(dirOut, 'manifest.json')).equals(image.manifest)).toBe(true);
+    for (const digest of image.blobDigests) {
+      expect(sha256(readFileSync(join(dirOut, digest.slice('sha256:'.length))))).toBe(digest);
+    }
 
     // The manifests as the registry serves them: the pushed bytes exactly
     expect((await inspectRaw(target, repository, 'v1')).equals(image.manifest)).toBe(true);
@@ -332,13 +339,16 @@ describe('skopeo 1.9 and the /v2/ API', { timeout: 180_000 }, () => {
         // Act
         const probe = await probeV2(proxy.url);
         const result = await skopeoScript(target, 'auth/app', fixture);
-        const refused = pushLayout(anonymous, fixture.layout.dir, 'v1', 'auth/app');
+        const refused = await pushLayout(anonymous, fixture.layout.dir, 'v1', 'auth/app').catch(
+          (error: unknown) => error,
+        );
         // Assess
         expect(probe.status).toBe(401);
         expect(probe.challenge).toMatch(/^Basic /);
         expect(result.tags).toEqual(['multi', 'v1']);
         expect(await wireFacts(target, 'auth/app', fixture)).toEqual(expectedWireFacts(fixture));
-        await expect(refused).rejects.toThrow(/unauthorized|authentication required/i);
+        expect(refused).toBeInstanceOf(SkopeoError);
+        expect((refused as SkopeoError).stderr).toMatch(/unauthorized: authentication required/);
       } finally {
         await proxy.close();
       }
@@ -393,11 +403,13 @@ describe('skopeo 1.9 and the /v2/ API', { timeout: 180_000 }, () => {
 
       it.skipIf(localSkipped)('the local registry refuses it with NAME_UNKNOWN, as ECR does', async () => {
         // Act
-        const push = pushLayout(local, fixture.layout.dir, 'v1', 'never/created');
+        const push = await pushLayout(local, fixture.layout.dir, 'v1', 'never/created').catch(
+          (error: unknown) => error,
+        );
         const upload = await pushBlob(local, 'never/created', Buffer.from('{}')).catch((error: unknown) => error);
         // Assess
-        await expect(push).rejects.toBeInstanceOf(SkopeoError);
-        await expect(push).rejects.toThrow(/name unknown|NAME_UNKNOWN/i);
+        expect(push).toBeInstanceOf(SkopeoError);
+        expect((push as SkopeoError).stderr).toMatch(/name unknown|NAME_UNKNOWN/i);
         expect(upload).toMatchObject({ status: 404 });
         expect(errorCodes((upload as { body: string }).body)).toEqual(['NAME_UNKNOWN']);
       });
