@@ -168,33 +168,46 @@ export function putBlobStream(
   });
 }
 
-/** GETs a blob and hashes it as it arrives, holding no more than a socket buffer: its digest and size. */
+/** Redirects a blob GET may take: ECR answers with a redirect to storage, distribution with S3 may too. */
+const MAX_REDIRECTS = 3;
+
+/**
+ * GETs a blob and hashes it as it arrives, holding no more than a socket buffer: its digest and size. Follows
+ * redirects (auth only to the registry's own origin, as docker and skopeo do).
+ */
 export function getBlobDigest(
   target: RegistryTarget,
   repository: string,
   digest: string,
 ): Promise<{ digest: string; size: number }> {
-  const url = new URL(`/v2/${repository}/blobs/${digest}`, targetUrl(target));
-  return new Promise((resolve, reject) => {
-    const req = request(url, { method: 'GET', headers: authHeaders(target) }, (res) => {
-      if (res.statusCode !== 200) {
-        const parts: Buffer[] = [];
-        res.on('data', (part: Buffer) => parts.push(part));
-        res.once('end', () =>
-          reject(new V2Error(res.statusCode ?? 0, Buffer.concat(parts).toString(), `GET blob ${digest}`)),
-        );
-        return;
-      }
-      const hash = createHash('sha256');
-      let size = 0;
-      res.on('data', (part: Buffer) => {
-        hash.update(part);
-        size += part.length;
+  const origin = new URL(targetUrl(target)).origin;
+  const get = (url: URL, hops: number): Promise<{ digest: string; size: number }> =>
+    new Promise((resolve, reject) => {
+      const headers = url.origin === origin ? authHeaders(target) : {};
+      const req = request(url, { method: 'GET', headers }, (res) => {
+        const status = res.statusCode ?? 0;
+        if ([301, 302, 303, 307, 308].includes(status) && res.headers.location && hops < MAX_REDIRECTS) {
+          res.resume();
+          resolve(get(new URL(res.headers.location, url), hops + 1));
+          return;
+        }
+        if (status !== 200) {
+          const parts: Buffer[] = [];
+          res.on('data', (part: Buffer) => parts.push(part));
+          res.once('end', () => reject(new V2Error(status, Buffer.concat(parts).toString(), `GET blob ${digest}`)));
+          return;
+        }
+        const hash = createHash('sha256');
+        let size = 0;
+        res.on('data', (part: Buffer) => {
+          hash.update(part);
+          size += part.length;
+        });
+        res.once('end', () => resolve({ digest: `sha256:${hash.digest('hex')}`, size }));
+        res.once('error', reject);
       });
-      res.once('end', () => resolve({ digest: `sha256:${hash.digest('hex')}`, size }));
-      res.once('error', reject);
+      req.once('error', reject);
+      req.end();
     });
-    req.once('error', reject);
-    req.end();
-  });
+  return get(new URL(`/v2/${repository}/blobs/${digest}`, origin), 0);
 }
