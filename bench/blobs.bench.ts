@@ -31,8 +31,9 @@ import {
  * Blobs through the OCI Distribution API (`/v2/`) over loopback, for the local registry and for CNCF distribution
  * 2.8 (Debian's `docker-registry`, the reference), each in its own process:
  *
- * - the floor: the same upload and download against a bare node server that hashes each upload and serves it back
- *   from memory (no disk), run first and alone: what this client and any node server can reach on this machine;
+ * - the floor: the same upload and download against a bare node server that streams each upload into a file while
+ *   hashing it and streams the file back, run first and alone: what this client and the simplest node server that
+ *   stores blobs on disk reach on this machine;
  * - upload and download throughput: a monolithic upload (POST, then one PUT of BENCH_BLOB_MB MiB streamed from a
  *   generator, never held in memory) and a GET streamed into a SHA-256; best of BENCH_BLOB_ROUNDS rounds, each with
  *   a new blob (so no round is served from a previous one);
@@ -319,12 +320,12 @@ let registry: ServerProcess | undefined;
 let floor: ServerProcess | undefined;
 try {
   floor = await startBlobFloorProcess();
-  progress(`floor (a bare node server, blobs in memory): ${BLOB_ROUNDS} × ${BLOB_BYTES / MIB} MiB blobs`);
+  progress(`floor (a bare node server, blobs in files): ${BLOB_ROUNDS} × ${BLOB_BYTES / MIB} MiB blobs`);
   await measureBlobs(
     'blob_floor',
     { target: { name: 'floor', host: new URL(floor.url).host, tlsVerify: false }, pid: floor.pid },
     base,
-    { goals: false, rss: false, of: 'a bare node server that hashes uploads and serves them from memory' },
+    { goals: false, rss: false, of: 'a bare node server that hashes uploads into files and streams them back' },
   );
   await floor.stop();
   floor = undefined;
