@@ -45,7 +45,8 @@ import {
  *   distribution's.
  *
  * The local registry's figures are measured only when its `/v2/` answers as ECR's does (401 with a Basic challenge);
- * otherwise each prints with `value: null` and the reason. MB here is 10^6 bytes.
+ * otherwise each prints with `value: null` and the reason (BENCH_REQUIRE_LOCAL_V2=1 makes that an error). MB here is
+ * 10^6 bytes.
  *
  * Run alone: `npx tsx bench/blobs.bench.ts` (or with the others: `npm run bench`). Smaller, for a quick check:
  * `BENCH_BLOB_MB=32 BENCH_RSS_BLOB_MB=128 BENCH_SKOPEO_MB=8 BENCH_BLOB_ROUNDS=1 BENCH_SKOPEO_ROUNDS=1 npx tsx bench/blobs.bench.ts`.
@@ -292,13 +293,16 @@ async function measureSkopeo(reference: RegistryTarget, ours: RegistryTarget | {
   }
 }
 
+/** BENCH_REQUIRE_LOCAL_V2=1: fail, rather than print "not measured", when the local registry has no `/v2/`. */
+const LOCAL_V2_REQUIRED = process.env.BENCH_REQUIRE_LOCAL_V2 === '1';
+
 /** The local registry's target when its `/v2/` answers as ECR's does, with a repository created (ECR creates none). */
 async function localTarget(registry: ServerProcess): Promise<RegistryTarget | { skipped: string }> {
   const { status, challenge } = await probeV2(registry.url);
   if (status !== 401 || !challenge?.toLowerCase().startsWith('basic')) {
-    return {
-      skipped: `the local registry's GET /v2/ answers ${status}, not 401 with a Basic challenge: no /v2/ API yet`,
-    };
+    const reason = `the local registry's GET /v2/ answers ${status}, not 401 with a Basic challenge: no /v2/ API yet`;
+    if (LOCAL_V2_REQUIRED) throw new Error(`BENCH_REQUIRE_LOCAL_V2=1: ${reason}`);
+    return { skipped: reason };
   }
   const ecr = new ECRClient({
     endpoint: registry.url,

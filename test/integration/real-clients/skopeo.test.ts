@@ -47,6 +47,7 @@ import {
 /**
  * skopeo 1.9 pushing to and pulling from a `/v2/` registry: CNCF distribution 2.8 (the reference), and the local
  * registry, with the same script. Where ECR and distribution 2.8 differ, each target's expectation is written out.
+ * Run alone: `npx vitest run test/integration/real-clients/skopeo.test.ts` (needs skopeo, docker-registry, awscli).
  */
 
 /**
