@@ -93,7 +93,17 @@ async function startOnce(dir: string): Promise<DistributionRegistry | { failed: 
       if (kept.length > 20) kept.shift();
     });
   }
-  const stop = stopper(child);
+  // A test process that ends without stopping it (a crash, a killed worker) takes distribution and its files with it.
+  const killOnExit = () => {
+    child.kill('SIGKILL');
+    rmSync(dir, { recursive: true, force: true });
+  };
+  process.once('exit', killOnExit);
+  const stopChild = stopper(child);
+  const stop = async () => {
+    process.off('exit', killOnExit);
+    await stopChild();
+  };
   const url = `http://127.0.0.1:${port}`;
   const deadline = Date.now() + START_TIMEOUT_MS;
   while (Date.now() < deadline && child.exitCode === null) {
