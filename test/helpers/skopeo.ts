@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { existsSync, mkdtempSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { RegistryServer } from '@ecr-automation/local-registry';
@@ -40,15 +40,20 @@ export class SkopeoError extends Error {
   }
 }
 
-// Its own HOME and auth file: no credentials or registries.conf of the machine's user reach the tests.
-const home = mkdtempSync(join(tmpdir(), 'skopeo-home-'));
-const SKOPEO_ENV: NodeJS.ProcessEnv = {
-  PATH: '/usr/bin:/bin',
-  HOME: home,
-  REGISTRY_AUTH_FILE: join(home, 'auth.json'),
-  XDG_RUNTIME_DIR: home,
-  TMPDIR: tmpdir(),
-};
+/**
+ * Each command's own HOME and auth file, removed when it ends: no credentials or registries.conf of the machine's
+ * user reach the tests, and none are left behind.
+ */
+function skopeoEnv(home: string): NodeJS.ProcessEnv {
+  return {
+    PATH: '/usr/bin:/bin',
+    HOME: home,
+    REGISTRY_AUTH_FILE: join(home, 'auth.json'),
+    XDG_RUNTIME_DIR: home,
+    TMPDIR: tmpdir(),
+  };
+}
+
 const SKOPEO_TIMEOUT_MS = 300_000;
 
 /**
@@ -57,12 +62,14 @@ const SKOPEO_TIMEOUT_MS = 300_000;
  */
 export function skopeo(args: readonly string[]): Promise<Buffer> {
   const full = ['--insecure-policy', ...args];
+  const home = mkdtempSync(join(tmpdir(), 'skopeo-home-'));
   return new Promise((resolve, reject) => {
     execFile(
       SKOPEO,
       full,
-      { env: SKOPEO_ENV, encoding: 'buffer', maxBuffer: 64 * 1024 * 1024, timeout: SKOPEO_TIMEOUT_MS },
+      { env: skopeoEnv(home), encoding: 'buffer', maxBuffer: 64 * 1024 * 1024, timeout: SKOPEO_TIMEOUT_MS },
       (error, stdout, stderr) => {
+        rmSync(home, { recursive: true, force: true });
         if (error) {
           // The password stays out of messages: `--creds=AWS:<password>`.
           const shown = full.map((arg) => arg.replace(/^(--[a-z-]*creds=[^:]*:).*/, '$1<password>'));
