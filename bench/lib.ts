@@ -293,6 +293,58 @@ export async function startHttpFloorProcess(): Promise<ServerProcess> {
 }
 
 /**
+ * A bare node HTTP server on loopback that speaks just enough `/v2/` for a monolithic blob upload and a download:
+ * POST answers 202 with a Location; PUT streams the body into a file while hashing it (what any registry must do)
+ * and renames it to its digest; GET streams the file back. No checks, no state beyond the files: the floor under the
+ * registry's blob figures. Run with the registry's node flags, like the registry.
+ */
+const BLOB_FLOOR_SERVER = `
+import { createServer } from 'node:http';
+import { createHash } from 'node:crypto';
+import { createReadStream, createWriteStream, mkdtempSync, renameSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+const dir = mkdtempSync(join(tmpdir(), 'blob-floor-'));
+let next = 0;
+const server = createServer((req, res) => {
+  const url = new URL(req.url, 'http://floor');
+  if (req.method === 'POST') {
+    req.resume();
+    res.writeHead(202, { location: '/v2/floor/blobs/uploads/' + next++, 'content-length': 0 });
+    return res.end();
+  }
+  if (req.method === 'PUT') {
+    const hash = createHash('sha256');
+    const partial = join(dir, 'upload-' + url.pathname.split('/').pop());
+    const file = createWriteStream(partial);
+    req.on('data', (chunk) => hash.update(chunk));
+    req.pipe(file);
+    file.once('finish', () => {
+      const digest = 'sha256:' + hash.digest('hex');
+      const ok = digest === url.searchParams.get('digest');
+      if (ok) renameSync(partial, join(dir, digest));
+      res.writeHead(ok ? 201 : 400, { 'content-length': 0 });
+      res.end();
+    });
+    return;
+  }
+  const path = join(dir, url.pathname.split('/').pop());
+  let size;
+  try { size = statSync(path).size; } catch { res.writeHead(404, { 'content-length': 0 }); return res.end(); }
+  res.writeHead(200, { 'content-length': size });
+  createReadStream(path).pipe(res);
+});
+server.listen(0, '127.0.0.1', () => console.log('local registry: http://127.0.0.1:' + server.address().port));
+process.on('SIGTERM', () => { rmSync(dir, { recursive: true, force: true }); process.exit(0); });
+`;
+
+/** Starts the bare blob server of BLOB_FLOOR_SERVER (same banner as the registry), for the blob throughput floor. */
+export async function startBlobFloorProcess(): Promise<ServerProcess> {
+  const flags = (process.env.BENCH_REGISTRY_NODE_FLAGS ?? REGISTRY_NODE_FLAGS).split(' ').filter(Boolean);
+  return startBannerProcess('blob-floor', [...flags, '--input-type=module', '-e', BLOB_FLOOR_SERVER]);
+}
+
+/**
  * Starts the local registry (`cli/start.ts`) in its own process and reads its URL from the first line it prints.
  * With BENCH_CPU_PROF_DIR set, the server writes a V8 CPU profile there when it stops.
  */
