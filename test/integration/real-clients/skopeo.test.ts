@@ -1,7 +1,12 @@
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { CreateRepositoryCommand } from '@aws-sdk/client-ecr';
+import {
+  BatchDeleteImageCommand,
+  CreateRepositoryCommand,
+  DescribeImagesCommand,
+  ListImageReferrersCommand,
+} from '@aws-sdk/client-ecr';
 import type { RegistryServer } from '@ecr-automation/local-registry';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type DistributionRegistry, startBasicAuthProxy, startDistribution } from '../../helpers/distribution.ts';
@@ -49,35 +54,6 @@ import {
  * registry, with the same script. Where ECR and distribution 2.8 differ, each target's expectation is written out.
  * Run alone: `npx vitest run test/integration/real-clients/skopeo.test.ts` (needs skopeo, docker-registry, awscli).
  */
-
-/**
- * THE SWITCH for the local registry's `/v2/` tests. While false, they run only when the local registry answers
- * `GET /v2/` as ECR does (401 with a Basic challenge), and are skipped with the reason printed otherwise. Set it to
- * true once the OCI Distribution API has landed: they then always run, and a registry without `/v2/` fails them.
- */
-const LOCAL_V2_REQUIRED = false;
-
-/** Whether the local registry serves `/v2/`, or why its tests are skipped. */
-async function probeLocalV2(): Promise<{ ready: true } | { ready: false; reason: string }> {
-  if (LOCAL_V2_REQUIRED) return { ready: true };
-  const server = await startTestRegistry();
-  try {
-    const { status, challenge } = await probeV2(server.url);
-    if (status === 401 && challenge?.toLowerCase().startsWith('basic')) return { ready: true };
-    return {
-      ready: false,
-      reason: `GET /v2/ answers ${status}${challenge ? ` (${challenge})` : ''}, not 401 with a Basic challenge`,
-    };
-  } finally {
-    await server.close();
-  }
-}
-
-const localV2 = await probeLocalV2();
-const localSkipped = !localV2.ready;
-if (!localV2.ready) {
-  console.warn(`skopeo.test.ts: the local registry's /v2/ tests are skipped: ${localV2.reason}`);
-}
 
 /** The images every target receives: built once, deterministic, so every run and every target sees the same digests. */
 interface Fixture {
@@ -296,11 +272,9 @@ describe('skopeo 1.9 and the /v2/ API', { timeout: 180_000 }, () => {
     fixture = buildFixture();
     distribution = await startDistribution();
     dist = distributionTarget(distribution);
-    if (!localSkipped) {
-      requireRealClients();
-      server = await startTestRegistry();
-      local = await localRegistryTarget(server);
-    }
+    requireRealClients();
+    server = await startTestRegistry();
+    local = await localRegistryTarget(server);
   }, 120_000);
 
   afterAll(async () => {
@@ -357,20 +331,17 @@ describe('skopeo 1.9 and the /v2/ API', { timeout: 180_000 }, () => {
   });
 
   describe('against the local registry', () => {
-    it.skipIf(localSkipped)(
-      'pushes an image and a two-platform index, pulls both back byte for byte, lists tags and inspects',
-      async () => {
-        // Prepare
-        await createLocalRepository('skopeo/app');
-        // Act
-        const result = await skopeoScript(local, 'skopeo/app', fixture);
-        // Assess
-        expect(result.tags).toEqual(['multi', 'v1']);
-        expect(await wireFacts(local, 'skopeo/app', fixture)).toEqual(expectedWireFacts(fixture));
-      },
-    );
+    it('pushes an image and a two-platform index, pulls both back byte for byte, lists tags and inspects', async () => {
+      // Prepare
+      await createLocalRepository('skopeo/app');
+      // Act
+      const result = await skopeoScript(local, 'skopeo/app', fixture);
+      // Assess
+      expect(result.tags).toEqual(['multi', 'v1']);
+      expect(await wireFacts(local, 'skopeo/app', fixture)).toEqual(expectedWireFacts(fixture));
+    });
 
-    it.skipIf(localSkipped)('copies a referrer artifact both ways byte for byte', async () => {
+    it('copies a referrer artifact both ways byte for byte', async () => {
       // Prepare
       await createLocalRepository('skopeo/artifact');
       // Act, Assess
@@ -378,19 +349,86 @@ describe('skopeo 1.9 and the /v2/ API', { timeout: 180_000 }, () => {
     });
   });
 
+  describe('the local registry: what skopeo pushed, seen through the ECR API', () => {
+    it('lists the index tagged and its children untagged, refuses to delete a child, and lists a referrer', async () => {
+      // Prepare
+      if (!server) throw new Error('the local registry is not running');
+      const client = ecrClient(server);
+      await createLocalRepository('ecr/view');
+      await pushLayout(local, fixture.layout.dir, 'v1', 'ecr/view');
+      await pushLayout(local, fixture.layout.dir, 'multi', 'ecr/view', { all: true });
+      for (const blob of fixture.referrer.blobs) await pushBlob(local, 'ecr/view', blob.bytes);
+      await putManifest(
+        local,
+        'ecr/view',
+        fixture.referrer.descriptor.digest,
+        fixture.referrer.manifest,
+        fixture.referrer.descriptor.mediaType,
+      );
+      const [amd64, arm64] = fixture.index.children as [BuiltImage, BuiltImage];
+      // Act
+      const { imageDetails = [] } = await client.send(new DescribeImagesCommand({ repositoryName: 'ecr/view' }));
+      const deleteChild = await client.send(
+        new BatchDeleteImageCommand({
+          repositoryName: 'ecr/view',
+          imageIds: [{ imageDigest: amd64.descriptor.digest }],
+        }),
+      );
+      const { referrers = [] } = await client.send(
+        new ListImageReferrersCommand({
+          repositoryName: 'ecr/view',
+          subjectId: { imageDigest: fixture.image.descriptor.digest },
+        }),
+      );
+      // Assess
+      const byDigest = new Map(imageDetails.map((detail) => [detail.imageDigest, detail]));
+      const layerBytes = (image: BuiltImage) =>
+        image.config.size + image.layers.reduce((sum, layer) => sum + layer.size, 0);
+      expect(byDigest.get(fixture.image.descriptor.digest)).toMatchObject({
+        imageTags: ['v1'],
+        imageManifestMediaType: OCI_MANIFEST,
+        artifactMediaType: fixture.image.config.mediaType,
+        imageSizeInBytes: layerBytes(fixture.image),
+      });
+      expect(byDigest.get(fixture.index.descriptor.digest)).toMatchObject({
+        imageTags: ['multi'],
+        imageManifestMediaType: OCI_INDEX,
+      });
+      for (const child of [amd64, arm64]) {
+        expect(byDigest.get(child.descriptor.digest)?.imageTags).toBeUndefined();
+        expect(byDigest.get(child.descriptor.digest)?.imageSizeInBytes).toBe(layerBytes(child));
+      }
+      expect(byDigest.get(fixture.referrer.descriptor.digest)).toMatchObject({
+        subjectManifestDigest: fixture.image.descriptor.digest,
+        artifactMediaType: fixture.referrer.descriptor.artifactType,
+      });
+      expect(imageDetails).toHaveLength(5);
+      expect(deleteChild.imageIds).toEqual([]);
+      expect(deleteChild.failures).toEqual([
+        expect.objectContaining({
+          imageId: { imageDigest: amd64.descriptor.digest },
+          failureCode: 'ImageReferencedByManifestList',
+        }),
+      ]);
+      expect(referrers).toEqual([
+        expect.objectContaining({
+          digest: fixture.referrer.descriptor.digest,
+          artifactType: fixture.referrer.descriptor.artifactType,
+        }),
+      ]);
+    });
+  });
+
   describe('distribution and the local registry agree where ECR and the spec agree', () => {
-    it.skipIf(localSkipped)(
-      'give the same digests, pulled blobs, tags, inspect output and /v2/ answers for the same script',
-      async () => {
-        // Prepare
-        await createLocalRepository('compare/app');
-        // Act
-        const reference = await skopeoScript(dist, 'compare/app', fixture);
-        const ours = await skopeoScript(local, 'compare/app', fixture);
-        // Assess
-        expect(ours).toEqual(reference);
-      },
-    );
+    it('give the same digests, pulled blobs, tags, inspect output and /v2/ answers for the same script', async () => {
+      // Prepare
+      await createLocalRepository('compare/app');
+      // Act
+      const reference = await skopeoScript(dist, 'compare/app', fixture);
+      const ours = await skopeoScript(local, 'compare/app', fixture);
+      // Assess
+      expect(ours).toEqual(reference);
+    });
   });
 
   describe('where ECR differs from distribution 2.8', () => {
@@ -402,7 +440,7 @@ describe('skopeo 1.9 and the /v2/ API', { timeout: 180_000 }, () => {
         expect(await listTags(dist, 'never/created')).toEqual(['v1']);
       });
 
-      it.skipIf(localSkipped)('the local registry refuses it with NAME_UNKNOWN, as ECR does', async () => {
+      it('the local registry refuses it with NAME_UNKNOWN, as ECR does', async () => {
         // Act
         const push = await pushLayout(local, fixture.layout.dir, 'v1', 'never/created').catch(
           (error: unknown) => error,
@@ -437,7 +475,7 @@ describe('skopeo 1.9 and the /v2/ API', { timeout: 180_000 }, () => {
         }
       });
 
-      it.skipIf(localSkipped)('the local registry pages in lexical order, with a Link to the next page', async () => {
+      it('the local registry pages in lexical order, with a Link to the next page', async () => {
         // Prepare
         await createLocalRepository('tags/paged');
         await prepare(local, 'tags/paged');
@@ -477,38 +515,35 @@ describe('skopeo 1.9 and the /v2/ API', { timeout: 180_000 }, () => {
         expect(referrers.status).toBe(404);
       });
 
-      it.skipIf(localSkipped)(
-        'the local registry answers OCI-Subject and lists it in the referrers API, as ECR does',
-        async () => {
-          // Prepare
-          await createLocalRepository('referrers/app');
-          // Act
-          const put = await pushReferrer(local, 'referrers/app');
-          const referrers = await getReferrers(local, 'referrers/app', fixture.image.descriptor.digest);
-          const none = await getReferrers(local, 'referrers/app', fixture.index.descriptor.digest);
-          // Assess
-          expect(put.status).toBe(201);
-          expect(put.headers.get('docker-content-digest')).toBe(fixture.referrer.descriptor.digest);
-          expect(put.headers.get('oci-subject')).toBe(fixture.image.descriptor.digest);
-          expect(referrers.status).toBe(200);
-          expect(referrers.headers.get('content-type')).toBe('application/vnd.oci.image.index.v1+json');
-          expect(JSON.parse(referrers.body.toString())).toMatchObject({
-            schemaVersion: 2,
-            mediaType: 'application/vnd.oci.image.index.v1+json',
-            manifests: [
-              {
-                mediaType: fixture.referrer.descriptor.mediaType,
-                digest: fixture.referrer.descriptor.digest,
-                size: fixture.referrer.descriptor.size,
-                artifactType: fixture.referrer.descriptor.artifactType,
-              },
-            ],
-          });
-          // The spec: no referrers is an empty index, not a 404.
-          expect(none.status).toBe(200);
-          expect(JSON.parse(none.body.toString())).toMatchObject({ manifests: [] });
-        },
-      );
+      it('the local registry answers OCI-Subject and lists it in the referrers API, as ECR does', async () => {
+        // Prepare
+        await createLocalRepository('referrers/app');
+        // Act
+        const put = await pushReferrer(local, 'referrers/app');
+        const referrers = await getReferrers(local, 'referrers/app', fixture.image.descriptor.digest);
+        const none = await getReferrers(local, 'referrers/app', fixture.index.descriptor.digest);
+        // Assess
+        expect(put.status).toBe(201);
+        expect(put.headers.get('docker-content-digest')).toBe(fixture.referrer.descriptor.digest);
+        expect(put.headers.get('oci-subject')).toBe(fixture.image.descriptor.digest);
+        expect(referrers.status).toBe(200);
+        expect(referrers.headers.get('content-type')).toBe('application/vnd.oci.image.index.v1+json');
+        expect(JSON.parse(referrers.body.toString())).toMatchObject({
+          schemaVersion: 2,
+          mediaType: 'application/vnd.oci.image.index.v1+json',
+          manifests: [
+            {
+              mediaType: fixture.referrer.descriptor.mediaType,
+              digest: fixture.referrer.descriptor.digest,
+              size: fixture.referrer.descriptor.size,
+              artifactType: fixture.referrer.descriptor.artifactType,
+            },
+          ],
+        });
+        // The spec: no referrers is an empty index, not a 404.
+        expect(none.status).toBe(200);
+        expect(JSON.parse(none.body.toString())).toMatchObject({ manifests: [] });
+      });
     });
   });
 });
