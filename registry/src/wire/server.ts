@@ -2,12 +2,14 @@ import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { BusApiError, EventBus } from '../bus/event-bus.ts';
-import { handleControl } from '../control/control.ts';
+import { handleControl, replayControl } from '../control/control.ts';
 import { Faults } from '../control/faults.ts';
 import { BlobStore } from '../model/blob-store.ts';
 import { AccountLimitError, ECR_REGIONS, Registry, type RegistryState } from '../model/state.ts';
-import type { EmittedEvent, OpContext, OpSettings } from '../ops/context.ts';
-import { ecrOperations } from '../ops/index.ts';
+import type { EmittedEvent, OpContext, OperationTable, OpSettings } from '../ops/context.ts';
+import { ecrOperationJournalling, ecrOperations, replayOperations } from '../ops/index.ts';
+import { DataDirState } from '../persist/data-dir-state.ts';
+import type { JournalRecord } from '../persist/journal.ts';
 import { EcrException } from './errors.ts';
 import { jsonDepthExceeds, loopbackHost, loopbackOrigin } from './http-guards.ts';
 import { startIdleCollector } from './idle-gc.ts';
@@ -41,8 +43,14 @@ export interface RegistryServerOptions {
   scanDurationMs?: number;
   /** Memory budget of each bus log in bytes (events, deliveries, dead letters); default `DEFAULT_LOG_BYTES` (32 MiB). */
   busLogBytes?: number;
-  /** Where blobs (and, later, the whole state) live; a temporary directory, removed on close, when omitted. */
+  /**
+   * Where the registry keeps its state across restarts: blobs, a journal of every change (appended before the
+   * change is acknowledged, replayed at start) and its signing keys; one process at a time (a lock file). When
+   * omitted, blobs go to a temporary directory removed on close, and nothing else is written.
+   */
   dataDir?: string;
+  /** With `dataDir`: flush each journal record to the disk before answering (survives a power loss; slower). */
+  fsync?: boolean;
 }
 
 export type { RegistryServer } from './registry-server.ts';
@@ -89,13 +97,58 @@ function readBody(req: IncomingMessage): Promise<Buffer | undefined> {
   });
 }
 
+/**
+ * A journal record that does not replay as it ran: the registry would start with a state other than the one it
+ * acknowledged, so it does not start. (Skipping the record with a warning would let later records, and the user,
+ * work on a state that silently differs: a repository missing, an image whose tag moved.)
+ */
+export class ReplayError extends Error {
+  constructor(
+    readonly path: string,
+    readonly line: number,
+    record: JournalRecord,
+    cause: unknown,
+  ) {
+    const what =
+      typeof record.op === 'string'
+        ? `${record.k} ${record.op}`
+        : typeof record.route === 'string'
+          ? `control ${record.route}`
+          : record.k;
+    super(
+      `Cannot replay ${path} line ${line} (${what}): ${cause instanceof Error ? cause.message : String(cause)}. The registry does not start rather than start with a state that differs from the one it acknowledged; move the journal aside to start empty.`,
+      { cause },
+    );
+  }
+}
+
+const text = (record: JournalRecord, key: string): string => {
+  const value = record[key];
+  if (typeof value !== 'string') throw new Error(`the record has no ${key}`);
+  return value;
+};
+
+const object = (record: JournalRecord, key: string): Record<string, unknown> => {
+  const value = record[key];
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) throw new Error(`the record has no ${key}`);
+  return value as Record<string, unknown>;
+};
+
 /** Starts the local registry and event bus on loopback. */
 export async function startRegistryServer(options: RegistryServerOptions = {}): Promise<RegistryServer> {
   const host = options.host ?? '127.0.0.1';
   if (!['127.0.0.1', '::1', 'localhost'].includes(host)) {
     throw new Error(`The local registry listens on loopback only; refusing host ${host}`);
   }
-  const blobs = await BlobStore.open(options.dataDir);
+  // The lock first: opening the blob store discards uploads in progress, which must not be another process's.
+  const dataDir = options.dataDir === undefined ? undefined : DataDirState.open(options.dataDir, options);
+  let blobs: BlobStore;
+  try {
+    blobs = await BlobStore.open(options.dataDir);
+  } catch (error) {
+    dataDir?.close();
+    throw error;
+  }
   const registry = new Registry(blobs);
   const faults = new Faults();
   const calls = new Map<string, number>();
@@ -114,7 +167,33 @@ export async function startRegistryServer(options: RegistryServerOptions = {}): 
     timers.add(timer);
   };
 
-  const context = (operation: string, scope: RequestScope, state: RegistryState): OpContext => ({
+  /** A registry clock that reads `time` until the clock is moved (then moved as much): a control call's time. */
+  const clockFrom = (time: number) => {
+    const offset = clockOffset;
+    return () => time + clockOffset - offset;
+  };
+  const noJournal = () => undefined;
+  /** `OpContext.journal` with a data directory: a `replayOperations` record, in the scope of the operation. */
+  const journalIn =
+    (scope: RequestScope, clock: () => number) =>
+    (op: string, input: Record<string, unknown>): void =>
+      dataDir?.append({
+        k: 'rec',
+        op,
+        a: scope.account,
+        r: scope.region,
+        ak: scope.accessKeyId,
+        t: clock(),
+        in: input,
+      });
+
+  const context = (
+    operation: string,
+    scope: RequestScope,
+    state: RegistryState,
+    clock: () => number = now,
+    journal: OpContext['journal'] = dataDir ? journalIn(scope, clock) : noJournal,
+  ): OpContext => ({
     operation,
     account: scope.account,
     region: scope.region,
@@ -122,9 +201,9 @@ export async function startRegistryServer(options: RegistryServerOptions = {}): 
     state,
     registry,
     settings,
-    now,
+    now: clock,
     later,
-    journal: () => undefined,
+    journal,
     emit: (event: EmittedEvent) => {
       bus.publish({
         source: 'aws.ecr',
@@ -133,10 +212,163 @@ export async function startRegistryServer(options: RegistryServerOptions = {}): 
         resources: event.resources ?? [],
         account: scope.account,
         region: scope.region,
-        time: new Date(now()),
+        time: new Date(clock()),
       });
     },
   });
+
+  /**
+   * The state a call in `scope` works on. State for an account and region is kept only when a request leaves
+   * something in it: a read of one that has none sees an empty registry, and a failed first write leaves nothing
+   * behind. Past the account limit a new account gets a detached state: the request is validated and answered as
+   * usual, unless it would leave something in that state (LimitExceededException; a new, empty registry has no
+   * repository, so nothing was emitted or scheduled for it). `settle` ends the call.
+   */
+  const stateFor = (scope: RequestScope) => {
+    const held = registry.existing(scope.account, scope.region);
+    const detached = !held && !registry.canHold(scope.account);
+    const state =
+      held ?? (detached ? registry.peek(scope.account, scope.region) : registry.state(scope.account, scope.region));
+    return {
+      state,
+      check: () => {
+        if (detached && !isPristine(state)) throw new AccountLimitError(scope.account);
+      },
+      settle: () => {
+        if (!held && !detached && isPristine(state)) registry.release(state);
+      },
+    };
+  };
+
+  /**
+   * Replays the journal of the data directory: every change in its order, with the registry time, account, region
+   * and access key it was made with. No event is emitted and nothing is delivered (they were, before the restart),
+   * faults and call counts do not apply, and `later` tasks (scan completions) run at the registry time they were
+   * due, between the records, so that the state is what it was: a task still due after the last record runs when
+   * its time comes, as it would have. A record that fails to replay stops the start (see `ReplayError`).
+   */
+  const replayJournal = async (data: DataDirState): Promise<number> => {
+    let replaying = true;
+    let clock = 0;
+    const tasks: { due: number; task: () => void }[] = [];
+    const runDue = (until: number) => {
+      for (let next = tasks[0]; next !== undefined && next.due <= until; next = tasks[0]) {
+        tasks.shift();
+        clock = next.due;
+        next.task();
+      }
+    };
+    const replayClock = () => (replaying ? clock : now());
+    const replayLater = (delayMs: number, task: () => void) => {
+      if (!replaying) {
+        later(delayMs, task);
+        return;
+      }
+      const due = clock + delayMs;
+      let index = tasks.length;
+      while (index > 0 && (tasks[index - 1] as { due: number }).due > due) index--;
+      tasks.splice(index, 0, { due, task });
+    };
+    const replayContext = (operation: string, scope: RequestScope, state: RegistryState): OpContext => {
+      const live = context(operation, scope, state, replayClock, journalIn(scope, replayClock));
+      return {
+        ...live,
+        later: replayLater,
+        emit: (event) => {
+          if (!replaying) live.emit(event);
+        },
+        journal: (op, input) => {
+          if (!replaying) live.journal(op, input);
+        },
+      };
+    };
+    const replayServer = (): RegistryServer => {
+      const offset = clockOffset;
+      return {
+        url: settings.endpoint,
+        port: 0,
+        registry,
+        bus,
+        faults,
+        calls,
+        now: () => clock + clockOffset - offset,
+        advanceClock: (ms: number) => {
+          clockOffset += ms;
+        },
+        reset: () => {
+          tasks.length = 0;
+          registry.reset();
+          clockOffset = 0;
+        },
+        close: async () => undefined,
+      };
+    };
+    const run = async (table: OperationTable, record: JournalRecord) => {
+      const op = text(record, 'op');
+      const handler = Object.hasOwn(table, op) ? table[op] : undefined;
+      if (!handler) throw new Error(`no operation ${op} to replay it with`);
+      const scope: RequestScope = {
+        account: text(record, 'a'),
+        region: text(record, 'r'),
+        accessKeyId: text(record, 'ak'),
+      };
+      const call = stateFor(scope);
+      try {
+        await handler(object(record, 'in'), replayContext(op, scope, call.state));
+        call.check();
+      } finally {
+        call.settle();
+      }
+    };
+    let count = 0;
+    for (const { record, line } of data.records()) {
+      try {
+        if (typeof record.t === 'number') {
+          runDue(record.t);
+          clock = record.t;
+        }
+        switch (record.k) {
+          case 'ecr':
+            await run(ecrOperations, record);
+            break;
+          case 'rec':
+            await run(replayOperations, record);
+            break;
+          case 'control':
+            await replayControl(text(record, 'route'), object(record, 'in'), replayServer());
+            break;
+          case 'vanish':
+            registry.existing(text(record, 'a'), text(record, 'r'))?.repositories.delete(text(record, 'name'));
+            break;
+          default:
+            throw new Error(`unknown record kind '${record.k}'`);
+        }
+      } catch (error) {
+        throw new ReplayError(data.journalPath, line, record, error);
+      }
+      count++;
+    }
+    // Tasks already due when the process stopped ran then (or would have); the others run when their time comes.
+    runDue(now());
+    replaying = false;
+    for (const { due, task } of tasks) later(Math.max(0, due - now()), task);
+    return count;
+  };
+  let replayed: { records: number; ms: number } | undefined;
+  if (dataDir) {
+    const started = performance.now();
+    try {
+      const records = await replayJournal(dataDir);
+      dataDir.openJournal();
+      replayed = { records, ms: Math.round(performance.now() - started) };
+    } catch (error) {
+      for (const timer of timers) clearTimeout(timer);
+      idleCollector.stop();
+      await blobs.close();
+      dataDir.close();
+      throw error;
+    }
+  }
 
   const server: Server = createServer(async (req, res) => {
     idleCollector.touch();
@@ -166,7 +398,16 @@ export async function startRegistryServer(options: RegistryServerOptions = {}): 
       }
       if (path.startsWith(CONTROL_PREFIX)) {
         const body = await readBody(req);
-        await handleControl(req, res, path.slice(CONTROL_PREFIX.length), body, serverApi);
+        if (!dataDir) {
+          await handleControl(req, res, path.slice(CONTROL_PREFIX.length), body, serverApi);
+          return;
+        }
+        // A change is journalled with the registry time it saw (fixed for the call), and `reset` empties the journal.
+        const time = now();
+        const at: RegistryServer = { ...serverApi, now: clockFrom(time) };
+        await handleControl(req, res, path.slice(CONTROL_PREFIX.length), body, at, (route, input) => {
+          if (route !== 'POST reset') dataDir.append({ k: 'control', route, t: time, in: input });
+        });
         return;
       }
       const body = await readBody(req);
@@ -264,29 +505,57 @@ export async function startRegistryServer(options: RegistryServerOptions = {}): 
         }
         calls.set(operation, (calls.get(operation) ?? 0) + 1);
         for (const due of faults.dueRepositories()) {
-          registry
-            .existing(due.account ?? scope.account, due.region ?? scope.region)
-            ?.repositories.delete(due.repositoryName);
+          const account = due.account ?? scope.account;
+          const region = due.region ?? scope.region;
+          const deleted = registry.existing(account, region)?.repositories.delete(due.repositoryName);
+          if (deleted) dataDir?.append({ k: 'vanish', a: account, r: region, name: due.repositoryName });
         }
         const fault = faults.next(operation);
         if (fault.latencyMs > 0) await sleep(fault.latencyMs);
         if (fault.fail === 'throttle') throw new EcrException('ThrottlingException', 'Rate exceeded');
         if (fault.fail === 'server') throw new EcrException('ServerException', 'Injected server error', 500);
-        // State for an account and region is kept only when a request leaves something in it: a read of one that has
-        // none sees an empty registry, and a failed first write leaves nothing behind.
-        // Past the account limit a new account gets a detached state: the request is validated and answered as
-        // usual, unless it would leave something in that state (LimitExceededException; a new, empty registry has
-        // no repository, so nothing was emitted or scheduled for it).
-        const held = registry.existing(scope.account, scope.region);
-        const detached = !held && !registry.canHold(scope.account);
-        const state =
-          held ?? (detached ? registry.peek(scope.account, scope.region) : registry.state(scope.account, scope.region));
+        const call = stateFor(scope);
         try {
-          const output = await handler(input as Record<string, unknown>, context(operation, scope, state));
-          if (detached && !isPristine(state)) throw new AccountLimitError(scope.account);
+          if (!dataDir) {
+            const output = await handler(input as Record<string, unknown>, context(operation, scope, call.state));
+            call.check();
+            send(res, 200, output, requestId);
+            return;
+          }
+          // With a data directory: the registry time is the same throughout the call (so that the replay, which
+          // gives the operation the recorded time, sees what it saw), and a change is journalled before its answer.
+          const journalling = ecrOperationJournalling[operation] ?? 'change';
+          const time = now();
+          let during = true;
+          const clock = () => (during ? time : now());
+          const ctx = context(
+            operation,
+            scope,
+            call.state,
+            clock,
+            journalling === 'change' ? noJournal : journalIn(scope, clock),
+          );
+          let output: unknown;
+          try {
+            output = await handler(input as Record<string, unknown>, ctx);
+          } finally {
+            during = false;
+          }
+          call.check();
+          if (journalling === 'change') {
+            dataDir.append({
+              k: 'ecr',
+              op: operation,
+              a: scope.account,
+              r: scope.region,
+              ak: scope.accessKeyId,
+              t: time,
+              in: input as Record<string, unknown>,
+            });
+          }
           send(res, 200, output, requestId);
         } finally {
-          if (!held && !detached && isPristine(state)) registry.release(state);
+          call.settle();
         }
         return;
       }
@@ -350,10 +619,13 @@ export async function startRegistryServer(options: RegistryServerOptions = {}): 
     faults,
     calls,
     now,
+    dataDir:
+      dataDir && replayed ? { path: dataDir.dir, replayedRecords: replayed.records, replayMs: replayed.ms } : undefined,
     advanceClock: (ms: number) => {
       clockOffset += ms;
     },
     reset: () => {
+      dataDir?.clear();
       for (const timer of timers) clearTimeout(timer);
       timers.clear();
       registry.reset();
@@ -372,6 +644,7 @@ export async function startRegistryServer(options: RegistryServerOptions = {}): 
         server.closeAllConnections();
       });
       await blobs.close();
+      dataDir?.close();
     },
   };
   return serverApi;
