@@ -154,18 +154,39 @@ export async function startRegistryServer(options: RegistryServerOptions = {}): 
   const calls = new Map<string, number>();
   const settings: OpSettings = { scanDurationMs: options.scanDurationMs ?? 25, endpoint: '' };
   let clockOffset = 0;
-  const now = () => Date.now() + clockOffset;
+  /** With a data directory, the registry time a `later` task runs at, fixed while it runs (see `later`). */
+  let taskTime: number | undefined;
+  const now = dataDir ? () => taskTime ?? Date.now() + clockOffset : () => Date.now() + clockOffset;
   const bus = options.bus ?? new EventBus({ now, logBytes: options.busLogBytes });
   const timers = new Set<NodeJS.Timeout>();
   const idleCollector = startIdleCollector();
 
-  const later = (delayMs: number, task: () => void) => {
+  const schedule = (delayMs: number, task: () => void) => {
     const timer = setTimeout(() => {
       timers.delete(timer);
       task();
     }, delayMs);
     timers.add(timer);
   };
+  /**
+   * With a data directory, tasks are numbered in the order they are scheduled (the replay schedules them in the same
+   * order, so only operations replayed by name may schedule one), and each one that runs is journalled with its
+   * number and the registry time it ran at: the replay runs it at that point, at that time.
+   */
+  let taskSeq = 0;
+  const runJournalled = (id: number, task: () => void) => () => {
+    taskTime = now();
+    try {
+      task();
+    } finally {
+      const t = taskTime;
+      taskTime = undefined;
+      dataDir?.append({ k: 'later', id, t });
+    }
+  };
+  const later = dataDir
+    ? (delayMs: number, task: () => void) => schedule(delayMs, runJournalled(taskSeq++, task))
+    : schedule;
 
   /** A registry clock that reads `time` until the clock is moved (then moved as much): a control call's time. */
   const clockFrom = (time: number) => {
@@ -243,31 +264,20 @@ export async function startRegistryServer(options: RegistryServerOptions = {}): 
   /**
    * Replays the journal of the data directory: every change in its order, with the registry time, account, region
    * and access key it was made with. No event is emitted and nothing is delivered (they were, before the restart),
-   * faults and call counts do not apply, and `later` tasks (scan completions) run at the registry time they were
-   * due, between the records, so that the state is what it was: a task still due after the last record runs when
-   * its time comes, as it would have. A record that fails to replay stops the start (see `ReplayError`).
+   * faults and call counts do not apply, and `later` tasks (scan completions) run where the journal says they ran,
+   * at the time they ran, so that the state is what it was. A task that had not run when the process stopped runs
+   * when its time comes (at once if it has passed), emitting its events then. A record that fails to replay stops
+   * the start (see `ReplayError`).
    */
   const replayJournal = async (data: DataDirState): Promise<number> => {
     let replaying = true;
     let clock = 0;
-    const tasks: { due: number; task: () => void }[] = [];
-    const runDue = (until: number) => {
-      for (let next = tasks[0]; next !== undefined && next.due <= until; next = tasks[0]) {
-        tasks.shift();
-        clock = next.due;
-        next.task();
-      }
-    };
+    /** Tasks scheduled during the replay, by number, until a record says they ran. */
+    const tasks = new Map<number, { due: number; task: () => void }>();
     const replayClock = () => (replaying ? clock : now());
     const replayLater = (delayMs: number, task: () => void) => {
-      if (!replaying) {
-        later(delayMs, task);
-        return;
-      }
-      const due = clock + delayMs;
-      let index = tasks.length;
-      while (index > 0 && (tasks[index - 1] as { due: number }).due > due) index--;
-      tasks.splice(index, 0, { due, task });
+      if (replaying) tasks.set(taskSeq++, { due: clock + delayMs, task });
+      else later(delayMs, task);
     };
     const replayContext = (operation: string, scope: RequestScope, state: RegistryState): OpContext => {
       const live = context(operation, scope, state, replayClock, journalIn(scope, replayClock));
@@ -296,7 +306,8 @@ export async function startRegistryServer(options: RegistryServerOptions = {}): 
           clockOffset += ms;
         },
         reset: () => {
-          tasks.length = 0;
+          tasks.clear();
+          taskSeq = 0;
           registry.reset();
           clockOffset = 0;
         },
@@ -323,11 +334,16 @@ export async function startRegistryServer(options: RegistryServerOptions = {}): 
     let count = 0;
     for (const { record, line } of data.records()) {
       try {
-        if (typeof record.t === 'number') {
-          runDue(record.t);
-          clock = record.t;
-        }
+        if (typeof record.t === 'number') clock = record.t;
         switch (record.k) {
+          case 'later': {
+            // A task that no longer exists (its registry was reset) has nothing to replay.
+            const id = record.id;
+            const task = typeof id === 'number' ? tasks.get(id) : undefined;
+            tasks.delete(id as number);
+            task?.task();
+            break;
+          }
           case 'ecr':
             await run(ecrOperations, record);
             break;
@@ -348,10 +364,10 @@ export async function startRegistryServer(options: RegistryServerOptions = {}): 
       }
       count++;
     }
-    // Tasks already due when the process stopped ran then (or would have); the others run when their time comes.
-    runDue(now());
+    // Tasks that had not run when the process stopped run when their time comes (at once when it has passed), as
+    // they would have: their events are emitted then.
     replaying = false;
-    for (const { due, task } of tasks) later(Math.max(0, due - now()), task);
+    for (const [id, { due, task }] of tasks) schedule(Math.max(0, due - now()), runJournalled(id, task));
     return count;
   };
   let replayed: { records: number; ms: number } | undefined;
@@ -626,6 +642,7 @@ export async function startRegistryServer(options: RegistryServerOptions = {}): 
     },
     reset: () => {
       dataDir?.clear();
+      taskSeq = 0;
       for (const timer of timers) clearTimeout(timer);
       timers.clear();
       registry.reset();
