@@ -1,15 +1,27 @@
 import { join } from 'node:path';
+import type { Registry } from '../model/state.ts';
 import { paginationKeys, passwordKeys } from '../ops/signing-keys.ts';
 import { dataDirKeys, lockDataDir } from './data-dir.ts';
-import { type JournalRecord, JournalWriter, journalRecords } from './journal.ts';
+import { JournalCorruptError, type JournalRecord, JournalWriter, journalRecords } from './journal.ts';
+import { readSnapshot, writeSnapshot } from './snapshot.ts';
 
 /**
- * A data directory in use by this process: its lock taken, its signing keys adopted, and its journal, read once
- * (`records`, to replay) and then appended to.
+ * A data directory in use by this process: its lock taken, its signing keys adopted, its snapshot and journal read
+ * once (`restore`, `records`, to replay) and the journal then appended to, until compaction writes a new snapshot
+ * and starts the journal again.
+ *
+ * Generations tie the two: the snapshot names its generation, and the journal that continues it starts with a
+ * `journal` record naming the same. Compaction writes the snapshot of generation g + 1 (atomically), then empties
+ * the journal and starts it with g + 1; a kill in between leaves a journal of generation g, which the new snapshot
+ * already holds, so it is skipped.
  */
 export class DataDirState {
   private writer?: JournalWriter;
   readonly journalPath: string;
+  readonly snapshotPath: string;
+  private generation = 0;
+  /** The journal on disk belongs to an older snapshot (a kill during compaction): it is started again. */
+  private staleJournal = false;
 
   private constructor(
     readonly dir: string,
@@ -17,6 +29,7 @@ export class DataDirState {
     private readonly unlock: () => void,
   ) {
     this.journalPath = join(dir, 'journal.jsonl');
+    this.snapshotPath = join(dir, 'snapshot.jsonl');
   }
 
   /** Takes the directory's lock (`DataDirInUseError` when a live process holds it) and adopts its signing keys. */
@@ -33,18 +46,67 @@ export class DataDirState {
     }
   }
 
-  /** The journal's records, for replay; a torn last record is cut off with a warning. */
-  records(): Generator<{ record: JournalRecord; line: number }> {
-    return journalRecords(this.journalPath, (line, bytes) => {
+  /** Restores the snapshot, if any, into the empty `registry`: its clock offset, or undefined without one. */
+  restore(registry: Registry): { clockOffset: number } | undefined {
+    const header = readSnapshot(this.snapshotPath, registry);
+    if (header) this.generation = header.generation;
+    return header;
+  }
+
+  /**
+   * The journal's records after the snapshot, for replay (the `journal` record that starts it is checked, not
+   * yielded); a torn last record is cut off with a warning.
+   */
+  *records(): Generator<{ record: JournalRecord; line: number }> {
+    const all = journalRecords(this.journalPath, (line, bytes) => {
       console.warn(
         `local registry: ${this.journalPath}: ignoring the unfinished record at line ${line} (${bytes} bytes, written when the process was stopped; never acknowledged)`,
       );
     });
+    for (const entry of all) {
+      if (entry.line === 1 && entry.record.k === 'journal') {
+        const generation = entry.record.g;
+        if (generation === this.generation) continue;
+        if (typeof generation === 'number' && generation < this.generation) {
+          // Compaction was killed after writing the snapshot: everything here is in it.
+          this.staleJournal = true;
+          for (const _ of all) {
+            // read to the end (cuts a torn last line)
+          }
+          return;
+        }
+        throw new JournalCorruptError(
+          this.journalPath,
+          1,
+          `it continues snapshot generation ${String(generation)}, but ${this.snapshotPath} is generation ${this.generation}`,
+        );
+      }
+      if (entry.line === 1 && this.generation > 0) {
+        throw new JournalCorruptError(this.journalPath, 1, `it does not continue the snapshot ${this.snapshotPath}`);
+      }
+      yield entry;
+    }
   }
 
   /** Starts appending (after replay). */
   openJournal(): void {
-    this.writer ??= JournalWriter.open(this.journalPath, { fsync: this.fsync });
+    if (this.writer) return;
+    this.writer = JournalWriter.open(this.journalPath, { fsync: this.fsync });
+    if (this.staleJournal) this.writer.truncate();
+    if (this.writer.bytes === 0) this.writer.append({ k: 'journal', g: this.generation });
+  }
+
+  /**
+   * Writes the state to a new snapshot and starts the journal again. Only when no `later` task is pending: a
+   * snapshot holds state, not tasks.
+   */
+  compact(registry: Registry, clockOffset: number): void {
+    if (!this.writer) throw new Error('The journal is not open');
+    const generation = this.generation + 1;
+    writeSnapshot(this.snapshotPath, registry, { generation, clockOffset });
+    this.generation = generation;
+    this.writer.truncate();
+    this.writer.append({ k: 'journal', g: generation });
   }
 
   /** Appends a record before the change it records is acknowledged. */
@@ -56,11 +118,6 @@ export class DataDirState {
   /** Bytes in the journal. */
   get journalBytes(): number {
     return this.writer?.bytes ?? 0;
-  }
-
-  /** Forgets every record (the registry was reset). */
-  clear(): void {
-    this.writer?.truncate();
   }
 
   /** Closes the journal and releases the lock. */

@@ -51,7 +51,16 @@ export interface RegistryServerOptions {
   dataDir?: string;
   /** With `dataDir`: flush each journal record to the disk before answering (survives a power loss; slower). */
   fsync?: boolean;
+  /**
+   * With `dataDir`: once the journal passes this many bytes, the state is written to a snapshot and the journal
+   * starts again (default `DEFAULT_COMPACT_BYTES`, 64 MiB), so that neither the journal nor the replay at start grows
+   * without bound.
+   */
+  compactBytes?: number;
 }
+
+/** The journal size past which a data directory is compacted. */
+export const DEFAULT_COMPACT_BYTES = 64 * 1024 * 1024;
 
 export type { RegistryServer } from './registry-server.ts';
 
@@ -159,6 +168,26 @@ export async function startRegistryServer(options: RegistryServerOptions = {}): 
   const now = dataDir ? () => taskTime ?? Date.now() + clockOffset : () => Date.now() + clockOffset;
   const bus = options.bus ?? new EventBus({ now, logBytes: options.busLogBytes });
   const timers = new Set<NodeJS.Timeout>();
+  const compactBytes = options.compactBytes ?? DEFAULT_COMPACT_BYTES;
+  let compaction: NodeJS.Immediate | undefined;
+  /**
+   * Journals a change (before it is acknowledged). Past `compactBytes`, compaction follows once the current turn of
+   * the event loop ends: a change and its record are made in one turn, so the state it snapshots is the journal's.
+   * It waits while a `later` task is pending (a snapshot holds no tasks): the task's own record tries again.
+   */
+  const append = (record: JournalRecord) => {
+    if (!dataDir) return;
+    dataDir.append(record);
+    if (dataDir.journalBytes <= compactBytes || compaction !== undefined) return;
+    compaction = setImmediate(() => {
+      compaction = undefined;
+      if (timers.size === 0) compact();
+    });
+  };
+  const compact = () => {
+    dataDir?.compact(registry, clockOffset);
+    taskSeq = 0;
+  };
   const idleCollector = startIdleCollector();
 
   const schedule = (delayMs: number, task: () => void) => {
@@ -181,7 +210,7 @@ export async function startRegistryServer(options: RegistryServerOptions = {}): 
     } finally {
       const t = taskTime;
       taskTime = undefined;
-      dataDir?.append({ k: 'later', id, t });
+      append({ k: 'later', id, t });
     }
   };
   const later = dataDir
@@ -198,7 +227,7 @@ export async function startRegistryServer(options: RegistryServerOptions = {}): 
   const journalIn =
     (scope: RequestScope, clock: () => number) =>
     (op: string, input: Record<string, unknown>): void =>
-      dataDir?.append({
+      append({
         k: 'rec',
         op,
         a: scope.account,
@@ -331,6 +360,8 @@ export async function startRegistryServer(options: RegistryServerOptions = {}): 
         call.settle();
       }
     };
+    const restored = data.restore(registry);
+    if (restored) clockOffset = restored.clockOffset;
     let count = 0;
     for (const { record, line } of data.records()) {
       try {
@@ -422,7 +453,7 @@ export async function startRegistryServer(options: RegistryServerOptions = {}): 
         const time = now();
         const at: RegistryServer = { ...serverApi, now: clockFrom(time) };
         await handleControl(req, res, path.slice(CONTROL_PREFIX.length), body, at, (route, input) => {
-          if (route !== 'POST reset') dataDir.append({ k: 'control', route, t: time, in: input });
+          if (route !== 'POST reset') append({ k: 'control', route, t: time, in: input });
         });
         return;
       }
@@ -524,7 +555,7 @@ export async function startRegistryServer(options: RegistryServerOptions = {}): 
           const account = due.account ?? scope.account;
           const region = due.region ?? scope.region;
           const deleted = registry.existing(account, region)?.repositories.delete(due.repositoryName);
-          if (deleted) dataDir?.append({ k: 'vanish', a: account, r: region, name: due.repositoryName });
+          if (deleted) append({ k: 'vanish', a: account, r: region, name: due.repositoryName });
         }
         const fault = faults.next(operation);
         if (fault.latencyMs > 0) await sleep(fault.latencyMs);
@@ -559,7 +590,7 @@ export async function startRegistryServer(options: RegistryServerOptions = {}): 
           }
           call.check();
           if (journalling === 'change') {
-            dataDir.append({
+            append({
               k: 'ecr',
               op: operation,
               a: scope.account,
@@ -641,8 +672,6 @@ export async function startRegistryServer(options: RegistryServerOptions = {}): 
       clockOffset += ms;
     },
     reset: () => {
-      dataDir?.clear();
-      taskSeq = 0;
       for (const timer of timers) clearTimeout(timer);
       timers.clear();
       registry.reset();
@@ -650,8 +679,11 @@ export async function startRegistryServer(options: RegistryServerOptions = {}): 
       calls.clear();
       clockOffset = 0;
       bus.reset();
+      // With a data directory, the snapshot of the empty registry replaces the journal.
+      if (dataDir) compact();
     },
     close: async () => {
+      if (compaction !== undefined) clearImmediate(compaction);
       for (const timer of timers) clearTimeout(timer);
       timers.clear();
       bus.stopSchedules();

@@ -35,9 +35,12 @@ import {
 } from '@aws-sdk/client-ecr';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { CONTROL_CHANGES } from '../../src/control/control.ts';
-import { buildImageManifest } from '../../src/model/manifests.ts';
+import { buildImageManifest, parseManifest } from '../../src/model/manifests.ts';
+import { newImage, newRepository } from '../../src/model/records.ts';
+import { RegistryState } from '../../src/model/state.ts';
 import { verifyPassword } from '../../src/ops/authorization.ts';
 import { ecrOperationJournalling, ecrOperations } from '../../src/ops/index.ts';
+import { SNAPSHOT_FIELDS } from '../../src/persist/snapshot.ts';
 import { control, declareBlobs, ecrClient, startTestRegistry, TEST_ACCOUNT } from '../../src/testing.ts';
 import type { RegistryServer } from '../../src/wire/server.ts';
 
@@ -105,7 +108,7 @@ async function observe(client: ECRClient, server: RegistryServer) {
 describe('a registry with a data directory', () => {
   let dir: string;
   let servers: RegistryServer[];
-  const start = async (options: { scanDurationMs?: number } = {}) => {
+  const start = async (options: { scanDurationMs?: number; compactBytes?: number } = {}) => {
     const server = await startTestRegistry({ dataDir: dir, ...options });
     servers.push(server);
     return server;
@@ -134,9 +137,8 @@ describe('a registry with a data directory', () => {
     return { manifest, digest: put.image?.imageId?.imageDigest as string };
   };
 
-  it('has after a restart every change made through ECR and the control API', async () => {
-    // Prepare
-    const first = await start();
+  /** Changes of every kind the journal keeps, through ECR and the control API. */
+  const populate = async (first: RegistryServer) => {
     const client = ecrClient(first);
     await client.send(
       new CreateRepositoryCommand({
@@ -215,6 +217,14 @@ describe('a registry with a data directory', () => {
       }),
     );
     await new Promise((resolve) => setTimeout(resolve, 50));
+    return { v1, v2 };
+  };
+
+  it('has after a restart every change made through ECR and the control API', async () => {
+    // Prepare
+    const first = await start();
+    const client = ecrClient(first);
+    const { v1, v2 } = await populate(first);
     const before = await observe(client, first);
     const page = await client.send(new DescribeImagesCommand({ repositoryName: REPO, maxResults: 1 }));
     const token = await client.send(new GetAuthorizationTokenCommand({}));
@@ -308,10 +318,10 @@ describe('a registry with a data directory', () => {
       readFileSync(journal(), 'utf8')
         .split('\n')
         .filter(Boolean)
-        .map((line) => JSON.parse(line).op),
-    ).toEqual(['CreateRepository', 'CreateRepository']);
+        .map((line) => JSON.parse(line).op ?? JSON.parse(line).k),
+    ).toEqual(['journal', 'CreateRepository', 'CreateRepository']);
     appendFileSync(journal(), 'not json\n{"k":"ecr"}\n');
-    await expect(startTestRegistry({ dataDir: dir })).rejects.toThrow(`The journal ${journal()} is corrupt at line 3`);
+    await expect(startTestRegistry({ dataDir: dir })).rejects.toThrow(`The journal ${journal()} is corrupt at line 4`);
   });
 
   it('does not start when a record no longer replays, and says which', async () => {
@@ -326,7 +336,7 @@ describe('a registry with a data directory', () => {
     // Act
     const started = startTestRegistry({ dataDir: dir });
     // Assess
-    await expect(started).rejects.toThrow(`Cannot replay ${journal()} line 2 (ecr CreateRepository)`);
+    await expect(started).rejects.toThrow(`Cannot replay ${journal()} line 3 (ecr CreateRepository)`);
     expect(() => readFileSync(join(dir, 'lock'))).toThrow();
   });
 
@@ -342,13 +352,68 @@ describe('a registry with a data directory', () => {
     await client.send(new GetAuthorizationTokenCommand({}));
     const afterReads = statSync(journal()).size;
     await control(server, 'reset', {});
+    await stop(server);
+    const restarted = await start();
     // Assess
     expect(afterReads).toBe(size);
-    expect(statSync(journal()).size).toBe(0);
+    expect(readFileSync(journal(), 'utf8')).toBe('{"k":"journal","g":1}\n');
+    expect((await ecrClient(restarted).send(new DescribeRepositoriesCommand({}))).repositories).toEqual([]);
+  });
+
+  it('compacts a journal past its size into a snapshot, which a restart restores with the journal after it', async () => {
+    // Prepare
+    const first = await start({ compactBytes: 4_096 });
+    const client = ecrClient(first);
+    await populate(first);
+    const before = await observe(client, first);
+    const page = await client.send(new DescribeImagesCommand({ repositoryName: REPO, maxResults: 1 }));
+    const journalBytes = statSync(journal()).size;
+    await stop(first);
+    // Act
+    const second = await start({ compactBytes: 4_096 });
+    const after = await observe(ecrClient(second), second);
+    const nextPage = await ecrClient(second).send(
+      new DescribeImagesCommand({ repositoryName: REPO, maxResults: 1, nextToken: page.nextToken }),
+    );
+    // Assess
+    expect(statSync(join(dir, 'snapshot.jsonl')).size).toBeGreaterThan(0);
+    expect(journalBytes).toBeLessThan(4_096 + 2_048);
+    expect(after).toEqual(before);
+    expect(nextPage.imageDetails).toHaveLength(1);
+  });
+
+  it('skips a journal that a snapshot already holds (a kill between writing the snapshot and emptying the journal)', async () => {
+    // Prepare
+    const first = await start();
+    await ecrClient(first).send(new CreateRepositoryCommand({ repositoryName: REPO }));
+    const journalBefore = readFileSync(journal());
+    first.reset();
+    await ecrClient(first).send(new CreateRepositoryCommand({ repositoryName: 'persist/after' }));
+    await stop(first);
+    // Act: the journal as the kill left it, of the generation before the snapshot's.
+    writeFileSync(journal(), journalBefore);
+    const second = await start();
+    const listed = await ecrClient(second).send(new DescribeRepositoriesCommand({}));
+    await stop(second);
+    // Assess
+    expect(listed.repositories).toEqual([]);
+    expect(readFileSync(journal(), 'utf8')).toBe('{"k":"journal","g":1}\n');
   });
 });
 
 describe('journalling of operations', () => {
+  it('snapshots every field of the registry model', () => {
+    const state = new RegistryState(TEST_ACCOUNT, 'us-east-1');
+    const repository = newRepository(state, 'fields/app', 0);
+    const manifest = buildImageManifest({ seed: 'fields' });
+    const image = newImage(repository, manifest, parseManifest(manifest), 0);
+    const known = (fields: readonly string[]) => (key: string) => fields.includes(key);
+    expect(Object.keys(state).filter((key) => !known(SNAPSHOT_FIELDS.state)(key))).toEqual([]);
+    expect(Object.keys(repository).filter((key) => !known(SNAPSHOT_FIELDS.repository)(key))).toEqual([]);
+    const imageKeys = [...Object.keys(image), 'manifest'].filter((key) => !['stored', 'packing'].includes(key));
+    expect(imageKeys.filter((key) => !known(SNAPSHOT_FIELDS.image)(key))).toEqual([]);
+  });
+
   it('classifies every ECR operation as a change, a read, or one that records its own changes', () => {
     expect(Object.keys(ecrOperationJournalling).sort()).toEqual(Object.keys(ecrOperations).sort());
   });
