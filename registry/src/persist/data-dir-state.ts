@@ -1,3 +1,4 @@
+import { statSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Registry } from '../model/state.ts';
 import { paginationKeys, passwordKeys } from '../ops/signing-keys.ts';
@@ -20,6 +21,8 @@ export class DataDirState {
   readonly journalPath: string;
   readonly snapshotPath: string;
   private generation = 0;
+  /** Bytes of the last snapshot written or read. */
+  private snapshotSize = 0;
   /** The journal on disk belongs to an older snapshot (a kill during compaction): it is started again. */
   private staleJournal = false;
 
@@ -49,7 +52,10 @@ export class DataDirState {
   /** Restores the snapshot, if any, into the empty `registry`: its clock offset, or undefined without one. */
   restore(registry: Registry): { clockOffset: number } | undefined {
     const header = readSnapshot(this.snapshotPath, registry);
-    if (header) this.generation = header.generation;
+    if (header) {
+      this.generation = header.generation;
+      this.snapshotSize = statSync(this.snapshotPath).size;
+    }
     return header;
   }
 
@@ -105,6 +111,7 @@ export class DataDirState {
     const generation = this.generation + 1;
     writeSnapshot(this.snapshotPath, registry, { generation, clockOffset });
     this.generation = generation;
+    this.snapshotSize = statSync(this.snapshotPath).size;
     this.writer.truncate();
     this.writer.append({ k: 'journal', g: generation });
   }
@@ -118,6 +125,16 @@ export class DataDirState {
   /** Bytes in the journal. */
   get journalBytes(): number {
     return this.writer?.bytes ?? 0;
+  }
+
+  /**
+   * Whether the journal is due for compaction: past `minBytes`, and past the size of the last snapshot too, so that
+   * the time spent writing snapshots stays proportional to the changes made (a large registry is not written whole
+   * every `minBytes` of changes).
+   */
+  compactionDue(minBytes: number): boolean {
+    const bytes = this.journalBytes;
+    return bytes > minBytes && bytes > this.snapshotSize;
   }
 
   /** Closes the journal and releases the lock. */

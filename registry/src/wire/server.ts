@@ -52,9 +52,9 @@ export interface RegistryServerOptions {
   /** With `dataDir`: flush each journal record to the disk before answering (survives a power loss; slower). */
   fsync?: boolean;
   /**
-   * With `dataDir`: once the journal passes this many bytes, the state is written to a snapshot and the journal
-   * starts again (default `DEFAULT_COMPACT_BYTES`, 64 MiB), so that neither the journal nor the replay at start grows
-   * without bound.
+   * With `dataDir`: once the journal passes this many bytes (and the size of the last snapshot), the state is
+   * written to a snapshot and the journal starts again (default `DEFAULT_COMPACT_BYTES`, 64 MiB), so that neither
+   * the journal nor the replay at start grows without bound.
    */
   compactBytes?: number;
 }
@@ -178,7 +178,7 @@ export async function startRegistryServer(options: RegistryServerOptions = {}): 
   const append = (record: JournalRecord) => {
     if (!dataDir) return;
     dataDir.append(record);
-    if (dataDir.journalBytes <= compactBytes || compaction !== undefined) return;
+    if (compaction !== undefined || !dataDir.compactionDue(compactBytes)) return;
     compaction = setImmediate(() => {
       compaction = undefined;
       if (timers.size === 0) compact();
