@@ -116,10 +116,25 @@ export class DataDirState {
     this.writer.append({ k: 'journal', g: generation });
   }
 
-  /** Appends a record before the change it records is acknowledged. */
+  /** Why the journal cannot be written any more, once a write failed. */
+  private failure?: string;
+
+  /**
+   * Appends a record before the change it records is acknowledged. Once a write has failed (a full disk), every
+   * later one fails too, until a restart: the change that failed is in memory but not in the journal, and a later
+   * record that depended on it would not replay. The restart has exactly the changes acknowledged before.
+   */
   append(record: JournalRecord): void {
     if (!this.writer) throw new Error('The journal is not open');
-    this.writer.append(record);
+    if (this.failure !== undefined) {
+      throw new Error(`${this.failure}; the registry accepts no change until it is restarted`);
+    }
+    try {
+      this.writer.append(record);
+    } catch (error) {
+      this.failure = `The journal ${this.journalPath} could not be written (${error instanceof Error ? error.message : String(error)})`;
+      throw new Error(`${this.failure}; the change was not kept`);
+    }
   }
 
   /** Bytes in the journal. */

@@ -31,13 +31,25 @@ export class JournalWriter {
     return this.size;
   }
 
-  /** Appends one record (one write of the whole line, so that a kill can only tear the last line). */
+  /**
+   * Appends one record (one write of the whole line, so that a kill can only tear the last line). When the write
+   * fails (a full disk), what it wrote is cut off again, so that the journal stays whole, and the error is thrown.
+   */
   append(record: JournalRecord): void {
     const line = Buffer.from(`${JSON.stringify(record)}\n`, 'utf8');
-    let written = 0;
-    while (written < line.length) written += writeSync(this.fd, line, written);
+    try {
+      let written = 0;
+      while (written < line.length) written += writeSync(this.fd, line, written);
+      if (this.fsync) fsyncSync(this.fd);
+    } catch (error) {
+      try {
+        ftruncateSync(this.fd, this.size);
+      } catch {
+        // The journal may end in a torn line, which the replay ignores.
+      }
+      throw error;
+    }
     this.size += line.length;
-    if (this.fsync) fsyncSync(this.fd);
   }
 
   /** Empties the journal (the state it recorded is gone, or kept in a snapshot). */

@@ -210,7 +210,12 @@ export async function startRegistryServer(options: RegistryServerOptions = {}): 
     } finally {
       const t = taskTime;
       taskTime = undefined;
-      append({ k: 'later', id, t });
+      try {
+        append({ k: 'later', id, t });
+      } catch (error) {
+        // No request waits for this task: say it (the journal refuses every change from now on).
+        console.error(`local registry: ${error instanceof Error ? error.message : String(error)}`);
+      }
     }
   };
   const later = dataDir
