@@ -131,6 +131,13 @@ export class ReplayError extends Error {
   }
 }
 
+/** The state a call works on, and whether it was held before or is detached (see `callState`). */
+interface CallState {
+  state: RegistryState;
+  held: boolean;
+  detached: boolean;
+}
+
 const text = (record: JournalRecord, key: string): string => {
   const value = record[key];
   if (typeof value !== 'string') throw new Error(`the record has no ${key}`);
@@ -277,22 +284,21 @@ export async function startRegistryServer(options: RegistryServerOptions = {}): 
    * something in it: a read of one that has none sees an empty registry, and a failed first write leaves nothing
    * behind. Past the account limit a new account gets a detached state: the request is validated and answered as
    * usual, unless it would leave something in that state (LimitExceededException; a new, empty registry has no
-   * repository, so nothing was emitted or scheduled for it). `settle` ends the call.
+   * repository, so nothing was emitted or scheduled for it). `checkCall` ends a call that succeeded, `settleCall`
+   * every call.
    */
-  const stateFor = (scope: RequestScope) => {
+  const callState = (scope: RequestScope): CallState => {
     const held = registry.existing(scope.account, scope.region);
     const detached = !held && !registry.canHold(scope.account);
     const state =
       held ?? (detached ? registry.peek(scope.account, scope.region) : registry.state(scope.account, scope.region));
-    return {
-      state,
-      check: () => {
-        if (detached && !isPristine(state)) throw new AccountLimitError(scope.account);
-      },
-      settle: () => {
-        if (!held && !detached && isPristine(state)) registry.release(state);
-      },
-    };
+    return { state, held: held !== undefined, detached };
+  };
+  const checkCall = (call: CallState) => {
+    if (call.detached && !isPristine(call.state)) throw new AccountLimitError(call.state.account);
+  };
+  const settleCall = (call: CallState) => {
+    if (!call.held && !call.detached && isPristine(call.state)) registry.release(call.state);
   };
 
   /**
@@ -357,12 +363,12 @@ export async function startRegistryServer(options: RegistryServerOptions = {}): 
         region: text(record, 'r'),
         accessKeyId: text(record, 'ak'),
       };
-      const call = stateFor(scope);
+      const call = callState(scope);
       try {
         await handler(object(record, 'in'), replayContext(op, scope, call.state));
-        call.check();
+        checkCall(call);
       } finally {
-        call.settle();
+        settleCall(call);
       }
     };
     const restored = data.restore(registry);
@@ -454,7 +460,7 @@ export async function startRegistryServer(options: RegistryServerOptions = {}): 
           await handleControl(req, res, path.slice(CONTROL_PREFIX.length), body, serverApi);
           return;
         }
-        // A change is journalled with the registry time it saw (fixed for the call), and `reset` empties the journal.
+        // A change is journalled with the registry time it saw (fixed for the call); a reset compacts instead.
         const time = now();
         const at: RegistryServer = { ...serverApi, now: clockFrom(time) };
         await handleControl(req, res, path.slice(CONTROL_PREFIX.length), body, at, (route, input) => {
@@ -566,11 +572,11 @@ export async function startRegistryServer(options: RegistryServerOptions = {}): 
         if (fault.latencyMs > 0) await sleep(fault.latencyMs);
         if (fault.fail === 'throttle') throw new EcrException('ThrottlingException', 'Rate exceeded');
         if (fault.fail === 'server') throw new EcrException('ServerException', 'Injected server error', 500);
-        const call = stateFor(scope);
+        const call = callState(scope);
         try {
           if (!dataDir) {
             const output = await handler(input as Record<string, unknown>, context(operation, scope, call.state));
-            call.check();
+            checkCall(call);
             send(res, 200, output, requestId);
             return;
           }
@@ -593,7 +599,7 @@ export async function startRegistryServer(options: RegistryServerOptions = {}): 
           } finally {
             during = false;
           }
-          call.check();
+          checkCall(call);
           if (journalling === 'change') {
             append({
               k: 'ecr',
@@ -607,7 +613,7 @@ export async function startRegistryServer(options: RegistryServerOptions = {}): 
           }
           send(res, 200, output, requestId);
         } finally {
-          call.settle();
+          settleCall(call);
         }
         return;
       }
