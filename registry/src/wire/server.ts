@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { BusApiError, EventBus } from '../bus/event-bus.ts';
+import { busOperationJournalling } from '../bus/operations.ts';
 import { handleControl, replayControl } from '../control/control.ts';
 import { Faults } from '../control/faults.ts';
 import { BlobStore } from '../model/blob-store.ts';
@@ -395,6 +396,13 @@ export async function startRegistryServer(options: RegistryServerOptions = {}): 
           case 'control':
             await replayControl(text(record, 'route'), object(record, 'in'), replayServer());
             break;
+          case 'bus': {
+            const op = text(record, 'op');
+            const handler = Object.hasOwn(bus.operations, op) ? bus.operations[op] : undefined;
+            if (!handler) throw new Error(`no bus operation ${op} to replay it with`);
+            await handler(object(record, 'in'), { account: text(record, 'a'), region: text(record, 'r') });
+            break;
+          }
           case 'vanish':
             registry.existing(text(record, 'a'), text(record, 'r'))?.repositories.delete(text(record, 'name'));
             break;
@@ -633,6 +641,9 @@ export async function startRegistryServer(options: RegistryServerOptions = {}): 
         }
         calls.set(`events:${operation}`, (calls.get(`events:${operation}`) ?? 0) + 1);
         const output = await handler(input, { account: scope.account, region: scope.region });
+        if (dataDir && (busOperationJournalling[operation] ?? 'change') === 'change') {
+          append({ k: 'bus', op: operation, a: scope.account, r: scope.region, t: now(), in: input as object });
+        }
         send(res, 200, output, requestId);
         return;
       }

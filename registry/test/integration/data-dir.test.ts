@@ -34,6 +34,8 @@ import {
   TagResourceCommand,
 } from '@aws-sdk/client-ecr';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { EventBus } from '../../src/bus/event-bus.ts';
+import { busOperationJournalling } from '../../src/bus/operations.ts';
 import { CONTROL_CHANGES } from '../../src/control/control.ts';
 import { buildImageManifest, parseManifest } from '../../src/model/manifests.ts';
 import { newImage, newRepository } from '../../src/model/records.ts';
@@ -340,6 +342,42 @@ describe('a registry with a data directory', () => {
     expect(() => readFileSync(join(dir, 'lock'))).toThrow();
   });
 
+  it('replays a configuration operation of the bus, not PutEvents', async () => {
+    // Prepare: a bus with a configuration operation (the bus serves none yet; an unclassified one is a change).
+    const busWith = (seen: unknown[]) => {
+      const bus = new EventBus();
+      (bus.operations as Record<string, (input: unknown, scope: unknown) => unknown>).TagRule = (input, scope) => {
+        seen.push({ input, scope });
+        return {};
+      };
+      return bus;
+    };
+    const call = (server: RegistryServer, operation: string, body: unknown) =>
+      fetch(`${server.url}/`, {
+        method: 'POST',
+        headers: {
+          'content-type': 'application/x-amz-json-1.1',
+          'x-amz-target': `AWSEvents.${operation}`,
+          authorization: `AWS4-HMAC-SHA256 Credential=AKIDLOCALTEST/20261124/us-east-1/events/aws4_request, SignedHeaders=host, Signature=0`,
+        },
+        body: JSON.stringify(body),
+      });
+    const first = await startTestRegistry({ dataDir: dir, bus: busWith([]) });
+    servers.push(first);
+    await call(first, 'TagRule', { Name: 'r', Tags: [{ Key: 'k', Value: 'v' }] });
+    await call(first, 'PutEvents', { Entries: [{ Source: 'app', DetailType: 'd', Detail: '{}' }] });
+    await stop(first);
+    // Act
+    const replayed: unknown[] = [];
+    const second = await startTestRegistry({ dataDir: dir, bus: busWith(replayed) });
+    servers.push(second);
+    // Assess
+    expect(replayed).toEqual([
+      { input: { Name: 'r', Tags: [{ Key: 'k', Value: 'v' }] }, scope: { account: TEST_ACCOUNT, region: 'us-east-1' } },
+    ]);
+    expect(second.bus.events).toEqual([]);
+  });
+
   it('journals changes only: reads and failed calls add nothing, and a reset empties the journal', async () => {
     // Prepare
     const server = await start();
@@ -417,6 +455,11 @@ describe('journalling of operations', () => {
 
   it('classifies every ECR operation as a change, a read, or one that records its own changes', () => {
     expect(Object.keys(ecrOperationJournalling).sort()).toEqual(Object.keys(ecrOperations).sort());
+  });
+
+  it('classifies every EventBridge operation of the bus as a change, a read or a delivery', () => {
+    const bus = new EventBus();
+    expect(Object.keys(busOperationJournalling).sort()).toEqual(Object.keys(bus.operations).sort());
   });
 
   it('journals the control routes that change state, not faults', () => {
