@@ -121,8 +121,9 @@ export function* journalRecords(
       }
     }
     if (pendingBytes > 0) {
-      ftruncateSync(fd, offset - pendingBytes);
+      // Told first: a reader for which a torn line is an error (a snapshot) throws, and the file stays as it is.
       onTorn?.(line + 1, pendingBytes);
+      ftruncateSync(fd, offset - pendingBytes);
     }
   } finally {
     closeSync(fd);
