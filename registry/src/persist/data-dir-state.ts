@@ -108,12 +108,21 @@ export class DataDirState {
    */
   compact(registry: Registry, clockOffset: number): void {
     if (!this.writer) throw new Error('The journal is not open');
+    if (this.failure !== undefined) throw new Error(this.failure);
     const generation = this.generation + 1;
+    // A failure here leaves the last snapshot and the journal as they were.
     writeSnapshot(this.snapshotPath, registry, { generation, clockOffset });
     this.generation = generation;
     this.snapshotSize = statSync(this.snapshotPath).size;
-    this.writer.truncate();
-    this.writer.append({ k: 'journal', g: generation });
+    try {
+      this.writer.truncate();
+      this.writer.append({ k: 'journal', g: generation });
+    } catch (error) {
+      // The snapshot holds everything; a journal left of the generation before is skipped at start, one left empty
+      // is started again. Any record appended now would not be read: refuse them.
+      this.failure = `The journal ${this.journalPath} could not be started again after a snapshot (${error instanceof Error ? error.message : String(error)})`;
+      throw error;
+    }
   }
 
   /** Why the journal cannot be written any more, once a write failed. */

@@ -189,7 +189,13 @@ export async function startRegistryServer(options: RegistryServerOptions = {}): 
     if (compaction !== undefined || !dataDir.compactionDue(compactBytes)) return;
     compaction = setImmediate(() => {
       compaction = undefined;
-      if (timers.size === 0) compact();
+      if (timers.size > 0) return;
+      try {
+        compact();
+      } catch (error) {
+        // No request waits for it; the journal goes on (or refuses changes, if it could not be started again).
+        console.error(`local registry: compaction failed: ${error instanceof Error ? error.message : String(error)}`);
+      }
     });
   };
   const compact = () => {
