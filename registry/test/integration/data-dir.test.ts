@@ -342,6 +342,24 @@ describe('a registry with a data directory', () => {
     expect(() => readFileSync(join(dir, 'lock'))).toThrow();
   });
 
+  it('keeps a repository that a fault made vanish gone, and no fault', async () => {
+    // Prepare
+    const first = await start();
+    const client = ecrClient(first);
+    await client.send(new CreateRepositoryCommand({ repositoryName: REPO }));
+    await client.send(new CreateRepositoryCommand({ repositoryName: 'persist/stays' }));
+    await control(first, 'faults', { repositoryName: REPO, afterCalls: 0 });
+    await control(first, 'faults', { operation: 'DescribeRepositories', throttleRate: 1 });
+    await client.send(new ListImagesCommand({ repositoryName: 'persist/stays' }));
+    await stop(first);
+    // Act
+    const second = await start();
+    const listed = await ecrClient(second).send(new DescribeRepositoriesCommand({}));
+    // Assess
+    expect(listed.repositories?.map((repository) => repository.repositoryName)).toEqual(['persist/stays']);
+    expect(second.faults.describe()).toEqual({ operations: {}, vanishingRepositories: [] });
+  });
+
   it('replays a configuration operation of the bus, not PutEvents', async () => {
     // Prepare: a bus with a configuration operation (the bus serves none yet; an unclassified one is a change).
     const busWith = (seen: unknown[]) => {
