@@ -214,10 +214,11 @@ export async function startRegistryServer(options: RegistryServerOptions = {}): 
   /**
    * With a data directory, tasks are numbered in the order they are scheduled (the replay schedules them in the same
    * order, so only operations replayed by name may schedule one), and each one that runs is journalled with its
-   * number and the registry time it ran at: the replay runs it at that point, at that time.
+   * number, the operation that scheduled it, and the registry time it ran at: the replay runs it at that point, at
+   * that time (and stops, rather than run another task, when the numbers no longer match the operations).
    */
   let taskSeq = 0;
-  const runJournalled = (id: number, task: () => void) => () => {
+  const runJournalled = (id: number, op: string, task: () => void) => () => {
     taskTime = now();
     try {
       task();
@@ -225,16 +226,17 @@ export async function startRegistryServer(options: RegistryServerOptions = {}): 
       const t = taskTime;
       taskTime = undefined;
       try {
-        append({ k: 'later', id, t });
+        append({ k: 'later', id, op, t });
       } catch (error) {
         // No request waits for this task: say it (the journal refuses every change from now on).
         console.error(`local registry: ${error instanceof Error ? error.message : String(error)}`);
       }
     }
   };
-  const later = dataDir
-    ? (delayMs: number, task: () => void) => schedule(delayMs, runJournalled(taskSeq++, task))
-    : schedule;
+  const laterFor = (operation: string) =>
+    dataDir
+      ? (delayMs: number, task: () => void) => schedule(delayMs, runJournalled(taskSeq++, operation, task))
+      : schedule;
 
   /** A registry clock that reads `time` until the clock is moved (then moved as much): a control call's time. */
   const clockFrom = (time: number) => {
@@ -271,7 +273,7 @@ export async function startRegistryServer(options: RegistryServerOptions = {}): 
     registry,
     settings,
     now: clock,
-    later,
+    later: laterFor(operation),
     journal,
     emit: (event: EmittedEvent) => {
       bus.publish({
@@ -320,17 +322,16 @@ export async function startRegistryServer(options: RegistryServerOptions = {}): 
     let replaying = true;
     let clock = 0;
     /** Tasks scheduled during the replay, by number, until a record says they ran. */
-    const tasks = new Map<number, { due: number; task: () => void }>();
+    const tasks = new Map<number, { due: number; op: string; task: () => void }>();
     const replayClock = () => (replaying ? clock : now());
-    const replayLater = (delayMs: number, task: () => void) => {
-      if (replaying) tasks.set(taskSeq++, { due: clock + delayMs, task });
-      else later(delayMs, task);
-    };
     const replayContext = (operation: string, scope: RequestScope, state: RegistryState): OpContext => {
       const live = context(operation, scope, state, replayClock, journalIn(scope, replayClock));
       return {
         ...live,
-        later: replayLater,
+        later: (delayMs, task) => {
+          if (replaying) tasks.set(taskSeq++, { due: clock + delayMs, op: operation, task });
+          else live.later(delayMs, task);
+        },
         emit: (event) => {
           if (!replaying) live.emit(event);
         },
@@ -386,11 +387,14 @@ export async function startRegistryServer(options: RegistryServerOptions = {}): 
         if (typeof record.t === 'number') clock = record.t;
         switch (record.k) {
           case 'later': {
-            // A task that no longer exists (its registry was reset) has nothing to replay.
             const id = record.id;
             const task = typeof id === 'number' ? tasks.get(id) : undefined;
+            if (!task) throw new Error(`no task ${String(id)} was scheduled by the records before it`);
+            if (task.op !== record.op) {
+              throw new Error(`task ${id} was scheduled by ${task.op} here, by ${String(record.op)} when it ran`);
+            }
             tasks.delete(id as number);
-            task?.task();
+            task.task();
             break;
           }
           case 'ecr':
@@ -423,7 +427,7 @@ export async function startRegistryServer(options: RegistryServerOptions = {}): 
     // Tasks that had not run when the process stopped run when their time comes (at once when it has passed), as
     // they would have: their events are emitted then.
     replaying = false;
-    for (const [id, { due, task }] of tasks) schedule(Math.max(0, due - now()), runJournalled(id, task));
+    for (const [id, { due, op, task }] of tasks) schedule(Math.max(0, due - now()), runJournalled(id, op, task));
     return count;
   };
   let replayed: { records: number; ms: number } | undefined;

@@ -396,6 +396,27 @@ describe('a registry with a data directory', () => {
     expect(second.bus.events).toEqual([]);
   });
 
+  it('does not start when a completed task no longer matches the operation that scheduled it', async () => {
+    // Prepare
+    const first = await start();
+    const client = ecrClient(first);
+    await client.send(new CreateRepositoryCommand({ repositoryName: REPO }));
+    const image = await push(first, client, 'task', 'task');
+    await client.send(new StartImageScanCommand({ repositoryName: REPO, imageId: { imageDigest: image.digest } }));
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    await stop(first);
+    const lines = readFileSync(journal(), 'utf8').split('\n');
+    const index = lines.findIndex((line) => line.includes('"k":"later"'));
+    lines[index] = (lines[index] as string).replace('"op":"StartImageScan"', '"op":"PutImage"');
+    writeFileSync(journal(), lines.join('\n'));
+    // Act
+    const started = startTestRegistry({ dataDir: dir });
+    // Assess
+    await expect(started).rejects.toThrow(
+      `Cannot replay ${journal()} line ${index + 1} (later PutImage): task 0 was scheduled by StartImageScan here, by PutImage when it ran`,
+    );
+  });
+
   it('journals changes only: reads and failed calls add nothing, and a reset empties the journal', async () => {
     // Prepare
     const server = await start();
