@@ -45,8 +45,9 @@ export function lockDataDir(dir: string): () => void {
       if (text === undefined) continue;
       const pid = Number(text);
       if (Number.isInteger(pid) && pid > 0 && alive(pid)) throw new DataDirInUseError(dir, pid);
-      // Stale (or unreadable: a process killed between creating and writing it): take it over. Of two processes
-      // doing so at once, one unlinks the other's fresh lock at worst; both then race on `wx` again.
+      // Stale (or empty: a process killed between creating and writing it): take it over. Two processes that find
+      // the same stale lock in the same instant could both take it (one removing the other's fresh lock); the
+      // directory is meant to be started by one person or script, so this is not guarded further.
       try {
         unlinkSync(path);
       } catch (unlinkError) {
