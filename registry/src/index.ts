@@ -19,5 +19,13 @@ export {
   MEDIA_TYPES,
   sha256,
 } from './model/manifests.ts';
+export { DataDirInUseError } from './persist/data-dir.ts';
+export { JournalCorruptError } from './persist/journal.ts';
+export { SnapshotError } from './persist/snapshot.ts';
 export type { RegistryServer } from './wire/registry-server.ts';
-export { type RegistryServerOptions, startRegistryServer } from './wire/server.ts';
+export {
+  DEFAULT_COMPACT_BYTES,
+  type RegistryServerOptions,
+  ReplayError,
+  startRegistryServer,
+} from './wire/server.ts';

@@ -243,3 +243,15 @@ export function createOperations(host: OperationsHost): Record<string, BusOperat
     DescribeRule: (input, scope) => describeRule(host, input, scope),
   };
 }
+
+/**
+ * How a registry's data directory keeps what each operation does, in one place (a test fails for an operation
+ * missing here): `change` (a configuration change, journalled with its input and replayed), `read`, or `delivery`
+ * (PutEvents: events are deliveries, not state; nothing is delivered again after a restart). The bus's rules are
+ * registered by code, which registers them again at start.
+ */
+export const busOperationJournalling: Readonly<Record<string, 'change' | 'read' | 'delivery'>> = {
+  PutEvents: 'delivery',
+  ListRules: 'read',
+  DescribeRule: 'read',
+};

@@ -57,6 +57,7 @@ export async function handleControl(
   route: string,
   body: Buffer | undefined,
   server: RegistryServer,
+  onChange?: (route: string, input: Record<string, unknown>) => void,
 ): Promise<void> {
   const reply = (status: number, payload: unknown) => {
     const text = JSON.stringify(payload);
@@ -96,13 +97,41 @@ export async function handleControl(
   try {
     const result = await route_(key, input, server);
     if (result === NOT_FOUND) reply(404, { error: `No control route ${method} /_local/${route}` });
-    else reply(200, result ?? { ok: true });
+    else {
+      if (onChange && CONTROL_CHANGES.has(key)) onChange(key, input);
+      reply(200, result ?? { ok: true });
+    }
   } catch (error) {
     reply(400, { error: error instanceof Error ? error.message : String(error) });
   }
 }
 
 const NOT_FOUND = Symbol('not found');
+
+/**
+ * The control routes that change the registry's state, which a data directory keeps (journalled with their body and
+ * the registry time, and replayed with `replayControl`; `POST reset` empties the journal instead). Faults are not
+ * kept (a restart clears them, as a test that sets them expects to start clean), nor are counters, and `POST
+ * bus/fire` is a delivery, not state.
+ */
+export const CONTROL_CHANGES: ReadonlySet<string> = new Set([
+  'POST reset',
+  'POST load',
+  'POST blobs',
+  'POST clock',
+  'POST image-times',
+  'POST findings',
+]);
+
+/** Replays a journalled control route (one of `CONTROL_CHANGES`) against `server`, whose `now` is the recorded time. */
+export async function replayControl(
+  route: string,
+  input: Record<string, unknown>,
+  server: RegistryServer,
+): Promise<void> {
+  if (!CONTROL_CHANGES.has(route)) throw new Error(`${route} is not a control route that changes state`);
+  await route_(route, input, server);
+}
 
 /** The account and region a body names (checked: 12 digits, a served region). */
 function accountRegion(input: Record<string, unknown>): { account: string; region: string } {

@@ -80,6 +80,17 @@ export class ImageStore {
     return this.nextSeq++;
   }
 
+  /** The seq the next image will get (a snapshot of the state keeps it). */
+  get seqToCome(): number {
+    return this.nextSeq;
+  }
+
+  /** Makes `seq` the seq of the next image (restoring a snapshot: images get back their own). Never goes back. */
+  resumeSeq(seq: number): void {
+    if (!Number.isSafeInteger(seq) || seq < this.nextSeq) throw new Error(`invariant: image seq ${seq} goes back`);
+    this.nextSeq = seq;
+  }
+
   get(digest: string): StoredImage | undefined {
     return this.byDigest.get(digest);
   }

@@ -146,6 +146,19 @@ export class RegistryState {
     return this.nextRepositorySeq++;
   }
 
+  /** The seq the next repository will get (a snapshot of the state keeps it). */
+  get repositorySeqToCome(): number {
+    return this.nextRepositorySeq;
+  }
+
+  /** Makes `seq` the seq of the next repository (restoring a snapshot). Never goes back. */
+  resumeRepositorySeq(seq: number): void {
+    if (!Number.isSafeInteger(seq) || seq < this.nextRepositorySeq) {
+      throw new Error(`invariant: repository seq ${seq} goes back`);
+    }
+    this.nextRepositorySeq = seq;
+  }
+
   repositoryArn(name: string): string {
     return `arn:aws:ecr:${this.region}:${this.account}:repository/${name}`;
   }

@@ -1,23 +1,21 @@
-import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import { Input, REGISTRY_ID } from '../wire/validate.ts';
 import { toEpochSeconds } from './common.ts';
 import type { OpContext, OperationTable } from './context.ts';
+import { passwordKeys } from './signing-keys.ts';
 
 /**
  * GetAuthorizationToken ([M-ECR]): a registry login for `docker login`, `skopeo login` and the like. The token is
  * base64 of `AWS:<password>`, valid for 12 hours, with the registry's own address as `proxyEndpoint`. The password
  * names the account and region it was issued in and the access key that asked for it (the principal its pulls are
- * made as, for pull-time update exclusions), and is signed with a key of this process, so that a registry request
- * presenting it can be placed in that account's registry and a forged or expired one refused.
+ * made as, for pull-time update exclusions), and is signed with a key of this process (of the data directory, when
+ * the registry has one: a login survives a restart), so that a registry request presenting it can be placed in that
+ * account's registry and a forged or expired one refused.
  */
 
 /** How long a token is valid: 12 hours, as ECR's. */
 export const AUTHORIZATION_TTL_MS = 12 * 60 * 60 * 1000;
 /** `registryIds` (deprecated in ECR, still accepted): 1 to 10 ids ([M-ECR] GetAuthorizationTokenRegistryIdList). */
 const REGISTRY_IDS = { min: 1, max: 10 };
-
-const PASSWORD_KEY = randomBytes(32);
-const mac = (payload: string) => createHmac('sha256', PASSWORD_KEY).update(payload).digest();
 
 /** What a valid password names. */
 export interface PasswordClaims {
@@ -42,7 +40,7 @@ export function issuePassword(
 ): string {
   const claims = { a: account, r: region, e: expiresAt, k: accessKeyId, c: callerAccount };
   const payload = Buffer.from(JSON.stringify(claims), 'utf8').toString('base64url');
-  return `${payload}.${mac(payload).toString('base64url')}`;
+  return `${payload}.${passwordKeys.sign(payload).toString('base64url')}`;
 }
 
 /** What a password was issued for, or undefined when it is forged, malformed or expired. */
@@ -50,9 +48,7 @@ export function verifyPassword(password: string, now: number): PasswordClaims | 
   if (password.length > 512) return undefined;
   const [payload, signature, ...rest] = password.split('.');
   if (payload === undefined || signature === undefined || rest.length > 0) return undefined;
-  const expected = mac(payload);
-  const given = Buffer.from(signature, 'base64url');
-  if (given.length !== expected.length || !timingSafeEqual(given, expected)) return undefined;
+  if (!passwordKeys.verify(payload, Buffer.from(signature, 'base64url'))) return undefined;
   try {
     const claims = JSON.parse(Buffer.from(payload, 'base64url').toString('utf8')) as {
       a: string;

@@ -1,9 +1,9 @@
-import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import { policyAllows } from '../model/resource-policy.ts';
 import type { RegistryState, RepositoryRecord } from '../model/state.ts';
 import { constraintMessage, EcrException, invalidParameter, repositoryNotFound } from '../wire/errors.ts';
 import { type Input, REGISTRY_ID, REPOSITORY_NAME } from '../wire/validate.ts';
 import type { OpContext } from './context.ts';
+import { paginationKeys } from './signing-keys.ts';
 
 /** Epoch milliseconds to the wire's epoch seconds. */
 export const toEpochSeconds = (ms: number | undefined) => (ms === undefined ? undefined : ms / 1000);
@@ -41,20 +41,18 @@ export function requireRepository(state: RegistryState, name: string): Repositor
 /**
  * Opaque pagination tokens. A token names the listing it belongs to and the request's fingerprint (its filters),
  * and holds a position in the listing order, so that it stays valid when the same request is repeated and while
- * items are added or removed between pages. Tokens are signed (HMAC-SHA256 with a key drawn at start): a forged or
- * altered token, or one from an earlier run, is `InvalidParameterException`.
+ * items are added or removed between pages. Tokens are signed (HMAC-SHA256 with a key drawn at start, or kept in the
+ * data directory when the registry has one): a forged or altered token, or one from an earlier run without a data
+ * directory, is `InvalidParameterException`.
  */
-const TOKEN_KEY = randomBytes(32);
 /** Longest token accepted (the registry's own are a few hundred characters). */
 const MAX_TOKEN_LENGTH = 2048;
-
-const tokenMac = (payload: string) => createHmac('sha256', TOKEN_KEY).update(payload).digest();
 
 export function encodeToken(listing: string, fingerprint: string, position: number | string): string {
   const payload = Buffer.from(JSON.stringify({ l: listing, f: fingerprint, p: position }), 'utf8').toString(
     'base64url',
   );
-  return `${payload}.${tokenMac(payload).toString('base64url')}`;
+  return `${payload}.${paginationKeys.sign(payload).toString('base64url')}`;
 }
 
 function verifiedPayload(token: string): string | undefined {
@@ -62,9 +60,7 @@ function verifiedPayload(token: string): string | undefined {
   const dot = token.indexOf('.');
   if (dot < 0) return undefined;
   const payload = token.slice(0, dot);
-  const mac = Buffer.from(token.slice(dot + 1), 'base64url');
-  const expected = tokenMac(payload);
-  return mac.length === expected.length && timingSafeEqual(mac, expected) ? payload : undefined;
+  return paginationKeys.verify(payload, Buffer.from(token.slice(dot + 1), 'base64url')) ? payload : undefined;
 }
 
 export function decodeToken(token: string, listing: string, fingerprint: string): number | string {

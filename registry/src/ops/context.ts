@@ -34,7 +34,12 @@ export interface OpContext {
   /** The registry clock, epoch ms (the control API can move it). */
   now(): number;
   emit(event: EmittedEvent): void;
-  /** Runs `task` after `delayMs` of real time, unless the registry is reset or closed first. */
+  /**
+   * Runs `task` after `delayMs` of real time, unless the registry is reset or closed first. With a data directory,
+   * tasks are numbered in the order they are scheduled and journalled when they run, and the replay schedules them
+   * again through the operations it replays: only an operation replayed by name (`change` in
+   * `ecrOperationJournalling`) may schedule one.
+   */
   later(delayMs: number, task: () => void): void;
   /**
    * Records a change that the operation's own input cannot replay (a layer upload completed, an image pushed over

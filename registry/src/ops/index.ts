@@ -35,3 +35,69 @@ export const replayOperations: OperationTable = {
   ...blobLinkReplays,
   ...distributionReplays,
 };
+
+/**
+ * How a data directory's journal keeps what each ECR operation does, in one place (a test fails for an operation
+ * missing here):
+ * - `change`: it may change the state; a call that succeeds is journalled with its input, account, region, access
+ *   key and registry time, and replayed by name. Changes it records itself with `OpContext.journal` are not kept:
+ *   its replay makes them again.
+ * - `read`: it changes nothing (GetAuthorizationToken included: its tokens are signed with the data directory's
+ *   key, not kept); not journalled. A read that changes something is a `change` (BatchGetImage records pull times).
+ * - `records`: its changes cannot be replayed from its input (the bytes of a layer upload), so it journals them
+ *   itself with `OpContext.journal`, and is not journalled by name.
+ */
+export type OperationJournalling = 'change' | 'read' | 'records';
+
+export const ecrOperationJournalling: Readonly<Record<string, OperationJournalling>> = {
+  CreateRepository: 'change',
+  DescribeRepositories: 'read',
+  DeleteRepository: 'change',
+  PutImageTagMutability: 'change',
+  PutImageScanningConfiguration: 'change',
+  TagResource: 'change',
+  UntagResource: 'change',
+  ListTagsForResource: 'read',
+  GetRepositoryPolicy: 'read',
+  SetRepositoryPolicy: 'change',
+  DeleteRepositoryPolicy: 'change',
+  GetLifecyclePolicy: 'read',
+  PutLifecyclePolicy: 'change',
+  DeleteLifecyclePolicy: 'change',
+  PutImage: 'change',
+  DescribeImages: 'read',
+  ListImages: 'read',
+  ListImageReferrers: 'read',
+  BatchGetImage: 'change',
+  BatchDeleteImage: 'change',
+  GetRegistryScanningConfiguration: 'read',
+  PutRegistryScanningConfiguration: 'change',
+  BatchGetRepositoryScanningConfiguration: 'read',
+  StartImageScan: 'change',
+  DescribeImageScanFindings: 'read',
+  DescribeRegistry: 'read',
+  PutReplicationConfiguration: 'change',
+  DescribeImageReplicationStatus: 'read',
+  CreatePullThroughCacheRule: 'change',
+  DescribePullThroughCacheRules: 'read',
+  UpdatePullThroughCacheRule: 'change',
+  DeletePullThroughCacheRule: 'change',
+  ValidatePullThroughCacheRule: 'read',
+  CreateRepositoryCreationTemplate: 'change',
+  DescribeRepositoryCreationTemplates: 'read',
+  UpdateRepositoryCreationTemplate: 'change',
+  DeleteRepositoryCreationTemplate: 'change',
+  GetRegistryPolicy: 'read',
+  PutRegistryPolicy: 'change',
+  DeleteRegistryPolicy: 'change',
+  RegisterPullTimeUpdateExclusion: 'change',
+  DeregisterPullTimeUpdateExclusion: 'change',
+  ListPullTimeUpdateExclusions: 'read',
+  GetAuthorizationToken: 'read',
+  // Uploads in progress are not kept; CompleteLayerUpload records the blob it links (LinkBlob).
+  InitiateLayerUpload: 'records',
+  UploadLayerPart: 'records',
+  CompleteLayerUpload: 'records',
+  BatchCheckLayerAvailability: 'read',
+  GetDownloadUrlForLayer: 'read',
+};

@@ -762,7 +762,15 @@ export async function serveDistribution(req: IncomingMessage, res: ServerRespons
     // needs a repository, or a creation template, which live in one).
     const state =
       host.registry.existing(claims.account, claims.region) ?? host.registry.peek(claims.account, claims.region);
-    await dispatch(req, res, host.context(`v2:${route.kind}`, scope, state), claims, route, query);
+    // A manifest push or delete runs as the ECR operation it is journalled as (its scan on push is that operation's
+    // task, on replay too); other requests are named after their route.
+    const operation =
+      route.kind === 'manifest' && req.method === 'PUT'
+        ? 'PutImage'
+        : route.kind === 'manifest' && req.method === 'DELETE'
+          ? 'BatchDeleteImage'
+          : `v2:${route.kind}`;
+    await dispatch(req, res, host.context(operation, scope, state), claims, route, query);
   } catch (error) {
     if (error instanceof DistributionError) {
       sendDistributionError(req, res, error);

@@ -11,6 +11,8 @@ export interface RegistryServer {
   readonly faults: Faults;
   /** Calls served per ECR or EventBridge operation since start or the last reset. */
   readonly calls: Map<string, number>;
+  /** The data directory the registry keeps its state in, and how its journal was replayed at start. */
+  readonly dataDir?: { path: string; replayedRecords: number; replayMs: number };
   /** The registry clock: real time plus an offset the control API can move. */
   now(): number;
   advanceClock(ms: number): void;

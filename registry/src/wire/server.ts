@@ -2,13 +2,16 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { BusApiError, EventBus } from '../bus/event-bus.ts';
-import { handleControl } from '../control/control.ts';
+import { busOperationJournalling } from '../bus/operations.ts';
+import { handleControl, replayControl } from '../control/control.ts';
 import { Faults } from '../control/faults.ts';
 import { BlobStore } from '../model/blob-store.ts';
 import { AccountLimitError, ECR_REGIONS, Registry, type RegistryState } from '../model/state.ts';
-import type { EmittedEvent, OpContext, OpSettings } from '../ops/context.ts';
-import { ecrOperations } from '../ops/index.ts';
+import type { EmittedEvent, OpContext, OperationTable, OpSettings } from '../ops/context.ts';
+import { ecrOperationJournalling, ecrOperations, replayOperations } from '../ops/index.ts';
 import { UPLOAD_LAYER_PART_BODY_BYTES } from '../ops/layers.ts';
+import { DataDirState } from '../persist/data-dir-state.ts';
+import type { JournalRecord } from '../persist/journal.ts';
 import { type DistributionHost, serveDistribution } from './distribution.ts';
 import { EcrException } from './errors.ts';
 import { jsonDepthExceeds, loopbackHost, loopbackOrigin } from './http-guards.ts';
@@ -46,9 +49,24 @@ export interface RegistryServerOptions {
   scanDurationMs?: number;
   /** Memory budget of each bus log in bytes (events, deliveries, dead letters); default `DEFAULT_LOG_BYTES` (32 MiB). */
   busLogBytes?: number;
-  /** Where blobs (and, later, the whole state) live; a temporary directory, removed on close, when omitted. */
+  /**
+   * Where the registry keeps its state across restarts: blobs, a journal of every change (appended before the
+   * change is acknowledged, replayed at start) and its signing keys; one process at a time (a lock file). When
+   * omitted, blobs go to a temporary directory removed on close, and nothing else is written.
+   */
   dataDir?: string;
+  /** With `dataDir`: flush each journal record to the disk before answering (survives a power loss; slower). */
+  fsync?: boolean;
+  /**
+   * With `dataDir`: once the journal passes this many bytes (and the size of the last snapshot), the state is
+   * written to a snapshot and the journal starts again (default `DEFAULT_COMPACT_BYTES`, 64 MiB), so that neither
+   * the journal nor the replay at start grows without bound.
+   */
+  compactBytes?: number;
 }
+
+/** The journal size past which a data directory is compacted. */
+export const DEFAULT_COMPACT_BYTES = 64 * 1024 * 1024;
 
 export type { RegistryServer } from './registry-server.ts';
 
@@ -94,13 +112,65 @@ function readBody(req: IncomingMessage, limit = MAX_BODY_BYTES): Promise<Buffer 
   });
 }
 
+/**
+ * A journal record that does not replay as it ran: the registry would start with a state other than the one it
+ * acknowledged, so it does not start. (Skipping the record with a warning would let later records, and the user,
+ * work on a state that silently differs: a repository missing, an image whose tag moved.)
+ */
+export class ReplayError extends Error {
+  constructor(
+    readonly path: string,
+    readonly line: number,
+    record: JournalRecord,
+    cause: unknown,
+  ) {
+    const what =
+      typeof record.op === 'string'
+        ? `${record.k} ${record.op}`
+        : typeof record.route === 'string'
+          ? `control ${record.route}`
+          : record.k;
+    super(
+      `Cannot replay ${path} line ${line} (${what}): ${cause instanceof Error ? cause.message : String(cause)}. The registry does not start rather than start with a state that differs from the one it acknowledged; move the journal aside to start empty.`,
+      { cause },
+    );
+  }
+}
+
+/** The state a call works on, and whether it was held before or is detached (see `callState`). */
+interface CallState {
+  state: RegistryState;
+  held: boolean;
+  detached: boolean;
+}
+
+const text = (record: JournalRecord, key: string): string => {
+  const value = record[key];
+  if (typeof value !== 'string') throw new Error(`the record has no ${key}`);
+  return value;
+};
+
+const object = (record: JournalRecord, key: string): Record<string, unknown> => {
+  const value = record[key];
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) throw new Error(`the record has no ${key}`);
+  return value as Record<string, unknown>;
+};
+
 /** Starts the local registry and event bus on loopback. */
 export async function startRegistryServer(options: RegistryServerOptions = {}): Promise<RegistryServer> {
   const host = options.host ?? '127.0.0.1';
   if (!['127.0.0.1', '::1', 'localhost'].includes(host)) {
     throw new Error(`The local registry listens on loopback only; refusing host ${host}`);
   }
-  const blobs = await BlobStore.open(options.dataDir);
+  // The lock first: opening the blob store discards uploads in progress, which must not be another process's.
+  const dataDir = options.dataDir === undefined ? undefined : DataDirState.open(options.dataDir, options);
+  let blobs: BlobStore;
+  try {
+    blobs = await BlobStore.open(options.dataDir);
+  } catch (error) {
+    dataDir?.close();
+    throw error;
+  }
   const registry = new Registry(blobs);
   const faults = new Faults();
   const calls = new Map<string, number>();
@@ -110,21 +180,104 @@ export async function startRegistryServer(options: RegistryServerOptions = {}): 
     layerUrlKey: randomBytes(32),
   };
   let clockOffset = 0;
-  const now = () => Date.now() + clockOffset;
+  /** With a data directory, the registry time a `later` task runs at, fixed while it runs (see `later`). */
+  let taskTime: number | undefined;
+  const now = dataDir ? () => taskTime ?? Date.now() + clockOffset : () => Date.now() + clockOffset;
   const bus = options.bus ?? new EventBus({ now, logBytes: options.busLogBytes });
   const timers = new Set<NodeJS.Timeout>();
   let layerPartsInFlight = 0;
+  const compactBytes = options.compactBytes ?? DEFAULT_COMPACT_BYTES;
+  let compaction: NodeJS.Immediate | undefined;
+  /**
+   * Journals a change (before it is acknowledged). Past `compactBytes`, compaction follows once the current turn of
+   * the event loop ends: a change and its record are made in one turn, so the state it snapshots is the journal's.
+   * It waits while a `later` task is pending (a snapshot holds no tasks): the task's own record tries again.
+   */
+  const append = (record: JournalRecord) => {
+    if (!dataDir) return;
+    dataDir.append(record);
+    if (compaction !== undefined || !dataDir.compactionDue(compactBytes)) return;
+    compaction = setImmediate(() => {
+      compaction = undefined;
+      if (timers.size > 0) return;
+      try {
+        compact();
+      } catch (error) {
+        // No request waits for it; the journal goes on (or refuses changes, if it could not be started again).
+        console.error(`local registry: compaction failed: ${error instanceof Error ? error.message : String(error)}`);
+      }
+    });
+  };
+  const compact = () => {
+    dataDir?.compact(registry, clockOffset);
+    taskSeq = 0;
+  };
   const idleCollector = startIdleCollector();
 
-  const later = (delayMs: number, task: () => void) => {
+  const schedule = (delayMs: number, task: () => void) => {
     const timer = setTimeout(() => {
       timers.delete(timer);
       task();
     }, delayMs);
     timers.add(timer);
   };
+  /**
+   * With a data directory, tasks are numbered in the order they are scheduled (the replay schedules them in the same
+   * order, so only operations replayed by name may schedule one), and each one that runs is journalled with its
+   * number, the operation that scheduled it, and the registry time it ran at: the replay runs it at that point, at
+   * that time (and stops, rather than run another task, when the numbers no longer match the operations).
+   */
+  let taskSeq = 0;
+  const runJournalled = (id: number, op: string, task: () => void) => () => {
+    taskTime = now();
+    try {
+      task();
+    } finally {
+      const t = taskTime;
+      taskTime = undefined;
+      try {
+        append({ k: 'later', id, op, t });
+      } catch (error) {
+        // No request waits for this task: say it (the journal refuses every change from now on).
+        console.error(`local registry: ${error instanceof Error ? error.message : String(error)}`);
+      }
+    }
+  };
+  const laterFor = (operation: string) =>
+    dataDir
+      ? (delayMs: number, task: () => void) => schedule(delayMs, runJournalled(taskSeq++, operation, task))
+      : schedule;
 
-  const context = (operation: string, scope: RequestScope, state: RegistryState): OpContext => ({
+  /** A registry clock that reads `time` until the clock is moved (then moved as much): a control call's time. */
+  const clockFrom = (time: number) => {
+    const offset = clockOffset;
+    return () => time + clockOffset - offset;
+  };
+  const noJournal = () => undefined;
+  /**
+   * `OpContext.journal` with a data directory, in the scope of the operation: an ECR operation's input (a manifest
+   * pushed over `/v2/` is the PutImage it amounts to) is an `ecr` record, anything else a `replayOperations` one.
+   */
+  const journalIn =
+    (scope: RequestScope, clock: () => number) =>
+    (op: string, input: Record<string, unknown>): void =>
+      append({
+        k: Object.hasOwn(ecrOperations, op) ? 'ecr' : 'rec',
+        op,
+        a: scope.account,
+        r: scope.region,
+        ak: scope.accessKeyId,
+        t: clock(),
+        in: input,
+      });
+
+  const context = (
+    operation: string,
+    scope: RequestScope,
+    state: RegistryState,
+    clock: () => number = now,
+    journal: OpContext['journal'] = dataDir ? journalIn(scope, clock) : noJournal,
+  ): OpContext => ({
     operation,
     account: scope.account,
     region: scope.region,
@@ -132,9 +285,9 @@ export async function startRegistryServer(options: RegistryServerOptions = {}): 
     state,
     registry,
     settings,
-    now,
-    later,
-    journal: () => undefined,
+    now: clock,
+    later: laterFor(operation),
+    journal,
     emit: (event: EmittedEvent) => {
       bus.publish({
         source: 'aws.ecr',
@@ -143,12 +296,169 @@ export async function startRegistryServer(options: RegistryServerOptions = {}): 
         resources: event.resources ?? [],
         account: scope.account,
         region: scope.region,
-        time: new Date(now()),
+        time: new Date(clock()),
       });
     },
   });
 
   const distribution: DistributionHost = { registry, now, context, endpoint: () => settings.endpoint };
+  /**
+   * The state a call in `scope` works on. State for an account and region is kept only when a request leaves
+   * something in it: a read of one that has none sees an empty registry, and a failed first write leaves nothing
+   * behind. Past the account limit a new account gets a detached state: the request is validated and answered as
+   * usual, unless it would leave something in that state (LimitExceededException; a new, empty registry has no
+   * repository, so nothing was emitted or scheduled for it). `checkCall` ends a call that succeeded, `settleCall`
+   * every call.
+   */
+  const callState = (scope: RequestScope): CallState => {
+    const held = registry.existing(scope.account, scope.region);
+    const detached = !held && !registry.canHold(scope.account);
+    const state =
+      held ?? (detached ? registry.peek(scope.account, scope.region) : registry.state(scope.account, scope.region));
+    return { state, held: held !== undefined, detached };
+  };
+  const checkCall = (call: CallState) => {
+    if (call.detached && !isPristine(call.state)) throw new AccountLimitError(call.state.account);
+  };
+  const settleCall = (call: CallState) => {
+    if (!call.held && !call.detached && isPristine(call.state)) registry.release(call.state);
+  };
+
+  /**
+   * Replays the journal of the data directory: every change in its order, with the registry time, account, region
+   * and access key it was made with. No event is emitted and nothing is delivered (they were, before the restart),
+   * faults and call counts do not apply, and `later` tasks (scan completions) run where the journal says they ran,
+   * at the time they ran, so that the state is what it was. A task that had not run when the process stopped runs
+   * when its time comes (at once if it has passed), emitting its events then. A record that fails to replay stops
+   * the start (see `ReplayError`).
+   */
+  const replayJournal = async (data: DataDirState): Promise<number> => {
+    let replaying = true;
+    let clock = 0;
+    /** Tasks scheduled during the replay, by number, until a record says they ran. */
+    const tasks = new Map<number, { due: number; op: string; task: () => void }>();
+    const replayClock = () => (replaying ? clock : now());
+    const replayContext = (operation: string, scope: RequestScope, state: RegistryState): OpContext => {
+      const live = context(operation, scope, state, replayClock, journalIn(scope, replayClock));
+      return {
+        ...live,
+        later: (delayMs, task) => {
+          if (replaying) tasks.set(taskSeq++, { due: clock + delayMs, op: operation, task });
+          else live.later(delayMs, task);
+        },
+        emit: (event) => {
+          if (!replaying) live.emit(event);
+        },
+        journal: (op, input) => {
+          if (!replaying) live.journal(op, input);
+        },
+      };
+    };
+    const replayServer = (): RegistryServer => {
+      const offset = clockOffset;
+      return {
+        url: settings.endpoint,
+        port: 0,
+        registry,
+        bus,
+        faults,
+        calls,
+        now: () => clock + clockOffset - offset,
+        advanceClock: (ms: number) => {
+          clockOffset += ms;
+        },
+        reset: () => {
+          tasks.clear();
+          taskSeq = 0;
+          registry.reset();
+          clockOffset = 0;
+        },
+        close: async () => undefined,
+      };
+    };
+    const run = async (table: OperationTable, record: JournalRecord) => {
+      const op = text(record, 'op');
+      const handler = Object.hasOwn(table, op) ? table[op] : undefined;
+      if (!handler) throw new Error(`no operation ${op} to replay it with`);
+      const scope: RequestScope = {
+        account: text(record, 'a'),
+        region: text(record, 'r'),
+        accessKeyId: text(record, 'ak'),
+      };
+      const call = callState(scope);
+      try {
+        await handler(object(record, 'in'), replayContext(op, scope, call.state));
+        checkCall(call);
+      } finally {
+        settleCall(call);
+      }
+    };
+    const restored = data.restore(registry);
+    if (restored) clockOffset = restored.clockOffset;
+    let count = 0;
+    for (const { record, line } of data.records()) {
+      try {
+        if (typeof record.t === 'number') clock = record.t;
+        switch (record.k) {
+          case 'later': {
+            const id = record.id;
+            const task = typeof id === 'number' ? tasks.get(id) : undefined;
+            if (!task) throw new Error(`no task ${String(id)} was scheduled by the records before it`);
+            if (task.op !== record.op) {
+              throw new Error(`task ${id} was scheduled by ${task.op} here, by ${String(record.op)} when it ran`);
+            }
+            tasks.delete(id as number);
+            task.task();
+            break;
+          }
+          case 'ecr':
+            await run(ecrOperations, record);
+            break;
+          case 'rec':
+            await run(replayOperations, record);
+            break;
+          case 'control':
+            await replayControl(text(record, 'route'), object(record, 'in'), replayServer());
+            break;
+          case 'bus': {
+            const op = text(record, 'op');
+            const handler = Object.hasOwn(bus.operations, op) ? bus.operations[op] : undefined;
+            if (!handler) throw new Error(`no bus operation ${op} to replay it with`);
+            await handler(object(record, 'in'), { account: text(record, 'a'), region: text(record, 'r') });
+            break;
+          }
+          case 'vanish':
+            registry.existing(text(record, 'a'), text(record, 'r'))?.repositories.delete(text(record, 'name'));
+            break;
+          default:
+            throw new Error(`unknown record kind '${record.k}'`);
+        }
+      } catch (error) {
+        throw new ReplayError(data.journalPath, line, record, error);
+      }
+      count++;
+    }
+    // Tasks that had not run when the process stopped run when their time comes (at once when it has passed), as
+    // they would have: their events are emitted then.
+    replaying = false;
+    for (const [id, { due, op, task }] of tasks) schedule(Math.max(0, due - now()), runJournalled(id, op, task));
+    return count;
+  };
+  let replayed: { records: number; ms: number } | undefined;
+  if (dataDir) {
+    const started = performance.now();
+    try {
+      const records = await replayJournal(dataDir);
+      dataDir.openJournal();
+      replayed = { records, ms: Math.round(performance.now() - started) };
+    } catch (error) {
+      for (const timer of timers) clearTimeout(timer);
+      idleCollector.stop();
+      await blobs.close();
+      dataDir.close();
+      throw error;
+    }
+  }
 
   const server: Server = createServer(async (req, res) => {
     idleCollector.touch();
@@ -188,7 +498,16 @@ export async function startRegistryServer(options: RegistryServerOptions = {}): 
       }
       if (path.startsWith(CONTROL_PREFIX)) {
         const body = await readBody(req);
-        await handleControl(req, res, path.slice(CONTROL_PREFIX.length), body, serverApi);
+        if (!dataDir) {
+          await handleControl(req, res, path.slice(CONTROL_PREFIX.length), body, serverApi);
+          return;
+        }
+        // A change is journalled with the registry time it saw (fixed for the call); a reset compacts instead.
+        const time = now();
+        const at: RegistryServer = { ...serverApi, now: clockFrom(time) };
+        await handleControl(req, res, path.slice(CONTROL_PREFIX.length), body, at, (route, input) => {
+          if (route !== 'POST reset') append({ k: 'control', route, t: time, in: input });
+        });
         return;
       }
       // A layer part (up to 20 MiB, as base64 in JSON) is the one body allowed past MAX_BODY_BYTES; at most
@@ -302,29 +621,57 @@ export async function startRegistryServer(options: RegistryServerOptions = {}): 
         }
         calls.set(operation, (calls.get(operation) ?? 0) + 1);
         for (const due of faults.dueRepositories()) {
-          registry
-            .existing(due.account ?? scope.account, due.region ?? scope.region)
-            ?.repositories.delete(due.repositoryName);
+          const account = due.account ?? scope.account;
+          const region = due.region ?? scope.region;
+          const deleted = registry.existing(account, region)?.repositories.delete(due.repositoryName);
+          if (deleted) append({ k: 'vanish', a: account, r: region, name: due.repositoryName });
         }
         const fault = faults.next(operation);
         if (fault.latencyMs > 0) await sleep(fault.latencyMs);
         if (fault.fail === 'throttle') throw new EcrException('ThrottlingException', 'Rate exceeded');
         if (fault.fail === 'server') throw new EcrException('ServerException', 'Injected server error', 500);
-        // State for an account and region is kept only when a request leaves something in it: a read of one that has
-        // none sees an empty registry, and a failed first write leaves nothing behind.
-        // Past the account limit a new account gets a detached state: the request is validated and answered as
-        // usual, unless it would leave something in that state (LimitExceededException; a new, empty registry has
-        // no repository, so nothing was emitted or scheduled for it).
-        const held = registry.existing(scope.account, scope.region);
-        const detached = !held && !registry.canHold(scope.account);
-        const state =
-          held ?? (detached ? registry.peek(scope.account, scope.region) : registry.state(scope.account, scope.region));
+        const call = callState(scope);
         try {
-          const output = await handler(input as Record<string, unknown>, context(operation, scope, state));
-          if (detached && !isPristine(state)) throw new AccountLimitError(scope.account);
+          if (!dataDir) {
+            const output = await handler(input as Record<string, unknown>, context(operation, scope, call.state));
+            checkCall(call);
+            send(res, 200, output, requestId);
+            return;
+          }
+          // With a data directory: the registry time is the same throughout the call (so that the replay, which
+          // gives the operation the recorded time, sees what it saw), and a change is journalled before its answer.
+          const journalling = ecrOperationJournalling[operation] ?? 'change';
+          const time = now();
+          let during = true;
+          const clock = () => (during ? time : now());
+          const ctx = context(
+            operation,
+            scope,
+            call.state,
+            clock,
+            journalling === 'change' ? noJournal : journalIn(scope, clock),
+          );
+          let output: unknown;
+          try {
+            output = await handler(input as Record<string, unknown>, ctx);
+          } finally {
+            during = false;
+          }
+          checkCall(call);
+          if (journalling === 'change') {
+            append({
+              k: 'ecr',
+              op: operation,
+              a: scope.account,
+              r: scope.region,
+              ak: scope.accessKeyId,
+              t: time,
+              in: input as Record<string, unknown>,
+            });
+          }
           send(res, 200, output, requestId);
         } finally {
-          if (!held && !detached && isPristine(state)) registry.release(state);
+          settleCall(call);
         }
         return;
       }
@@ -344,6 +691,9 @@ export async function startRegistryServer(options: RegistryServerOptions = {}): 
         }
         calls.set(`events:${operation}`, (calls.get(`events:${operation}`) ?? 0) + 1);
         const output = await handler(input, { account: scope.account, region: scope.region });
+        if (dataDir && (busOperationJournalling[operation] ?? 'change') === 'change') {
+          append({ k: 'bus', op: operation, a: scope.account, r: scope.region, t: now(), in: input as object });
+        }
         send(res, 200, output, requestId);
         return;
       }
@@ -391,6 +741,8 @@ export async function startRegistryServer(options: RegistryServerOptions = {}): 
     faults,
     calls,
     now,
+    dataDir:
+      dataDir && replayed ? { path: dataDir.dir, replayedRecords: replayed.records, replayMs: replayed.ms } : undefined,
     advanceClock: (ms: number) => {
       clockOffset += ms;
     },
@@ -402,8 +754,11 @@ export async function startRegistryServer(options: RegistryServerOptions = {}): 
       calls.clear();
       clockOffset = 0;
       bus.reset();
+      // With a data directory, the snapshot of the empty registry replaces the journal.
+      if (dataDir) compact();
     },
     close: async () => {
+      if (compaction !== undefined) clearImmediate(compaction);
       for (const timer of timers) clearTimeout(timer);
       timers.clear();
       bus.stopSchedules();
@@ -413,6 +768,7 @@ export async function startRegistryServer(options: RegistryServerOptions = {}): 
         server.closeAllConnections();
       });
       await blobs.close();
+      dataDir?.close();
     },
   };
   return serverApi;

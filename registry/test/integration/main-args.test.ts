@@ -28,6 +28,15 @@ describe('npm run registry flags', () => {
     expect(run.stdout).not.toContain('local registry:');
   });
 
+  it('refuses --fsync without --data-dir', { timeout: 90_000 }, () => {
+    // Act
+    const run = start(['--fsync']);
+    // Assess
+    expect(run.status).toBe(2);
+    expect(run.stderr).toMatch(/--fsync needs --data-dir/);
+    expect(run.stdout).not.toContain('local registry:');
+  });
+
   it('prints its usage for --help and exits, listening on nothing', { timeout: 90_000 }, () => {
     // Act
     const run = start(['--help']);
