@@ -140,6 +140,13 @@ try {
   );
   console.log(`  curl -s ${url}/_local/calls`);
   console.log('');
+  // The demo images have real content: container tools pull them over the registry API (/v2/), logged in as
+  // `docker login` would be.
+  console.log('Pull a demo image with a container tool (the registry speaks the OCI Distribution API under /v2/):');
+  console.log(
+    `  skopeo copy --all --src-tls-verify=false --src-creds "AWS:$(aws ecr get-login-password --endpoint-url ${url})" docker://${new URL(url).host}/payments/api:v1.5.0 oci:payments-api:v1.5.0`,
+  );
+  console.log('');
   // A fresh image to push (its digest is new on every start), so that the push example works as printed. Its config
   // and layers are uploaded to both repositories first, as a client's layer uploads precede its PutImage.
   const manifestPath = join(mkdtempSync(join(tmpdir(), 'ecr-automation-')), 'manifest.json');

@@ -21,7 +21,7 @@ export {
 } from './model/manifests.ts';
 export { DataDirInUseError } from './persist/data-dir.ts';
 export { JournalCorruptError } from './persist/journal.ts';
-export { SnapshotError } from './persist/snapshot.ts';
+export { SnapshotFileError } from './persist/snapshot.ts';
 export type { RegistryServer } from './wire/registry-server.ts';
 export {
   DEFAULT_COMPACT_BYTES,

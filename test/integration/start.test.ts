@@ -72,6 +72,7 @@ describe('npm start', { timeout: 180_000 }, () => {
       .map((line) => line.trim());
     const exportLine = lines.find((line) => line.startsWith('export '));
     const commands = lines.filter((line) => line.startsWith('aws '));
+    const pulls = lines.filter((line) => line.startsWith('skopeo '));
     // No AWS_* variable but those the printed line sets, no AWS config file, and `aws` on PATH is Debian's CLI v2.
     const home = mkdtempSync(join(tmpdir(), 'ecr-start-clean-'));
     const inCleanShell = (script: string) =>
@@ -88,6 +89,9 @@ describe('npm start', { timeout: 180_000 }, () => {
       });
     // Act
     const which = await inCleanShell('command -v aws');
+    const pulled: { command: string; result: RunResult }[] = [];
+    for (const command of pulls) pulled.push({ command, result: await inCleanShell(command) });
+    const layout = await inCleanShell('cat payments-api/index.json');
     const results: { command: string; result: RunResult }[] = [];
     for (const command of commands) results.push({ command, result: await inCleanShell(command) });
     // boto3 reads only AWS_DEFAULT_REGION: the printed line serves it too, without a region_name.
@@ -112,5 +116,18 @@ describe('npm start', { timeout: 180_000 }, () => {
       expect({ command, code: result.code, stderr: result.stderr }).toEqual({ command, code: 0, stderr: '' });
     }
     expect(fromBoto3, fromBoto3.stderr).toMatchObject({ code: 0, stdout: '6\n' });
+    // The demo images have real content: the printed skopeo command copies a multi-arch release to a local layout.
+    expect(pulls).toHaveLength(1);
+    for (const { command, result } of pulled) {
+      expect({ command, code: result.code, stderr: result.stderr }).toEqual({ command, code: 0, stderr: '' });
+    }
+    expect(JSON.parse(layout.stdout)).toMatchObject({
+      manifests: [
+        {
+          mediaType: 'application/vnd.oci.image.index.v1+json',
+          annotations: { 'org.opencontainers.image.ref.name': 'v1.5.0' },
+        },
+      ],
+    });
   });
 });

@@ -186,7 +186,7 @@ export function writeSnapshot(path: string, registry: Registry, header: Snapshot
 }
 
 /** Thrown for a snapshot that cannot be read back. */
-export class SnapshotError extends Error {
+export class SnapshotFileError extends Error {
   constructor(path: string, line: number, reason: string) {
     super(`The snapshot ${path} cannot be read at line ${line}: ${reason}`);
   }
@@ -212,7 +212,7 @@ const pairs = <V>(record: JournalRecord, key: string): [string, V][] => {
 
 /**
  * Restores the state a snapshot holds into an empty `registry`; undefined when there is no snapshot. Anything that
- * does not read back is `SnapshotError` (the snapshot is written whole or not at all, so this is not a kill).
+ * does not read back is `SnapshotFileError` (the snapshot is written whole or not at all, so this is not a kill).
  */
 export function readSnapshot(path: string, registry: Registry): SnapshotHeader | undefined {
   let header: SnapshotHeader | undefined;
@@ -235,7 +235,7 @@ export function readSnapshot(path: string, registry: Registry): SnapshotHeader |
   let line = 0;
   try {
     for (const entry of journalRecords(path, (torn) => {
-      throw new SnapshotError(path, torn, 'the file ends in the middle of a line');
+      throw new SnapshotFileError(path, torn, 'the file ends in the middle of a line');
     })) {
       line = entry.line;
       const record = entry.record;
@@ -332,10 +332,10 @@ export function readSnapshot(path: string, registry: Registry): SnapshotHeader |
       }
     }
   } catch (error) {
-    if (error instanceof SnapshotError) throw error;
-    throw new SnapshotError(path, line, error instanceof Error ? error.message : String(error));
+    if (error instanceof SnapshotFileError) throw error;
+    throw new SnapshotFileError(path, line, error instanceof Error ? error.message : String(error));
   }
   if (header === undefined) return undefined;
-  if (!ended) throw new SnapshotError(path, line, 'no end record');
+  if (!ended) throw new SnapshotFileError(path, line, 'no end record');
   return header;
 }
