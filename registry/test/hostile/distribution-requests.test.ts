@@ -1,3 +1,4 @@
+import { request } from 'node:http';
 import { CreateRepositoryCommand, DescribeImagesCommand, type ECRClient } from '@aws-sdk/client-ecr';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { MEDIA_TYPES } from '../../src/model/manifests.ts';
@@ -157,5 +158,56 @@ describe('registry API (/v2/): hostile requests', () => {
     expect(notARange.headers.get('range')).toBe('0-0');
     expect((await api.request('GET', location)).status).toBe(204);
     expect(await storedImages()).toEqual([]);
+  });
+
+  it('stores nothing from a chunk cut off mid-way, and no dot segment leaves /v2/', async () => {
+    // Prepare
+    const content = Buffer.alloc(100_000, 7);
+    const started = await api.request('POST', `/v2/${REPO}/blobs/uploads/`);
+    const location = started.headers.get('location') ?? '';
+    const { port } = new URL(server.url);
+    const raw = (method: string, path: string, headers: Record<string, string | number>, body?: Buffer) =>
+      new Promise<number>((resolve) => {
+        const req = request({ host: '127.0.0.1', port, method, path, headers }, (res) => {
+          res.resume();
+          resolve(res.statusCode ?? 0);
+        });
+        req.on('error', () => resolve(0));
+        if (body) {
+          // Half the declared body, then the connection goes away.
+          req.write(body.subarray(0, body.length / 2));
+          setTimeout(() => req.destroy(), 100);
+        } else req.end();
+      });
+    // Act
+    const cut = await raw(
+      'PATCH',
+      location,
+      {
+        authorization: api.authorization ?? '',
+        'content-length': content.length,
+        'content-range': `0-${content.length - 1}`,
+      },
+      content,
+    );
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    const close = await api.request('PUT', `${location}?digest=${digestOf(content)}`);
+    const blob = await api.request('HEAD', `/v2/${REPO}/blobs/${digestOf(content)}`);
+    const dotted = await raw('POST', `/v2/../_local/reset`, {
+      authorization: api.authorization ?? '',
+      'content-type': 'application/json',
+      'content-length': 0,
+    });
+    const dottedEncoded = await raw('GET', '/v2/%2e%2e/_local/calls', { authorization: api.authorization ?? '' });
+    // Assess
+    expect(cut).toBe(0);
+    expect(close.status).toBeGreaterThanOrEqual(400);
+    expect(close.status).toBeLessThan(500);
+    expect(blob.status).toBe(404);
+    expect(server.registry.blobs.has(digestOf(content))).toBe(false);
+    // Answered as registry API paths (a name that is not one, or no such repository): never the control API.
+    expect([400, 404]).toContain(dotted);
+    expect([400, 404]).toContain(dottedEncoded);
+    expect(server.registry.existing('123456789012', 'us-east-1')?.repositories.has(REPO)).toBe(true);
   });
 });
