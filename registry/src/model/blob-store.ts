@@ -1,9 +1,9 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { createReadStream, createWriteStream, type ReadStream } from 'node:fs';
-import { mkdir, mkdtemp, open, readdir, rename, rm, stat, unlink } from 'node:fs/promises';
+import { appendFile, mkdir, mkdtemp, open, readdir, rename, rm, stat, unlink } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Readable } from 'node:stream';
+import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 
 /**
@@ -16,6 +16,10 @@ import { pipeline } from 'node:stream/promises';
 
 /** The algorithms a blob digest may name ([OCI-IMG] descriptor.md registered algorithms). */
 const DIGEST = /^(sha256):([a-f0-9]{64})$|^(sha512):([a-f0-9]{128})$/;
+
+/** Bytes a blob file stream buffers: larger writes and reads than the 16/64 KiB defaults, fewer system calls. */
+const WRITE_BUFFER_BYTES = 1024 * 1024;
+const READ_BUFFER_BYTES = 1024 * 1024;
 
 /** Thrown by `BlobUpload.append` when an upload would pass its size limit, and by `commit` on a digest mismatch. */
 export class BlobError extends Error {
@@ -99,7 +103,10 @@ export class BlobStore {
   read(digest: string, range?: ByteRange): ReadStream | undefined {
     const path = this.pathOf(digest);
     if (path === undefined || !this.sizes.has(digest)) return undefined;
-    return createReadStream(path, range ? { start: range.start, end: range.end } : {});
+    return createReadStream(path, {
+      highWaterMark: READ_BUFFER_BYTES,
+      ...(range ? { start: range.start, end: range.end } : {}),
+    });
   }
 
   /** Starts an upload; `maxBytes` bounds its total size. */
@@ -165,26 +172,68 @@ export class BlobUpload {
     if (this.busy) throw new Error('Another append to this upload is in progress');
     this.busy = true;
     try {
-      const upload = this;
-      const chunks: Readable = Buffer.isBuffer(source) ? Readable.from([source]) : source;
-      await pipeline(
-        chunks,
-        async function* (input: AsyncIterable<Buffer>) {
-          for await (const chunk of input) {
-            if (upload.written + chunk.length > upload.maxBytes) {
-              throw new BlobError('TOO_LARGE', `The upload would pass ${upload.maxBytes} bytes`);
-            }
-            upload.written += chunk.length;
-            upload.hash.update(chunk);
-            yield chunk;
-          }
-        },
-        createWriteStream(this.file, { flags: 'a' }),
-      );
+      if (Buffer.isBuffer(source)) {
+        this.count(source);
+        await appendFile(this.file, source);
+      } else {
+        await this.appendStream(source);
+      }
       return this.written;
     } finally {
       this.busy = false;
     }
+  }
+
+  /** Counts and hashes a chunk; throws `BlobError('TOO_LARGE')` (counting nothing) past `maxBytes`. */
+  private count(chunk: Buffer): void {
+    if (this.written + chunk.length > this.maxBytes) {
+      throw new BlobError('TOO_LARGE', `The upload would pass ${this.maxBytes} bytes`);
+    }
+    this.written += chunk.length;
+    this.hash.update(chunk);
+  }
+
+  /**
+   * Streams `source` to the end of the file, hashing each chunk as it passes: the source is piped straight into the
+   * file (no stream in between, whose per-chunk cost shows at hundreds of MB/s) and a 'data' listener counts and
+   * hashes. Settles once the file has every byte, or on the first error: the source failing or closing before its
+   * end (a client gone mid-chunk), the file failing, or the size limit (the source is then destroyed).
+   */
+  private appendStream(source: Readable): Promise<void> {
+    return new Promise((resolve, reject) => {
+      const file = createWriteStream(this.file, { flags: 'a', highWaterMark: WRITE_BUFFER_BYTES });
+      let settled = false;
+      const fail = (error: Error) => {
+        if (settled) return;
+        settled = true;
+        source.off('data', onData);
+        source.unpipe(file);
+        source.destroy();
+        file.destroy();
+        // The file is closed before the caller may discard it.
+        if (file.closed) reject(error);
+        else file.once('close', () => reject(error));
+      };
+      const onData = (chunk: Buffer) => {
+        try {
+          this.count(chunk);
+        } catch (error) {
+          fail(error as Error);
+        }
+      };
+      source.on('data', onData);
+      source.once('error', fail);
+      source.once('close', () => {
+        if (!source.readableEnded) fail(new Error('The request closed before its body ended'));
+      });
+      file.once('error', fail);
+      file.once('close', () => {
+        if (settled) return;
+        settled = true;
+        resolve();
+      });
+      source.pipe(file);
+    });
   }
 
   /**
