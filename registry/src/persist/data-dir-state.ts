@@ -1,3 +1,4 @@
+import { createHmac } from 'node:crypto';
 import { statSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Registry } from '../model/state.ts';
@@ -30,6 +31,8 @@ export class DataDirState {
     readonly dir: string,
     private readonly fsync: boolean,
     private readonly unlock: () => void,
+    /** The key of GetDownloadUrlForLayer's URLs for a registry on this directory. */
+    readonly layerUrlKey: Buffer,
   ) {
     this.journalPath = join(dir, 'journal.jsonl');
     this.snapshotPath = join(dir, 'snapshot.jsonl');
@@ -42,7 +45,9 @@ export class DataDirState {
       const keys = dataDirKeys(dir);
       passwordKeys.adopt(keys.password);
       paginationKeys.adopt(keys.pagination);
-      return new DataDirState(dir, options.fsync ?? false, unlock);
+      // Layer download URLs are signed with a key derived from the kept password key: they too outlive a restart.
+      const layerUrlKey = createHmac('sha256', keys.password).update('layer download URLs').digest();
+      return new DataDirState(dir, options.fsync ?? false, unlock, layerUrlKey);
     } catch (error) {
       unlock();
       throw error;

@@ -177,7 +177,7 @@ export async function startRegistryServer(options: RegistryServerOptions = {}): 
   const settings: OpSettings = {
     scanDurationMs: options.scanDurationMs ?? 25,
     endpoint: '',
-    layerUrlKey: randomBytes(32),
+    layerUrlKey: dataDir?.layerUrlKey ?? randomBytes(32),
   };
   let clockOffset = 0;
   /** With a data directory, the registry time a `later` task runs at, fixed while it runs (see `later`). */

@@ -2,8 +2,10 @@ import { appendFileSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileS
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
+  BatchCheckLayerAvailabilityCommand,
   BatchDeleteImageCommand,
   BatchGetImageCommand,
+  CompleteLayerUploadCommand,
   CreatePullThroughCacheRuleCommand,
   CreateRepositoryCommand,
   CreateRepositoryCreationTemplateCommand,
@@ -16,10 +18,12 @@ import {
   DescribeRepositoryCreationTemplatesCommand,
   type ECRClient,
   GetAuthorizationTokenCommand,
+  GetDownloadUrlForLayerCommand,
   GetLifecyclePolicyCommand,
   GetRegistryPolicyCommand,
   GetRegistryScanningConfigurationCommand,
   GetRepositoryPolicyCommand,
+  InitiateLayerUploadCommand,
   ListImagesCommand,
   ListPullTimeUpdateExclusionsCommand,
   ListTagsForResourceCommand,
@@ -32,12 +36,13 @@ import {
   SetRepositoryPolicyCommand,
   StartImageScanCommand,
   TagResourceCommand,
+  UploadLayerPartCommand,
 } from '@aws-sdk/client-ecr';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { EventBus } from '../../src/bus/event-bus.ts';
 import { busOperationJournalling } from '../../src/bus/operations.ts';
 import { CONTROL_CHANGES } from '../../src/control/control.ts';
-import { buildImageManifest, parseManifest } from '../../src/model/manifests.ts';
+import { buildImageManifest, parseManifest, sha256 } from '../../src/model/manifests.ts';
 import { newImage, newRepository } from '../../src/model/records.ts';
 import { RegistryState } from '../../src/model/state.ts';
 import { verifyPassword } from '../../src/ops/authorization.ts';
@@ -252,6 +257,42 @@ describe('a registry with a data directory', () => {
       .toString('utf8')
       .slice('AWS:'.length);
     expect(verifyPassword(password, second.now())).toMatchObject({ account: TEST_ACCOUNT, region: 'us-east-1' });
+  });
+
+  it('keeps an uploaded layer, and a download URL signed before a restart works after it', async () => {
+    // Prepare
+    const first = await start();
+    const client = ecrClient(first);
+    await client.send(new CreateRepositoryCommand({ repositoryName: REPO }));
+    const layer = Buffer.from('a layer that outlives its registry process');
+    const { uploadId } = await client.send(new InitiateLayerUploadCommand({ repositoryName: REPO }));
+    await client.send(
+      new UploadLayerPartCommand({
+        repositoryName: REPO,
+        uploadId,
+        partFirstByte: 0,
+        partLastByte: layer.length - 1,
+        layerPartBlob: layer,
+      }),
+    );
+    const { layerDigest } = await client.send(
+      new CompleteLayerUploadCommand({ repositoryName: REPO, uploadId, layerDigests: [sha256(layer)] }),
+    );
+    const { downloadUrl } = await client.send(new GetDownloadUrlForLayerCommand({ repositoryName: REPO, layerDigest }));
+    await stop(first);
+    // Act
+    const second = await start();
+    const url = new URL(downloadUrl as string);
+    const downloaded = await fetch(`${second.url}${url.pathname}${url.search}`);
+    const available = await ecrClient(second).send(
+      new BatchCheckLayerAvailabilityCommand({ repositoryName: REPO, layerDigests: [layerDigest as string] }),
+    );
+    // Assess
+    expect(downloaded.status).toBe(200);
+    expect(Buffer.from(await downloaded.arrayBuffer())).toEqual(layer);
+    expect(available.layers).toEqual([
+      expect.objectContaining({ layerDigest, layerAvailability: 'AVAILABLE', layerSize: layer.length }),
+    ]);
   });
 
   it('has a scan that completed before a restart complete after it, and completes one that was still running', async () => {
