@@ -47,6 +47,11 @@ export interface DistributionHost {
   now(): number;
   /** An operation context for a request of `scope` in `state` (events, journal, clock). */
   context(operation: string, scope: RequestScope, state: RegistryState): OpContext;
+  /**
+   * Counts a logged-in request (`GET /_local/calls`, as `v2:<METHOD>:<route>`, e.g. `v2:GET:blob`) and decides
+   * its injected fault (`POST /_local/faults` with that name as `operation`): latency, or a failure.
+   */
+  call(name: string): Promise<'throttle' | 'server' | undefined>;
 }
 
 /** A manifest's largest size: ECR's `ImageManifest` limit of 4 MiB ([M-ECR]). */
@@ -757,6 +762,11 @@ export async function serveDistribution(req: IncomingMessage, res: ServerRespons
       );
     }
     const route = parseRoute(path);
+    const fault = await host.call(`v2:${req.method ?? 'GET'}:${route.kind}`);
+    if (fault === 'throttle') {
+      throw new DistributionError(429, 'TOOMANYREQUESTS', 'Rate exceeded (an injected fault)', { 'retry-after': '1' });
+    }
+    if (fault === 'server') throw new DistributionError(500, 'UNKNOWN', 'Injected server error');
     const scope: RequestScope = { account: claims.account, region: claims.region, accessKeyId: claims.accessKeyId };
     // Reads of an account and region without state see an empty registry; nothing here creates a state (a push
     // needs a repository, or a creation template, which live in one).

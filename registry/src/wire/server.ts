@@ -18,6 +18,7 @@ import { jsonDepthExceeds, loopbackHost, loopbackOrigin } from './http-guards.ts
 import { startIdleCollector } from './idle-gc.ts';
 import { JSON_CONTENT_TYPE, send, sendError } from './json-response.ts';
 import { LAYER_DOWNLOAD_PREFIX, serveLayerDownload } from './layer-download.ts';
+import { DistributionError, sendDistributionError } from './oci-http.ts';
 import type { RegistryServer } from './registry-server.ts';
 import { parseScope, type RequestScope } from './sigv4.ts';
 
@@ -301,7 +302,18 @@ export async function startRegistryServer(options: RegistryServerOptions = {}): 
     },
   });
 
-  const distribution: DistributionHost = { registry, now, context, endpoint: () => settings.endpoint };
+  const distribution: DistributionHost = {
+    registry,
+    now,
+    context,
+    endpoint: () => settings.endpoint,
+    call: async (name) => {
+      calls.set(name, (calls.get(name) ?? 0) + 1);
+      const fault = faults.next(name);
+      if (fault.latencyMs > 0) await sleep(fault.latencyMs);
+      return fault.fail;
+    },
+  };
   /**
    * The state a call in `scope` works on. State for an account and region is kept only when a request leaves
    * something in it: a read of one that has none sees an empty registry, and a failed first write leaves nothing
@@ -477,6 +489,12 @@ export async function startRegistryServer(options: RegistryServerOptions = {}): 
           const text = JSON.stringify({ error: `Forbidden: ${refusal}` });
           res.writeHead(403, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) });
           res.end(text);
+        } else if (path === '/v2' || path.startsWith('/v2/')) {
+          sendDistributionError(
+            req,
+            res,
+            new DistributionError(403, 'DENIED', `The local registry refuses this request: ${refusal}`),
+          );
         } else {
           sendError(
             res,

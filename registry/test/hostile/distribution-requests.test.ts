@@ -199,6 +199,18 @@ describe('registry API (/v2/): hostile requests', () => {
       'content-length': 0,
     });
     const dottedEncoded = await raw('GET', '/v2/%2e%2e/_local/calls', { authorization: api.authorization ?? '' });
+    const rebound = await new Promise<{ status: number; body: string }>((resolve, reject) => {
+      const headers = { host: 'rebind.evil.example', authorization: api.authorization ?? '' };
+      const req = request({ host: '127.0.0.1', port, path: '/v2/', headers }, (res) => {
+        let body = '';
+        res.setEncoding('utf8').on('data', (chunk: string) => {
+          body += chunk;
+        });
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+      });
+      req.on('error', reject);
+      req.end();
+    });
     // Assess
     expect(cut).toBe(0);
     expect(close.status).toBeGreaterThanOrEqual(400);
@@ -208,6 +220,9 @@ describe('registry API (/v2/): hostile requests', () => {
     // Answered as registry API paths (a name that is not one, or no such repository): never the control API.
     expect([400, 404]).toContain(dotted);
     expect([400, 404]).toContain(dottedEncoded);
+    // A foreign Host (DNS rebinding) is refused with an OCI error body.
+    expect(rebound.status).toBe(403);
+    expect((JSON.parse(rebound.body) as { errors: { code: string }[] }).errors[0]?.code).toBe('DENIED');
     expect(server.registry.existing('123456789012', 'us-east-1')?.repositories.has(REPO)).toBe(true);
   });
 });

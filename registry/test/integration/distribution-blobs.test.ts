@@ -2,7 +2,7 @@ import { request as httpRequest } from 'node:http';
 import { CreateRepositoryCommand, type ECRClient, SetRepositoryPolicyCommand } from '@aws-sdk/client-ecr';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { buildImageManifest } from '../../src/model/manifests.ts';
-import { declareBlobs, ecrClient, startTestRegistry, TEST_ACCOUNT } from '../../src/testing.ts';
+import { control, declareBlobs, ecrClient, startTestRegistry, TEST_ACCOUNT } from '../../src/testing.ts';
 import { MAX_BLOB_BYTES } from '../../src/wire/distribution.ts';
 import type { RegistryServer } from '../../src/wire/server.ts';
 import { digestOf, loginHeader, RegistryApi } from './registry-api-client.ts';
@@ -25,6 +25,29 @@ describe('registry API (/v2/): login, blobs and uploads', () => {
     server.reset();
     await client.send(new CreateRepositoryCommand({ repositoryName: REPO }));
     api = new RegistryApi(server, await loginHeader(client));
+  });
+
+  describe('calls and faults', () => {
+    it('counts logged-in requests by method and route, and injects the faults set for them', async () => {
+      // Prepare
+      const blob = await api.request('POST', `/v2/${REPO}/blobs/uploads/?digest=${digestOf('counted')}`, {
+        body: 'counted',
+      });
+      await control(server, 'faults', { operation: 'v2:GET:blob', throttleRate: 1 });
+      // Act
+      const throttled = await api.request('GET', `/v2/${REPO}/blobs/${digestOf('counted')}`);
+      await control(server, 'faults/clear', {});
+      const served = await api.request('GET', `/v2/${REPO}/blobs/${digestOf('counted')}`);
+      const anonymous = await new RegistryApi(server, undefined).request('GET', '/v2/');
+      const { operations } = await control<{ operations: Record<string, number> }>(server, 'calls');
+      // Assess
+      expect(blob.status).toBe(201);
+      expect([throttled.status, throttled.codes]).toEqual([429, ['TOOMANYREQUESTS']]);
+      expect(served.body.toString()).toBe('counted');
+      expect(anonymous.status).toBe(401);
+      expect(operations).toMatchObject({ 'v2:POST:uploads': 1, 'v2:GET:blob': 2 });
+      expect(operations['v2:GET:base']).toBeUndefined();
+    });
   });
 
   describe('login', () => {
