@@ -71,6 +71,9 @@ export const DEFAULT_COMPACT_BYTES = 64 * 1024 * 1024;
 
 export type { RegistryServer } from './registry-server.ts';
 
+/** How often expired uploads are looked for. */
+const UPLOAD_SWEEP_MS = 60_000;
+
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** Whether a state holds nothing a request created (so that a failed or empty first call leaves no state behind). */
@@ -214,6 +217,10 @@ export async function startRegistryServer(options: RegistryServerOptions = {}): 
     taskSeq = 0;
   };
   const idleCollector = startIdleCollector();
+  // Uploads left untouched past their time to live are discarded (their files removed) even when no other upload
+  // comes along to notice them.
+  const uploadSweeper = setInterval(() => registry.uploads.sweep(now()), UPLOAD_SWEEP_MS);
+  uploadSweeper.unref();
 
   const schedule = (delayMs: number, task: () => void) => {
     const timer = setTimeout(() => {
@@ -466,6 +473,7 @@ export async function startRegistryServer(options: RegistryServerOptions = {}): 
     } catch (error) {
       for (const timer of timers) clearTimeout(timer);
       idleCollector.stop();
+      clearInterval(uploadSweeper);
       await blobs.close();
       dataDir.close();
       throw error;
@@ -781,6 +789,7 @@ export async function startRegistryServer(options: RegistryServerOptions = {}): 
       timers.clear();
       bus.stopSchedules();
       idleCollector.stop();
+      clearInterval(uploadSweeper);
       await new Promise<void>((resolve) => {
         server.close(() => resolve());
         server.closeAllConnections();
