@@ -420,3 +420,26 @@ export const PUBLIC_OPERATIONS_NOT_SERVED: ReadonlySet<string> = new Set([
   'PutImage',
   'UploadLayerPart',
 ]);
+
+/**
+ * How a data directory's journal keeps each ECR Public operation (as `ecrOperationJournalling` for ECR): a `change`
+ * that succeeds is journalled as a `pub` record (input, account, access key, registry time) and replayed by name; a
+ * `read` is not journalled (GetAuthorizationToken included: its tokens are signed with the data directory's key).
+ */
+export const publicOperationJournalling: Readonly<Record<string, 'change' | 'read'>> = {
+  CreateRepository: 'change',
+  DescribeRepositories: 'read',
+  DeleteRepository: 'change',
+  DescribeRegistries: 'read',
+  GetRegistryCatalogData: 'read',
+  PutRegistryCatalogData: 'change',
+  GetRepositoryCatalogData: 'read',
+  PutRepositoryCatalogData: 'change',
+  GetRepositoryPolicy: 'read',
+  SetRepositoryPolicy: 'change',
+  DeleteRepositoryPolicy: 'change',
+  TagResource: 'change',
+  UntagResource: 'change',
+  ListTagsForResource: 'read',
+  GetAuthorizationToken: 'read',
+};

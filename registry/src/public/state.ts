@@ -1,5 +1,4 @@
 import { createHash } from 'node:crypto';
-import { AccountLimitError, MAX_ACCOUNTS } from '../model/state.ts';
 
 /**
  * The state of ECR Public ([M-ECRPUB]): one public registry per account, global (its API is served in us-east-1
@@ -61,6 +60,15 @@ export class PublicRegistryState {
     return this.nextSeq++;
   }
 
+  /** The creation number the next repository gets (kept by a snapshot). */
+  get seqToCome(): number {
+    return this.nextSeq;
+  }
+
+  resumeSeq(seq: number): void {
+    this.nextSeq = Math.max(this.nextSeq, seq);
+  }
+
   get registryArn(): string {
     return `arn:aws:ecr-public::${this.account}:registry/${this.account}`;
   }
@@ -85,27 +93,33 @@ export class PublicRegistryState {
 
 /**
  * Every account's public registry. As for private registries, one is kept only once a request leaves something in
- * it (a read sees an empty one), and at most `MAX_ACCOUNTS` accounts hold one.
+ * it (a read sees an empty one), and at most `maxAccounts` accounts hold one.
  */
 export class PublicRegistries {
   private readonly states = new Map<string, PublicRegistryState>();
+
+  constructor(
+    private readonly maxAccounts: number,
+    /** The error past `maxAccounts` (the private registries' own, so that the server answers both alike). */
+    private readonly limitError: (account: string) => Error,
+  ) {}
 
   existing(account: string): PublicRegistryState | undefined {
     return this.states.get(account);
   }
 
-  /** The registry of `account`, created when absent; throws `AccountLimitError` past `MAX_ACCOUNTS`. */
+  /** The registry of `account`, created when absent; throws `limitError` past `maxAccounts`. */
   state(account: string): PublicRegistryState {
     const existing = this.states.get(account);
     if (existing) return existing;
-    if (this.states.size >= MAX_ACCOUNTS) throw new AccountLimitError(account);
+    if (this.states.size >= this.maxAccounts) throw this.limitError(account);
     const state = new PublicRegistryState(account);
     this.states.set(account, state);
     return state;
   }
 
   canHold(account: string): boolean {
-    return this.states.has(account) || this.states.size < MAX_ACCOUNTS;
+    return this.states.has(account) || this.states.size < this.maxAccounts;
   }
 
   release(state: PublicRegistryState): void {
@@ -114,6 +128,10 @@ export class PublicRegistries {
 
   get size(): number {
     return this.states.size;
+  }
+
+  all(): IterableIterator<PublicRegistryState> {
+    return this.states.values();
   }
 
   reset(): void {

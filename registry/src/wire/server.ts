@@ -12,8 +12,13 @@ import { ecrOperationJournalling, ecrOperations, replayOperations } from '../ops
 import { UPLOAD_LAYER_PART_BODY_BYTES } from '../ops/layers.ts';
 import { DataDirState } from '../persist/data-dir-state.ts';
 import type { JournalRecord } from '../persist/journal.ts';
-import { PUBLIC_LOGO_PREFIX, PUBLIC_OPERATIONS_NOT_SERVED, publicOperations } from '../public/operations.ts';
-import { PUBLIC_REGION, PublicRegistries, PublicRegistryState } from '../public/state.ts';
+import {
+  PUBLIC_LOGO_PREFIX,
+  PUBLIC_OPERATIONS_NOT_SERVED,
+  publicOperationJournalling,
+  publicOperations,
+} from '../public/operations.ts';
+import { PUBLIC_REGION, PublicRegistryState } from '../public/state.ts';
 import { type DistributionHost, serveDistribution } from './distribution.ts';
 import { EcrException } from './errors.ts';
 import { jsonDepthExceeds, loopbackHost, loopbackOrigin } from './http-guards.ts';
@@ -177,7 +182,7 @@ export async function startRegistryServer(options: RegistryServerOptions = {}): 
     throw error;
   }
   const registry = new Registry(blobs);
-  const publicRegistries = new PublicRegistries();
+  const publicRegistries = registry.publicRegistries;
   const faults = new Faults();
   const calls = new Map<string, number>();
   const settings: OpSettings = {
@@ -435,6 +440,26 @@ export async function startRegistryServer(options: RegistryServerOptions = {}): 
           case 'rec':
             await run(replayOperations, record);
             break;
+          case 'pub': {
+            const op = text(record, 'op');
+            const handler = Object.hasOwn(publicOperations, op) ? publicOperations[op] : undefined;
+            if (!handler) throw new Error(`no ECR Public operation ${op} to replay it with`);
+            const time = record.t;
+            if (typeof time !== 'number') throw new Error('the record has no t');
+            const state = publicRegistries.state(text(record, 'a'));
+            try {
+              handler(object(record, 'in'), {
+                account: state.account,
+                accessKeyId: text(record, 'ak'),
+                state,
+                now: () => time,
+                endpoint: settings.endpoint,
+              });
+            } finally {
+              publicRegistries.release(state);
+            }
+            break;
+          }
           case 'control':
             await replayControl(text(record, 'route'), object(record, 'in'), replayServer());
             break;
@@ -480,7 +505,8 @@ export async function startRegistryServer(options: RegistryServerOptions = {}): 
 
   /**
    * An ECR Public call. Its state is the caller's account's public registry, kept (as a private registry's state) only
-   * once a call leaves something in it. Not journalled: a data directory does not keep public state yet.
+   * once a call leaves something in it. With a data directory, a change is journalled (a `pub` record) before its
+   * answer, with the registry time it ran at (fixed for the call).
    */
   const servePublic = (
     operation: string,
@@ -514,15 +540,19 @@ export async function startRegistryServer(options: RegistryServerOptions = {}): 
     const held = publicRegistries.existing(scope.account);
     const detached = !held && !publicRegistries.canHold(scope.account);
     const state = held ?? (detached ? new PublicRegistryState(scope.account) : publicRegistries.state(scope.account));
+    const time = now();
     try {
       const output = handler(input, {
         account: scope.account,
         accessKeyId: scope.accessKeyId,
         state,
-        now,
+        now: () => time,
         endpoint: settings.endpoint,
       });
       if (detached && !state.pristine) throw new AccountLimitError(scope.account);
+      if (dataDir && (publicOperationJournalling[operation] ?? 'change') === 'change') {
+        append({ k: 'pub', op: operation, a: scope.account, ak: scope.accessKeyId, t: time, in: input });
+      }
       send(res, 200, output, requestId);
     } finally {
       if (!held && !detached) publicRegistries.release(state);
@@ -852,7 +882,6 @@ export async function startRegistryServer(options: RegistryServerOptions = {}): 
       for (const timer of timers) clearTimeout(timer);
       timers.clear();
       registry.reset();
-      publicRegistries.reset();
       faults.clear();
       calls.clear();
       clockOffset = 0;

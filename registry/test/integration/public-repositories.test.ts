@@ -13,6 +13,7 @@ import {
   paginateDescribeRepositories,
 } from '@aws-sdk/client-ecr-public';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { MAX_ACCOUNTS } from '../../src/model/state.ts';
 import { verifyPassword } from '../../src/ops/authorization.ts';
 import { MAX_LOGO_BYTES, MAX_PUBLIC_REPOSITORIES, PUBLIC_TOKEN_REGION } from '../../src/public/operations.ts';
 import { defaultRegistryAlias } from '../../src/public/state.ts';
@@ -203,6 +204,19 @@ describe('ECR Public: repositories, registries, catalog data and logins', () => 
     const error = await failureOf(client.send(new CreateRepositoryCommand({ repositoryName: 'one-more' })));
     expect(nameOf(error)).toBe('LimitExceededException');
     expect(state.repositories.size).toBe(MAX_PUBLIC_REPOSITORIES);
+  });
+
+  it('holds public registries for at most MAX_ACCOUNTS accounts: past it a change is refused, a read answered', async () => {
+    for (let i = 0; server.publicRegistries.size < MAX_ACCOUNTS; i++) {
+      server.publicRegistries.state(String(100_000_000_000 + i)).displayName = 'filler';
+    }
+    const late = ecrPublicClient(server, { account: '999999999999' });
+    const refused = await failureOf(late.send(new CreateRepositoryCommand({ repositoryName: 'app' })));
+    const read = await late.send(new DescribeRegistriesCommand({}));
+    late.destroy();
+    expect(nameOf(refused)).toBe('LimitExceededException');
+    expect(read.registries?.[0]?.registryId).toBe('999999999999');
+    expect(server.publicRegistries.existing('999999999999')).toBeUndefined();
   });
 
   it('describes the account registry with its default alias', async () => {
