@@ -21,6 +21,7 @@ import {
   publicOperationJournalling,
   publicOperations,
 } from '../../src/public/operations.ts';
+import { PublicRegistryState, type PublicRepositoryRecord } from '../../src/public/state.ts';
 import { ecrPublicClient, startTestRegistry, TEST_ACCOUNT } from '../../src/testing.ts';
 import type { RegistryServer } from '../../src/wire/server.ts';
 
@@ -135,6 +136,21 @@ describe('ECR Public state in a data directory', () => {
     const second = await start(1_024);
     expect(await observe(second.client)).toEqual(before);
     second.client.destroy();
+  });
+
+  it('snapshots every field of the public registry model', () => {
+    const state = new PublicRegistryState(TEST_ACCOUNT);
+    // account (a), nextSeq (seq), displayName, repositories; the alias is derived from the account.
+    expect(Object.keys(state).sort()).toEqual(['account', 'alias', 'displayName', 'nextSeq', 'repositories']);
+    const repository: PublicRepositoryRecord = {
+      name: 'x',
+      seq: 1,
+      createdAt: 0,
+      catalog: undefined,
+      policyText: undefined,
+      tags: new Map(),
+    };
+    expect(Object.keys(repository).sort()).toEqual(['catalog', 'createdAt', 'name', 'policyText', 'seq', 'tags']);
   });
 
   it('classifies every ECR Public operation served as a change or a read', () => {
