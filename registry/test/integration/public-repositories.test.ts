@@ -363,6 +363,53 @@ describe('ECR Public: repositories, registries, catalog data and logins', () => 
     expect(server.registry.size).toBe(0);
   });
 
+  it('answers a client error, and changes nothing, for hostile input to every public operation', async () => {
+    await client.send(new CreateRepositoryCommand({ repositoryName: 'app', catalogData: { description: 'd' } }));
+    const bodies = [
+      { repositoryName: ['app'] },
+      { repositoryName: 'app', registryId: 'x'.repeat(13) },
+      { repositoryName: 'app', catalogData: 'x' },
+      { repositoryName: 'app', catalogData: { architectures: 'x86' } },
+      { repositoryName: 'app', catalogData: { logoImageBlob: 5 } },
+      { repositoryName: 'app', tags: { Key: 'k' } },
+      { repositoryName: 'app', policyText: 7 },
+      { resourceArn: 5, tags: [], tagKeys: [] },
+      { resourceArn: `arn:aws:ecr-public::${TEST_ACCOUNT}:repository/app`, tags: [{ Key: 1 }], tagKeys: [1] },
+      { displayName: { x: 1 } },
+      { nextToken: 3, maxResults: 'many' },
+      { maxResults: 1.5 },
+    ];
+    const operations = [
+      'CreateRepository',
+      'DescribeRepositories',
+      'DeleteRepository',
+      'DescribeRegistries',
+      'PutRegistryCatalogData',
+      'GetRepositoryCatalogData',
+      'PutRepositoryCatalogData',
+      'GetRepositoryPolicy',
+      'SetRepositoryPolicy',
+      'DeleteRepositoryPolicy',
+      'TagResource',
+      'UntagResource',
+      'ListTagsForResource',
+    ];
+    for (const operation of operations) {
+      for (const body of bodies) {
+        const before = publicSnapshot(server);
+        const answer = await rawPublicRequest(server, operation, JSON.stringify(body));
+        if (answer.status === 200) continue; // a member the operation does not have is ignored, as by ECR
+        expect(answer.status, `${operation} ${JSON.stringify(body)}`).toBe(400);
+        expect(answer.body.__type).toMatch(/Exception$/);
+        expect(publicSnapshot(server)).toEqual(before);
+      }
+      for (const raw of ['[]', 'null', '{"repositoryName":', '"text"']) {
+        const answer = await rawPublicRequest(server, operation, raw);
+        expect(answer.body.__type).toBe('SerializationException');
+      }
+    }
+  });
+
   it('serves ECR Public in us-east-1 only', async () => {
     const elsewhere = ecrPublicClient(server, { region: 'eu-west-1' });
     const error = await failureOf(elsewhere.send(new CreateRepositoryCommand({ repositoryName: 'app' })));
