@@ -3,6 +3,7 @@
  * pointed at it (the `./testing` export; the clients are optional peer dependencies).
  */
 import { ECRClient } from '@aws-sdk/client-ecr';
+import { ECRPUBLICClient } from '@aws-sdk/client-ecr-public';
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { type RegistryServer, type RegistryServerOptions, startRegistryServer } from './wire/server.ts';
 
@@ -22,6 +23,19 @@ export function ecrClient(
   return new ECRClient({
     endpoint: server.url,
     region: options.region ?? TEST_REGION,
+    credentials: { accessKeyId: options.account ?? 'AKIDLOCALTEST', secretAccessKey: 'local-secret' },
+    maxAttempts: options.maxAttempts ?? 1,
+  });
+}
+
+/** A real ECR Public client pointed at the local registry (ECR Public is served in us-east-1 only). */
+export function ecrPublicClient(
+  server: RegistryServer,
+  options: { account?: string; region?: string; maxAttempts?: number } = {},
+): ECRPUBLICClient {
+  return new ECRPUBLICClient({
+    endpoint: server.url,
+    region: options.region ?? 'us-east-1',
     credentials: { accessKeyId: options.account ?? 'AKIDLOCALTEST', secretAccessKey: 'local-secret' },
     maxAttempts: options.maxAttempts ?? 1,
   });
@@ -71,6 +85,20 @@ export async function rawEcrRequest(
   });
   const text = await response.text();
   return { status: response.status, body: text ? (JSON.parse(text) as Record<string, unknown>) : {} };
+}
+
+/** A raw ECR Public JSON 1.1 request (`SpencerFrontendService.<operation>`), for input the SDK would not send. */
+export async function rawPublicRequest(
+  server: RegistryServer,
+  operation: string,
+  body: string,
+  headers: Record<string, string> = {},
+): Promise<{ status: number; body: Record<string, unknown> }> {
+  return rawEcrRequest(server, operation, body, {
+    'x-amz-target': `SpencerFrontendService.${operation}`,
+    authorization: `AWS4-HMAC-SHA256 Credential=AKIDLOCALTEST/20261124/us-east-1/ecr-public/aws4_request, SignedHeaders=host, Signature=0`,
+    ...headers,
+  });
 }
 
 /** The error a call fails with (undefined when it succeeds), so that several calls can run before the assertions. */

@@ -61,6 +61,17 @@ export function awsEcr(endpoint: string, args: string[], cwd?: string): Promise<
   return run(AWS_CLI, ['ecr', ...args, '--endpoint-url', endpoint, '--output', 'json'], { cwd });
 }
 
+/** `aws ecr-public <args> --region us-east-1 --endpoint-url <url> --output json` (ECR Public is in us-east-1 only). */
+export function awsEcrPublic(endpoint: string, args: string[], cwd?: string): Promise<RunResult> {
+  return run(
+    AWS_CLI,
+    ['ecr-public', ...args, '--region', 'us-east-1', '--endpoint-url', endpoint, '--output', 'json'],
+    {
+      cwd,
+    },
+  );
+}
+
 /** Runs a Python program with Debian's boto3; the endpoint is in ENDPOINT. */
 export function boto3(endpoint: string, program: string): Promise<RunResult> {
   return run(DEBIAN_PYTHON, ['-c', `ENDPOINT = ${JSON.stringify(endpoint)}\n${program}`]);

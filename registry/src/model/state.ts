@@ -3,6 +3,7 @@
  * Times are epoch milliseconds inside the registry; the wire layer turns them into epoch seconds.
  */
 
+import { PublicRegistries } from '../public/state.ts';
 import type { BlobStore } from './blob-store.ts';
 import type { FindingsSet, ImageStore } from './image-store.ts';
 import { UploadSessions } from './uploads.ts';
@@ -186,6 +187,9 @@ export class Registry {
   /** Blob uploads in progress (ECR's layer API and `/v2/`). */
   readonly uploads: UploadSessions;
 
+  /** Every account's ECR Public registry (global: not per region). */
+  readonly publicRegistries = new PublicRegistries(MAX_ACCOUNTS, (account) => new AccountLimitError(account));
+
   constructor(
     /** Layer and config content, on disk, shared by every account and region. */
     readonly blobs: BlobStore,
@@ -243,6 +247,7 @@ export class Registry {
   }
 
   reset(): void {
+    this.publicRegistries.reset();
     this.uploads.clear();
     this.states.clear();
     this.accounts.clear();

@@ -86,7 +86,7 @@ const notEmpty = (name: string, registryId: string) =>
 
 const invalidTag = (message: string) => new EcrException('InvalidTagParameterException', message);
 
-const tooManyTags = (count: number) =>
+export const tooManyTags = (count: number) =>
   new EcrException(
     'TooManyTagsException',
     `A repository can have at most ${MAX_TAGS_PER_REPOSITORY} tags; the request would leave it with ${count}`,
@@ -111,7 +111,7 @@ function checkTagValue(key: string, value: string): void {
 }
 
 /** A `TagList` member as a key → value map, each tag checked. Duplicate keys are rejected (UNCONFIRMED: AWS's tagging rule). */
-function readTags(input: Input, member: string, required: boolean): Map<string, string> | undefined {
+export function readTags(input: Input, member: string, required: boolean): Map<string, string> | undefined {
   const list = required ? input.objList(member, { required: true }) : input.objList(member);
   if (!list) return undefined;
   const tags = new Map<string, string>();

@@ -32,7 +32,7 @@ const invalidRepositoryPolicy = () =>
  * statement without them as an invalid policy. Which principals and actions are valid is not checked. The text is
  * stored and returned as sent, while ECR may return it re-formatted (UNCONFIRMED).
  */
-function checkRepositoryPolicy(text: string): void {
+export function checkRepositoryPolicy(text: string): void {
   let document: unknown;
   try {
     document = JSON.parse(text);

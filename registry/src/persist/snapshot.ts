@@ -12,6 +12,7 @@ import type {
   StoredImage,
   StoredPullThroughCacheRule,
 } from '../model/state.ts';
+import type { PublicCatalogRecord, PublicRegistryState } from '../public/state.ts';
 import { syncDirectory } from './data-dir.ts';
 import { type JournalRecord, journalRecords } from './journal.ts';
 
@@ -114,6 +115,51 @@ class LineWriter {
 
 const entries = <K, V>(map: ReadonlyMap<K, V>) => [...map.entries()];
 
+/** An ECR Public registry as one snapshot line (a logo as base64). */
+function publicRecord(state: PublicRegistryState): JournalRecord {
+  return {
+    k: 'public',
+    a: state.account,
+    seq: state.seqToCome,
+    displayName: state.displayName,
+    repositories: [...state.repositories.values()].map((repository) => ({
+      name: repository.name,
+      seq: repository.seq,
+      createdAt: repository.createdAt,
+      catalog:
+        repository.catalog === undefined
+          ? undefined
+          : { ...repository.catalog, logo: repository.catalog.logo?.toString('base64') },
+      policyText: repository.policyText,
+      tags: entries(repository.tags),
+    })),
+  };
+}
+
+function restorePublic(registry: Registry, record: JournalRecord): void {
+  if (typeof record.a !== 'string' || !Array.isArray(record.repositories)) throw new Error('a malformed public record');
+  const state = registry.publicRegistries.state(record.a);
+  state.displayName = typeof record.displayName === 'string' ? record.displayName : '';
+  for (const item of record.repositories as Record<string, unknown>[]) {
+    const catalog = item.catalog as (Omit<PublicCatalogRecord, 'logo'> & { logo?: string }) | undefined;
+    state.repositories.set(item.name as string, {
+      name: item.name as string,
+      seq: item.seq as number,
+      createdAt: item.createdAt as number,
+      catalog:
+        catalog === undefined
+          ? undefined
+          : {
+              ...catalog,
+              logo: typeof catalog.logo === 'string' ? Buffer.from(catalog.logo, 'base64') : undefined,
+            },
+      policyText: item.policyText as string | undefined,
+      tags: new Map(item.tags as [string, string][]),
+    });
+  }
+  state.resumeSeq(num(record, 'seq'));
+}
+
 /** Writes the registry's state to `path` atomically (temporary file, flush, rename, directory flush). */
 export function writeSnapshot(path: string, registry: Registry, header: SnapshotHeader): void {
   const temporary = `${path}.tmp`;
@@ -175,7 +221,12 @@ export function writeSnapshot(path: string, registry: Registry, header: Snapshot
         }
       }
     }
-    out.line({ k: 'end', ...counts });
+    let publicRegistries = 0;
+    for (const publicState of registry.publicRegistries.all()) {
+      publicRegistries++;
+      out.line(publicRecord(publicState));
+    }
+    out.line({ k: 'end', ...counts, publicRegistries });
     out.flush();
     fsyncSync(fd);
   } finally {
@@ -219,7 +270,7 @@ export function readSnapshot(path: string, registry: Registry): SnapshotHeader |
   let state: { state: RegistryState; repositorySeq: number } | undefined;
   let repository: { repository: RepositoryRecord; imageSeq: number } | undefined;
   let ended = false;
-  const counts = { states: 0, repositories: 0, images: 0 };
+  const counts = { states: 0, repositories: 0, images: 0, publicRegistries: 0 };
   // Records get back their own seq (images come in seq order); the next seq to give is restored once they are in.
   const finishRepository = () => {
     if (!state || !repository) return;
@@ -319,8 +370,16 @@ export function readSnapshot(path: string, registry: Registry): SnapshotHeader |
           images.add(image);
           break;
         }
+        case 'public':
+          finishState();
+          restorePublic(registry, record);
+          counts.publicRegistries++;
+          break;
         case 'end':
           finishState();
+          if ((record.publicRegistries ?? 0) !== counts.publicRegistries) {
+            throw new Error('the counts at its end do not match its records');
+          }
           if (record.states !== counts.states || record.repositories !== counts.repositories) {
             throw new Error('the counts at its end do not match its records');
           }

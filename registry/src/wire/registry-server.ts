@@ -1,12 +1,15 @@
 import type { EventBus } from '../bus/event-bus.ts';
 import type { Faults } from '../control/faults.ts';
 import type { Registry } from '../model/state.ts';
+import type { PublicRegistries } from '../public/state.ts';
 
 /** A running local registry: what the control API, the local wiring and the tests hold on to. */
 export interface RegistryServer {
   readonly url: string;
   readonly port: number;
   readonly registry: Registry;
+  /** Every account's ECR Public registry (not kept by a data directory yet). */
+  readonly publicRegistries: PublicRegistries;
   readonly bus: EventBus;
   readonly faults: Faults;
   /** Calls served per ECR or EventBridge operation since start or the last reset. */

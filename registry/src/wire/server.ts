@@ -1,5 +1,5 @@
 import { randomBytes, randomUUID } from 'node:crypto';
-import { createServer, type IncomingMessage, type Server } from 'node:http';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { BusApiError, EventBus } from '../bus/event-bus.ts';
 import { busOperationJournalling } from '../bus/operations.ts';
@@ -12,6 +12,13 @@ import { ecrOperationJournalling, ecrOperations, replayOperations } from '../ops
 import { UPLOAD_LAYER_PART_BODY_BYTES } from '../ops/layers.ts';
 import { DataDirState } from '../persist/data-dir-state.ts';
 import type { JournalRecord } from '../persist/journal.ts';
+import {
+  PUBLIC_LOGO_PREFIX,
+  PUBLIC_OPERATIONS_NOT_SERVED,
+  publicOperationJournalling,
+  publicOperations,
+} from '../public/operations.ts';
+import { PUBLIC_REGION, PublicRegistryState } from '../public/state.ts';
 import { type DistributionHost, serveDistribution } from './distribution.ts';
 import { EcrException } from './errors.ts';
 import { jsonDepthExceeds, loopbackHost, loopbackOrigin } from './http-guards.ts';
@@ -24,6 +31,8 @@ import { parseScope, type RequestScope } from './sigv4.ts';
 
 export const ECR_TARGET_PREFIX = 'AmazonEC2ContainerRegistry_V20150921.';
 export const EVENTS_TARGET_PREFIX = 'AWSEvents.';
+/** ECR Public's JSON 1.1 target prefix ([M-ECRPUB]). */
+export const PUBLIC_TARGET_PREFIX = 'SpencerFrontendService.';
 export const CONTROL_PREFIX = '/_local/';
 /** ECR's largest member is a 4 MiB manifest; JSON escaping can grow it, so the body cap leaves room for that. */
 export const MAX_BODY_BYTES = 10 * 1024 * 1024;
@@ -176,6 +185,7 @@ export async function startRegistryServer(options: RegistryServerOptions = {}): 
     throw error;
   }
   const registry = new Registry(blobs);
+  const publicRegistries = registry.publicRegistries;
   const faults = new Faults();
   const calls = new Map<string, number>();
   const settings: OpSettings = {
@@ -379,6 +389,7 @@ export async function startRegistryServer(options: RegistryServerOptions = {}): 
         url: settings.endpoint,
         port: 0,
         registry,
+        publicRegistries,
         bus,
         faults,
         calls,
@@ -436,6 +447,26 @@ export async function startRegistryServer(options: RegistryServerOptions = {}): 
           case 'rec':
             await run(replayOperations, record);
             break;
+          case 'pub': {
+            const op = text(record, 'op');
+            const handler = Object.hasOwn(publicOperations, op) ? publicOperations[op] : undefined;
+            if (!handler) throw new Error(`no ECR Public operation ${op} to replay it with`);
+            const time = record.t;
+            if (typeof time !== 'number') throw new Error('the record has no t');
+            const state = publicRegistries.state(text(record, 'a'));
+            try {
+              handler(object(record, 'in'), {
+                account: state.account,
+                accessKeyId: text(record, 'ak'),
+                state,
+                now: () => time,
+                endpoint: settings.endpoint,
+              });
+            } finally {
+              publicRegistries.release(state);
+            }
+            break;
+          }
           case 'control':
             await replayControl(text(record, 'route'), object(record, 'in'), replayServer());
             break;
@@ -480,6 +511,79 @@ export async function startRegistryServer(options: RegistryServerOptions = {}): 
     }
   }
 
+  /**
+   * An ECR Public call. Its state is the caller's account's public registry, kept (as a private registry's state) only
+   * once a call leaves something in it. With a data directory, a change is journalled (a `pub` record) before its
+   * answer, with the registry time it ran at (fixed for the call).
+   */
+  const servePublic = (
+    operation: string,
+    input: Record<string, unknown>,
+    scope: RequestScope,
+    res: ServerResponse,
+    requestId: string,
+  ) => {
+    if (scope.region !== PUBLIC_REGION) {
+      // ECR Public's API has one endpoint, in us-east-1; a client set to another region reaches no endpoint at all.
+      // The closest answer the model has is its "action isn't supported in this Region".
+      throw new EcrException(
+        'UnsupportedCommandException',
+        `The ECR Public API is served in ${PUBLIC_REGION} only, not in '${scope.region.slice(0, 64)}'`,
+      );
+    }
+    const handler = Object.hasOwn(publicOperations, operation) ? publicOperations[operation] : undefined;
+    if (!handler) {
+      if (PUBLIC_OPERATIONS_NOT_SERVED.has(operation)) {
+        throw new EcrException(
+          'UnsupportedCommandException',
+          `The local registry does not serve ECR Public operation ${operation} yet (public images and layers are not emulated)`,
+        );
+      }
+      throw new EcrException(
+        'UnknownOperationException',
+        `The local registry does not implement ECR Public operation ${operation}`,
+      );
+    }
+    calls.set(`public:${operation}`, (calls.get(`public:${operation}`) ?? 0) + 1);
+    const held = publicRegistries.existing(scope.account);
+    const detached = !held && !publicRegistries.canHold(scope.account);
+    const state = held ?? (detached ? new PublicRegistryState(scope.account) : publicRegistries.state(scope.account));
+    const time = now();
+    try {
+      const output = handler(input, {
+        account: scope.account,
+        accessKeyId: scope.accessKeyId,
+        state,
+        now: () => time,
+        endpoint: settings.endpoint,
+      });
+      if (detached && !state.pristine) throw new AccountLimitError(scope.account);
+      if (dataDir && (publicOperationJournalling[operation] ?? 'change') === 'change') {
+        append({ k: 'pub', op: operation, a: scope.account, ak: scope.accessKeyId, t: time, in: input });
+      }
+      send(res, 200, output, requestId);
+    } finally {
+      if (!held && !detached) publicRegistries.release(state);
+    }
+  };
+
+  /** A repository logo (`logoUrl` of its catalog data): `<account>/<repository name>`. */
+  const servePublicLogo = (method: string | undefined, rest: string, res: ServerResponse) => {
+    const slash = rest.indexOf('/');
+    const logo =
+      method === 'GET' || method === 'HEAD'
+        ? publicRegistries.existing(rest.slice(0, Math.max(0, slash)))?.repositories.get(rest.slice(slash + 1))?.catalog
+            ?.logo
+        : undefined;
+    if (!logo) {
+      res.writeHead(404, { 'content-type': 'text/plain' });
+      res.end('Not found');
+      return;
+    }
+    res.writeHead(200, { 'content-type': 'image/png', 'content-length': logo.length });
+    res.end(method === 'HEAD' ? undefined : logo);
+  };
+
   const server: Server = createServer(async (req, res) => {
     idleCollector.touch();
     const requestId = randomUUID();
@@ -520,6 +624,11 @@ export async function startRegistryServer(options: RegistryServerOptions = {}): 
       // The registry API streams blob bodies: it is routed before any body is read.
       if (path === '/v2' || path.startsWith('/v2/')) {
         await serveDistribution(req, res, distribution);
+        return;
+      }
+      if (path.startsWith(PUBLIC_LOGO_PREFIX)) {
+        req.resume();
+        servePublicLogo(req.method, path.slice(PUBLIC_LOGO_PREFIX.length), res);
         return;
       }
       if (path.startsWith(CONTROL_PREFIX)) {
@@ -614,6 +723,10 @@ export async function startRegistryServer(options: RegistryServerOptions = {}): 
           new EcrException('MissingAuthenticationTokenException', 'Missing Authentication Token', 403),
           requestId,
         );
+        return;
+      }
+      if (target.startsWith(PUBLIC_TARGET_PREFIX)) {
+        servePublic(target.slice(PUBLIC_TARGET_PREFIX.length), input as Record<string, unknown>, scope, res, requestId);
         return;
       }
       if (!ECR_REGIONS.has(scope.region)) {
@@ -763,6 +876,7 @@ export async function startRegistryServer(options: RegistryServerOptions = {}): 
     url: settings.endpoint,
     port,
     registry,
+    publicRegistries,
     bus,
     faults,
     calls,
