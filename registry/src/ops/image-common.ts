@@ -73,14 +73,24 @@ export function readImageIds(input: Input, required: boolean): ImageId[] | undef
 
 // Resolving image ids
 
+/** What is wrong with an id whatever the repository holds (no digest nor tag, or one of them malformed), if anything. */
+export function imageIdProblem(
+  id: ImageId,
+): 'MissingDigestAndTag' | 'InvalidImageDigest' | 'InvalidImageTag' | undefined {
+  const { imageDigest, imageTag } = id;
+  if (imageDigest === undefined && imageTag === undefined) return 'MissingDigestAndTag';
+  if (imageDigest !== undefined && !SHA256_DIGEST.test(imageDigest)) return 'InvalidImageDigest';
+  if (imageTag !== undefined && !TAG_GRAMMAR.test(imageTag)) return 'InvalidImageTag';
+  return undefined;
+}
+
 export type Resolution = { image: StoredImage } | { failureCode: keyof typeof FAILURE_REASONS };
 
 /** Finds the image an id names, or the failure code ECR gives for it. */
 export function resolveImageId(repository: RepositoryRecord, id: ImageId): Resolution {
+  const problem = imageIdProblem(id);
+  if (problem !== undefined) return { failureCode: problem };
   const { imageDigest, imageTag } = id;
-  if (imageDigest === undefined && imageTag === undefined) return { failureCode: 'MissingDigestAndTag' };
-  if (imageDigest !== undefined && !SHA256_DIGEST.test(imageDigest)) return { failureCode: 'InvalidImageDigest' };
-  if (imageTag !== undefined && !TAG_GRAMMAR.test(imageTag)) return { failureCode: 'InvalidImageTag' };
   const tagged = imageTag === undefined ? undefined : repository.images.digestForTag(imageTag);
   const digest = imageDigest ?? tagged;
   const image = digest === undefined ? undefined : repository.images.get(digest);

@@ -41,13 +41,13 @@ const UPLOAD_ID: StringRule = {
   patternText: '[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}',
 };
 /** [M-ECR] LayerDigest (no length limit in the model; the body cap bounds it). */
-const LAYER_DIGEST_PATTERN = /^[a-zA-Z0-9_+.-]+:[a-fA-F0-9]+$/;
+export const LAYER_DIGEST_PATTERN = /^[a-zA-Z0-9_+.-]+:[a-fA-F0-9]+$/;
 const LAYER_DIGEST_TEXT = '[a-zA-Z0-9-_+.]+:[a-fA-F0-9]+';
 const LAYER_DIGEST: StringRule = { pattern: LAYER_DIGEST_PATTERN, patternText: LAYER_DIGEST_TEXT };
 /** [M-ECR] LayerDigestList and BatchedOperationLayerDigestList: 1 to 100 digests. */
-const LAYER_DIGESTS = { min: 1, max: 100 };
+export const LAYER_DIGESTS = { min: 1, max: 100 };
 /** [M-ECR] BatchedOperationLayerDigest: 0 to 1,000 characters, no pattern (a bad one is a per-layer failure). */
-const BATCHED_LAYER_DIGEST: StringRule = { min: 0, max: 1_000 };
+export const BATCHED_LAYER_DIGEST: StringRule = { min: 0, max: 1_000 };
 /** Canonical base64 (what the SDKs and the CLI send for a blob member). */
 const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;
 
@@ -281,6 +281,18 @@ const LAYER_FAILURE_REASONS = {
   MissingLayerDigest: 'Requested layer not found',
 } as const;
 
+export interface LayerFailure {
+  layerDigest: string;
+  failureCode: keyof typeof LAYER_FAILURE_REASONS;
+  failureReason: string;
+}
+
+/** BatchCheckLayerAvailability's failure for a digest the repository has no layer for (malformed or missing). */
+export function layerFailure(layerDigest: string): LayerFailure {
+  const failureCode = LAYER_DIGEST_PATTERN.test(layerDigest) ? 'MissingLayerDigest' : 'InvalidLayerDigest';
+  return { layerDigest, failureCode, failureReason: LAYER_FAILURE_REASONS[failureCode] };
+}
+
 /**
  * The layers a repository may use are AVAILABLE, with their size (a fixture's placeholder too: PutImage accepts it).
  * `mediaType` is left out: a layer is known by digest, and which manifest names it with which media type is not
@@ -293,16 +305,14 @@ function batchCheckLayerAvailability(raw: Record<string, unknown>, ctx: OpContex
   const digests = input.strList('layerDigests', { ...LAYER_DIGESTS, required: true }, BATCHED_LAYER_DIGEST);
   const repository = requireRepository(state, name);
   const layers: { layerDigest: string; layerAvailability: 'AVAILABLE'; layerSize: number }[] = [];
-  const failures: { layerDigest: string; failureCode: keyof typeof LAYER_FAILURE_REASONS; failureReason: string }[] =
-    [];
+  const failures: LayerFailure[] = [];
   for (const layerDigest of new Set(digests)) {
     const size = LAYER_DIGEST_PATTERN.test(layerDigest) ? repository.layers.get(layerDigest) : undefined;
     if (size !== undefined) {
       layers.push({ layerDigest, layerAvailability: 'AVAILABLE', layerSize: size });
       continue;
     }
-    const failureCode = LAYER_DIGEST_PATTERN.test(layerDigest) ? 'MissingLayerDigest' : 'InvalidLayerDigest';
-    failures.push({ layerDigest, failureCode, failureReason: LAYER_FAILURE_REASONS[failureCode] });
+    failures.push(layerFailure(layerDigest));
   }
   return { layers, failures };
 }

@@ -1,8 +1,16 @@
 import { issuePassword } from '../ops/authorization.ts';
 import { decodeToken, encodeToken, rejectPagingWithIds, toEpochSeconds } from '../ops/common.ts';
+import { FAILURE_REASONS, failure, imageIdProblem, readImageIds } from '../ops/image-common.ts';
+import { BATCHED_LAYER_DIGEST, LAYER_DIGESTS, layerFailure } from '../ops/layers.ts';
 import { MAX_TAGS_PER_REPOSITORY, readTags, tooManyTags } from '../ops/repositories.ts';
 import { checkRepositoryPolicy } from '../ops/repository-policies.ts';
-import { constraintMessage, EcrException, invalidParameter, serializationError } from '../wire/errors.ts';
+import {
+  constraintMessage,
+  EcrException,
+  imageNotFound,
+  invalidParameter,
+  serializationError,
+} from '../wire/errors.ts';
 import { Input, MAX_RESULTS, REGISTRY_ID, type StringRule } from '../wire/validate.ts';
 import type { PublicCatalogRecord, PublicRegistryState, PublicRepositoryRecord } from './state.ts';
 
@@ -369,6 +377,73 @@ function listTagsForResource(raw: Record<string, unknown>, ctx: PublicOpContext)
   return { tags: [...repository.tags].map(([Key, Value]) => ({ Key, Value })) };
 }
 
+// Images and layers (the reads and deletes: a public repository holds no image nor layer until PutImage and the
+// layer upload are served, so these answer as ECR Public does for an empty repository)
+
+/** [M-ECRPUB] MaxResults of DescribeImages and DescribeImageTags: 1 to 1,000; a page is 100 when it is absent. */
+const IMAGE_MAX_RESULTS = MAX_RESULTS;
+
+/** A `nextToken` on a listing that never issues one: any token is one this registry did not give. */
+function checkImageListingToken(input: Input, listing: string, state: PublicRegistryState, repository: string): void {
+  const nextToken = input.str('nextToken');
+  if (nextToken !== undefined) decodeToken(nextToken, listing, `${state.account}|${repository}`);
+}
+
+/**
+ * By id, each id must name an image, else `ImageNotFoundException` (a malformed id is `InvalidParameterException`,
+ * as for ECR's DescribeImages); a listing is one page of `imageDetails` (none yet).
+ */
+function describeImages(raw: Record<string, unknown>, ctx: PublicOpContext) {
+  const input = Input.parse(raw);
+  const state = ownRegistry(input, ctx, 'DescribeImages');
+  const name = repositoryName(input);
+  const ids = readImageIds(input, false);
+  input.num('maxResults', IMAGE_MAX_RESULTS);
+  rejectPagingWithIds(input, 'imageIds');
+  const repository = requireRepository(state, name);
+  checkImageListingToken(input, 'PublicDescribeImages', state, repository.name);
+  for (const id of ids ?? []) {
+    const problem = imageIdProblem(id);
+    if (problem !== undefined) throw invalidParameter(FAILURE_REASONS[problem]);
+    throw imageNotFound(id, repository.name, state.account);
+  }
+  return { imageDetails: [] };
+}
+
+function describeImageTags(raw: Record<string, unknown>, ctx: PublicOpContext) {
+  const input = Input.parse(raw);
+  const state = ownRegistry(input, ctx, 'DescribeImageTags');
+  const name = repositoryName(input);
+  input.num('maxResults', IMAGE_MAX_RESULTS);
+  const repository = requireRepository(state, name);
+  checkImageListingToken(input, 'PublicDescribeImageTags', state, repository.name);
+  return { imageTagDetails: [] };
+}
+
+/** Per-id failures, as ECR's: a malformed id its own code, any other `ImageNotFound`. Deletes nothing yet. */
+function batchDeleteImage(raw: Record<string, unknown>, ctx: PublicOpContext) {
+  const input = Input.parse(raw);
+  const state = ownRegistry(input, ctx, 'BatchDeleteImage');
+  const name = repositoryName(input);
+  const ids = readImageIds(input, true) ?? [];
+  requireRepository(state, name);
+  const failures = ids.map((id) => {
+    const code = imageIdProblem(id) ?? 'ImageNotFound';
+    return failure(id, code, FAILURE_REASONS[code]);
+  });
+  return { imageIds: [], failures };
+}
+
+/** Each digest asked (once) is a failure: `InvalidLayerDigest` when malformed, else `MissingLayerDigest`. */
+function batchCheckLayerAvailability(raw: Record<string, unknown>, ctx: PublicOpContext) {
+  const input = Input.parse(raw);
+  const state = ownRegistry(input, ctx, 'BatchCheckLayerAvailability');
+  const name = repositoryName(input);
+  const digests = input.strList('layerDigests', { ...LAYER_DIGESTS, required: true }, BATCHED_LAYER_DIGEST);
+  requireRepository(state, name);
+  return { layers: [], failures: [...new Set(digests)].map(layerFailure) };
+}
+
 // Authorization
 
 /**
@@ -407,15 +482,15 @@ export const publicOperations: Readonly<Record<string, PublicOperation>> = {
   UntagResource: untagResource,
   ListTagsForResource: listTagsForResource,
   GetAuthorizationToken: getAuthorizationToken,
+  DescribeImages: describeImages,
+  DescribeImageTags: describeImageTags,
+  BatchDeleteImage: batchDeleteImage,
+  BatchCheckLayerAvailability: batchCheckLayerAvailability,
 };
 
-/** ECR Public operations of the model that this registry does not serve yet (images and layers). */
+/** ECR Public operations of the model that this registry does not serve yet (pushing images and layers). */
 export const PUBLIC_OPERATIONS_NOT_SERVED: ReadonlySet<string> = new Set([
-  'BatchCheckLayerAvailability',
-  'BatchDeleteImage',
   'CompleteLayerUpload',
-  'DescribeImageTags',
-  'DescribeImages',
   'InitiateLayerUpload',
   'PutImage',
   'UploadLayerPart',
@@ -442,4 +517,9 @@ export const publicOperationJournalling: Readonly<Record<string, 'change' | 'rea
   UntagResource: 'change',
   ListTagsForResource: 'read',
   GetAuthorizationToken: 'read',
+  DescribeImages: 'read',
+  DescribeImageTags: 'read',
+  // It deletes nothing while no image can be pushed, but it is the change that will delete them.
+  BatchDeleteImage: 'change',
+  BatchCheckLayerAvailability: 'read',
 };

@@ -1,13 +1,13 @@
 import {
   CreateRepositoryCommand,
   DeleteRepositoryCommand,
-  DescribeImagesCommand,
   DescribeRegistriesCommand,
   DescribeRepositoriesCommand,
   type ECRPUBLICClient,
   GetAuthorizationTokenCommand,
   GetRegistryCatalogDataCommand,
   GetRepositoryCatalogDataCommand,
+  InitiateLayerUploadCommand,
   PutRegistryCatalogDataCommand,
   PutRepositoryCatalogDataCommand,
   paginateDescribeRepositories,
@@ -340,13 +340,13 @@ describe('ECR Public: repositories, registries, catalog data and logins', () => 
     expect(server.publicRegistries.existing(TEST_ACCOUNT)).toBeUndefined();
   });
 
-  it('answers image and layer operations as not served yet, and other targets as unknown, changing nothing', async () => {
+  it('answers image and layer pushes as not served yet, and other targets as unknown, changing nothing', async () => {
     await client.send(new CreateRepositoryCommand({ repositoryName: 'app' }));
     const before = publicSnapshot(server);
-    const images = await failureOf(client.send(new DescribeImagesCommand({ repositoryName: 'app' })));
-    expect(nameOf(images)).toBe('UnsupportedCommandException');
-    expect((images as Error).message).toContain('DescribeImages');
-    for (const operation of ['PutImage', 'BatchDeleteImage', 'DescribeImageTags', 'InitiateLayerUpload']) {
+    const layers = await failureOf(client.send(new InitiateLayerUploadCommand({ repositoryName: 'app' })));
+    expect(nameOf(layers)).toBe('UnsupportedCommandException');
+    expect((layers as Error).message).toContain('InitiateLayerUpload');
+    for (const operation of ['PutImage', 'UploadLayerPart', 'CompleteLayerUpload']) {
       const answer = await rawPublicRequest(server, operation, JSON.stringify({ repositoryName: 'app' }));
       expect(answer.body.__type).toBe('UnsupportedCommandException');
     }
