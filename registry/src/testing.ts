@@ -2,6 +2,9 @@
  * Test helpers for programs that run against the local registry: start one on a free port, and real AWS SDK clients
  * pointed at it (the `./testing` export; the clients are optional peer dependencies).
  */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { resolve } from 'node:path';
+import { createInterface } from 'node:readline';
 import { ECRClient } from '@aws-sdk/client-ecr';
 import { ECRPUBLICClient } from '@aws-sdk/client-ecr-public';
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
@@ -133,4 +136,56 @@ export async function declareBlobs(
   options: { account?: string; region?: string } = {},
 ): Promise<void> {
   await control(server, 'blobs', { repositoryName, manifest, ...options });
+}
+
+/** The `local-ecr` command line (bin/local-ecr.js) running as a process of its own. */
+export interface RegistryCli {
+  child: ChildProcess;
+  url: string;
+  /** An ECR client pointed at it (account 123456789012, us-east-1, no retries). */
+  client: ECRClient;
+}
+
+const LOCAL_ECR_BIN = resolve(import.meta.dirname, '../bin/local-ecr.js');
+
+/** Starts `local-ecr --port 0 --data-dir <dataDir>`; resolves once it prints its URL, rejects if it exits first. */
+export function startRegistryCli(dataDir: string): Promise<RegistryCli> {
+  const child = spawn(process.execPath, [LOCAL_ECR_BIN, '--port', '0', '--data-dir', dataDir], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const lines = createInterface({ input: child.stdout as NodeJS.ReadableStream });
+  let stderr = '';
+  child.stderr?.on('data', (chunk) => {
+    stderr += String(chunk);
+  });
+  return new Promise((resolveUrl, reject) => {
+    child.once('exit', (code) => reject(new Error(`local-ecr exited with ${code} before listening: ${stderr}`)));
+    lines.on('line', (line) => {
+      const match = /^local registry: (http\S+)$/.exec(line);
+      if (!match) return;
+      const url = match[1] as string;
+      resolveUrl({
+        child,
+        url,
+        client: new ECRClient({
+          endpoint: url,
+          region: TEST_REGION,
+          credentials: { accessKeyId: 'AKIDLOCALTEST', secretAccessKey: 'local-secret' },
+          maxAttempts: 1,
+        }),
+      });
+    });
+  });
+}
+
+/** Kills a `local-ecr` process with SIGKILL (no shutdown code runs), when still running, and waits for its exit. */
+export function killRegistryCli(running: { child: ChildProcess }): Promise<void> {
+  return new Promise((done) => {
+    if (running.child.exitCode !== null || running.child.signalCode !== null) {
+      done();
+      return;
+    }
+    running.child.once('exit', () => done());
+    running.child.kill('SIGKILL');
+  });
 }

@@ -111,6 +111,17 @@ function checkTagValue(key: string, value: string): void {
 }
 
 /** A `TagList` member as a key → value map, each tag checked. Duplicate keys are rejected (UNCONFIRMED: AWS's tagging rule). */
+/**
+ * Adds `tags` to a repository's resource tags (a key already there takes the new value), refusing with
+ * `TooManyTagsException` and changing nothing when the result would pass `MAX_TAGS_PER_REPOSITORY`. Private and
+ * public repositories alike.
+ */
+export function addTags(repository: { tags: Map<string, string> }, tags: Map<string, string>): void {
+  const merged = new Map([...repository.tags, ...tags]);
+  if (merged.size > MAX_TAGS_PER_REPOSITORY) throw tooManyTags(merged.size);
+  repository.tags = merged;
+}
+
 export function readTags(input: Input, member: string, required: boolean): Map<string, string> | undefined {
   const list = required ? input.objList(member, { required: true }) : input.objList(member);
   if (!list) return undefined;
@@ -324,10 +335,7 @@ function putImageScanningConfiguration(raw: Record<string, unknown>, ctx: OpCont
 function tagResource(raw: Record<string, unknown>, ctx: OpContext) {
   const input = Input.parse(raw);
   const tags = readTags(input, 'tags', true) ?? new Map<string, string>();
-  const repository = repositoryForArn(input, ctx);
-  const merged = new Map([...repository.tags, ...tags]);
-  if (merged.size > MAX_TAGS_PER_REPOSITORY) throw tooManyTags(merged.size);
-  repository.tags = merged;
+  addTags(repositoryForArn(input, ctx), tags);
   return {};
 }
 

@@ -2,7 +2,7 @@ import { issuePassword } from '../ops/authorization.ts';
 import { decodeToken, encodeToken, rejectPagingWithIds, toEpochSeconds } from '../ops/common.ts';
 import { FAILURE_REASONS, failure, imageIdProblem, readImageIds } from '../ops/image-common.ts';
 import { BATCHED_LAYER_DIGEST, LAYER_DIGESTS, layerFailure } from '../ops/layers.ts';
-import { MAX_TAGS_PER_REPOSITORY, readTags, tooManyTags } from '../ops/repositories.ts';
+import { addTags, MAX_TAGS_PER_REPOSITORY, readTags, tooManyTags } from '../ops/repositories.ts';
 import { checkRepositoryPolicy } from '../ops/repository-policies.ts';
 import {
   constraintMessage,
@@ -356,10 +356,7 @@ function tagResource(raw: Record<string, unknown>, ctx: PublicOpContext) {
   const input = Input.parse(raw);
   input.objList('tags', { ...TAG_LIST, required: true });
   const tags = readTags(input, 'tags', true) ?? new Map<string, string>();
-  const repository = repositoryForArn(input, ctx);
-  const merged = new Map([...repository.tags, ...tags]);
-  if (merged.size > MAX_TAGS_PER_REPOSITORY) throw tooManyTags(merged.size);
-  repository.tags = merged;
+  addTags(repositoryForArn(input, ctx), tags);
   return {};
 }
 

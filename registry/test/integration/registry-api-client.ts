@@ -2,15 +2,12 @@
  * A small client of the registry API (`/v2/`) for the distribution tests: a login with the token
  * GetAuthorizationToken issues, raw requests, and pushes of blobs and manifests.
  */
-import { createHash } from 'node:crypto';
 import { type ECRClient, GetAuthorizationTokenCommand } from '@aws-sdk/client-ecr';
-import { MEDIA_TYPES } from '../../src/model/manifests.ts';
+import { MEDIA_TYPES, sha256 } from '../../src/model/manifests.ts';
 import type { RegistryServer } from '../../src/wire/server.ts';
 
-export const digestOf = (content: Buffer | string) =>
-  `sha256:${createHash('sha256')
-    .update(typeof content === 'string' ? Buffer.from(content, 'utf8') : content)
-    .digest('hex')}`;
+/** The digest of content (a string as UTF-8). */
+export const digestOf = sha256;
 
 export interface V2Response {
   status: number;

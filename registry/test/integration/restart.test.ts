@@ -1,14 +1,12 @@
-import { type ChildProcess, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { createInterface } from 'node:readline';
 import {
   BatchGetImageCommand,
   CreateRepositoryCommand,
   DescribeImagesCommand,
   DescribeRepositoriesCommand,
-  ECRClient,
   GetAuthorizationTokenCommand,
   PutImageCommand,
 } from '@aws-sdk/client-ecr';
@@ -17,45 +15,10 @@ import { buildImageManifest } from '../../src/model/manifests.ts';
 import { verifyPassword } from '../../src/ops/authorization.ts';
 import { passwordKeys } from '../../src/ops/signing-keys.ts';
 import { dataDirKeys } from '../../src/persist/data-dir.ts';
-import { TEST_ACCOUNT, TEST_REGION } from '../../src/testing.ts';
+import { killRegistryCli, type RegistryCli, startRegistryCli, TEST_ACCOUNT, TEST_REGION } from '../../src/testing.ts';
 
 /** The real `local-ecr` CLI with a data directory, killed with SIGKILL (no shutdown code runs) and started again. */
 const BIN = resolve(import.meta.dirname, '../../bin/local-ecr.js');
-
-interface Running {
-  child: ChildProcess;
-  url: string;
-  client: ECRClient;
-}
-
-function startCli(dataDir: string): Promise<Running> {
-  const child = spawn(process.execPath, [BIN, '--port', '0', '--data-dir', dataDir], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  const lines = createInterface({ input: child.stdout as NodeJS.ReadableStream });
-  let stderr = '';
-  child.stderr?.on('data', (chunk) => {
-    stderr += String(chunk);
-  });
-  return new Promise((resolveUrl, reject) => {
-    child.once('exit', (code) => reject(new Error(`local-ecr exited with ${code} before listening: ${stderr}`)));
-    lines.on('line', (line) => {
-      const match = /^local registry: (http\S+)$/.exec(line);
-      if (!match) return;
-      const url = match[1] as string;
-      resolveUrl({
-        child,
-        url,
-        client: new ECRClient({
-          endpoint: url,
-          region: TEST_REGION,
-          credentials: { accessKeyId: 'AKIDLOCALTEST', secretAccessKey: 'local-secret' },
-          maxAttempts: 1,
-        }),
-      });
-    });
-  });
-}
 
 /** Runs the CLI to its exit (a second process refused): its code and stderr. */
 function runCli(dataDir: string): Promise<{ code: number | null; stderr: string; stdout: string }> {
@@ -77,19 +40,6 @@ function runCli(dataDir: string): Promise<{ code: number | null; stderr: string;
   );
 }
 
-const exited = (child: ChildProcess) => child.exitCode !== null || child.signalCode !== null;
-
-/** Kills with SIGKILL (when still running) and waits for the exit. */
-const killed = (running: Running) =>
-  new Promise<void>((done) => {
-    if (exited(running.child)) {
-      done();
-      return;
-    }
-    running.child.once('exit', () => done());
-    running.child.kill('SIGKILL');
-  });
-
 async function controlCall(url: string, path: string, body: unknown): Promise<void> {
   const response = await fetch(`${url}/_local/${path}`, {
     method: 'POST',
@@ -101,20 +51,20 @@ async function controlCall(url: string, path: string, body: unknown): Promise<vo
 
 describe('local-ecr --data-dir across a kill -9', { timeout: 120_000 }, () => {
   let dir: string;
-  let running: Running[] = [];
+  let running: RegistryCli[] = [];
 
   beforeEach(() => {
     dir = mkdtempSync(join(tmpdir(), 'local-ecr-restart-'));
   });
   afterEach(async () => {
-    for (const held of running) await killed(held);
+    for (const held of running) await killRegistryCli(held);
     running = [];
     rmSync(dir, { recursive: true, force: true });
   });
 
   it('keeps every acknowledged repository, image and tag, its tokens, and its lock', async () => {
     // Prepare
-    const first = await startCli(dir);
+    const first = await startRegistryCli(dir);
     running.push(first);
     const repositories = ['restart/a', 'restart/b'];
     for (const repositoryName of repositories) {
@@ -161,9 +111,9 @@ describe('local-ecr --data-dir across a kill -9', { timeout: 120_000 }, () => {
           });
       }
     });
-    await killed(first);
+    await killRegistryCli(first);
     // Act
-    const second = await startCli(dir);
+    const second = await startRegistryCli(dir);
     running.push(second);
     const described = await second.client.send(new DescribeRepositoriesCommand({}));
     const pulls = await Promise.all(

@@ -1,13 +1,10 @@
-import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
-import { createInterface } from 'node:readline';
+import { join } from 'node:path';
 import {
   CompleteLayerUploadCommand,
   CreateRepositoryCommand,
   DescribeImagesCommand,
-  ECRClient,
   InitiateLayerUploadCommand,
   PutImageCommand,
   UploadLayerPartCommand,
@@ -24,6 +21,7 @@ import {
   sha256,
 } from '../../helpers/oci-layout.ts';
 import { requireRealClients } from '../../helpers/real-clients.ts';
+import { killRegistryCli, type RegistryCli, startRegistryCli } from '../../helpers/registry.ts';
 import {
   listTags,
   localRegistryTarget,
@@ -40,58 +38,17 @@ import { getReferrers, pushBlob, putManifest } from '../../helpers/v2-client.ts'
  * same directory. Everything acknowledged pulls whole with skopeo, with the login token from before the restart.
  */
 
-const BIN = resolve(import.meta.dirname, '../../../registry/bin/local-ecr.js');
-
-interface Running {
-  child: ChildProcess;
-  url: string;
-  client: ECRClient;
-}
-
-function startCli(dataDir: string): Promise<Running> {
-  const child = spawn(process.execPath, [BIN, '--port', '0', '--data-dir', dataDir], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let stderr = '';
-  child.stderr?.on('data', (chunk) => {
-    stderr += String(chunk);
-  });
-  const lines = createInterface({ input: child.stdout as NodeJS.ReadableStream });
-  return new Promise((resolveUrl, reject) => {
-    child.once('exit', (code) => reject(new Error(`local-ecr exited with ${code} before listening: ${stderr}`)));
-    lines.on('line', (line) => {
-      const match = /^local registry: (http\S+)$/.exec(line);
-      if (!match) return;
-      const url = match[1] as string;
-      const client = new ECRClient({
-        endpoint: url,
-        region: 'us-east-1',
-        credentials: { accessKeyId: 'AKIDLOCALTEST', secretAccessKey: 'local-secret' },
-        maxAttempts: 1,
-      });
-      resolveUrl({ child, url, client });
-    });
-  });
-}
-
-const killed = (child: ChildProcess) =>
-  new Promise<void>((done) => {
-    if (child.exitCode !== null || child.signalCode !== null) return done();
-    child.once('exit', () => done());
-    child.kill('SIGKILL');
-  });
-
 describe('local-ecr --data-dir with images pushed by skopeo and the layer API, across a kill -9', {
   timeout: 180_000,
 }, () => {
   const dataDir = mkdtempSync(join(tmpdir(), 'local-ecr-data-'));
   const layout = createOciLayout();
-  const running: Running[] = [];
+  const running: RegistryCli[] = [];
 
   afterEach(async () => {
     for (const { child, client } of running.splice(0)) {
       client.destroy();
-      await killed(child);
+      await killRegistryCli({ child });
     }
   });
   afterAll(() => {
@@ -103,7 +60,7 @@ describe('local-ecr --data-dir with images pushed by skopeo and the layer API, a
     // Prepare
     requireSkopeo();
     requireRealClients();
-    const first = await startCli(dataDir);
+    const first = await startRegistryCli(dataDir);
     running.push(first);
     await first.client.send(new CreateRepositoryCommand({ repositoryName: 'keep/app' }));
     await first.client.send(
@@ -147,9 +104,9 @@ describe('local-ecr --data-dir with images pushed by skopeo and the layer API, a
     );
     const before = await first.client.send(new DescribeImagesCommand({ repositoryName: 'keep/app' }));
     // Act: no shutdown code runs.
-    await killed(first.child);
+    await killRegistryCli(first);
     running.splice(0);
-    const second = await startCli(dataDir);
+    const second = await startRegistryCli(dataDir);
     running.push(second);
     // The token from before the restart still logs in; the address changed.
     const again: RegistryTarget = { ...target, host: new URL(second.url).host };
