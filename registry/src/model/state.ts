@@ -5,7 +5,8 @@
 
 import { PublicRegistries } from '../public/state.ts';
 import type { BlobStore } from './blob-store.ts';
-import type { FindingsSet, ImageStore } from './image-store.ts';
+import type { FindingsSet } from './image-store.ts';
+import type { RepositoryRecord } from './repository-record.ts';
 import { UploadSessions } from './uploads.ts';
 
 export {
@@ -15,6 +16,7 @@ export {
   ImageStore,
   type StoredImage,
 } from './image-store.ts';
+export type { ExclusionFilter, RepositoryRecord, StoredTagMutability } from './repository-record.ts';
 
 export const DEFAULT_ACCOUNT = '123456789012';
 export const DEFAULT_REGION = 'us-east-1';
@@ -72,39 +74,6 @@ export const ECR_REGIONS: ReadonlySet<string> = new Set([
  * state for one more account fails with `LimitExceededException`; `POST /_local/reset` frees them all.
  */
 export const MAX_ACCOUNTS = 100;
-
-export type StoredTagMutability = 'MUTABLE' | 'IMMUTABLE' | 'IMMUTABLE_WITH_EXCLUSION' | 'MUTABLE_WITH_EXCLUSION';
-
-export interface ExclusionFilter {
-  filter: string;
-  filterType: 'WILDCARD';
-}
-
-export interface RepositoryRecord {
-  readonly name: string;
-  readonly registryId: string;
-  readonly arn: string;
-  readonly uri: string;
-  readonly createdAt: number;
-  readonly seq: number;
-  imageTagMutability: StoredTagMutability;
-  imageTagMutabilityExclusionFilters: ExclusionFilter[];
-  scanOnPush: boolean;
-  readonly encryption: { encryptionType: 'AES256' | 'KMS' | 'KMS_DSSE'; kmsKey?: string };
-  /** Resource tags in insertion order (`Key` → `Value`). */
-  tags: Map<string, string>;
-  policyText?: string;
-  lifecyclePolicyText?: string;
-  lifecyclePolicyUpdatedAt?: number;
-  readonly images: ImageStore;
-  /**
-   * The blobs (layers and configs) this repository may use, digest → size: uploaded to it, mounted into it, or
-   * replicated with an image. A blob listed here whose content the registry's `BlobStore` lacks is a placeholder: a
-   * fixture image declared without content (`POST /_local/load`, `POST /_local/blobs`); it satisfies PutImage's
-   * layer check but cannot be downloaded.
-   */
-  readonly layers: Map<string, number>;
-}
 
 export interface StoredScanningRule {
   scanFrequency: 'SCAN_ON_PUSH' | 'CONTINUOUS_SCAN' | 'MANUAL';

@@ -12,7 +12,7 @@ import type {
   StoredImage,
   StoredPullThroughCacheRule,
 } from '../model/state.ts';
-import type { PublicCatalogRecord, PublicRegistryState } from '../public/state.ts';
+import { newPublicContent, type PublicCatalogRecord, type PublicRegistryState } from '../public/state.ts';
 import { syncDirectory } from './data-dir.ts';
 import { type JournalRecord, journalRecords } from './journal.ts';
 
@@ -155,6 +155,7 @@ function restorePublic(registry: Registry, record: JournalRecord): void {
             },
       policyText: item.policyText as string | undefined,
       tags: new Map(item.tags as [string, string][]),
+      content: newPublicContent(state, item.name as string, item.createdAt as number, item.seq as number),
     });
   }
   state.resumeSeq(num(record, 'seq'));

@@ -12,7 +12,12 @@ import {
   serializationError,
 } from '../wire/errors.ts';
 import { Input, MAX_RESULTS, REGISTRY_ID, type StringRule } from '../wire/validate.ts';
-import type { PublicCatalogRecord, PublicRegistryState, PublicRepositoryRecord } from './state.ts';
+import {
+  newPublicContent,
+  type PublicCatalogRecord,
+  type PublicRegistryState,
+  type PublicRepositoryRecord,
+} from './state.ts';
 
 /**
  * The ECR Public operations served ([M-ECRPUB], target prefix `SpencerFrontendService.`): repositories, the
@@ -171,13 +176,16 @@ function createRepository(raw: Record<string, unknown>, ctx: PublicOpContext) {
     );
   }
   if (catalog?.logo) catalog.logoVersion = 1;
+  const seq = state.allocateSeq();
+  const createdAt = ctx.now();
   const repository: PublicRepositoryRecord = {
     name,
-    seq: state.allocateSeq(),
-    createdAt: ctx.now(),
+    seq,
+    createdAt,
     catalog,
     policyText: undefined,
     tags,
+    content: newPublicContent(state, name, createdAt, seq),
   };
   state.repositories.set(name, repository);
   return {

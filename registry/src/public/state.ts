@@ -1,4 +1,6 @@
 import { createHash } from 'node:crypto';
+import { ImageStore } from '../model/image-store.ts';
+import type { RepositoryRecord } from '../model/repository-record.ts';
 
 /**
  * The state of ECR Public ([M-ECRPUB]): one public registry per account, global (its API is served in us-east-1
@@ -31,6 +33,36 @@ export interface PublicRepositoryRecord {
   catalog: PublicCatalogRecord | undefined;
   policyText: string | undefined;
   tags: Map<string, string>;
+  /**
+   * The repository's images and the blobs it may use, in the private repositories' record shape, so that the image
+   * store, the blob links and the registry API (`/v2/`) serve both alike: always MUTABLE (ECR Public has no tag
+   * immutability), no scanning, no encryption setting of its own.
+   */
+  readonly content: RepositoryRecord;
+}
+
+/** The record holding a public repository's images and blobs (see `PublicRepositoryRecord.content`). */
+export function newPublicContent(
+  state: PublicRegistryState,
+  name: string,
+  createdAt: number,
+  seq: number,
+): RepositoryRecord {
+  return {
+    name,
+    registryId: state.account,
+    arn: state.repositoryArn(name),
+    uri: state.repositoryUri(name),
+    createdAt,
+    seq,
+    imageTagMutability: 'MUTABLE',
+    imageTagMutabilityExclusionFilters: [],
+    scanOnPush: false,
+    encryption: { encryptionType: 'AES256' },
+    tags: new Map(),
+    images: new ImageStore(),
+    layers: new Map(),
+  };
 }
 
 /**

@@ -21,7 +21,7 @@ import {
   publicOperationJournalling,
   publicOperations,
 } from '../../src/public/operations.ts';
-import { PublicRegistryState, type PublicRepositoryRecord } from '../../src/public/state.ts';
+import { newPublicContent, PublicRegistryState, type PublicRepositoryRecord } from '../../src/public/state.ts';
 import { ecrPublicClient, startTestRegistry, TEST_ACCOUNT } from '../../src/testing.ts';
 import type { RegistryServer } from '../../src/wire/server.ts';
 
@@ -149,8 +149,17 @@ describe('ECR Public state in a data directory', () => {
       catalog: undefined,
       policyText: undefined,
       tags: new Map(),
+      content: newPublicContent(state, 'x', 0, 1),
     };
-    expect(Object.keys(repository).sort()).toEqual(['catalog', 'createdAt', 'name', 'policyText', 'seq', 'tags']);
+    expect(Object.keys(repository).sort()).toEqual([
+      'catalog',
+      'content',
+      'createdAt',
+      'name',
+      'policyText',
+      'seq',
+      'tags',
+    ]);
   });
 
   it('classifies every ECR Public operation served as a change or a read', () => {

@@ -16,7 +16,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { MAX_ACCOUNTS } from '../../src/model/state.ts';
 import { verifyPassword } from '../../src/ops/authorization.ts';
 import { MAX_LOGO_BYTES, MAX_PUBLIC_REPOSITORIES, PUBLIC_TOKEN_REGION } from '../../src/public/operations.ts';
-import { defaultRegistryAlias } from '../../src/public/state.ts';
+import { defaultRegistryAlias, newPublicContent } from '../../src/public/state.ts';
 import {
   control,
   ecrClient,
@@ -192,13 +192,15 @@ describe('ECR Public: repositories, registries, catalog data and logins', () => 
     const state = server.publicRegistries.existing(TEST_ACCOUNT);
     if (!state) throw new Error('no public registry');
     for (let i = 1; i < MAX_PUBLIC_REPOSITORIES; i++) {
+      const seq = state.allocateSeq();
       state.repositories.set(`filler-${i}`, {
         name: `filler-${i}`,
-        seq: state.allocateSeq(),
+        seq,
         createdAt: 0,
         catalog: undefined,
         policyText: undefined,
         tags: new Map(),
+        content: newPublicContent(state, `filler-${i}`, 0, seq),
       });
     }
     const error = await failureOf(client.send(new CreateRepositoryCommand({ repositoryName: 'one-more' })));
