@@ -119,14 +119,25 @@ function checkTag(tag: string): void {
   if (!TAG_GRAMMAR.test(tag)) throw invalidTag('imageTag');
 }
 
+/** What `placeImage` did: the image now in the repository, and whether it was new or restored from the archive. */
+export interface PlacedImage extends StoreImageResult {
+  restored: boolean;
+}
+
 /**
- * Pushes a manifest with ECR's rules: the digest is the sha256 of the exact bytes; a digest and tag already there is
- * `ImageAlreadyExistsException`; a tag that names another image moves unless it is immutable; a new image needs its
- * config and layers in the repository (`LayersNotFoundException`) and a new index all its children
- * (`ReferencedImagesNotFoundException`); a referrer's `subject` need not exist (OCI 1.1). Emits the PUSH event and
- * starts a scan on push for a new image. Changes nothing when it throws.
+ * Places a manifest in `repository` with ECR's rules, with no effect beyond the repository: the digest is the sha256
+ * of the exact bytes; a digest and tag already there is `ImageAlreadyExistsException`; a tag that names another
+ * image moves unless it is immutable; a new image needs its config and layers in the repository
+ * (`LayersNotFoundException`) and a new index all its children (`ReferencedImagesNotFoundException`); a referrer's
+ * `subject` need not exist (OCI 1.1). `beforeAdd` sees a new image before it is stored. Changes nothing when it
+ * throws. ECR Public pushes with it alone; `storeImage` adds the private registry's effects.
  */
-export function storeImage(ctx: OpContext, repository: RepositoryRecord, request: StoreImageRequest): StoreImageResult {
+export function placeImage(
+  repository: RepositoryRecord,
+  request: StoreImageRequest,
+  now: number,
+  beforeAdd?: (image: StoredImage) => void,
+): PlacedImage {
   const { manifest, tag } = request;
   if (tag !== undefined) checkTag(tag);
   const parsed = parseManifest(manifest, request.mediaType);
@@ -158,8 +169,23 @@ export function storeImage(ctx: OpContext, repository: RepositoryRecord, request
       );
     }
   }
-  const image = existing ?? newImage(repository, manifest, parsed, ctx.now());
+  const image = existing ?? newImage(repository, manifest, parsed, now);
   if (!existing) {
+    beforeAdd?.(image);
+    images.add(image);
+  }
+  if (restores) image.status = 'ACTIVE';
+  if (tag !== undefined) images.setTag(tag, image.digest);
+  return { image, created: !existing, restored: restores };
+}
+
+/**
+ * Pushes a manifest to a private repository: `placeImage`, then ECR's effects of a push: findings waiting for the
+ * image are attached, the PUSH event is emitted, a new image is scanned on push where configured, and the image is
+ * replicated. Changes nothing when it throws.
+ */
+export function storeImage(ctx: OpContext, repository: RepositoryRecord, request: StoreImageRequest): StoreImageResult {
+  const { image, created } = placeImage(repository, request, ctx.now(), (image) => {
     const pendingKey = `${repository.name}@${image.digest}`;
     const pendingFindings = ctx.registry.state(repository.registryId, ctx.region).pendingFindings;
     const pending = pendingFindings.get(pendingKey);
@@ -167,15 +193,12 @@ export function storeImage(ctx: OpContext, repository: RepositoryRecord, request
       image.attachedFindings = pending;
       pendingFindings.delete(pendingKey);
     }
-    images.add(image);
-  }
-  if (restores) image.status = 'ACTIVE';
-  if (tag !== undefined) images.setTag(tag, image.digest);
-  emitPush(ctx, repository, image, tag);
-  if (!existing) scanOnPushIfConfigured(ctx, repository, image);
+  });
+  emitPush(ctx, repository, image, request.tag);
+  if (created) scanOnPushIfConfigured(ctx, repository, image);
   // Replication completes at once in the local registry (ECR takes seconds to minutes).
   replicateImage(ctx, repository, image);
-  return { image, created: !existing };
+  return { image, created };
 }
 
 function putImage(raw: Record<string, unknown>, ctx: OpContext) {

@@ -156,6 +156,7 @@ function restorePublic(registry: Registry, record: JournalRecord): void {
       policyText: item.policyText as string | undefined,
       tags: new Map(item.tags as [string, string][]),
       content: newPublicContent(state, item.name as string, item.createdAt as number, item.seq as number),
+      tagTimes: new Map(),
     });
   }
   state.resumeSeq(num(record, 'seq'));

@@ -1,3 +1,4 @@
+import type { Registry } from '../model/state.ts';
 import { issuePassword } from '../ops/authorization.ts';
 import { decodeToken, encodeToken, rejectPagingWithIds, toEpochSeconds } from '../ops/common.ts';
 import { FAILURE_REASONS, failure, imageIdProblem, readImageIds } from '../ops/image-common.ts';
@@ -33,9 +34,17 @@ export interface PublicOpContext {
   now: () => number;
   /** The registry's own address (for logo URLs). */
   endpoint: string;
+  /** The whole registry: its blob store and uploads in progress, shared with the private registries. */
+  registry: Registry;
+  /**
+   * Records a change that the operation's own input cannot replay (a layer upload completed, a manifest pushed over
+   * `/v2/`), as a `pub` journal record replayed with `op` (a member of `publicOperations` or `publicReplays`) and
+   * `input`. A no-op without a data directory.
+   */
+  journal(op: string, input: Record<string, unknown>): void;
 }
 
-export type PublicOperation = (input: Record<string, unknown>, ctx: PublicOpContext) => unknown;
+export type PublicOperation = (input: Record<string, unknown>, ctx: PublicOpContext) => unknown | Promise<unknown>;
 
 /** [M-ECRPUB] RepositoryName: 2 to 205 characters. */
 export const PUBLIC_REPOSITORY_NAME: StringRule = {
@@ -186,6 +195,7 @@ function createRepository(raw: Record<string, unknown>, ctx: PublicOpContext) {
     policyText: undefined,
     tags,
     content: newPublicContent(state, name, createdAt, seq),
+    tagTimes: new Map(),
   };
   state.repositories.set(name, repository);
   return {
@@ -528,3 +538,15 @@ export const publicOperationJournalling: Readonly<Record<string, 'change' | 'rea
   BatchDeleteImage: 'change',
   BatchCheckLayerAvailability: 'read',
 };
+
+/**
+ * Changes no ECR Public operation replays by name (see `PublicOpContext.journal`): a layer upload completed, a
+ * manifest pushed over `/v2/`. Never served to a client.
+ */
+export const publicReplays: Record<string, PublicOperation> = {};
+
+/** The handler a `pub` journal record is replayed with: an operation, else one of `publicReplays`. */
+export function publicHandler(op: string): PublicOperation | undefined {
+  if (Object.hasOwn(publicOperations, op)) return publicOperations[op];
+  return Object.hasOwn(publicReplays, op) ? publicReplays[op] : undefined;
+}

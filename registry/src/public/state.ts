@@ -39,6 +39,8 @@ export interface PublicRepositoryRecord {
    * immutability), no scanning, no encryption setting of its own.
    */
   readonly content: RepositoryRecord;
+  /** When each tag was last put on an image (DescribeImageTags' `createdAt`), epoch ms. */
+  readonly tagTimes: Map<string, number>;
 }
 
 /** The record holding a public repository's images and blobs (see `PublicRepositoryRecord.content`). */

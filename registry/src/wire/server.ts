@@ -15,6 +15,7 @@ import type { JournalRecord } from '../persist/journal.ts';
 import {
   PUBLIC_LOGO_PREFIX,
   PUBLIC_OPERATIONS_NOT_SERVED,
+  publicHandler,
   publicOperationJournalling,
   publicOperations,
 } from '../public/operations.ts';
@@ -449,18 +450,20 @@ export async function startRegistryServer(options: RegistryServerOptions = {}): 
             break;
           case 'pub': {
             const op = text(record, 'op');
-            const handler = Object.hasOwn(publicOperations, op) ? publicOperations[op] : undefined;
+            const handler = publicHandler(op);
             if (!handler) throw new Error(`no ECR Public operation ${op} to replay it with`);
             const time = record.t;
             if (typeof time !== 'number') throw new Error('the record has no t');
             const state = publicRegistries.state(text(record, 'a'));
             try {
-              handler(object(record, 'in'), {
+              await handler(object(record, 'in'), {
                 account: state.account,
                 accessKeyId: text(record, 'ak'),
                 state,
                 now: () => time,
                 endpoint: settings.endpoint,
+                registry,
+                journal: noJournal,
               });
             } finally {
               publicRegistries.release(state);
@@ -516,7 +519,7 @@ export async function startRegistryServer(options: RegistryServerOptions = {}): 
    * once a call leaves something in it. With a data directory, a change is journalled (a `pub` record) before its
    * answer, with the registry time it ran at (fixed for the call).
    */
-  const servePublic = (
+  const servePublic = async (
     operation: string,
     input: Record<string, unknown>,
     scope: RequestScope,
@@ -549,17 +552,21 @@ export async function startRegistryServer(options: RegistryServerOptions = {}): 
     const detached = !held && !publicRegistries.canHold(scope.account);
     const state = held ?? (detached ? new PublicRegistryState(scope.account) : publicRegistries.state(scope.account));
     const time = now();
+    const journalPublic = (op: string, recorded: Record<string, unknown>) =>
+      append({ k: 'pub', op, a: scope.account, ak: scope.accessKeyId, t: time, in: recorded });
     try {
-      const output = handler(input, {
+      const output = await handler(input, {
         account: scope.account,
         accessKeyId: scope.accessKeyId,
         state,
         now: () => time,
         endpoint: settings.endpoint,
+        registry,
+        journal: dataDir && !detached ? journalPublic : noJournal,
       });
       if (detached && !state.pristine) throw new AccountLimitError(scope.account);
       if (dataDir && (publicOperationJournalling[operation] ?? 'change') === 'change') {
-        append({ k: 'pub', op: operation, a: scope.account, ak: scope.accessKeyId, t: time, in: input });
+        journalPublic(operation, input);
       }
       send(res, 200, output, requestId);
     } finally {
@@ -726,7 +733,13 @@ export async function startRegistryServer(options: RegistryServerOptions = {}): 
         return;
       }
       if (target.startsWith(PUBLIC_TARGET_PREFIX)) {
-        servePublic(target.slice(PUBLIC_TARGET_PREFIX.length), input as Record<string, unknown>, scope, res, requestId);
+        await servePublic(
+          target.slice(PUBLIC_TARGET_PREFIX.length),
+          input as Record<string, unknown>,
+          scope,
+          res,
+          requestId,
+        );
         return;
       }
       if (!ECR_REGIONS.has(scope.region)) {

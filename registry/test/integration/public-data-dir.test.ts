@@ -150,6 +150,7 @@ describe('ECR Public state in a data directory', () => {
       policyText: undefined,
       tags: new Map(),
       content: newPublicContent(state, 'x', 0, 1),
+      tagTimes: new Map(),
     };
     expect(Object.keys(repository).sort()).toEqual([
       'catalog',
@@ -158,6 +159,7 @@ describe('ECR Public state in a data directory', () => {
       'name',
       'policyText',
       'seq',
+      'tagTimes',
       'tags',
     ]);
   });

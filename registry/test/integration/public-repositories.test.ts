@@ -201,6 +201,7 @@ describe('ECR Public: repositories, registries, catalog data and logins', () => 
         policyText: undefined,
         tags: new Map(),
         content: newPublicContent(state, `filler-${i}`, 0, seq),
+        tagTimes: new Map(),
       });
     }
     const error = await failureOf(client.send(new CreateRepositoryCommand({ repositoryName: 'one-more' })));
