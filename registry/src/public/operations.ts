@@ -1,4 +1,3 @@
-import type { Registry } from '../model/state.ts';
 import { issuePassword } from '../ops/authorization.ts';
 import { decodeToken, encodeToken, rejectPagingWithIds, toEpochSeconds } from '../ops/common.ts';
 import { FAILURE_REASONS, failure, imageIdProblem, readImageIds } from '../ops/image-common.ts';
@@ -13,6 +12,8 @@ import {
   serializationError,
 } from '../wire/errors.ts';
 import { Input, MAX_RESULTS, REGISTRY_ID, type StringRule } from '../wire/validate.ts';
+import type { PublicOpContext, PublicOperation } from './context.ts';
+import { replayLinkPublicBlob } from './images.ts';
 import {
   newPublicContent,
   type PublicCatalogRecord,
@@ -26,25 +27,7 @@ import {
  * GetAuthorizationToken. Every member is checked before anything changes.
  */
 
-export interface PublicOpContext {
-  account: string;
-  accessKeyId: string;
-  /** The caller's public registry (held or detached, see the server). */
-  state: PublicRegistryState;
-  now: () => number;
-  /** The registry's own address (for logo URLs). */
-  endpoint: string;
-  /** The whole registry: its blob store and uploads in progress, shared with the private registries. */
-  registry: Registry;
-  /**
-   * Records a change that the operation's own input cannot replay (a layer upload completed, a manifest pushed over
-   * `/v2/`), as a `pub` journal record replayed with `op` (a member of `publicOperations` or `publicReplays`) and
-   * `input`. A no-op without a data directory.
-   */
-  journal(op: string, input: Record<string, unknown>): void;
-}
-
-export type PublicOperation = (input: Record<string, unknown>, ctx: PublicOpContext) => unknown | Promise<unknown>;
+export type { PublicOpContext, PublicOperation } from './context.ts';
 
 /** [M-ECRPUB] RepositoryName: 2 to 205 characters. */
 export const PUBLIC_REPOSITORY_NAME: StringRule = {
@@ -543,7 +526,7 @@ export const publicOperationJournalling: Readonly<Record<string, 'change' | 'rea
  * Changes no ECR Public operation replays by name (see `PublicOpContext.journal`): a layer upload completed, a
  * manifest pushed over `/v2/`. Never served to a client.
  */
-export const publicReplays: Record<string, PublicOperation> = {};
+export const publicReplays: Record<string, PublicOperation> = { LinkPublicBlob: replayLinkPublicBlob };
 
 /** The handler a `pub` journal record is replayed with: an operation, else one of `publicReplays`. */
 export function publicHandler(op: string): PublicOperation | undefined {
