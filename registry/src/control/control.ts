@@ -285,6 +285,8 @@ async function route_(key: string, input: Record<string, unknown>, server: Regis
         // A fixture that fails before its first repository leaves no state for a new account behind.
         const state = server.registry.existing(account, region);
         if (!held && state && state.repositories.size === 0) server.registry.release(state);
+        const publicState = server.registry.publicRegistries.existing(account);
+        if (publicState) server.registry.publicRegistries.release(publicState);
         throw error;
       }
     }

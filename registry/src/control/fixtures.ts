@@ -16,7 +16,10 @@ import {
   type StoredImage,
   type StoredTagMutability,
 } from '../model/state.ts';
-import { REPOSITORY_NAME, TAG_MUTABILITY } from '../wire/validate.ts';
+import { PUBLIC_REPOSITORY_NAME } from '../public/common.ts';
+import { readCatalogData } from '../public/operations.ts';
+import { newPublicContent, type PublicRepositoryRecord } from '../public/state.ts';
+import { Input, REPOSITORY_NAME, TAG_MUTABILITY } from '../wire/validate.ts';
 
 /**
  * A registry fixture: repositories with images, multi-arch indexes, referrers (signatures, attestations, SBOMs),
@@ -34,7 +37,29 @@ export interface Fixture {
    * placeholder blobs: listed in their repository, not downloadable.
    */
   content?: boolean;
+  /** Private repositories of `account` in `region` (may be empty when the fixture holds public ones). */
   repositories: FixtureRepository[];
+  /** ECR Public repositories of `account`'s public registry (global: `region` does not apply to them). */
+  publicRepositories?: FixturePublicRepository[];
+}
+
+/**
+ * An ECR Public repository: its catalog data (absent: the repository has none, as one created without it), resource
+ * tags and images (the same image specs as a private repository's). Each tag's time (DescribeImageTags' `createdAt`)
+ * is its image's `pushedAt`.
+ */
+export interface FixturePublicRepository {
+  name: string;
+  catalogData?: {
+    description?: string;
+    architectures?: string[];
+    operatingSystems?: string[];
+    aboutText?: string;
+    usageText?: string;
+  };
+  tags?: Record<string, string>;
+  createdAt?: TimeSpec;
+  images?: FixtureImage[];
 }
 
 export interface FixtureRepository {
@@ -87,6 +112,8 @@ export type TimeSpec = string | number;
 
 export interface LoadedImage {
   repositoryName: string;
+  /** Set for an image of a public repository. */
+  public?: true;
   id?: string;
   imageDigest: string;
   imageTags: string[];
@@ -216,18 +243,105 @@ export interface LoadedFixture {
   images: LoadedImage[];
 }
 
+/**
+ * Builds the images of one fixture repository into `repository` (a private repository, or a public one's content):
+ * their manifests (placeholder blobs, or real content into `contents`), push and pull times, findings, tags.
+ */
+function buildImages(
+  repository: RepositoryRecord,
+  name: string,
+  specs: FixtureImage[],
+  seedPrefix: string,
+  now: number,
+  contents: Buffer[] | undefined,
+): LoadedImage[] {
+  const loaded: LoadedImage[] = [];
+  const ids = new Map<string, StoredImage>();
+  const lookup = (ref: string) => {
+    const image = ids.get(ref) ?? repository.images.get(ref);
+    if (!image) throw new Error(`Repository ${name}: no image ${ref} listed before it is referenced`);
+    return image;
+  };
+  specs.forEach((imageSpec, index) => {
+    const seed = `${seedPrefix}/${imageSpec.id ?? index}`;
+    const manifest = manifestFor(imageSpec, seed, lookup, contents);
+    const parsed = parseManifest(manifest, imageSpec.mediaType);
+    for (const child of parsed.children) {
+      if (!repository.images.get(child)) {
+        throw new Error(`Repository ${name}: index ${imageSpec.id ?? index} references missing ${child}`);
+      }
+    }
+    const existing = repository.images.get(parsed.digest);
+    // Fixture images have no content: their blobs are placeholders (listed, not downloadable), unless already stored.
+    for (const blob of parsed.blobs) repository.layers.set(blob.digest, blob.size);
+    const image = existing ?? newImage(repository, manifest, parsed, now);
+    image.pushedAt = imageSpec.pushedAt === undefined ? now : resolveTime(imageSpec.pushedAt, now);
+    if (imageSpec.lastPulledAt !== undefined) image.lastPulledAt = resolveTime(imageSpec.lastPulledAt, now);
+    if (imageSpec.findings || imageSpec.enhancedFindings) {
+      image.attachedFindings = {
+        findings: imageSpec.findings ?? [],
+        enhancedFindings: imageSpec.enhancedFindings ?? [],
+      };
+    }
+    if (imageSpec.scanned) {
+      image.lastScanStartedAt = image.pushedAt;
+      image.scan = {
+        status: 'COMPLETE',
+        description: 'The scan was completed successfully.',
+        startedAt: image.pushedAt,
+        completedAt: image.pushedAt + 30_000,
+        findings: image.attachedFindings ?? { findings: [], enhancedFindings: [] },
+      };
+    }
+    if (!existing) {
+      platforms.set(image, { architecture: imageSpec.architecture ?? 'amd64', os: imageSpec.os ?? 'linux' });
+      repository.images.add(image);
+    }
+    const tags = [...(imageSpec.tags ?? [])];
+    if (imageSpec.tagConvention) {
+      const subject = lookup(imageSpec.tagConvention.subject);
+      tags.push(`${subject.digest.replace(':', '-')}${imageSpec.tagConvention.suffix}`);
+    }
+    for (const tag of tags) {
+      if (typeof tag !== 'string' || tag.length < 1 || tag.length > 300) {
+        throw new Error(`Repository ${name}: invalid tag ${JSON.stringify(tag)}`);
+      }
+      repository.images.setTag(tag, image.digest);
+    }
+    if (imageSpec.id) ids.set(imageSpec.id, image);
+    loaded.push({ repositoryName: name, id: imageSpec.id, imageDigest: image.digest, imageTags: [] });
+  });
+  return loaded;
+}
+
+/** The catalog data of a fixture's public repository, checked with CreateRepository's rules. */
+function fixtureCatalog(spec: FixturePublicRepository) {
+  if (spec.catalogData === undefined) return undefined;
+  try {
+    return readCatalogData(new Input({ catalogData: spec.catalogData }), 'catalogData', false);
+  } catch (error) {
+    throw new Error(`Public repository ${spec.name}: ${error instanceof Error ? error.message : String(error)}`);
+  }
+}
+
 function buildFixture(
   registry: Registry,
   fixture: Fixture,
   now: number,
 ): { contents: Buffer[]; commit: () => LoadedFixture } {
   if (!fixture || !Array.isArray(fixture.repositories)) throw new Error('A fixture needs a repositories list');
+  const privateSpecs = fixture.repositories;
+  const publicSpecs = fixture.publicRepositories ?? [];
+  if (!Array.isArray(publicSpecs)) throw new Error("A fixture's publicRepositories is a list");
   const contents: Buffer[] | undefined = fixture.content === true ? [] : undefined;
-  const state = registry.state(fixture.account ?? DEFAULT_ACCOUNT, fixture.region ?? DEFAULT_REGION);
+  const account = fixture.account ?? DEFAULT_ACCOUNT;
+  // A fixture of public repositories alone leaves no private registry state behind.
+  const state = privateSpecs.length > 0 ? registry.state(account, fixture.region ?? DEFAULT_REGION) : undefined;
   const built: RepositoryRecord[] = [];
-  const loaded: LoadedImage[] = [];
+  const loaded: { entry: LoadedImage; repository: RepositoryRecord }[] = [];
   const names = new Set<string>();
-  for (const spec of fixture.repositories) {
+  for (const spec of privateSpecs) {
+    if (!state) break;
     if (typeof spec.name !== 'string' || !REPOSITORY_NAME.pattern?.test(spec.name) || spec.name.length < 2) {
       throw new Error(`Invalid repository name ${JSON.stringify(spec.name)}`);
     }
@@ -259,74 +373,73 @@ function buildFixture(
       repository.policyText =
         typeof spec.repositoryPolicy === 'string' ? spec.repositoryPolicy : JSON.stringify(spec.repositoryPolicy);
     }
-    const ids = new Map<string, StoredImage>();
-    const lookup = (ref: string) => {
-      const image = ids.get(ref) ?? repository.images.get(ref);
-      if (!image) throw new Error(`Repository ${spec.name}: no image ${ref} listed before it is referenced`);
-      return image;
-    };
-    (spec.images ?? []).forEach((imageSpec, index) => {
-      const seed = `${state.account}/${spec.name}/${imageSpec.id ?? index}`;
-      const manifest = manifestFor(imageSpec, seed, lookup, contents);
-      const parsed = parseManifest(manifest, imageSpec.mediaType);
-      for (const child of parsed.children) {
-        if (!repository.images.get(child)) {
-          throw new Error(`Repository ${spec.name}: index ${imageSpec.id ?? index} references missing ${child}`);
-        }
-      }
-      const existing = repository.images.get(parsed.digest);
-      // Fixture images have no content: their blobs are placeholders (listed, not downloadable), unless already stored.
-      for (const blob of parsed.blobs) repository.layers.set(blob.digest, blob.size);
-      const image = existing ?? newImage(repository, manifest, parsed, now);
-      image.pushedAt = imageSpec.pushedAt === undefined ? now : resolveTime(imageSpec.pushedAt, now);
-      if (imageSpec.lastPulledAt !== undefined) image.lastPulledAt = resolveTime(imageSpec.lastPulledAt, now);
-      if (imageSpec.findings || imageSpec.enhancedFindings) {
-        image.attachedFindings = {
-          findings: imageSpec.findings ?? [],
-          enhancedFindings: imageSpec.enhancedFindings ?? [],
-        };
-      }
-      if (imageSpec.scanned) {
-        image.lastScanStartedAt = image.pushedAt;
-        image.scan = {
-          status: 'COMPLETE',
-          description: 'The scan was completed successfully.',
-          startedAt: image.pushedAt,
-          completedAt: image.pushedAt + 30_000,
-          findings: image.attachedFindings ?? { findings: [], enhancedFindings: [] },
-        };
-      }
-      if (!existing) {
-        platforms.set(image, { architecture: imageSpec.architecture ?? 'amd64', os: imageSpec.os ?? 'linux' });
-        repository.images.add(image);
-      }
-      const tags = [...(imageSpec.tags ?? [])];
-      if (imageSpec.tagConvention) {
-        const subject = lookup(imageSpec.tagConvention.subject);
-        tags.push(`${subject.digest.replace(':', '-')}${imageSpec.tagConvention.suffix}`);
-      }
-      for (const tag of tags) {
-        if (typeof tag !== 'string' || tag.length < 1 || tag.length > 300) {
-          throw new Error(`Repository ${spec.name}: invalid tag ${JSON.stringify(tag)}`);
-        }
-        repository.images.setTag(tag, image.digest);
-      }
-      if (imageSpec.id) ids.set(imageSpec.id, image);
-      loaded.push({ repositoryName: spec.name, id: imageSpec.id, imageDigest: image.digest, imageTags: [] });
-    });
+    for (const entry of buildImages(
+      repository,
+      spec.name,
+      spec.images ?? [],
+      `${account}/${spec.name}`,
+      now,
+      contents,
+    )) {
+      loaded.push({ entry, repository });
+    }
     built.push(repository);
+  }
+  const publicState = publicSpecs.length > 0 ? registry.publicRegistries.state(account) : undefined;
+  const builtPublic: PublicRepositoryRecord[] = [];
+  const publicNames = new Set<string>();
+  for (const spec of publicSpecs) {
+    if (!publicState) break;
+    const valid =
+      typeof spec.name === 'string' &&
+      spec.name.length >= 2 &&
+      spec.name.length <= 205 &&
+      PUBLIC_REPOSITORY_NAME.pattern?.test(spec.name) === true;
+    if (!valid) throw new Error(`Invalid public repository name ${JSON.stringify(spec.name)}`);
+    if (publicState.repositories.has(spec.name) || publicNames.has(spec.name)) {
+      throw new Error(`Public repository ${spec.name} already exists in ${account}`);
+    }
+    publicNames.add(spec.name);
+    const catalog = fixtureCatalog(spec);
+    const createdAt = spec.createdAt === undefined ? now : resolveTime(spec.createdAt, now);
+    const seq = publicState.allocateSeq();
+    const repository: PublicRepositoryRecord = {
+      name: spec.name,
+      seq,
+      createdAt,
+      catalog,
+      policyText: undefined,
+      tags: new Map(Object.entries(spec.tags ?? {})),
+      content: newPublicContent(publicState, spec.name, createdAt, seq),
+      tagTimes: new Map(),
+    };
+    const content = repository.content;
+    const seedPrefix = `public/${account}/${spec.name}`;
+    for (const entry of buildImages(content, spec.name, spec.images ?? [], seedPrefix, now, contents)) {
+      entry.public = true;
+      loaded.push({ entry, repository: content });
+    }
+    for (const image of content.images.values()) {
+      for (const tag of image.tags) repository.tagTimes.set(tag, image.pushedAt);
+    }
+    builtPublic.push(repository);
   }
   const commit = (): LoadedFixture => {
     for (const repository of built) {
-      if (state.repositories.has(repository.name)) {
+      if (state?.repositories.has(repository.name)) {
         throw new Error(`Repository ${repository.name} already exists in ${state.account}/${state.region}`);
       }
     }
-    for (const repository of built) state.repositories.set(repository.name, repository);
-    for (const entry of loaded) {
-      entry.imageTags = [...(state.repositories.get(entry.repositoryName)?.images.get(entry.imageDigest)?.tags ?? [])];
+    for (const repository of builtPublic) {
+      if (publicState?.repositories.has(repository.name)) {
+        throw new Error(`Public repository ${repository.name} already exists in ${account}`);
+      }
     }
-    return { repositories: built.length, images: loaded };
+    for (const repository of built) state?.repositories.set(repository.name, repository);
+    for (const repository of builtPublic) publicState?.repositories.set(repository.name, repository);
+    for (const { entry, repository } of loaded)
+      entry.imageTags = [...(repository.images.get(entry.imageDigest)?.tags ?? [])];
+    return { repositories: built.length + builtPublic.length, images: loaded.map(({ entry }) => entry) };
   };
   return { contents: contents ?? [], commit };
 }

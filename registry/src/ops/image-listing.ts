@@ -31,7 +31,7 @@ type TagStatus = (typeof TAG_STATUS)[number];
 
 // Listing filters
 
-interface ListingFilter {
+export interface ListingFilter {
   tagStatus: TagStatus;
   imageStatus: StatusFilter;
 }
@@ -110,14 +110,14 @@ function describeImages(raw: Record<string, unknown>, ctx: OpContext) {
 // ListImages
 
 /** A ListImages entry and where it sits: image `seq`, its index among that image's entries (one per tag), and tag. */
-interface ListEntry {
+export interface ListEntry {
   seq: number;
   index: number;
   id: ImageId;
 }
 
 /** Where a ListImages page resumes: inside image `seq`, after its entry `index - 1`, which was tag `lastTag`. */
-interface ListPosition {
+export interface ListPosition {
   seq: number;
   index: number;
   lastTag: string;
@@ -134,7 +134,7 @@ function resumeIndex(tags: readonly string[], position: ListPosition): number {
 }
 
 /** Entries from `position` on; it survives deletes (tombstoned seq), pushes (higher seq) and tag changes. */
-function* listEntries(repository: RepositoryRecord, position: ListPosition, filter: ListingFilter) {
+export function* listEntries(repository: RepositoryRecord, position: ListPosition, filter: ListingFilter) {
   for (const image of repository.images.after(position.seq - 1)) {
     if (!matchesFilter(image, filter)) continue;
     const tags = image.tags;
@@ -151,6 +151,18 @@ function* listEntries(repository: RepositoryRecord, position: ListPosition, filt
 
 const LIST_POSITION = /^(\d+):(\d+):(.*)$/s;
 
+/** Where a listing of entries (ListImages, ECR Public's DescribeImageTags) resumes: its start, or its token's place. */
+export function readListPosition(nextToken: string | undefined, listing: string, fingerprint: string): ListPosition {
+  if (nextToken === undefined) return { seq: 1, index: 0, lastTag: '' };
+  const match = LIST_POSITION.exec(String(decodeToken(nextToken, listing, fingerprint)));
+  if (!match) throw invalidToken();
+  return { seq: Number(match[1]), index: Number(match[2]), lastTag: match[3] ?? '' };
+}
+
+/** The token of a page of entries that ended with `last`. */
+export const listPositionToken = (listing: string, fingerprint: string, last: ListEntry) =>
+  encodeToken(listing, fingerprint, `${last.seq}:${last.index + 1}:${last.id.imageTag ?? ''}`);
+
 function listImages(raw: Record<string, unknown>, ctx: OpContext) {
   const input = Input.parse(raw);
   const state = stateFor(ctx, input);
@@ -161,12 +173,7 @@ function listImages(raw: Record<string, unknown>, ctx: OpContext) {
   const repository = requireRepository(state, name);
   const listing = 'ListImages';
   const fingerprint = listingFingerprint(repository, filter.tagStatus, filter.imageStatus);
-  let start: ListPosition = { seq: 1, index: 0, lastTag: '' };
-  if (nextToken !== undefined) {
-    const match = LIST_POSITION.exec(String(decodeToken(nextToken, listing, fingerprint)));
-    if (!match) throw invalidToken();
-    start = { seq: Number(match[1]), index: Number(match[2]), lastTag: match[3] ?? '' };
-  }
+  const start = readListPosition(nextToken, listing, fingerprint);
   const limit = maxResults ?? DEFAULT_PAGE;
   const page: ListEntry[] = [];
   let more = false;
@@ -180,9 +187,7 @@ function listImages(raw: Record<string, unknown>, ctx: OpContext) {
   const last = page[page.length - 1];
   return {
     imageIds: page.map((entry) => entry.id),
-    ...(more && last
-      ? { nextToken: encodeToken(listing, fingerprint, `${last.seq}:${last.index + 1}:${last.id.imageTag ?? ''}`) }
-      : {}),
+    ...(more && last ? { nextToken: listPositionToken(listing, fingerprint, last) } : {}),
   };
 }
 

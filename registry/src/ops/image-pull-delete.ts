@@ -102,9 +102,14 @@ const referencedByManifestList = (id: ImageId, parents: ReadonlySet<string>) =>
  * Applies one id: by tag alone it removes that tag, and the image with its last tag; with a digest it deletes the
  * image and all its tags (a tag given with the digest only has to match, UNCONFIRMED). An image an index in the
  * repository still lists cannot be deleted. What it answers, as ECR does: by tag, that tag with its digest; by
- * digest, one id per tag the deleted image had (its digest alone if it had none).
+ * digest, one id per tag the deleted image had (its digest alone if it had none). `deleted` learns of each change
+ * (ECR emits an event for it, ECR Public forgets the tags' times). Shared with ECR Public's BatchDeleteImage.
  */
-function deleteOne(ctx: OpContext, repository: RepositoryRecord, id: ImageId): ImageId[] | ImageFailure {
+export function deleteImageById(
+  repository: RepositoryRecord,
+  id: ImageId,
+  deleted: (image: StoredImage, removedTags: readonly string[]) => void,
+): ImageId[] | ImageFailure {
   const resolution = resolveImageId(repository, id);
   if (!('image' in resolution)) {
     return failure(id, resolution.failureCode, FAILURE_REASONS[resolution.failureCode]);
@@ -115,12 +120,13 @@ function deleteOne(ctx: OpContext, repository: RepositoryRecord, id: ImageId): I
   const tags = [...image.tags];
   if (byTag && image.tags.length > 1 && id.imageTag !== undefined) {
     images.removeTag(id.imageTag);
+    deleted(image, [id.imageTag]);
   } else {
     const parents = images.parentsOf(image.digest);
     if (parents.size > 0) return referencedByManifestList(id, parents);
     images.delete(image.digest);
+    deleted(image, tags);
   }
-  emitDelete(ctx, repository, image.digest, id.imageTag);
   if (byTag || tags.length === 0) return [withDigest(id, image.digest)];
   return tags.map((imageTag) => ({ imageDigest: image.digest, imageTag }));
 }
@@ -134,7 +140,7 @@ function batchDeleteImage(raw: Record<string, unknown>, ctx: OpContext) {
   const imageIds: ImageId[] = [];
   const failures: ImageFailure[] = [];
   for (const id of ids) {
-    const outcome = deleteOne(ctx, repository, id);
+    const outcome = deleteImageById(repository, id, (image) => emitDelete(ctx, repository, image.digest, id.imageTag));
     if ('failureCode' in outcome) failures.push(outcome);
     else imageIds.push(...outcome);
   }

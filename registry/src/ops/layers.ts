@@ -1,4 +1,4 @@
-import type { RepositoryRecord } from '../model/state.ts';
+import type { Registry, RepositoryRecord } from '../model/state.ts';
 import { TooManyUploadsError, type UploadOwner, type UploadSession } from '../model/uploads.ts';
 import { constraintMessage, EcrException, invalidParameter, serializationError } from '../wire/errors.ts';
 import { layerDownloadUrl } from '../wire/layer-download.ts';
@@ -120,29 +120,44 @@ const partRecords = new WeakMap<UploadSession, PartRecord>();
 /** The end of the last operation queued on an upload: parts and completion of one upload run one at a time. */
 const queues = new WeakMap<UploadSession, Promise<unknown>>();
 
-const ownerOf = (ctx: OpContext, repository: RepositoryRecord): UploadOwner => ({
-  account: repository.registryId,
-  region: ctx.region,
-  repositoryName: repository.name,
+/**
+ * What the layer API works on, whichever API serves it (ECR's here, ECR Public's in public/image-operations.ts): the
+ * registry's uploads and blobs, its clock, the repository and who owns its uploads, and how a completed upload becomes
+ * one of the repository's blobs (`linkBlob`, `linkPublicBlob`).
+ */
+export interface LayerUploadScope {
+  registry: Pick<Registry, 'uploads' | 'blobs'>;
+  now: () => number;
+  repository: RepositoryRecord;
+  /** The uploads' owner: account, region (ECR Public's are apart from every private region) and repository name. */
+  owner: UploadOwner;
+  link(digest: string, size: number): void;
+}
+
+const privateScope = (ctx: OpContext, repository: RepositoryRecord): LayerUploadScope => ({
+  registry: ctx.registry,
+  now: () => ctx.now(),
+  repository,
+  owner: { account: repository.registryId, region: ctx.region, repositoryName: repository.name },
+  link: (digest, size) => linkBlob(ctx, repository, digest, size),
 });
 
 /**
- * Runs `task` on upload `uploadId` of `repository` once the operations queued before it on that upload have ended
- * (so that two parts sent at once are checked in turn against the bytes received). `UploadNotFoundException` when the
- * upload is unknown, expired, another repository's, or ended while the task waited.
+ * Runs `task` on upload `uploadId` of the scope's repository once the operations queued before it on that upload have
+ * ended (so that two parts sent at once are checked in turn against the bytes received). `UploadNotFoundException`
+ * when the upload is unknown, expired, another repository's, or ended while the task waited.
  */
 async function withUpload<T>(
-  ctx: OpContext,
-  repository: RepositoryRecord,
+  scope: LayerUploadScope,
   uploadId: string,
   task: (session: UploadSession) => Promise<T>,
 ): Promise<T> {
-  const owner = ownerOf(ctx, repository);
-  const session = ctx.registry.uploads.get(uploadId, owner, ctx.now());
+  const { owner, repository, registry } = scope;
+  const session = registry.uploads.get(uploadId, owner, scope.now());
   if (!session) throw uploadNotFound(uploadId, repository);
   const before = queues.get(session) ?? Promise.resolve();
   const run = before.then(async () => {
-    if (ctx.registry.uploads.get(uploadId, owner, ctx.now()) !== session) throw uploadNotFound(uploadId, repository);
+    if (registry.uploads.get(uploadId, owner, scope.now()) !== session) throw uploadNotFound(uploadId, repository);
     return task(session);
   });
   queues.set(
@@ -175,12 +190,33 @@ function readPartBlob(input: Input): Buffer {
   return part;
 }
 
-function initiateLayerUpload(raw: Record<string, unknown>, ctx: OpContext) {
-  const input = Input.parse(raw);
-  const state = stateFor(ctx, input);
-  const repository = requireRepository(state, repositoryName(input));
+/** The members of an UploadLayerPart request after the repository's (the same in both APIs). */
+export interface LayerPartRequest {
+  uploadId: string;
+  first: number;
+  last: number;
+  part: Buffer;
+}
+
+export function readLayerPartRequest(input: Input): LayerPartRequest {
+  const uploadId = input.str('uploadId', { ...UPLOAD_ID, required: true });
+  const first = readPosition(input, 'partFirstByte');
+  const last = readPosition(input, 'partLastByte');
+  const part = readPartBlob(input);
+  return { uploadId, first, last, part };
+}
+
+/** CompleteLayerUpload's members after the repository's: the upload and the digests the layer may have. */
+export function readCompleteLayerRequest(input: Input): { uploadId: string; digests: string[] } {
+  const uploadId = input.str('uploadId', { ...UPLOAD_ID, required: true });
+  const digests = input.strList('layerDigests', { ...LAYER_DIGESTS, required: true }, LAYER_DIGEST);
+  return { uploadId, digests };
+}
+
+/** InitiateLayerUpload: opens an upload owned by the scope's repository. */
+export function startLayerUpload(scope: LayerUploadScope): { uploadId: string; partSize: number } {
   try {
-    const session = ctx.registry.uploads.start(ownerOf(ctx, repository), ctx.now(), MAX_LAYER_BYTES);
+    const session = scope.registry.uploads.start(scope.owner, scope.now(), MAX_LAYER_BYTES);
     partRecords.set(session, { parts: 0, lastPartBytes: 0, smallPart: false });
     return { uploadId: session.id, partSize: LAYER_PART_SIZE };
   } catch (error) {
@@ -190,16 +226,11 @@ function initiateLayerUpload(raw: Record<string, unknown>, ctx: OpContext) {
   }
 }
 
-async function uploadLayerPart(raw: Record<string, unknown>, ctx: OpContext) {
-  const input = Input.parse(raw);
-  const state = stateFor(ctx, input);
-  const name = repositoryName(input);
-  const uploadId = input.str('uploadId', { ...UPLOAD_ID, required: true });
-  const first = readPosition(input, 'partFirstByte');
-  const last = readPosition(input, 'partLastByte');
-  const part = readPartBlob(input);
-  const repository = requireRepository(state, name);
-  return withUpload(ctx, repository, uploadId, async (session) => {
+/** UploadLayerPart: appends a part in order; answers the last byte received. */
+export async function receiveLayerPart(scope: LayerUploadScope, request: LayerPartRequest): Promise<number> {
+  const { repository } = scope;
+  const { first, last, part } = request;
+  return withUpload(scope, request.uploadId, async (session) => {
     const received = session.upload.size;
     if (first !== received) {
       throw invalidLayerPart(
@@ -226,7 +257,7 @@ async function uploadLayerPart(raw: Record<string, unknown>, ctx: OpContext) {
       await session.upload.append(part);
     } catch (error) {
       // Some bytes of the part may be written: the upload can no longer be trusted.
-      await ctx.registry.uploads.end(session.id, { discard: true });
+      await scope.registry.uploads.end(session.id, { discard: true });
       throw error;
     }
     // LayerPartTooSmallException is raised by CompleteLayerUpload, as the model lists it there and not under
@@ -237,19 +268,15 @@ async function uploadLayerPart(raw: Record<string, unknown>, ctx: OpContext) {
     record.parts += 1;
     record.lastPartBytes = part.length;
     partRecords.set(session, record);
-    return { ...repositoryRef(repository), uploadId: session.id, lastByteReceived: last };
+    return last;
   });
 }
 
-async function completeLayerUpload(raw: Record<string, unknown>, ctx: OpContext) {
-  const input = Input.parse(raw);
-  const state = stateFor(ctx, input);
-  const name = repositoryName(input);
-  const uploadId = input.str('uploadId', { ...UPLOAD_ID, required: true });
-  const digests = input.strList('layerDigests', { ...LAYER_DIGESTS, required: true }, LAYER_DIGEST);
-  const repository = requireRepository(state, name);
-  const uploads = ctx.registry.uploads;
-  return withUpload(ctx, repository, uploadId, async (session) => {
+/** CompleteLayerUpload: the upload becomes a blob of the repository (`scope.link`); answers its digest. */
+export async function finishLayerUpload(scope: LayerUploadScope, uploadId: string, digests: string[]): Promise<string> {
+  const { repository } = scope;
+  const uploads = scope.registry.uploads;
+  return withUpload(scope, uploadId, async (session) => {
     // Left open: parts may still be sent to it.
     if (session.upload.size === 0) throw emptyUpload(session.id);
     // The upload cannot become valid after these (its parts cannot be sent again): it is discarded.
@@ -264,15 +291,42 @@ async function completeLayerUpload(raw: Record<string, unknown>, ctx: OpContext)
     }
     // A layer the repository has content for; a placeholder (a fixture's layer declared without content) gets the
     // uploaded content instead.
-    if (repository.layers.has(digest) && ctx.registry.blobs.has(digest)) {
+    if (repository.layers.has(digest) && scope.registry.blobs.has(digest)) {
       await uploads.end(session.id, { discard: true });
       throw layerAlreadyExists(digest, repository);
     }
     await uploads.end(session.id, { discard: false });
     const blob = await session.upload.commit(digest);
-    linkBlob(ctx, repository, blob.digest, blob.size);
-    return { ...repositoryRef(repository), uploadId: session.id, layerDigest: blob.digest };
+    scope.link(blob.digest, blob.size);
+    return blob.digest;
   });
+}
+
+function initiateLayerUpload(raw: Record<string, unknown>, ctx: OpContext) {
+  const input = Input.parse(raw);
+  const state = stateFor(ctx, input);
+  const repository = requireRepository(state, repositoryName(input));
+  return startLayerUpload(privateScope(ctx, repository));
+}
+
+async function uploadLayerPart(raw: Record<string, unknown>, ctx: OpContext) {
+  const input = Input.parse(raw);
+  const state = stateFor(ctx, input);
+  const name = repositoryName(input);
+  const request = readLayerPartRequest(input);
+  const repository = requireRepository(state, name);
+  const lastByteReceived = await receiveLayerPart(privateScope(ctx, repository), request);
+  return { ...repositoryRef(repository), uploadId: request.uploadId, lastByteReceived };
+}
+
+async function completeLayerUpload(raw: Record<string, unknown>, ctx: OpContext) {
+  const input = Input.parse(raw);
+  const state = stateFor(ctx, input);
+  const name = repositoryName(input);
+  const { uploadId, digests } = readCompleteLayerRequest(input);
+  const repository = requireRepository(state, name);
+  const layerDigest = await finishLayerUpload(privateScope(ctx, repository), uploadId, digests);
+  return { ...repositoryRef(repository), uploadId, layerDigest };
 }
 
 /** Failure reasons (UNCONFIRMED wording: the codes are the model's, the reasons are not documented). */
@@ -302,8 +356,16 @@ function batchCheckLayerAvailability(raw: Record<string, unknown>, ctx: OpContex
   const input = Input.parse(raw);
   const state = stateFor(ctx, input);
   const name = repositoryName(input);
-  const digests = input.strList('layerDigests', { ...LAYER_DIGESTS, required: true }, BATCHED_LAYER_DIGEST);
-  const repository = requireRepository(state, name);
+  const digests = readBatchedLayerDigests(input);
+  return layerAvailability(requireRepository(state, name), digests);
+}
+
+/** BatchCheckLayerAvailability's `layerDigests` (the same in both APIs). */
+export const readBatchedLayerDigests = (input: Input) =>
+  input.strList('layerDigests', { ...LAYER_DIGESTS, required: true }, BATCHED_LAYER_DIGEST);
+
+/** BatchCheckLayerAvailability's answer for `digests` in `repository` (see above), shared with ECR Public. */
+export function layerAvailability(repository: RepositoryRecord, digests: string[]) {
   const layers: { layerDigest: string; layerAvailability: 'AVAILABLE'; layerSize: number }[] = [];
   const failures: LayerFailure[] = [];
   for (const layerDigest of new Set(digests)) {

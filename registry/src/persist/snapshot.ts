@@ -19,7 +19,8 @@ import { type JournalRecord, journalRecords } from './journal.ts';
 /**
  * A snapshot of the registry's state, which compaction writes so that the journal can start again empty: JSON lines
  * (`snapshot` header, then each account and region's `state`, its `repository` records, each followed by its
- * `image` records in listing order, then `end` with the counts), written to a temporary file, flushed and renamed
+ * `image` records in listing order, then each ECR Public registry's `public` record, followed by the `public-image`
+ * records of its repositories, then `end` with the counts), written to a temporary file, flushed and renamed
  * over the last one, so that a kill leaves either the old snapshot or the new one. Images keep their listing order
  * numbers (seq), so that pagination tokens from before stay valid; the indexes of the image store are rebuilt.
  *
@@ -115,6 +116,46 @@ class LineWriter {
 
 const entries = <K, V>(map: ReadonlyMap<K, V>) => [...map.entries()];
 
+/** An image as a snapshot line (`image` after its private repository, `public-image` naming its public one). */
+const imageLine = (image: StoredImage): JournalRecord => ({
+  k: 'image',
+  seq: image.seq,
+  manifest: image.manifest,
+  mediaType: image.manifestMediaType,
+  size: image.sizeInBytes,
+  pushedAt: image.pushedAt,
+  lastPulledAt: image.lastPulledAt,
+  tags: image.tags,
+  status: image.status,
+  scan: image.scan,
+  lastScanStartedAt: image.lastScanStartedAt,
+  attachedFindings: image.attachedFindings,
+});
+
+/** Adds the image of an `image` or `public-image` line to `repository` (lines come in listing order). */
+function restoreImage(repository: RepositoryRecord, record: JournalRecord): void {
+  const images = repository.images;
+  const manifest = String(record.manifest);
+  const parsed = parseManifest(manifest, optionalStr(record, 'mediaType'));
+  images.resumeSeq(num(record, 'seq'));
+  // The size as stored (an index's is its largest child's at its push), not computed again.
+  const image: StoredImage = newImage(
+    repository,
+    manifest,
+    { ...parsed, isIndex: false, sizeInBytes: num(record, 'size') },
+    num(record, 'pushedAt'),
+    record.tags as string[],
+  );
+  const lastPulledAt = optionalNum(record, 'lastPulledAt');
+  if (lastPulledAt !== undefined) image.lastPulledAt = lastPulledAt;
+  image.status = record.status as ImageStatus;
+  if (record.scan !== undefined) image.scan = record.scan as ImageScan;
+  const lastScanStartedAt = optionalNum(record, 'lastScanStartedAt');
+  if (lastScanStartedAt !== undefined) image.lastScanStartedAt = lastScanStartedAt;
+  if (record.attachedFindings !== undefined) image.attachedFindings = record.attachedFindings as FindingsSet;
+  images.add(image);
+}
+
 /** An ECR Public registry as one snapshot line (a logo as base64). */
 function publicRecord(state: PublicRegistryState): JournalRecord {
   return {
@@ -132,16 +173,28 @@ function publicRecord(state: PublicRegistryState): JournalRecord {
           : { ...repository.catalog, logo: repository.catalog.logo?.toString('base64') },
       policyText: repository.policyText,
       tags: entries(repository.tags),
+      layers: entries(repository.content.layers),
+      tagTimes: entries(repository.tagTimes),
+      imageSeq: repository.content.images.seqToCome,
     })),
   };
 }
 
-function restorePublic(registry: Registry, record: JournalRecord): void {
+/**
+ * Restores a `public` line: the registry and its repositories, whose images follow as `public-image` lines (their
+ * image numbering resumes once those are in: `imageSeq` of each is returned by name).
+ */
+function restorePublic(
+  registry: Registry,
+  record: JournalRecord,
+): { state: PublicRegistryState; imageSeq: Map<string, number> } {
   if (typeof record.a !== 'string' || !Array.isArray(record.repositories)) throw new Error('a malformed public record');
   const state = registry.publicRegistries.state(record.a);
+  const imageSeq = new Map<string, number>();
   state.displayName = typeof record.displayName === 'string' ? record.displayName : '';
-  for (const item of record.repositories as Record<string, unknown>[]) {
+  for (const item of record.repositories as JournalRecord[]) {
     const catalog = item.catalog as (Omit<PublicCatalogRecord, 'logo'> & { logo?: string }) | undefined;
+    const content = newPublicContent(state, item.name as string, item.createdAt as number, item.seq as number);
     state.repositories.set(item.name as string, {
       name: item.name as string,
       seq: item.seq as number,
@@ -155,11 +208,16 @@ function restorePublic(registry: Registry, record: JournalRecord): void {
             },
       policyText: item.policyText as string | undefined,
       tags: new Map(item.tags as [string, string][]),
-      content: newPublicContent(state, item.name as string, item.createdAt as number, item.seq as number),
-      tagTimes: new Map(),
+      content,
+      tagTimes: new Map(item.tagTimes === undefined ? [] : pairs<number>(item, 'tagTimes')),
     });
+    // A snapshot of a registry that served no public images has none of these three.
+    if (item.layers !== undefined)
+      for (const [digest, size] of pairs<number>(item, 'layers')) content.layers.set(digest, size);
+    imageSeq.set(content.name, optionalNum(item, 'imageSeq') ?? 1);
   }
   state.resumeSeq(num(record, 'seq'));
+  return { state, imageSeq };
 }
 
 /** Writes the registry's state to `path` atomically (temporary file, flush, rename, directory flush). */
@@ -206,29 +264,23 @@ export function writeSnapshot(path: string, registry: Registry, header: Snapshot
         });
         for (const image of repository.images.after(0)) {
           counts.images++;
-          out.line({
-            k: 'image',
-            seq: image.seq,
-            manifest: image.manifest,
-            mediaType: image.manifestMediaType,
-            size: image.sizeInBytes,
-            pushedAt: image.pushedAt,
-            lastPulledAt: image.lastPulledAt,
-            tags: image.tags,
-            status: image.status,
-            scan: image.scan,
-            lastScanStartedAt: image.lastScanStartedAt,
-            attachedFindings: image.attachedFindings,
-          });
+          out.line(imageLine(image));
         }
       }
     }
     let publicRegistries = 0;
+    let publicImages = 0;
     for (const publicState of registry.publicRegistries.all()) {
       publicRegistries++;
       out.line(publicRecord(publicState));
+      for (const repository of publicState.repositories.values()) {
+        for (const image of repository.content.images.after(0)) {
+          publicImages++;
+          out.line({ ...imageLine(image), k: 'public-image', repository: repository.name });
+        }
+      }
     }
-    out.line({ k: 'end', ...counts, publicRegistries });
+    out.line({ k: 'end', ...counts, publicRegistries, publicImages });
     out.flush();
     fsyncSync(fd);
   } finally {
@@ -272,7 +324,14 @@ export function readSnapshot(path: string, registry: Registry): SnapshotHeader |
   let state: { state: RegistryState; repositorySeq: number } | undefined;
   let repository: { repository: RepositoryRecord; imageSeq: number } | undefined;
   let ended = false;
-  const counts = { states: 0, repositories: 0, images: 0, publicRegistries: 0 };
+  const counts = { states: 0, repositories: 0, images: 0, publicRegistries: 0, publicImages: 0 };
+  let publicState: { state: PublicRegistryState; imageSeq: Map<string, number> } | undefined;
+  const finishPublic = () => {
+    if (!publicState) return;
+    for (const [name, seq] of publicState.imageSeq)
+      publicState.state.repositories.get(name)?.content.images.resumeSeq(seq);
+    publicState = undefined;
+  };
   // Records get back their own seq (images come in seq order); the next seq to give is restored once they are in.
   const finishRepository = () => {
     if (!state || !repository) return;
@@ -350,36 +409,29 @@ export function readSnapshot(path: string, registry: Registry): SnapshotHeader |
         case 'image': {
           if (!repository) throw new Error('an image before its repository');
           counts.images++;
-          const images = repository.repository.images;
-          const manifest = String(record.manifest);
-          const parsed = parseManifest(manifest, optionalStr(record, 'mediaType'));
-          images.resumeSeq(num(record, 'seq'));
-          // The size as stored (an index's is its largest child's at its push), not computed again.
-          const image: StoredImage = newImage(
-            repository.repository,
-            manifest,
-            { ...parsed, isIndex: false, sizeInBytes: num(record, 'size') },
-            num(record, 'pushedAt'),
-            record.tags as string[],
-          );
-          const lastPulledAt = optionalNum(record, 'lastPulledAt');
-          if (lastPulledAt !== undefined) image.lastPulledAt = lastPulledAt;
-          image.status = record.status as ImageStatus;
-          if (record.scan !== undefined) image.scan = record.scan as ImageScan;
-          const lastScanStartedAt = optionalNum(record, 'lastScanStartedAt');
-          if (lastScanStartedAt !== undefined) image.lastScanStartedAt = lastScanStartedAt;
-          if (record.attachedFindings !== undefined) image.attachedFindings = record.attachedFindings as FindingsSet;
-          images.add(image);
+          restoreImage(repository.repository, record);
+          break;
+        }
+        case 'public-image': {
+          const owner = publicState?.state.repositories.get(String(record.repository));
+          if (!owner) throw new Error('a public image before its public repository');
+          counts.publicImages++;
+          restoreImage(owner.content, record);
           break;
         }
         case 'public':
           finishState();
-          restorePublic(registry, record);
+          finishPublic();
+          publicState = restorePublic(registry, record);
           counts.publicRegistries++;
           break;
         case 'end':
           finishState();
-          if ((record.publicRegistries ?? 0) !== counts.publicRegistries) {
+          finishPublic();
+          if (
+            (record.publicRegistries ?? 0) !== counts.publicRegistries ||
+            (record.publicImages ?? 0) !== counts.publicImages
+          ) {
             throw new Error('the counts at its end do not match its records');
           }
           if (record.states !== counts.states || record.repositories !== counts.repositories) {

@@ -1,18 +1,12 @@
 import { issuePassword } from '../ops/authorization.ts';
 import { decodeToken, encodeToken, rejectPagingWithIds, toEpochSeconds } from '../ops/common.ts';
-import { FAILURE_REASONS, failure, imageIdProblem, readImageIds } from '../ops/image-common.ts';
-import { BATCHED_LAYER_DIGEST, LAYER_DIGESTS, layerFailure } from '../ops/layers.ts';
 import { addTags, MAX_TAGS_PER_REPOSITORY, readTags, tooManyTags } from '../ops/repositories.ts';
 import { checkRepositoryPolicy } from '../ops/repository-policies.ts';
-import {
-  constraintMessage,
-  EcrException,
-  imageNotFound,
-  invalidParameter,
-  serializationError,
-} from '../wire/errors.ts';
-import { Input, MAX_RESULTS, REGISTRY_ID, type StringRule } from '../wire/validate.ts';
+import { constraintMessage, EcrException, invalidParameter, serializationError } from '../wire/errors.ts';
+import { Input, MAX_RESULTS, type StringRule } from '../wire/validate.ts';
+import { ownRegistry, PUBLIC_REPOSITORY_NAME, repositoryName, requireRepository } from './common.ts';
 import type { PublicOpContext, PublicOperation } from './context.ts';
+import { publicImageOperations } from './image-operations.ts';
 import { replayLinkPublicBlob } from './images.ts';
 import {
   newPublicContent,
@@ -27,15 +21,9 @@ import {
  * GetAuthorizationToken. Every member is checked before anything changes.
  */
 
+export { PUBLIC_REPOSITORY_NAME } from './common.ts';
 export type { PublicOpContext, PublicOperation } from './context.ts';
 
-/** [M-ECRPUB] RepositoryName: 2 to 205 characters. */
-export const PUBLIC_REPOSITORY_NAME: StringRule = {
-  min: 2,
-  max: 205,
-  pattern: /^(?:[a-z0-9]+(?:[._-][a-z0-9]+)*\/)*[a-z0-9]+(?:[._-][a-z0-9]+)*$/,
-  patternText: '(?:[a-z0-9]+(?:[._-][a-z0-9]+)*/)*[a-z0-9]+(?:[._-][a-z0-9]+)*',
-};
 /** Repositories per public registry (UNCONFIRMED: ECR Public's default service quota, 10,000). */
 export const MAX_PUBLIC_REPOSITORIES = 10_000;
 /** [M-ECRPUB] LogoImageBlob: at most 512,000 bytes. */
@@ -55,35 +43,8 @@ const ARN: StringRule = { min: 1, max: 2048 };
 const PNG_SIGNATURE = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
 const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;
 
-const repositoryNotFound = (name: string, registryId: string) =>
-  new EcrException(
-    'RepositoryNotFoundException',
-    `The repository with name '${name}' does not exist in the registry with id '${registryId}'`,
-  );
-
-const repositoryName = (input: Input) => input.str('repositoryName', { ...PUBLIC_REPOSITORY_NAME, required: true });
-
-/**
- * The caller's registry, checking `registryId`: another account's public registry is not reachable through this
- * API locally (no cross-account access is emulated), so naming one is `AccessDeniedException`, as AWS answers a
- * caller no policy allows.
- */
-function ownRegistry(input: Input, ctx: PublicOpContext, operation: string): PublicRegistryState {
-  const registryId = input.str('registryId', REGISTRY_ID);
-  if (registryId === undefined || registryId === ctx.account) return ctx.state;
-  throw new EcrException(
-    'AccessDeniedException',
-    `User: arn:aws:iam::${ctx.account}:user/${ctx.accessKeyId.slice(0, 128)} is not authorized to perform: ecr-public:${operation} on resource: arn:aws:ecr-public::${registryId}:registry/${registryId}`,
-  );
-}
-
-function requireRepository(state: PublicRegistryState, name: string): PublicRepositoryRecord {
-  const repository = state.repositories.get(name);
-  if (!repository) throw repositoryNotFound(name, state.account);
-  return repository;
-}
-
-function readCatalogData(input: Input, member: string, required: boolean): PublicCatalogRecord | undefined {
+/** A `RepositoryCatalogDataInput` member (also a fixture's catalog data, control/fixtures.ts). */
+export function readCatalogData(input: Input, member: string, required: boolean): PublicCatalogRecord | undefined {
   const data = required ? input.obj(member, { required: true }) : input.obj(member);
   if (!data) return undefined;
   const description = data.str('description', DESCRIPTION);
@@ -212,18 +173,14 @@ function describeRepositories(raw: Record<string, unknown>, ctx: PublicOpContext
   };
 }
 
-/**
- * `force` deletes a repository that holds images; this slice serves no images, so a repository is always empty and
- * `RepositoryNotEmptyException` cannot arise yet (`imageCount` is where an image store will answer).
- */
+/** A repository holding images is `RepositoryNotEmptyException` unless `force`, which deletes them with it. */
 function deleteRepository(raw: Record<string, unknown>, ctx: PublicOpContext) {
   const input = Input.parse(raw);
   const state = ownRegistry(input, ctx, 'DeleteRepository');
   const name = repositoryName(input);
   const force = input.bool('force') ?? false;
   const repository = requireRepository(state, name);
-  const imageCount = 0;
-  if (imageCount > 0 && !force) {
+  if (repository.content.images.size > 0 && !force) {
     throw new EcrException(
       'RepositoryNotEmptyException',
       `The repository with name '${name}' in registry with id '${state.account}' cannot be deleted because it still contains images`,
@@ -375,73 +332,6 @@ function listTagsForResource(raw: Record<string, unknown>, ctx: PublicOpContext)
   return { tags: [...repository.tags].map(([Key, Value]) => ({ Key, Value })) };
 }
 
-// Images and layers (the reads and deletes: a public repository holds no image nor layer until PutImage and the
-// layer upload are served, so these answer as ECR Public does for an empty repository)
-
-/** [M-ECRPUB] MaxResults of DescribeImages and DescribeImageTags: 1 to 1,000; a page is 100 when it is absent. */
-const IMAGE_MAX_RESULTS = MAX_RESULTS;
-
-/** A `nextToken` on a listing that never issues one: any token is one this registry did not give. */
-function checkImageListingToken(input: Input, listing: string, state: PublicRegistryState, repository: string): void {
-  const nextToken = input.str('nextToken');
-  if (nextToken !== undefined) decodeToken(nextToken, listing, `${state.account}|${repository}`);
-}
-
-/**
- * By id, each id must name an image, else `ImageNotFoundException` (a malformed id is `InvalidParameterException`,
- * as for ECR's DescribeImages); a listing is one page of `imageDetails` (none yet).
- */
-function describeImages(raw: Record<string, unknown>, ctx: PublicOpContext) {
-  const input = Input.parse(raw);
-  const state = ownRegistry(input, ctx, 'DescribeImages');
-  const name = repositoryName(input);
-  const ids = readImageIds(input, false);
-  input.num('maxResults', IMAGE_MAX_RESULTS);
-  rejectPagingWithIds(input, 'imageIds');
-  const repository = requireRepository(state, name);
-  checkImageListingToken(input, 'PublicDescribeImages', state, repository.name);
-  for (const id of ids ?? []) {
-    const problem = imageIdProblem(id);
-    if (problem !== undefined) throw invalidParameter(FAILURE_REASONS[problem]);
-    throw imageNotFound(id, repository.name, state.account);
-  }
-  return { imageDetails: [] };
-}
-
-function describeImageTags(raw: Record<string, unknown>, ctx: PublicOpContext) {
-  const input = Input.parse(raw);
-  const state = ownRegistry(input, ctx, 'DescribeImageTags');
-  const name = repositoryName(input);
-  input.num('maxResults', IMAGE_MAX_RESULTS);
-  const repository = requireRepository(state, name);
-  checkImageListingToken(input, 'PublicDescribeImageTags', state, repository.name);
-  return { imageTagDetails: [] };
-}
-
-/** Per-id failures, as ECR's: a malformed id its own code, any other `ImageNotFound`. Deletes nothing yet. */
-function batchDeleteImage(raw: Record<string, unknown>, ctx: PublicOpContext) {
-  const input = Input.parse(raw);
-  const state = ownRegistry(input, ctx, 'BatchDeleteImage');
-  const name = repositoryName(input);
-  const ids = readImageIds(input, true) ?? [];
-  requireRepository(state, name);
-  const failures = ids.map((id) => {
-    const code = imageIdProblem(id) ?? 'ImageNotFound';
-    return failure(id, code, FAILURE_REASONS[code]);
-  });
-  return { imageIds: [], failures };
-}
-
-/** Each digest asked (once) is a failure: `InvalidLayerDigest` when malformed, else `MissingLayerDigest`. */
-function batchCheckLayerAvailability(raw: Record<string, unknown>, ctx: PublicOpContext) {
-  const input = Input.parse(raw);
-  const state = ownRegistry(input, ctx, 'BatchCheckLayerAvailability');
-  const name = repositoryName(input);
-  const digests = input.strList('layerDigests', { ...LAYER_DIGESTS, required: true }, BATCHED_LAYER_DIGEST);
-  requireRepository(state, name);
-  return { layers: [], failures: [...new Set(digests)].map(layerFailure) };
-}
-
 // Authorization
 
 /**
@@ -480,19 +370,8 @@ export const publicOperations: Readonly<Record<string, PublicOperation>> = {
   UntagResource: untagResource,
   ListTagsForResource: listTagsForResource,
   GetAuthorizationToken: getAuthorizationToken,
-  DescribeImages: describeImages,
-  DescribeImageTags: describeImageTags,
-  BatchDeleteImage: batchDeleteImage,
-  BatchCheckLayerAvailability: batchCheckLayerAvailability,
+  ...publicImageOperations,
 };
-
-/** ECR Public operations of the model that this registry does not serve yet (pushing images and layers). */
-export const PUBLIC_OPERATIONS_NOT_SERVED: ReadonlySet<string> = new Set([
-  'CompleteLayerUpload',
-  'InitiateLayerUpload',
-  'PutImage',
-  'UploadLayerPart',
-]);
 
 /**
  * How a data directory's journal keeps each ECR Public operation (as `ecrOperationJournalling` for ECR): a `change`
@@ -517,9 +396,14 @@ export const publicOperationJournalling: Readonly<Record<string, 'change' | 'rea
   GetAuthorizationToken: 'read',
   DescribeImages: 'read',
   DescribeImageTags: 'read',
-  // It deletes nothing while no image can be pushed, but it is the change that will delete them.
   BatchDeleteImage: 'change',
   BatchCheckLayerAvailability: 'read',
+  PutImage: 'change',
+  // An upload's bytes are not in a journal: its parts change nothing a restart keeps (an upload in progress is lost,
+  // as a client retries it), and its completion journals the blob link it makes (`LinkPublicBlob`).
+  InitiateLayerUpload: 'read',
+  UploadLayerPart: 'read',
+  CompleteLayerUpload: 'read',
 };
 
 /**

@@ -14,7 +14,6 @@ import { DataDirState } from '../persist/data-dir-state.ts';
 import type { JournalRecord } from '../persist/journal.ts';
 import {
   PUBLIC_LOGO_PREFIX,
-  PUBLIC_OPERATIONS_NOT_SERVED,
   publicHandler,
   publicOperationJournalling,
   publicOperations,
@@ -536,18 +535,18 @@ export async function startRegistryServer(options: RegistryServerOptions = {}): 
     }
     const handler = Object.hasOwn(publicOperations, operation) ? publicOperations[operation] : undefined;
     if (!handler) {
-      if (PUBLIC_OPERATIONS_NOT_SERVED.has(operation)) {
-        throw new EcrException(
-          'UnsupportedCommandException',
-          `The local registry does not serve ECR Public operation ${operation} yet (public images and layers are not emulated)`,
-        );
-      }
       throw new EcrException(
         'UnknownOperationException',
         `The local registry does not implement ECR Public operation ${operation}`,
       );
     }
-    calls.set(`public:${operation}`, (calls.get(`public:${operation}`) ?? 0) + 1);
+    // Counted and faulted as `public:<Op>`, apart from the ECR operation of the same name.
+    const counted = `public:${operation}`;
+    calls.set(counted, (calls.get(counted) ?? 0) + 1);
+    const fault = faults.next(counted);
+    if (fault.latencyMs > 0) await sleep(fault.latencyMs);
+    if (fault.fail === 'throttle') throw new EcrException('ThrottlingException', 'Rate exceeded');
+    if (fault.fail === 'server') throw new EcrException('ServerException', 'Injected server error', 500);
     const held = publicRegistries.existing(scope.account);
     const detached = !held && !publicRegistries.canHold(scope.account);
     const state = held ?? (detached ? new PublicRegistryState(scope.account) : publicRegistries.state(scope.account));
@@ -652,11 +651,12 @@ export async function startRegistryServer(options: RegistryServerOptions = {}): 
         });
         return;
       }
-      // A layer part (up to 20 MiB, as base64 in JSON) is the one body allowed past MAX_BODY_BYTES; at most
+      // A layer part (up to 20 MiB, as base64 in JSON; ECR's or ECR Public's) is the one body allowed past MAX_BODY_BYTES; at most
       // MAX_LAYER_PARTS_IN_FLIGHT are held at once (each costs ~100 MB while it is read, parsed and decoded), the
       // others are throttled as ECR throttles UploadLayerPart, and the SDKs and the CLI retry them.
       const target = req.headers['x-amz-target'];
-      const layerPart = target === `${ECR_TARGET_PREFIX}UploadLayerPart`;
+      const layerPart =
+        target === `${ECR_TARGET_PREFIX}UploadLayerPart` || target === `${PUBLIC_TARGET_PREFIX}UploadLayerPart`;
       if (layerPart && layerPartsInFlight >= MAX_LAYER_PARTS_IN_FLIGHT) {
         req.resume();
         sendError(res, new EcrException('ThrottlingException', 'Rate exceeded'), requestId);
