@@ -16,10 +16,7 @@ import {
   TagResourceCommand,
 } from '@aws-sdk/client-ecr-public';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import {
-  publicOperationJournalling,
-  publicOperations,
-} from '../../src/public/operations.ts';
+import { publicOperationJournalling, publicOperations } from '../../src/public/operations.ts';
 import { newPublicContent, PublicRegistryState, type PublicRepositoryRecord } from '../../src/public/state.ts';
 import { ecrPublicClient, startTestRegistry, TEST_ACCOUNT } from '../../src/testing.ts';
 import type { RegistryServer } from '../../src/wire/server.ts';
