@@ -1,24 +1,34 @@
+import { createHash } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
+  BatchCheckLayerAvailabilityCommand,
+  BatchDeleteImageCommand,
+  CompleteLayerUploadCommand,
   CreateRepositoryCommand,
   DeleteRepositoryCommand,
+  DescribeImagesCommand,
+  DescribeImageTagsCommand,
   DescribeRepositoriesCommand,
   type ECRPUBLICClient,
   GetRegistryCatalogDataCommand,
   GetRepositoryCatalogDataCommand,
   GetRepositoryPolicyCommand,
+  InitiateLayerUploadCommand,
   ListTagsForResourceCommand,
+  PutImageCommand,
   PutRegistryCatalogDataCommand,
   PutRepositoryCatalogDataCommand,
   SetRepositoryPolicyCommand,
   TagResourceCommand,
+  UploadLayerPartCommand,
 } from '@aws-sdk/client-ecr-public';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { SNAPSHOT_FIELDS } from '../../src/persist/snapshot.ts';
 import { publicOperationJournalling, publicOperations } from '../../src/public/operations.ts';
 import { newPublicContent, PublicRegistryState, type PublicRepositoryRecord } from '../../src/public/state.ts';
-import { ecrPublicClient, startTestRegistry, TEST_ACCOUNT } from '../../src/testing.ts';
+import { control, ecrPublicClient, startTestRegistry, TEST_ACCOUNT } from '../../src/testing.ts';
 import type { RegistryServer } from '../../src/wire/server.ts';
 
 const PNG = Buffer.concat([Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]), Buffer.from('logo')]);
@@ -45,6 +55,45 @@ async function observe(client: ECRPUBLICClient) {
     };
   }
   return { repositories, per, registry: strip(await client.send(new GetRegistryCatalogDataCommand({}))) };
+}
+
+const sha256 = (bytes: Buffer | string) => `sha256:${createHash('sha256').update(bytes).digest('hex')}`;
+
+/** Pushes an image of two fresh blobs to `repositoryName` with the layer API and PutImage; answers its digest. */
+async function pushImage(client: ECRPUBLICClient, repositoryName: string, seed: string, imageTag?: string) {
+  const blobs = [Buffer.from(`{"seed":"${seed}"}`), Buffer.from(`layer ${seed}`)];
+  for (const bytes of blobs) {
+    const { uploadId } = await client.send(new InitiateLayerUploadCommand({ repositoryName }));
+    const last = bytes.length - 1;
+    await client.send(
+      new UploadLayerPartCommand({
+        repositoryName,
+        uploadId,
+        partFirstByte: 0,
+        partLastByte: last,
+        layerPartBlob: bytes,
+      }),
+    );
+    await client.send(new CompleteLayerUploadCommand({ repositoryName, uploadId, layerDigests: [sha256(bytes)] }));
+  }
+  const [config, layer] = blobs as [Buffer, Buffer];
+  const descriptor = (mediaType: string, bytes: Buffer) => ({ mediaType, digest: sha256(bytes), size: bytes.length });
+  const manifest = JSON.stringify({
+    schemaVersion: 2,
+    mediaType: 'application/vnd.oci.image.manifest.v1+json',
+    config: descriptor('application/vnd.oci.image.config.v1+json', config),
+    layers: [descriptor('application/vnd.oci.image.layer.v1.tar+gzip', layer)],
+  });
+  await client.send(new PutImageCommand({ repositoryName, imageManifest: manifest, imageTag }));
+  return { digest: sha256(manifest), manifest, blobs: blobs.map((bytes) => sha256(bytes)) };
+}
+
+/** What a client sees of a public repository's images, tags and blobs. */
+async function observeImages(client: ECRPUBLICClient, repositoryName: string, blobs: string[]) {
+  const images = await client.send(new DescribeImagesCommand({ repositoryName }));
+  const tags = await client.send(new DescribeImageTagsCommand({ repositoryName }));
+  const layers = await client.send(new BatchCheckLayerAvailabilityCommand({ repositoryName, layerDigests: blobs }));
+  return { images: images.imageDetails, tags: tags.imageTagDetails, layers: layers.layers, failures: layers.failures };
 }
 
 describe('ECR Public state in a data directory', () => {
@@ -134,6 +183,83 @@ describe('ECR Public state in a data directory', () => {
     second.client.destroy();
   });
 
+  describe('public images', () => {
+    const fillImages = async (client: ECRPUBLICClient, server: RegistryServer) => {
+      await client.send(new CreateRepositoryCommand({ repositoryName: 'images' }));
+      const one = await pushImage(client, 'images', 'one', 'v1');
+      await control(server, 'clock', { advanceSeconds: 60 });
+      const two = await pushImage(client, 'images', 'two', 'v2');
+      const three = await pushImage(client, 'images', 'three');
+      await control(server, 'clock', { advanceSeconds: 60 });
+      // Moves v1 to the second image, at a later time than its push.
+      await client.send(new PutImageCommand({ repositoryName: 'images', imageManifest: two.manifest, imageTag: 'v1' }));
+      await client.send(
+        new BatchDeleteImageCommand({ repositoryName: 'images', imageIds: [{ imageDigest: three.digest }] }),
+      );
+      return [...one.blobs, ...two.blobs, ...three.blobs];
+    };
+
+    it('replays pushes, layer uploads, tag moves and deletes from the journal', async () => {
+      // Arrange
+      const first = await start();
+      const blobs = await fillImages(first.client, first.server);
+      const before = await observeImages(first.client, 'images', blobs);
+      first.client.destroy();
+      await first.server.close();
+      servers.splice(0);
+      // Act
+      const second = await start();
+      const after = await observeImages(second.client, 'images', blobs);
+      // Assess
+      expect(before.images).toHaveLength(2);
+      expect(before.tags?.map((t) => t.imageTag)).toEqual(['v2', 'v1']);
+      expect(before.failures).toEqual([]);
+      expect(after).toEqual(before);
+      // A push after the restart is listed after the replayed images.
+      const next = await pushImage(second.client, 'images', 'four', 'v4');
+      const listed = await second.client.send(new DescribeImagesCommand({ repositoryName: 'images' }));
+      expect(listed.imageDetails?.map((d) => d.imageDigest).at(-1)).toBe(next.digest);
+      second.client.destroy();
+    });
+
+    it('keeps public images, blobs and tag times through a compaction (snapshot) and a restart', async () => {
+      // Arrange
+      const first = await start(1_024);
+      const blobs = await fillImages(first.client, first.server);
+      for (let i = 0; i < 5; i++) await first.client.send(new CreateRepositoryCommand({ repositoryName: `more-${i}` }));
+      await new Promise(setImmediate);
+      const before = await observeImages(first.client, 'images', blobs);
+      first.client.destroy();
+      await first.server.close();
+      servers.splice(0);
+      // Act
+      const second = await start(1_024);
+      const after = await observeImages(second.client, 'images', blobs);
+      // Assess
+      expect(readFileSync(join(dir, 'snapshot.jsonl'), 'utf8')).toContain('"k":"public-image"');
+      expect(after).toEqual(before);
+      second.client.destroy();
+    });
+
+    it('keeps a loaded public fixture through a restart', async () => {
+      // Arrange
+      const first = await start();
+      await control(first.server, 'load', {
+        repositories: [],
+        publicRepositories: [{ name: 'loaded', images: [{ id: 'a', tags: ['x'], pushedAt: '-30d' }, { id: 'b' }] }],
+      });
+      const before = await observeImages(first.client, 'loaded', [`sha256:${'0'.repeat(64)}`]);
+      first.client.destroy();
+      await first.server.close();
+      servers.splice(0);
+      // Act
+      const second = await start();
+      // Assess
+      expect(await observeImages(second.client, 'loaded', [`sha256:${'0'.repeat(64)}`])).toEqual(before);
+      second.client.destroy();
+    });
+  });
+
   it('snapshots every field of the public registry model', () => {
     const state = new PublicRegistryState(TEST_ACCOUNT);
     // account (a), nextSeq (seq), displayName, repositories; the alias is derived from the account.
@@ -158,6 +284,13 @@ describe('ECR Public state in a data directory', () => {
       'tagTimes',
       'tags',
     ]);
+    // The content is a repository record: every field the snapshot writes of a private one (a public one's settings
+    // are fixed, its images and blobs are written).
+    expect(Object.keys(repository.content).sort()).toEqual(
+      [...SNAPSHOT_FIELDS.repository]
+        .filter((f) => !['policyText', 'lifecyclePolicyText', 'lifecyclePolicyUpdatedAt'].includes(f))
+        .sort(),
+    );
   });
 
   it('classifies every ECR Public operation served as a change or a read', () => {
