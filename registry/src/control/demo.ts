@@ -3,7 +3,9 @@ import type { Fixture, FixtureImage } from './fixtures.ts';
 /**
  * The demo registry `npm start` loads: several teams' repositories with multi-arch indexes and their children,
  * signatures and attestations as OCI referrers (and one cosign `.sig` tag), stale untagged images, images pulled
- * last week, and images whose scans report findings of every severity.
+ * last week, and images whose scans report findings of every severity; and a public registry (ECR Public) whose
+ * repositories have catalog data in full, in part and none, a signed multi-arch release and untagged images old
+ * enough to be cleaned.
  */
 
 const finding = (name: string, severity: string, pkg: string, version: string, cvss: string, fixedIn?: string) => ({
@@ -113,6 +115,44 @@ export function demoFixture(): Fixture {
         name: 'sandbox/experiments',
         createdAt: '-90d',
         images: [...staleUntagged('junk', 10, 60), { id: 'try', tags: ['try-me'], pushedAt: '-40d' }],
+      },
+    ],
+    publicRepositories: [
+      {
+        name: 'tools/cli',
+        createdAt: '-500d',
+        tags: { team: 'platform' },
+        catalogData: {
+          description: 'The command line tool, for linux/amd64 and linux/arm64',
+          architectures: ['x86-64', 'ARM 64'],
+          operatingSystems: ['Linux'],
+          aboutText: '# tools/cli\n\nReleases of the command line tool, signed with cosign.',
+          usageText: 'docker run --rm public.ecr.aws/<alias>/tools/cli:latest --help',
+        },
+        images: [
+          ...multiArch('cli-2.0.0', ['2.0.0', 'latest'], '-3d'),
+          // A cosign signature under the tag convention, as `cosign sign` stores it in a registry without referrers.
+          { id: 'cli-2.0.0-cosign', tagConvention: { subject: 'cli-2.0.0', suffix: '.sig' }, pushedAt: '-3d' },
+          ...multiArch('cli-1.9.0', ['1.9.0'], '-70d'),
+          ...staleUntagged('cli-nightly', 6, 45),
+        ],
+      },
+      {
+        name: 'samples/hello',
+        createdAt: '-200d',
+        // Catalog data in part: a description, nothing else.
+        catalogData: { description: 'A sample image' },
+        images: [
+          { id: 'hello-1', tags: ['v1'], pushedAt: '-150d' },
+          { id: 'hello-2', tags: ['v2', 'latest'], pushedAt: '-10d' },
+          ...staleUntagged('hello-old', 3, 100),
+        ],
+      },
+      {
+        // No catalog data at all: GetRepositoryCatalogData answers RepositoryCatalogDataNotFoundException.
+        name: 'mirror/base',
+        createdAt: '-365d',
+        images: [{ id: 'base', tags: ['bookworm'], pushedAt: '-20d' }, ...staleUntagged('base-old', 4, 180)],
       },
     ],
   };

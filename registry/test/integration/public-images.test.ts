@@ -7,7 +7,9 @@ import {
   DeleteRepositoryCommand,
   DescribeImagesCommand,
   DescribeImageTagsCommand,
+  DescribeRepositoriesCommand,
   type ECRPUBLICClient,
+  GetRepositoryCatalogDataCommand,
   InitiateLayerUploadCommand,
   PutImageCommand,
   paginateDescribeImages,
@@ -15,6 +17,7 @@ import {
   UploadLayerPartCommand,
 } from '@aws-sdk/client-ecr-public';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { demoFixture } from '../../src/control/demo.ts';
 import type { LoadedFixture } from '../../src/control/fixtures.ts';
 import { control, ecrPublicClient, failureOf, rawPublicRequest, startTestRegistry } from '../../src/testing.ts';
 import type { RegistryServer } from '../../src/wire/server.ts';
@@ -590,6 +593,35 @@ describe('ECR Public: pushing, reading and deleting the images of a repository',
       expect(calls.operations['public:DescribeImages']).toBe(1);
       expect(calls.operations.DescribeImages).toBeUndefined();
       expect(after).toBeUndefined();
+    });
+
+    it("loads the demo's public registry: catalog data in full, in part and none, a signed multi-arch release, stale images", async () => {
+      // Act
+      await control(server, 'reset', {});
+      await control(server, 'load', demoFixture());
+      const repositories = await client.send(new DescribeRepositoriesCommand({}));
+      const catalogs = await Promise.all(
+        ['tools/cli', 'samples/hello', 'mirror/base'].map((repositoryName) =>
+          client.send(new GetRepositoryCatalogDataCommand({ repositoryName })).then((o) => o.catalogData, nameOf),
+        ),
+      );
+      const cli = await client.send(new DescribeImagesCommand({ repositoryName: 'tools/cli' }));
+      const tags = await client.send(new DescribeImageTagsCommand({ repositoryName: 'tools/cli' }));
+      // Assess
+      expect(repositories.repositories?.map((r) => r.repositoryName)).toEqual([
+        'tools/cli',
+        'samples/hello',
+        'mirror/base',
+      ]);
+      expect(catalogs[0]).toMatchObject({ description: expect.any(String), architectures: ['x86-64', 'ARM 64'] });
+      expect(catalogs[1]).toEqual({ description: 'A sample image', marketplaceCertified: false });
+      expect(catalogs[2]).toBe('RepositoryCatalogDataNotFoundException');
+      expect(cli.imageDetails?.some((d) => d.imageManifestMediaType === OCI_INDEX)).toBe(true);
+      expect(tags.imageTagDetails?.some((t) => /^sha256-[0-9a-f]{64}\.sig$/.test(t.imageTag ?? ''))).toBe(true);
+      const stale = cli.imageDetails?.filter(
+        (d) => !d.imageTags && (d.imagePushedAt?.getTime() ?? Date.now()) < Date.now() - 40 * 86_400_000,
+      );
+      expect(stale?.length).toBeGreaterThanOrEqual(6);
     });
 
     it('loads a public repository of 20,000 images in a few seconds, with stale untagged images and real content', async () => {
