@@ -18,8 +18,9 @@ export interface DistributionHost {
   /** An operation context for a request of `scope` in `state` (events, journal, clock). */
   context(operation: string, scope: RequestScope, state: RegistryState): OpContext;
   /**
-   * Counts a logged-in request (`GET /_local/calls`, as `v2:<METHOD>:<route>`, e.g. `v2:GET:blob`) and decides
-   * its injected fault (`POST /_local/faults` with that name as `operation`): latency, or a failure.
+   * Counts a request (`GET /_local/calls`, as `v2:<METHOD>:<route>` for a private registry's, e.g. `v2:GET:blob`,
+   * `v2public:<METHOD>:<route>` for a public one's and the token endpoint's) and decides its injected fault
+   * (`POST /_local/faults` with that name as `operation`): latency, or a failure.
    */
   call(name: string): Promise<'throttle' | 'server' | undefined>;
   /** The public registry whose alias is `alias`, when one is kept. */
