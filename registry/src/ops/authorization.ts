@@ -25,6 +25,8 @@ export interface PasswordClaims {
   accessKeyId: string;
   /** The account of that caller: another account than `account` reaches it through repository policies only. */
   callerAccount: string;
+  /** When the password expires (epoch ms). */
+  expiresAt: number;
 }
 
 /**
@@ -58,7 +60,13 @@ export function verifyPassword(password: string, now: number): PasswordClaims | 
       c?: string;
     };
     if (!(claims.e > now)) return undefined;
-    return { account: claims.a, region: claims.r, accessKeyId: claims.k ?? '', callerAccount: claims.c ?? claims.a };
+    return {
+      account: claims.a,
+      region: claims.r,
+      accessKeyId: claims.k ?? '',
+      callerAccount: claims.c ?? claims.a,
+      expiresAt: claims.e,
+    };
   } catch {
     return undefined;
   }

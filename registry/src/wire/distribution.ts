@@ -2,13 +2,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { BlobError } from '../model/blob-store.ts';
 import { KNOWN_MANIFEST_MEDIA_TYPES, MEDIA_TYPES, OCI_DIGEST } from '../model/manifests.ts';
 import { policyAllows } from '../model/resource-policy.ts';
-import {
-  ECR_REGIONS,
-  type Registry,
-  type RegistryState,
-  type RepositoryRecord,
-  type StoredImage,
-} from '../model/state.ts';
+import { ECR_REGIONS, type RepositoryRecord, type StoredImage } from '../model/state.ts';
 import { TooManyUploadsError, type UploadSession } from '../model/uploads.ts';
 import { type PasswordClaims, verifyPassword } from '../ops/authorization.ts';
 import { linkBlob } from '../ops/blob-links.ts';
@@ -16,7 +10,10 @@ import type { OpContext } from '../ops/context.ts';
 import { mountBlob, pushManifest, recordPull, repositoryForPush } from '../ops/distribution.ts';
 import { TAG_GRAMMAR } from '../ops/image-common.ts';
 import { imagePullDeleteOperations } from '../ops/image-pull-delete.ts';
+import { verifyBearerToken } from '../public/bearer-tokens.ts';
+import { PUBLIC_TOKEN_REGION } from '../public/operations.ts';
 import { sendBlob } from './blob-response.ts';
+import type { DistributionHost, PublicIdentity, V2Target } from './distribution-host.ts';
 import { EcrException } from './errors.ts';
 import { jsonDepthExceeds } from './http-guards.ts';
 import {
@@ -28,6 +25,7 @@ import {
   sendEmpty,
   sendJson,
 } from './oci-http.ts';
+import { publicLoginRequired, publicTarget } from './public-distribution.ts';
 import type { RequestScope } from './sigv4.ts';
 import { REPOSITORY_NAME } from './validate.ts';
 
@@ -35,24 +33,12 @@ import { REPOSITORY_NAME } from './validate.ts';
  * The registry API: OCI Distribution v1.1 under `/v2/` ([OCI-DIST] spec.md), with ECR's semantics, on the state the
  * ECR API serves. A request logs in with the token GetAuthorizationToken issued (`Basic AWS:<password>`); the
  * token's account and region choose the registry, and a caller of another account (a token asked for with
- * `registryIds`) reaches its repositories only as their repository policies allow. Blob bodies are streamed to
- * disk, never buffered.
+ * `registryIds`) reaches its repositories only as their repository policies allow. Public repositories are served
+ * as public.ecr.aws serves them, at `/v2/<registry alias>/<repository name>` (wire/public-distribution.ts): a
+ * request without a private login (anonymous, an ECR Public password, a bearer token of `/token/`) whose path
+ * starts with a public registry's alias reaches that registry, so a private repository named `<alias>/<x>` stays
+ * reachable with a private login. Blob bodies are streamed to disk, never buffered.
  */
-
-/** What the registry API needs of the server. */
-export interface DistributionHost {
-  readonly registry: Registry;
-  /** The registry's own address (`http://127.0.0.1:<port>`), the realm of the login challenge. */
-  readonly endpoint: () => string;
-  now(): number;
-  /** An operation context for a request of `scope` in `state` (events, journal, clock). */
-  context(operation: string, scope: RequestScope, state: RegistryState): OpContext;
-  /**
-   * Counts a logged-in request (`GET /_local/calls`, as `v2:<METHOD>:<route>`, e.g. `v2:GET:blob`) and decides
-   * its injected fault (`POST /_local/faults` with that name as `operation`): latency, or a failure.
-   */
-  call(name: string): Promise<'throttle' | 'server' | undefined>;
-}
 
 /** A manifest's largest size: ECR's `ImageManifest` limit of 4 MiB ([M-ECR]). */
 export const MAX_MANIFEST_BYTES = 4_194_304;
@@ -164,15 +150,47 @@ function checkReference(reference: string): { digest: string } | { tag: string }
 
 // Authentication
 
-/** The claims of a `Basic AWS:<password>` login with a valid token, else undefined. */
-function authenticate(header: string | undefined, now: number): PasswordClaims | undefined {
-  const match = header === undefined ? null : /^Basic +([A-Za-z0-9+/=_-]{1,4096})$/i.exec(header.trim());
-  if (!match) return undefined;
-  const credentials = Buffer.from(match[1] as string, 'base64').toString('utf8');
-  const colon = credentials.indexOf(':');
-  if (colon < 0 || credentials.slice(0, colon) !== 'AWS') return undefined;
-  const claims = verifyPassword(credentials.slice(colon + 1), now);
-  return claims && ECR_REGIONS.has(claims.region) ? claims : undefined;
+/** What a request's `Authorization` header logs in as. */
+type Login =
+  | { kind: 'private'; claims: PasswordClaims }
+  | { kind: 'public'; identity: PublicIdentity }
+  | { kind: 'invalid' };
+
+/** The account and access key of an ECR Public password (`Basic AWS:<password>`), else undefined. */
+function publicPassword(credentials: string, now: number): PublicIdentity | undefined {
+  if (!credentials.startsWith('AWS:')) return undefined;
+  const claims = verifyPassword(credentials.slice('AWS:'.length), now);
+  if (claims?.region !== PUBLIC_TOKEN_REGION) return undefined;
+  return { account: claims.account, accessKeyId: claims.accessKeyId };
+}
+
+/**
+ * What a request logs in as. `Basic AWS:<password>`: a private login when the password is a private registry's (its
+ * claims choose the account and region), a public one (acting as its account) when it is ECR Public's. No header,
+ * or `Basic` with an empty user name (what skopeo sends without credentials, `Og==`): anonymous. `Bearer <token>`:
+ * a token of the token endpoint, or an ECR Public authorization token as GetAuthorizationToken returns it (base64
+ * of `AWS:<password>`, which public.ecr.aws also takes as a bearer). Anything else is invalid.
+ */
+function readLogin(header: string | undefined, now: number): Login {
+  const anonymous: Login = { kind: 'public', identity: { account: undefined, accessKeyId: '' } };
+  if (header === undefined || header.trim() === '') return anonymous;
+  const match = /^(Basic|Bearer) +([A-Za-z0-9+/=._-]{1,4096})$/i.exec(header.trim());
+  if (!match) return { kind: 'invalid' };
+  const value = match[2] as string;
+  const decoded = Buffer.from(value, 'base64').toString('utf8');
+  if ((match[1] as string).toLowerCase() === 'bearer') {
+    const bearer = verifyBearerToken(value, now);
+    if (bearer) return { kind: 'public', identity: { account: bearer.account, accessKeyId: bearer.accessKeyId } };
+    const identity = publicPassword(decoded, now);
+    return identity ? { kind: 'public', identity } : { kind: 'invalid' };
+  }
+  if (decoded.startsWith(':')) return anonymous;
+  const identity = publicPassword(decoded, now);
+  if (identity) return { kind: 'public', identity };
+  const colon = decoded.indexOf(':');
+  if (colon < 0 || decoded.slice(0, colon) !== 'AWS') return { kind: 'invalid' };
+  const claims = verifyPassword(decoded.slice(colon + 1), now);
+  return claims && ECR_REGIONS.has(claims.region) ? { kind: 'private', claims } : { kind: 'invalid' };
 }
 
 // Uploads
@@ -194,7 +212,7 @@ function uploadHeaders(name: string, session: UploadSession): Record<string, str
  * (416 with the current `Range` otherwise, [OCI-DIST] chunked upload). A body that would pass the blob limit, or a
  * failure while receiving it, discards the upload.
  */
-async function appendBody(req: IncomingMessage, ctx: OpContext, name: string, session: UploadSession): Promise<void> {
+async function appendBody(req: IncomingMessage, t: V2Target, name: string, session: UploadSession): Promise<void> {
   const length = declaredLength(req);
   const header = req.headers['content-range'];
   if (header !== undefined) {
@@ -218,7 +236,7 @@ async function appendBody(req: IncomingMessage, ctx: OpContext, name: string, se
     }
   }
   if (length !== undefined && session.upload.size + length > session.upload.maxBytes) {
-    await ctx.registry.uploads.end(session.id, { discard: true });
+    await t.registry.uploads.end(session.id, { discard: true });
     throw new DistributionError(
       413,
       'SIZE_INVALID',
@@ -240,7 +258,7 @@ async function appendBody(req: IncomingMessage, ctx: OpContext, name: string, se
   try {
     await session.upload.append(req);
   } catch (error) {
-    await ctx.registry.uploads.end(session.id, { discard: true });
+    await t.registry.uploads.end(session.id, { discard: true });
     if (error instanceof BlobError && error.code === 'TOO_LARGE') {
       throw new DistributionError(413, 'SIZE_INVALID', error.message, {}, undefined, true);
     }
@@ -253,7 +271,7 @@ async function appendBody(req: IncomingMessage, ctx: OpContext, name: string, se
 /** Makes a finished upload a blob of `name` (its digest checked), and answers 201 with the blob's location. */
 async function commitUpload(
   res: ServerResponse,
-  ctx: OpContext,
+  t: V2Target,
   name: string,
   session: UploadSession,
   digest: string,
@@ -262,21 +280,18 @@ async function commitUpload(
   try {
     info = await session.upload.commit(digest, { allowEmpty: true });
   } catch (error) {
-    await ctx.registry.uploads.end(session.id, { discard: true });
+    await t.registry.uploads.end(session.id, { discard: true });
     if (error instanceof BlobError) throw digestInvalid(error.message);
     throw error;
   }
-  await ctx.registry.uploads.end(session.id, { discard: false });
-  const repository = ctx.state.repositories.get(name);
-  if (!repository) throw nameUnknown(name, ctx.account);
-  linkBlob(ctx, repository, info.digest, info.size);
+  await t.registry.uploads.end(session.id, { discard: false });
+  if (!t.find(name)) throw nameUnknown(name, t.account);
+  t.link(name, info.digest, info.size);
   sendEmpty(res, 201, { location: `/v2/${name}/blobs/${info.digest}`, 'docker-content-digest': info.digest });
 }
 
-function openUpload(ctx: OpContext, name: string, id: string): UploadSession {
-  const session = UPLOAD_ID.test(id)
-    ? ctx.registry.uploads.get(id, { account: ctx.account, region: ctx.region, repositoryName: name }, ctx.now())
-    : undefined;
+function openUpload(t: V2Target, name: string, id: string): UploadSession {
+  const session = UPLOAD_ID.test(id) ? t.registry.uploads.get(id, t.uploadOwner(name), t.now()) : undefined;
   if (!session) throw uploadUnknown(id);
   return session;
 }
@@ -285,10 +300,9 @@ function openUpload(ctx: OpContext, name: string, id: string): UploadSession {
 async function startUpload(
   req: IncomingMessage,
   res: ServerResponse,
-  ctx: OpContext,
+  t: V2Target,
   name: string,
   query: URLSearchParams,
-  mayRead: (repositoryName: string) => boolean,
 ): Promise<void> {
   const mount = query.get('mount');
   const digest = query.get('digest');
@@ -298,23 +312,16 @@ async function startUpload(
   if (algorithm !== null && algorithm !== 'sha256' && algorithm !== 'sha512') {
     throw digestInvalid(`unsupported digest algorithm '${algorithm.slice(0, 64)}': use sha256 or sha512`);
   }
-  const repository = repositoryForPush(ctx, name);
-  if (!repository) throw nameUnknown(name, ctx.account);
+  if (!t.forPush(name)) throw nameUnknown(name, t.account);
   const from = query.get('from');
-  if (mount !== null && from !== null && REPOSITORY_NAME.pattern?.test(from) && mayRead(from)) {
-    if (mountBlob(ctx, repository, from, mount) !== undefined) {
-      sendEmpty(res, 201, { location: `/v2/${name}/blobs/${mount}`, 'docker-content-digest': mount });
-      return;
-    }
+  if (mount !== null && from !== null && from.length <= MAX_PATH_LENGTH && t.mount(name, from, mount)) {
+    sendEmpty(res, 201, { location: `/v2/${name}/blobs/${mount}`, 'docker-content-digest': mount });
+    return;
   }
   // A mount that cannot be made starts an upload instead ([OCI-DIST]: 202, the client then uploads).
   let session: UploadSession;
   try {
-    session = ctx.registry.uploads.start(
-      { account: ctx.account, region: ctx.region, repositoryName: name },
-      ctx.now(),
-      MAX_BLOB_BYTES,
-    );
+    session = t.registry.uploads.start(t.uploadOwner(name), t.now(), MAX_BLOB_BYTES);
   } catch (error) {
     if (error instanceof TooManyUploadsError) {
       throw new DistributionError(429, 'TOOMANYREQUESTS', error.message, { 'retry-after': '60' });
@@ -322,8 +329,8 @@ async function startUpload(
     throw error;
   }
   if (digest !== null && mount === null) {
-    if (hasBody(req)) await appendBody(req, ctx, name, session);
-    await commitUpload(res, ctx, name, session, digest);
+    if (hasBody(req)) await appendBody(req, t, name, session);
+    await commitUpload(res, t, name, session, digest);
     return;
   }
   sendEmpty(res, 202, uploadHeaders(name, session));
@@ -332,24 +339,24 @@ async function startUpload(
 async function serveUpload(
   req: IncomingMessage,
   res: ServerResponse,
-  ctx: OpContext,
+  t: V2Target,
   route: { name: string; id: string },
   query: URLSearchParams,
 ): Promise<void> {
-  const session = openUpload(ctx, route.name, route.id);
+  const session = openUpload(t, route.name, route.id);
   switch (req.method) {
     case 'GET':
       sendEmpty(res, 204, uploadHeaders(route.name, session));
       return;
     case 'PATCH':
-      await appendBody(req, ctx, route.name, session);
+      await appendBody(req, t, route.name, session);
       sendEmpty(res, 202, uploadHeaders(route.name, session));
       return;
     case 'PUT': {
       const digest = query.get('digest');
       if (digest === null) throw digestInvalid('The closing PUT of an upload needs ?digest=<digest of the whole blob>');
       checkDigest(digest);
-      if (hasBody(req)) await appendBody(req, ctx, route.name, session);
+      if (hasBody(req)) await appendBody(req, t, route.name, session);
       else if (appending.has(session.id)) {
         throw new DistributionError(
           416,
@@ -358,11 +365,11 @@ async function serveUpload(
           uploadHeaders(route.name, session),
         );
       }
-      await commitUpload(res, ctx, route.name, session, digest);
+      await commitUpload(res, t, route.name, session, digest);
       return;
     }
     case 'DELETE':
-      await ctx.registry.uploads.end(session.id, { discard: true });
+      await t.registry.uploads.end(session.id, { discard: true });
       sendEmpty(res, 204, {});
       return;
     default:
@@ -372,16 +379,16 @@ async function serveUpload(
 
 // Blobs
 
-function requireRepository(ctx: OpContext, name: string): RepositoryRecord {
-  const repository = ctx.state.repositories.get(name);
-  if (!repository) throw nameUnknown(name, ctx.account);
+function requireRepository(t: V2Target, name: string): RepositoryRecord {
+  const repository = t.find(name);
+  if (!repository) throw nameUnknown(name, t.account);
   return repository;
 }
 
 async function serveBlob(
   req: IncomingMessage,
   res: ServerResponse,
-  ctx: OpContext,
+  t: V2Target,
   route: { name: string; digest: string },
 ): Promise<void> {
   if (req.method === 'DELETE') {
@@ -391,10 +398,10 @@ async function serveBlob(
     });
   }
   if (req.method !== 'GET' && req.method !== 'HEAD') throw methodNotAllowed(req, 'GET, HEAD');
-  const repository = requireRepository(ctx, route.name);
+  const repository = requireRepository(t, route.name);
   const digest = checkDigest(route.digest);
   // A layer the repository lists without content (a fixture's placeholder) cannot be downloaded.
-  if (!repository.layers.has(digest) || !(await sendBlob(req, res, ctx.registry.blobs, digest))) {
+  if (!repository.layers.has(digest) || !(await sendBlob(req, res, t.registry.blobs, digest))) {
     throw new DistributionError(404, 'BLOB_UNKNOWN', `blob ${digest} is not in the repository`, {}, { digest });
   }
 }
@@ -423,11 +430,11 @@ function accepts(header: string | undefined, mediaType: string): boolean {
 async function getManifest(
   req: IncomingMessage,
   res: ServerResponse,
-  ctx: OpContext,
+  t: V2Target,
   route: { name: string; reference: string },
 ): Promise<void> {
   const reference = checkReference(route.reference);
-  const repository = requireRepository(ctx, route.name);
+  const repository = requireRepository(t, route.name);
   const image = findImage(repository, reference);
   if (!image) throw manifestUnknown(route.reference);
   if (image.status !== 'ACTIVE') {
@@ -454,7 +461,7 @@ async function getManifest(
     return;
   }
   // A GET pulls the image (BatchGetImage's rule for `lastRecordedPullTime`); a HEAD only checks it exists.
-  recordPull(ctx, repository, image);
+  t.pulled(route.name, image);
   res.end(body);
 }
 
@@ -490,13 +497,12 @@ function pushError(error: EcrException, reference: string): DistributionError {
 async function putManifest(
   req: IncomingMessage,
   res: ServerResponse,
-  ctx: OpContext,
+  t: V2Target,
   route: { name: string; reference: string },
 ): Promise<void> {
   const reference = checkReference(route.reference);
   const body = await readLimited(req, MAX_MANIFEST_BYTES, 'manifest');
-  const repository = repositoryForPush(ctx, route.name);
-  if (!repository) throw nameUnknown(route.name, ctx.account);
+  if (!t.forPush(route.name)) throw nameUnknown(route.name, t.account);
   let text: string;
   try {
     text = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true }).decode(body);
@@ -513,7 +519,7 @@ async function putManifest(
   }
   let pushed: { image: StoredImage };
   try {
-    pushed = pushManifest(ctx, repository, {
+    pushed = t.push(route.name, {
       manifest: text,
       mediaType: pushedMediaType(req, document),
       ...('tag' in reference ? { tag: reference.tag } : { digest: reference.digest }),
@@ -535,23 +541,35 @@ async function putManifest(
  * (third-party reports of 2020–2022 saw 404; AWS's containers roadmap marks "support delete image registry API"
  * (aws/containers-roadmap#1229) shipped). The registry deletes by digest exactly as BatchDeleteImage by digest
  * does (the image and its tags, the DELETE event; an image an index still lists is refused), and answers a delete
- * by tag 405 UNSUPPORTED, as the spec allows when tag deletion is disabled: untag with BatchDeleteImage.
+ * by tag 405 UNSUPPORTED, as the spec allows when tag deletion is disabled: untag with BatchDeleteImage. A registry
+ * that does not delete over `/v2/` (a public one) answers 405 UNSUPPORTED to both.
  */
 async function deleteManifest(
   _req: IncomingMessage,
   res: ServerResponse,
-  ctx: OpContext,
+  t: V2Target,
   route: { name: string; reference: string },
 ): Promise<void> {
   const reference = checkReference(route.reference);
-  const repository = requireRepository(ctx, route.name);
+  const repository = requireRepository(t, route.name);
+  if (!t.deleteImage) {
+    throw unsupported(405, 'A public repository deletes no manifest over the registry API: use BatchDeleteImage', {
+      allow: 'GET, HEAD, PUT',
+    });
+  }
   if ('tag' in reference) {
     throw unsupported(405, 'The registry deletes manifests by digest only; untag an image with BatchDeleteImage', {
       allow: 'GET, HEAD, PUT',
     });
   }
   if (!repository.images.get(reference.digest)) throw manifestUnknown(route.reference);
-  const input = { repositoryName: repository.name, imageIds: [{ imageDigest: reference.digest }] };
+  await t.deleteImage(route.name, reference.digest);
+  sendEmpty(res, 202, {});
+}
+
+/** Deletes a private repository's image by digest as BatchDeleteImage does (journalled as that operation). */
+async function deletePrivateImage(ctx: OpContext, name: string, digest: string): Promise<void> {
+  const input = { repositoryName: name, imageIds: [{ imageDigest: digest }] };
   const output = (await imagePullDeleteOperations.BatchDeleteImage?.(input, ctx)) as {
     failures: { failureCode: string; failureReason: string }[];
   };
@@ -566,23 +584,22 @@ async function deleteManifest(
     );
   }
   ctx.journal('BatchDeleteImage', input);
-  sendEmpty(res, 202, {});
 }
 
 async function serveManifest(
   req: IncomingMessage,
   res: ServerResponse,
-  ctx: OpContext,
+  t: V2Target,
   route: { name: string; reference: string },
 ): Promise<void> {
   switch (req.method) {
     case 'GET':
     case 'HEAD':
-      return getManifest(req, res, ctx, route);
+      return getManifest(req, res, t, route);
     case 'PUT':
-      return putManifest(req, res, ctx, route);
+      return putManifest(req, res, t, route);
     case 'DELETE':
-      return deleteManifest(req, res, ctx, route);
+      return deleteManifest(req, res, t, route);
     default:
       throw methodNotAllowed(req, 'GET, HEAD, PUT, DELETE');
   }
@@ -591,8 +608,8 @@ async function serveManifest(
 // Content discovery
 
 /** `GET /v2/<name>/tags/list?n=&last=`: the tags of the repository's pullable images, ASCII order, paged. */
-function listTags(res: ServerResponse, ctx: OpContext, name: string, query: URLSearchParams): void {
-  const repository = requireRepository(ctx, name);
+function listTags(res: ServerResponse, t: V2Target, name: string, query: URLSearchParams): void {
+  const repository = requireRepository(t, name);
   const nText = query.get('n');
   if (nText !== null && !/^\d{1,9}$/.test(nText)) {
     throw new DistributionError(400, 'UNSUPPORTED', `n must be a non-negative integer, not '${nText.slice(0, 32)}'`);
@@ -619,12 +636,12 @@ function listTags(res: ServerResponse, ctx: OpContext, name: string, query: URLS
  */
 function listReferrers(
   res: ServerResponse,
-  ctx: OpContext,
+  t: V2Target,
   route: { name: string; digest: string },
   query: URLSearchParams,
 ) {
   const digest = checkDigest(route.digest);
-  const repository = requireRepository(ctx, route.name);
+  const repository = requireRepository(t, route.name);
   const artifactType = query.get('artifactType');
   const manifests: Record<string, unknown>[] = [];
   // The images ListImageReferrers lists by default (active ones, in push order), whole: an index needs no pages.
@@ -702,15 +719,10 @@ const accessDenied = (ctx: OpContext, claims: PasswordClaims, name: string, acti
 async function dispatch(
   req: IncomingMessage,
   res: ServerResponse,
-  ctx: OpContext,
-  claims: PasswordClaims,
+  t: V2Target,
   route: Route,
   query: URLSearchParams,
 ): Promise<void> {
-  if ('name' in route) {
-    const action = actionFor(route, req.method);
-    if (!mayAccess(ctx, claims, route.name, action)) throw accessDenied(ctx, claims, route.name, action);
-  }
   const readOnly = (allow = 'GET') => {
     if (req.method !== 'GET' && (req.method !== 'HEAD' || !allow.includes('HEAD'))) throw methodNotAllowed(req, allow);
   };
@@ -723,23 +735,143 @@ async function dispatch(
       // ECR lists repositories with DescribeRepositories only; the catalog is not part of OCI Distribution v1.1.
       throw unsupported(404, 'The registry does not list repositories: use DescribeRepositories');
     case 'blob':
-      return serveBlob(req, res, ctx, route);
+      return serveBlob(req, res, t, route);
     case 'uploads':
       if (req.method !== 'POST') throw methodNotAllowed(req, 'POST');
-      return startUpload(req, res, ctx, route.name, query, (from) =>
-        mayAccess(ctx, claims, from, 'ecr:GetDownloadUrlForLayer'),
-      );
+      return startUpload(req, res, t, route.name, query);
     case 'upload':
-      return serveUpload(req, res, ctx, route, query);
+      return serveUpload(req, res, t, route, query);
     case 'manifest':
-      return serveManifest(req, res, ctx, route);
+      return serveManifest(req, res, t, route);
     case 'tags':
       readOnly();
-      return listTags(res, ctx, route.name, query);
+      return listTags(res, t, route.name, query);
     case 'referrers':
       readOnly();
-      return listReferrers(res, ctx, route, query);
+      return listReferrers(res, t, route, query);
   }
+}
+
+/** A private registry's `/v2/` target: the account and region a private token names. */
+function privateTarget(ctx: OpContext, claims: PasswordClaims): V2Target {
+  const find = (name: string) => ctx.state.repositories.get(name);
+  const found = (name: string) => {
+    const repository = find(name);
+    if (!repository) throw nameUnknown(name, ctx.account);
+    return repository;
+  };
+  return {
+    account: ctx.account,
+    registry: ctx.registry,
+    now: ctx.now,
+    find,
+    forPush: (name) => repositoryForPush(ctx, name),
+    push: (name, request) => pushManifest(ctx, found(name), request),
+    pulled: (name, image) => recordPull(ctx, found(name), image),
+    link: (name, digest, size) => linkBlob(ctx, found(name), digest, size),
+    mount: (name, from, digest) =>
+      REPOSITORY_NAME.pattern?.test(from) === true &&
+      mayAccess(ctx, claims, from, 'ecr:GetDownloadUrlForLayer') &&
+      mountBlob(ctx, found(name), from, digest) !== undefined,
+    deleteImage: (name, digest) => deletePrivateImage(ctx, name, digest),
+    uploadOwner: (name) => ({ account: ctx.account, region: ctx.region, repositoryName: name }),
+  };
+}
+
+/** The 401 of a request without a valid private login (the private registry's challenge, Basic). */
+const loginRequired = (host: DistributionHost) =>
+  new DistributionError(401, 'UNAUTHORIZED', 'authentication required: log in with an ECR authorization token', {
+    'www-authenticate': `Basic realm="${host.endpoint()}/",service="ecr.amazonaws.com"`,
+  });
+
+/** Counts a request as `name` and applies its injected fault. */
+async function countCall(host: DistributionHost, name: string): Promise<void> {
+  const fault = await host.call(name);
+  if (fault === 'throttle') {
+    throw new DistributionError(429, 'TOOMANYREQUESTS', 'Rate exceeded (an injected fault)', { 'retry-after': '1' });
+  }
+  if (fault === 'server') throw new DistributionError(500, 'UNKNOWN', 'Injected server error');
+}
+
+/** A request with a private login: the account and region its token names, as ECR's registry API. */
+async function servePrivate(
+  req: IncomingMessage,
+  res: ServerResponse,
+  host: DistributionHost,
+  claims: PasswordClaims,
+  route: Route,
+  query: URLSearchParams,
+): Promise<void> {
+  await countCall(host, `v2:${req.method ?? 'GET'}:${route.kind}`);
+  const scope: RequestScope = { account: claims.account, region: claims.region, accessKeyId: claims.accessKeyId };
+  // Reads of an account and region without state see an empty registry; nothing here creates a state (a push
+  // needs a repository, or a creation template, which live in one).
+  const state =
+    host.registry.existing(claims.account, claims.region) ?? host.registry.peek(claims.account, claims.region);
+  // A manifest push or delete runs as the ECR operation it is journalled as (its scan on push is that operation's
+  // task, on replay too); other requests are named after their route.
+  const operation =
+    route.kind === 'manifest' && req.method === 'PUT'
+      ? 'PutImage'
+      : route.kind === 'manifest' && req.method === 'DELETE'
+        ? 'BatchDeleteImage'
+        : `v2:${route.kind}`;
+  const ctx = host.context(operation, scope, state);
+  if ('name' in route) {
+    const action = actionFor(route, req.method);
+    if (!mayAccess(ctx, claims, route.name, action)) throw accessDenied(ctx, claims, route.name, action);
+  }
+  await dispatch(req, res, privateTarget(ctx, claims), route, query);
+}
+
+/**
+ * A request without a private login: anonymous, or with an ECR Public login (a public password, or a bearer token of
+ * the token endpoint). A path under a public registry's alias (`/v2/<alias>/<name>/...`) reaches that public
+ * repository: anyone pulls, only the alias's own account pushes. Any other path is the private registry's, which
+ * answers as it does without a login.
+ */
+async function servePublicPath(
+  req: IncomingMessage,
+  res: ServerResponse,
+  host: DistributionHost,
+  identity: PublicIdentity | undefined,
+  route: Route,
+  query: URLSearchParams,
+): Promise<void> {
+  const alias = 'name' in route ? route.name.slice(0, Math.max(0, route.name.indexOf('/'))) : '';
+  const state = alias === '' ? undefined : host.publicRegistry(alias);
+  if (!state) {
+    if (identity?.account === undefined) throw loginRequired(host);
+    await countCall(host, `v2public:${req.method ?? 'GET'}:${route.kind}`);
+    if (route.kind === 'base') {
+      if (req.method !== 'GET' && req.method !== 'HEAD') throw methodNotAllowed(req, 'GET, HEAD');
+      sendJson(res, 200, {});
+      return;
+    }
+    if (route.kind === 'catalog') throw unsupported(404, 'The registry does not list repositories');
+    throw new DistributionError(
+      404,
+      'NAME_UNKNOWN',
+      `No public registry has the alias '${alias.slice(0, 64)}': a public repository is /v2/<registry alias>/<repository name>`,
+    );
+  }
+  if (identity === undefined)
+    throw publicLoginRequired(host, 'authentication required: the token is invalid or has expired');
+  await countCall(host, `v2public:${req.method ?? 'GET'}:${route.kind}`);
+  const pull =
+    (req.method === 'GET' || req.method === 'HEAD') &&
+    (route.kind === 'blob' || route.kind === 'manifest' || route.kind === 'tags' || route.kind === 'referrers');
+  if (!pull && identity.account !== state.account) {
+    if (identity.account === undefined) {
+      throw publicLoginRequired(host, 'authentication required: log in with an ECR Public authorization token to push');
+    }
+    throw new DistributionError(
+      403,
+      'DENIED',
+      `User of account ${identity.account} is not authorized to push to public registry ${state.alias} of another account`,
+    );
+  }
+  await dispatch(req, res, publicTarget(host.publicContext(state, identity)), route, query);
 }
 
 /** Serves one `/v2/` request. */
@@ -750,37 +882,18 @@ export async function serveDistribution(req: IncomingMessage, res: ServerRespons
   const path = mark < 0 ? url : url.slice(0, mark);
   const query = new URLSearchParams(mark < 0 ? '' : url.slice(mark + 1, mark + 1 + MAX_PATH_LENGTH));
   try {
-    const claims = authenticate(req.headers.authorization, host.now());
-    if (!claims) {
-      throw new DistributionError(
-        401,
-        'UNAUTHORIZED',
-        'authentication required: log in with an ECR authorization token',
-        {
-          'www-authenticate': `Basic realm="${host.endpoint()}/",service="ecr.amazonaws.com"`,
-        },
-      );
+    const login = readLogin(req.headers.authorization, host.now());
+    if (login.kind === 'invalid' && (path === '/v2' || path === '/v2/')) throw loginRequired(host);
+    let route: Route;
+    try {
+      route = parseRoute(path);
+    } catch (error) {
+      // Without a login, a path that is no route is refused as any other request: log in first.
+      if (login.kind === 'private' || (login.kind === 'public' && login.identity.account !== undefined)) throw error;
+      throw loginRequired(host);
     }
-    const route = parseRoute(path);
-    const fault = await host.call(`v2:${req.method ?? 'GET'}:${route.kind}`);
-    if (fault === 'throttle') {
-      throw new DistributionError(429, 'TOOMANYREQUESTS', 'Rate exceeded (an injected fault)', { 'retry-after': '1' });
-    }
-    if (fault === 'server') throw new DistributionError(500, 'UNKNOWN', 'Injected server error');
-    const scope: RequestScope = { account: claims.account, region: claims.region, accessKeyId: claims.accessKeyId };
-    // Reads of an account and region without state see an empty registry; nothing here creates a state (a push
-    // needs a repository, or a creation template, which live in one).
-    const state =
-      host.registry.existing(claims.account, claims.region) ?? host.registry.peek(claims.account, claims.region);
-    // A manifest push or delete runs as the ECR operation it is journalled as (its scan on push is that operation's
-    // task, on replay too); other requests are named after their route.
-    const operation =
-      route.kind === 'manifest' && req.method === 'PUT'
-        ? 'PutImage'
-        : route.kind === 'manifest' && req.method === 'DELETE'
-          ? 'BatchDeleteImage'
-          : `v2:${route.kind}`;
-    await dispatch(req, res, host.context(operation, scope, state), claims, route, query);
+    if (login.kind === 'private') await servePrivate(req, res, host, login.claims, route, query);
+    else await servePublicPath(req, res, host, login.kind === 'invalid' ? undefined : login.identity, route, query);
   } catch (error) {
     if (error instanceof DistributionError) {
       sendDistributionError(req, res, error);

@@ -19,13 +19,15 @@ import {
   publicOperations,
 } from '../public/operations.ts';
 import { PUBLIC_REGION, PublicRegistryState } from '../public/state.ts';
-import { type DistributionHost, serveDistribution } from './distribution.ts';
+import { serveDistribution } from './distribution.ts';
+import type { DistributionHost } from './distribution-host.ts';
 import { EcrException } from './errors.ts';
 import { jsonDepthExceeds, loopbackHost, loopbackOrigin } from './http-guards.ts';
 import { startIdleCollector } from './idle-gc.ts';
 import { JSON_CONTENT_TYPE, send, sendError } from './json-response.ts';
 import { LAYER_DOWNLOAD_PREFIX, serveLayerDownload } from './layer-download.ts';
 import { DistributionError, sendDistributionError } from './oci-http.ts';
+import { serveToken } from './public-distribution.ts';
 import type { RegistryServer } from './registry-server.ts';
 import { parseScope, type RequestScope } from './sigv4.ts';
 
@@ -319,11 +321,36 @@ export async function startRegistryServer(options: RegistryServerOptions = {}): 
     },
   });
 
+  /**
+   * Journals an ECR Public change of `account` (a `pub` record, replayed by name with `publicHandler`), made at
+   * registry time `time` by `accessKeyId`.
+   */
+  const publicJournalIn =
+    (account: string, accessKeyId: string, time: number) =>
+    (op: string, input: Record<string, unknown>): void =>
+      append({ k: 'pub', op, a: account, ak: accessKeyId, t: time, in: input });
+
   const distribution: DistributionHost = {
     registry,
     now,
     context,
     endpoint: () => settings.endpoint,
+    publicRegistry: (alias) => {
+      for (const state of publicRegistries.all()) if (state.alias === alias) return state;
+      return undefined;
+    },
+    publicContext: (state, identity) => {
+      const time = now();
+      return {
+        account: state.account,
+        accessKeyId: identity.accessKeyId,
+        state,
+        now: () => time,
+        endpoint: settings.endpoint,
+        registry,
+        journal: dataDir ? publicJournalIn(state.account, identity.accessKeyId, time) : noJournal,
+      };
+    },
     call: async (name) => {
       calls.set(name, (calls.get(name) ?? 0) + 1);
       const fault = faults.next(name);
@@ -551,8 +578,7 @@ export async function startRegistryServer(options: RegistryServerOptions = {}): 
     const detached = !held && !publicRegistries.canHold(scope.account);
     const state = held ?? (detached ? new PublicRegistryState(scope.account) : publicRegistries.state(scope.account));
     const time = now();
-    const journalPublic = (op: string, recorded: Record<string, unknown>) =>
-      append({ k: 'pub', op, a: scope.account, ak: scope.accessKeyId, t: time, in: recorded });
+    const journalPublic = publicJournalIn(scope.account, scope.accessKeyId, time);
     try {
       const output = await handler(input, {
         account: scope.account,
@@ -630,6 +656,10 @@ export async function startRegistryServer(options: RegistryServerOptions = {}): 
       // The registry API streams blob bodies: it is routed before any body is read.
       if (path === '/v2' || path.startsWith('/v2/')) {
         await serveDistribution(req, res, distribution);
+        return;
+      }
+      if (path === '/token' || path === '/token/') {
+        await serveToken(req, res, distribution);
         return;
       }
       if (path.startsWith(PUBLIC_LOGO_PREFIX)) {

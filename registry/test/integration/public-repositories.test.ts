@@ -335,10 +335,11 @@ describe('ECR Public: repositories, registries, catalog data and logins', () => 
       account: TEST_ACCOUNT,
       region: PUBLIC_TOKEN_REGION,
     });
-    const response = await fetch(`${server.url}/v2/`, {
+    // On /v2/ it reaches public repositories only: a private repository's path is under no public alias.
+    const response = await fetch(`${server.url}/v2/team/app/tags/list`, {
       headers: { authorization: `Basic ${authorizationData?.authorizationToken}` },
     });
-    expect(response.status).toBe(401);
+    expect(response.status).toBe(404);
     expect(server.publicRegistries.existing(TEST_ACCOUNT)).toBeUndefined();
   });
 
