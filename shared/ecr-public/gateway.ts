@@ -152,10 +152,15 @@ export function createEcrPublicGateway(
     return registry;
   }
 
+  /**
+   * The alias in the repository's URI (`public.ecr.aws/<alias>/<name>`): the URI seen when listing, else the
+   * repository's own (DescribeRepositories by name, which the cleanup is allowed anyway), else the registry's
+   * default alias (DescribeRegistries).
+   */
   async function aliasFor(repositoryName: string): Promise<string> {
-    const uri = uris.get(repositoryName);
-    const fromUri = uri === undefined ? undefined : aliasOfUri(uri, repositoryName);
-    return fromUri ?? (await getRegistry()).alias;
+    const known = uris.get(repositoryName);
+    const uri = known ?? (await gateway.getRepository(repositoryName)).uri;
+    return aliasOfUri(uri, repositoryName) ?? (await getRegistry()).alias;
   }
 
   let authorization: Promise<{ token: string; expiresAt: number }> | undefined;
@@ -214,8 +219,10 @@ export function createEcrPublicGateway(
 
   const inOrder = (ids: readonly string[], done: ReadonlySet<string>) => ids.filter((id) => done.has(id));
 
-  return {
+  const gateway: EcrPublicGateway = {
     readOnly: settings.readOnly,
+
+    describesSubjects: false,
 
     callCounts: () => Object.fromEntries(counts),
 
@@ -393,6 +400,7 @@ export function createEcrPublicGateway(
       }
     },
   };
+  return gateway;
 }
 
 /** Runs `work` on every item, at most `limit` at once; results in the items' order. */

@@ -80,6 +80,12 @@ export interface PublicCatalogUpdate {
 export interface EcrPublicGateway {
   readonly readOnly: boolean;
 
+  /**
+   * Always false: ECR Public's DescribeImages names no referrer's subject (nor any pull time), so a referrer is known
+   * only from its manifest (`getManifests`).
+   */
+  readonly describesSubjects: false;
+
   /** ECR Public calls (and `/v2/` manifest reads, as `GetManifest`) made so far, per operation, re-sends included. */
   callCounts(): Record<string, number>;
 

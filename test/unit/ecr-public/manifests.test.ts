@@ -98,6 +98,9 @@ afterAll(async () => {
 
 beforeEach(() => {
   ecrPublic.reset();
+  ecrPublic.on(DescribeRepositoriesCommand).resolves({
+    repositories: [{ repositoryName: REPO, repositoryUri: `public.ecr.aws/${ALIAS}/${REPO}` }],
+  });
   ecrPublic.on(GetAuthorizationTokenCommand).resolves({
     authorizationData: { authorizationToken: BASIC, expiresAt: new Date(Date.now() + 12 * 3_600_000) },
   });
@@ -157,26 +160,38 @@ describe('Method: getManifests', () => {
     expect(accept).toContain(INDEX);
     expect(accept).toContain('application/vnd.docker.distribution.manifest.list.v2+json');
     expect(g.callCounts()).toEqual({
-      DescribeRegistries: 1,
+      DescribeRepositories: 1,
       GetAuthorizationToken: 1,
       GetRegistryToken: 1,
       GetManifest: 20,
     });
   });
 
-  it('takes the alias from the repository URI when the repository was looked up', async () => {
+  it('takes the alias from the repository URI once the repository was listed', async () => {
     // Prepare
-    ecrPublic.on(DescribeRepositoriesCommand).resolves({
-      repositories: [{ repositoryName: REPO, repositoryUri: `public.ecr.aws/${ALIAS}/${REPO}` }],
-    });
     const digest = store(indexOf('a'));
     const g = gateway();
-    await g.getRepository(REPO);
+    for await (const _ of g.listRepositories());
     // Act
     const { manifests } = await g.getManifests(REPO, [digest]);
     // Assess
     expect(manifests).toHaveLength(1);
+    expect(g.callCounts()).toMatchObject({ DescribeRepositories: 1, GetManifest: 1 });
     expect(g.callCounts().DescribeRegistries).toBeUndefined();
+  });
+
+  it("falls back on the registry's default alias when the URI has another form", async () => {
+    // Prepare
+    ecrPublic.on(DescribeRepositoriesCommand).resolves({
+      repositories: [{ repositoryName: REPO, repositoryUri: `example.com/${REPO}` }],
+    });
+    const digest = store(indexOf('b'));
+    const g = gateway();
+    // Act
+    const { manifests } = await g.getManifests(REPO, [digest]);
+    // Assess
+    expect(manifests).toHaveLength(1);
+    expect(g.callCounts()).toMatchObject({ DescribeRepositories: 1, DescribeRegistries: 1 });
   });
 
   it('reports a manifest the registry does not know as ImageNotFound, and others still read', async () => {
