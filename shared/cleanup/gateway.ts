@@ -27,3 +27,17 @@ export interface CleanupGateway {
    */
   readonly describesSubjects?: boolean;
 }
+
+/** The gateway of a registry: ECR's, or ECR Public's (whose API is in us-east-1 whatever the function's region). */
+export const cleanupGatewayFor = (
+  deps: {
+    gateway(options: { readOnly: boolean }): CleanupGateway;
+    publicGateway(options: { readOnly: boolean }): CleanupGateway;
+  },
+  registry: RegistryKind,
+  options: { readOnly: boolean },
+): CleanupGateway => (registry === 'public' ? deps.publicGateway(options) : deps.gateway(options));
+
+/** `registry: 'public'` for the records of a public repository; nothing for the private registry's. */
+export const registryField = (registry: RegistryKind): { registry?: 'public' } =>
+  registry === 'public' ? { registry: 'public' } : {};
