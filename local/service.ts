@@ -14,6 +14,7 @@ import { loadServiceConfig } from '../shared/config/file.ts';
 import { parseConfig } from '../shared/config/load.ts';
 import type { ServiceConfig } from '../shared/config/schema.ts';
 import { createEcrClient, createEcrGateway } from '../shared/ecr/index.ts';
+import { createEcrPublicClient, createEcrPublicGateway } from '../shared/ecr-public/index.ts';
 import { publishEvents } from '../shared/events/publisher.ts';
 import { observability, tracer } from '../shared/obs/index.ts';
 import { logInvalidOutputEvents } from '../shared/runtime/output-events.ts';
@@ -122,6 +123,10 @@ export function serviceRules(
   const ecr = tracer.captureAWSv3Client(
     createEcrClient({ endpoint: server.url, region: REGION, credentials, maxAttempts: options.ecrMaxAttempts }),
   );
+  // ECR Public's API (us-east-1) and its registry API (`/token/`, `/v2/`) are the local registry's own address.
+  const ecrPublic = tracer.captureAWSv3Client(
+    createEcrPublicClient({ endpoint: server.url, credentials, maxAttempts: options.ecrMaxAttempts }),
+  );
   const events = tracer.captureAWSv3Client(
     new EventBridgeClient({ endpoint: server.url, region: REGION, credentials }),
   );
@@ -143,6 +148,7 @@ export function serviceRules(
   const deps: ServiceDeps = {
     config: () => dryRunConfig,
     gateway: ({ readOnly }) => createEcrGateway(ecr, { readOnly }),
+    publicGateway: ({ readOnly }) => createEcrPublicGateway(ecrPublic, { readOnly, registryUrl: server.url }),
     publish: (entries) => {
       logInvalidOutputEvents(entries, observability.logger);
       return publishEvents(events, LOCAL_EVENT_BUS, entries);

@@ -1,7 +1,8 @@
 import { conventionTagSubject, type ImageRecord, isIndex } from '../domain/image.ts';
-import type { EcrGateway, ItemFailure } from '../ecr/index.ts';
+import type { ItemFailure } from '../ecr/index.ts';
 import { buildImageGraph, type CleanupPlan } from '../policy/cleanup/plan.ts';
-import { childrenOf } from './gather.ts';
+import type { CleanupGateway } from './gateway.ts';
+import { linksOf, mayBeReferrer } from './gather.ts';
 
 /** Clocks of this process and of ECR may disagree by this much when telling our own reads from others' pulls. */
 const OWN_READ_CLOCK_SKEW_MS = 5_000;
@@ -29,7 +30,10 @@ export type ChangeReason =
   | { code: 'new-parent'; via: string }
   /** A referrer (OCI `subject` or cosign convention tag) added since the plan names it. */
   | { code: 'new-referrer'; via: string }
-  /** An index pushed since the plan could not be read, so whether it lists this candidate is unknown. */
+  /**
+   * An index pushed since the plan (or, on ECR Public, an image that may be a referrer) could not be read, so
+   * whether it names this candidate is unknown.
+   */
   | { code: 'unreadable-new-index'; via: string }
   /** A child or referrer of a candidate kept for one of the reasons above: kept with it. */
   | { code: 'kept-with'; via: string; edge: 'child' | 'referrer' };
@@ -87,17 +91,18 @@ export function changeOf(before: ImageRecord, after: ImageRecord, ownRead: boole
 
 /**
  * The references to candidates made since the plan: an image the plan did not see (pushed since) that lists a
- * candidate as a child (an index: its manifest is read) or names it as its subject, and any image with a convention
+ * candidate as a child (an index: its manifest is read) or names it as its subject (in the listing, or on ECR Public
+ * in its manifest, read for every image that may be a referrer), and any image with a convention
  * tag naming a candidate that it did not carry at planning time. Lists the repository once (DescribeImages pages).
  */
 async function referencesSincePlan(
-  gateway: EcrGateway,
+  gateway: CleanupGateway,
   repositoryName: string,
   planned: ReadonlyMap<string, ImageRecord>,
   candidates: ReadonlySet<string>,
 ): Promise<ChangedSincePlan[]> {
   const found: ChangedSincePlan[] = [];
-  const newIndexes: string[] = [];
+  const toRead: string[] = [];
   for await (const page of gateway.listImages(repositoryName)) {
     for (const image of page) {
       const before = planned.get(image.digest);
@@ -113,26 +118,31 @@ async function referencesSincePlan(
       if (subject !== undefined && candidates.has(subject) && subject !== image.digest) {
         found.push({ digest: subject, reason: { code: 'new-referrer', via: image.digest } });
       }
-      if (isIndex(image)) newIndexes.push(image.digest);
+      // Where the listing names no subject (ECR Public), a new image that may be a referrer is read for it.
+      if (isIndex(image) || (gateway.describesSubjects === false && mayBeReferrer(image))) toRead.push(image.digest);
     }
   }
-  if (newIndexes.length === 0) return found;
-  const { manifests, failures } = await gateway.getManifests(repositoryName, newIndexes);
+  if (toRead.length === 0) return found;
+  const { manifests, failures } = await gateway.getManifests(repositoryName, toRead);
   const unreadable = (via: string) => {
     for (const digest of candidates) found.push({ digest, reason: { code: 'unreadable-new-index', via } });
   };
   for (const manifest of manifests) {
-    let children: string[];
+    let links: ReturnType<typeof linksOf>;
     try {
-      children = childrenOf(manifest.manifest);
+      links = linksOf(manifest.manifest);
     } catch {
       unreadable(manifest.digest);
       continue;
     }
-    for (const child of children) {
+    for (const child of links.children) {
       if (candidates.has(child) && child !== manifest.digest) {
         found.push({ digest: child, reason: { code: 'new-parent', via: manifest.digest } });
       }
+    }
+    const subject = links.subject;
+    if (subject !== undefined && candidates.has(subject) && subject !== manifest.digest) {
+      found.push({ digest: subject, reason: { code: 'new-referrer', via: manifest.digest } });
     }
   }
   // An index gone again lists nothing; any other failure leaves its children unknown, so nothing is deleted.
@@ -153,7 +163,7 @@ async function referencesSincePlan(
  * `images` is what the plan was made from (the gather's snapshot): its graph and its records to compare with.
  */
 export async function executePlan(
-  gateway: EcrGateway,
+  gateway: CleanupGateway,
   images: readonly ImageRecord[],
   plan: CleanupPlan,
   options: ExecuteOptions = {},
@@ -239,7 +249,7 @@ export async function executePlan(
  * edges; a failure here means something else deleted images during the run, or a bug.
  */
 export async function verifyKeptImagesWhole(
-  gateway: EcrGateway,
+  gateway: CleanupGateway,
   images: readonly ImageRecord[],
   plan: CleanupPlan,
   deleted: ReadonlySet<string>,

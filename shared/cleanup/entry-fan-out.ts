@@ -4,10 +4,15 @@ import { selectRepositories } from '../config/rules.ts';
 import type { EcrGateway } from '../ecr/index.ts';
 import { type CleanupWorkItem, DETAIL_TYPES, type ScheduledCleanupDetail } from '../events/schemas.ts';
 import type { ServiceDeps } from '../runtime/service-deps.ts';
+import { type RegistryKind, registryField } from './gateway.ts';
+
+/** ECR Public's call counts beside ECR's, told apart (both have DescribeRepositories). */
+const prefixed = (prefix: string, counts: Record<string, number>) =>
+  Object.fromEntries(Object.entries(counts).map(([operation, count]) => [`${prefix}${operation}`, count]));
 
 export type CleanupSchedulerDeps = Pick<
   ServiceDeps,
-  'config' | 'gateway' | 'publish' | 'workerPrincipalArn' | 'logger' | 'tracer'
+  'config' | 'gateway' | 'publicGateway' | 'publish' | 'workerPrincipalArn' | 'logger' | 'tracer'
 >;
 
 export type PullTimeExclusionStatus =
@@ -24,7 +29,9 @@ export interface FanOutSummary {
   repositories: number;
   workItems: number;
   notMatched: number;
-  /** Whether the workers' manifest reads are kept out of `lastRecordedPullTime`. */
+  /** ECR Public's share of the counts above, when a cleanup rule is for the public registry. */
+  public?: { repositories: number; workItems: number };
+  /** Whether the workers' manifest reads are kept out of `lastRecordedPullTime` (the private registry's only). */
   pullTimeExclusion: PullTimeExclusionStatus;
   apiCalls: Record<string, number>;
 }
@@ -47,9 +54,10 @@ async function ensureWorkersExcluded(
 }
 
 /**
- * The nightly fan-out: makes sure the workers' manifest reads do not count as pulls, lists every repository once (DescribeRepositories, pages of 1000) and publishes one work item
- * per repository an enabled rule matches, so that many workers clean in parallel. The run id and the plan's clock
- * come from the triggering event, so a re-delivered schedule event produces the same work items.
+ * The nightly fan-out: makes sure the workers' manifest reads do not count as pulls, lists every repository once
+ * (DescribeRepositories, pages of 1000; ECR Public's too when a rule is for the public registry) and publishes one
+ * work item per repository an enabled rule of its registry matches (`registry: 'public'` for a public one), so that
+ * many workers clean in parallel. The run id and the plan's clock come from the triggering event, so a re-delivered schedule event produces the same work items.
  */
 export async function runCleanupFanOut(
   trigger: { id: string; time: string; detail: ScheduledCleanupDetail },
@@ -65,15 +73,30 @@ export async function runCleanupFanOut(
     (name) => cleanupRuleFor(config.cleanup, name),
     trigger.detail.repositories,
   );
-  const items = selected.map(
-    ({ repository }): CleanupWorkItem => ({
+  // ECR Public is listed only when a rule is for it: a private-only config makes no ECR Public call.
+  const publicGateway = config.cleanup.rules.some((rule) => rule.registry === 'public' && rule.enabled)
+    ? deps.publicGateway({ readOnly: dryRun })
+    : undefined;
+  const publicSelection = publicGateway
+    ? await selectRepositories(
+        publicGateway.listRepositories(),
+        (name) => cleanupRuleFor(config.cleanup, name, 'public'),
+        trigger.detail.repositories,
+      )
+    : undefined;
+  const itemFor =
+    (registry: RegistryKind) =>
+    ({ repository }: { repository: { name: string } }): CleanupWorkItem => ({
       runId: trigger.id,
+      ...registryField(registry),
       repositoryName: repository.name,
       dryRun,
       part: 1,
       plannedAt: trigger.time,
-    }),
-  );
+    });
+  const publicItems = (publicSelection?.selected ?? []).map(itemFor('public'));
+  const items = [...selected.map(itemFor('private')), ...publicItems];
+  const listed = repositories + (publicSelection?.listed ?? 0);
   const { calls } = await deps.publish(
     items.map((item) => ({ detailType: DETAIL_TYPES.cleanupWorkItem, detail: item })),
   );
@@ -81,10 +104,15 @@ export async function runCleanupFanOut(
     runId: trigger.id,
     plannedAt: trigger.time,
     dryRun,
-    repositories,
+    repositories: listed,
     workItems: items.length,
-    notMatched: repositories - items.length,
+    notMatched: listed - items.length,
+    ...(publicSelection ? { public: { repositories: publicSelection.listed, workItems: publicItems.length } } : {}),
     pullTimeExclusion,
-    apiCalls: { ...gateway.callCounts(), PutEvents: calls },
+    apiCalls: {
+      ...gateway.callCounts(),
+      ...prefixed('ecr-public:', publicGateway?.callCounts() ?? {}),
+      PutEvents: calls,
+    },
   };
 }

@@ -2,19 +2,20 @@ import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import { resolveDryRun } from '../config/dry-run.ts';
 import { cleanupRuleFor } from '../config/load.ts';
 import { isIndex } from '../domain/image.ts';
-import { type EcrGateway, RepositoryNotFoundError } from '../ecr/index.ts';
+import { RepositoryNotFoundError } from '../ecr/index.ts';
 import type { ServiceEvent } from '../events/publisher.ts';
 import { type CleanupWorkItem, DETAIL_TYPES } from '../events/schemas.ts';
 import { type CleanupPlan, type CleanupRule, planCleanup } from '../policy/cleanup/plan.ts';
 import type { ServiceDeps } from '../runtime/service-deps.ts';
 import { executePlan, verifyKeptImagesWhole } from './act.ts';
+import { type CleanupGateway, cleanupGatewayFor, type RegistryKind, registryField } from './gateway.ts';
 import { gatherRepository } from './gather.ts';
 import { type CleanupReport, type CleanupStatus, emptyReport, reportOf } from './report.ts';
 
 /** What the worker needs from the outside world; the handler wires the real ones, tests their own. */
 export type CleanupWorkerDeps = Pick<
   ServiceDeps,
-  'config' | 'gateway' | 'publish' | 'now' | 'reserveMs' | 'logger' | 'metrics' | 'tracer'
+  'config' | 'gateway' | 'publicGateway' | 'publish' | 'now' | 'reserveMs' | 'logger' | 'metrics' | 'tracer'
 >;
 
 /** Decisions are logged in chunks of this many, so that every image's fate is in the run's record. */
@@ -24,8 +25,9 @@ const DECISIONS_PER_LOG_LINE = 500;
  * One work item: plan one repository and carry the plan out (or only report it in dry run), publish the
  * "Cleanup Report", and hand over to a follow-up work item when the deadline comes near.
  *
- * Anyone allowed to put events on the bus can forge a work item, so the item says only what to look at (repository,
- * run id, part) and may turn dry run on. The plan, the quiet period and the safety brake come from the config, the
+ * Anyone allowed to put events on the bus can forge a work item, so the item says only what to look at (registry,
+ * repository, run id, part) and may turn dry run on: a repository is cleaned only when a rule of the config for
+ * that registry matches it. The plan, the quiet period and the safety brake come from the config, the
  * registry's state and the worker's own clock. A follow-up part re-plans on the current state with the brake in
  * force: after d of s doomed images out of n are deleted, (s − d)/(n − d) ≤ s/n, so a continuation of a plan that
  * passed the brake passes it again unless the repository changed in between (then holding is the safe outcome).
@@ -37,10 +39,12 @@ export async function runCleanup(
 ): Promise<CleanupReport> {
   const config = deps.config();
   const dryRun = resolveDryRun(config.cleanup.dryRun, item.dryRun);
-  const gateway = deps.gateway({ readOnly: dryRun });
+  const registry = item.registry ?? 'private';
+  const gateway = cleanupGatewayFor(deps, registry, { readOnly: dryRun });
   deps.tracer.putAnnotation('repository', item.repositoryName);
+  deps.tracer.putAnnotation('registry', registry);
   deps.tracer.putAnnotation('dryRun', dryRun);
-  const match = cleanupRuleFor(config.cleanup, item.repositoryName);
+  const match = cleanupRuleFor(config.cleanup, item.repositoryName, registry);
   const now = deps.now();
   let report: CleanupReport;
   const events: ServiceEvent[] = [];
@@ -48,6 +52,7 @@ export async function runCleanup(
     report = emptyReport(
       {
         runId: item.runId,
+        ...registryField(registry),
         repositoryName: item.repositoryName,
         dryRun,
         part: item.part,
@@ -60,6 +65,7 @@ export async function runCleanup(
   } else {
     const result = await runRepositoryCleanup(gateway, {
       runId: item.runId,
+      registry,
       repositoryName: item.repositoryName,
       dryRun,
       part: item.part,
@@ -88,6 +94,7 @@ export async function runCleanup(
     if (result.continueFrom) {
       const next: CleanupWorkItem = {
         runId: item.runId,
+        ...registryField(registry),
         repositoryName: item.repositoryName,
         dryRun,
         part: result.continueFrom.part,
@@ -116,6 +123,8 @@ export async function runCleanup(
 
 export interface CleanupRunInput {
   runId: string;
+  /** The repository's registry (default private); a public one is reported as such. */
+  registry?: RegistryKind;
   repositoryName: string;
   dryRun: boolean;
   part: number;
@@ -143,9 +152,10 @@ export interface CleanupRunResult {
  * protects, delete parents first; nothing in dry run), verify (kept images resolve whole), report. A repository that
  * vanished is reported, not fatal.
  */
-export async function runRepositoryCleanup(gateway: EcrGateway, input: CleanupRunInput): Promise<CleanupRunResult> {
+export async function runRepositoryCleanup(gateway: CleanupGateway, input: CleanupRunInput): Promise<CleanupRunResult> {
   const base = {
     runId: input.runId,
+    ...registryField(input.registry ?? 'private'),
     repositoryName: input.repositoryName,
     dryRun: input.dryRun,
     part: input.part,

@@ -1,8 +1,11 @@
 import { createHash } from 'node:crypto';
 import { type ImageRecord, isIndex } from '../domain/image.ts';
-import type { EcrGateway } from '../ecr/index.ts';
+import type { CleanupGateway } from './gateway.ts';
 
-/** What the cleanup saw of one repository: every image, with each index's children read from its manifest. */
+/**
+ * What the cleanup saw of one repository: every image, with each index's children read from its manifest (and, on
+ * ECR Public, each referrer's subject).
+ */
 export interface RepositorySnapshot {
   repositoryName: string;
   images: ImageRecord[];
@@ -15,7 +18,7 @@ export interface RepositorySnapshot {
   ownReads: { digests: ReadonlySet<string>; since: number };
 }
 
-/** An index manifest could not be read for a reason other than the index being gone: planning would be a guess. */
+/** A manifest could not be read for a reason other than the image being gone: planning would be a guess. */
 export class SnapshotError extends Error {
   constructor(message: string) {
     super(message);
@@ -24,37 +27,71 @@ export class SnapshotError extends Error {
 }
 
 /** The digests an index manifest lists; throws when the manifest is not JSON. */
-export const childrenOf = (manifest: string): string[] => {
-  const document = JSON.parse(manifest) as { manifests?: { digest?: unknown }[] };
-  return (document.manifests ?? [])
-    .map((descriptor) => descriptor.digest)
-    .filter((digest): digest is string => typeof digest === 'string');
-};
+export const childrenOf = (manifest: string): string[] => linksOf(manifest).children;
 
 /**
- * Lists the repository (DescribeImages, pages of 1000) and reads only the index manifests (BatchGetImage, batches of
- * 100): DescribeImages already names each referrer's subject, so nothing else needs a manifest. An index deleted
- * between the listing and the read is dropped from the snapshot (it is gone); any other failure stops the run.
+ * What a manifest names: the manifests it lists (an index's `manifests`) and its OCI 1.1 `subject`; throws when the
+ * manifest is not JSON.
+ */
+export function linksOf(manifest: string): { children: string[]; subject?: string } {
+  const document = JSON.parse(manifest) as { manifests?: unknown; subject?: { digest?: unknown } | null } | null;
+  const descriptors = Array.isArray(document?.manifests) ? (document.manifests as { digest?: unknown }[]) : [];
+  const children = descriptors
+    .map((descriptor) => descriptor?.digest)
+    .filter((digest): digest is string => typeof digest === 'string');
+  const subject = document?.subject?.digest;
+  return typeof subject === 'string' && subject !== '' ? { children, subject } : { children };
+}
+
+const OCI_IMAGE_MANIFEST = 'application/vnd.oci.image.manifest.v1+json';
+
+/** The config media types of a plain container image: an image manifest with one of these is no artifact. */
+const PLAIN_IMAGE_CONFIGS: ReadonlySet<string> = new Set([
+  'application/vnd.docker.container.image.v1+json',
+  'application/vnd.oci.image.config.v1+json',
+]);
+
+/**
+ * Whether an image whose listing names no subject may still be an OCI referrer (a signature, attestation, SBOM):
+ * an OCI image manifest (or one of unknown type) whose artifact media type is not a plain image config. Only its
+ * manifest can tell, when the registry's listing does not (ECR Public's).
+ */
+export const mayBeReferrer = (image: ImageRecord): boolean =>
+  image.subjectDigest === undefined &&
+  (image.manifestMediaType === undefined || image.manifestMediaType === OCI_IMAGE_MANIFEST) &&
+  !PLAIN_IMAGE_CONFIGS.has(image.artifactMediaType ?? '');
+
+/** The manifests the cleanup must read: every index (its children), and each possible referrer when the listing names no subject. */
+export const manifestsToRead = (gateway: Pick<CleanupGateway, 'describesSubjects'>, images: readonly ImageRecord[]) =>
+  images
+    .filter((image) => isIndex(image) || (gateway.describesSubjects === false && mayBeReferrer(image)))
+    .map((image) => image.digest);
+
+/**
+ * Lists the repository (DescribeImages, pages of 1000) and reads only the manifests the plan needs (BatchGetImage in
+ * batches of 100 on ECR; the registry API on ECR Public): every index, for its children, and, where the listing
+ * names no subject (ECR Public), every image that may be a referrer, for its subject. An image deleted between the
+ * listing and the read is dropped from the snapshot (it is gone); any other failure stops the run.
  * `since` is the run's start on the registry's clock (the clock ECR records the reads' pull times with).
  */
 export async function gatherRepository(
-  gateway: EcrGateway,
+  gateway: CleanupGateway,
   repositoryName: string,
   since: number,
 ): Promise<RepositorySnapshot> {
   const listed: ImageRecord[] = [];
   for await (const page of gateway.listImages(repositoryName)) listed.push(...page);
-  const indexes = listed.filter(isIndex).map((image) => image.digest);
-  const children = new Map<string, string[]>();
+  const toRead = manifestsToRead(gateway, listed);
+  const links = new Map<string, { children: string[]; subject?: string }>();
   const gone = new Set<string>();
-  if (indexes.length > 0) {
-    const { manifests, failures } = await gateway.getManifests(repositoryName, indexes);
+  if (toRead.length > 0) {
+    const { manifests, failures } = await gateway.getManifests(repositoryName, toRead);
     for (const manifest of manifests) {
       try {
-        children.set(manifest.digest, childrenOf(manifest.manifest));
+        links.set(manifest.digest, linksOf(manifest.manifest));
       } catch {
         throw new SnapshotError(
-          `Index ${manifest.digest} in ${repositoryName} is not valid JSON; not planning around it`,
+          `Manifest ${manifest.digest} in ${repositoryName} is not valid JSON; not planning around it`,
         );
       }
     }
@@ -62,19 +99,25 @@ export async function gatherRepository(
       if (failure.code === 'ImageNotFound' && failure.digest) gone.add(failure.digest);
       else {
         throw new SnapshotError(
-          `Could not read index ${failure.digest ?? failure.tag} in ${repositoryName}: ${failure.code} ${failure.reason}`,
+          `Could not read manifest ${failure.digest ?? failure.tag} in ${repositoryName}: ${failure.code} ${failure.reason}`,
         );
       }
     }
   }
+  const subjectsFromManifests = gateway.describesSubjects === false;
   const images = listed
     .filter((image) => !gone.has(image.digest))
-    .map((image) => (isIndex(image) ? { ...image, childDigests: children.get(image.digest) ?? [] } : image));
+    .map((image) => {
+      const read = links.get(image.digest);
+      const subject = subjectsFromManifests && read?.subject !== undefined ? { subjectDigest: read.subject } : {};
+      const children = isIndex(image) ? { childDigests: read?.children ?? [] } : {};
+      return { ...image, ...children, ...subject };
+    });
   return {
     repositoryName,
     images,
     fingerprint: fingerprintOf(images),
-    ownReads: { digests: new Set(indexes.filter((digest) => !gone.has(digest))), since },
+    ownReads: { digests: new Set(toRead.filter((digest) => !gone.has(digest))), since },
   };
 }
 

@@ -1,7 +1,7 @@
 import { z } from 'zod';
-import type { EcrGateway } from '../ecr/index.ts';
 import type { CleanupPlan } from '../policy/cleanup/plan.ts';
 import type { ExecutionResult } from './act.ts';
+import type { CleanupGateway } from './gateway.ts';
 
 export { type CleanupWorkItem, CleanupWorkItemSchema } from '../events/schemas.ts';
 
@@ -60,6 +60,8 @@ const Count = z.number().int().min(0);
 /** The "Cleanup Report" event's detail: what one invocation decided and did for one repository. */
 export const CleanupReportSchema = z.strictObject({
   runId: z.string().min(1),
+  /** `public` for a repository of ECR Public; absent for the private registry. */
+  registry: z.literal('public').optional(),
   repositoryName: z.string().min(1),
   dryRun: z.boolean(),
   part: z.number().int().min(1),
@@ -100,14 +102,14 @@ export type CleanupReport = z.output<typeof CleanupReportSchema>;
 
 export type ReportBase = Pick<
   CleanupReport,
-  'runId' | 'repositoryName' | 'dryRun' | 'part' | 'plannedAt' | 'ruleIndex'
+  'runId' | 'registry' | 'repositoryName' | 'dryRun' | 'part' | 'plannedAt' | 'ruleIndex'
 >;
 
 /** The report of a run that looked at no image (repository gone, no rule matching). */
 export function emptyReport(
   base: ReportBase,
   status: CleanupStatus,
-  gateway: Pick<EcrGateway, 'callCounts'>,
+  gateway: Pick<CleanupGateway, 'callCounts'>,
   message?: string,
 ): CleanupReport {
   return {
@@ -140,7 +142,7 @@ export function reportOf(
   base: ReportBase,
   status: CleanupStatus,
   plan: CleanupPlan,
-  gateway: EcrGateway,
+  gateway: Pick<CleanupGateway, 'callCounts'>,
   indexes: ReadonlySet<string>,
   execution?: ExecutionResult,
 ): CleanupReport {

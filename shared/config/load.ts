@@ -54,12 +54,21 @@ export function parseConfigText(text: string, source = 'config'): Readonly<Servi
   return parseConfig(document, source);
 }
 
-/** The cleanup settings for one repository: the first enabled rule whose globs match, over the defaults. */
+/**
+ * The cleanup settings for one repository of a registry (private by default): the first enabled rule of that
+ * registry whose globs match, over the defaults. A public rule plans with `notPulledForDays: 0`: ECR Public records
+ * no pull time, and the config refuses the setting on a public rule (`CleanupConfigSchema`).
+ */
 export function cleanupRuleFor(
   config: CleanupConfig,
   repositoryName: string,
+  registry: 'private' | 'public' = 'private',
 ): { rule: CleanupRule; index: number } | undefined {
-  return resolveRule<CleanupRule>(config.rules, config.defaults, DEFAULT_CLEANUP_RULE, repositoryName);
+  // Rules of the other registry match nothing, so that the index stays the rule's place in the config.
+  const rules = config.rules.map((rule) => (rule.registry === registry ? rule : { ...rule, repositories: [] }));
+  const match = resolveRule<CleanupRule>(rules, config.defaults, DEFAULT_CLEANUP_RULE, repositoryName);
+  if (match === undefined || registry === 'private') return match;
+  return { rule: { ...match.rule, notPulledForDays: 0 }, index: match.index };
 }
 
 /**

@@ -20,23 +20,61 @@ export const { TagPatternSchema, TagRulesSchema, PushSettingsSchema, ScanSetting
   settingsSchemas({ patternProblem: regexProblem, expiryMs });
 export { CleanupSettingsSchema, TagMutabilitySchema };
 
+/** The registry a cleanup rule applies to: the account's private ECR registry, or its ECR Public one. */
+export const CleanupRegistrySchema = z
+  .enum(['private', 'public'])
+  .describe(
+    "The registry whose repositories this rule applies to: 'private' (ECR, in the service's region) or 'public' (ECR Public).",
+  );
+
+/**
+ * The cleanup settings that rest on pull times, which ECR Public does not record: a public rule may not set them,
+ * nor inherit them from the defaults (they would silently mean something else: push time, as for a never-pulled
+ * image).
+ */
+export const PULL_BASED_CLEANUP_SETTINGS = ['notPulledForDays'] as const satisfies readonly (keyof z.infer<
+  typeof CleanupSettingsSchema
+>)[];
+
 export const CleanupRuleSchema = CleanupSettingsSchema.partial().extend({
+  registry: CleanupRegistrySchema.default('private'),
   repositories: z.array(RepositoryGlob).min(1).describe('Repository-name globs this rule applies to.'),
   exclude: z.array(RepositoryGlob).default([]).describe('Repository-name globs excluded from this rule.'),
   enabled: z.boolean().default(true).describe('A disabled rule matches its repositories and leaves them alone.'),
 });
 export type CleanupRuleConfig = z.infer<typeof CleanupRuleSchema>;
 
-export const CleanupConfigSchema = z.strictObject({
-  dryRun: z.boolean().default(false).describe('Plan and report only; the ECR gateway refuses every mutating call.'),
-  defaults: CleanupSettingsSchema.partial().default({}),
-  rules: z
-    .array(CleanupRuleSchema.strict())
-    .default([])
-    .describe(
-      'The first rule whose globs match a repository decides its settings; unmatched repositories are left alone.',
-    ),
-});
+export const CleanupConfigSchema = z
+  .strictObject({
+    dryRun: z.boolean().default(false).describe('Plan and report only; the ECR gateway refuses every mutating call.'),
+    defaults: CleanupSettingsSchema.partial().default({}),
+    rules: z
+      .array(CleanupRuleSchema.strict())
+      .default([])
+      .describe(
+        'The first rule of a registry whose globs match a repository of that registry decides its settings; unmatched repositories are left alone.',
+      ),
+  })
+  .superRefine((cleanup, context) => {
+    cleanup.rules.forEach((rule, index) => {
+      if (rule.registry !== 'public') return;
+      for (const setting of PULL_BASED_CLEANUP_SETTINGS) {
+        if (rule[setting] !== undefined) {
+          context.addIssue({
+            code: 'custom',
+            path: ['rules', index, setting],
+            message: `ECR Public records no pull time, so ${setting} cannot apply to a public rule`,
+          });
+        } else if (cleanup.defaults[setting] !== undefined) {
+          context.addIssue({
+            code: 'custom',
+            path: ['defaults', setting],
+            message: `ECR Public records no pull time, so ${setting} cannot apply to a public rule (rules[${index}] would inherit it from the defaults: set it on the private rules instead)`,
+          });
+        }
+      }
+    });
+  });
 export type CleanupConfig = z.infer<typeof CleanupConfigSchema>;
 
 export const PushRuleSchema = PushSettingsSchema.partial().extend({

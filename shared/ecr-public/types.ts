@@ -21,7 +21,9 @@ export type EcrPublicOperation =
   | 'PutRepositoryCatalogData'
   | 'GetRepositoryPolicy'
   /** One manifest read over the registry API (ECR Public has no BatchGetImage). */
-  | 'GetManifest';
+  | 'GetManifest'
+  /** One exchange of the authorization token for a repository's pull token (the registry API's `/token/`). */
+  | 'GetRegistryToken';
 
 /** The operations that change the public registry: refused by a read-only (dry-run) gateway. */
 export const PUBLIC_MUTATING_OPERATIONS: ReadonlySet<EcrPublicOperation> = new Set([
@@ -78,13 +80,19 @@ export interface PublicCatalogUpdate {
 export interface EcrPublicGateway {
   readonly readOnly: boolean;
 
+  /**
+   * Always false: ECR Public's DescribeImages names no referrer's subject (nor any pull time), so a referrer is known
+   * only from its manifest (`getManifests`).
+   */
+  readonly describesSubjects: false;
+
   /** ECR Public calls (and `/v2/` manifest reads, as `GetManifest`) made so far, per operation, re-sends included. */
   callCounts(): Record<string, number>;
 
   /** The account's public registry (DescribeRegistries). */
   getRegistry(): Promise<PublicRegistrySummary>;
 
-  /** Every public repository (DescribeRepositories, pages of 100). */
+  /** Every public repository (DescribeRepositories, pages of 1000). */
   listRepositories(): AsyncIterable<PublicRepositorySummary>;
 
   /** One repository (DescribeRepositories by name). Throws `RepositoryNotFoundError`. */
@@ -95,7 +103,7 @@ export interface EcrPublicGateway {
 
   /**
    * Images by digest, in batches of 100 (DescribeImages by id), in the order given; missing ones reported, as the
-   * private gateway does.
+   * private gateway does (a batch failed with ImageNotFoundException is split in halves and asked again).
    */
   describeImages(
     repositoryName: string,
@@ -105,7 +113,9 @@ export interface EcrPublicGateway {
   /**
    * Manifests by digest, byte-exact, read over the registry API (`GET /v2/<alias>/<name>/manifests/<digest>`, one
    * manifest a request, with the token of ECR Public's GetAuthorizationToken), concurrently and with the same retry
-   * rules; a manifest that is gone is an `ImageNotFound` failure. ECR Public records no pull, so reading is harmless.
+   * rules; a manifest that is gone is an `ImageNotFound` failure, bytes that do not hash to the digest a
+   * `DigestMismatch` one. Throws `AccessDeniedError` when the registry refuses the token, `RepositoryNotFoundError`
+   * when it does not know the repository. ECR Public records no pull, so reading is harmless.
    */
   getManifests(
     repositoryName: string,

@@ -33,6 +33,15 @@ export function createEcrClient(options: EcrClientOptions = {}): ECRClient {
     ...(options.region === undefined ? {} : { region: options.region }),
     ...(options.credentials === undefined ? {} : { credentials: options.credentials }),
   });
+  withQuotaNotRetried(client);
+  return client;
+}
+
+/**
+ * Hands ECR's quota errors to the client's retry layer wrapped, so that they are not re-sent as throttling (see
+ * `isQuotaError`). The ECR Public client takes it too: ECR Public's `LimitExceededException` is a quota as well.
+ */
+export function withQuotaNotRetried<C extends { middlewareStack: ECRClient['middlewareStack'] }>(client: C): C {
   client.middlewareStack.add(
     (next) => async (args) => {
       try {

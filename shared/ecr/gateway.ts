@@ -1,4 +1,3 @@
-import { setTimeout as sleep } from 'node:timers/promises';
 import {
   BatchDeleteImageCommand,
   BatchGetImageCommand,
@@ -20,6 +19,7 @@ import {
 } from '@aws-sdk/client-ecr';
 import { z } from 'zod';
 import type { ImageRecord } from '../domain/image.ts';
+import { chunk, countingResends, notInResponse, runInRounds, unique } from './calls.ts';
 import {
   EcrGatewayError,
   ImageNotFoundError,
@@ -90,31 +90,6 @@ const EcrGatewayOptionsSchema = z.strictObject({
   maxItemRetries: z.number().int().min(0).max(10).default(DEFAULT_MAX_ITEM_RETRIES),
   itemRetryDelayMs: z.number().int().min(0).max(60_000).default(DEFAULT_ITEM_RETRY_DELAY_MS),
 });
-
-/**
- * The client the gateway sends with: `sdkClient`, but every command it sends also counts the SDK's re-sends of it.
- * The gateway counts one call per `send`; the SDK's retry loop (in the finalizeRequest step, see `createEcrClient`)
- * runs the deserialize step once per attempt, so each pass after a command's first is a re-send that ECR received
- * (and throttled, or answered 5xx) too. With both, `callCounts` is what ECR counted. A client whose `send` is
- * stubbed (aws-sdk-client-mock) runs no middleware: it is counted one call per send, as it is sent.
- */
-function countingResends(sdkClient: ECRClient, count: (operation: EcrOperation) => void): ECRClient {
-  const send = (command: Parameters<ECRClient['send']>[0], ...rest: unknown[]) => {
-    let attempts = 0;
-    command.middlewareStack.add(
-      (next, context) => async (args) => {
-        attempts++;
-        if (attempts > 1) count(String(context.commandName).replace(/Command$/, '') as EcrOperation);
-        return await next(args);
-      },
-      { step: 'deserialize', priority: 'high', name: 'ecrGatewayCountsResends', override: true },
-    );
-    return (sdkClient.send as (...args: unknown[]) => Promise<unknown>).call(sdkClient, command, ...rest);
-  };
-  return new Proxy(sdkClient, {
-    get: (target, property, receiver) => (property === 'send' ? send : Reflect.get(target, property, receiver)),
-  });
-}
 
 /**
  * The one module through which the product talks to ECR. It speaks domain words (images, digests, tags), pages
@@ -254,24 +229,6 @@ export interface EcrGateway extends RegistrySettingsMethods {
 
 type WithCommand = NonNullable<ECRPaginationConfiguration['withCommand']>;
 
-/** Splits ids into consecutive batches of at most `size`, keeping their order. */
-function chunk<T>(items: readonly T[], size: number): T[][] {
-  const batches: T[][] = [];
-  for (let start = 0; start < items.length; start += size) batches.push(items.slice(start, start + size));
-  return batches;
-}
-
-/** The first occurrence of each id, in order: ECR rejects nothing for duplicates, but they waste a slot. */
-const unique = (ids: readonly string[]): string[] => [...new Set(ids)];
-
-const NOT_IN_RESPONSE = 'NotInResponse';
-const notInResponse = (id: { digest: string } | { tag: string }): ItemFailure => ({
-  ...id,
-  code: NOT_IN_RESPONSE,
-  reason: 'ECR listed this id neither as processed nor as failed',
-  retryable: true,
-});
-
 /** Exceptions of StartImageScan that are answers about the image, not failures of the call. */
 const SCAN_DECLINED: Readonly<Record<string, 'scan-quota-exceeded' | 'unsupported-image-type' | 'image-archived'>> = {
   LimitExceededException: 'scan-quota-exceeded',
@@ -296,7 +253,7 @@ export function createEcrGateway(sdkClient: ECRClient, options: EcrGatewayOption
   const settings = parsed.data;
   const counts = new Map<EcrOperation, number>();
   const count = (operation: EcrOperation) => counts.set(operation, (counts.get(operation) ?? 0) + 1);
-  const client = countingResends(sdkClient, count);
+  const client = countingResends(sdkClient, (operation) => count(operation as EcrOperation));
 
   /** The only way a request leaves the gateway: counted, and every error mapped (mapping errors included). */
   async function call<T>(operation: EcrOperation, repository: string | undefined, run: () => Promise<T>): Promise<T> {
@@ -381,39 +338,12 @@ export function createEcrGateway(sdkClient: ECRClient, options: EcrGatewayOption
     };
   }
 
-  /**
-   * Sends `ids` in batches of `size`; ids whose failures are retryable are sent again, in at most `maxItemRetries`
-   * rounds, each after an exponentially growing, jittered delay. `runBatch` records successes itself and returns
-   * the batch's failures; `idOf` names the id a failure is about. Returns the failures that remain.
-   */
-  async function inRounds(
+  const inRounds = (
     ids: readonly string[],
     size: number,
     runBatch: (batch: string[]) => Promise<ItemFailure[]>,
     idOf: (failure: ItemFailure) => string | undefined,
-  ): Promise<ItemFailure[]> {
-    const remaining: ItemFailure[] = [];
-    let pending = [...ids];
-    for (let round = 0; pending.length > 0; round++) {
-      if (round > 0) await backOff(round);
-      const retry: string[] = [];
-      for (const batch of chunk(pending, size)) {
-        for (const failure of await runBatch(batch)) {
-          const id = idOf(failure);
-          if (failure.retryable && id !== undefined && round < settings.maxItemRetries) retry.push(id);
-          else remaining.push(failure);
-        }
-      }
-      pending = unique(retry);
-    }
-    return remaining;
-  }
-
-  async function backOff(round: number): Promise<void> {
-    const ceiling = settings.itemRetryDelayMs * 2 ** (round - 1);
-    const delay = Math.round(ceiling / 2 + Math.random() * (ceiling / 2)); // "equal jitter": between ½ and 1 × ceiling
-    if (delay > 0) await sleep(delay);
-  }
+  ) => runInRounds(ids, size, runBatch, idOf, settings);
 
   /** Keeps the ids that are in `done`, in the caller's order. */
   const inOrder = (ids: readonly string[], done: ReadonlySet<string>) => ids.filter((id) => done.has(id));

@@ -43,6 +43,11 @@ const RepositoryNameOrArn = z
  */
 export const CleanupWorkItemSchema = z.strictObject({
   runId: z.string().min(1).max(128),
+  /**
+   * The registry of the repository: `public` for ECR Public, absent for the private registry. It says only where to
+   * look: the worker cleans only a repository one of its own config's rules for that registry matches.
+   */
+  registry: z.enum(['private', 'public']).optional(),
   repositoryName: RepositoryName,
   /** May turn dry run on, never off: the config's `cleanup.dryRun: true` stands. */
   dryRun: z.boolean(),

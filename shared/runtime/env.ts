@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { DEFAULT_PUBLIC_REGISTRY_URL } from '../ecr-public/limits.ts';
 
 /**
  * The environment of the service's functions: one zod schema per variable, and one object schema per function picking
@@ -29,6 +30,13 @@ const PRINCIPAL_ARN_PATTERN = /^arn:aws[a-z-]*:iam::\d{12}:(?:role|user)\/[\w+=,
 const PRINCIPAL_EXPECTED = 'an IAM role or user ARN (arn:aws:iam::<12-digit account>:role/<name>)';
 
 const ATTEMPTS_EXPECTED = 'a whole number of attempts between 1 and 100';
+
+const REGISTRY_URL_EXPECTED = 'an http(s) URL of a registry, such as https://public.ecr.aws';
+const isRegistryUrl = (text: string) => {
+  if (text.length > 2048 || !URL.canParse(text)) return false;
+  const url = new URL(text);
+  return (url.protocol === 'https:' || url.protocol === 'http:') && url.search === '' && url.hash === '';
+};
 
 const wholeNumberIn = (text: string, min: number, max: number) =>
   /^\d{1,9}$/.test(text) && Number(text) >= min && Number(text) <= max;
@@ -70,6 +78,17 @@ export const ENV_VARIABLES = {
       .optional(),
   ),
   /**
+   * The registry API (`/token/`, `/v2/`) of ECR Public, where the cleanup reads public manifests; unset: public.ecr.aws.
+   */
+  ECR_PUBLIC_REGISTRY_URL: z.preprocess(
+    blankIsUnset,
+    z
+      .string()
+      .refine(isRegistryUrl, { error: expected(REGISTRY_URL_EXPECTED) })
+      .optional()
+      .transform((text) => text ?? DEFAULT_PUBLIC_REGISTRY_URL),
+  ),
+  /**
    * Attempts per ECR request (the AWS SDK's own variable, which `createEcrClient` defers to when set); unset: the
    * client's ECR_CLIENT_MAX_ATTEMPTS.
    */
@@ -89,8 +108,20 @@ const pick = <const K extends VariableName>(...names: K[]) =>
 
 /** Each function's variables: every function publishes on the bus and reads the config; most call ECR. */
 export const FUNCTION_ENV = {
-  scheduledCleanup: pick('EVENT_BUS_NAME', 'CONFIG_FILE', 'AWS_MAX_ATTEMPTS', 'WORKER_PRINCIPAL_ARN'),
-  cleanupRepository: pick('EVENT_BUS_NAME', 'CONFIG_FILE', 'AWS_MAX_ATTEMPTS', 'CLEANUP_RESERVE_MS'),
+  scheduledCleanup: pick(
+    'EVENT_BUS_NAME',
+    'CONFIG_FILE',
+    'AWS_MAX_ATTEMPTS',
+    'WORKER_PRINCIPAL_ARN',
+    'ECR_PUBLIC_REGISTRY_URL',
+  ),
+  cleanupRepository: pick(
+    'EVENT_BUS_NAME',
+    'CONFIG_FILE',
+    'AWS_MAX_ATTEMPTS',
+    'CLEANUP_RESERVE_MS',
+    'ECR_PUBLIC_REGISTRY_URL',
+  ),
   onImagePush: pick('EVENT_BUS_NAME', 'CONFIG_FILE', 'AWS_MAX_ATTEMPTS'),
   onScanResult: pick('EVENT_BUS_NAME', 'CONFIG_FILE', 'AWS_MAX_ATTEMPTS'),
   allowListReport: pick('EVENT_BUS_NAME', 'CONFIG_FILE'),

@@ -2,6 +2,13 @@ import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { loadServiceConfig } from '../config/file.ts';
 import type { ServiceConfig } from '../config/schema.ts';
 import { createEcrClient, createEcrGateway, type ECRClient, type EcrGateway } from '../ecr/index.ts';
+import {
+  createEcrPublicClient,
+  createEcrPublicGateway,
+  DEFAULT_PUBLIC_REGISTRY_URL,
+  type ECRPUBLICClient,
+  type EcrPublicGateway,
+} from '../ecr-public/index.ts';
 import { publishEvents, type ServiceEvent } from '../events/publisher.ts';
 import { type Observability, observability } from '../obs/index.ts';
 import type { Clock } from './clock.ts';
@@ -16,6 +23,8 @@ import { logInvalidOutputEvents } from './output-events.ts';
 export interface ServiceDeps extends Observability {
   config(): Readonly<ServiceConfig>;
   gateway(options: { readOnly: boolean }): EcrGateway;
+  /** The ECR Public gateway (its API in us-east-1), read-only in dry run. */
+  publicGateway(options: { readOnly: boolean }): EcrPublicGateway;
   publish(events: readonly ServiceEvent[]): Promise<{ calls: number }>;
   /** The clock (epoch ms): `Date.now` in Lambda, the local registry's under `npm start`. */
   now: Clock;
@@ -35,13 +44,16 @@ export interface ServiceEnv {
   AWS_MAX_ATTEMPTS?: number | undefined;
   CLEANUP_RESERVE_MS?: number | undefined;
   WORKER_PRINCIPAL_ARN?: string | undefined;
+  ECR_PUBLIC_REGISTRY_URL?: string | undefined;
 }
 
 let ecrClient: ECRClient | undefined;
+let ecrPublicClient: ECRPUBLICClient | undefined;
 let eventsClient: EventBridgeClient | undefined;
 
 /**
- * The real dependencies of a Lambda container: one ECR client and one EventBridge client, each created on first use
+ * The real dependencies of a Lambda container: one ECR client, one ECR Public client (whose manifest reads go to
+ * `ECR_PUBLIC_REGISTRY_URL`) and one EventBridge client, each created on first use
  * (not at import, so that nothing is signed while Lambda provisions the container; a function that never calls ECR
  * never creates its client) and captured by the tracer (X-Ray subsegments per call, in Lambda only), the config from
  * `CONFIG_FILE` or the bundled file, the bus `EVENT_BUS_NAME` names, `Date.now`, and the container's logger, metrics
@@ -54,6 +66,13 @@ export function serviceDeps(env: ServiceEnv, obs: Observability = observability)
     gateway: ({ readOnly }) => {
       ecrClient ??= obs.tracer.captureAWSv3Client(createEcrClient({ maxAttempts: env.AWS_MAX_ATTEMPTS }));
       return createEcrGateway(ecrClient, { readOnly });
+    },
+    publicGateway: ({ readOnly }) => {
+      ecrPublicClient ??= obs.tracer.captureAWSv3Client(createEcrPublicClient({ maxAttempts: env.AWS_MAX_ATTEMPTS }));
+      return createEcrPublicGateway(ecrPublicClient, {
+        readOnly,
+        registryUrl: env.ECR_PUBLIC_REGISTRY_URL ?? DEFAULT_PUBLIC_REGISTRY_URL,
+      });
     },
     publish: (entries) => {
       logInvalidOutputEvents(entries, obs.logger);

@@ -365,7 +365,9 @@ describe('cleanup-repository handler', () => {
       ...TEST_CONFIG,
       cleanup: {
         ...TEST_CONFIG.cleanup,
-        rules: [{ repositories: ['big/**'], exclude: [], enabled: true, allowMassDelete: true }],
+        rules: [
+          { registry: 'private' as const, repositories: ['big/**'], exclude: [], enabled: true, allowMassDelete: true },
+        ],
       },
     };
     const handler = createWorkerHandler(() => deps({ config: () => config, reserveMs: 5_000 }));

@@ -110,15 +110,21 @@ describe('ARCHITECTURE.md', () => {
     expect(valueImports).toEqual([]);
   });
 
-  it('lets only the gateway import the ECR client', () => {
+  it('lets only the gateways import the ECR and ECR Public clients', () => {
+    // Prepare
+    const importersOf = (client: string) =>
+      ['shared/', 'functions/', 'local/', 'cli/']
+        .flatMap(sources)
+        .filter(({ text }) => importsOf(text).some((source) => source === client || source?.startsWith(`${client}/`)))
+        .map(({ file }) => file);
     // Act
-    const importers = ['shared/', 'functions/', 'local/', 'cli/']
-      .flatMap(sources)
-      .filter(({ text }) => importsOf(text).some((source) => source?.startsWith('@aws-sdk/client-ecr')))
-      .map(({ file }) => file);
+    const ecr = importersOf('@aws-sdk/client-ecr');
+    const ecrPublic = importersOf('@aws-sdk/client-ecr-public');
     // Assess
-    expect(importers.length).toBeGreaterThan(0);
-    expect(importers.filter((file) => !file.startsWith('shared/ecr/'))).toEqual([]);
+    expect(ecr.length).toBeGreaterThan(0);
+    expect(ecr.filter((file) => !file.startsWith('shared/ecr/'))).toEqual([]);
+    expect(ecrPublic.length).toBeGreaterThan(0);
+    expect(ecrPublic.filter((file) => !file.startsWith('shared/ecr-public/'))).toEqual([]);
   });
 
   it('keeps the local registry a package apart: neither side imports the other, its users import it by name', () => {

@@ -5,6 +5,7 @@ import { describe, expect, it } from 'vitest';
 import type { z } from 'zod';
 import { SERVICE_EVENT_SOURCE } from '../../../shared/events/publisher.ts';
 import {
+  CleanupWorkItemSchema,
   EcrImageActionDetailSchema,
   EcrImageScanDetailSchema,
   InspectorFindingDetailSchema,
@@ -56,6 +57,19 @@ describe('the sample events (events/*.json)', () => {
     const published = new Set(samples.map(({ event }) => detailTypeOf(event)).filter((type) => type in OUTPUT_SCHEMAS));
     // Assess
     expect([...published].sort()).toEqual(Object.keys(OUTPUT_EVENT_SCHEMAS).sort());
+  });
+
+  it('show a work item and a report of an ECR Public repository, and refuse a registry they do not know', () => {
+    // Prepare
+    const detailOf = (name: string) => samples.find((sample) => sample.name === name)?.event.detail as object;
+    const item = detailOf('cleanup-work-item-public.json');
+    const report = detailOf('cleanup-report-public.json');
+    // Act & Assess
+    expect(CleanupWorkItemSchema.parse(item).registry).toBe('public');
+    expect(OUTPUT_EVENT_SCHEMAS['Cleanup Report'].parse(report)).toMatchObject({ registry: 'public' });
+    expect(CleanupWorkItemSchema.parse(detailOf('cleanup-work-item.json')).registry).toBeUndefined();
+    expect(CleanupWorkItemSchema.safeParse({ ...item, registry: 'quay' }).success).toBe(false);
+    expect(OUTPUT_EVENT_SCHEMAS['Cleanup Report'].safeParse({ ...report, registry: 'private' }).success).toBe(false);
   });
 
   it('are refused by their schema when a field drifts from the published type', () => {

@@ -28,6 +28,7 @@ describe('function environments', () => {
       CONFIG_FILE: undefined,
       AWS_MAX_ATTEMPTS: undefined,
       CLEANUP_RESERVE_MS: CLEANUP_RESERVE_MS_BOUNDS.default,
+      ECR_PUBLIC_REGISTRY_URL: 'https://public.ecr.aws',
     });
     expect(parseFunctionEnv('cleanupRepository', { EVENT_BUS_NAME: BUS, CLEANUP_RESERVE_MS: '30000' })).toMatchObject({
       CLEANUP_RESERVE_MS: 30_000,
@@ -60,6 +61,13 @@ describe('function environments', () => {
     expect(() => parseFunctionEnv('reconcileRegistry', { EVENT_BUS_NAME: BUS, AWS_MAX_ATTEMPTS: 'many' })).toThrow(
       'AWS_MAX_ATTEMPTS: expected a whole number of attempts between 1 and 100, got "many"',
     );
+    for (const value of ['public.ecr.aws', 'ftp://public.ecr.aws', 'https://public.ecr.aws/?x=1']) {
+      expect(() =>
+        parseFunctionEnv('cleanupRepository', { EVENT_BUS_NAME: BUS, ECR_PUBLIC_REGISTRY_URL: value }),
+      ).toThrow(
+        `ECR_PUBLIC_REGISTRY_URL: expected an http(s) URL of a registry, such as https://public.ecr.aws, got ${JSON.stringify(value)}`,
+      );
+    }
     expect(() => parseFunctionEnv('allowListReport', { EVENT_BUS_NAME: BUS, CONFIG_FILE: ' , ' })).toThrow(
       'CONFIG_FILE: expected a config file path, or comma-separated paths, got " , "',
     );
@@ -72,6 +80,7 @@ describe('function environments', () => {
       CONFIG_FILE: '',
       WORKER_PRINCIPAL_ARN: '',
       AWS_MAX_ATTEMPTS: '',
+      ECR_PUBLIC_REGISTRY_URL: '',
     });
     // Assess
     expect(parsed).toEqual({
@@ -79,6 +88,7 @@ describe('function environments', () => {
       CONFIG_FILE: undefined,
       WORKER_PRINCIPAL_ARN: undefined,
       AWS_MAX_ATTEMPTS: undefined,
+      ECR_PUBLIC_REGISTRY_URL: 'https://public.ecr.aws',
     });
     expect(() => parseFunctionEnv('allowListReport', { EVENT_BUS_NAME: '' })).toThrow(
       /EVENT_BUS_NAME: expected an EventBridge event bus name or ARN .*, got ""/,

@@ -19,6 +19,18 @@ describe('serviceDeps', () => {
     expect(deps.workerPrincipalArn).toBe('arn:aws:iam::123456789012:role/w');
     expect(serviceDeps({ EVENT_BUS_NAME: 'bus', CLEANUP_RESERVE_MS: 5_000 }).reserveMs).toBe(5_000);
   });
+
+  it('gives an ECR Public gateway, read-only when asked, that refuses to delete before sending anything', async () => {
+    // Prepare
+    const deps = serviceDeps({ EVENT_BUS_NAME: 'bus', ECR_PUBLIC_REGISTRY_URL: 'http://127.0.0.1:1' });
+    // Act
+    const gateway = deps.publicGateway({ readOnly: true });
+    // Assess
+    expect(gateway.readOnly).toBe(true);
+    await expect(gateway.deleteImages('team/app', ['sha256:'.padEnd(71, '0')])).rejects.toThrow(/read-only/);
+    expect(gateway.callCounts()).toEqual({});
+    expect(deps.publicGateway({ readOnly: false }).readOnly).toBe(false);
+  });
 });
 
 describe('serviceDeps publish', () => {

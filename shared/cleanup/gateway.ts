@@ -1,0 +1,43 @@
+import type { ImageRecord } from '../domain/image.ts';
+import type { DeleteOutcome, ItemFailure, ManifestRecord } from '../ecr/index.ts';
+
+/** Which registry a cleanup runs on: the account's private ECR registry in the region, or its ECR Public one. */
+export type RegistryKind = 'private' | 'public';
+
+/**
+ * What the cleanup needs of a registry: the subset of the gateway both `EcrGateway` (ECR) and `EcrPublicGateway`
+ * (ECR Public) satisfy, so that one gather, one plan and one act serve both.
+ */
+export interface CleanupGateway {
+  readonly readOnly: boolean;
+  callCounts(): Record<string, number>;
+  listImages(repositoryName: string): AsyncIterable<ImageRecord[]>;
+  describeImages(
+    repositoryName: string,
+    digests: readonly string[],
+  ): Promise<{ images: ImageRecord[]; missing: string[] }>;
+  getManifests(
+    repositoryName: string,
+    digests: readonly string[],
+  ): Promise<{ manifests: ManifestRecord[]; failures: ItemFailure[] }>;
+  deleteImages(repositoryName: string, digests: readonly string[]): Promise<DeleteOutcome>;
+  /**
+   * False when the registry's image listing names no referrer's subject (ECR Public's DescribeImages), so that the
+   * cleanup reads the manifests of the images that may be referrers; absent or true when it does (ECR's).
+   */
+  readonly describesSubjects?: boolean;
+}
+
+/** The gateway of a registry: ECR's, or ECR Public's (whose API is in us-east-1 whatever the function's region). */
+export const cleanupGatewayFor = (
+  deps: {
+    gateway(options: { readOnly: boolean }): CleanupGateway;
+    publicGateway(options: { readOnly: boolean }): CleanupGateway;
+  },
+  registry: RegistryKind,
+  options: { readOnly: boolean },
+): CleanupGateway => (registry === 'public' ? deps.publicGateway(options) : deps.gateway(options));
+
+/** `registry: 'public'` for the records of a public repository; nothing for the private registry's. */
+export const registryField = (registry: RegistryKind): { registry?: 'public' } =>
+  registry === 'public' ? { registry: 'public' } : {};

@@ -1,0 +1,101 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { ItemFailure } from './types.ts';
+
+/**
+ * The call machinery both gateways share (ECR's and ECR Public's): re-send counting, batching, and the bounded
+ * rounds of re-tries for per-id failures.
+ */
+
+interface CommandWithStack {
+  middlewareStack: {
+    add(
+      middleware: (
+        next: (args: unknown) => Promise<unknown>,
+        context: { commandName?: unknown },
+      ) => (args: unknown) => Promise<unknown>,
+      options: { step: 'deserialize'; priority: 'high'; name: string; override: true },
+    ): void;
+  };
+}
+
+/**
+ * The client the gateway sends with: `sdkClient`, but every command it sends also counts the SDK's re-sends of it.
+ * The gateway counts one call per `send`; the SDK's retry loop (in the finalizeRequest step, see `createEcrClient`)
+ * runs the deserialize step once per attempt, so each pass after a command's first is a re-send that the service
+ * received (and throttled, or answered 5xx) too. With both, `callCounts` is what the service counted. A client whose
+ * `send` is stubbed (aws-sdk-client-mock) runs no middleware: it is counted one call per send, as it is sent.
+ */
+export function countingResends<C extends { send: (...args: never[]) => unknown }>(
+  sdkClient: C,
+  count: (operation: string) => void,
+): C {
+  const send = (command: CommandWithStack, ...rest: unknown[]) => {
+    let attempts = 0;
+    command.middlewareStack.add(
+      (next, context) => async (args) => {
+        attempts++;
+        if (attempts > 1) count(String(context.commandName).replace(/Command$/, ''));
+        return await next(args);
+      },
+      { step: 'deserialize', priority: 'high', name: 'ecrGatewayCountsResends', override: true },
+    );
+    return (sdkClient.send as unknown as (...args: unknown[]) => Promise<unknown>).call(sdkClient, command, ...rest);
+  };
+  return new Proxy(sdkClient, {
+    get: (target, property, receiver) => (property === 'send' ? send : Reflect.get(target, property, receiver)),
+  });
+}
+
+/** Splits ids into consecutive batches of at most `size`, keeping their order. */
+export function chunk<T>(items: readonly T[], size: number): T[][] {
+  const batches: T[][] = [];
+  for (let start = 0; start < items.length; start += size) batches.push(items.slice(start, start + size));
+  return batches;
+}
+
+/** The first occurrence of each id, in order: ECR rejects nothing for duplicates, but they waste a slot. */
+export const unique = (ids: readonly string[]): string[] => [...new Set(ids)];
+
+const NOT_IN_RESPONSE = 'NotInResponse';
+export const notInResponse = (id: { digest: string } | { tag: string }): ItemFailure => ({
+  ...id,
+  code: NOT_IN_RESPONSE,
+  reason: 'ECR listed this id neither as processed nor as failed',
+  retryable: true,
+});
+
+/**
+ * Sends `ids` in batches of `size`; ids whose failures are retryable are sent again, in at most `maxItemRetries`
+ * rounds, each after an exponentially growing, jittered delay. `runBatch` records successes itself and returns
+ * the batch's failures; `idOf` names the id a failure is about. Returns the failures that remain.
+ */
+export async function runInRounds(
+  ids: readonly string[],
+  size: number,
+  runBatch: (batch: string[]) => Promise<ItemFailure[]>,
+  idOf: (failure: ItemFailure) => string | undefined,
+  settings: { maxItemRetries: number; itemRetryDelayMs: number },
+): Promise<ItemFailure[]> {
+  const remaining: ItemFailure[] = [];
+  let pending = [...ids];
+  for (let round = 0; pending.length > 0; round++) {
+    if (round > 0) await backOff(round, settings.itemRetryDelayMs);
+    const retry: string[] = [];
+    for (const batch of chunk(pending, size)) {
+      for (const failure of await runBatch(batch)) {
+        const id = idOf(failure);
+        if (failure.retryable && id !== undefined && round < settings.maxItemRetries) retry.push(id);
+        else remaining.push(failure);
+      }
+    }
+    pending = unique(retry);
+  }
+  return remaining;
+}
+
+/** "Equal jitter": between ½ and 1 × the round's ceiling, which doubles every round. */
+export async function backOff(round: number, baseDelayMs: number): Promise<void> {
+  const ceiling = baseDelayMs * 2 ** (round - 1);
+  const delay = Math.round(ceiling / 2 + Math.random() * (ceiling / 2));
+  if (delay > 0) await sleep(delay);
+}
