@@ -143,6 +143,9 @@ export function serviceRules(
   const deps: ServiceDeps = {
     config: () => dryRunConfig,
     gateway: ({ readOnly }) => createEcrGateway(ecr, { readOnly }),
+    publicGateway: () => {
+      throw new Error('the ECR Public gateway is not wired into the local service yet (shared/ecr-public/gateway.ts)');
+    },
     publish: (entries) => {
       logInvalidOutputEvents(entries, observability.logger);
       return publishEvents(events, LOCAL_EVENT_BUS, entries);

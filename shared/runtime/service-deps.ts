@@ -2,6 +2,7 @@ import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { loadServiceConfig } from '../config/file.ts';
 import type { ServiceConfig } from '../config/schema.ts';
 import { createEcrClient, createEcrGateway, type ECRClient, type EcrGateway } from '../ecr/index.ts';
+import type { EcrPublicGateway } from '../ecr-public/types.ts';
 import { publishEvents, type ServiceEvent } from '../events/publisher.ts';
 import { type Observability, observability } from '../obs/index.ts';
 import type { Clock } from './clock.ts';
@@ -16,6 +17,7 @@ import { logInvalidOutputEvents } from './output-events.ts';
 export interface ServiceDeps extends Observability {
   config(): Readonly<ServiceConfig>;
   gateway(options: { readOnly: boolean }): EcrGateway;
+  publicGateway(options: { readOnly: boolean }): EcrPublicGateway;
   publish(events: readonly ServiceEvent[]): Promise<{ calls: number }>;
   /** The clock (epoch ms): `Date.now` in Lambda, the local registry's under `npm start`. */
   now: Clock;
@@ -54,6 +56,9 @@ export function serviceDeps(env: ServiceEnv, obs: Observability = observability)
     gateway: ({ readOnly }) => {
       ecrClient ??= obs.tracer.captureAWSv3Client(createEcrClient({ maxAttempts: env.AWS_MAX_ATTEMPTS }));
       return createEcrGateway(ecrClient, { readOnly });
+    },
+    publicGateway: () => {
+      throw new Error('the ECR Public gateway is not configured in this build (shared/ecr-public/gateway.ts)');
     },
     publish: (entries) => {
       logInvalidOutputEvents(entries, obs.logger);

@@ -5,8 +5,8 @@ import type { ServiceDeps } from '../../shared/runtime/service-deps.ts';
 import { expectOutputEventsParse } from './events.ts';
 
 /**
- * A handler's dependencies for a test: what the test gives, and otherwise the bundled config, no ECR (a gateway
- * refused), a bus that takes every event whose detail parses with its schema (and throws on any other),
+ * A handler's dependencies for a test: what the test gives, and otherwise the bundled config, no ECR nor ECR Public
+ * (a gateway refused), a bus that takes every event whose detail parses with its schema (and throws on any other),
  * `Date.now`, the container's logger, metrics and tracer (silent and disabled under vitest), and the cleanup
  * settings' defaults.
  */
@@ -15,6 +15,9 @@ export function testDeps(given: Partial<ServiceDeps> = {}): ServiceDeps {
     config: () => loadServiceConfig({}),
     gateway: () => {
       throw new Error('this test gives no ECR gateway');
+    },
+    publicGateway: () => {
+      throw new Error('this test gives no ECR Public gateway');
     },
     publish: async (events) => {
       expectOutputEventsParse(events);
