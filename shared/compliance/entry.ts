@@ -7,7 +7,6 @@ import type { EcrPublicGateway, PublicRepositorySummary } from '../ecr-public/ty
 import type { ScheduledComplianceDetail } from '../events/registry-schemas.ts';
 import { DETAIL_TYPES } from '../events/schemas.ts';
 import {
-  type ComplianceCheck,
   type ComplianceFinding,
   checkRepository,
   type RegistryScanning,
@@ -108,7 +107,7 @@ async function checkPublicOne(
   return { ...result, ...(await applyPublicFix(gateway, repository.name, judgement.fix)) };
 }
 
-const NO_FINDINGS: Record<ComplianceCheck | ReportedCheck, number> = {
+const NO_FINDINGS: Record<ReportedCheck, number> = {
   'tag-mutability': 0,
   'scan-on-push': 0,
   'lifecycle-policy': 0,
