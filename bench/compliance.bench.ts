@@ -85,6 +85,9 @@ try {
     {
       config: () => config,
       gateway: ({ readOnly }) => createEcrGateway(client, { readOnly }),
+      publicGateway: () => {
+        throw new Error('the compliance benchmark checks private repositories only');
+      },
       publish: async (events) => {
         published += events.length;
         return { calls: Math.ceil(events.length / 10) };

@@ -1,4 +1,6 @@
+import { checksPublicRepositories } from '../shared/config/compliance-schema.ts';
 import type { PushConfig, ScanConfig, ServiceConfig } from '../shared/config/schema.ts';
+import { DEFAULT_PUBLIC_COMPLIANCE_POLICY } from '../shared/policy/compliance/policy.ts';
 import { DEFAULT_PUSH_POLICY } from '../shared/policy/push/policy.ts';
 import { DEFAULT_SCAN_POLICY } from '../shared/policy/scan/policy.ts';
 
@@ -113,6 +115,57 @@ export function repositoryArnsFor(globs: readonly string[]): { 'Fn::Sub': string
   return patterns.sort().map(repositoryArn);
 }
 
+/** An ECR Public repository ARN: ECR Public's ARNs name no region (its API is in us-east-1 only). */
+export const publicRepositoryArn = (pattern: string) => ({
+  'Fn::Sub': `arn:\${AWS::Partition}:ecr-public::\${AWS::AccountId}:repository/${pattern}`,
+});
+
+/**
+ * The public repository-name globs of the enabled enforce-mode public compliance rules (their own mode, or the
+ * defaults'), none when compliance is in dry run: the repositories compliance may put catalog data on.
+ */
+export function enforcedPublicRepositoryGlobs(compliance: ServiceConfig['compliance']): string[] {
+  if (compliance.dryRun) return [];
+  const section = compliance.public;
+  const globs = section.rules
+    .filter(
+      (rule) =>
+        rule.enabled && (rule.mode ?? section.defaults.mode ?? DEFAULT_PUBLIC_COMPLIANCE_POLICY.mode) === 'enforce',
+    )
+    .flatMap((rule) => rule.repositories);
+  return [...new Set(globs)];
+}
+
+/** ECR Public's API answers in us-east-1 only, whatever the function's region: the calls are signed for it. */
+const ECR_PUBLIC_REGION = { StringEquals: { 'aws:RequestedRegion': 'us-east-1' } } as const;
+
+/**
+ * The compliance function's ECR Public statements, only when the config has public rules: the reads of every
+ * public repository (the listing, catalog data, repository policy), and PutRepositoryCatalogData on those the
+ * enforce-mode public rules match.
+ */
+export function publicComplianceStatements(compliance: ServiceConfig['compliance']): IamStatement[] {
+  if (!checksPublicRepositories(compliance)) return [];
+  const patterns = [...new Set(enforcedPublicRepositoryGlobs(compliance).map(globToIamPattern))];
+  const enforced = patterns.includes('*') ? [publicRepositoryArn('*')] : patterns.sort().map(publicRepositoryArn);
+  return [
+    {
+      Effect: 'Allow',
+      Action: [
+        'ecr-public:DescribeRepositories',
+        'ecr-public:GetRepositoryCatalogData',
+        'ecr-public:GetRepositoryPolicy',
+      ],
+      Resource: publicRepositoryArn('*'),
+      Condition: ECR_PUBLIC_REGION,
+    },
+    ...scoped(['ecr-public:PutRepositoryCatalogData'], enforced).map((statement) => ({
+      ...statement,
+      Condition: ECR_PUBLIC_REGION,
+    })),
+  ];
+}
+
 /** A statement granting `actions` on `resources`, or none when there is no resource to act on. */
 const scoped = (actions: string[], resources: readonly CfnValue[]): IamStatement[] =>
   resources.length === 0 ? [] : [{ Effect: 'Allow', Action: actions, Resource: resources }];
@@ -151,7 +204,7 @@ const TRACING = 'Active';
  * config's enabled enforce-mode rules match (each glob an IAM resource pattern), so a change of those rules means
  * packaging again.
  */
-export function serviceManifest(config: Pick<ServiceConfig, 'push' | 'scan'>) {
+export function serviceManifest(config: Pick<ServiceConfig, 'push' | 'scan' | 'compliance'>) {
   /** Repositories whose tags the push handler may correct (enforce mode). */
   const pushEnforced = repositoryArnsFor(enforcedRepositoryGlobs(config.push, DEFAULT_PUSH_POLICY.mode));
   /** Repositories whose images the scan handler may quarantine-tag or untag (enforce mode). */
@@ -233,6 +286,8 @@ export function serviceManifest(config: Pick<ServiceConfig, 'push' | 'scan'>) {
         ...scoped(['ecr:PutImageTagMutability', 'ecr:BatchDeleteImage'], pushEnforced),
         // A registry-level read: it names no repository.
         { Effect: 'Allow', Action: ['ecr:GetRegistryScanningConfiguration'], Resource: '*' },
+        // ECR Public (only with public rules): reads everywhere, catalog data puts on the enforce-mode repositories.
+        ...publicComplianceStatements(config.compliance),
         PUBLISH_TO_SERVICE_BUS,
       ],
       onFailure: ON_FAILURE,
@@ -326,6 +381,8 @@ export function serviceManifest(config: Pick<ServiceConfig, 'push' | 'scan'>) {
         },
         // A registry-level read: it names no repository.
         { Effect: 'Allow', Action: ['ecr:GetRegistryScanningConfiguration'], Resource: '*' },
+        // ECR Public (only with public rules): reads everywhere, catalog data puts on the enforce-mode repositories.
+        ...publicComplianceStatements(config.compliance),
         PUBLISH_TO_SERVICE_BUS,
       ],
       onFailure: ON_FAILURE,

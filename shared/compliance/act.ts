@@ -1,5 +1,7 @@
 import type { EcrGateway, RepositorySummary } from '../ecr/index.ts';
+import type { EcrPublicGateway, PublicCatalogUpdate } from '../ecr-public/types.ts';
 import type { ComplianceFinding, ComplianceFix } from '../policy/compliance/check.ts';
+import type { PublicCatalogFix } from '../policy/compliance/public-catalog.ts';
 
 async function applyFix(gateway: EcrGateway, repository: RepositorySummary, fix: ComplianceFix): Promise<void> {
   switch (fix.kind) {
@@ -39,4 +41,33 @@ export async function applyFixes(
     }
   }
   return { fixed, fixFailures };
+}
+
+/** The judgement's catalog as PutRepositoryCatalogData takes it: the logo's base64 as its bytes. */
+export function catalogUpdateOf(fix: PublicCatalogFix): PublicCatalogUpdate {
+  const { logoBase64, ...rest } = fix.catalog;
+  return logoBase64 === undefined
+    ? rest
+    : { ...rest, logoImageBlob: Uint8Array.from(Buffer.from(logoBase64, 'base64')) };
+}
+
+/**
+ * Puts the judgement's whole catalog data on a public repository (one PutRepositoryCatalogData, which replaces the
+ * catalog data: the fix already holds every field the repository kept). A put ECR Public refuses is recorded with its
+ * error. The caller decides whether to act at all (enforce mode, not dry run).
+ */
+export async function applyPublicFix(
+  gateway: EcrPublicGateway,
+  repositoryName: string,
+  fix: PublicCatalogFix,
+): Promise<{ fixed: PublicCatalogFix['kind'][]; fixFailures: { fix: PublicCatalogFix['kind']; error: string }[] }> {
+  try {
+    await gateway.putCatalogData(repositoryName, catalogUpdateOf(fix));
+    return { fixed: [fix.kind], fixFailures: [] };
+  } catch (error) {
+    return {
+      fixed: [],
+      fixFailures: [{ fix: fix.kind, error: error instanceof Error ? error.message : String(error) }],
+    };
+  }
 }

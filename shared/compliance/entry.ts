@@ -1,23 +1,29 @@
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
-import { complianceRuleFor } from '../config/compliance-schema.ts';
+import { checksPublicRepositories, complianceRuleFor, publicComplianceRuleFor } from '../config/compliance-schema.ts';
 import { resolveDryRun } from '../config/dry-run.ts';
 import { selectRepositories } from '../config/rules.ts';
-import { type EcrGateway, RepositoryNotFoundError, type RepositorySummary } from '../ecr/index.ts';
+import { type EcrGateway, EcrGatewayError, RepositoryNotFoundError, type RepositorySummary } from '../ecr/index.ts';
+import type { EcrPublicGateway, PublicRepositorySummary } from '../ecr-public/types.ts';
 import type { ScheduledComplianceDetail } from '../events/registry-schemas.ts';
 import { DETAIL_TYPES } from '../events/schemas.ts';
-import {
-  type ComplianceCheck,
-  type ComplianceFinding,
-  checkRepository,
-  type RegistryScanning,
-} from '../policy/compliance/check.ts';
-import type { CompliancePolicy } from '../policy/compliance/policy.ts';
+import { type ComplianceFinding, checkRepository, type RegistryScanning } from '../policy/compliance/check.ts';
+import type { CompliancePolicy, PublicCompliancePolicy } from '../policy/compliance/policy.ts';
+import { judgePublicRepository, type PublicJudgement } from '../policy/compliance/public-catalog.ts';
 import type { ServiceDeps } from '../runtime/service-deps.ts';
-import { applyFixes } from './act.ts';
-import { gatherFacts } from './gather.ts';
-import { type ComplianceReport, REPORT_LIST_LIMIT, type RepositoryCompliance } from './report.ts';
+import { applyFixes, applyPublicFix } from './act.ts';
+import { gatherFacts, gatherPublicFacts } from './gather.ts';
+import { type ComplianceReport, REPORT_LIST_LIMIT, type ReportedCheck, type RepositoryCompliance } from './report.ts';
 
-export type ComplianceDeps = Pick<ServiceDeps, 'config' | 'gateway' | 'publish' | 'logger' | 'metrics' | 'tracer'>;
+export type ComplianceDeps = Pick<
+  ServiceDeps,
+  'config' | 'gateway' | 'publicGateway' | 'publish' | 'logger' | 'metrics' | 'tracer'
+>;
+
+/** A repository that could not be checked: a gateway error on it, reported, while the others are still checked. */
+interface FailedRepository {
+  failed: ComplianceReport['failed'][number];
+}
+type Outcome = RepositoryCompliance | 'gone' | FailedRepository;
 
 /** Runs `work` over `items`, at most `limit` at a time, keeping the results in order. */
 async function inPool<T, R>(items: readonly T[], limit: number, work: (item: T) => Promise<R>): Promise<R[]> {
@@ -39,7 +45,7 @@ async function checkOne(
   match: { rule: CompliancePolicy; index: number },
   scanning: RegistryScanning | undefined,
   options: { runId: string; dryRun: boolean },
-): Promise<RepositoryCompliance | 'gone'> {
+): Promise<Outcome> {
   let findings: ComplianceFinding[];
   try {
     findings = checkRepository(await gatherFacts(gateway, repository, match.rule), match.rule, scanning);
@@ -49,6 +55,7 @@ async function checkOne(
   }
   const result: RepositoryCompliance = {
     runId: options.runId,
+    registry: 'private',
     repositoryName: repository.name,
     mode: match.rule.mode,
     ruleIndex: match.index,
@@ -61,19 +68,58 @@ async function checkOne(
   return { ...result, ...(await applyFixes(gateway, repository, findings)) };
 }
 
-const NO_FINDINGS: Record<ComplianceCheck, number> = {
+/**
+ * Checks one ECR Public repository: gather what its rule checks → judge (pure) → in enforce mode, unless dry run,
+ * put the judgement's whole catalog data. A gateway error on it makes it a failed repository, not a failed run.
+ */
+async function checkPublicOne(
+  gateway: EcrPublicGateway,
+  repository: PublicRepositorySummary,
+  match: { rule: PublicCompliancePolicy; index: number },
+  options: { runId: string; dryRun: boolean },
+): Promise<Outcome> {
+  let judgement: PublicJudgement;
+  try {
+    judgement = judgePublicRepository(await gatherPublicFacts(gateway, repository, match.rule), match.rule);
+  } catch (error) {
+    if (error instanceof RepositoryNotFoundError) return 'gone';
+    if (error instanceof EcrGatewayError) {
+      return { failed: { registry: 'public', repositoryName: repository.name, error: error.message } };
+    }
+    throw error;
+  }
+  const result: RepositoryCompliance = {
+    runId: options.runId,
+    registry: 'public',
+    repositoryName: repository.name,
+    mode: match.rule.mode,
+    ruleIndex: match.index,
+    compliant: judgement.findings.length === 0,
+    findings: judgement.findings.map(({ check, reason, detail, fixable }) => ({ check, reason, detail, fixable })),
+    fixed: [],
+    fixFailures: [],
+  };
+  if (match.rule.mode !== 'enforce' || options.dryRun || judgement.fix === undefined) return result;
+  return { ...result, ...(await applyPublicFix(gateway, repository.name, judgement.fix)) };
+}
+
+const NO_FINDINGS: Record<ReportedCheck, number> = {
   'tag-mutability': 0,
   'scan-on-push': 0,
   'lifecycle-policy': 0,
   'repository-policy': 0,
   'required-tags': 0,
   encryption: 0,
+  'catalog-data': 0,
 };
 
+const isChecked = (outcome: Outcome): outcome is RepositoryCompliance => outcome !== 'gone' && !('failed' in outcome);
+
 /**
- * The scheduled compliance scan: every repository a compliance rule matches is compared with its policy (gather →
- * check, pure → fix in enforce mode unless dry run), a bounded number at a time. Publishes one "Compliance Report"
- * per run and one "Compliance Drift" per repository the run changed, and emits metrics.
+ * The scheduled compliance scan: every repository a compliance rule matches, and every ECR Public repository a
+ * public rule matches, is compared with its policy (gather → check, pure → fix in enforce mode unless dry run), a
+ * bounded number at a time. Publishes one "Compliance Report" per run (each entry naming its registry) and one
+ * "Compliance Drift" per repository the run changed, and emits metrics.
  */
 export async function runCompliance(
   trigger: { id: string; detail: ScheduledComplianceDetail },
@@ -98,30 +144,61 @@ export async function runCompliance(
         })),
       }))
     : undefined;
-  const results = await inPool(matched, config.compliance.concurrency, ({ repository, match }) =>
-    checkOne(gateway, repository, match, scanning, { runId: trigger.id, dryRun }),
-  );
-  const checked = results.filter((result): result is RepositoryCompliance => result !== 'gone');
+  // ECR Public: only when a public rule exists (its API is in us-east-1, whatever the function's region).
+  const publicGateway = checksPublicRepositories(config.compliance)
+    ? deps.publicGateway({ readOnly: dryRun })
+    : undefined;
+  const publicSelection = publicGateway
+    ? await selectRepositories(
+        publicGateway.listRepositories(),
+        (name) => publicComplianceRuleFor(config.compliance.public, name),
+        trigger.detail.repositories,
+      )
+    : { selected: [], listed: 0 };
+  const options = { runId: trigger.id, dryRun };
+  const work: (() => Promise<Outcome>)[] = [
+    ...matched.map(
+      ({ repository, match }) =>
+        () =>
+          checkOne(gateway, repository, match, scanning, options),
+    ),
+    ...(publicGateway
+      ? publicSelection.selected.map(
+          ({ repository, match }) =>
+            () =>
+              checkPublicOne(publicGateway, repository, match, options),
+        )
+      : []),
+  ];
+  const results = await inPool(work, config.compliance.concurrency, (check) => check());
+  const checked = results.filter(isChecked);
+  const failed = results.flatMap((result) => (typeof result === 'object' && 'failed' in result ? [result.failed] : []));
   const nonCompliant = checked.filter((result) => !result.compliant);
   const changed = checked.filter((result) => result.fixed.length > 0);
   const byCheck = { ...NO_FINDINGS };
   for (const result of nonCompliant) for (const finding of result.findings) byCheck[finding.check]++;
+  const publicCalls = Object.entries(publicGateway?.callCounts() ?? {}).map(([operation, count]) => [
+    `public:${operation}`,
+    count,
+  ]);
   const report: ComplianceReport = {
     runId: trigger.id,
     dryRun,
     counts: {
-      repositories,
+      repositories: repositories + publicSelection.listed,
       checked: checked.length,
       compliant: checked.length - nonCompliant.length,
       nonCompliant: nonCompliant.length,
       changed: changed.length,
       fixFailures: checked.reduce((sum, result) => sum + result.fixFailures.length, 0),
-      gone: results.length - checked.length,
+      gone: results.filter((result) => result === 'gone').length,
+      failed: failed.length,
     },
     byCheck,
     nonCompliant: nonCompliant.slice(0, REPORT_LIST_LIMIT),
-    apiCalls: gateway.callCounts(),
-    truncated: nonCompliant.length > REPORT_LIST_LIMIT,
+    failed: failed.slice(0, REPORT_LIST_LIMIT),
+    apiCalls: { ...gateway.callCounts(), ...Object.fromEntries(publicCalls) },
+    truncated: nonCompliant.length > REPORT_LIST_LIMIT || failed.length > REPORT_LIST_LIMIT,
   };
   const published = await deps.publish([
     { detailType: DETAIL_TYPES.complianceReport, detail: report },
@@ -138,6 +215,9 @@ export async function runCompliance(
     MetricUnit.Count,
     Object.values(report.apiCalls).reduce((sum, n) => sum + n, 0),
   );
-  deps.logger.info('compliance report', { report: { ...report, nonCompliant: report.nonCompliant.length } });
+  deps.metrics.addMetric('RepositoriesFailed', MetricUnit.Count, report.counts.failed);
+  deps.logger.info('compliance report', {
+    report: { ...report, nonCompliant: report.nonCompliant.length, failed: report.failed.length },
+  });
   return report;
 }

@@ -1,6 +1,8 @@
 import type { EcrGateway, RepositorySummary } from '../ecr/index.ts';
+import type { EcrPublicGateway, PublicRepositorySummary } from '../ecr-public/types.ts';
 import { type RepositoryFacts, readsFor } from '../policy/compliance/check.ts';
-import type { CompliancePolicy } from '../policy/compliance/policy.ts';
+import type { CompliancePolicy, PublicCompliancePolicy } from '../policy/compliance/policy.ts';
+import { type PublicRepositoryFacts, publicReadsFor } from '../policy/compliance/public-catalog.ts';
 
 /** Reads what the policy checks, and nothing else. */
 export async function gatherFacts(
@@ -25,5 +27,23 @@ export async function gatherFacts(
     ...(lifecyclePolicy === undefined ? {} : { lifecyclePolicy }),
     ...(repositoryPolicy === undefined ? {} : { repositoryPolicy }),
     ...(tags === undefined ? {} : { tags }),
+  };
+}
+
+/** Reads what a public rule checks, and nothing else: the catalog data, the repository policy. */
+export async function gatherPublicFacts(
+  gateway: EcrPublicGateway,
+  repository: PublicRepositorySummary,
+  policy: PublicCompliancePolicy,
+): Promise<PublicRepositoryFacts> {
+  const reads = publicReadsFor(policy);
+  const [catalog, repositoryPolicy] = await Promise.all([
+    reads.catalog ? gateway.getCatalogData(repository.name).then((data) => data ?? null) : undefined,
+    reads.repositoryPolicy ? gateway.getRepositoryPolicy(repository.name).then((text) => text ?? null) : undefined,
+  ]);
+  return {
+    name: repository.name,
+    ...(catalog === undefined ? {} : { catalog }),
+    ...(repositoryPolicy === undefined ? {} : { repositoryPolicy }),
   };
 }

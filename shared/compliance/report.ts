@@ -3,7 +3,7 @@ import { z } from 'zod';
 /** Lists in the report event are capped so the event stays well under EventBridge's 256 KB. */
 export const REPORT_LIST_LIMIT = 200;
 
-/** The policy's `ComplianceCheck`s. */
+/** The policy's `ComplianceCheck`s, and `PublicComplianceCheck`'s `catalog-data` (ECR Public repositories). */
 const ComplianceCheckSchema = z.enum([
   'tag-mutability',
   'scan-on-push',
@@ -11,7 +11,9 @@ const ComplianceCheckSchema = z.enum([
   'repository-policy',
   'required-tags',
   'encryption',
+  'catalog-data',
 ]);
+export type ReportedCheck = z.output<typeof ComplianceCheckSchema>;
 
 /** The kinds of the policy's `ComplianceFix`. */
 const ComplianceFixKindSchema = z.enum([
@@ -20,11 +22,15 @@ const ComplianceFixKindSchema = z.enum([
   'put-lifecycle-policy',
   'delete-lifecycle-policy',
   'tag-resource',
+  /** ECR Public: the whole catalog data, what the repository had kept (PutRepositoryCatalogData). */
+  'put-catalog-data',
 ]);
 
 /** One repository's result; also the detail of its "Compliance Drift" event when the run changed it. */
 export const RepositoryComplianceSchema = z.strictObject({
   runId: z.string().min(1),
+  /** `private`: an ECR repository of the function's region; `public`: an ECR Public repository of the account. */
+  registry: z.enum(['private', 'public']),
   repositoryName: z.string().min(1),
   mode: z.enum(['report', 'enforce']),
   ruleIndex: z.number().int().min(0),
@@ -55,10 +61,16 @@ export const ComplianceReportSchema = z.strictObject({
     fixFailures: Count,
     /** Repositories deleted while the run was reading them. */
     gone: Count,
+    /** Repositories that could not be read (a gateway error), listed in `failed`; the others were still checked. */
+    failed: Count,
   }),
   /** Failing findings per check. */
   byCheck: z.record(ComplianceCheckSchema, Count),
   nonCompliant: z.array(RepositoryComplianceSchema),
+  failed: z.array(
+    z.strictObject({ registry: z.enum(['private', 'public']), repositoryName: z.string().min(1), error: z.string() }),
+  ),
+  /** Calls per operation; ECR Public's as `public:<Operation>`. */
   apiCalls: z.record(z.string(), Count),
   truncated: z.boolean(),
 });

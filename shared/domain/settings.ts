@@ -113,6 +113,106 @@ export const ComplianceSettingsSchema = z.strictObject({
 /** The compliance policy of one repository (`shared/policy/compliance/policy.ts` names it `CompliancePolicy`). */
 export type ComplianceSettings = z.output<typeof ComplianceSettingsSchema>;
 
+/** [M-ECRPUB] LogoImageBlob: a PNG of at most 512,000 bytes. */
+export const MAX_PUBLIC_LOGO_BYTES = 512_000;
+const PNG_SIGNATURE = [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a];
+const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;
+
+/** Why a base64 logo is refused (not base64, empty, too large, not a PNG), or undefined when ECR Public takes it. */
+export function publicLogoProblem(base64: string): string | undefined {
+  if (base64.length % 4 !== 0 || !BASE64.test(base64)) return 'the logo must be base64 (RFC 4648, padded)';
+  const bytes = Buffer.from(base64, 'base64');
+  if (bytes.length === 0) return 'the logo is empty';
+  if (bytes.length > MAX_PUBLIC_LOGO_BYTES) {
+    return `the logo is ${bytes.length} bytes; ECR Public takes at most ${MAX_PUBLIC_LOGO_BYTES}`;
+  }
+  if (!PNG_SIGNATURE.every((byte, index) => bytes[index] === byte)) return 'the logo must be a PNG image';
+  return undefined;
+}
+
+/** The catalog data fields of an ECR Public repository a rule may require. */
+export const PUBLIC_CATALOG_FIELDS = [
+  'description',
+  'aboutText',
+  'usageText',
+  'architectures',
+  'operatingSystems',
+  'logo',
+] as const;
+export type PublicCatalogField = (typeof PUBLIC_CATALOG_FIELDS)[number];
+
+/** [M-ECRPUB] Architecture and OperatingSystem: strings of 1 to 50 characters, at most 50 of each. */
+const CatalogLabel = z.string().min(1).max(50);
+
+/** The catalog data enforce mode fills in, within ECR Public's limits [M-ECRPUB]. */
+export const PublicCatalogValuesSchema = z.strictObject({
+  description: z.string().min(1).max(1024).optional().describe('The short description (at most 1,024 characters).'),
+  aboutText: z
+    .string()
+    .min(1)
+    .max(25_600)
+    .optional()
+    .describe('The "About" section, in Markdown (at most 25,600 characters).'),
+  usageText: z
+    .string()
+    .min(1)
+    .max(25_600)
+    .optional()
+    .describe('The "Usage" section, in Markdown (at most 25,600 characters).'),
+  architectures: z
+    .array(CatalogLabel)
+    .min(1)
+    .max(50)
+    .optional()
+    .describe(
+      'Architectures (1 to 50 characters each, at most 50); the Gallery shows ARM, ARM 64, x86 and x86-64 as badges.',
+    ),
+  operatingSystems: z
+    .array(CatalogLabel)
+    .min(1)
+    .max(50)
+    .optional()
+    .describe(
+      'Operating systems (1 to 50 characters each, at most 50); the Gallery shows Linux and Windows as badges.',
+    ),
+  logo: z
+    .string()
+    .max(Math.ceil(MAX_PUBLIC_LOGO_BYTES / 3) * 4 + 4)
+    .superRefine((value, context) => {
+      const problem = publicLogoProblem(value);
+      if (problem !== undefined) context.addIssue({ code: 'custom', message: problem });
+    })
+    .optional()
+    .describe('The logo: a PNG of at most 512,000 bytes, base64-encoded.'),
+});
+export type PublicCatalogValues = z.output<typeof PublicCatalogValuesSchema>;
+
+export const PublicComplianceSettingsSchema = z.strictObject({
+  mode: z
+    .enum(['report', 'enforce'])
+    .describe('report: publish findings only. enforce: also fill in the catalog data from `catalog`.'),
+  requiredCatalog: z
+    .array(z.enum(PUBLIC_CATALOG_FIELDS))
+    .max(PUBLIC_CATALOG_FIELDS.length)
+    .describe('Catalog data fields every repository must have (an empty string or list counts as missing).'),
+  catalog: PublicCatalogValuesSchema.describe(
+    'Enforce mode: the values given to missing fields (a required field without one is reported only).',
+  ),
+  overwrite: z
+    .boolean()
+    .describe(
+      'Enforce mode: also replace a text or list field whose value differs from `catalog` (never a logo: ECR Public gives back only its URL). false: fill in only what is missing.',
+    ),
+  forbidPublicWrite: z
+    .boolean()
+    .describe(
+      'The repository policy may grant no write action (ecr-public:PutImage, ...: anything but reads) to everyone ("*") without a condition. Reading is public by nature.',
+    ),
+});
+
+/** The compliance policy of one public repository (`PublicCompliancePolicy` in `shared/policy/compliance/`). */
+export type PublicComplianceSettings = z.output<typeof PublicComplianceSettingsSchema>;
+
 /** The checks the schemas need from the policy, which this folder may not import. */
 export interface SettingsChecks {
   /** Why a regular expression is refused (too costly, not RE2), or undefined when it is accepted. */

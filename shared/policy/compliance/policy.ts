@@ -1,4 +1,4 @@
-import type { ComplianceSettings } from '../../domain/settings.ts';
+import type { ComplianceSettings, PublicComplianceSettings } from '../../domain/settings.ts';
 
 /**
  * What a repository must look like, per the config's `compliance` section (one matched rule over the defaults):
@@ -20,3 +20,17 @@ export const DEFAULT_COMPLIANCE_POLICY: CompliancePolicy = {
 };
 
 export const CLEANUP_JOB_OWNS = 'cleanup-job';
+
+/**
+ * What an ECR Public repository must look like, per the config's `compliance.public` section: `mode`, the
+ * `requiredCatalog` fields, the `catalog` values enforce mode fills in, `overwrite`, `forbidPublicWrite`.
+ */
+export type PublicCompliancePolicy = PublicComplianceSettings;
+
+export const DEFAULT_PUBLIC_COMPLIANCE_POLICY: PublicCompliancePolicy = {
+  mode: 'report',
+  requiredCatalog: [],
+  catalog: {},
+  overwrite: false,
+  forbidPublicWrite: true,
+};

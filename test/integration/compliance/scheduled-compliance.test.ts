@@ -143,6 +143,7 @@ describe('scheduled-compliance through the handler and the local bus', () => {
       changed: 2,
       fixFailures: 0,
       gone: 0,
+      failed: 0,
     });
     const reasons = Object.fromEntries(
       report.nonCompliant.map((entry) => [entry.repositoryName, entry.findings.map((f) => f.reason).sort()]),
@@ -164,6 +165,7 @@ describe('scheduled-compliance through the handler and the local bus', () => {
       ],
       'owned/app': ['lifecycle-policy-competes-with-cleanup'],
     });
+    expect(report.nonCompliant.every((entry) => entry.registry === 'private')).toBe(true);
     expect(drifts.map((d) => [d.repositoryName, [...d.fixed].sort()])).toEqual([
       ['enforced/app', ['put-lifecycle-policy', 'put-scan-on-push', 'put-tag-mutability', 'tag-resource']],
       ['owned/app', ['delete-lifecycle-policy']],

@@ -158,6 +158,57 @@ describe('serverless.ts: scheduledCompliance and reconcileRegistry', () => {
     expect(actions.map((entry) => entry.action)).not.toContain('ecr:SetRepositoryPolicy');
   });
 
+  it('gives compliance no ECR Public access without public rules (the bundled config has none)', () => {
+    // Assess
+    expect(actionsOf('scheduledCompliance').filter((entry) => entry.action.startsWith('ecr-public:'))).toEqual([]);
+  });
+
+  it('lets compliance read every public repository and put catalog data only where enforce-mode public rules match', () => {
+    // Prepare
+    const withPublic = (publicSection: object, dryRun = false) =>
+      serviceManifest(parseConfig({ compliance: { dryRun, public: publicSection } })).scheduledCompliance.iam.filter(
+        (statement) => statement.Action.some((action) => action.startsWith('ecr-public:')),
+      );
+    const publicArn = (pattern: string) => ({
+      'Fn::Sub': `arn:\${AWS::Partition}:ecr-public::\${AWS::AccountId}:repository/${pattern}`,
+    });
+    const inUsEast1 = { StringEquals: { 'aws:RequestedRegion': 'us-east-1' } };
+    const reads = {
+      Effect: 'Allow',
+      Action: [
+        'ecr-public:DescribeRepositories',
+        'ecr-public:GetRepositoryCatalogData',
+        'ecr-public:GetRepositoryPolicy',
+      ],
+      Resource: publicArn('*'),
+      Condition: inUsEast1,
+    };
+    // Act
+    const enforced = withPublic({
+      rules: [
+        { repositories: ['tools/**', 'cli'], mode: 'enforce' },
+        { repositories: ['off/*'], mode: 'enforce', enabled: false },
+        { repositories: ['**'] },
+      ],
+    });
+    const byDefault = withPublic({ defaults: { mode: 'enforce' }, rules: [{ repositories: ['**'] }] });
+    const reportOnly = withPublic({ rules: [{ repositories: ['**'] }] });
+    const dryRun = withPublic({ rules: [{ repositories: ['**'], mode: 'enforce' }] }, true);
+    // Assess
+    expect(enforced).toEqual([
+      reads,
+      {
+        Effect: 'Allow',
+        Action: ['ecr-public:PutRepositoryCatalogData'],
+        Resource: [publicArn('cli'), publicArn('tools/*')],
+        Condition: inUsEast1,
+      },
+    ]);
+    expect(byDefault[1]?.Resource).toEqual([publicArn('*')]);
+    expect(reportOnly).toEqual([reads]);
+    expect(dryRun).toEqual([reads]);
+  });
+
   it('lets the reconciler call only the registry-settings actions the gateway uses for it', () => {
     // Act
     const actions = actionsOf('reconcileRegistry');
