@@ -7,6 +7,7 @@ import { runRepositoryCleanup } from '../shared/cleanup/entry.ts';
 import { gatherRepository } from '../shared/cleanup/gather.ts';
 import { conventionTagSubject, type ImageRecord, isIndex } from '../shared/domain/image.ts';
 import { createEcrClient, createEcrGateway, type EcrGateway } from '../shared/ecr/index.ts';
+import { createEcrPublicClient, createEcrPublicGateway } from '../shared/ecr-public/index.ts';
 import { buildImageGraph, type CleanupPlan, planCleanup } from '../shared/policy/cleanup/plan.ts';
 import {
   BENCH_RULE,
@@ -15,6 +16,7 @@ import {
   FLOOR_FORMULA,
   generateShape,
   prng,
+  type ShapeImage,
   STALE_PROFILE,
   shapeMix,
   timedGateway,
@@ -175,6 +177,9 @@ async function excludeCleanupPrincipal(client: ECRClient): Promise<void> {
   await createEcrGateway(client).excludeFromPullTime(PRINCIPAL_ARN);
 }
 
+/** BENCH_RULE for a public repository: ECR Public records no pull time, so no pull condition (as the config resolves it). */
+const PUBLIC_BENCH_RULE = { ...BENCH_RULE, notPulledForDays: 0 };
+
 const cleanupInput = (repositoryName: string, now: number) => ({
   runId: `bench-${now}`,
   repositoryName,
@@ -237,6 +242,124 @@ async function callFigure(): Promise<void> {
       serverCallsByOperation: serverCalls,
       images: snapshot.images.length,
       indexes: snapshot.images.filter(isIndex).length,
+      toDelete: plan.toDelete.length,
+      deleted: result.report.counts.deleted,
+      mix: shapeMix(shape),
+      runSeconds: seconds(runMs),
+    });
+  } finally {
+    await server.close();
+  }
+}
+
+// ---- Figure 2b: an ECR Public repository's calls against the floor ----
+
+/** The configs of plain images: anything else a manifest carries may be an artifact with a `subject`. */
+const IMAGE_CONFIGS = new Set([
+  'application/vnd.docker.container.image.v1+json',
+  'application/vnd.oci.image.config.v1+json',
+]);
+
+export const PUBLIC_FLOOR_FORMULA =
+  'ceil(images/1000) DescribeImages pages + 1 GetAuthorizationToken + 1 registry token + one /v2/ manifest read per index and per artifact (ECR Public names no subject and has no BatchGetImage) + ceil(toDelete/100) DescribeImages by id (re-read) + ceil(toDelete/100) BatchDeleteImage + ceil(distinct edge targets of kept images/100) DescribeImages by id (verify)';
+
+/**
+ * The same 20,000-image repository in the public registry, cleaned through the ECR Public gateway with a public rule
+ * (no pull condition: ECR Public records none). Counted by the gateway and by the registry (`public:<Op>` and
+ * `v2public:GET:manifest`), against the floor of PUBLIC_FLOOR_FORMULA.
+ */
+async function publicCallFigure(figure: string, signatures: 'referrers' | 'cosign-tags'): Promise<void> {
+  const repositoryName = 'bench/public-calls';
+  progress(
+    `public calls: ${CALLS_IMAGES} images in an in-process registry's public registry, signatures as ${signatures}`,
+  );
+  const server = await startRegistryServer({ port: 0 });
+  try {
+    const generated = generateShape(CALLS_IMAGES, FLEET_PROFILE, prng(2_027));
+    // `cosign-tags`: every signature and attestation stored under cosign's tag convention, none as an OCI referrer,
+    // so that no manifest but the indexes' needs reading (the floor of ECR Public's API alone).
+    const shape =
+      signatures === 'referrers'
+        ? generated
+        : generated.map(
+            (image): ShapeImage =>
+              image.kind === 'referrer'
+                ? { ...image, kind: 'sig' }
+                : image.kind === 'orphan'
+                  ? { ...image, kind: 'image' }
+                  : image,
+          );
+    const images: FixtureImage[] = toFixtureImages(shape, repositoryName);
+    loadFixture(
+      server.registry,
+      { repositories: [], publicRepositories: [{ name: repositoryName, images }] },
+      server.now(),
+    );
+    const client = createEcrPublicClient({ endpoint: server.url, credentials: CREDENTIALS });
+    const gatewayOf = () => createEcrPublicGateway(client, { registryUrl: server.url });
+    const listed: ImageRecord[] = [];
+    for await (const page of gatewayOf().listImages(repositoryName)) listed.push(...page);
+    const snapshot = await gatherRepository(gatewayOf(), repositoryName, server.now());
+    const serverBefore = new Map(server.calls);
+
+    const gateway = gatewayOf();
+    const now = Date.now();
+    const started = performance.now();
+    const result = await runRepositoryCleanup(gateway, {
+      ...cleanupInput(repositoryName, now),
+      rule: PUBLIC_BENCH_RULE,
+      registry: 'public',
+    });
+    const runMs = performance.now() - started;
+    const plan = result.plan;
+    if (!plan || result.report.status !== 'completed') {
+      throw new Error(`public calls: the cleanup ended ${result.report.status}: ${result.report.message ?? ''}`);
+    }
+    const counts = gateway.callCounts();
+    const calls = Object.values(counts).reduce((sum, n) => sum + n, 0);
+    const serverCalls = Object.fromEntries(
+      [...server.calls]
+        .map(([operation, n]): [string, number] => [operation, n - (serverBefore.get(operation) ?? 0)])
+        .filter(([, n]) => n > 0),
+    );
+    const indexes = listed.filter(isIndex).length;
+    const artifacts = listed.filter(
+      (image) =>
+        !isIndex(image) &&
+        image.manifestMediaType === 'application/vnd.oci.image.manifest.v1+json' &&
+        !IMAGE_CONFIGS.has(image.artifactMediaType ?? ''),
+    ).length;
+    const floorParts = {
+      describePages: Math.ceil(listed.length / 1_000),
+      login: 2,
+      manifestReads: indexes + artifacts,
+      reReads: Math.ceil(plan.toDelete.length / 100),
+      deletes: Math.ceil(plan.toDelete.length / 100),
+      verifyReads: Math.ceil(edgeTargetsOf(snapshot.images, plan) / 100),
+    };
+    const floor = Object.values(floorParts).reduce((sum, n) => sum + n, 0);
+    emit({
+      name: figure,
+      signatures,
+      value: round(calls / floor, 3),
+      unit: 'x',
+      goal: '<= 1.1',
+      calls,
+      floor,
+      floor_formula: PUBLIC_FLOOR_FORMULA,
+      floorParts,
+      // Without the act's safety reads (re-read of the candidates, verification of what kept images need) and the
+      // login: only the listing, the manifest reads and the deletes.
+      readsAndDeletesOnly: round(
+        (calls - (counts.DescribeImages ?? 0) + floorParts.describePages - 2) /
+          (floorParts.describePages + floorParts.manifestReads + floorParts.deletes),
+        3,
+      ),
+      callsByOperation: counts,
+      serverCallsByOperation: serverCalls,
+      images: listed.length,
+      indexes,
+      artifacts,
       toDelete: plan.toDelete.length,
       deleted: result.report.counts.deleted,
       mix: shapeMix(shape),
@@ -404,5 +527,7 @@ async function endToEndFigure(): Promise<void> {
 const benchStarted = performance.now();
 planningFigures();
 await callFigure();
+await publicCallFigure('public_cleanup_calls_vs_floor', 'referrers');
+await publicCallFigure('public_cleanup_cosign_tags_calls_vs_floor', 'cosign-tags');
 await endToEndFigure();
 progress(`cleanup benchmarks done in ${seconds(performance.now() - benchStarted)} s`);
