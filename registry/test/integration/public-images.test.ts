@@ -251,6 +251,44 @@ describe('ECR Public: pushing, reading and deleting the images of a repository',
   });
 
   describe('the layer upload', () => {
+    it('takes a layer in several parts, those before the last of at least 5 MiB', async () => {
+      // Arrange
+      const first = Buffer.alloc(5 * 1024 * 1024, 7);
+      const last = Buffer.from('the end');
+      const whole = Buffer.concat([first, last]);
+      const { uploadId, partSize } = await client.send(new InitiateLayerUploadCommand({ repositoryName: 'app' }));
+      // Act
+      const parts = [];
+      for (const [bytes, at] of [
+        [first, 0],
+        [last, first.length],
+      ] as const) {
+        parts.push(
+          await client.send(
+            new UploadLayerPartCommand({
+              repositoryName: 'app',
+              uploadId,
+              partFirstByte: at,
+              partLastByte: at + bytes.length - 1,
+              layerPartBlob: bytes,
+            }),
+          ),
+        );
+      }
+      const done = await client.send(
+        new CompleteLayerUploadCommand({ repositoryName: 'app', uploadId, layerDigests: [DIGEST, sha256(whole)] }),
+      );
+      const checked = await client.send(
+        new BatchCheckLayerAvailabilityCommand({ repositoryName: 'app', layerDigests: [sha256(whole)] }),
+      );
+      // Assess
+      expect(partSize).toBe(10 * 1024 * 1024);
+      expect(parts.map((p) => p.lastByteReceived)).toEqual([first.length - 1, whole.length - 1]);
+      expect(done.layerDigest).toBe(sha256(whole));
+      expect(checked.layers?.[0]?.layerSize).toBe(whole.length);
+      expect(server.registry.blobs.has(sha256(whole))).toBe(true);
+    });
+
     it("answers CompleteLayerUpload's exceptions", async () => {
       // Arrange
       const start = async () =>
