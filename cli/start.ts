@@ -138,6 +138,7 @@ try {
   console.log(
     `  aws ecr describe-image-scan-findings --repository-name payments/worker --image-id imageTag=2.3.0 --endpoint-url ${url}`,
   );
+  console.log(`  aws ecr-public describe-image-tags --repository-name tools/cli --endpoint-url ${url}`);
   console.log(`  curl -s ${url}/_local/calls`);
   console.log('');
   // The demo images have real content: container tools pull them over the registry API (/v2/), logged in as

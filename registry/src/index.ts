@@ -6,7 +6,15 @@
 
 export type { BusEvent, BusTarget, EventBus, LambdaLikeContext, RuleSpec } from './bus/event-bus.ts';
 export { DEMO_FINDINGS, demoFixture } from './control/demo.ts';
-export type { Fixture, FixtureImage, FixtureImageKind, FixtureRepository, LoadedImage } from './control/fixtures.ts';
+export type {
+  Fixture,
+  FixtureImage,
+  FixtureImageKind,
+  FixturePublicRepository,
+  FixtureRepository,
+  LoadedFixture,
+  LoadedImage,
+} from './control/fixtures.ts';
 export { loadFixture, loadFixtureWithContent } from './control/fixtures.ts';
 export { buildContentImage, buildContentReferrer, type ContentImage } from './model/content-images.ts';
 export type { Descriptor, ImageManifestSpec } from './model/manifests.ts';

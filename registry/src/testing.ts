@@ -8,6 +8,7 @@ import { createInterface } from 'node:readline';
 import { ECRClient } from '@aws-sdk/client-ecr';
 import { ECRPUBLICClient } from '@aws-sdk/client-ecr-public';
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
+import { type FixturePublicRepository, type LoadedFixture, loadFixtureWithContent } from './control/fixtures.ts';
 import { type RegistryServer, type RegistryServerOptions, startRegistryServer } from './wire/server.ts';
 
 export const TEST_ACCOUNT = '123456789012';
@@ -136,6 +137,26 @@ export async function declareBlobs(
   options: { account?: string; region?: string } = {},
 ): Promise<void> {
   await control(server, 'blobs', { repositoryName, manifest, ...options });
+}
+
+/**
+ * Creates ECR Public repositories with images in the registry's own process (what `POST /_local/load` does with a
+ * fixture's `publicRepositories`, without the JSON round trip: 20,000 images load in about a second). `content: true`
+ * gives every image real blobs; else they are placeholders. With a data directory, use `POST /_local/load`, which is
+ * journalled.
+ */
+export function loadPublicRepositories(
+  server: Pick<RegistryServer, 'registry' | 'now'>,
+  repositories: FixturePublicRepository[],
+  options: { account?: string; content?: boolean } = {},
+): Promise<LoadedFixture> {
+  const fixture = {
+    account: options.account,
+    content: options.content,
+    repositories: [],
+    publicRepositories: repositories,
+  };
+  return loadFixtureWithContent(server.registry, fixture, server.now());
 }
 
 /** The `local-ecr` command line (bin/local-ecr.js) running as a process of its own. */

@@ -28,8 +28,8 @@ export const MAX_CONTROL_DEPTH = 64;
  * |---------------------------------|--------------------------------------------------------------------------------|
  * | POST /_local/reset              | clears every account, fault, counter, clock offset and bus log                  |
  * | POST /_local/load               | a fixture (see fixtures.ts) → `{ repositories, images }` with each image's digest |
- * | GET  /_local/calls              | `{ total, operations: { PutImage: 3, ... } }`                                   |
- * | POST /_local/faults             | `{ operation, throttleRate?, serverErrorRate?, latencyMs? }` or `{ repositoryName, afterCalls }` |
+ * | GET  /_local/calls              | `{ total, operations: { PutImage: 3, 'public:PutImage': 1, ... } }`             |
+ * | POST /_local/faults             | `{ operation, throttleRate?, serverErrorRate?, latencyMs? }` (ECR Public's as `public:<Op>`) or `{ repositoryName, afterCalls }` |
  * | POST /_local/faults/clear       | removes every fault                                                            |
  * | GET  /_local/faults             | the faults in force                                                            |
  * | GET  /_local/memory             | the server's memory (after a full GC when node runs with --expose-gc), account/region states, bus log bytes |

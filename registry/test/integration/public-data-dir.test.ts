@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
@@ -25,7 +25,9 @@ import {
   UploadLayerPartCommand,
 } from '@aws-sdk/client-ecr-public';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { SNAPSHOT_FIELDS } from '../../src/persist/snapshot.ts';
+import { BlobStore } from '../../src/model/blob-store.ts';
+import { Registry } from '../../src/model/state.ts';
+import { readSnapshot, SNAPSHOT_FIELDS, writeSnapshot } from '../../src/persist/snapshot.ts';
 import { publicOperationJournalling, publicOperations } from '../../src/public/operations.ts';
 import { newPublicContent, PublicRegistryState, type PublicRepositoryRecord } from '../../src/public/state.ts';
 import { control, ecrPublicClient, startTestRegistry, TEST_ACCOUNT } from '../../src/testing.ts';
@@ -258,6 +260,49 @@ describe('ECR Public state in a data directory', () => {
       expect(await observeImages(second.client, 'loaded', [`sha256:${'0'.repeat(64)}`])).toEqual(before);
       second.client.destroy();
     });
+  });
+
+  it('reads a snapshot written before public repositories held images (no blobs, tag times or image numbering)', async () => {
+    // Arrange
+    const blobs = await BlobStore.open();
+    const registry = new Registry(blobs);
+    const state = registry.publicRegistries.state(TEST_ACCOUNT);
+    state.repositories.set('old', {
+      name: 'old',
+      seq: state.allocateSeq(),
+      createdAt: 1_700_000_000_000,
+      catalog: undefined,
+      policyText: undefined,
+      tags: new Map(),
+      content: newPublicContent(state, 'old', 1_700_000_000_000, 1),
+      tagTimes: new Map(),
+    });
+    const path = join(dir, 'old-snapshot.jsonl');
+    writeSnapshot(path, registry, { generation: 1, clockOffset: 0 });
+    const lines = readFileSync(path, 'utf8')
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line));
+    for (const line of lines) {
+      if (line.k === 'public') {
+        for (const repository of line.repositories) {
+          delete repository.layers;
+          delete repository.tagTimes;
+          delete repository.imageSeq;
+        }
+      }
+      if (line.k === 'end') delete line.publicImages;
+    }
+    writeFileSync(path, `${lines.map((line) => JSON.stringify(line)).join('\n')}\n`);
+    const restored = new Registry(blobs);
+    // Act
+    readSnapshot(path, restored);
+    // Assess
+    const repository = restored.publicRegistries.existing(TEST_ACCOUNT)?.repositories.get('old');
+    expect(repository?.content.images.size).toBe(0);
+    expect(repository?.content.layers.size).toBe(0);
+    expect(repository?.tagTimes.size).toBe(0);
+    await blobs.close();
   });
 
   it('snapshots every field of the public registry model', () => {

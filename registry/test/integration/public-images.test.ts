@@ -1,5 +1,10 @@
 import { createHash } from 'node:crypto';
 import {
+  CreateRepositoryCommand as CreatePrivateRepositoryCommand,
+  InitiateLayerUploadCommand as InitiatePrivateLayerUploadCommand,
+  UploadLayerPartCommand as UploadPrivateLayerPartCommand,
+} from '@aws-sdk/client-ecr';
+import {
   BatchCheckLayerAvailabilityCommand,
   BatchDeleteImageCommand,
   CompleteLayerUploadCommand,
@@ -19,7 +24,14 @@ import {
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { demoFixture } from '../../src/control/demo.ts';
 import type { LoadedFixture } from '../../src/control/fixtures.ts';
-import { control, ecrPublicClient, failureOf, rawPublicRequest, startTestRegistry } from '../../src/testing.ts';
+import {
+  control,
+  ecrClient,
+  ecrPublicClient,
+  failureOf,
+  rawPublicRequest,
+  startTestRegistry,
+} from '../../src/testing.ts';
 import type { RegistryServer } from '../../src/wire/server.ts';
 
 const nameOf = (error: unknown) => (error as { name?: string } | undefined)?.name;
@@ -239,6 +251,44 @@ describe('ECR Public: pushing, reading and deleting the images of a repository',
   });
 
   describe('the layer upload', () => {
+    it('takes a layer in several parts, those before the last of at least 5 MiB', async () => {
+      // Arrange
+      const first = Buffer.alloc(5 * 1024 * 1024, 7);
+      const last = Buffer.from('the end');
+      const whole = Buffer.concat([first, last]);
+      const { uploadId, partSize } = await client.send(new InitiateLayerUploadCommand({ repositoryName: 'app' }));
+      // Act
+      const parts = [];
+      for (const [bytes, at] of [
+        [first, 0],
+        [last, first.length],
+      ] as const) {
+        parts.push(
+          await client.send(
+            new UploadLayerPartCommand({
+              repositoryName: 'app',
+              uploadId,
+              partFirstByte: at,
+              partLastByte: at + bytes.length - 1,
+              layerPartBlob: bytes,
+            }),
+          ),
+        );
+      }
+      const done = await client.send(
+        new CompleteLayerUploadCommand({ repositoryName: 'app', uploadId, layerDigests: [DIGEST, sha256(whole)] }),
+      );
+      const checked = await client.send(
+        new BatchCheckLayerAvailabilityCommand({ repositoryName: 'app', layerDigests: [sha256(whole)] }),
+      );
+      // Assess
+      expect(partSize).toBe(10 * 1024 * 1024);
+      expect(parts.map((p) => p.lastByteReceived)).toEqual([first.length - 1, whole.length - 1]);
+      expect(done.layerDigest).toBe(sha256(whole));
+      expect(checked.layers?.[0]?.layerSize).toBe(whole.length);
+      expect(server.registry.blobs.has(sha256(whole))).toBe(true);
+    });
+
     it("answers CompleteLayerUpload's exceptions", async () => {
       // Arrange
       const start = async () =>
@@ -300,10 +350,36 @@ describe('ECR Public: pushing, reading and deleting the images of a repository',
             }),
           ),
         );
+      const ecr = ecrClient(server);
+      await ecr.send(new CreatePrivateRepositoryCommand({ repositoryName: 'app' }));
+      const privateUpload = await ecr.send(new InitiatePrivateLayerUploadCommand({ repositoryName: 'app' }));
       // Act
       const ok = await send('app', 0);
       const gap = await send('app', 10);
       const otherRepository = await send('other', 3);
+      const privateId = await failureOf(
+        client.send(
+          new UploadLayerPartCommand({
+            repositoryName: 'app',
+            uploadId: privateUpload.uploadId,
+            partFirstByte: 0,
+            partLastByte: 0,
+            layerPartBlob: Buffer.from('a'),
+          }),
+        ),
+      );
+      const publicIdInPrivate = await failureOf(
+        ecr.send(
+          new UploadPrivateLayerPartCommand({
+            repositoryName: 'app',
+            uploadId,
+            partFirstByte: 3,
+            partLastByte: 3,
+            layerPartBlob: Buffer.from('d'),
+          }),
+        ),
+      );
+      ecr.destroy();
       // Assess
       expect(ok).toBeUndefined();
       expect(nameOf(gap)).toBe('InvalidLayerPartException');
@@ -314,6 +390,8 @@ describe('ECR Public: pushing, reading and deleting the images of a repository',
         lastValidByteReceived: 2,
       });
       expect(nameOf(otherRepository)).toBe('UploadNotFoundException');
+      expect(nameOf(privateId)).toBe('UploadNotFoundException');
+      expect(nameOf(publicIdInPrivate)).toBe('UploadNotFoundException');
     });
   });
 
@@ -593,6 +671,33 @@ describe('ECR Public: pushing, reading and deleting the images of a repository',
       expect(calls.operations['public:DescribeImages']).toBe(1);
       expect(calls.operations.DescribeImages).toBeUndefined();
       expect(after).toBeUndefined();
+    });
+
+    it("lets a client's retries get through throttling and server errors on public operations", async () => {
+      // Arrange
+      await control(server, 'faults', { operation: 'public:DescribeImages', throttleRate: 0.5, latencyMs: 5 });
+      await control(server, 'faults', { operation: 'public:PutImage', serverErrorRate: 0.5 });
+      const retrying = ecrPublicClient(server, { maxAttempts: 3 });
+      // Act
+      const listed = [];
+      for (let i = 0; i < 4; i++)
+        listed.push(await retrying.send(new DescribeImagesCommand({ repositoryName: 'app' })));
+      const config = Buffer.from('{"retried":true}');
+      await upload(config);
+      const manifest = manifestOf(config, []);
+      await retrying.send(new PutImageCommand({ repositoryName: 'app', imageManifest: manifest }));
+      // The second call fails (a rate of 0.5 fails every second call) and its retry succeeds.
+      const put = await retrying.send(
+        new PutImageCommand({ repositoryName: 'app', imageManifest: manifest, imageTag: 'r' }),
+      );
+      const calls = await control<{ operations: Record<string, number> }>(server, 'calls');
+      retrying.destroy();
+      // Assess
+      expect(listed.every((page) => Array.isArray(page.imageDetails))).toBe(true);
+      expect(put.image?.imageId?.imageDigest).toBe(sha256(manifestOf(config, [])));
+      // Calls 2, 4 and 6 of DescribeImages are throttled: 4 answers take 7 calls.
+      expect(calls.operations['public:DescribeImages']).toBe(7);
+      expect(calls.operations['public:PutImage']).toBe(3);
     });
 
     it("loads the demo's public registry: catalog data in full, in part and none, a signed multi-arch release, stale images", async () => {

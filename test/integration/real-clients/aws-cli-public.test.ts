@@ -1,7 +1,7 @@
 import type { RegistryServer } from '@ecr-automation/local-registry';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { awsEcrPublic, requireRealClients } from '../../helpers/real-clients.ts';
-import { startTestRegistry } from '../../helpers/registry.ts';
+import { loadPublicRepositories, startTestRegistry } from '../../helpers/registry.ts';
 
 /** The Debian AWS CLI v2's `aws ecr-public` against the local registry. */
 describe('aws ecr-public against the local registry', { timeout: 120_000 }, () => {
@@ -91,6 +91,77 @@ describe('aws ecr-public against the local registry', { timeout: 120_000 }, () =
     expect(result.stderr).toBe('');
     expect(result.code).toBe(0);
     expect(result.stdout.trim()).toMatch(/^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/);
+  });
+
+  it('describes the images and tags of a repository holding images, and deletes some', async () => {
+    // Prepare
+    const loaded = await loadPublicRepositories(server, [
+      {
+        name: 'cli/images',
+        images: [
+          { id: 'amd64', architecture: 'amd64' },
+          { id: 'arm64', architecture: 'arm64' },
+          { id: 'index', kind: 'index', children: ['amd64', 'arm64'], tags: ['v1', 'latest'], pushedAt: '-2d' },
+          { id: 'sig', tagConvention: { subject: 'index', suffix: '.sig' } },
+          { id: 'old', tags: ['old'], pushedAt: '-400d' },
+          { id: 'stale', pushedAt: '-200d' },
+        ],
+      },
+    ]);
+    const digest = (id: string) => loaded.images.find((image) => image.id === id)?.imageDigest as string;
+    const repository = ['--repository-name', 'cli/images'];
+    // Act
+    const images = await awsEcrPublic(server.url, ['describe-images', ...repository]);
+    const paged = await awsEcrPublic(server.url, ['describe-images', ...repository, '--page-size', '2']);
+    const byTag = await awsEcrPublic(server.url, ['describe-images', ...repository, '--image-ids', 'imageTag=v1']);
+    const tags = await awsEcrPublic(server.url, ['describe-image-tags', ...repository, '--page-size', '1']);
+    const deleted = await awsEcrPublic(server.url, [
+      'batch-delete-image',
+      ...repository,
+      '--image-ids',
+      `imageDigest=${digest('stale')}`,
+      'imageTag=old',
+      `imageDigest=${digest('amd64')}`,
+      'imageTag=missing',
+    ]);
+    const after = await awsEcrPublic(server.url, ['describe-image-tags', ...repository]);
+    // Assess
+    for (const result of [images, paged, byTag, tags, deleted, after]) {
+      expect(result.stderr).toBe('');
+      expect(result.code).toBe(0);
+    }
+    const details = json(images.stdout).imageDetails as Record<string, unknown>[];
+    expect(details).toHaveLength(6);
+    expect(details[2]).toMatchObject({
+      registryId: '123456789012',
+      repositoryName: 'cli/images',
+      imageDigest: digest('index'),
+      imageTags: ['v1', 'latest'],
+      imageManifestMediaType: 'application/vnd.oci.image.index.v1+json',
+    });
+    expect(typeof details[2]?.imagePushedAt).toBe('string');
+    expect(json(paged.stdout).imageDetails).toEqual(details);
+    expect((json(byTag.stdout).imageDetails as { imageDigest: string }[]).map((d) => d.imageDigest)).toEqual([
+      digest('index'),
+    ]);
+    const tagDetails = json(tags.stdout).imageTagDetails as { imageTag: string; createdAt: string }[];
+    expect(tagDetails.map((t) => t.imageTag)).toEqual([
+      'v1',
+      'latest',
+      `${digest('index').replace(':', '-')}.sig`,
+      'old',
+    ]);
+    expect(typeof tagDetails[0]?.createdAt).toBe('string');
+    const answer = json(deleted.stdout) as {
+      imageIds: { imageDigest: string; imageTag?: string }[];
+      failures: { imageId: Record<string, string>; failureCode: string }[];
+    };
+    expect(answer.imageIds).toEqual([
+      { imageDigest: digest('stale') },
+      { imageDigest: digest('old'), imageTag: 'old' },
+    ]);
+    expect(answer.failures.map((f) => f.failureCode)).toEqual(['ImageReferencedByManifestList', 'ImageNotFound']);
+    expect((json(after.stdout).imageTagDetails as { imageTag: string }[]).map((t) => t.imageTag)).not.toContain('old');
   });
 
   it('exits 254 with the exception name on an error', async () => {
