@@ -60,9 +60,20 @@ const signatureBody = JSON.stringify({
   subject: { mediaType: OCI_INDEX, digest: index, size: indexBody.length },
 });
 const signature = sha(signatureBody);
+// An attestation of the stale image, pushed between the plan and the deletion (its manifest names its subject).
+const lateBody = JSON.stringify({
+  schemaVersion: 2,
+  mediaType: OCI_MANIFEST,
+  artifactType: 'application/vnd.in-toto+json',
+  config: { mediaType: 'application/vnd.oci.empty.v1+json', digest: sha('{}'), size: 2 },
+  layers: [],
+  subject: { mediaType: OCI_MANIFEST, digest: stale, size: 1 },
+});
+const late = sha(lateBody);
 const MANIFESTS = new Map([
   [index, { body: indexBody, mediaType: OCI_INDEX }],
   [signature, { body: signatureBody, mediaType: OCI_MANIFEST }],
+  [late, { body: lateBody, mediaType: OCI_MANIFEST }],
 ]);
 
 const old = new Date(NOW - 100 * DAY);
@@ -220,6 +231,52 @@ describe('the cleanup of an ECR Public repository', () => {
     expect(dry).toMatchObject({ status: 'dry-run', dryRun: true });
     expect(dry.deleted.map((entry) => entry.digest)).toEqual([stale]);
     expect(readOnly).toEqual([false, true]);
+    expect(ecrPublic.commandCalls(BatchDeleteImageCommand)).toHaveLength(0);
+  });
+});
+
+describe('the act on an ECR Public repository', () => {
+  it('keeps a planned deletion that a referrer pushed since the plan names in its manifest', async () => {
+    // Prepare: the second listing (the act's look at images pushed since the plan) shows the attestation.
+    let listings = 0;
+    ecrPublic.on(DescribeImagesCommand).callsFake((input: { imageIds?: ImageIdentifier[] }) => {
+      if (input.imageIds !== undefined) {
+        return {
+          imageDetails: IMAGES.filter((image) => input.imageIds?.some((id) => id.imageDigest === image.imageDigest)),
+        };
+      }
+      listings++;
+      const pushedSince = detail(late, {
+        imagePushedAt: new Date(NOW),
+        artifactMediaType: 'application/vnd.in-toto+json',
+      });
+      return { imageDetails: listings === 1 ? IMAGES : [...IMAGES, pushedSince] };
+    });
+    const deps = testDeps({ config: () => CONFIG, now: () => NOW, publicGateway: (o) => publicGateway(o.readOnly) });
+    // Act
+    const report = await runCleanup(workItem(), context, deps);
+    // Assess
+    expect(report.status).toBe('completed');
+    expect(report.changedSincePlan).toEqual([{ digest: stale, reason: { code: 'new-referrer', via: late } }]);
+    expect(ecrPublic.commandCalls(BatchDeleteImageCommand)).toHaveLength(0);
+    expect(manifestReads).toContain(late);
+  });
+
+  it('keeps a planned deletion that gained a tag since the plan', async () => {
+    // Prepare: the re-read by digest shows a tag the plan did not see.
+    ecrPublic.on(DescribeImagesCommand).callsFake((input: { imageIds?: ImageIdentifier[] }) => {
+      if (input.imageIds === undefined) return { imageDetails: IMAGES };
+      return {
+        imageDetails: IMAGES.filter((image) => input.imageIds?.some((id) => id.imageDigest === image.imageDigest)).map(
+          (image) => (image.imageDigest === stale ? { ...image, imageTags: ['hotfix'] } : image),
+        ),
+      };
+    });
+    const deps = testDeps({ config: () => CONFIG, now: () => NOW, publicGateway: (o) => publicGateway(o.readOnly) });
+    // Act
+    const report = await runCleanup(workItem(), context, deps);
+    // Assess
+    expect(report.changedSincePlan).toEqual([{ digest: stale, reason: { code: 'tag-gained', tags: ['hotfix'] } }]);
     expect(ecrPublic.commandCalls(BatchDeleteImageCommand)).toHaveLength(0);
   });
 });
