@@ -1,5 +1,5 @@
 import { checksPublicRepositories } from '../shared/config/compliance-schema.ts';
-import type { PushConfig, ScanConfig, ServiceConfig } from '../shared/config/schema.ts';
+import type { CleanupConfig, PushConfig, ScanConfig, ServiceConfig } from '../shared/config/schema.ts';
 import { DEFAULT_PUBLIC_COMPLIANCE_POLICY } from '../shared/policy/compliance/policy.ts';
 import { DEFAULT_PUSH_POLICY } from '../shared/policy/push/policy.ts';
 import { DEFAULT_SCAN_POLICY } from '../shared/policy/scan/policy.ts';
@@ -108,17 +108,83 @@ export function enforcedRepositoryGlobs(section: PushConfig | ScanConfig, defaul
   return [...new Set(globs)];
 }
 
+/** An ECR Public repository's ARN: ECR Public's ARNs name no region (the registry is global). */
+export const publicRepositoryArn = (pattern: string) => ({
+  'Fn::Sub': `arn:\${AWS::Partition}:ecr-public::\${AWS::AccountId}:repository/${pattern}`,
+});
+
+/**
+ * ECR Public's API is served in us-east-1 only, whatever region the service runs in: its statements allow nothing
+ * elsewhere.
+ */
+export const ECR_PUBLIC_API_REGION_CONDITION = { StringEquals: { 'aws:RequestedRegion': 'us-east-1' } } as const;
+
+/**
+ * The repository-name globs of the enabled cleanup rules for ECR Public: every one (`enforced: false`, what the
+ * worker may read), or only those whose repositories a run may delete from (`enforced: true`: none when the cleanup
+ * is in dry run).
+ */
+export function publicCleanupGlobs(cleanup: CleanupConfig, enforced: boolean): string[] {
+  if (enforced && cleanup.dryRun) return [];
+  const globs = cleanup.rules
+    .filter((rule) => rule.enabled && rule.registry === 'public')
+    .flatMap((r) => r.repositories);
+  return [...new Set(globs)];
+}
+
+/** IAM ECR Public repository ARNs covering the globs; `repository/*` when one glob matches every repository. */
+export function publicRepositoryArnsFor(globs: readonly string[]): { 'Fn::Sub': string }[] {
+  const patterns = [...new Set(globs.map(globToIamPattern))];
+  if (patterns.includes('*')) return [publicRepositoryArn('*')];
+  return patterns.sort().map(publicRepositoryArn);
+}
+
+/**
+ * The cleanup functions' ECR Public statements, none when no cleanup rule is for ECR Public: the fan-out lists the
+ * repositories; the worker reads the images of the repositories the public rules match (DescribeRepositories gives
+ * the alias of the registry API's paths), logs in to the registry API (GetAuthorizationToken, which needs STS's
+ * bearer token for ECR Public) and deletes only in the repositories a run may delete from.
+ */
+function publicCleanupStatements(cleanup: CleanupConfig): { fanOut: IamStatement[]; worker: IamStatement[] } {
+  const matched = publicRepositoryArnsFor(publicCleanupGlobs(cleanup, false));
+  if (matched.length === 0) return { fanOut: [], worker: [] };
+  const enforced = publicRepositoryArnsFor(publicCleanupGlobs(cleanup, true));
+  const condition = { Condition: ECR_PUBLIC_API_REGION_CONDITION };
+  return {
+    fanOut: [
+      {
+        Effect: 'Allow',
+        Action: ['ecr-public:DescribeRepositories'],
+        Resource: publicRepositoryArn('*'),
+        ...condition,
+      },
+    ],
+    worker: [
+      {
+        Effect: 'Allow',
+        Action: ['ecr-public:DescribeRepositories', 'ecr-public:DescribeImages'],
+        Resource: matched,
+        ...condition,
+      },
+      ...scoped(['ecr-public:BatchDeleteImage'], enforced).map((statement) => ({ ...statement, ...condition })),
+      // Registry-level: GetAuthorizationToken names no repository.
+      { Effect: 'Allow', Action: ['ecr-public:GetAuthorizationToken'], Resource: '*', ...condition },
+      {
+        Effect: 'Allow',
+        Action: ['sts:GetServiceBearerToken'],
+        Resource: '*',
+        Condition: { StringEquals: { 'sts:AWSServiceName': 'ecr-public.amazonaws.com' } },
+      },
+    ],
+  };
+}
+
 /** IAM repository ARNs covering the globs; `repository/*` when one glob matches every repository (`**`). */
 export function repositoryArnsFor(globs: readonly string[]): { 'Fn::Sub': string }[] {
   const patterns = [...new Set(globs.map(globToIamPattern))];
   if (patterns.includes('*')) return [ALL_REPOSITORIES];
   return patterns.sort().map(repositoryArn);
 }
-
-/** An ECR Public repository ARN: ECR Public's ARNs name no region (its API is in us-east-1 only). */
-export const publicRepositoryArn = (pattern: string) => ({
-  'Fn::Sub': `arn:\${AWS::Partition}:ecr-public::\${AWS::AccountId}:repository/${pattern}`,
-});
 
 /**
  * The public repository-name globs of the enabled enforce-mode public compliance rules (their own mode, or the
@@ -136,9 +202,6 @@ export function enforcedPublicRepositoryGlobs(compliance: ServiceConfig['complia
   return [...new Set(globs)];
 }
 
-/** ECR Public's API answers in us-east-1 only, whatever the function's region: the calls are signed for it. */
-const ECR_PUBLIC_REGION = { StringEquals: { 'aws:RequestedRegion': 'us-east-1' } } as const;
-
 /**
  * The compliance function's ECR Public statements, only when the config has public rules: the reads of every
  * public repository (the listing, catalog data, repository policy), and PutRepositoryCatalogData on those the
@@ -146,8 +209,7 @@ const ECR_PUBLIC_REGION = { StringEquals: { 'aws:RequestedRegion': 'us-east-1' }
  */
 export function publicComplianceStatements(compliance: ServiceConfig['compliance']): IamStatement[] {
   if (!checksPublicRepositories(compliance)) return [];
-  const patterns = [...new Set(enforcedPublicRepositoryGlobs(compliance).map(globToIamPattern))];
-  const enforced = patterns.includes('*') ? [publicRepositoryArn('*')] : patterns.sort().map(publicRepositoryArn);
+  const enforced = publicRepositoryArnsFor(enforcedPublicRepositoryGlobs(compliance));
   return [
     {
       Effect: 'Allow',
@@ -157,11 +219,11 @@ export function publicComplianceStatements(compliance: ServiceConfig['compliance
         'ecr-public:GetRepositoryPolicy',
       ],
       Resource: publicRepositoryArn('*'),
-      Condition: ECR_PUBLIC_REGION,
+      Condition: ECR_PUBLIC_API_REGION_CONDITION,
     },
     ...scoped(['ecr-public:PutRepositoryCatalogData'], enforced).map((statement) => ({
       ...statement,
-      Condition: ECR_PUBLIC_REGION,
+      Condition: ECR_PUBLIC_API_REGION_CONDITION,
     })),
   ];
 }
@@ -201,10 +263,12 @@ const TRACING = 'Active';
 
 /**
  * The manifest of the service run with `config`: the push and scan handlers may change only the repositories the
- * config's enabled enforce-mode rules match (each glob an IAM resource pattern), so a change of those rules means
- * packaging again.
+ * config's enabled enforce-mode rules match (each glob an IAM resource pattern), and the cleanup functions get ECR
+ * Public rights only for the config's public cleanup rules, so a change of those rules means packaging again.
  */
-export function serviceManifest(config: Pick<ServiceConfig, 'push' | 'scan' | 'compliance'>) {
+export function serviceManifest(config: Pick<ServiceConfig, 'push' | 'scan' | 'cleanup' | 'compliance'>) {
+  /** The cleanup functions' rights on ECR Public, when a cleanup rule is for it. */
+  const publicCleanup = publicCleanupStatements(config.cleanup);
   /** Repositories whose tags the push handler may correct (enforce mode). */
   const pushEnforced = repositoryArnsFor(enforcedRepositoryGlobs(config.push, DEFAULT_PUSH_POLICY.mode));
   /** Repositories whose images the scan handler may quarantine-tag or untag (enforce mode). */
@@ -229,6 +293,7 @@ export function serviceManifest(config: Pick<ServiceConfig, 'push' | 'scan' | 'c
           Action: ['ecr:ListPullTimeUpdateExclusions', 'ecr:RegisterPullTimeUpdateExclusion'],
           Resource: '*',
         },
+        ...publicCleanup.fanOut,
         PUBLISH_TO_SERVICE_BUS,
       ],
       onFailure: ON_FAILURE,
@@ -249,6 +314,7 @@ export function serviceManifest(config: Pick<ServiceConfig, 'push' | 'scan' | 'c
           Action: ['ecr:DescribeImages', 'ecr:BatchGetImage', 'ecr:BatchDeleteImage'],
           Resource: ALL_REPOSITORIES,
         },
+        ...publicCleanup.worker,
         PUBLISH_TO_SERVICE_BUS,
       ],
       onFailure: ON_FAILURE,

@@ -4,9 +4,10 @@ import {
   executePlan,
   verifyKeptImagesWhole,
 } from '../../shared/cleanup/act.ts';
+import type { CleanupGateway } from '../../shared/cleanup/gateway.ts';
 import { fingerprintOf } from '../../shared/cleanup/gather.ts';
 import { type ImageRecord, isIndex } from '../../shared/domain/image.ts';
-import { type EcrGateway, type ItemFailure, RepositoryNotFoundError } from '../../shared/ecr/index.ts';
+import { type ItemFailure, RepositoryNotFoundError } from '../../shared/ecr/index.ts';
 import { EXIT, UsageError } from './errors.ts';
 import { formatAge, formatBytes, formatChange, formatReason, shortDigest } from './format.ts';
 import type { PlanFile, PlannedRepository } from './plan-file.ts';
@@ -14,7 +15,7 @@ import { describeChanges, type ImageChange, listCurrentImages } from './snapshot
 
 export interface ApplyDeps {
   /** A gateway that may delete. */
-  gateway: EcrGateway;
+  gateway: CleanupGateway;
   now: number;
   out: (line: string) => void;
   err: (line: string) => void;
@@ -149,7 +150,7 @@ export async function applyPlan(deps: ApplyDeps, options: ApplyOptions): Promise
 }
 
 async function applyRepository(
-  gateway: EcrGateway,
+  gateway: CleanupGateway,
   entry: PlannedRepository,
   images: readonly ImageRecord[],
 ): Promise<RepositoryApplied | undefined> {

@@ -12,6 +12,14 @@ import {
   type EcrClientOptions,
   EcrGatewayError,
 } from '../../shared/ecr/index.ts';
+import {
+  createEcrPublicClient,
+  createEcrPublicGateway,
+  DEFAULT_PUBLIC_REGISTRY_URL,
+  ECR_PUBLIC_API_REGION,
+  type ECRPUBLICClient,
+  type EcrPublicClientOptions,
+} from '../../shared/ecr-public/index.ts';
 import type { Clock } from '../../shared/runtime/clock.ts';
 import { checkedRegion, RegionError, resolveRegion } from '../region.ts';
 import { applyPlan } from './apply.ts';
@@ -20,6 +28,7 @@ import { makePlan } from './plan.ts';
 import { type PlanFile, readPlanFile } from './plan-file.ts';
 import { registryClock } from './registry-clock.ts';
 import { isDryRun, runCleanup } from './run.ts';
+import type { CliGateway } from './select.ts';
 
 /** What the CLI needs from its process; `cli/cleanup.ts` wires the real ones, tests their own. */
 export interface CliIo {
@@ -31,6 +40,8 @@ export interface CliIo {
   confirm(question: string): Promise<boolean>;
   /** Creates the run's one ECR client. */
   connect(options: EcrClientOptions): ECRClient;
+  /** Creates the run's one ECR Public client (`--public`); default `createEcrPublicClient`. */
+  connectPublic?(options: EcrPublicClientOptions): ECRPUBLICClient;
   now: Clock;
 }
 
@@ -48,13 +59,16 @@ Commands:
 Common options:
   --endpoint-url <url>  ECR endpoint (default: AWS_ENDPOINT_URL_ECR, else AWS_ENDPOINT_URL, else AWS itself)
   --region <region>     AWS region (default: AWS_REGION, else AWS_DEFAULT_REGION, else the profile's)
+  --public              ECR Public's repositories, with the config's rules for registry "public" (its API is in
+                        us-east-1; --endpoint-url defaults to AWS_ENDPOINT_URL_ECR_PUBLIC, else AWS_ENDPOINT_URL;
+                        manifests are read at ECR_PUBLIC_REGISTRY_URL, else the endpoint, else https://public.ecr.aws)
   -h, --help            This help; "npm run cleanup -- <command> --help" for a command's
 
 Credentials come from the AWS SDK's default chain (environment, shared profile, SSO, role).
 Exit codes: 0 done; 1 failed, refused or declined; 2 bad usage, config or plan file.`;
 
 const PLAN_HELP = `Usage: npm run cleanup -- plan [--repository <glob>...] [--config <file>] [--out <file>] [--json]
-                               [--endpoint-url <url>] [--region <region>]
+                               [--public] [--endpoint-url <url>] [--region <region>]
 
 Lists the repositories and, for each one an enabled cleanup rule matches, reads its images and decides each one's
 fate. Writes the plan file (every decision with its reason, the images seen and their fingerprint) and prints a table
@@ -65,10 +79,11 @@ Options:
   --config <file>       Cleanup config (default: CONFIG_FILE, else the bundled config/ecr-automation.json)
   --out <file>          The plan file to write (default: ${DEFAULT_PLAN_FILE})
   --json                Print the plan file's JSON instead of the tables
+  --public              Plan ECR Public's repositories with the config's public rules (the plan file says so)
   --endpoint-url <url>  ECR endpoint (default: AWS_ENDPOINT_URL_ECR, else AWS_ENDPOINT_URL, else AWS itself)
   --region <region>     AWS region (default: AWS_REGION, else AWS_DEFAULT_REGION, else the profile's)`;
 
-const APPLY_HELP = `Usage: npm run cleanup -- apply <plan.json> [--yes] [--endpoint-url <url>] [--region <region>]
+const APPLY_HELP = `Usage: npm run cleanup -- apply <plan.json> [--yes] [--public] [--endpoint-url <url>] [--region <region>]
 
 Carries out a saved plan. Every repository with deletions is first compared with the fingerprint the plan saved;
 if any changed (images added or removed, tags changed, pulled since), the whole plan is refused and nothing is
@@ -77,11 +92,12 @@ image still resolves whole.
 
 Options:
   -y, --yes             Do not ask for confirmation (required when standard input is not a terminal)
+  --public              Expect a plan of ECR Public (a plan remembers its registry; a private plan is refused)
   --endpoint-url <url>  Default: the plan's endpoint; any other is refused
   --region <region>     Default: the plan's region; any other is refused`;
 
 const RUN_HELP = `Usage: npm run cleanup -- run [--repository <glob>...] [--config <file>] [--dry-run] [--yes]
-                              [--endpoint-url <url>] [--region <region>]
+                              [--public] [--endpoint-url <url>] [--region <region>]
 
 Plans and applies in one go, repository by repository, with the code the Lambda worker runs. No plan file.
 
@@ -89,6 +105,7 @@ Options:
   --repository <glob>   Only repositories matching this glob; repeatable
   --config <file>       Cleanup config (default: CONFIG_FILE, else the bundled config/ecr-automation.json)
   --dry-run             Plan and print only: the ECR gateway refuses every mutating call
+  --public              Clean ECR Public's repositories with the config's public rules
   -y, --yes             Do not ask for confirmation (required when standard input is not a terminal)
   --endpoint-url <url>  ECR endpoint (default: AWS_ENDPOINT_URL_ECR, else AWS_ENDPOINT_URL, else AWS itself)
   --region <region>     AWS region (default: AWS_REGION, else AWS_DEFAULT_REGION, else the profile's)`;
@@ -98,6 +115,7 @@ const HELP: Readonly<Record<string, string>> = { plan: PLAN_HELP, apply: APPLY_H
 const TARGET_OPTIONS = {
   'endpoint-url': { type: 'string' },
   region: { type: 'string' },
+  public: { type: 'boolean', default: false },
 } as const;
 
 const SELECTION_OPTIONS = {
@@ -161,13 +179,14 @@ async function planCommand(args: readonly string[], io: CliIo): Promise<number> 
   );
   noPositionals('plan', positionals);
   const config = loadCliConfig(values.config, io.env);
-  const target = await targetFor(values['endpoint-url'], values.region, io.env);
+  const target = await targetFor(values['endpoint-url'], values.region, io.env, values.public);
   const now = await registryClock(target.endpoint, io.now);
   return await withGateway(io, target, { readOnly: true }, async (gateway) => {
     const result = await makePlan(
       { gateway, config, now: now(), out: io.stdout, err: io.stderr },
       {
         repositories: values.repository ?? [],
+        ...(target.registry === 'public' ? { registry: 'public' as const } : {}),
         target,
         outFile: values.out ?? DEFAULT_PLAN_FILE,
         json: values.json,
@@ -196,6 +215,12 @@ async function applyCommand(args: readonly string[], io: CliIo): Promise<number>
     );
   }
   const file = readPlanFile(path);
+  if (values.public && file.registry !== 'public') {
+    throw new UsageError(
+      `${path} is a plan of the private registry, not of ECR Public`,
+      'Apply it without --public, or make a plan with: npm run cleanup -- plan --public',
+    );
+  }
   const target = applyTargetFor(file, values['endpoint-url'], values.region, io.env);
   const now = await registryClock(target.endpoint, io.now);
   return await withGateway(io, target, { readOnly: false }, async (gateway) => {
@@ -230,7 +255,7 @@ async function runCommand(args: readonly string[], io: CliIo): Promise<number> {
   );
   noPositionals('run', positionals);
   const config = loadCliConfig(values.config, io.env);
-  const target = await targetFor(values['endpoint-url'], values.region, io.env);
+  const target = await targetFor(values['endpoint-url'], values.region, io.env, values.public);
   const now = await registryClock(target.endpoint, io.now);
   const readOnly = isDryRun(config, values['dry-run']);
   return await withGateway(io, target, { readOnly }, async (gateway) => {
@@ -244,7 +269,12 @@ async function runCommand(args: readonly string[], io: CliIo): Promise<number> {
         interactive: io.interactive,
         confirm: (question) => io.confirm(question),
       },
-      { repositories: values.repository ?? [], dryRun: values['dry-run'], yes: values.yes },
+      {
+        repositories: values.repository ?? [],
+        ...(target.registry === 'public' ? { registry: 'public' as const } : {}),
+        dryRun: values['dry-run'],
+        yes: values.yes,
+      },
     );
     return result.exitCode;
   });
@@ -299,12 +329,14 @@ function loadCliConfig(flag: string | undefined, env: NodeJS.ProcessEnv): Readon
 interface Target {
   endpoint?: string;
   region: string;
+  /** `public`: ECR Public (its API in us-east-1); absent: the private registry of `region`. */
+  registry?: 'public';
 }
 
 /** The endpoint the SDK would take from the environment (the CLI passes it explicitly, so the two cannot differ). */
-function environmentEndpoint(env: NodeJS.ProcessEnv): { url: string; source: string } | undefined {
+function environmentEndpoint(env: NodeJS.ProcessEnv, isPublic = false): { url: string; source: string } | undefined {
   if (env.AWS_IGNORE_CONFIGURED_ENDPOINT_URLS === 'true') return undefined;
-  for (const name of ['AWS_ENDPOINT_URL_ECR', 'AWS_ENDPOINT_URL']) {
+  for (const name of [isPublic ? 'AWS_ENDPOINT_URL_ECR_PUBLIC' : 'AWS_ENDPOINT_URL_ECR', 'AWS_ENDPOINT_URL']) {
     const url = nonEmpty(env[name]);
     if (url !== undefined) return { url, source: name };
   }
@@ -327,19 +359,33 @@ function checkedEndpoint(url: string, source: string): string {
   return url;
 }
 
-/** `--endpoint-url` else the environment's; the region as cli/region.ts resolves it (none is a usage error). */
+/**
+ * `--endpoint-url` else the environment's; the region as cli/region.ts resolves it (none is a usage error), or
+ * us-east-1 for ECR Public, whose API is served there only (another `--region` is a usage error).
+ */
 async function targetFor(
   endpointFlag: string | undefined,
   regionFlag: string | undefined,
   env: NodeJS.ProcessEnv,
+  isPublic = false,
 ): Promise<Target> {
-  const fromEnvironment = environmentEndpoint(env);
+  const fromEnvironment = environmentEndpoint(env, isPublic);
   const endpoint =
     endpointFlag !== undefined
       ? checkedEndpoint(endpointFlag, '--endpoint-url')
       : fromEnvironment && checkedEndpoint(fromEnvironment.url, fromEnvironment.source);
+  const at = endpoint === undefined ? {} : { endpoint };
+  if (isPublic) {
+    if (regionFlag !== undefined && regionFlag !== ECR_PUBLIC_API_REGION) {
+      throw new UsageError(
+        `--public: ECR Public's API is in ${ECR_PUBLIC_API_REGION} only, not ${regionFlag}`,
+        'Leave --region out with --public.',
+      );
+    }
+    return { ...at, region: ECR_PUBLIC_API_REGION, registry: 'public' };
+  }
   const { region } = await resolveRegion(regionFlag, env);
-  return { ...(endpoint === undefined ? {} : { endpoint }), region };
+  return { ...at, region };
 }
 
 const sameEndpoint = (a: string | undefined, b: string | undefined) =>
@@ -356,7 +402,7 @@ function applyTargetFor(
   regionFlag: string | undefined,
   env: NodeJS.ProcessEnv,
 ): Target {
-  const fromEnvironment = environmentEndpoint(env);
+  const fromEnvironment = environmentEndpoint(env, file.registry === 'public');
   const endpoint =
     endpointFlag !== undefined
       ? checkedEndpoint(endpointFlag, '--endpoint-url')
@@ -372,16 +418,37 @@ function applyTargetFor(
   if (region !== file.region) {
     throw new UsageError(`The plan was made in region ${file.region}; this apply would work in ${region}`, remake);
   }
-  return { ...(endpoint === undefined ? {} : { endpoint }), region };
+  return {
+    ...(endpoint === undefined ? {} : { endpoint }),
+    region,
+    ...(file.registry === 'public' ? { registry: 'public' as const } : {}),
+  };
 }
 
+/**
+ * The gateway of the target's registry. ECR Public's manifests are read over its registry API: at
+ * `ECR_PUBLIC_REGISTRY_URL`, else at the endpoint (the local registry serves both on one port), else public.ecr.aws.
+ */
 async function withGateway(
   io: CliIo,
   target: Target,
   options: { readOnly: boolean },
-  act: (gateway: ReturnType<typeof createEcrGateway>) => Promise<number>,
+  act: (gateway: CliGateway) => Promise<number>,
 ): Promise<number> {
-  const client = io.connect(target);
+  if (target.registry === 'public') {
+    const connect = io.connectPublic ?? createEcrPublicClient;
+    const client = connect(target.endpoint === undefined ? {} : { endpoint: target.endpoint });
+    const registryUrl = nonEmpty(io.env.ECR_PUBLIC_REGISTRY_URL) ?? target.endpoint ?? DEFAULT_PUBLIC_REGISTRY_URL;
+    try {
+      return await act(createEcrPublicGateway(client, { ...options, registryUrl }));
+    } finally {
+      client.destroy();
+    }
+  }
+  const client = io.connect({
+    ...(target.endpoint === undefined ? {} : { endpoint: target.endpoint }),
+    region: target.region,
+  });
   try {
     return await act(createEcrGateway(client, options));
   } finally {
@@ -403,7 +470,9 @@ function reportError(error: unknown, io: CliIo): number {
   }
   if (error instanceof AccessDeniedError) {
     io.stderr(`error: ${error.message}`);
-    io.stderr('Check the AWS credentials (environment, profile, SSO or role) and their ECR permissions.');
+    io.stderr(
+      'Check the AWS credentials (environment, profile, SSO or role) and their ECR (or ECR Public) permissions.',
+    );
     return EXIT.failed;
   }
   if (error instanceof EcrGatewayError || error instanceof SnapshotError || error instanceof IntegrityError) {

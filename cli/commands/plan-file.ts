@@ -113,6 +113,8 @@ export interface PlanFile {
   version: typeof PLAN_FILE_VERSION;
   /** When the plan was made (ISO); also every repository plan's `plannedAt`, the clock of its decisions. */
   createdAt: string;
+  /** `public` when the plan is of ECR Public's repositories (`plan --public`); absent for the private registry. */
+  registry?: 'public';
   /** The ECR endpoint the plan was made against; absent for the SDK's own (AWS itself). */
   endpoint?: string;
   region: string;
@@ -131,6 +133,7 @@ const PlannedRepositorySchema = z.strictObject({
 export const PlanFileSchema = z.strictObject({
   version: z.literal(PLAN_FILE_VERSION),
   createdAt: IsoTime,
+  registry: z.literal('public').optional(),
   endpoint: z.url().optional(),
   region: z.string().min(1),
   repositories: z.array(PlannedRepositorySchema),

@@ -1,16 +1,17 @@
+import type { RegistryKind } from '../../shared/cleanup/gateway.ts';
 import { fingerprintOf } from '../../shared/cleanup/gather.ts';
 import type { ServiceConfig } from '../../shared/config/schema.ts';
-import { type EcrGateway, RepositoryNotFoundError } from '../../shared/ecr/index.ts';
+import { RepositoryNotFoundError } from '../../shared/ecr/index.ts';
 import { planCleanup } from '../../shared/policy/cleanup/plan.ts';
 import { EXIT, UsageError } from './errors.ts';
 import { countsOf, formatBytes, renderPlan, shortDigest } from './format.ts';
 import { PLAN_FILE_VERSION, type PlanFile, type PlannedRepository, writePlanFile } from './plan-file.ts';
-import { selectRepositories } from './select.ts';
+import { type CliGateway, selectRepositories } from './select.ts';
 import { gatherSettled } from './snapshot.ts';
 
 export interface PlanDeps {
   /** Must be read-only: planning never mutates the registry. */
-  gateway: EcrGateway;
+  gateway: CliGateway;
   config: Readonly<ServiceConfig>;
   /** The plan's clock (epoch ms), one for every repository. */
   now: number;
@@ -23,6 +24,8 @@ export interface PlanDeps {
 export interface PlanOptions {
   /** `--repository` globs; empty or absent means every repository a rule matches. */
   repositories?: readonly string[];
+  /** `--public`: plan the repositories of ECR Public with the config's public rules; the file remembers it. */
+  registry?: RegistryKind;
   /** Where the plan was made, recorded in the file so that `apply` goes to the same registry. */
   target: { endpoint?: string; region: string };
   /** Writes the plan file here when given. */
@@ -44,7 +47,7 @@ export async function makePlan(deps: PlanDeps, options: PlanOptions): Promise<Pl
   if (!deps.gateway.readOnly) throw new Error('invariant: plan needs a read-only gateway; planning never mutates');
   const { gateway, now } = deps;
   const say = options.json ? deps.err : deps.out;
-  const selection = await selectRepositories(gateway, deps.config, options.repositories);
+  const selection = await selectRepositories(gateway, deps.config, options.repositories, options.registry);
   const repositories: PlannedRepository[] = [];
   const notes: string[] = [];
   for (const { repositoryName, rule, ruleIndex } of selection.selected) {
@@ -88,6 +91,7 @@ export async function makePlan(deps: PlanDeps, options: PlanOptions): Promise<Pl
   const file: PlanFile = {
     version: PLAN_FILE_VERSION,
     createdAt: new Date(now).toISOString(),
+    ...(options.registry === 'public' ? { registry: 'public' as const } : {}),
     ...(options.target.endpoint === undefined ? {} : { endpoint: options.target.endpoint }),
     region: options.target.region,
     repositories,

@@ -1,16 +1,16 @@
 import { runRepositoryCleanup } from '../../shared/cleanup/entry.ts';
+import type { RegistryKind } from '../../shared/cleanup/gateway.ts';
 import type { CleanupReport } from '../../shared/cleanup/report.ts';
 import { resolveDryRun } from '../../shared/config/dry-run.ts';
 import type { ServiceConfig } from '../../shared/config/schema.ts';
-import type { EcrGateway } from '../../shared/ecr/index.ts';
 import type { CleanupPlan } from '../../shared/policy/cleanup/plan.ts';
 import { EXIT, UsageError } from './errors.ts';
 import { formatBytes, formatReason, renderPlan, shortDigest } from './format.ts';
-import { selectRepositories } from './select.ts';
+import { type CliGateway, selectRepositories } from './select.ts';
 
 export interface RunDeps {
   /** Read-only for a dry run (the caller decides from `dryRun` and the config). */
-  gateway: EcrGateway;
+  gateway: CliGateway;
   config: Readonly<ServiceConfig>;
   now: number;
   out: (line: string) => void;
@@ -21,6 +21,8 @@ export interface RunDeps {
 
 export interface RunOptions {
   repositories?: readonly string[];
+  /** `--public`: the repositories of ECR Public, with the config's public rules. */
+  registry?: RegistryKind;
   /** `--dry-run`; the config's `cleanup.dryRun` also makes the run dry. */
   dryRun: boolean;
   yes: boolean;
@@ -63,11 +65,12 @@ export async function runCleanup(deps: RunDeps, options: RunOptions): Promise<Ru
   out(`Cleanup run ${runId}${dryRun ? `: dry run${why}, nothing is deleted` : ''}`);
   out('');
 
-  const selection = await selectRepositories(gateway, config, options.repositories);
+  const selection = await selectRepositories(gateway, config, options.repositories, options.registry);
   const reports: CleanupReport[] = [];
   const notes: string[] = [];
   for (const { repositoryName, rule, ruleIndex } of selection.selected) {
     const result = await runRepositoryCleanup(gateway, {
+      ...(options.registry === undefined ? {} : { registry: options.registry }),
       runId,
       repositoryName,
       dryRun,
@@ -112,7 +115,7 @@ export async function runCleanup(deps: RunDeps, options: RunOptions): Promise<Ru
  * Whether ECR recorded it is read back (DescribeImages of the indexes it would delete): for an excluded principal
  * their pull times did not move, and there is nothing to say.
  */
-async function indexNote(gateway: EcrGateway, plan: CleanupPlan): Promise<string[]> {
+async function indexNote(gateway: CliGateway, plan: CleanupPlan): Promise<string[]> {
   const indexes = [
     ...new Set(
       plan.decisions.flatMap((decision) =>

@@ -1,8 +1,11 @@
+import type { CleanupGateway, RegistryKind } from '../../shared/cleanup/gateway.ts';
 import { cleanupRuleFor } from '../../shared/config/load.ts';
 import { selectRepositories as select } from '../../shared/config/rules.ts';
 import type { ServiceConfig } from '../../shared/config/schema.ts';
-import type { EcrGateway } from '../../shared/ecr/index.ts';
 import type { CleanupRule } from '../../shared/policy/cleanup/plan.ts';
+
+/** What the CLI needs of a registry's gateway: the cleanup's, and the repository listing (ECR's or ECR Public's). */
+export type CliGateway = CleanupGateway & { listRepositories(): AsyncIterable<{ name: string }> };
 
 export interface SelectedRepository {
   repositoryName: string;
@@ -20,15 +23,21 @@ export interface Selection {
 }
 
 /**
- * Which repositories to clean: the ones the config's first matching rule enables (the scheduler's choice), narrowed
+ * Which repositories of a registry to clean: the ones the config's first matching rule for that registry enables
+ * (the scheduler's choice), narrowed
  * by the `--repository` globs. Lists the registry once (DescribeRepositories, pages of 1000).
  */
 export async function selectRepositories(
-  gateway: EcrGateway,
+  gateway: CliGateway,
   config: Readonly<ServiceConfig>,
   globs: readonly string[] = [],
+  registry: RegistryKind = 'private',
 ): Promise<Selection> {
-  const selection = await select(gateway.listRepositories(), (name) => cleanupRuleFor(config.cleanup, name), globs);
+  const selection = await select(
+    gateway.listRepositories(),
+    (name) => cleanupRuleFor(config.cleanup, name, registry),
+    globs,
+  );
   const byName = (a: string, b: string) => a.localeCompare(b);
   return {
     selected: selection.selected

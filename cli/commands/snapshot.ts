@@ -1,6 +1,6 @@
+import type { CleanupGateway } from '../../shared/cleanup/gateway.ts';
 import { gatherRepository } from '../../shared/cleanup/gather.ts';
 import { type ImageRecord, isIndex } from '../../shared/domain/image.ts';
-import type { EcrGateway } from '../../shared/ecr/index.ts';
 
 /**
  * What the CLI sees of one repository, and how it changed between `plan` and `apply`.
@@ -18,7 +18,7 @@ import type { EcrGateway } from '../../shared/ecr/index.ts';
 /** Gathers at most this many times while the repository gains indexes between a gather and its second listing. */
 const GATHER_ATTEMPTS = 3;
 
-async function listAllImages(gateway: EcrGateway, repositoryName: string): Promise<ImageRecord[]> {
+async function listAllImages(gateway: CleanupGateway, repositoryName: string): Promise<ImageRecord[]> {
   const images: ImageRecord[] = [];
   for await (const page of gateway.listImages(repositoryName)) images.push(...page);
   return images;
@@ -35,7 +35,7 @@ export interface SettledSnapshot {
  * pull times the plan's own manifest reads left behind: the state `apply` will find if nobody else acts.
  */
 export async function gatherSettled(
-  gateway: EcrGateway,
+  gateway: CleanupGateway,
   repositoryName: string,
   now: number,
 ): Promise<SettledSnapshot> {
@@ -67,7 +67,7 @@ export async function gatherSettled(
  * differs whatever its children are.
  */
 export async function listCurrentImages(
-  gateway: EcrGateway,
+  gateway: CleanupGateway,
   repositoryName: string,
   planned: readonly ImageRecord[],
 ): Promise<ImageRecord[]> {

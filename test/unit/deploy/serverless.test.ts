@@ -308,6 +308,69 @@ describe('serverless.ts: least privilege and delivery safety', () => {
     ]);
   });
 
+  it('gives the cleanup functions no ECR Public right when no cleanup rule is for ECR Public', () => {
+    // Assess: the bundled config has private cleanup rules only.
+    for (const name of ['scheduledCleanup', 'cleanupRepository']) {
+      expect(actionsOf(name).filter((entry) => /^(ecr-public|sts):/.test(entry.action))).toEqual([]);
+    }
+  });
+
+  it('grants the cleanup functions only the ECR Public actions they call, in us-east-1, deletes on enforced rules only', () => {
+    // Prepare
+    const publicArn = (pattern: string) => ({
+      'Fn::Sub': `arn:\${AWS::Partition}:ecr-public::\${AWS::AccountId}:repository/${pattern}`,
+    });
+    const cleanup = (dryRun: boolean) =>
+      serviceManifest(
+        parseConfig({
+          cleanup: {
+            dryRun,
+            rules: [
+              { repositories: ['payments/**'] },
+              { registry: 'public', repositories: ['tools/**', 'cli'] },
+              { registry: 'public', repositories: ['off/**'], enabled: false },
+            ],
+          },
+        }),
+      );
+    const publicStatements = (manifest: ReturnType<typeof cleanup>, name: 'scheduledCleanup' | 'cleanupRepository') =>
+      manifest[name].iam.filter((statement) => statement.Action.some((action) => /^(ecr-public|sts):/.test(action)));
+    const region = { StringEquals: { 'aws:RequestedRegion': 'us-east-1' } };
+    // Act
+    const enforced = cleanup(false);
+    const dry = cleanup(true);
+    // Assess
+    expect(publicStatements(enforced, 'scheduledCleanup')).toEqual([
+      { Effect: 'Allow', Action: ['ecr-public:DescribeRepositories'], Resource: publicArn('*'), Condition: region },
+    ]);
+    const worker = publicStatements(enforced, 'cleanupRepository');
+    expect(worker).toEqual([
+      {
+        Effect: 'Allow',
+        Action: ['ecr-public:DescribeRepositories', 'ecr-public:DescribeImages'],
+        Resource: [publicArn('cli'), publicArn('tools/*')],
+        Condition: region,
+      },
+      {
+        Effect: 'Allow',
+        Action: ['ecr-public:BatchDeleteImage'],
+        Resource: [publicArn('cli'), publicArn('tools/*')],
+        Condition: region,
+      },
+      { Effect: 'Allow', Action: ['ecr-public:GetAuthorizationToken'], Resource: '*', Condition: region },
+      {
+        Effect: 'Allow',
+        Action: ['sts:GetServiceBearerToken'],
+        Resource: '*',
+        Condition: { StringEquals: { 'sts:AWSServiceName': 'ecr-public.amazonaws.com' } },
+      },
+    ]);
+    // A dry-run cleanup may read, never delete.
+    const dryActions = publicStatements(dry, 'cleanupRepository').flatMap((statement) => statement.Action);
+    expect(dryActions).not.toContain('ecr-public:BatchDeleteImage');
+    expect(dryActions).toContain('ecr-public:DescribeImages');
+  });
+
   it('derives IAM repository patterns from the rules globs, repository/* only when a rule matches everything', () => {
     // Prepare
     const config = parseConfig({
