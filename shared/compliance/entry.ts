@@ -6,11 +6,7 @@ import { type EcrGateway, EcrGatewayError, RepositoryNotFoundError, type Reposit
 import type { EcrPublicGateway, PublicRepositorySummary } from '../ecr-public/types.ts';
 import type { ScheduledComplianceDetail } from '../events/registry-schemas.ts';
 import { DETAIL_TYPES } from '../events/schemas.ts';
-import {
-  type ComplianceFinding,
-  checkRepository,
-  type RegistryScanning,
-} from '../policy/compliance/check.ts';
+import { type ComplianceFinding, checkRepository, type RegistryScanning } from '../policy/compliance/check.ts';
 import type { CompliancePolicy, PublicCompliancePolicy } from '../policy/compliance/policy.ts';
 import { judgePublicRepository, type PublicJudgement } from '../policy/compliance/public-catalog.ts';
 import type { ServiceDeps } from '../runtime/service-deps.ts';
