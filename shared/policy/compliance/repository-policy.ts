@@ -77,24 +77,9 @@ export function repositoryPolicyFindings(
 }
 
 /**
- * The ECR Public actions that only read [M-ECRPUB]: granting them to everyone is what a public repository is for.
- * Every other `ecr-public:` action (PutImage, the layer uploads, BatchDeleteImage, DeleteRepository,
- * SetRepositoryPolicy, PutRepositoryCatalogData, TagResource, ...) writes.
+ * The ECR Public actions that write [M-ECRPUB]: none may be granted to everyone. The others only read (Describe*,
+ * Get*, ListTagsForResource, BatchCheckLayerAvailability): granting them to everyone is what a public repository is.
  */
-export const PUBLIC_READ_ACTIONS: readonly string[] = [
-  'ecr-public:BatchCheckLayerAvailability',
-  'ecr-public:DescribeImageTags',
-  'ecr-public:DescribeImages',
-  'ecr-public:DescribeRegistries',
-  'ecr-public:DescribeRepositories',
-  'ecr-public:GetAuthorizationToken',
-  'ecr-public:GetRegistryCatalogData',
-  'ecr-public:GetRepositoryCatalogData',
-  'ecr-public:GetRepositoryPolicy',
-  'ecr-public:ListTagsForResource',
-];
-
-/** The ECR Public actions that write [M-ECRPUB]: none may be granted to everyone. */
 export const PUBLIC_WRITE_ACTIONS: readonly string[] = [
   'ecr-public:BatchDeleteImage',
   'ecr-public:CompleteLayerUpload',

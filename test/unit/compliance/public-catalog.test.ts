@@ -61,7 +61,7 @@ describe('judgePublicRepository: catalog data', () => {
       policy({ requiredCatalog: ALL_REQUIRED }),
     );
     // Assess
-    expect(judgement).toEqual({ findings: [] });
+    expect(judgement).toStrictEqual({ findings: [] });
   });
 
   it('names each missing field by its own reason, reported only when the config gives no value', () => {
@@ -219,7 +219,7 @@ describe('judgePublicRepository: catalog data', () => {
     const kept = judgePublicRepository(facts(FULL), policy({ catalog: values }));
     const replaced = judgePublicRepository(facts(FULL), policy({ catalog: values, overwrite: true }));
     // Assess
-    expect(kept).toEqual({ findings: [] });
+    expect(kept).toStrictEqual({ findings: [] });
     expect(replaced.findings).toEqual(
       [
         ['description-differs', 'description'],
@@ -258,7 +258,7 @@ describe('judgePublicRepository: catalog data', () => {
       policy({ overwrite: true, requiredCatalog: ['description', 'architectures'] }),
     );
     // Assess
-    expect(judgement).toEqual({ findings: [] });
+    expect(judgement).toStrictEqual({ findings: [] });
   });
 
   it('never puts over an existing logo: the fix would drop it, so it is reported and not fixed', () => {
@@ -297,7 +297,7 @@ describe('judgePublicRepository: catalog data', () => {
     const present = judgePublicRepository(facts({ logoUrl: 'https://cdn/l.png' }), policy({ catalog: { logo: LOGO } }));
     // Assess
     expect(missing.fix?.catalog).toEqual({ description: 'x', logoBase64: LOGO });
-    expect(present).toEqual({ findings: [] });
+    expect(present).toStrictEqual({ findings: [] });
   });
 
   it('does not put the configured logo when only another field is fixed', () => {
@@ -311,11 +311,42 @@ describe('judgePublicRepository: catalog data', () => {
     expect(judgement.fix?.catalog).toEqual({ description: 'd' });
   });
 
+  it('puts no field the repository and the config both lack', () => {
+    // Act
+    const judgement = judgePublicRepository(facts({}), policy({ catalog: { architectures: ['ARM'] } }));
+    // Assess
+    expect(judgement.fix).toStrictEqual({ kind: 'put-catalog-data', catalog: { architectures: ['ARM'] } });
+  });
+
+  it('counts a list of blanks as missing, and a list with one value as present', () => {
+    // Act
+    const blanks = judgePublicRepository(
+      facts({ architectures: [' ', '\t'] }),
+      policy({ requiredCatalog: ['architectures'] }),
+    );
+    // Assess
+    expect(reasons(blanks)).toEqual(['architectures-missing']);
+  });
+
+  it('with overwrite, finds a different about text, and lists of the same size with other values', () => {
+    // Act
+    const judgement = judgePublicRepository(
+      facts({ aboutText: 'old', architectures: ['ARM', 'x86'] }),
+      policy({ overwrite: true, catalog: { aboutText: 'new', architectures: ['ARM', 'ARM 64'] } }),
+    );
+    // Assess
+    expect(reasons(judgement)).toEqual(['about-text-differs', 'architectures-differs']);
+    expect(judgement.fix?.catalog).toStrictEqual({ aboutText: 'new', architectures: ['ARM', 'ARM 64'] });
+  });
+
   it('checks no catalog data that was not read', () => {
     // Act
-    const judgement = judgePublicRepository({ name: 'team/web' }, policy({ requiredCatalog: ['description'] }));
+    const judgement = judgePublicRepository(
+      { name: 'team/web' },
+      policy({ requiredCatalog: ['description'], forbidPublicWrite: true }),
+    );
     // Assess
-    expect(judgement).toEqual({ findings: [] });
+    expect(judgement).toStrictEqual({ findings: [] });
   });
 });
 
@@ -419,6 +450,38 @@ describe('publicWriteFindings', () => {
     ]);
   });
 
+  it('lists up to three write actions in full, and names a statement with an empty or odd Sid by its index', () => {
+    // Act
+    const findings = publicWriteFindings(
+      document(
+        allow({
+          Sid: '',
+          Principal: '*',
+          Action: ['ecr-public:UploadLayerPart', 'ecr-public:PutImage', 'ecr-public:TagResource'],
+        }),
+        allow({ Sid: 7, Principal: '*', Action: 'ecr-public:PutImage' }),
+      ),
+    );
+    // Assess
+    expect(findings.map((f) => f.detail)).toEqual([
+      'statement #0 lets everyone write: ecr-public:PutImage, ecr-public:TagResource, ecr-public:UploadLayerPart',
+      'statement #1 lets everyone write: ecr-public:PutImage',
+    ]);
+  });
+
+  it('reads a null Condition as none, and a null or named principal as not everyone', () => {
+    // Act
+    const findings = publicWriteFindings(
+      document(
+        allow({ Sid: 'NullCondition', Principal: '*', Action: '*', Condition: null }),
+        allow({ Sid: 'NullPrincipal', Principal: null, Action: '*' }),
+        allow({ Sid: 'Named', Principal: 'arn:aws:iam::111111111111:root', Action: '*' }),
+      ),
+    );
+    // Assess
+    expect(findings.map((f) => f.statement)).toEqual(['NullCondition']);
+  });
+
   it('reads NotAction as every action it does not exclude', () => {
     // Act
     const excludesWrites = publicWriteFindings(document(allow({ Principal: '*', NotAction: 'ecr-public:*' })));
@@ -464,6 +527,17 @@ describe('grantedWriteActions and actionPatternMatches', () => {
     expect(actionPatternMatches('*Layer', 'ecr-public:PutImage')).toBe(false);
     expect(actionPatternMatches('ecr-public:*x*', 'ecr-public:PutImage')).toBe(false);
     expect(actionPatternMatches('', 'ecr-public:PutImage')).toBe(false);
+    expect(actionPatternMatches('ecr-public:PutImagX', 'ecr-public:PutImage')).toBe(false);
+    expect(actionPatternMatches('xcr-public:PutImage', 'ecr-public:PutImage')).toBe(false);
+    expect(actionPatternMatches('ecr-public:P*', 'ecr-public:PutImage')).toBe(true);
+    expect(actionPatternMatches('*:PutImage', 'ecr-public:PutImage')).toBe(true);
+    expect(actionPatternMatches('ecr-public:PutImage*', 'ecr-public:PutImage')).toBe(true);
+    expect(actionPatternMatches('ecr-public:PutImage**', 'ecr-public:PutImage')).toBe(true);
+    expect(actionPatternMatches('ecr-public:*Layer*', 'ecr-public:UploadLayerPart')).toBe(true);
+    expect(actionPatternMatches('ecr-public:*Layer*', 'ecr-public:PutImage')).toBe(false);
+    expect(actionPatternMatches('e?r-public:PutImage', 'ecr-public:PutImage')).toBe(true);
+    expect(actionPatternMatches('ecr-public:*a*e', 'ecr-public:PutImage')).toBe(true);
+    expect(actionPatternMatches('ecr-public:*e*a', 'ecr-public:PutImage')).toBe(false);
   });
 
   it('lists every write action for * and none for reads or other types', () => {
