@@ -17,6 +17,7 @@ export type CleanupSchedulerDeps = Pick<
 
 export type PullTimeExclusionStatus =
   | 'not-configured'
+  | 'not-needed (no rule for the private registry)'
   | 'already-excluded'
   | 'registered'
   | 'missing (dry run registers nothing)'
@@ -67,12 +68,18 @@ export async function runCleanupFanOut(
   const dryRun = resolveDryRun(config.cleanup.dryRun, trigger.detail.dryRun);
   const gateway = deps.gateway({ readOnly: dryRun });
   deps.tracer.putAnnotation('dryRun', dryRun);
-  const pullTimeExclusion = await ensureWorkersExcluded(gateway, deps.workerPrincipalArn, dryRun);
-  const { selected, listed: repositories } = await selectRepositories(
-    gateway.listRepositories(),
-    (name) => cleanupRuleFor(config.cleanup, name),
-    trigger.detail.repositories,
-  );
+  // The private registry is listed only when a rule is for it: a public-only config makes no ECR call.
+  const cleansPrivate = config.cleanup.rules.some((rule) => rule.registry !== 'public' && rule.enabled);
+  const pullTimeExclusion = cleansPrivate
+    ? await ensureWorkersExcluded(gateway, deps.workerPrincipalArn, dryRun)
+    : 'not-needed (no rule for the private registry)';
+  const { selected, listed: repositories } = cleansPrivate
+    ? await selectRepositories(
+        gateway.listRepositories(),
+        (name) => cleanupRuleFor(config.cleanup, name),
+        trigger.detail.repositories,
+      )
+    : { selected: [], listed: 0 };
   // ECR Public is listed only when a rule is for it: a private-only config makes no ECR Public call.
   const publicGateway = config.cleanup.rules.some((rule) => rule.registry === 'public' && rule.enabled)
     ? deps.publicGateway({ readOnly: dryRun })

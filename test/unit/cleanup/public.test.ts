@@ -318,6 +318,30 @@ describe('the cleanup fan-out with a public rule', () => {
     }
   });
 
+  it('makes no ECR call when every rule is for the public registry', async () => {
+    // Prepare
+    const ecr = mockClient(ECRClient);
+    const deps = testDeps({
+      config: () => parseConfig({ cleanup: { rules: [{ registry: 'public', repositories: ['**'] }] } }),
+      gateway: (options) => createEcrGateway(new ECRClient({ region: 'eu-west-1' }), options),
+      publicGateway: (options) => publicGateway(options.readOnly),
+      workerPrincipalArn: 'arn:aws:iam::123456789012:role/cleanup-worker',
+    });
+    try {
+      // Act
+      const summary = await runCleanupFanOut({ id: 'run-3', time: '2026-11-24T03:00:00Z', detail: {} }, deps);
+      // Assess
+      expect(ecr.calls()).toHaveLength(0);
+      expect(summary).toMatchObject({
+        repositories: 2,
+        pullTimeExclusion: 'not-needed (no rule for the private registry)',
+        public: { repositories: 2, workItems: 2 },
+      });
+    } finally {
+      ecr.restore();
+    }
+  });
+
   it('makes no ECR Public call when no rule is for the public registry', async () => {
     // Prepare
     const ecr = mockClient(ECRClient);
