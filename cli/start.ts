@@ -40,9 +40,22 @@ const summarise = (event: { source: string; 'detail-type': string; detail: unkno
   const detail = (event.detail ?? {}) as Record<string, unknown>;
   if (event['detail-type'] === 'Cleanup Report') {
     const counts = (detail.counts ?? {}) as Record<string, number>;
-    return `cleanup ${String(detail.repositoryName)}: ${String(detail.status)}${detail.dryRun ? ' (dry run)' : ''}, ${counts.images} images, ${counts.toDelete} selected, ${counts.deleted} deleted, ${counts.kept} kept, ${String(detail.bytesReclaimed)} bytes${detail.brake ? ` (brake: ${(detail.brake as { message: string }).message})` : ''}`;
+    const where = detail.registry === 'public' ? 'public ' : '';
+    return `cleanup ${where}${String(detail.repositoryName)}: ${String(detail.status)}${detail.dryRun ? ' (dry run)' : ''}, ${counts.images} images, ${counts.toDelete} selected, ${counts.deleted} deleted, ${counts.kept} kept, ${String(detail.bytesReclaimed)} bytes${detail.brake ? ` (brake: ${(detail.brake as { message: string }).message})` : ''}`;
   }
   if (event['detail-type'] === 'Image Push Verdict') return summarisePushVerdict(detail);
+  if (event['detail-type'] === 'Compliance Report') {
+    const counts = (detail.counts ?? {}) as Record<string, number>;
+    const names = ((detail.nonCompliant ?? []) as { registry: string; repositoryName: string }[])
+      .map((entry) => `${entry.registry === 'public' ? 'public ' : ''}${entry.repositoryName}`)
+      .join(', ');
+    return `compliance${detail.dryRun ? ' (dry run)' : ''}: ${counts.checked} checked, ${counts.compliant} compliant, ${counts.nonCompliant} not (${names || 'none'}), ${counts.changed} changed, ${counts.failed} failed`;
+  }
+  if (event['detail-type'] === 'Compliance Drift') {
+    const where = detail.registry === 'public' ? 'public ' : '';
+    const fixed = ((detail.fixed ?? []) as string[]).join(', ');
+    return `compliance drift ${where}${String(detail.repositoryName)}: fixed ${fixed || 'nothing'}`;
+  }
   if (event['detail-type'] === 'Image Scan Verdict') return summariseScanVerdict(detail);
   if (event['detail-type'] === 'Allow List Report') {
     const ids = (key: string) =>
@@ -138,8 +151,14 @@ try {
   console.log(
     `  aws ecr describe-image-scan-findings --repository-name payments/worker --image-id imageTag=2.3.0 --endpoint-url ${url}`,
   );
-  console.log(`  aws ecr-public describe-image-tags --repository-name tools/cli --endpoint-url ${url}`);
   console.log(`  curl -s ${url}/_local/calls`);
+  console.log('');
+  console.log(
+    'The account has an ECR Public registry too (its API answers in us-east-1; pulls over /v2/ need no login):',
+  );
+  console.log(`  aws ecr-public describe-repositories --region us-east-1 --endpoint-url ${url}`);
+  console.log(`  aws ecr-public describe-image-tags --repository-name tools/cli --endpoint-url ${url}`);
+  console.log(`  npm run cleanup -- plan --public --endpoint-url ${url}`);
   console.log('');
   // The demo images have real content: container tools pull them over the registry API (/v2/), logged in as
   // `docker login` would be.

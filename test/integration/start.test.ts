@@ -110,6 +110,7 @@ describe('npm start', { timeout: 180_000 }, () => {
         'aws ecr describe-image-scan-findings',
         'aws ecr put-image',
         'aws ecr start-image-scan',
+        'aws ecr-public describe-repositories',
         'aws ecr-public describe-image-tags',
       ]),
     );

@@ -158,9 +158,13 @@ describe('serverless.ts: scheduledCompliance and reconcileRegistry', () => {
     expect(actions.map((entry) => entry.action)).not.toContain('ecr:SetRepositoryPolicy');
   });
 
-  it('gives compliance no ECR Public access without public rules (the bundled config has none)', () => {
+  it('gives compliance no ECR Public access without public rules', () => {
+    // Prepare
+    const privateOnly = serviceManifest(parseConfig({ compliance: { rules: [{ repositories: ['**'] }] } }));
     // Assess
-    expect(actionsOf('scheduledCompliance').filter((entry) => entry.action.startsWith('ecr-public:'))).toEqual([]);
+    const actions = privateOnly.scheduledCompliance.iam.flatMap((statement) => statement.Action);
+    expect(actions.filter((action) => action.startsWith('ecr-public:'))).toEqual([]);
+    expect(actions).toContain('ecr:DescribeRepositories');
   });
 
   it('lets compliance read every public repository and put catalog data only where enforce-mode public rules match', () => {
@@ -309,9 +313,13 @@ describe('serverless.ts: least privilege and delivery safety', () => {
   });
 
   it('gives the cleanup functions no ECR Public right when no cleanup rule is for ECR Public', () => {
-    // Assess: the bundled config has private cleanup rules only.
-    for (const name of ['scheduledCleanup', 'cleanupRepository']) {
-      expect(actionsOf(name).filter((entry) => /^(ecr-public|sts):/.test(entry.action))).toEqual([]);
+    // Prepare
+    const privateOnly = serviceManifest(parseConfig({ cleanup: { rules: [{ repositories: ['**'] }] } }));
+    // Assess
+    for (const name of ['scheduledCleanup', 'cleanupRepository'] as const) {
+      const actions = privateOnly[name].iam.flatMap((statement) => statement.Action);
+      expect(actions.filter((action) => /^(ecr-public|sts):/.test(action))).toEqual([]);
+      expect(actions.some((action) => action.startsWith('ecr:'))).toBe(true);
     }
   });
 
