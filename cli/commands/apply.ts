@@ -2,6 +2,7 @@ import {
   type ChangedSincePlan,
   type ChangeReason,
   executePlan,
+  imagesLeft,
   verifyKeptImagesWhole,
 } from '../../shared/cleanup/act.ts';
 import type { CleanupGateway } from '../../shared/cleanup/gateway.ts';
@@ -164,7 +165,14 @@ async function applyRepository(
   }
   const gone = new Set([...execution.deleted, ...execution.alreadyGone]);
   const keptSincePlan = new Set([...execution.changedSincePlan, ...execution.keptWithChanged]);
-  const { checked } = await verifyKeptImagesWhole(gateway, images, execution.plan, gone, keptSincePlan);
+  const { checked } = await verifyKeptImagesWhole(
+    gateway,
+    images,
+    execution.plan,
+    gone,
+    keptSincePlan,
+    imagesLeft(execution),
+  );
   const byDigest = new Map(images.map((image) => [image.digest, image]));
   // An index owns no layers: its size is its largest child's, so deleting it reclaims nothing by itself.
   const bytesReclaimed = execution.deleted.reduce((n, digest) => {

@@ -10,6 +10,23 @@ const OWN_READ_CLOCK_SKEW_MS = 5_000;
 /** Deletions are sent in batches of this size (BatchDeleteImage's cap), checking the deadline between batches. */
 const DELETE_BATCH = 100;
 
+/** Ids per DescribeImages by id (the cap of ECR's and ECR Public's `ImageIdentifierList`). */
+export const DESCRIBE_IDS_PER_CALL = 100;
+
+/** Images per DescribeImages page when listing (the gateways ask for the largest page, `MaxResults` 1000). */
+export const LIST_PAGE_SIZE = 1_000;
+
+/**
+ * How the act reads what it needs to know about some images: `by-id` costs ceil(ids/100) DescribeImages calls,
+ * `listing` ceil(images in the repository/1000) pages. The listing is chosen only when it costs strictly fewer
+ * calls: by id, a read touches only the images it names.
+ */
+export function cheaperRead(ids: number, repositoryImages: number): 'by-id' | 'listing' {
+  const byId = Math.ceil(ids / DESCRIBE_IDS_PER_CALL);
+  const listing = Math.max(1, Math.ceil(repositoryImages / LIST_PAGE_SIZE));
+  return byId > listing ? 'listing' : 'by-id';
+}
+
 export interface ExecuteOptions {
   /** Milliseconds left before the invocation must hand over; deletion stops when it falls below `reserveMs`. */
   remainingMs?: () => number;
@@ -57,6 +74,8 @@ export interface ExecutionResult {
   changes: ChangedSincePlan[];
   /** Digests of the plan left for a follow-up invocation because the deadline came near. */
   remaining: string[];
+  /** Images the act's listing of the repository saw before deleting; absent when it did not list (nothing to do). */
+  listedImages?: number;
 }
 
 /** A kept image no longer resolves whole after the run: a child or referrer it names is gone. */
@@ -89,22 +108,40 @@ export function changeOf(before: ImageRecord, after: ImageRecord, ownRead: boole
   return undefined;
 }
 
+/** What the act's one listing of the repository (DescribeImages pages) tells it, before anything is deleted. */
+interface SincePlan {
+  /** The candidates as listed now (the re-read): a candidate not listed is gone. */
+  candidates: Map<string, ImageRecord>;
+  /** References to candidates made since the plan (see `referencesSincePlan`). */
+  references: ChangedSincePlan[];
+  /** Distinct images listed. */
+  listed: number;
+}
+
 /**
- * The references to candidates made since the plan: an image the plan did not see (pushed since) that lists a
- * candidate as a child (an index: its manifest is read) or names it as its subject (in the listing, or on ECR Public
- * in its manifest, read for every image that may be a referrer), and any image with a convention
- * tag naming a candidate that it did not carry at planning time. Lists the repository once (DescribeImages pages).
+ * Lists the repository once and takes from it both the re-read of the candidates (their records as they are now;
+ * one missing from the listing is gone) and the references to candidates made since the plan: an image the plan
+ * did not see (pushed since) that lists a candidate as a child (an index: its manifest is read) or names it as its
+ * subject (in the listing, or on ECR Public in its manifest, read for every image that may be a referrer), and any
+ * image with a convention tag naming a candidate that it did not carry at planning time. The listing is needed for
+ * images pushed since the plan whatever the number of candidates, so reading the candidates by id as well would
+ * only add calls (ceil(candidates/100) DescribeImages by id).
  */
-async function referencesSincePlan(
+async function listSincePlan(
   gateway: CleanupGateway,
   repositoryName: string,
   planned: ReadonlyMap<string, ImageRecord>,
   candidates: ReadonlySet<string>,
-): Promise<ChangedSincePlan[]> {
+): Promise<SincePlan> {
+  const fresh = new Map<string, ImageRecord>();
   const found: ChangedSincePlan[] = [];
   const toRead: string[] = [];
+  const seen = new Set<string>();
   for await (const page of gateway.listImages(repositoryName)) {
     for (const image of page) {
+      if (seen.has(image.digest)) continue;
+      seen.add(image.digest);
+      if (candidates.has(image.digest)) fresh.set(image.digest, image);
       const before = planned.get(image.digest);
       const hadTags = new Set(before?.tags ?? []);
       for (const tag of image.tags) {
@@ -122,7 +159,8 @@ async function referencesSincePlan(
       if (isIndex(image) || (gateway.describesSubjects === false && mayBeReferrer(image))) toRead.push(image.digest);
     }
   }
-  if (toRead.length === 0) return found;
+  const result = { candidates: fresh, references: found, listed: seen.size };
+  if (toRead.length === 0) return result;
   const { manifests, failures } = await gateway.getManifests(repositoryName, toRead);
   const unreadable = (via: string) => {
     for (const digest of candidates) found.push({ digest, reason: { code: 'unreadable-new-index', via } });
@@ -148,14 +186,15 @@ async function referencesSincePlan(
   // An index gone again lists nothing; any other failure leaves its children unknown, so nothing is deleted.
   for (const failure of failures)
     if (failure.code !== 'ImageNotFound') unreadable(failure.digest ?? failure.tag ?? '?');
-  return found;
+  return result;
 }
 
 /**
- * Carries out the plan it is given, never another: re-reads the candidates just before deleting (DescribeImages by
- * digest) and keeps any that gained a tag or a pull or changed since planning; lists the repository for images
- * pushed since the plan and keeps any candidate such an image lists as a child or names as its subject (a graph
- * read before those pushes cannot know these edges); keeps, with every candidate kept so, its children and
+ * Carries out the plan it is given, never another: lists the repository just before deleting (DescribeImages
+ * pages), which serves both as the re-read of the candidates — it keeps any that gained a tag or a pull or changed
+ * since planning, and counts one no longer listed as already gone — and as the look at images pushed since the
+ * plan — it keeps any candidate such an image lists as a child or names as its subject (a graph read before those
+ * pushes cannot know these edges); keeps, with every candidate kept so, its children and
  * referrers in the plan's graph, transitively. What is kept is reported as data (`changes`). Then deletes the rest
  * of the plan's list in its order (parents before children) in batches of 100, stopping early when the deadline
  * comes near. Only digests the plan selected are ever deleted.
@@ -182,23 +221,26 @@ export async function executePlan(
   const candidates = new Set(plan.toDelete);
   const byDigest = new Map(images.map((image) => [image.digest, image]));
 
-  // 1. Re-read the candidates.
-  const fresh = await gateway.describeImages(plan.repositoryName, plan.toDelete);
-  const missing = new Set(fresh.missing);
+  // 1. One listing: the candidates as they are now (the re-read), and what was pushed since the plan.
+  const since = await listSincePlan(gateway, plan.repositoryName, byDigest, candidates);
+  result.listedImages = since.listed;
+  const missing = new Set(plan.toDelete.filter((digest) => !since.candidates.has(digest)));
   const ownReads = options.ownReads;
   const isOwnRead = (image: ImageRecord) =>
     ownReads?.digests.has(image.digest) === true &&
     image.lastPulledAt !== undefined &&
     image.lastPulledAt >= (ownReads?.since ?? 0) - OWN_READ_CLOCK_SKEW_MS;
   const changed = new Map<string, ChangeReason>();
-  for (const image of fresh.images) {
+  for (const digest of plan.toDelete) {
+    const image = since.candidates.get(digest);
+    if (image === undefined) continue;
     const before = byDigest.get(image.digest);
     const reason = before === undefined ? { code: 'changed' as const } : changeOf(before, image, isOwnRead(image));
     if (reason !== undefined && !changed.has(image.digest)) changed.set(image.digest, reason);
   }
 
   // 2. Images pushed (or re-tagged as referrers) since the plan that name a candidate.
-  for (const { digest, reason } of await referencesSincePlan(gateway, plan.repositoryName, byDigest, candidates)) {
+  for (const { digest, reason } of since.references) {
     if (!changed.has(digest) && !missing.has(digest)) changed.set(digest, reason);
   }
 
@@ -243,10 +285,26 @@ export async function executePlan(
   return result;
 }
 
+export interface VerifyOptions {
+  /**
+   * How many images the repository holds now, to price a listing of it: the act's listing less what it deleted
+   * (`listedImages`). Without it, the snapshot's images less `deleted`.
+   */
+  repositoryImages?: number;
+}
+
+/** The repository's size after an execution, for `VerifyOptions`: what its listing saw less what it deleted. */
+export const imagesLeft = (execution: Pick<ExecutionResult, 'listedImages' | 'deleted'>): VerifyOptions =>
+  execution.listedImages === undefined
+    ? {}
+    : { repositoryImages: Math.max(0, execution.listedImages - execution.deleted.length) };
+
 /**
- * Checks that every image the plan keeps (and every candidate kept since, `keptSincePlan`) still resolves whole: each child it lists and each referrer it has is still
- * in the repository (DescribeImages by digest over just those edges). Throws `IntegrityError` naming the broken
- * edges; a failure here means something else deleted images during the run, or a bug.
+ * Checks that every image the plan keeps (and every candidate kept since, `keptSincePlan`) still resolves whole:
+ * each child it lists and each referrer it has is still in the repository. Reads just those edge targets by digest
+ * (DescribeImages by id, ceil(targets/100) calls), or lists the repository when that takes fewer calls
+ * (ceil(images/1000) pages, `cheaperRead`): a target the listing does not show is gone. Throws `IntegrityError`
+ * naming the broken edges; a failure here means something else deleted images during the run, or a bug.
  */
 export async function verifyKeptImagesWhole(
   gateway: CleanupGateway,
@@ -254,6 +312,7 @@ export async function verifyKeptImagesWhole(
   plan: CleanupPlan,
   deleted: ReadonlySet<string>,
   keptSincePlan: ReadonlySet<string> = new Set(),
+  options: VerifyOptions = {},
 ): Promise<{ checked: number }> {
   const graph = buildImageGraph(images);
   const kept = plan.decisions.filter(
@@ -269,8 +328,17 @@ export async function verifyKeptImagesWhole(
   }
   const targets = [...new Set(edges.map((edge) => edge.to))];
   if (targets.length === 0) return { checked: 0 };
-  const { missing } = await gateway.describeImages(plan.repositoryName, targets);
-  const gone = new Set(missing);
+  const repositoryImages =
+    options.repositoryImages ?? images.reduce((n, image) => n + (deleted.has(image.digest) ? 0 : 1), 0);
+  const read = cheaperRead(targets.length, repositoryImages);
+  const gone = new Set<string>();
+  if (read === 'by-id') {
+    for (const digest of (await gateway.describeImages(plan.repositoryName, targets)).missing) gone.add(digest);
+  } else {
+    for (const digest of targets) gone.add(digest);
+    for await (const page of gateway.listImages(plan.repositoryName))
+      for (const image of page) gone.delete(image.digest);
+  }
   const broken = edges.filter((edge) => gone.has(edge.to));
   if (broken.length > 0) {
     throw new IntegrityError(

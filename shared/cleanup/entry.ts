@@ -7,7 +7,7 @@ import type { ServiceEvent } from '../events/publisher.ts';
 import { type CleanupWorkItem, DETAIL_TYPES } from '../events/schemas.ts';
 import { type CleanupPlan, type CleanupRule, planCleanup } from '../policy/cleanup/plan.ts';
 import type { ServiceDeps } from '../runtime/service-deps.ts';
-import { executePlan, verifyKeptImagesWhole } from './act.ts';
+import { executePlan, imagesLeft, verifyKeptImagesWhole } from './act.ts';
 import { type CleanupGateway, cleanupGatewayFor, type RegistryKind, registryField } from './gateway.ts';
 import { gatherRepository } from './gather.ts';
 import { type CleanupReport, type CleanupStatus, emptyReport, reportOf } from './report.ts';
@@ -195,7 +195,14 @@ export async function runRepositoryCleanup(gateway: CleanupGateway, input: Clean
   const deleted = new Set([...execution.deleted, ...execution.alreadyGone]);
   if (execution.remaining.length === 0) {
     const keptSincePlan = new Set([...execution.changedSincePlan, ...execution.keptWithChanged]);
-    await verifyKeptImagesWhole(gateway, snapshot.images, execution.plan, deleted, keptSincePlan);
+    await verifyKeptImagesWhole(
+      gateway,
+      snapshot.images,
+      execution.plan,
+      deleted,
+      keptSincePlan,
+      imagesLeft(execution),
+    );
   }
   const report = reportOf(
     base,

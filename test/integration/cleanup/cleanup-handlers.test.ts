@@ -259,16 +259,19 @@ describe('cleanup-repository handler', () => {
   });
 
   it('keeps an image that gained a tag between planning and deleting, and what it protects', async () => {
-    // Prepare: tag the stale untagged index right after the plan is made (when the candidates are re-read).
+    // Prepare: tag the stale untagged index right after the plan is made (when the act lists the repository, which
+    // is also its re-read of the candidates: the second listing, after the gather's).
     const client = ecrClient(server);
     const oldIndex = loaded.images.find((image) => image.id === 'old');
-    let tagged = false;
+    let listings = 0;
     const handler = createWorkerHandler(() =>
       deps({}, (gateway) => ({
         ...gateway,
-        describeImages: async (repositoryName, digests) => {
-          if (tagged) return gateway.describeImages(repositoryName, digests);
-          tagged = true;
+        async *listImages(repositoryName, options) {
+          if (++listings !== 2) {
+            yield* gateway.listImages(repositoryName, options);
+            return;
+          }
           const manifest = (
             await client.send(
               new (
@@ -277,7 +280,7 @@ describe('cleanup-repository handler', () => {
             )
           ).images?.[0]?.imageManifest as string;
           await client.send(new PutImageCommand({ repositoryName, imageManifest: manifest, imageTag: 'rescued' }));
-          return gateway.describeImages(repositoryName, digests);
+          yield* gateway.listImages(repositoryName, options);
         },
       })),
     );
@@ -292,8 +295,8 @@ describe('cleanup-repository handler', () => {
   });
 
   it('keeps planned images that an index or a referrer pushed after the plan names, and reports why', async () => {
-    // Prepare: just after the plan (when the candidates are re-read), a tagged index listing stale-1 and a signature
-    // of stale-2 are pushed. The plan's graph cannot know them; the act's look at images pushed since does.
+    // Prepare: just after the plan (when the act lists the repository, the second listing), a tagged index listing
+    // stale-1 and a signature of stale-2 are pushed. The plan's graph cannot know them; the act's look at images pushed since does.
     const client = ecrClient(server);
     const index = buildIndexManifest([{ mediaType: MEDIA_TYPES.ociManifest, digest: digestOf('stale-1'), size: 1 }]);
     const signature = buildReferrerManifest({
@@ -301,13 +304,12 @@ describe('cleanup-repository handler', () => {
       subject: { mediaType: MEDIA_TYPES.ociManifest, digest: digestOf('stale-2'), size: 1 },
       artifactType: ARTIFACT_TYPES.cosignSignature,
     });
-    let pushed = false;
+    let listings = 0;
     const handler = createWorkerHandler(() =>
       deps({}, (gateway) => ({
         ...gateway,
-        describeImages: async (repositoryName, digests) => {
-          if (!pushed) {
-            pushed = true;
+        async *listImages(repositoryName, options) {
+          if (++listings === 2) {
             await client.send(
               new PutImageCommand({
                 repositoryName,
@@ -325,7 +327,7 @@ describe('cleanup-repository handler', () => {
               }),
             );
           }
-          return gateway.describeImages(repositoryName, digests);
+          yield* gateway.listImages(repositoryName, options);
         },
       })),
     );

@@ -601,8 +601,9 @@ describe('npm run cleanup', { timeout: 120_000 }, () => {
     });
 
     it('keeps, with apply, a planned image that an index pushed after the check lists, and names the index', async () => {
-      // Prepare: a plan deleting web-stale; just before apply deletes (its re-read of the candidates), someone pushes
-      // a tagged index listing web-stale. The plan's graph cannot know that index: the act's look at new pushes does.
+      // Prepare: a plan deleting web-stale; just before apply deletes (the act's listing, which is also its re-read
+      // of the candidates: the second listing, after apply's check of the plan), someone pushes a tagged index
+      // listing web-stale. The plan's graph cannot know that index: the act's look at new pushes does.
       const config = parseConfigText(JSON.stringify(CONFIG), 'test config');
       const lines: string[] = [];
       const deps = {
@@ -617,10 +618,11 @@ describe('npm run cleanup', { timeout: 120_000 }, () => {
       const webStale = digestOf.get('web-stale') ?? '';
       const gateway = createEcrGateway(client);
       let index = '';
+      let listings = 0;
       const pushing: typeof gateway = {
         ...gateway,
-        async describeImages(repositoryName, digestsAsked) {
-          if (index === '') {
+        async *listImages(repositoryName, options) {
+          if (repositoryName === 'team/web' && ++listings === 2) {
             // Not read with BatchGetImage, which would record a pull (and the act would keep it for that).
             index = buildIndexManifest([{ mediaType: MEDIA_TYPES.ociManifest, digest: webStale, size: 1 }]);
             await client.send(
@@ -632,7 +634,7 @@ describe('npm run cleanup', { timeout: 120_000 }, () => {
               }),
             );
           }
-          return await gateway.describeImages(repositoryName, digestsAsked);
+          yield* gateway.listImages(repositoryName, options);
         },
       };
 
@@ -658,21 +660,21 @@ describe('npm run cleanup', { timeout: 120_000 }, () => {
     });
 
     it('names the digest that run kept because it gained a tag between planning and deleting', async () => {
-      // Prepare: the re-read just before deleting (the run's first DescribeImages by digest) finds stale-1 tagged.
+      // Prepare: the re-read just before deleting (the act's listing, the run's second of team/app) finds stale-1
+      // tagged.
       const config = parseConfigText(JSON.stringify(CONFIG), 'test config');
       const lines: string[] = [];
       const gateway = createEcrGateway(client);
-      let tagged = false;
+      let listings = 0;
       const tagging: typeof gateway = {
         ...gateway,
-        async describeImages(repositoryName, digests) {
-          if (!tagged && repositoryName === 'team/app') {
-            tagged = true;
+        async *listImages(repositoryName, options) {
+          if (repositoryName === 'team/app' && ++listings === 2) {
             await client.send(
               new PutImageCommand({ repositoryName, imageManifest: STALE_1_MANIFEST, imageTag: 'rescued' }),
             );
           }
-          return await gateway.describeImages(repositoryName, digests);
+          yield* gateway.listImages(repositoryName, options);
         },
       };
       const stale1 = digestOf.get('stale-1') ?? '';

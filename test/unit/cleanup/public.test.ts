@@ -263,12 +263,19 @@ describe('the act on an ECR Public repository', () => {
   });
 
   it('keeps a planned deletion that gained a tag since the plan', async () => {
-    // Prepare: the re-read by digest shows a tag the plan did not see.
+    // Prepare: the act's listing (the second; it is also the re-read of the candidates) shows a tag the plan did
+    // not see.
+    let listings = 0;
     ecrPublic.on(DescribeImagesCommand).callsFake((input: { imageIds?: ImageIdentifier[] }) => {
-      if (input.imageIds === undefined) return { imageDetails: IMAGES };
+      const tagged = (image: ImageDetail) =>
+        image.imageDigest === stale ? { ...image, imageTags: ['hotfix'] } : image;
+      if (input.imageIds === undefined) {
+        listings++;
+        return { imageDetails: listings === 1 ? IMAGES : IMAGES.map(tagged) };
+      }
       return {
         imageDetails: IMAGES.filter((image) => input.imageIds?.some((id) => id.imageDigest === image.imageDigest)).map(
-          (image) => (image.imageDigest === stale ? { ...image, imageTags: ['hotfix'] } : image),
+          tagged,
         ),
       };
     });
