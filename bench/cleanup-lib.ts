@@ -334,7 +334,14 @@ export function toFixtureImages(shape: readonly ShapeImage[], seed: string): Fix
   });
 }
 
-/** The least number of ECR calls a cleanup of a repository can make, by the formula the figure states. */
+/**
+ * The least number of ECR calls a cleanup of a repository can make, by the formula the figure states: the listing,
+ * the index reads, the deletes, and for each of the safety reads (the re-read of the candidates before deleting, the
+ * check after deleting that kept images' children and referrers still resolve) the cheaper of reading by id (100 a
+ * call) and listing the repository (1,000 a page). The act lists the repository for images pushed since the plan
+ * in any case, so when the candidates are few (ceil(toDelete/100) < pages) a run makes the difference more than
+ * this floor.
+ */
 export interface CallFloor {
   describePages: number;
   indexReads: number;
@@ -345,7 +352,11 @@ export interface CallFloor {
 }
 
 export const FLOOR_FORMULA =
-  'ceil(images/1000) DescribeImages pages + ceil(indexes/100) BatchGetImage + ceil(toDelete/100) DescribeImages by id (re-read) + ceil(toDelete/100) BatchDeleteImage + ceil(distinct edge targets of kept images/100) DescribeImages by id (verify)';
+  'ceil(images/1000) DescribeImages pages + ceil(indexes/100) BatchGetImage + min(ceil(toDelete/100) DescribeImages by id, ceil(images/1000) pages) (re-read) + ceil(toDelete/100) BatchDeleteImage + min(ceil(distinct edge targets of kept images/100) DescribeImages by id, ceil((images - toDelete)/1000) pages) (verify)';
+
+/** The cheaper of the two ways to read `ids` images of a repository of `images`: by id, or a listing. */
+export const cheaperReadCalls = (ids: number, images: number): number =>
+  Math.min(Math.ceil(ids / 100), Math.max(1, Math.ceil(images / 1_000)));
 
 export function callFloor(counts: {
   images: number;
@@ -356,11 +367,21 @@ export function callFloor(counts: {
   const floor = {
     describePages: Math.ceil(counts.images / 1_000),
     indexReads: Math.ceil(counts.indexes / 100),
-    reReads: Math.ceil(counts.toDelete / 100),
+    reReads: cheaperReadCalls(counts.toDelete, counts.images),
     deletes: Math.ceil(counts.toDelete / 100),
-    verifyReads: Math.ceil(counts.edgeTargets / 100),
+    verifyReads: cheaperReadCalls(counts.edgeTargets, counts.images - counts.toDelete),
   };
   return { ...floor, total: Object.values(floor).reduce((sum, n) => sum + n, 0) };
+}
+
+/** The floor before the act chose between reading by id and listing: both safety reads by id. */
+export function byIdCallFloor(counts: Parameters<typeof callFloor>[0]): number {
+  return (
+    Math.ceil(counts.images / 1_000) +
+    Math.ceil(counts.indexes / 100) +
+    2 * Math.ceil(counts.toDelete / 100) +
+    Math.ceil(counts.edgeTargets / 100)
+  );
 }
 
 /** Wall time spent inside each gateway method, to tell waiting on ECR from local work. */
