@@ -112,7 +112,7 @@ export function changeOf(before: ImageRecord, after: ImageRecord, ownRead: boole
 interface SincePlan {
   /** The candidates as listed now (the re-read): a candidate not listed is gone. */
   candidates: Map<string, ImageRecord>;
-  /** References to candidates made since the plan (see `referencesSincePlan`). */
+  /** References to candidates made since the plan: by images pushed since, or by convention tags gained. */
   references: ChangedSincePlan[];
   /** Distinct images listed. */
   listed: number;
