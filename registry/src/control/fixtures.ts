@@ -439,6 +439,9 @@ function buildFixture(
     resolveTime,
     pending: (refAccount, refRegion, name) =>
       refAccount === account && refRegion === region ? built.find((repository) => repository.name === name) : undefined,
+    pendingImage: (repositoryName, id) =>
+      loaded.find(({ entry }) => !entry.public && entry.repositoryName === repositoryName && entry.id === id)?.entry
+        .imageDigest,
   });
   const commit = (): LoadedFixture => {
     for (const repository of built) {

@@ -28,7 +28,7 @@ export interface FixtureTaskDefinition {
   family: string;
   /** Default: the family's next revision. */
   revision?: number;
-  containers: { name: string; image: string }[];
+  containers: { name: string; image: FixtureImageReference }[];
   registeredAt?: TimeSpec;
 }
 
@@ -57,7 +57,7 @@ export interface FixtureCluster {
     desiredStatus?: 'RUNNING' | 'STOPPED';
     launchType?: string;
     /** Default: the task definition's containers (with the digests their references resolve to). */
-    containers?: { name: string; image?: string; imageDigest?: string }[];
+    containers?: { name: string; image?: FixtureImageReference; imageDigest?: string }[];
     startedAt?: TimeSpec;
     stoppedAt?: TimeSpec;
   }[];
@@ -66,12 +66,12 @@ export interface FixtureCluster {
 export interface FixtureFunction {
   name: string;
   /** The image of `$LATEST` (by tag or by digest). */
-  imageUri: string;
+  imageUri: FixtureImageReference;
   /** `<registry>/<repository>@sha256:...`; default: `imageUri` when it is by digest, or resolved with `resolve`. */
   resolvedImageUri?: string;
   lastModified?: TimeSpec;
   /** Published versions 1, 2, ... in order; each defaults to `$LATEST`'s image. */
-  versions?: { imageUri?: string; resolvedImageUri?: string; lastModified?: TimeSpec }[];
+  versions?: { imageUri?: FixtureImageReference; resolvedImageUri?: string; lastModified?: TimeSpec }[];
   aliases?: { name: string; version: string; description?: string }[];
 }
 
@@ -98,7 +98,16 @@ export interface WorkloadContext {
   resolveTime: (spec: unknown, now: number) => number;
   /** A repository the fixture itself declares (not stored yet), by account, region and name. */
   pending: (account: string, region: string, name: string) => RepositoryRecord | undefined;
+  /** The digest of an image the fixture itself declares, by its repository and fixture id. */
+  pendingImage: (repository: string, id: string) => string | undefined;
 }
+
+/**
+ * An image reference in a workload: a string (`<registry>/<repository>:<tag>` or `@sha256:...`), or an image of the
+ * fixture's own repositories by its fixture id (`{ repository, id }`), which stands for that image by digest (an
+ * untagged image has no other name).
+ */
+export type FixtureImageReference = string | { repository: string; id: string };
 
 const fail = (message: string): never => {
   throw new Error(message);
@@ -165,7 +174,16 @@ export function buildWorkloads(
     if (!digest) return fail(`Cannot resolve ${image}: no such tag in ${refAccount}/${refRegion}`);
     return digest;
   };
-  const imageReference = (value: unknown, what: string) => text(value, what, /^\S+$/, 1024);
+  const imageReference = (value: unknown, what: string): string => {
+    if (isObject(value)) {
+      const repository = text(value.repository, `repository of ${what}`);
+      const id = text(value.id, `fixture image id of ${what}`);
+      const digest =
+        context.pendingImage(repository, id) ?? fail(`${what}: the fixture declares no image ${id} in ${repository}`);
+      return `${account}.dkr.ecr.${region}.amazonaws.com${region.startsWith('cn-') ? '.cn' : ''}/${repository}@${digest}`;
+    }
+    return text(value, what, /^\S+$/, 1024);
+  };
 
   // Task definitions first: services and tasks refer to them.
   const definitions: EcsTaskDefinition[] = [];
