@@ -240,8 +240,18 @@ export const ecsOperations: Record<string, EcsOperation> = {
     const startedBy = input.str('startedBy');
     const containerInstance = input.str('containerInstance');
     const cluster = findCluster(input, state);
+    // ECS takes startedBy alone, and family or serviceName, not both.
+    if (
+      startedBy !== undefined &&
+      [family, serviceName, launchType, containerInstance].some((value) => value !== undefined)
+    ) {
+      throw invalid('cannot specify startedBy with other arguments');
+    }
     if (family !== undefined && serviceName !== undefined) {
       throw invalid('family and serviceName cannot both be specified.');
+    }
+    if (family !== undefined && !/^[a-zA-Z0-9\-_]+$/.test(family)) {
+      throw invalid('family must match ^[a-zA-Z0-9\\-_]+$');
     }
     const service =
       serviceName === undefined ? undefined : cluster.services.find((entry) => entry.name === lastSegment(serviceName));

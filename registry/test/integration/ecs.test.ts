@@ -203,6 +203,15 @@ describe('ECS over JSON 1.1', () => {
     expect(await failureOf(ecs.send(new ListTasksCommand({ cluster: 'nope' })))).toMatchObject({
       name: 'ClusterNotFoundException',
     });
+    for (const input of [
+      { family: 'api', serviceName: 'api' },
+      { startedBy: 'someone', family: 'api' },
+      { family: 'api:1' },
+    ]) {
+      expect(await failureOf(ecs.send(new ListTasksCommand({ cluster: 'prod', ...input })))).toMatchObject({
+        name: 'InvalidParameterException',
+      });
+    }
     // No `cluster`: the default cluster.
     expect((await ecs.send(new ListTasksCommand({}))).taskArns).toEqual([]);
   });
