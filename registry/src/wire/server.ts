@@ -609,7 +609,12 @@ export async function startRegistryServer(options: RegistryServerOptions = {}): 
    */
   const serveLambdaHttp = async (req: IncomingMessage, rest: string, res: ServerResponse, requestId: string) => {
     const fail = (error: LambdaError) => {
-      const payload = JSON.stringify({ Type: error.kind, Message: error.message });
+      // TooManyRequestsException's members are `Type`, `message` and `Reason`; Lambda's other errors have `Message`.
+      const payload = JSON.stringify(
+        error.type === 'TooManyRequestsException'
+          ? { Type: error.kind, message: error.message, Reason: 'CallerRateLimitExceeded' }
+          : { Type: error.kind, Message: error.message },
+      );
       res.writeHead(error.status, {
         'content-type': 'application/json',
         'content-length': Buffer.byteLength(payload),

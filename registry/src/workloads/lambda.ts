@@ -125,11 +125,12 @@ function page<T>(request: LambdaRequest, items: T[], key: (item: T) => string, d
   return { slice, next };
 }
 
-function configuration(request: LambdaRequest, fn: LambdaFunction, version: LambdaVersion) {
+/** A version's configuration; `$LATEST`'s ARN is qualified in a listing of versions, unqualified otherwise. */
+function configuration(request: LambdaRequest, fn: LambdaFunction, version: LambdaVersion, qualifyLatest = false) {
   const arn = functionArn(request, fn.name);
   return {
     FunctionName: fn.name,
-    FunctionArn: version.version === '$LATEST' ? arn : `${arn}:${version.version}`,
+    FunctionArn: version.version === '$LATEST' && !qualifyLatest ? arn : `${arn}:${version.version}`,
     Role: `arn:${partitionOf(request.region)}:iam::${request.account}:role/${fn.name}-role`,
     CodeSize: 0,
     Description: '',
@@ -187,7 +188,7 @@ export function serveLambda(request: LambdaRequest): unknown {
       }
       const { slice, next } = page(request, entries, (entry) => `${entry.fn.name}:${entry.version.version}`, 50);
       return {
-        Functions: slice.map((entry) => configuration(request, entry.fn, entry.version)),
+        Functions: slice.map((entry) => configuration(request, entry.fn, entry.version, all === 'ALL')),
         NextMarker: next,
       };
     }
@@ -241,7 +242,7 @@ export function serveLambda(request: LambdaRequest): unknown {
     case 'ListVersionsByFunction': {
       const { fn } = findFunction(request, parts[0] as string);
       const { slice, next } = page(request, fn.versions, (version) => version.version, 50);
-      return { Versions: slice.map((version) => configuration(request, fn, version)), NextMarker: next };
+      return { Versions: slice.map((version) => configuration(request, fn, version, true)), NextMarker: next };
     }
     default:
       throw new LambdaError(

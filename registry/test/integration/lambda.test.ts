@@ -182,6 +182,9 @@ describe('Lambda over REST-JSON', () => {
     expect(rest.Aliases?.map((alias) => alias.Name)).toEqual(['next']);
 
     const versions = await lambda.send(new ListVersionsByFunctionCommand({ FunctionName: 'web' }));
+    expect(versions.Versions?.[0]?.FunctionArn).toBe(
+      `arn:aws:lambda:${TEST_REGION}:${TEST_ACCOUNT}:function:web:$LATEST`,
+    );
     expect(versions.Versions?.map((version) => [version.Version, version.CodeSha256])).toEqual([
       ['$LATEST', two.slice(7)],
       ['1', one.slice(7)],
@@ -196,6 +199,8 @@ describe('Lambda over REST-JSON', () => {
     await control(server, 'faults', { operation: 'lambda:ListFunctions', throttleRate: 1 });
     expect(await failureOf(lambda.send(new ListFunctionsCommand({})))).toMatchObject({
       name: 'TooManyRequestsException',
+      message: 'Rate exceeded',
+      Reason: 'CallerRateLimitExceeded',
       $metadata: { httpStatusCode: 429 },
     });
     await control(server, 'faults', { operation: 'lambda:GetFunction', serverErrorRate: 1 });
