@@ -34,10 +34,14 @@ const seconds = (ms: number | undefined) => (ms === undefined ? undefined : ms /
 /** The last path segment of an ARN (`.../cluster/name` → `name`), or the name as given. */
 const lastSegment = (value: string) => (value.startsWith('arn:') ? (value.split('/').pop() ?? '') : value);
 
-/** `cluster` (a name or an ARN; `default` when absent). */
+/** `cluster` (a name or an ARN of the caller's account and region; `default` when absent). */
 function findCluster(input: Input, state: WorkloadState | undefined): EcsCluster {
   const reference = input.str('cluster') ?? 'default';
-  const name = reference.startsWith('arn:') ? (/:cluster\/(.+)$/.exec(reference)?.[1] ?? '') : reference;
+  let name = reference;
+  if (reference.startsWith('arn:')) {
+    const match = /^arn:[^:]+:ecs:([^:]+):(\d{12}):cluster\/(.+)$/.exec(reference);
+    name = match && match[1] === state?.region && match[2] === state?.account ? (match[3] as string) : '';
+  }
   const cluster = state?.clusters.find((entry) => entry.name === name);
   if (!cluster) throw clusterNotFound();
   return cluster;

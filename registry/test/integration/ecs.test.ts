@@ -170,6 +170,15 @@ describe('ECS over JSON 1.1', () => {
       ),
     );
     expect(tooMany).toMatchObject({ name: 'InvalidParameterException' });
+    const elsewhere = await failureOf(
+      ecs.send(
+        new DescribeServicesCommand({
+          cluster: `arn:aws:ecs:${TEST_REGION}:210987654321:cluster/prod`,
+          services: ['api'],
+        }),
+      ),
+    );
+    expect(elsewhere).toMatchObject({ name: 'ClusterNotFoundException' });
     expect(
       await failureOf(ecs.send(new DescribeServicesCommand({ cluster: 'nope', services: ['api'] }))),
     ).toMatchObject({
