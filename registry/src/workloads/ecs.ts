@@ -49,11 +49,10 @@ function findCluster(input: Input, state: WorkloadState | undefined): EcsCluster
 
 /** `maxResults` within 1..max, and the position after `nextToken`. */
 function page(input: Input, max: number, defaultSize: number): { size: number; after: string | undefined } {
-  const value = input.body.maxResults;
-  if (value !== undefined && value !== null) {
-    if (typeof value !== 'number' || !Number.isInteger(value) || value < 1 || value > max) {
-      throw invalid(`maxResults must be an integer from 1 to ${max}.`);
-    }
+  // Not a number (or not an integer) does not deserialize; a number out of range is ECS's own check.
+  const value = input.num('maxResults');
+  if (value !== undefined && (value < 1 || value > max)) {
+    throw invalid(`maxResults must be an integer from 1 to ${max}.`);
   }
   const token = input.str('nextToken');
   let after: string | undefined;

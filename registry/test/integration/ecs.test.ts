@@ -301,6 +301,9 @@ describe('ECS over JSON 1.1', () => {
     });
     expect(await rawEcs(server, 'ListClusters', '[]')).toMatchObject({ body: { __type: 'SerializationException' } });
     expect(await rawEcs(server, 'ListClusters', '{"maxResults":"5"}')).toMatchObject({
+      body: { __type: 'SerializationException' },
+    });
+    expect(await rawEcs(server, 'ListClusters', '{"maxResults":1e9}')).toMatchObject({
       body: { __type: 'InvalidParameterException' },
     });
     expect(await rawEcs(server, 'DescribeTasks', '{"cluster":"prod","tasks":"a1"}')).toMatchObject({
