@@ -1,11 +1,11 @@
 import type { RegistryServer } from '@ecr-automation/local-registry';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { AWS_CLI, requireRealClients, run } from '../../helpers/real-clients.ts';
+import { AWS_CLI, boto3, requireRealClients, run } from '../../helpers/real-clients.ts';
 import { control, startTestRegistry } from '../../helpers/registry.ts';
 
 const DIGEST = `sha256:${'1f'.repeat(32)}`;
 
-/** The Debian AWS CLI's `ecs` and `lambda` commands against the workloads a fixture declares. */
+/** The Debian AWS CLI's `ecs` and `lambda` commands and boto3 against the workloads a fixture declares. */
 describe('AWS CLI v2 ecs and lambda commands against the local registry', { timeout: 120_000 }, () => {
   let server: RegistryServer;
   const aws = (service: string, args: string[]) =>
@@ -51,5 +51,25 @@ describe('AWS CLI v2 ecs and lambda commands against the local registry', { time
     const missing = await aws('lambda', ['get-function', '--function-name', 'ghost']);
     expect(missing.code).not.toBe(0);
     expect(missing.stderr).toContain('ResourceNotFoundException');
+  });
+
+  it('boto3 pages ECS tasks and reads a Lambda error as ResourceNotFoundException', async () => {
+    const result = await boto3(
+      server.url,
+      `
+import boto3
+ecs = boto3.client('ecs', endpoint_url=ENDPOINT, region_name='us-east-1')
+arns = [a for page in ecs.get_paginator('list_tasks').paginate(cluster='one', PaginationConfig={'PageSize': 1}) for a in page['taskArns']]
+tasks = ecs.describe_tasks(cluster='one', tasks=arns)['tasks']
+lam = boto3.client('lambda', endpoint_url=ENDPOINT, region_name='us-east-1')
+try:
+    lam.get_function(FunctionName='ghost')
+    missing = 'found'
+except lam.exceptions.ResourceNotFoundException as error:
+    missing = error.response['Error']['Code']
+print(len(arns), tasks[0]['containers'][0]['imageDigest'], missing)
+`,
+    );
+    expect(result, result.stderr).toMatchObject({ code: 0, stdout: `1 ${DIGEST} ResourceNotFoundException\n` });
   });
 });
