@@ -1,7 +1,7 @@
 /**
  * @ecr-automation/local-registry: an ECR-compatible registry and EventBridge-like bus on loopback. What its users
- * (the local wiring, the tests, the benchmarks) start and hold: the server, its bus, fixtures and the demo, and the
- * manifest builders that make images to push. The registry's own pattern matchers are the `./matching` subpath.
+ * (the local wiring, the tests, the benchmarks) start and hold: the server, its bus, fixtures (what runs on ECS and
+ * Lambda included) and the demo, and the manifest builders that make images to push. The registry's own pattern matchers are the `./matching` subpath.
  */
 
 export type { BusEvent, BusTarget, EventBus, LambdaLikeContext, RuleSpec } from './bus/event-bus.ts';
@@ -37,3 +37,10 @@ export {
   ReplayError,
   startRegistryServer,
 } from './wire/server.ts';
+export type {
+  FixtureCluster,
+  FixtureFunction,
+  FixtureImageReference,
+  FixtureTaskDefinition,
+  WorkloadFixture,
+} from './workloads/fixture.ts';

@@ -1,3 +1,4 @@
+import { DEFAULT_ACCOUNT, DEFAULT_REGION } from '../model/state.ts';
 import type { Fixture, FixtureImage } from './fixtures.ts';
 
 /**
@@ -5,8 +6,13 @@ import type { Fixture, FixtureImage } from './fixtures.ts';
  * signatures and attestations as OCI referrers (and one cosign `.sig` tag), stale untagged images, images pulled
  * last week, and images whose scans report findings of every severity; and a public registry (ECR Public) whose
  * repositories have catalog data in full, in part and none, a signed multi-arch release and untagged images old
- * enough to be cleaned.
+ * enough to be cleaned. What runs: an ECS service whose running task is pinned to an untagged digest of
+ * `payments/api` (old and never pulled: the cleanup would delete it but for the task), and a Lambda container
+ * function whose `preview` alias runs a pull request build of `web/frontend` (`pr-42`).
  */
+
+/** The demo registry's host (the fixture's default account and region). */
+const DEMO_HOST = `${DEFAULT_ACCOUNT}.dkr.ecr.${DEFAULT_REGION}.amazonaws.com`;
 
 const finding = (name: string, severity: string, pkg: string, version: string, cvss: string, fixedIn?: string) => ({
   name,
@@ -50,6 +56,8 @@ const staleUntagged = (prefix: string, count: number, ageDays: number): FixtureI
 export function demoFixture(): Fixture {
   return {
     content: true,
+    // Tags in the workloads' image references resolve to digests when the demo is loaded, as at deploy time.
+    resolve: true,
     repositories: [
       {
         name: 'payments/api',
@@ -108,6 +116,8 @@ export function demoFixture(): Fixture {
         images: [
           { id: 'fe-1', tags: ['latest', 'main-7f3c2a1'], pushedAt: '-3d', lastPulledAt: '-10m' },
           { id: 'fe-0', tags: ['main-1b9e004'], pushedAt: '-12d' },
+          // A pull request build: the `preview` alias of the `web-frontend` function runs it.
+          { id: 'fe-pr-42', tags: ['pr-42'], pushedAt: '-5d' },
           ...staleUntagged('pr', 8, 20),
         ],
       },
@@ -117,6 +127,35 @@ export function demoFixture(): Fixture {
         images: [...staleUntagged('junk', 10, 60), { id: 'try', tags: ['try-me'], pushedAt: '-40d' }],
       },
     ],
+    ecs: {
+      taskDefinitions: [
+        // Pinned by digest to `stale-2`: untagged, pushed 104 days ago, never pulled.
+        { family: 'payments-api', containers: [{ name: 'api', image: { repository: 'payments/api', id: 'stale-2' } }] },
+        { family: 'etl-nightly', containers: [{ name: 'etl', image: `${DEMO_HOST}/data/etl:latest` }] },
+      ],
+      clusters: [
+        {
+          name: 'demo',
+          createdAt: '-200d',
+          services: [{ name: 'payments-api', taskDefinition: 'payments-api:1', desiredCount: 1 }],
+          tasks: [
+            { service: 'payments-api', startedAt: '-3d' },
+            { taskDefinition: 'etl-nightly:1', lastStatus: 'STOPPED', startedAt: '-1d', stoppedAt: '-23h' },
+          ],
+        },
+      ],
+    },
+    lambda: {
+      functions: [
+        {
+          name: 'web-frontend',
+          imageUri: `${DEMO_HOST}/web/frontend:latest`,
+          lastModified: '-3d',
+          versions: [{ imageUri: `${DEMO_HOST}/web/frontend:pr-42`, lastModified: '-5d' }],
+          aliases: [{ name: 'preview', version: '1', description: 'pull request 42' }],
+        },
+      ],
+    },
     publicRepositories: [
       {
         name: 'tools/cli',

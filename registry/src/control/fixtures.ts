@@ -20,6 +20,7 @@ import { PUBLIC_REPOSITORY_NAME } from '../public/common.ts';
 import { readCatalogData } from '../public/operations.ts';
 import { newPublicContent, type PublicRepositoryRecord } from '../public/state.ts';
 import { Input, REPOSITORY_NAME, TAG_MUTABILITY } from '../wire/validate.ts';
+import { buildWorkloads, type WorkloadFixture } from '../workloads/fixture.ts';
 
 /**
  * A registry fixture: repositories with images, multi-arch indexes, referrers (signatures, attestations, SBOMs),
@@ -28,7 +29,7 @@ import { Input, REPOSITORY_NAME, TAG_MUTABILITY } from '../wire/validate.ts';
  * Times (`pushedAt`, `lastPulledAt`, `createdAt`) are ISO strings, epoch seconds, or relative to the registry
  * clock: `"-90d"`, `"-6h"`, `"-15m"`, `"-30s"`, `"now"`.
  */
-export interface Fixture {
+export interface Fixture extends WorkloadFixture {
   account?: string;
   region?: string;
   /**
@@ -37,7 +38,7 @@ export interface Fixture {
    * placeholder blobs: listed in their repository, not downloadable.
    */
   content?: boolean;
-  /** Private repositories of `account` in `region` (may be empty when the fixture holds public ones). */
+  /** Private repositories of `account` in `region` (may be empty when the fixture holds other things; over the control API, absent). */
   repositories: FixtureRepository[];
   /** ECR Public repositories of `account`'s public registry (global: `region` does not apply to them). */
   publicRepositories?: FixturePublicRepository[];
@@ -241,6 +242,8 @@ export async function loadFixtureWithContent(
 export interface LoadedFixture {
   repositories: number;
   images: LoadedImage[];
+  /** What the fixture's `ecs` and `lambda` sections declared. */
+  workloads?: { clusters: number; taskDefinitions: number; functions: number };
 }
 
 /**
@@ -329,8 +332,12 @@ function buildFixture(
   fixture: Fixture,
   now: number,
 ): { contents: Buffer[]; commit: () => LoadedFixture } {
-  if (!fixture || !Array.isArray(fixture.repositories)) throw new Error('A fixture needs a repositories list');
-  const privateSpecs = fixture.repositories;
+  if (!fixture || typeof fixture !== 'object') throw new Error('A fixture is an object');
+  const declaresWorkloads = fixture.ecs !== undefined || fixture.lambda !== undefined;
+  if (!Array.isArray(fixture.repositories) && !(fixture.repositories === undefined && declaresWorkloads)) {
+    throw new Error('A fixture needs a repositories list');
+  }
+  const privateSpecs: FixtureRepository[] = fixture.repositories ?? [];
   const publicSpecs = fixture.publicRepositories ?? [];
   if (!Array.isArray(publicSpecs)) throw new Error("A fixture's publicRepositories is a list");
   const contents: Buffer[] | undefined = fixture.content === true ? [] : undefined;
@@ -424,6 +431,18 @@ function buildFixture(
     }
     builtPublic.push(repository);
   }
+  const region = fixture.region ?? DEFAULT_REGION;
+  const commitWorkloads = buildWorkloads(registry, fixture as unknown as Record<string, unknown>, {
+    account,
+    region,
+    now,
+    resolveTime,
+    pending: (refAccount, refRegion, name) =>
+      refAccount === account && refRegion === region ? built.find((repository) => repository.name === name) : undefined,
+    pendingImage: (repositoryName, id) =>
+      loaded.find(({ entry }) => !entry.public && entry.repositoryName === repositoryName && entry.id === id)?.entry
+        .imageDigest,
+  });
   const commit = (): LoadedFixture => {
     for (const repository of built) {
       if (state?.repositories.has(repository.name)) {
@@ -439,7 +458,12 @@ function buildFixture(
     for (const repository of builtPublic) publicState?.repositories.set(repository.name, repository);
     for (const { entry, repository } of loaded)
       entry.imageTags = [...(repository.images.get(entry.imageDigest)?.tags ?? [])];
-    return { repositories: built.length + builtPublic.length, images: loaded.map(({ entry }) => entry) };
+    const workloads = commitWorkloads?.();
+    return {
+      repositories: built.length + builtPublic.length,
+      images: loaded.map(({ entry }) => entry),
+      ...(workloads ? { workloads } : {}),
+    };
   };
   return { contents: contents ?? [], commit };
 }

@@ -4,6 +4,7 @@
  */
 
 import { PublicRegistries } from '../public/state.ts';
+import { Workloads } from '../workloads/state.ts';
 import type { BlobStore } from './blob-store.ts';
 import type { FindingsSet } from './image-store.ts';
 import type { RepositoryRecord } from './repository-record.ts';
@@ -159,6 +160,9 @@ export class Registry {
   /** Every account's ECR Public registry (global: not per region). */
   readonly publicRegistries = new PublicRegistries(MAX_ACCOUNTS, (account) => new AccountLimitError(account));
 
+  /** What runs in each account and region (ECS and Lambda), as fixtures declare it. */
+  readonly workloads = new Workloads();
+
   constructor(
     /** Layer and config content, on disk, shared by every account and region. */
     readonly blobs: BlobStore,
@@ -217,6 +221,7 @@ export class Registry {
 
   reset(): void {
     this.publicRegistries.reset();
+    this.workloads.reset();
     this.uploads.clear();
     this.states.clear();
     this.accounts.clear();

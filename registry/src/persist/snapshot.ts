@@ -13,6 +13,7 @@ import type {
   StoredPullThroughCacheRule,
 } from '../model/state.ts';
 import { newPublicContent, type PublicCatalogRecord, type PublicRegistryState } from '../public/state.ts';
+import type { WorkloadState } from '../workloads/state.ts';
 import { syncDirectory } from './data-dir.ts';
 import { type JournalRecord, journalRecords } from './journal.ts';
 
@@ -280,7 +281,13 @@ export function writeSnapshot(path: string, registry: Registry, header: Snapshot
         }
       }
     }
-    out.line({ k: 'end', ...counts, publicRegistries, publicImages });
+    // Workloads (ECS and Lambda, as fixtures declared them) are plain JSON records: written as they are.
+    let workloads = 0;
+    for (const state of registry.workloads.all()) {
+      workloads++;
+      out.line({ ...state, k: 'workloads' });
+    }
+    out.line({ k: 'end', ...counts, publicRegistries, publicImages, workloads });
     out.flush();
     fsyncSync(fd);
   } finally {
@@ -324,7 +331,7 @@ export function readSnapshot(path: string, registry: Registry): SnapshotHeader |
   let state: { state: RegistryState; repositorySeq: number } | undefined;
   let repository: { repository: RepositoryRecord; imageSeq: number } | undefined;
   let ended = false;
-  const counts = { states: 0, repositories: 0, images: 0, publicRegistries: 0, publicImages: 0 };
+  const counts = { states: 0, repositories: 0, images: 0, publicRegistries: 0, publicImages: 0, workloads: 0 };
   let publicState: { state: PublicRegistryState; imageSeq: Map<string, number> } | undefined;
   const finishPublic = () => {
     if (!publicState) return;
@@ -425,9 +432,29 @@ export function readSnapshot(path: string, registry: Registry): SnapshotHeader |
           publicState = restorePublic(registry, record);
           counts.publicRegistries++;
           break;
+        case 'workloads': {
+          finishState();
+          finishPublic();
+          const { k: _k, ...state } = record;
+          if (
+            typeof state.account !== 'string' ||
+            typeof state.region !== 'string' ||
+            !Array.isArray(state.clusters) ||
+            !Array.isArray(state.taskDefinitions) ||
+            !Array.isArray(state.functions)
+          ) {
+            throw new Error('a workloads record without its account, region, clusters, task definitions or functions');
+          }
+          registry.workloads.restore(state as unknown as WorkloadState);
+          counts.workloads++;
+          break;
+        }
         case 'end':
           finishState();
           finishPublic();
+          if ((record.workloads ?? 0) !== counts.workloads) {
+            throw new Error('the counts at its end do not match its records');
+          }
           if (
             (record.publicRegistries ?? 0) !== counts.publicRegistries ||
             (record.publicImages ?? 0) !== counts.publicImages

@@ -19,6 +19,8 @@ import {
   publicOperations,
 } from '../public/operations.ts';
 import { PUBLIC_REGION, PublicRegistryState } from '../public/state.ts';
+import { ECS_TARGET_PREFIX, ecsOperations } from '../workloads/ecs.ts';
+import { LAMBDA_PATH_PREFIX, LambdaError, lambdaOperation, serveLambda } from '../workloads/lambda.ts';
 import { serveDistribution } from './distribution.ts';
 import type { DistributionHost } from './distribution-host.ts';
 import { EcrException } from './errors.ts';
@@ -30,6 +32,7 @@ import { DistributionError, sendDistributionError } from './oci-http.ts';
 import { serveToken } from './public-distribution.ts';
 import type { RegistryServer } from './registry-server.ts';
 import { parseScope, type RequestScope } from './sigv4.ts';
+import { Input } from './validate.ts';
 
 export const ECR_TARGET_PREFIX = 'AmazonEC2ContainerRegistry_V20150921.';
 export const EVENTS_TARGET_PREFIX = 'AWSEvents.';
@@ -599,6 +602,69 @@ export async function startRegistryServer(options: RegistryServerOptions = {}): 
     }
   };
 
+  /**
+   * A Lambda request (REST-JSON under `/2015-03-31/functions`): signed for a region ECR serves, counted and subject to
+   * faults as `lambda:<Op>`, answered from the workloads of the caller's account and region. Errors carry Lambda's
+   * shape: `x-amzn-ErrorType` and a body with `Type` and `Message`.
+   */
+  const serveLambdaHttp = async (req: IncomingMessage, rest: string, res: ServerResponse, requestId: string) => {
+    const fail = (error: LambdaError) => {
+      // TooManyRequestsException's members are `Type`, `message` and `Reason`; Lambda's other errors have `Message`.
+      const payload = JSON.stringify(
+        error.type === 'TooManyRequestsException'
+          ? { Type: error.kind, message: error.message, Reason: 'CallerRateLimitExceeded' }
+          : { Type: error.kind, Message: error.message },
+      );
+      res.writeHead(error.status, {
+        'content-type': 'application/json',
+        'content-length': Buffer.byteLength(payload),
+        'x-amzn-errortype': error.type,
+        'x-amzn-requestid': requestId,
+      });
+      res.end(payload);
+    };
+    try {
+      const scope = parseScope(req.headers.authorization);
+      if (!scope) throw new LambdaError('MissingAuthenticationTokenException', 'Missing Authentication Token', 403);
+      if (!ECR_REGIONS.has(scope.region)) {
+        throw new LambdaError(
+          'InvalidSignatureException',
+          `Credential should be scoped to a valid region, not '${scope.region.slice(0, 64)}'.`,
+          403,
+        );
+      }
+      const method = req.method ?? 'GET';
+      const operation = lambdaOperation(method, rest);
+      if (operation !== undefined) {
+        const name = `lambda:${operation}`;
+        calls.set(name, (calls.get(name) ?? 0) + 1);
+        const fault = faults.next(name);
+        if (fault.latencyMs > 0) await sleep(fault.latencyMs);
+        if (fault.fail === 'throttle') throw new LambdaError('TooManyRequestsException', 'Rate exceeded', 429);
+        if (fault.fail === 'server') throw new LambdaError('ServiceException', 'Injected server error', 500);
+      }
+      const query = new URL(req.url ?? '/', 'http://localhost').searchParams;
+      const output = serveLambda({
+        method,
+        path: rest,
+        query,
+        account: scope.account,
+        region: scope.region,
+        state: registry.workloads.existing(scope.account, scope.region),
+      });
+      const payload = JSON.stringify(output);
+      res.writeHead(200, {
+        'content-type': 'application/json',
+        'content-length': Buffer.byteLength(payload),
+        'x-amzn-requestid': requestId,
+      });
+      res.end(payload);
+    } catch (error) {
+      if (error instanceof LambdaError) fail(error);
+      else throw error;
+    }
+  };
+
   /** A repository logo (`logoUrl` of its catalog data): `<account>/<repository name>`. */
   const servePublicLogo = (method: string | undefined, rest: string, res: ServerResponse) => {
     const slash = rest.indexOf('/');
@@ -665,6 +731,11 @@ export async function startRegistryServer(options: RegistryServerOptions = {}): 
       if (path.startsWith(PUBLIC_LOGO_PREFIX)) {
         req.resume();
         servePublicLogo(req.method, path.slice(PUBLIC_LOGO_PREFIX.length), res);
+        return;
+      }
+      if (path === LAMBDA_PATH_PREFIX || path.startsWith(`${LAMBDA_PATH_PREFIX}/`)) {
+        req.resume();
+        await serveLambdaHttp(req, path.slice(LAMBDA_PATH_PREFIX.length), res, requestId);
         return;
       }
       if (path.startsWith(CONTROL_PREFIX)) {
@@ -785,6 +856,34 @@ export async function startRegistryServer(options: RegistryServerOptions = {}): 
           ),
           requestId,
         );
+        return;
+      }
+      if (target.startsWith(ECS_TARGET_PREFIX)) {
+        const operation = target.slice(ECS_TARGET_PREFIX.length);
+        const handler = Object.hasOwn(ecsOperations, operation) ? ecsOperations[operation] : undefined;
+        if (!handler) {
+          sendError(
+            res,
+            new EcrException(
+              'UnknownOperationException',
+              `The local registry does not implement ECS operation ${operation}`,
+            ),
+            requestId,
+          );
+          return;
+        }
+        const name = `ecs:${operation}`;
+        calls.set(name, (calls.get(name) ?? 0) + 1);
+        const fault = faults.next(name);
+        if (fault.latencyMs > 0) await sleep(fault.latencyMs);
+        if (fault.fail === 'throttle') throw new EcrException('ThrottlingException', 'Rate exceeded');
+        if (fault.fail === 'server') throw new EcrException('ServerException', 'Injected server error', 500);
+        const output = handler(Input.parse(input), {
+          account: scope.account,
+          region: scope.region,
+          state: registry.workloads.existing(scope.account, scope.region),
+        });
+        send(res, 200, output, requestId);
         return;
       }
       if (target.startsWith(ECR_TARGET_PREFIX)) {
