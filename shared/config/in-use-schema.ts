@@ -22,7 +22,7 @@ const ResourceName = z
   .string()
   .min(1)
   .max(256)
-  .regex(/^[A-Za-z0-9_:/.$-]+$/, 'a name or ARN: letters, digits and _ : / . $ -');
+  .regex(/^[A-Za-z0-9_:/.-]+$/, 'a name or ARN: letters, digits and _ : / . -');
 
 export const EcsInUseSchema = z
   .strictObject({
@@ -52,7 +52,13 @@ const S3ListSource = z
       .max(63)
       .regex(/^[a-z0-9.-]+$/, 'an S3 bucket name')
       .describe('The bucket of the list object.'),
-    key: z.string().min(1).max(1024).describe('The key of the list object.'),
+    key: z
+      .string()
+      .min(1)
+      .max(1024)
+      // S3's safe characters less `*`: the key is written into an IAM resource, where `*` and `?` are wildcards.
+      .regex(/^[A-Za-z0-9!_.'()/-]+$/, "an S3 key of letters, digits and ! _ . ' ( ) / -")
+      .describe('The key of the list object.'),
   })
   .describe('An S3 object holding the list (read with s3:GetObject, at most 8 MiB).');
 
