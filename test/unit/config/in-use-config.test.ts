@@ -56,5 +56,11 @@ describe("the cleanup's inUse section", () => {
     expect(issuesOf({ cleanup: { inUse: { kubernetes: { s3: { bucket: 'B!', key: 'k' } } } } }).length).toBeGreaterThan(
       0,
     );
+    // Written into an IAM resource: no wildcard, no CloudFormation substitution.
+    for (const key of ['lists/*', 'a?b', `\${AWS::AccountId}/x`]) {
+      expect(issuesOf({ cleanup: { inUse: { kubernetes: { s3: { bucket: 'lists', key } } } } }).length).toBeGreaterThan(
+        0,
+      );
+    }
   });
 });

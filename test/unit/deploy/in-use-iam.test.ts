@@ -59,7 +59,7 @@ describe('the in-use providers’ rights', () => {
       {
         Effect: 'Allow',
         Action: ['s3:GetObject'],
-        Resource: sub('arn:${AWS::Partition}:s3:::k8s-lists/eks/prod.json'),
+        Resource: sub(`arn:\${AWS::Partition}:s3:::k8s-lists/eks/prod.json`),
       },
     ]);
   });
