@@ -9,7 +9,7 @@ import { countingResends } from '../ecr/calls.ts';
 import { toServiceGatewayError } from '../ecr/errors.ts';
 
 /**
- * Lambda returns up to 50 functions (ListFunctions) and 50 versions (ListVersionsByFunction) per call [M-Lambda]
+ * Lambda returns up to 50 functions (ListFunctions) and 50 versions (ListVersionsByFunction) per call [M-LAMBDA]
  * (`MaxListItems` 1–10,000 in the model, capped by the service); aliases are asked 50 at a time too. Paging is by
  * `Marker` / `NextMarker`.
  */
