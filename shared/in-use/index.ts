@@ -4,6 +4,7 @@
  * fail closed) and the per-repository mapping the planner takes.
  */
 export * from './ecs.ts';
+export * from './from-config.ts';
 export * from './gather.ts';
 export * from './image-ref.ts';
 export * from './kubernetes.ts';
