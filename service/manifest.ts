@@ -1,4 +1,5 @@
 import { checksPublicRepositories } from '../shared/config/compliance-schema.ts';
+import { hasInUseProviders, type InUseConfig } from '../shared/config/in-use-schema.ts';
 import type { CleanupConfig, PushConfig, ScanConfig, ServiceConfig } from '../shared/config/schema.ts';
 import { DEFAULT_PUBLIC_COMPLIANCE_POLICY } from '../shared/policy/compliance/policy.ts';
 import { DEFAULT_PUSH_POLICY } from '../shared/policy/push/policy.ts';
@@ -229,6 +230,97 @@ export function publicComplianceStatements(compliance: ServiceConfig['compliance
 }
 
 /** A statement granting `actions` on `resources`, or none when there is no resource to act on. */
+/** An ARN of the service's own account and region: `arn:<partition>:<service>:<region>:<account>:<rest>`. */
+const regionalArn = (service: string, rest: string) => ({
+  'Fn::Sub': `arn:\${AWS::Partition}:${service}:\${AWS::Region}:\${AWS::AccountId}:${rest}`,
+});
+
+/** A function's name, from its name or ARN (`arn:aws:lambda:<region>:<account>:function:<name>[:qualifier]`). */
+const functionNameOf = (fn: string): string => {
+  const at = fn.indexOf(':function:');
+  const rest = at < 0 ? fn : fn.slice(at + ':function:'.length);
+  return rest.split(':')[0] || fn;
+};
+
+/**
+ * The cleanup worker's statements for the in-use providers of `cleanup.inUse`, none when no provider is configured:
+ * exactly the reads each provider calls. ECS: ListClusters only for `clusters: 'all'`; with named clusters the lists
+ * are conditioned on those clusters and the describes scoped to their services and tasks (DescribeTaskDefinition
+ * has no resource-level permission). Lambda: ListFunctions (no resource-level permission), then the versions,
+ * aliases and code of the named functions (or every function). Kubernetes: the one S3 object or SSM parameter.
+ */
+export function inUseStatements(inUse: InUseConfig | undefined): IamStatement[] {
+  if (!hasInUseProviders(inUse)) return [];
+  const statements: IamStatement[] = [];
+  if (inUse.ecs !== undefined) {
+    const named = inUse.ecs.clusters;
+    if (named === 'all') {
+      statements.push({
+        Effect: 'Allow',
+        Action: [
+          'ecs:ListClusters',
+          'ecs:ListServices',
+          'ecs:DescribeServices',
+          'ecs:ListTasks',
+          'ecs:DescribeTasks',
+          'ecs:DescribeTaskDefinition',
+        ],
+        Resource: '*',
+      });
+    } else {
+      const names = named.map((cluster) => cluster.slice(cluster.lastIndexOf('/') + 1));
+      statements.push(
+        {
+          Effect: 'Allow',
+          Action: ['ecs:ListServices', 'ecs:ListTasks'],
+          Resource: '*',
+          Condition: { ArnEquals: { 'ecs:cluster': names.map((name) => regionalArn('ecs', `cluster/${name}`)) } },
+        },
+        {
+          Effect: 'Allow',
+          Action: ['ecs:DescribeServices', 'ecs:DescribeTasks'],
+          Resource: names.flatMap((name) => [
+            regionalArn('ecs', `service/${name}/*`),
+            regionalArn('ecs', `task/${name}/*`),
+          ]),
+        },
+        { Effect: 'Allow', Action: ['ecs:DescribeTaskDefinition'], Resource: '*' },
+      );
+    }
+  }
+  if (inUse.lambda !== undefined) {
+    const functions = inUse.lambda.functions;
+    const names = functions === 'all' ? ['*'] : functions.map(functionNameOf);
+    statements.push(
+      { Effect: 'Allow', Action: ['lambda:ListFunctions'], Resource: '*' },
+      {
+        Effect: 'Allow',
+        Action: ['lambda:ListVersionsByFunction', 'lambda:ListAliases', 'lambda:GetFunction'],
+        Resource: [...new Set(names)].flatMap((name) =>
+          name === '*'
+            ? [regionalArn('lambda', 'function:*')]
+            : [regionalArn('lambda', `function:${name}`), regionalArn('lambda', `function:${name}:*`)],
+        ),
+      },
+    );
+  }
+  const kubernetes = inUse.kubernetes;
+  if (kubernetes !== undefined && 's3' in kubernetes) {
+    statements.push({
+      Effect: 'Allow',
+      Action: ['s3:GetObject'],
+      Resource: { 'Fn::Sub': `arn:\${AWS::Partition}:s3:::${kubernetes.s3.bucket}/${kubernetes.s3.key}` },
+    });
+  } else if (kubernetes !== undefined && 'ssm' in kubernetes) {
+    statements.push({
+      Effect: 'Allow',
+      Action: ['ssm:GetParameter'],
+      Resource: regionalArn('ssm', `parameter/${kubernetes.ssm.parameter.replace(/^\//, '')}`),
+    });
+  }
+  return statements;
+}
+
 const scoped = (actions: string[], resources: readonly CfnValue[]): IamStatement[] =>
   resources.length === 0 ? [] : [{ Effect: 'Allow', Action: actions, Resource: resources }];
 
@@ -315,6 +407,7 @@ export function serviceManifest(config: Pick<ServiceConfig, 'push' | 'scan' | 'c
           Resource: ALL_REPOSITORIES,
         },
         ...publicCleanup.worker,
+        ...inUseStatements(config.cleanup.inUse),
         PUBLISH_TO_SERVICE_BUS,
       ],
       onFailure: ON_FAILURE,

@@ -3,6 +3,7 @@ import { CleanupSettingsSchema, RepositoryGlob, settingsSchemas, TagMutabilitySc
 import { regexProblem } from '../policy/regex.ts';
 import { expiryOf } from '../policy/scan/allow-list.ts';
 import { COMPLIANCE_CONFIG_DEFAULT, ComplianceConfigSchema } from './compliance-schema.ts';
+import { InUseConfigSchema } from './in-use-schema.ts';
 import { RegistrySectionSchema } from './registry-schema.ts';
 
 /**
@@ -54,6 +55,7 @@ export const CleanupConfigSchema = z
       .describe(
         'The first rule of a registry whose globs match a repository of that registry decides its settings; unmatched repositories are left alone.',
       ),
+    inUse: InUseConfigSchema.optional(),
   })
   .superRefine((cleanup, context) => {
     cleanup.rules.forEach((rule, index) => {

@@ -14,7 +14,9 @@ export interface InUseReference {
  * digest when the workload pins one or the provider resolved it, else the tag it names.
  */
 export interface InUseImage {
-  /** The account that owns the registry the reference names. */
+  /** The private registry of an account (`<acct>.dkr.ecr.<region>.amazonaws.com`), or ECR Public (`public.ecr.aws`). Default private. */
+  registry?: 'private' | 'public';
+  /** The account that owns the registry the reference names; for ECR Public, the registry's alias. */
   registryId: string;
   region: string;
   repositoryName: string;
@@ -27,5 +29,13 @@ export interface InUseImage {
 export interface InUseSnapshot {
   images: readonly InUseImage[];
   /** A provider that failed or timed out: nothing is deleted in the repositories it covers, and the report says why. */
-  failures: readonly { provider: InUseReference['provider']; message: string }[];
+  failures: readonly InUseFailure[];
+}
+
+/** A provider that failed or timed out, and the repositories it covers (globs; absent: every repository). */
+export interface InUseFailure {
+  provider: InUseReference['provider'];
+  message: string;
+  repositories?: readonly string[];
+  exclude?: readonly string[];
 }

@@ -38,6 +38,16 @@ export function createEcrClient(options: EcrClientOptions = {}): ECRClient {
 }
 
 /**
+ * The retry settings every AWS client of the product takes (ECR's, and the read-only ECS, Lambda, S3 and SSM clients
+ * of the in-use providers): the SDK's adaptive mode, `maxAttempts` when given, else `AWS_MAX_ATTEMPTS` when set (the
+ * SDK reads it itself), else ECR_CLIENT_MAX_ATTEMPTS.
+ */
+export function adaptiveRetries(maxAttempts?: number): { retryMode: 'adaptive'; maxAttempts: number | undefined } {
+  const fromEnvironment = process.env.AWS_MAX_ATTEMPTS !== undefined && process.env.AWS_MAX_ATTEMPTS !== '';
+  return { retryMode: 'adaptive', maxAttempts: maxAttempts ?? (fromEnvironment ? undefined : ECR_CLIENT_MAX_ATTEMPTS) };
+}
+
+/**
  * Hands ECR's quota errors to the client's retry layer wrapped, so that they are not re-sent as throttling (see
  * `isQuotaError`). The ECR Public client takes it too: ECR Public's `LimitExceededException` is a quota as well.
  */

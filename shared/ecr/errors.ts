@@ -188,6 +188,7 @@ const BY_NAME: ReadonlyMap<string, ErrorClass> = new Map<string, ErrorClass>([
   ['PriorRequestNotComplete', ThrottledError],
   // Server faults and transient failures.
   ['ServerException', EcrUnavailableError],
+  ['ServiceException', EcrUnavailableError], // Lambda's 500
   ['InternalFailure', EcrUnavailableError],
   ['InternalServerError', EcrUnavailableError],
   ['ServiceUnavailable', EcrUnavailableError],
@@ -239,6 +240,25 @@ const classFor = (name: string, status: number | undefined, fault: unknown, code
  * An `EcrGatewayError` passes through unchanged.
  */
 export function toGatewayError(operation: string, thrown: unknown, repository?: string): EcrGatewayError {
+  return mapThrown(operation, where(operation, repository), thrown, repository);
+}
+
+/**
+ * The same mapping for the read-only gateways of the other AWS services the product reads (ECS, Lambda, S3, SSM):
+ * one error tree, the same classes and retry verdicts, the service and the resource in the message:
+ * `ECS ListTasks on 'prod': ClusterNotFoundException: ...`.
+ */
+export function toServiceGatewayError(
+  service: string,
+  operation: string,
+  thrown: unknown,
+  resource?: string,
+): EcrGatewayError {
+  const place = resource === undefined ? `${service} ${operation}` : `${service} ${operation} on '${resource}'`;
+  return mapThrown(operation, place, thrown);
+}
+
+function mapThrown(operation: string, place: string, thrown: unknown, repository?: string): EcrGatewayError {
   if (thrown instanceof EcrGatewayError) return thrown;
   const error = thrown instanceof UnretriedError ? thrown.original : thrown;
   const like: ErrorLike = typeof error === 'object' && error !== null ? (error as ErrorLike) : {};
@@ -250,7 +270,7 @@ export function toGatewayError(operation: string, thrown: unknown, repository?: 
   const ErrorClass = classFor(name, status, like.$fault, like.code);
   const retries = attempts !== undefined && attempts > 1 ? ` (after ${attempts} attempts)` : '';
   const code = typeof like.code === 'string' && name === 'Error' ? like.code : name;
-  return new ErrorClass(`${where(operation, repository)}: ${code}: ${detail}${retries}`, {
+  return new ErrorClass(`${place}: ${code}: ${detail}${retries}`, {
     operation,
     repository,
     code,

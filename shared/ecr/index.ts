@@ -19,6 +19,7 @@ export {
   ScanNotFoundError,
   ThrottledError,
   toGatewayError,
+  toServiceGatewayError,
 } from './errors.ts';
 export { createEcrGateway, type EcrGateway, type EcrGatewayOptions } from './gateway.ts';
 export * from './limits.ts';

@@ -1,5 +1,6 @@
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { loadServiceConfig } from '../config/file.ts';
+import type { InUseConfig } from '../config/in-use-schema.ts';
 import type { ServiceConfig } from '../config/schema.ts';
 import { createEcrClient, createEcrGateway, type ECRClient, type EcrGateway } from '../ecr/index.ts';
 import {
@@ -9,8 +10,13 @@ import {
   type ECRPUBLICClient,
   type EcrPublicGateway,
 } from '../ecr-public/index.ts';
+import { createEcsClient, createEcsGateway, type ECSClient } from '../ecs/index.ts';
 import { publishEvents, type ServiceEvent } from '../events/publisher.ts';
+import { type InUseProvider, inUseProvidersFor } from '../in-use/index.ts';
+import { createLambdaClient, createLambdaGateway, type LambdaClient } from '../lambda/index.ts';
 import { type Observability, observability } from '../obs/index.ts';
+import { createS3Client, createS3Gateway, type S3Client } from '../s3/index.ts';
+import { createSsmClient, createSsmGateway, type SSMClient } from '../ssm/index.ts';
 import type { Clock } from './clock.ts';
 import { CLEANUP_RESERVE_MS_BOUNDS } from './env.ts';
 import { logInvalidOutputEvents } from './output-events.ts';
@@ -35,6 +41,11 @@ export interface ServiceDeps extends Observability {
    * pull; the fan-out excludes them from pull-time updates so that their reads do not make images look used.
    */
   workerPrincipalArn?: string | undefined;
+  /**
+   * The in-use protection providers `cleanup.inUse` configures (read-only ECS, Lambda, S3 and SSM gateways, each
+   * client made on first use). Optional: not yet called by the cleanup workflow.
+   */
+  inUseProviders?(inUse: InUseConfig | undefined): InUseProvider[];
 }
 
 /** The variables `serviceDeps` reads, as a function's schema in `env.ts` parsed them. */
@@ -50,6 +61,10 @@ export interface ServiceEnv {
 let ecrClient: ECRClient | undefined;
 let ecrPublicClient: ECRPUBLICClient | undefined;
 let eventsClient: EventBridgeClient | undefined;
+let ecsClient: ECSClient | undefined;
+let lambdaClient: LambdaClient | undefined;
+let s3Client: S3Client | undefined;
+let ssmClient: SSMClient | undefined;
 
 /**
  * The real dependencies of a Lambda container: one ECR client, one ECR Public client (whose manifest reads go to
@@ -83,6 +98,27 @@ export function serviceDeps(env: ServiceEnv, obs: Observability = observability)
     ...obs,
     reserveMs: env.CLEANUP_RESERVE_MS ?? CLEANUP_RESERVE_MS_BOUNDS.default,
     workerPrincipalArn: env.WORKER_PRINCIPAL_ARN,
+    inUseProviders: (inUse) => {
+      const maxAttempts = env.AWS_MAX_ATTEMPTS;
+      return inUseProvidersFor(inUse, {
+        ecs: () => {
+          ecsClient ??= obs.tracer.captureAWSv3Client(createEcsClient({ maxAttempts }));
+          return createEcsGateway(ecsClient);
+        },
+        lambda: () => {
+          lambdaClient ??= obs.tracer.captureAWSv3Client(createLambdaClient({ maxAttempts }));
+          return createLambdaGateway(lambdaClient);
+        },
+        s3: () => {
+          s3Client ??= obs.tracer.captureAWSv3Client(createS3Client({ maxAttempts }));
+          return createS3Gateway(s3Client);
+        },
+        ssm: () => {
+          ssmClient ??= obs.tracer.captureAWSv3Client(createSsmClient({ maxAttempts }));
+          return createSsmGateway(ssmClient);
+        },
+      });
+    },
   };
 }
 

@@ -127,6 +127,22 @@ describe('ARCHITECTURE.md', () => {
     expect(ecrPublic.filter((file) => !file.startsWith('shared/ecr-public/'))).toEqual([]);
   });
 
+  it('lets only the in-use gateways import the ECS, Lambda, S3 and SSM clients, one folder each', () => {
+    // Prepare
+    const gateways = { ecs: 'shared/ecs/', lambda: 'shared/lambda/', s3: 'shared/s3/', ssm: 'shared/ssm/' };
+    const all = ['shared/', 'functions/', 'local/', 'cli/'].flatMap(sources);
+    // Act
+    const offending = Object.entries(gateways).flatMap(([client, folder]) =>
+      all
+        .filter(({ text }) => importsOf(text).some((source) => source === `@aws-sdk/client-${client}`))
+        .map(({ file }) => file)
+        .filter((file) => !file.startsWith(folder)),
+    );
+    // Assess
+    for (const folder of Object.values(gateways)) expect(sources(folder).length).toBeGreaterThan(0);
+    expect(offending).toEqual([]);
+  });
+
   it('keeps the local registry a package apart: neither side imports the other, its users import it by name', () => {
     // Prepare
     const PACKAGE = '@ecr-automation/local-registry';

@@ -1,0 +1,7 @@
+/**
+ * The S3 gateway: the only module of the product that talks to S3 (and the only importer of `@aws-sdk/client-s3`).
+ * Read-only: the Kubernetes in-use list is read through it, bounded in size.
+ */
+export type { S3Client } from '@aws-sdk/client-s3';
+export { createS3Client, type S3ClientOptions } from './client.ts';
+export * from './gateway.ts';
