@@ -212,6 +212,9 @@ function violationsOf(images: readonly ImageRecord[], plan: CleanupPlan, rule: C
       if (!doomed.has(reason.via) || !subjectsOf.get(image.digest)?.includes(reason.via)) violations.push(why);
     } else if (reason.code === 'orphaned-referrer') {
       if (byDigest.has(reason.subject) || !subjectsOf.get(image.digest)?.includes(reason.subject)) violations.push(why);
+    } else if (reason.code === 'released') {
+      // Only a tag selection releases a tagged image: the tagged property test checks those.
+      if (image.tags.length === 0) violations.push(why);
     } else if (!isTopLevel(image) || reason.pushedAt !== new Date(image.pushedAt).toISOString()) {
       violations.push(why);
     }
