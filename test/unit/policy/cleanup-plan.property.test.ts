@@ -429,6 +429,9 @@ describe(`planCleanup with tag selections and images in use over ${RUNS} random 
   it.each(cases)(
     'deletes no image a selection keeps or a workload runs, keeps the newest N per selection, and keeps every untagged promise (case $index, seeds from $firstSeed)',
     async ({ firstSeed }) => {
+      // That the runs reach what they check: tagged images deleted, and images kept because they are in use.
+      let taggedDeleted = 0;
+      let keptInUse = 0;
       for (let done = 0, seed = firstSeed; done < perCase; done += BATCH, seed++) {
         fc.assert(
           fc.property(
@@ -439,6 +442,10 @@ describe(`planCleanup with tag selections and images in use over ${RUNS} random 
               const { images, inUse } = randomTaggedRepository(graphSeed, size);
               const plan = planCleanup('prop/repo', images, rule, NOW, { inUse });
               expect(violationsOf(images, plan, rule, inUse)).toEqual([]);
+              taggedDeleted += plan.decisions.filter(
+                (d) => d.action === 'delete' && d.reason.code === 'released',
+              ).length;
+              keptInUse += plan.decisions.filter((d) => d.reason.code === 'in-use').length;
               if (plan.brake) {
                 const held = plan.decisions.filter((d) => d.reason.code.endsWith('safety-brake')).length;
                 const allowed = planCleanup('prop/repo', images, { ...rule, allowMassDelete: true }, NOW, { inUse });
@@ -453,6 +460,8 @@ describe(`planCleanup with tag selections and images in use over ${RUNS} random 
         );
         await new Promise(setImmediate);
       }
+      expect(taggedDeleted).toBeGreaterThan(0);
+      expect(keptInUse).toBeGreaterThan(0);
     },
     120_000,
   );
