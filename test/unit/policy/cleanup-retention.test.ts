@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import type { ImageRecord } from '../../../shared/domain/image.ts';
 import type { TagSelection } from '../../../shared/domain/settings.ts';
 import { type CleanupRule, DEFAULT_CLEANUP_RULE, planCleanup } from '../../../shared/policy/cleanup/plan.ts';
 import { DAY, digestOf, image, MINUTE, NOW } from '../../helpers/images.ts';
@@ -254,6 +255,64 @@ describe('planCleanup with tag selections', () => {
     expect(fate(result, 'sbom')).toMatchObject({ action: 'delete', code: 'referrer-of-deleted-image' });
     expect(fate(result, 'arm64')).toMatchObject({ action: 'keep', code: 'child-of-kept-index' });
     expect(result.toDelete.indexOf(digestOf('old-index'))).toBeLessThan(result.toDelete.indexOf(digestOf('amd64')));
+  });
+
+  it('breaks a tie in push time by digest, the same way every run', () => {
+    // Prepare: two images pushed at the same instant; the one whose digest sorts first ranks first.
+    const pushedAt = NOW - 50 * DAY;
+    const [first, second] = [
+      image('tie-a', { tags: ['pr-a'], pushedAt }),
+      image('tie-b', { tags: ['pr-b'], pushedAt }),
+    ].sort((a, b) => a.digest.localeCompare(b.digest)) as [ImageRecord, ImageRecord];
+    // Act
+    const result = plan([second, first], [{ tags: ['pr-*'], keepLast: 1 }]);
+    // Assess
+    expect(result.toDelete).toEqual([second.digest]);
+  });
+
+  it('names the first condition that keeps, protect before keepLast before the day conditions', () => {
+    // Prepare
+    const images = [image('x', { tags: ['pr-1'], ageDays: 1, pulledDaysAgo: 1 })];
+    const all = { keepLast: 5, keepNewerThanDays: 10, keepPulledWithinDays: 10 };
+    // Act
+    const protect = plan(images, [{ tags: ['pr-*'], protect: true, ...all }]);
+    const last = plan(images, [{ tags: ['pr-*'], ...all }]);
+    const newer = plan(images, [{ tags: ['pr-*'], ...all, keepLast: 0 }]);
+    const pulled = plan(images, [{ tags: ['pr-*'], keepPulledWithinDays: 10 }]);
+    // Assess
+    expect(fate(protect, 'x').reason).toMatchObject({ condition: 'protect' });
+    expect(fate(last, 'x').reason).toMatchObject({ condition: 'keepLast', rank: 1 });
+    expect(fate(newer, 'x').reason).toMatchObject({ condition: 'keepNewerThanDays' });
+    expect(fate(pulled, 'x').reason).toMatchObject({
+      condition: 'keepPulledWithinDays',
+      explanation: 'keepPulledWithinDays 10 of pr-* (pulled 1 days ago)',
+    });
+  });
+
+  it('ranks only the images carrying a tag the selection claims', () => {
+    // Prepare: a newer main image does not take a pr slot.
+    const images = [image('main', { tags: ['main-1'], ageDays: 1 }), image('pr', { tags: ['pr-1'], ageDays: 50 })];
+    // Act
+    const result = plan(images, [
+      { tags: ['pr-*'], keepLast: 1 },
+      { tags: ['main-*'], keepLast: 1 },
+    ]);
+    // Assess
+    expect(fate(result, 'pr').reason).toMatchObject({ code: 'retained', rank: 1, selection: 0 });
+    expect(fate(result, 'main').reason).toMatchObject({ code: 'retained', rank: 1, selection: 1 });
+  });
+
+  it('lists only the unclaimed tags of an image kept as tagged, and all tags of a released one', () => {
+    // Act
+    const kept = plan([image('a', { tags: ['pr-1', 'latest', 'pr-2'] })], [{ tags: ['pr-*'] }]);
+    const released = plan([image('b', { tags: ['pr-1', 'pr-2'] })], [{ tags: ['pr-*'] }]);
+    // Assess
+    expect(fate(kept, 'a').reason).toEqual({ code: 'tagged', tags: ['latest'] });
+    expect(fate(released, 'b').reason).toEqual({
+      code: 'released',
+      tags: ['pr-1', 'pr-2'],
+      explanations: ['pr-1: pr-* keeps nothing', 'pr-2: pr-* keeps nothing'],
+    });
   });
 
   it('leaves the untagged rules as they were when no selection is set', () => {
