@@ -97,6 +97,18 @@ export const CleanupConfigSchema = z
           });
         }
       }
+      // The same for a tag selection's pull condition, on the rule's own selections or the ones it inherits.
+      const own = rule.tagSelections !== undefined;
+      (rule.tagSelections ?? cleanup.defaults.tagSelections ?? []).forEach((selection, s) => {
+        if (selection.keepPulledWithinDays === undefined) return;
+        context.addIssue({
+          code: 'custom',
+          path: [...(own ? ['rules', index] : ['defaults']), 'tagSelections', s, 'keepPulledWithinDays'],
+          message: own
+            ? 'ECR Public records no pull time, so keepPulledWithinDays cannot apply to a public rule'
+            : `ECR Public records no pull time, so keepPulledWithinDays cannot apply to a public rule (rules[${index}] would inherit these selections from the defaults: give it its own tagSelections)`,
+        });
+      });
     });
   });
 export type CleanupConfig = z.infer<typeof CleanupConfigSchema>;

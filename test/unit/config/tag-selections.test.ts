@@ -78,6 +78,34 @@ describe('cleanup tag selections in the config', () => {
     expect(costly.map((issue) => issue.path)).toEqual(['cleanup.defaults.tagSelections[0].tags[0].regex']);
   });
 
+  it('refuses keepPulledWithinDays on a public rule, its own or inherited from the defaults', () => {
+    // Act
+    const own = issuesOf({
+      cleanup: {
+        rules: [
+          { registry: 'public', repositories: ['*'], tagSelections: [{ tags: ['pr-*'], keepPulledWithinDays: 3 }] },
+        ],
+      },
+    });
+    const inherited = issuesOf({
+      cleanup: {
+        defaults: {
+          tagSelections: [
+            { tags: ['pr-*'], keepLast: 2 },
+            { tags: ['x-*'], keepPulledWithinDays: 3 },
+          ],
+        },
+        rules: [{ registry: 'public', repositories: ['*'] }],
+      },
+    });
+    const privateRule = issuesOf(withSelections([{ tags: ['pr-*'], keepPulledWithinDays: 3 }]));
+    // Assess
+    expect(own.map((issue) => issue.path)).toEqual(['cleanup.rules[0].tagSelections[0].keepPulledWithinDays']);
+    expect(inherited.map((issue) => issue.path)).toEqual(['cleanup.defaults.tagSelections[1].keepPulledWithinDays']);
+    expect(inherited[0]?.message).toContain('rules[0] would inherit');
+    expect(privateRule).toEqual([]);
+  });
+
   it('refuses a tagged brake outside 0 to 1', () => {
     // Act
     const issues = issuesOf({ cleanup: { defaults: { maxTaggedDeleteFraction: 1.5 } } });
