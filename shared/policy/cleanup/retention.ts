@@ -73,9 +73,8 @@ export function judgeTags(
     if (tags.length === 0) continue;
     const list = tags.map((tag) => ({ tag, selection: claimOf(tag) }));
     claims.set(image.digest, list);
-    for (const selection of new Set(list.map((claim) => claim.selection))) {
-      if (selection >= 0) members[selection]?.push(image);
-    }
+    // An unclaimed tag's selection is -1, which has no list.
+    for (const selection of new Set(list.map((claim) => claim.selection))) members[selection]?.push(image);
   }
   // Rank per selection, newest push first, ties by digest: the same order every run.
   const ranks = members.map((list) => {

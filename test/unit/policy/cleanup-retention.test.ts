@@ -315,6 +315,25 @@ describe('planCleanup with tag selections', () => {
     });
   });
 
+  it('names a selection by its patterns, a regex between slashes', () => {
+    // Act
+    const result = plan([image('b', { tags: ['b-1'] })], [{ tags: [{ regex: 'b-[0-9]+' }, 'c-*'] }]);
+    // Assess
+    expect(fate(result, 'b').reason).toMatchObject({ explanations: ['b-1: /b-[0-9]+/,c-* keeps nothing'] });
+  });
+
+  it('gives the reason of the first tag that keeps the image, in the order of its tags', () => {
+    // Prepare
+    const selections: TagSelection[] = [
+      { tags: ['pr-*'], keepLast: 5 },
+      { tags: [{ form: 'semver' }], protect: true },
+    ];
+    // Act
+    const result = plan([image('x', { tags: ['pr-1', 'v1.0.0'] })], selections);
+    // Assess
+    expect(fate(result, 'x').reason).toMatchObject({ code: 'retained', tag: 'pr-1', condition: 'keepLast' });
+  });
+
   it('leaves the untagged rules as they were when no selection is set', () => {
     // Act
     const result = plan([image('old'), image('rel', { tags: ['v1'] })], []);
