@@ -78,6 +78,16 @@ export function formatReason(reason: Decision['reason'], now: number): string {
       })`;
     case 'orphaned-referrer':
       return `orphaned-referrer (subject ${shortDigest(reason.subject)} gone)`;
+    case 'retained':
+      return `kept: ${reason.explanation} [${reason.tag}]`;
+    case 'released':
+      return `deleted with tags ${reason.tags.join(',')}: ${reason.explanations.join('; ')}`;
+    case 'in-use':
+      return `in-use (${reason.usedBy.map((use) => `${use.provider} ${use.where}`).join(', ')})`;
+    case 'in-use-unknown':
+      return `in-use-unknown (${reason.message})`;
+    case 'tagged-safety-brake':
+      return `tagged-safety-brake (would delete ${reason.wouldDelete}/${reason.total} tagged)`;
   }
 }
 

@@ -2,6 +2,7 @@ import { readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { z } from 'zod';
 import { fingerprintOf } from '../../shared/cleanup/gather.ts';
 import type { ImageRecord } from '../../shared/domain/image.ts';
+import { TagSelectionSchema } from '../../shared/domain/settings.ts';
 import type { CleanupPlan, CleanupRule } from '../../shared/policy/cleanup/plan.ts';
 import { PlanFileError } from './errors.ts';
 
@@ -35,6 +36,8 @@ const CleanupRuleSchema = z.strictObject({
   keepLatestUntagged: Count,
   maxDeleteFraction: z.number().min(0).max(1),
   allowMassDelete: z.boolean(),
+  tagSelections: z.array(TagSelectionSchema).optional(),
+  maxTaggedDeleteFraction: z.number().min(0).max(1).optional(),
 }) satisfies z.ZodType<CleanupRule>;
 
 const BrakeSchema = z.strictObject({
@@ -42,6 +45,7 @@ const BrakeSchema = z.strictObject({
   total: Count,
   maxDeleteFraction: z.number().min(0).max(1),
   message: z.string(),
+  tagged: z.literal(true).optional(),
 });
 
 // Reasons are plain (not strict) objects: the planner may add detail (the brake's reason carries its message too),
@@ -60,6 +64,25 @@ const KeepReasonSchema = z.discriminatedUnion('code', [
     total: Count,
     maxDeleteFraction: z.number(),
   }),
+  z.object({
+    code: z.literal('retained'),
+    tag: z.string(),
+    selection: Count,
+    condition: z.enum(['protect', 'keepLast', 'keepNewerThanDays', 'keepPulledWithinDays']),
+    explanation: z.string(),
+    rank: Count.optional(),
+  }),
+  z.object({
+    code: z.literal('in-use'),
+    usedBy: z.array(z.object({ provider: z.enum(['ecs', 'lambda', 'k8s']), where: z.string() })),
+  }),
+  z.object({ code: z.literal('in-use-unknown'), message: z.string() }),
+  z.object({
+    code: z.literal('tagged-safety-brake'),
+    wouldDelete: Count,
+    total: Count,
+    maxTaggedDeleteFraction: z.number(),
+  }),
 ]);
 
 const DeleteReasonSchema = z.discriminatedUnion('code', [
@@ -67,6 +90,7 @@ const DeleteReasonSchema = z.discriminatedUnion('code', [
   z.object({ code: z.literal('child-of-deleted-index'), via: Digest }),
   z.object({ code: z.literal('referrer-of-deleted-image'), via: Digest }),
   z.object({ code: z.literal('orphaned-referrer'), subject: Digest }),
+  z.object({ code: z.literal('released'), tags: z.array(z.string()), explanations: z.array(z.string()) }),
 ]);
 
 const DecisionSchema = z.discriminatedUnion('action', [

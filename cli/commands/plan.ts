@@ -1,5 +1,6 @@
 import type { RegistryKind } from '../../shared/cleanup/gateway.ts';
 import { fingerprintOf } from '../../shared/cleanup/gather.ts';
+import { cleanupConfigWarnings } from '../../shared/config/load.ts';
 import type { ServiceConfig } from '../../shared/config/schema.ts';
 import { RepositoryNotFoundError } from '../../shared/ecr/index.ts';
 import { planCleanup } from '../../shared/policy/cleanup/plan.ts';
@@ -114,6 +115,7 @@ export async function makePlan(deps: PlanDeps, options: PlanOptions): Promise<Pl
       deps.out('');
     }
   }
+  for (const warning of cleanupConfigWarnings(deps.config.cleanup)) say(`warning: ${warning.path}: ${warning.message}`);
   for (const note of notes) say(`note: ${note}`);
   const totals = repositories.map((entry) => countsOf(entry.plan));
   const sum = (pick: (counts: ReturnType<typeof countsOf>) => number) => totals.reduce((n, c) => n + pick(c), 0);

@@ -34,6 +34,25 @@ const KeepReasonSchema = z.discriminatedUnion('code', [
     total: z.number().int(),
     maxDeleteFraction: z.number(),
   }),
+  z.strictObject({
+    code: z.literal('retained'),
+    tag: z.string(),
+    selection: z.number().int().min(0),
+    condition: z.enum(['protect', 'keepLast', 'keepNewerThanDays', 'keepPulledWithinDays']),
+    explanation: z.string(),
+    rank: z.number().int().min(1).optional(),
+  }),
+  z.strictObject({
+    code: z.literal('in-use'),
+    usedBy: z.array(z.strictObject({ provider: z.enum(['ecs', 'lambda', 'k8s']), where: z.string() })),
+  }),
+  z.strictObject({ code: z.literal('in-use-unknown'), message: z.string() }),
+  z.strictObject({
+    code: z.literal('tagged-safety-brake'),
+    wouldDelete: z.number().int(),
+    total: z.number().int(),
+    maxTaggedDeleteFraction: z.number(),
+  }),
 ]);
 
 /** Why an image is deleted (the policy's `DeleteReason`). */
@@ -42,6 +61,7 @@ const DeleteReasonSchema = z.discriminatedUnion('code', [
   z.strictObject({ code: z.literal('child-of-deleted-index'), via: z.string() }),
   z.strictObject({ code: z.literal('referrer-of-deleted-image'), via: z.string() }),
   z.strictObject({ code: z.literal('orphaned-referrer'), subject: z.string() }),
+  z.strictObject({ code: z.literal('released'), tags: z.array(z.string()), explanations: z.array(z.string()) }),
 ]);
 
 /** Why a planned deletion was not carried out (`act.ts`'s `ChangeReason`). */
@@ -84,7 +104,14 @@ export const CleanupReportSchema = z.strictObject({
   }),
   bytesReclaimed: Count,
   brake: z
-    .strictObject({ wouldDelete: Count, total: Count, maxDeleteFraction: z.number(), message: z.string() })
+    .strictObject({
+      wouldDelete: Count,
+      total: Count,
+      maxDeleteFraction: z.number(),
+      message: z.string(),
+      /** The tagged brake (maxTaggedDeleteFraction of the tagged images) held, not the untagged one. */
+      tagged: z.literal(true).optional(),
+    })
     .optional(),
   /** Deleted images (a dry run's or a braked run's: the ones it would delete), each with the policy's reason. */
   deleted: z.array(z.strictObject({ digest: z.string(), reason: z.union([DeleteReasonSchema, KeepReasonSchema]) })),

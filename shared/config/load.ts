@@ -1,5 +1,7 @@
 import type { z } from 'zod';
+import type { SelectionPattern, TagSelection } from '../domain/settings.ts';
 import { type CleanupRule, DEFAULT_CLEANUP_RULE } from '../policy/cleanup/plan.ts';
+import { describeSelectionPattern, selectionMatcher } from '../policy/cleanup/retention.ts';
 import { DEFAULT_PUSH_POLICY, type PushPolicy } from '../policy/push/policy.ts';
 import { DEFAULT_SCAN_POLICY, type ScanPolicy } from '../policy/scan/policy.ts';
 import { resolveRule } from './rules.ts';
@@ -93,4 +95,85 @@ export function scanRuleFor(
   repositoryName: string,
 ): { rule: ScanPolicy; index: number } | undefined {
   return resolveRule<ScanPolicy>(config.rules, config.defaults, DEFAULT_SCAN_POLICY, repositoryName);
+}
+
+/** Something in a valid config that probably does not do what its author meant: printed by `cleanup plan`. */
+export interface ConfigWarning {
+  path: string;
+  message: string;
+}
+
+/** Tags a release pattern matches: a selection that matches one of these holds releases. */
+const RELEASE_SAMPLES = ['v1.0.0', '1.0.0', 'v1.2.3', '1.2.3', 'v2.0.0-rc.1'];
+/** ECR's tag syntax: a tag starts with a letter, digit or `_`. */
+const TAG_START = /^[A-Za-z0-9_*?]/;
+
+const isGlob = (pattern: SelectionPattern): pattern is string => typeof pattern === 'string';
+const hasWildcard = (glob: string) => /[*?]/.test(glob);
+
+/** Whether every tag `later` matches is matched by `earlier` (a conservative check: true only when certain). */
+function shadows(earlier: SelectionPattern, later: SelectionPattern): boolean {
+  if (!isGlob(earlier) && 'form' in earlier && earlier.form === 'any') return true;
+  if (earlier === '*') return true;
+  if (!isGlob(later)) return false;
+  if (!hasWildcard(later)) return selectionMatcher(earlier).test(later);
+  if (!isGlob(earlier)) return false;
+  // `pr-*` shadows `pr-1*`, `pr-?x`: a prefix then one trailing `*`.
+  const prefix = earlier.slice(0, -1);
+  return earlier.endsWith('*') && !hasWildcard(prefix) && later.startsWith(prefix);
+}
+
+/** Why a pattern can never match a tag, or undefined. */
+function neverMatches(pattern: SelectionPattern): string | undefined {
+  if (isGlob(pattern) && !TAG_START.test(pattern)) {
+    return `the glob ${pattern} can never match: a tag starts with a letter, a digit or _`;
+  }
+  return undefined;
+}
+
+/**
+ * The cleanup section's warnings: a tag selection that can never match (its patterns invalid as tags, or every one
+ * shadowed by an earlier selection, which claims those tags first), a pattern an earlier selection shadows, and
+ * `keepLast: 0` on a release pattern (semver, `v*`) without `protect`, which keeps no release. Each with its path.
+ */
+export function cleanupConfigWarnings(config: CleanupConfig): ConfigWarning[] {
+  const warnings: ConfigWarning[] = [];
+  const check = (selections: readonly TagSelection[] | undefined, at: string) => {
+    (selections ?? []).forEach((selection, index) => {
+      const path = `${at}.tagSelections[${index}]`;
+      const earlier = (selections ?? []).slice(0, index).flatMap((other, o) => other.tags.map((p) => ({ p, o })));
+      let dead = 0;
+      selection.tags.forEach((pattern, k) => {
+        const never = neverMatches(pattern);
+        if (never !== undefined) {
+          dead++;
+          warnings.push({ path: `${path}.tags[${k}]`, message: never });
+          return;
+        }
+        const shadow = earlier.find(({ p }) => shadows(p, pattern));
+        if (shadow !== undefined) {
+          dead++;
+          warnings.push({
+            path: `${path}.tags[${k}]`,
+            message: `${describeSelectionPattern(pattern)} is shadowed by ${describeSelectionPattern(shadow.p)} of tagSelections[${shadow.o}], which claims its tags first`,
+          });
+        }
+      });
+      if (dead === selection.tags.length) {
+        warnings.push({ path, message: 'this selection can never match: no tag reaches it' });
+      }
+      const release = selection.tags.find((pattern) =>
+        RELEASE_SAMPLES.some((tag) => selectionMatcher(pattern).test(tag)),
+      );
+      if (selection.keepLast === 0 && selection.protect !== true && release !== undefined) {
+        warnings.push({
+          path: `${path}.keepLast`,
+          message: `keepLast 0 on the release pattern ${describeSelectionPattern(release)} keeps no release by count`,
+        });
+      }
+    });
+  };
+  check(config.defaults.tagSelections, 'cleanup.defaults');
+  for (const [index, rule] of config.rules.entries()) check(rule.tagSelections, `cleanup.rules[${index}]`);
+  return warnings;
 }

@@ -1,5 +1,11 @@
 import { z } from 'zod';
-import { CleanupSettingsSchema, RepositoryGlob, settingsSchemas, TagMutabilitySchema } from '../domain/settings.ts';
+import {
+  CleanupSettingsSchema,
+  RepositoryGlob,
+  settingsSchemas,
+  TagMutabilitySchema,
+  type TagSelection,
+} from '../domain/settings.ts';
 import { regexProblem } from '../policy/regex.ts';
 import { expiryOf } from '../policy/scan/allow-list.ts';
 import { COMPLIANCE_CONFIG_DEFAULT, ComplianceConfigSchema } from './compliance-schema.ts';
@@ -58,6 +64,24 @@ export const CleanupConfigSchema = z
     inUse: InUseConfigSchema.optional(),
   })
   .superRefine((cleanup, context) => {
+    // Tag selections' regexes: RE2 syntax within the cost bounds, refused with the pattern's field path.
+    const checkSelections = (selections: readonly TagSelection[] | undefined, path: (string | number)[]) => {
+      selections?.forEach((selection, s) => {
+        selection.tags.forEach((pattern, p) => {
+          if (typeof pattern !== 'object' || !('regex' in pattern)) return;
+          const problem = regexProblem(pattern.regex);
+          if (problem !== undefined) {
+            context.addIssue({
+              code: 'custom',
+              path: [...path, 'tagSelections', s, 'tags', p, 'regex'],
+              message: problem,
+            });
+          }
+        });
+      });
+    };
+    checkSelections(cleanup.defaults.tagSelections, ['defaults']);
+    for (const [index, rule] of cleanup.rules.entries()) checkSelections(rule.tagSelections, ['rules', index]);
     cleanup.rules.forEach((rule, index) => {
       if (rule.registry !== 'public') return;
       for (const setting of PULL_BASED_CLEANUP_SETTINGS) {
@@ -75,6 +99,18 @@ export const CleanupConfigSchema = z
           });
         }
       }
+      // The same for a tag selection's pull condition, on the rule's own selections or the ones it inherits.
+      const own = rule.tagSelections !== undefined;
+      (rule.tagSelections ?? cleanup.defaults.tagSelections ?? []).forEach((selection, s) => {
+        if (selection.keepPulledWithinDays === undefined) return;
+        context.addIssue({
+          code: 'custom',
+          path: [...(own ? ['rules', index] : ['defaults']), 'tagSelections', s, 'keepPulledWithinDays'],
+          message: own
+            ? 'ECR Public records no pull time, so keepPulledWithinDays cannot apply to a public rule'
+            : `ECR Public records no pull time, so keepPulledWithinDays cannot apply to a public rule (rules[${index}] would inherit these selections from the defaults: give it its own tagSelections)`,
+        });
+      });
     });
   });
 export type CleanupConfig = z.infer<typeof CleanupConfigSchema>;

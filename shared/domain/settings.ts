@@ -19,6 +19,46 @@ export const RepositoryGlob = z
 
 const Days = z.number().int().min(0).max(3650);
 
+/**
+ * A tag pattern of a cleanup tag selection: a glob, `{ regex }` (RE2, anchored), `{ form: 'semver' }`, or
+ * `{ form: 'any' }` (every tag). The config checks a regex's cost with the policy's RE2 analysis
+ * (`shared/config/schema.ts`), which this folder may not import.
+ */
+export const SelectionPatternSchema = z
+  .union([
+    z
+      .string()
+      .min(1)
+      .max(128)
+      .regex(/^[A-Za-z0-9_.*?-]+$/, 'a tag glob: letters, digits, _ . - and the wildcards * ?')
+      .describe('A tag glob: `*` matches any run of characters, `?` one character.'),
+    z
+      .strictObject({ regex: z.string().min(1).max(256) })
+      .describe('A regular expression in RE2 syntax, matched in linear time; it must match the whole tag (anchored).'),
+    z
+      .strictObject({ form: z.enum(['semver', 'any']) })
+      .describe('A named form: `semver` (Semantic Versioning 2.0.0, optional leading `v`) or `any` (every tag).'),
+  ])
+  .describe('A tag pattern: a glob string, { "regex": "..." }, { "form": "semver" } or { "form": "any" }.');
+export type SelectionPattern = z.output<typeof SelectionPatternSchema>;
+
+export const TagSelectionSchema = z.strictObject({
+  tags: z.array(SelectionPatternSchema).min(1).max(20).describe('The tags this selection claims (first match wins).'),
+  keepLast: z
+    .number()
+    .int()
+    .min(0)
+    .max(100_000)
+    .optional()
+    .describe('Keep the newest N images (by push time) carrying a tag this selection claims; an image counts once.'),
+  keepNewerThanDays: Days.optional().describe('Keep images pushed within this many days.'),
+  keepPulledWithinDays: Days.optional().describe(
+    'Keep images pulled within this many days (push time when never pulled).',
+  ),
+  protect: z.boolean().optional().describe('Never release a tag this selection claims.'),
+});
+export type TagSelection = z.output<typeof TagSelectionSchema>;
+
 export const CleanupSettingsSchema = z.strictObject({
   olderThanDays: Days.describe('An untagged image is a candidate only when pushed more than this many days ago.'),
   notPulledForDays: Days.describe(
@@ -37,6 +77,21 @@ export const CleanupSettingsSchema = z.strictObject({
     .max(1)
     .describe('Safety brake: refuse to delete more than this share of a repository in one run.'),
   allowMassDelete: z.boolean().describe('Lift the safety brake for the matched repositories.'),
+  tagSelections: z
+    .array(TagSelectionSchema)
+    .max(50)
+    .optional()
+    .describe(
+      'Retention of tagged images: each tag is claimed by the first selection whose pattern matches it; an image is deleted only when every tag it carries is released by the selection that claims it. A tag no selection claims keeps its image.',
+    ),
+  maxTaggedDeleteFraction: z
+    .number()
+    .min(0)
+    .max(1)
+    .optional()
+    .describe(
+      "Safety brake for tagged images: refuse to delete more than this share of a repository's tagged images in one run.",
+    ),
 });
 /** The cleanup policy of one repository (`shared/policy/cleanup/plan.ts` names it `CleanupRule`). */
 export type CleanupSettings = z.output<typeof CleanupSettingsSchema>;

@@ -1,8 +1,11 @@
 import { conventionTagSubject, type ImageRecord, isIndex } from '../../domain/image.ts';
+import type { InUseReference } from '../../domain/in-use.ts';
 import type { CleanupSettings } from '../../domain/settings.ts';
+import { judgeTags, type TagKeep } from './retention.ts';
 
 /**
- * The cleanup policy: which untagged images of one repository to delete, and why every image is kept or deleted.
+ * The cleanup policy: which images of one repository to delete (stale untagged ones, and tagged ones every tag of
+ * which the rule's tag selections release: `retention.ts`), and why every image is kept or deleted.
  * Pure: no AWS, no clock (`now` is a parameter), no I/O; the input is not modified.
  *
  * The cleanup settings of one repository: `olderThanDays`, `notPulledForDays`, `quietPeriodMinutes`,
@@ -18,6 +21,8 @@ export const DEFAULT_CLEANUP_RULE: CleanupRule = {
   keepLatestUntagged: 0,
   maxDeleteFraction: 0.5,
   allowMassDelete: false,
+  tagSelections: [],
+  maxTaggedDeleteFraction: 0.1,
 };
 
 /** Why an image is kept: its own signal, or the edge that protects it. */
@@ -29,14 +34,27 @@ export type KeepReason =
   | { code: 'keep-latest-untagged'; rank: number }
   | { code: 'child-of-kept-index'; via: string }
   | { code: 'referrer-of-kept-image'; via: string }
-  | { code: 'safety-brake'; wouldDelete: number; total: number; maxDeleteFraction: number };
+  | { code: 'safety-brake'; wouldDelete: number; total: number; maxDeleteFraction: number }
+  /** A tag selection keeps one of its tags (`explanation`: `keepLast 20 of pr-* (rank 7)`). */
+  | ({ code: 'retained' } & TagKeep)
+  /** A workload runs it (ECS, Lambda, Kubernetes): kept whatever tags or selections say. */
+  | { code: 'in-use'; usedBy: InUseReference[] }
+  /** What runs could not be read: nothing is deleted (fail closed). */
+  | { code: 'in-use-unknown'; message: string }
+  /** The tagged safety brake held: too large a share of the tagged images would go. */
+  | { code: 'tagged-safety-brake'; wouldDelete: number; total: number; maxTaggedDeleteFraction: number };
 
 /** Why an image is deleted. */
 export type DeleteReason =
   | { code: 'stale-untagged'; pushedAt: string; lastPulledAt?: string }
   | { code: 'child-of-deleted-index'; via: string }
   | { code: 'referrer-of-deleted-image'; via: string }
-  | { code: 'orphaned-referrer'; subject: string };
+  | { code: 'orphaned-referrer'; subject: string }
+  /**
+   * Every tag it carries is released by the selection that claims it; it is deleted by digest with all these tags.
+   * `explanations`: one per tag, `pr-12: pr-* beyond keepLast 20 (rank 21) and not pulled for 31 days`.
+   */
+  | { code: 'released'; tags: string[]; explanations: string[] };
 
 export type Decision =
   | { digest: string; action: 'keep'; reason: KeepReason; tags: readonly string[]; sizeInBytes: number }
@@ -52,8 +70,12 @@ export interface CleanupPlan {
   toDelete: string[];
   /** Bytes of image manifests' layers deleted (indexes, which own no layers, are not counted). */
   bytesReclaimed: number;
-  /** Set when the safety brake held: nothing is deleted. */
-  brake?: { wouldDelete: number; total: number; maxDeleteFraction: number; message: string };
+  /**
+   * Set when a safety brake held: nothing is deleted. The untagged brake counts the deletions of images without a
+   * tag against all images (`maxDeleteFraction`); the tagged brake the deletions of tagged images against the tagged
+   * images (`maxTaggedDeleteFraction`, `tagged: true`).
+   */
+  brake?: { wouldDelete: number; total: number; maxDeleteFraction: number; message: string; tagged?: true };
 }
 
 const DAY_MS = 86_400_000;
@@ -120,6 +142,13 @@ export interface PlanOptions {
    * reason when a kept index protects it anyway: a nested index under a kept index is `child-of-kept-index`.
    */
   ownReads?: ReadonlySet<string>;
+  /**
+   * The images of this repository a workload runs, by digest, with where (the in-use providers' findings): each is
+   * kept, with its children and referrers, whatever its tags or the selections say.
+   */
+  inUse?: ReadonlyMap<string, readonly InUseReference[]>;
+  /** Set when what runs could not be read: the plan deletes nothing, every image kept with this message. */
+  inUseUnavailable?: string;
 }
 
 /** Decides the fate of every image of one repository. */
@@ -132,6 +161,23 @@ export function planCleanup(
 ): CleanupPlan {
   const graph = buildImageGraph(images);
   const keep = new Map<string, KeepReason>();
+  if (options.inUseUnavailable !== undefined) {
+    const reason: KeepReason = { code: 'in-use-unknown', message: options.inUseUnavailable };
+    return {
+      repositoryName,
+      plannedAt: iso(now),
+      decisions: images.map((image) => ({
+        digest: image.digest,
+        tags: image.tags,
+        sizeInBytes: image.sizeInBytes,
+        action: 'keep',
+        reason,
+      })),
+      toDelete: [],
+      bytesReclaimed: 0,
+    };
+  }
+  const verdicts = judgeTags(images, rule.tagSelections ?? [], now);
 
   // 1. Each image's own signals.
   const quietMs = rule.quietPeriodMinutes * MINUTE_MS;
@@ -141,9 +187,15 @@ export function planCleanup(
     const isChild = graph.parents.has(image.digest);
     const realTags = image.tags.filter((tag) => conventionTagSubject(tag) === undefined);
     const lastActivity = image.lastPulledAt ?? image.pushedAt;
+    const verdict = verdicts.get(image.digest);
+    const usedBy = options.inUse?.get(image.digest);
     let reason: KeepReason | undefined;
-    if (realTags.length > 0) reason = { code: 'tagged', tags: realTags };
+    if (usedBy !== undefined && usedBy.length > 0) reason = { code: 'in-use', usedBy: [...usedBy] };
+    else if (verdict?.kind === 'unclaimed') reason = { code: 'tagged', tags: verdict.tags };
+    else if (verdict?.kind === 'kept') reason = { code: 'retained', ...verdict.keep };
     else if (now - image.pushedAt < quietMs) reason = { code: 'quiet-period', pushedAt: iso(image.pushedAt) };
+    // A tagged image its selections release has no other signal of its own: the selections' conditions decided it.
+    else if (verdict !== undefined) reason = undefined;
     else if (now - lastActivity < rule.notPulledForDays * DAY_MS) {
       reason = { code: 'recently-pulled', lastActivityAt: iso(lastActivity), notPulledForDays: rule.notPulledForDays };
     } else if (!isReferrer && !isChild && now - image.pushedAt < rule.olderThanDays * DAY_MS) {
@@ -187,6 +239,10 @@ export function planCleanup(
 
   // 3. Everything unprotected goes, with the reason that makes it go.
   const deleteReasonOf = (image: ImageRecord): DeleteReason => {
+    const verdict = verdicts.get(image.digest);
+    if (verdict?.kind === 'released') {
+      return { code: 'released', tags: verdict.tags, explanations: verdict.explanations };
+    }
     const parent = graph.parents.get(image.digest)?.[0];
     if (parent) return { code: 'child-of-deleted-index', via: parent };
     const subject = graph.subjectOf.get(image.digest);
@@ -203,18 +259,45 @@ export function planCleanup(
   };
   const doomed = images.filter((image) => !keep.has(image.digest));
 
-  // 4. The safety brake.
-  const fraction = doomed.length / Math.max(images.length, 1);
+  // 4. The safety brakes: untagged deletions against all images, tagged ones against the tagged images.
+  const taggedDoomed = doomed.filter((image) => verdicts.get(image.digest)?.kind === 'released').length;
+  const untaggedDoomed = doomed.length - taggedDoomed;
+  const fraction = untaggedDoomed / Math.max(images.length, 1);
+  const taggedTotal = verdicts.size;
+  const maxTagged = rule.maxTaggedDeleteFraction ?? DEFAULT_CLEANUP_RULE.maxTaggedDeleteFraction ?? 0.1;
+  const taggedFraction = taggedDoomed / Math.max(taggedTotal, 1);
   // Stryker disable next-line ConditionalExpression,EqualityOperator: maxDeleteFraction is at least 0 (the config schema's bounds), so a run deleting nothing (fraction 0) never exceeds it; the first test states that intent.
-  if (doomed.length > 0 && fraction > rule.maxDeleteFraction && !rule.allowMassDelete) {
-    const brake = {
-      wouldDelete: doomed.length,
-      total: images.length,
-      maxDeleteFraction: rule.maxDeleteFraction,
-      message: `Refusing to delete ${doomed.length} of ${images.length} images (${(fraction * 100).toFixed(1)}%): the limit is ${(rule.maxDeleteFraction * 100).toFixed(1)}% per run; set allowMassDelete to proceed`,
-    };
-    const { message: _, ...counts } = brake;
-    for (const image of doomed) keep.set(image.digest, { code: 'safety-brake', ...counts });
+  const untaggedBrake = untaggedDoomed > 0 && fraction > rule.maxDeleteFraction;
+  const taggedBrake = taggedDoomed > 0 && taggedFraction > maxTagged;
+  if ((untaggedBrake || taggedBrake) && !rule.allowMassDelete) {
+    const brake = untaggedBrake
+      ? {
+          wouldDelete: untaggedDoomed,
+          total: images.length,
+          maxDeleteFraction: rule.maxDeleteFraction,
+          message: `Refusing to delete ${untaggedDoomed} of ${images.length} images (${(fraction * 100).toFixed(1)}%): the limit is ${(rule.maxDeleteFraction * 100).toFixed(1)}% per run; set allowMassDelete to proceed`,
+        }
+      : {
+          wouldDelete: taggedDoomed,
+          total: taggedTotal,
+          maxDeleteFraction: maxTagged,
+          message: `Refusing to delete ${taggedDoomed} of ${taggedTotal} tagged images (${(taggedFraction * 100).toFixed(1)}%): the limit for tagged images is ${(maxTagged * 100).toFixed(1)}% per run (maxTaggedDeleteFraction); set allowMassDelete to proceed`,
+          tagged: true as const,
+        };
+    const reason: KeepReason = untaggedBrake
+      ? {
+          code: 'safety-brake',
+          wouldDelete: brake.wouldDelete,
+          total: brake.total,
+          maxDeleteFraction: brake.maxDeleteFraction,
+        }
+      : {
+          code: 'tagged-safety-brake',
+          wouldDelete: taggedDoomed,
+          total: taggedTotal,
+          maxTaggedDeleteFraction: maxTagged,
+        };
+    for (const image of doomed) keep.set(image.digest, reason);
     return {
       repositoryName,
       plannedAt: iso(now),

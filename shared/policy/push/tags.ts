@@ -7,11 +7,11 @@ import type { EnforcementMode, TagPattern, TagRules } from './policy.ts';
  * Semantic Versioning 2.0.0 (semver.org's recommended expression), with an optional leading `v` as release tooling
  * often writes it, and without build metadata (`+...`): `+` is not allowed in a tag, so it can never occur.
  */
-const SEMVER =
+export const SEMVER =
   /^v?(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)(?:-((?:0|[1-9]\d*|\d*[a-zA-Z-][0-9a-zA-Z-]*)(?:\.(?:0|[1-9]\d*|\d*[a-zA-Z-][0-9a-zA-Z-]*))*))?$/;
 
 /** A tag pattern compiled: the semver form, a glob, or a regex (RE2 syntax, whole tag), all linear in the tag. */
-function matcherOf(pattern: TagPattern): NameMatcher {
+export function matcherOf(pattern: TagPattern): NameMatcher {
   if (typeof pattern === 'string') return compileGlob(pattern);
   return 'form' in pattern ? SEMVER : compileRegex(pattern.regex);
 }
