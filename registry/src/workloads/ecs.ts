@@ -295,8 +295,12 @@ export const ecsOperations: Record<string, EcsOperation> = {
   DescribeTaskDefinition: (input, { account, region, state }) => {
     const reference = input.str('taskDefinition', { required: true });
     input.strList('include');
+    // An ARN `arn:aws:ecs:<region>:<account>:task-definition/<family>:<revision>`: what follows the marker.
+    const marker = reference.startsWith('arn:') ? reference.indexOf(':task-definition/') : -1;
     const familyRevision = reference.startsWith('arn:')
-      ? (/:task-definition\/(.+)$/.exec(reference)?.[1] ?? '')
+      ? marker < 0
+        ? ''
+        : reference.slice(marker + ':task-definition/'.length)
       : reference;
     const [family, revisionText, extra] = familyRevision.split(':');
     const revision = revisionText === undefined ? undefined : Number(revisionText);

@@ -86,7 +86,7 @@ const ALIAS_NAME = /^(?!^[0-9]+$)[a-zA-Z0-9_-]{1,128}$/;
 const TASK_ID = /^[a-zA-Z0-9_-]{1,64}$/;
 const DIGEST = /^sha256:[a-f0-9]{64}$/;
 const STATUSES: TaskStatus[] = ['RUNNING', 'PENDING', 'STOPPED'];
-const LAUNCH_TYPES = ['EC2', 'FARGATE', 'EXTERNAL'];
+const LAUNCH_TYPE = /^(?:EC2|FARGATE|EXTERNAL)$/;
 /** `<account>.dkr.ecr.<region>.amazonaws.com[.cn]/<repository>` then `:tag` or `@sha256:...`. */
 const ECR_REFERENCE =
   /^(\d{12})\.dkr\.ecr\.([a-z0-9-]+)\.amazonaws\.com(?:\.cn)?\/((?:[a-z0-9]+(?:[._-][a-z0-9]+)*\/)*[a-z0-9]+(?:[._-][a-z0-9]+)*)(?::([\w][\w.-]{0,299})|@(sha256:[a-f0-9]{64}))$/;
@@ -291,7 +291,7 @@ export function buildWorkloads(
         launchType:
           task.launchType === undefined
             ? (service?.launchType ?? 'FARGATE')
-            : text(task.launchType, 'launchType', new RegExp(`^(${LAUNCH_TYPES.join('|')})$`)),
+            : text(task.launchType, 'launchType', LAUNCH_TYPE),
         containers,
         createdAt: started ?? createdAt,
         startedAt: started,
