@@ -4,7 +4,6 @@ import {
   DescribeRegistriesCommand,
   DescribeRepositoriesCommand,
   type ECRPUBLICClient,
-  type ECRPUBLICPaginationConfiguration,
   GetAuthorizationTokenCommand,
   GetRepositoryCatalogDataCommand,
   GetRepositoryPolicyCommand,
@@ -14,7 +13,7 @@ import {
 } from '@aws-sdk/client-ecr-public';
 import { z } from 'zod';
 import type { ImageRecord } from '../domain/image.ts';
-import { chunk, countingResends, notInResponse, runInRounds, unique } from '../ecr/calls.ts';
+import { chunk, countedSending, notInResponse, runInRounds, unique } from '../ecr/calls.ts';
 import {
   EcrGatewayError,
   ImageNotFoundError,
@@ -70,8 +69,6 @@ const EcrPublicGatewayOptionsSchema = z.strictObject({
   registryTimeoutMs: z.number().int().min(100).max(300_000).default(DEFAULT_REGISTRY_TIMEOUT_MS),
 });
 
-type WithCommand = NonNullable<ECRPUBLICPaginationConfiguration['withCommand']>;
-
 /**
  * Builds the ECR Public gateway around one `ECRPUBLICClient` (from `createEcrPublicClient`, or a client aimed at
  * the local registry), with the private gateway's rules: one counted, error-mapped `call` per request, SDK
@@ -91,42 +88,10 @@ export function createEcrPublicGateway(
   const parsed = EcrPublicGatewayOptionsSchema.safeParse(options);
   if (!parsed.success) throw new RangeError(`Invalid EcrPublicGatewayOptions:\n${z.prettifyError(parsed.error)}`);
   const settings = parsed.data;
-  const counts = new Map<EcrPublicOperation, number>();
-  const count = (operation: EcrPublicOperation) => counts.set(operation, (counts.get(operation) ?? 0) + 1);
-  const client = countingResends(sdkClient, (operation) => count(operation as EcrPublicOperation));
-
-  /** The only way a request leaves the gateway: counted, and every error mapped (mapping errors included). */
-  async function call<T>(
-    operation: EcrPublicOperation,
-    repository: string | undefined,
-    run: () => Promise<T>,
-  ): Promise<T> {
-    count(operation);
-    try {
-      return await run();
-    } catch (error) {
-      throw toGatewayError(operation, error, repository);
-    }
-  }
-
-  /** Runs an SDK paginator, counting each page's request and mapping errors like `call`. */
-  async function* paged<Page, Mapped>(
-    operation: EcrPublicOperation,
-    repository: string | undefined,
-    paginate: (withCommand: WithCommand) => AsyncIterable<Page>,
-    map: (page: Page) => Mapped,
-  ): AsyncGenerator<Mapped> {
-    const withCommand: WithCommand = (command) => {
-      count(operation);
-      const CommandClass = command.constructor as new (input: object) => typeof command;
-      return new CommandClass({ ...command.input });
-    };
-    try {
-      for await (const page of paginate(withCommand)) yield map(page);
-    } catch (error) {
-      throw toGatewayError(operation, error, repository);
-    }
-  }
+  const { client, count, call, paged, callCounts } = countedSending<EcrPublicOperation, ECRPUBLICClient>(
+    sdkClient,
+    toGatewayError,
+  );
 
   const refuseWhenReadOnly = (operation: EcrPublicOperation, repository?: string) => {
     if (settings.readOnly) throw new ReadOnlyViolationError(operation, repository);
@@ -224,7 +189,7 @@ export function createEcrPublicGateway(
 
     describesSubjects: false,
 
-    callCounts: () => Object.fromEntries(counts),
+    callCounts,
 
     getRegistry,
 

@@ -2,8 +2,8 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { ItemFailure } from './types.ts';
 
 /**
- * The call machinery both gateways share (ECR's and ECR Public's): re-send counting, batching, and the bounded
- * rounds of re-tries for per-id failures.
+ * The call machinery the gateways share (ECR, ECR Public, and the in-use providers' ECS, Lambda, S3 and SSM): counted
+ * sending, re-send counting, batching, and the bounded rounds of re-tries for per-id failures.
  */
 
 interface CommandWithStack {
@@ -98,4 +98,52 @@ export async function backOff(round: number, baseDelayMs: number): Promise<void>
   const ceiling = baseDelayMs * 2 ** (round - 1);
   const delay = Math.round(ceiling / 2 + Math.random() * (ceiling / 2));
   if (delay > 0) await sleep(delay);
+}
+
+/** A paginator's hook: each request it sends, counted and sent as a copy (see `countedSending`'s `paged`). */
+export type CopyingWithCommand = <Command extends { input: object }>(command: Command) => Command;
+
+/**
+ * How a gateway sends: `client` (the SDK client, counting its re-sends), `call` (one request, counted, every error
+ * mapped by `mapError`, mapping errors included), `paged` (an SDK paginator: each page's request counted through its
+ * `withCommand` hook, errors mapped like `call`'s) and the counts so far. The hook sends a copy of the command: the
+ * paginator writes every page's token into one shared input object, and a copy keeps each request's input as it was
+ * sent (for middleware, logs and aws-sdk-client-mock's call records). Every gateway of the service sends through one.
+ */
+export function countedSending<Operation extends string, Client extends { send: (...args: never[]) => unknown }>(
+  sdkClient: Client,
+  mapError: (operation: Operation, error: unknown, resource: string | undefined) => Error,
+) {
+  const counts = new Map<Operation, number>();
+  const count = (operation: Operation) => counts.set(operation, (counts.get(operation) ?? 0) + 1);
+  const client = countingResends(sdkClient, (operation) => count(operation as Operation));
+
+  async function call<T>(operation: Operation, resource: string | undefined, run: () => Promise<T>): Promise<T> {
+    count(operation);
+    try {
+      return await run();
+    } catch (error) {
+      throw mapError(operation, error, resource);
+    }
+  }
+
+  async function* paged<Page, Mapped>(
+    operation: Operation,
+    resource: string | undefined,
+    paginate: (withCommand: CopyingWithCommand) => AsyncIterable<Page>,
+    map: (page: Page) => Mapped,
+  ): AsyncGenerator<Mapped> {
+    const withCommand: CopyingWithCommand = (command) => {
+      count(operation);
+      const CommandClass = command.constructor as new (input: object) => typeof command;
+      return new CommandClass({ ...command.input });
+    };
+    try {
+      for await (const page of paginate(withCommand)) yield map(page);
+    } catch (error) {
+      throw mapError(operation, error, resource);
+    }
+  }
+
+  return { client, count, call, paged, callCounts: (): Record<string, number> => Object.fromEntries(counts) };
 }

@@ -5,7 +5,6 @@ import {
   DescribeImagesCommand,
   DescribeRepositoriesCommand,
   type ECRClient,
-  type ECRPaginationConfiguration,
   GetRegistryScanningConfigurationCommand,
   ListImageReferrersCommand,
   ListPullTimeUpdateExclusionsCommand,
@@ -19,7 +18,7 @@ import {
 } from '@aws-sdk/client-ecr';
 import { z } from 'zod';
 import type { ImageRecord } from '../domain/image.ts';
-import { chunk, countingResends, notInResponse, runInRounds, unique } from './calls.ts';
+import { chunk, countedSending, notInResponse, runInRounds, unique } from './calls.ts';
 import {
   EcrGatewayError,
   ImageNotFoundError,
@@ -227,8 +226,6 @@ export interface EcrGateway extends RegistrySettingsMethods {
   tagImage(repositoryName: string, digest: string, tag: string): Promise<TagImageOutcome>;
 }
 
-type WithCommand = NonNullable<ECRPaginationConfiguration['withCommand']>;
-
 /** Exceptions of StartImageScan that are answers about the image, not failures of the call. */
 const SCAN_DECLINED: Readonly<Record<string, 'scan-quota-exceeded' | 'unsupported-image-type' | 'image-archived'>> = {
   LimitExceededException: 'scan-quota-exceeded',
@@ -251,43 +248,7 @@ export function createEcrGateway(sdkClient: ECRClient, options: EcrGatewayOption
   const parsed = EcrGatewayOptionsSchema.safeParse(options);
   if (!parsed.success) throw new RangeError(`Invalid EcrGatewayOptions:\n${z.prettifyError(parsed.error)}`);
   const settings = parsed.data;
-  const counts = new Map<EcrOperation, number>();
-  const count = (operation: EcrOperation) => counts.set(operation, (counts.get(operation) ?? 0) + 1);
-  const client = countingResends(sdkClient, (operation) => count(operation as EcrOperation));
-
-  /** The only way a request leaves the gateway: counted, and every error mapped (mapping errors included). */
-  async function call<T>(operation: EcrOperation, repository: string | undefined, run: () => Promise<T>): Promise<T> {
-    count(operation);
-    try {
-      return await run();
-    } catch (error) {
-      throw toGatewayError(operation, error, repository);
-    }
-  }
-
-  /**
-   * Runs an SDK paginator and yields each page mapped; errors are mapped like `call`'s. The paginator sends the
-   * requests itself, so its `withCommand` hook counts each one. The hook also sends a copy of the command: the
-   * paginator writes every page's token into one shared input object, and a copy keeps each request's input as it
-   * was sent (for middleware, logs and aws-sdk-client-mock's call records).
-   */
-  async function* paged<Page, Mapped>(
-    operation: EcrOperation,
-    repository: string | undefined,
-    paginate: (withCommand: WithCommand) => AsyncIterable<Page>,
-    map: (page: Page) => Mapped,
-  ): AsyncGenerator<Mapped> {
-    const withCommand: WithCommand = (command) => {
-      count(operation);
-      const CommandClass = command.constructor as new (input: object) => typeof command;
-      return new CommandClass({ ...command.input });
-    };
-    try {
-      for await (const page of paginate(withCommand)) yield map(page);
-    } catch (error) {
-      throw toGatewayError(operation, error, repository);
-    }
-  }
+  const { client, call, paged, callCounts } = countedSending<EcrOperation, ECRClient>(sdkClient, toGatewayError);
 
   const refuseWhenReadOnly = (operation: EcrOperation, repository?: string) => {
     if (settings.readOnly) throw new ReadOnlyViolationError(operation, repository);
@@ -379,7 +340,7 @@ export function createEcrGateway(sdkClient: ECRClient, options: EcrGatewayOption
   return {
     readOnly: settings.readOnly,
 
-    callCounts: () => Object.fromEntries(counts),
+    callCounts,
 
     // Registry settings, lifecycle and repository policies, resource tags (registry-settings.ts).
     ...registrySettingsMethods({ client, call, paged, refuseWhenReadOnly }),

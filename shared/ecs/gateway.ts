@@ -7,7 +7,7 @@ import {
   ListServicesCommand,
   ListTasksCommand,
 } from '@aws-sdk/client-ecs';
-import { chunk, countingResends } from '../ecr/calls.ts';
+import { chunk, countedSending } from '../ecr/calls.ts';
 import { toServiceGatewayError } from '../ecr/errors.ts';
 
 /**
@@ -87,19 +87,13 @@ export interface EcsGateway {
 const str = (value: unknown): string | undefined => (typeof value === 'string' && value !== '' ? value : undefined);
 
 export function createEcsGateway(sdkClient: ECSClient): EcsGateway {
-  const counts: Record<string, number> = {};
-  const count = (operation: string) => {
-    counts[operation] = (counts[operation] ?? 0) + 1;
-  };
-  const client = countingResends(sdkClient, count);
-  const send = async <T>(operation: string, resource: string | undefined, call: () => Promise<T>): Promise<T> => {
-    count(operation);
-    try {
-      return await call();
-    } catch (error) {
-      throw toServiceGatewayError('ECS', operation, error, resource);
-    }
-  };
+  const {
+    client,
+    call: send,
+    callCounts,
+  } = countedSending<string, typeof sdkClient>(sdkClient, (operation, error, resource) =>
+    toServiceGatewayError('ECS', operation, error, resource),
+  );
 
   /** Follows `nextToken` to the last page; a token seen twice ends the listing rather than looping forever. */
   async function* pages(
@@ -125,7 +119,7 @@ export function createEcsGateway(sdkClient: ECSClient): EcsGateway {
     }));
 
   return {
-    callCounts: () => ({ ...counts }),
+    callCounts,
 
     listClusters: () =>
       pages('ListClusters', undefined, async (nextToken) => {

@@ -5,7 +5,7 @@ import {
   ListFunctionsCommand,
   ListVersionsByFunctionCommand,
 } from '@aws-sdk/client-lambda';
-import { countingResends } from '../ecr/calls.ts';
+import { countedSending } from '../ecr/calls.ts';
 import { toServiceGatewayError } from '../ecr/errors.ts';
 
 /**
@@ -77,19 +77,13 @@ const toFunction = (configuration: {
 };
 
 export function createLambdaGateway(sdkClient: LambdaClient): LambdaGateway {
-  const counts: Record<string, number> = {};
-  const count = (operation: string) => {
-    counts[operation] = (counts[operation] ?? 0) + 1;
-  };
-  const client = countingResends(sdkClient, count);
-  const send = async <T>(operation: string, resource: string | undefined, call: () => Promise<T>): Promise<T> => {
-    count(operation);
-    try {
-      return await call();
-    } catch (error) {
-      throw toServiceGatewayError('Lambda', operation, error, resource);
-    }
-  };
+  const {
+    client,
+    call: send,
+    callCounts,
+  } = countedSending<string, typeof sdkClient>(sdkClient, (operation, error, resource) =>
+    toServiceGatewayError('Lambda', operation, error, resource),
+  );
 
   /** Follows `NextMarker` to the last page; a marker seen twice ends the listing rather than looping forever. */
   async function* pages<T>(
@@ -109,7 +103,7 @@ export function createLambdaGateway(sdkClient: LambdaClient): LambdaGateway {
   }
 
   return {
-    callCounts: () => ({ ...counts }),
+    callCounts,
 
     listFunctions: () =>
       pages('ListFunctions', undefined, async (Marker) => {

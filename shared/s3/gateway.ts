@@ -1,5 +1,5 @@
 import { GetObjectCommand, type S3Client } from '@aws-sdk/client-s3';
-import { countingResends } from '../ecr/calls.ts';
+import { countedSending } from '../ecr/calls.ts';
 import { EcrGatewayError, toServiceGatewayError } from '../ecr/errors.ts';
 
 /**
@@ -51,27 +51,26 @@ async function readBounded(body: Body, maxBytes: number, onTooLarge: () => Error
 }
 
 export function createS3Gateway(sdkClient: S3Client): S3Gateway {
-  const counts: Record<string, number> = {};
-  const count = (operation: string) => {
-    counts[operation] = (counts[operation] ?? 0) + 1;
-  };
-  const client = countingResends(sdkClient, count);
+  const { client, call, callCounts } = countedSending<string, S3Client>(sdkClient, (operation, error, resource) =>
+    toServiceGatewayError('S3', operation, error, resource),
+  );
   return {
-    callCounts: () => ({ ...counts }),
-    async getObject(bucket, key, { maxBytes }) {
-      const where = `s3://${bucket}/${key}`;
-      const onTooLarge = () => tooLarge(bucket, key, maxBytes);
-      count('GetObject');
-      try {
-        const out = await client.send(new GetObjectCommand({ Bucket: bucket, Key: key, Range: `bytes=0-${maxBytes}` }));
-        if (typeof out.ContentLength === 'number' && out.ContentLength > maxBytes) throw onTooLarge();
-        if (out.Body === undefined) return new Uint8Array();
-        return await readBounded(out.Body as unknown as Body, maxBytes, onTooLarge);
-      } catch (error) {
-        // An empty object answers a Range request with 416: it is an empty document, not an error.
-        if ((error as { name?: unknown })?.name === 'InvalidRange') return new Uint8Array();
-        throw toServiceGatewayError('S3', 'GetObject', error, where);
-      }
-    },
+    callCounts,
+    getObject: (bucket, key, { maxBytes }) =>
+      call('GetObject', `s3://${bucket}/${key}`, async () => {
+        const onTooLarge = () => tooLarge(bucket, key, maxBytes);
+        try {
+          const out = await client.send(
+            new GetObjectCommand({ Bucket: bucket, Key: key, Range: `bytes=0-${maxBytes}` }),
+          );
+          if (typeof out.ContentLength === 'number' && out.ContentLength > maxBytes) throw onTooLarge();
+          if (out.Body === undefined) return new Uint8Array();
+          return await readBounded(out.Body as unknown as Body, maxBytes, onTooLarge);
+        } catch (error) {
+          // An empty object answers a Range request with 416: it is an empty document, not an error.
+          if ((error as { name?: unknown })?.name === 'InvalidRange') return new Uint8Array();
+          throw error;
+        }
+      }),
   };
 }

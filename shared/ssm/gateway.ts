@@ -1,5 +1,5 @@
 import { GetParameterCommand, type SSMClient } from '@aws-sdk/client-ssm';
-import { countingResends } from '../ecr/calls.ts';
+import { countedSending } from '../ecr/calls.ts';
 import { toServiceGatewayError } from '../ecr/errors.ts';
 
 /**
@@ -14,21 +14,15 @@ export interface SsmGateway {
 }
 
 export function createSsmGateway(sdkClient: SSMClient): SsmGateway {
-  const counts: Record<string, number> = {};
-  const count = (operation: string) => {
-    counts[operation] = (counts[operation] ?? 0) + 1;
-  };
-  const client = countingResends(sdkClient, count);
+  const { client, call, callCounts } = countedSending<string, SSMClient>(sdkClient, (operation, error, resource) =>
+    toServiceGatewayError('SSM', operation, error, resource),
+  );
   return {
-    callCounts: () => ({ ...counts }),
-    async getParameter(name) {
-      count('GetParameter');
-      try {
+    callCounts,
+    getParameter: (name) =>
+      call('GetParameter', name, async () => {
         const out = await client.send(new GetParameterCommand({ Name: name, WithDecryption: false }));
         return typeof out.Parameter?.Value === 'string' ? out.Parameter.Value : '';
-      } catch (error) {
-        throw toServiceGatewayError('SSM', 'GetParameter', error, name);
-      }
-    },
+      }),
   };
 }
