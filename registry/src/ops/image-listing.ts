@@ -57,6 +57,14 @@ const matchesFilter = (image: StoredImage, filter: ListingFilter) =>
  * ids of one image give one detail.
  */
 function describeByIds(repository: RepositoryRecord, ids: ImageId[]) {
+  return { imageDetails: imageDetailList(repository, imagesByIds(repository, ids)) };
+}
+
+/**
+ * The images `ids` name, each once, in the order first named; DescribeImages' rules for explicit ids (ECR's and ECR
+ * Public's alike): an id naming no image is `ImageNotFoundException`, a malformed one `InvalidParameterException`.
+ */
+export function imagesByIds(repository: RepositoryRecord, ids: readonly ImageId[]): StoredImage[] {
   const found = new Map<string, StoredImage>();
   for (const id of ids) {
     const resolution = resolveImageId(repository, id);
@@ -70,7 +78,7 @@ function describeByIds(repository: RepositoryRecord, ids: ImageId[]) {
     }
     throw invalidParameter(FAILURE_REASONS[code]);
   }
-  return { imageDetails: imageDetailList(repository, [...found.values()]) };
+  return [...found.values()];
 }
 
 function describeImages(raw: Record<string, unknown>, ctx: OpContext) {

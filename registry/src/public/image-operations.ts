@@ -1,15 +1,13 @@
 import type { StoredImage } from '../model/state.ts';
 import { decodeToken, encodeToken, rejectPagingWithIds, toEpochSeconds } from '../ops/common.ts';
 import {
-  FAILURE_REASONS,
   type ImageFailure,
   type ImageId,
   invalidToken,
   listingFingerprint,
   readImageIds,
-  resolveImageId,
 } from '../ops/image-common.ts';
-import { type ListEntry, listEntries, listPositionToken, readListPosition } from '../ops/image-listing.ts';
+import { imagesByIds, type ListEntry, listEntries, listPositionToken, readListPosition } from '../ops/image-listing.ts';
 import { deleteImageById } from '../ops/image-pull-delete.ts';
 import { IMAGE_MANIFEST } from '../ops/image-push.ts';
 import {
@@ -22,7 +20,6 @@ import {
   receiveLayerPart,
   startLayerUpload,
 } from '../ops/layers.ts';
-import { imageNotFound, invalidParameter } from '../wire/errors.ts';
 import { IMAGE_TAG, Input, MAX_RESULTS } from '../wire/validate.ts';
 import { ownRegistry, ownRegistryOrAlias, repositoryName, requireRepository } from './common.ts';
 import type { PublicOpContext, PublicOperation } from './context.ts';
@@ -161,20 +158,7 @@ function describeImages(raw: Record<string, unknown>, ctx: PublicOpContext) {
   const repository = requireRepository(state, name);
   const content = repository.content;
   if (ids) {
-    const found = new Map<string, StoredImage>();
-    for (const id of ids) {
-      const resolution = resolveImageId(content, id);
-      if ('image' in resolution) {
-        found.set(resolution.image.digest, resolution.image);
-        continue;
-      }
-      const code = resolution.failureCode;
-      if (code === 'ImageNotFound' || code === 'ImageTagDoesNotMatchDigest') {
-        throw imageNotFound(id, repository.name, state.account);
-      }
-      throw invalidParameter(FAILURE_REASONS[code]);
-    }
-    return { imageDetails: [...found.values()].map((image) => imageDetail(repository, image)) };
+    return { imageDetails: imagesByIds(content, ids).map((image) => imageDetail(repository, image)) };
   }
   const listing = 'PublicDescribeImages';
   const fingerprint = listingFingerprint(content);
