@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import {
   CreateRepositoryCommand,
   DescribeRegistriesCommand,
-  ECRPUBLICClient,
+  type ECRPUBLICClient,
   GetAuthorizationTokenCommand,
   paginateDescribeImages,
 } from '@aws-sdk/client-ecr-public';
@@ -24,7 +24,7 @@ import {
   listBlobDigests,
   type OciLayout,
 } from '../../helpers/oci-layout.ts';
-import { control, startTestRegistry } from '../../helpers/registry.ts';
+import { control, ecrPublicClient, startTestRegistry } from '../../helpers/registry.ts';
 import { pullToLayout, pushLayout, type RegistryTarget, requireSkopeo } from '../../helpers/skopeo.ts';
 import { pushBlob, putManifest } from '../../helpers/v2-client.ts';
 
@@ -62,15 +62,6 @@ interface Pushed {
   tmpNext: BuiltImage;
 }
 
-function publicClient(url: string): ECRPUBLICClient {
-  return new ECRPUBLICClient({
-    endpoint: url,
-    region: 'us-east-1',
-    credentials: { accessKeyId: 'AKIDLOCALTEST', secretAccessKey: 'local-secret' },
-    maxAttempts: 1,
-  });
-}
-
 async function digestsIn(client: ECRPUBLICClient, repositoryName: string): Promise<Set<string>> {
   const digests = new Set<string>();
   for await (const page of paginateDescribeImages({ client }, { repositoryName })) {
@@ -102,7 +93,7 @@ describe('scheduled cleanup of an ECR Public repository pushed by skopeo', { tim
   beforeAll(async () => {
     requireSkopeo();
     server = await startTestRegistry();
-    client = publicClient(server.url);
+    client = ecrPublicClient(server);
     await client.send(new CreateRepositoryCommand({ repositoryName: REPOSITORY }));
     const { authorizationData } = await client.send(new GetAuthorizationTokenCommand({}));
     const { registries } = await client.send(new DescribeRegistriesCommand({}));
