@@ -10,15 +10,21 @@ import {
   startRegistryServer,
 } from '@ecr-automation/local-registry';
 import { type FunctionSpec, type Manifest, serviceManifest } from '../service/manifest.ts';
+import { inUseSource } from '../shared/cleanup/in-use.ts';
 import { loadServiceConfig } from '../shared/config/file.ts';
 import { parseConfig } from '../shared/config/load.ts';
 import type { ServiceConfig } from '../shared/config/schema.ts';
 import { createEcrClient, createEcrGateway } from '../shared/ecr/index.ts';
 import { createEcrPublicClient, createEcrPublicGateway } from '../shared/ecr-public/index.ts';
+import { createEcsClient, createEcsGateway } from '../shared/ecs/index.ts';
 import { publishEvents } from '../shared/events/publisher.ts';
+import { inUseProvidersFor } from '../shared/in-use/index.ts';
+import { createLambdaClient, createLambdaGateway } from '../shared/lambda/index.ts';
 import { observability, tracer } from '../shared/obs/index.ts';
 import { logInvalidOutputEvents } from '../shared/runtime/output-events.ts';
 import type { ServiceDeps } from '../shared/runtime/service-deps.ts';
+import { createS3Client, createS3Gateway } from '../shared/s3/index.ts';
+import { createSsmClient, createSsmGateway } from '../shared/ssm/index.ts';
 
 /**
  * The whole service on one machine: the local registry and event bus on loopback, the demo registry, and the
@@ -130,6 +136,19 @@ export function serviceRules(
   const events = tracer.captureAWSv3Client(
     new EventBridgeClient({ endpoint: server.url, region: REGION, credentials }),
   );
+  // The in-use providers read the local registry's ECS and Lambda (and would read S3 or SSM there, which it does not
+  // serve: a configured Kubernetes list fails, and so keeps everything it covers, as a failing provider does in AWS).
+  const local = { endpoint: server.url, region: REGION, credentials, maxAttempts: options.ecrMaxAttempts };
+  const inUse = inUseSource(
+    (section) =>
+      inUseProvidersFor(section, {
+        ecs: () => createEcsGateway(tracer.captureAWSv3Client(createEcsClient(local))),
+        lambda: () => createLambdaGateway(tracer.captureAWSv3Client(createLambdaClient(local))),
+        s3: () => createS3Gateway(tracer.captureAWSv3Client(createS3Client(local))),
+        ssm: () => createSsmGateway(tracer.captureAWSv3Client(createSsmClient(local))),
+      }),
+    () => server.now(),
+  );
   const base = options.config ?? loadServiceConfig();
   const dryRunConfig = options.dryRun
     ? parseConfig(
@@ -158,6 +177,7 @@ export function serviceRules(
     ...observability,
     reserveMs: 5_000,
     workerPrincipalArn: LOCAL_WORKER_PRINCIPAL,
+    inUse,
   };
   // middy handlers take (event, context); the bus gives a Lambda-like context with a deadline. Each handler is
   // created once, on its first event.

@@ -2,6 +2,7 @@ import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import { resolveDryRun } from '../config/dry-run.ts';
 import { cleanupRuleFor } from '../config/load.ts';
 import { isIndex } from '../domain/image.ts';
+import type { InUseSnapshot } from '../domain/in-use.ts';
 import { RepositoryNotFoundError } from '../ecr/index.ts';
 import type { ServiceEvent } from '../events/publisher.ts';
 import { type CleanupWorkItem, DETAIL_TYPES } from '../events/schemas.ts';
@@ -10,12 +11,13 @@ import type { ServiceDeps } from '../runtime/service-deps.ts';
 import { executePlan, imagesLeft, verifyKeptImagesWhole } from './act.ts';
 import { type CleanupGateway, cleanupGatewayFor, type RegistryKind, registryField } from './gateway.ts';
 import { gatherRepository } from './gather.ts';
+import { inUseForRun, inUsePlanOptions, locateRepository, type RepositoryLocation } from './in-use.ts';
 import { type CleanupReport, type CleanupStatus, emptyReport, reportOf } from './report.ts';
 
 /** What the worker needs from the outside world; the handler wires the real ones, tests their own. */
 export type CleanupWorkerDeps = Pick<
   ServiceDeps,
-  'config' | 'gateway' | 'publicGateway' | 'publish' | 'now' | 'reserveMs' | 'logger' | 'metrics' | 'tracer'
+  'config' | 'gateway' | 'publicGateway' | 'publish' | 'now' | 'reserveMs' | 'logger' | 'metrics' | 'tracer' | 'inUse'
 >;
 
 /** Decisions are logged in chunks of this many, so that every image's fate is in the run's record. */
@@ -63,6 +65,14 @@ export async function runCleanup(
       'No enabled cleanup rule matches this repository any more; nothing was done',
     );
   } else {
+    // What runs is read before the repository, so that an image a workload starts on later was pushed or tagged
+    // after the read began, and the quiet period and the re-read before deleting see it.
+    const inUse = await inUseForRun(config.cleanup.inUse, deps.inUse);
+    if (inUse && inUse.failures.length > 0) {
+      deps.logger.warn('in-use providers failed: nothing is deleted in the repositories they cover', {
+        failures: inUse.failures,
+      });
+    }
     const result = await runRepositoryCleanup(gateway, {
       runId: item.runId,
       registry,
@@ -74,6 +84,7 @@ export async function runCleanup(
       ruleIndex: match.index,
       remainingMs: () => context.getRemainingTimeInMillis(),
       reserveMs: deps.reserveMs,
+      ...(inUse === undefined ? {} : { inUse }),
     });
     report = result.report;
     if (result.plan) {
@@ -135,6 +146,11 @@ export interface CleanupRunInput {
   /** Milliseconds left in this invocation, and how many to keep in hand for the report and the hand-over. */
   remainingMs?: () => number;
   reserveMs?: number;
+  /**
+   * What runs (the in-use providers' snapshot), when the config names providers: images in use are kept with their
+   * children and referrers, and a failed provider covering the repository keeps everything (fail closed).
+   */
+  inUse?: InUseSnapshot;
 }
 
 export interface CleanupRunResult {
@@ -162,8 +178,11 @@ export async function runRepositoryCleanup(gateway: CleanupGateway, input: Clean
     plannedAt: new Date(input.now).toISOString(),
     ...(input.ruleIndex === undefined ? {} : { ruleIndex: input.ruleIndex }),
   };
+  const registry = input.registry ?? 'private';
   let snapshot: Awaited<ReturnType<typeof gatherRepository>>;
+  let location: RepositoryLocation | undefined;
   try {
+    if (input.inUse !== undefined) location = await locateRepository(gateway, registry, input.repositoryName);
     snapshot = await gatherRepository(gateway, input.repositoryName, input.now);
   } catch (error) {
     if (error instanceof RepositoryNotFoundError) {
@@ -171,9 +190,15 @@ export async function runRepositoryCleanup(gateway: CleanupGateway, input: Clean
     }
     throw error;
   }
-  const plan = planCleanup(input.repositoryName, snapshot.images, input.rule, input.now);
+  const inUseOptions =
+    input.inUse === undefined ? {} : inUsePlanOptions(input.inUse, location, input.repositoryName, snapshot.images);
+  const plan = planCleanup(input.repositoryName, snapshot.images, input.rule, input.now, inUseOptions);
   const indexes = new Set(snapshot.images.filter(isIndex).map((image) => image.digest));
   const status = (s: CleanupStatus) => s;
+  if (inUseOptions.inUseUnavailable !== undefined) {
+    const report = reportOf(base, status('in-use-unknown'), plan, gateway, indexes);
+    return { report: { ...report, message: inUseOptions.inUseUnavailable }, plan };
+  }
   if (plan.brake) return { report: reportOf(base, status('braked'), plan, gateway, indexes), plan };
   if (input.dryRun) return { report: reportOf(base, status('dry-run'), plan, gateway, indexes), plan };
   if (plan.toDelete.length === 0)

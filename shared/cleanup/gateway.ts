@@ -11,6 +11,8 @@ export type RegistryKind = 'private' | 'public';
 export interface CleanupGateway {
   readonly readOnly: boolean;
   callCounts(): Record<string, number>;
+  /** One repository (DescribeRepositories by name): its URI says where it is, for the in-use protection. */
+  getRepository(repositoryName: string): Promise<{ registryId: string; uri: string }>;
   listImages(repositoryName: string): AsyncIterable<ImageRecord[]>;
   describeImages(
     repositoryName: string,

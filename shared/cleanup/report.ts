@@ -12,6 +12,8 @@ export const CleanupStatusSchema = z.enum([
   'completed',
   'continued',
   'braked',
+  /** An in-use provider covering the repository failed: nothing was deleted (fail closed); `message` says why. */
+  'in-use-unknown',
   'dry-run',
   'nothing-to-do',
   'repository-gone',

@@ -88,6 +88,15 @@ export const InUseConfigSchema = z
       .max(600)
       .default(60)
       .describe('Each provider’s time limit per run; one that takes longer fails, and fails closed.'),
+    cacheSeconds: z
+      .number()
+      .int()
+      .min(0)
+      .max(900)
+      .default(60)
+      .describe(
+        'How long a cleanup worker reuses what the providers found for the next repositories it cleans (0: read for every repository). A failed read is never reused.',
+      ),
     ecs: EcsInUseSchema.optional(),
     lambda: LambdaInUseSchema.optional(),
     kubernetes: KubernetesInUseSchema.optional(),

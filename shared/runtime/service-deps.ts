@@ -1,6 +1,6 @@
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
+import { type InUseSource, inUseSource } from '../cleanup/in-use.ts';
 import { loadServiceConfig } from '../config/file.ts';
-import type { InUseConfig } from '../config/in-use-schema.ts';
 import type { ServiceConfig } from '../config/schema.ts';
 import { createEcrClient, createEcrGateway, type ECRClient, type EcrGateway } from '../ecr/index.ts';
 import {
@@ -12,7 +12,7 @@ import {
 } from '../ecr-public/index.ts';
 import { createEcsClient, createEcsGateway, type ECSClient } from '../ecs/index.ts';
 import { publishEvents, type ServiceEvent } from '../events/publisher.ts';
-import { type InUseProvider, inUseProvidersFor } from '../in-use/index.ts';
+import { inUseProvidersFor } from '../in-use/index.ts';
 import { createLambdaClient, createLambdaGateway, type LambdaClient } from '../lambda/index.ts';
 import { type Observability, observability } from '../obs/index.ts';
 import { createS3Client, createS3Gateway, type S3Client } from '../s3/index.ts';
@@ -42,10 +42,11 @@ export interface ServiceDeps extends Observability {
    */
   workerPrincipalArn?: string | undefined;
   /**
-   * The in-use protection providers `cleanup.inUse` configures (read-only ECS, Lambda, S3 and SSM gateways, each
-   * client made on first use). Optional: not yet called by the cleanup workflow.
+   * What runs, as the in-use providers `cleanup.inUse` configures read it (read-only ECS, Lambda, S3 and SSM
+   * gateways, each client made on first use), reused for `cacheSeconds` by the container. A runtime without it
+   * cleans nothing in repositories a configured provider covers (fail closed).
    */
-  inUseProviders?(inUse: InUseConfig | undefined): InUseProvider[];
+  inUse?: InUseSource;
 }
 
 /** The variables `serviceDeps` reads, as a function's schema in `env.ts` parsed them. */
@@ -98,7 +99,7 @@ export function serviceDeps(env: ServiceEnv, obs: Observability = observability)
     ...obs,
     reserveMs: env.CLEANUP_RESERVE_MS ?? CLEANUP_RESERVE_MS_BOUNDS.default,
     workerPrincipalArn: env.WORKER_PRINCIPAL_ARN,
-    inUseProviders: (inUse) => {
+    inUse: inUseSource((inUse) => {
       const maxAttempts = env.AWS_MAX_ATTEMPTS;
       return inUseProvidersFor(inUse, {
         ecs: () => {
@@ -118,7 +119,7 @@ export function serviceDeps(env: ServiceEnv, obs: Observability = observability)
           return createSsmGateway(ssmClient);
         },
       });
-    },
+    }, Date.now),
   };
 }
 

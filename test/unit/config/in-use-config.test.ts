@@ -31,12 +31,13 @@ describe("the cleanup's inUse section", () => {
     // Assess
     expect(cleanup.inUse).toEqual({
       timeoutSeconds: 60,
+      cacheSeconds: 60,
       ecs: { clusters: 'all' },
       lambda: { functions: 'all', repositories: ['lambda/**'] },
       kubernetes: { ssm: { parameter: '/eks/images' } },
     });
     expect(hasInUseProviders(cleanup.inUse)).toBe(true);
-    expect(hasInUseProviders({ timeoutSeconds: 60 })).toBe(false);
+    expect(hasInUseProviders({ timeoutSeconds: 60, cacheSeconds: 60 })).toBe(false);
   });
 
   it('takes a Kubernetes list from S3 or SSM, not both, and refuses unknown keys', () => {

@@ -1,3 +1,6 @@
+import { ECSClient, ListClustersCommand } from '@aws-sdk/client-ecs';
+import { GetFunctionCommand, LambdaClient } from '@aws-sdk/client-lambda';
+import { mockClient } from 'aws-sdk-client-mock';
 import { describe, expect, it } from 'vitest';
 import { parseConfig } from '../../../shared/config/load.ts';
 import { type InUseGateways, inUseProvidersFor } from '../../../shared/in-use/index.ts';
@@ -49,12 +52,20 @@ describe('inUseProvidersFor', () => {
     expect(made).toEqual([]);
   });
 
-  it('is offered by serviceDeps, sending nothing until a provider gathers', () => {
+  it('is read by serviceDeps through the configured providers and their own clients', async () => {
+    // Prepare
+    const ecs = mockClient(ECSClient);
+    ecs.on(ListClustersCommand).resolves({ clusterArns: [] });
+    const lambda = mockClient(LambdaClient);
+    lambda.on(GetFunctionCommand).rejects(Object.assign(new Error('no api'), { name: 'AccessDeniedException' }));
+    const inUse = inUseOf({ ecs: {}, lambda: { functions: ['api'] } });
     // Act
-    const providers = serviceDeps({ EVENT_BUS_NAME: 'bus' }).inUseProviders?.(
-      inUseOf({ ecs: {}, lambda: { functions: ['api'] }, kubernetes: { s3: { bucket: 'lists', key: 'k.json' } } }),
-    );
-    // Assess
-    expect(providers?.map((p) => p.name)).toEqual(['ecs', 'lambda', 'k8s']);
+    const snapshot = await serviceDeps({ EVENT_BUS_NAME: 'bus' }).inUse?.(inUse as NonNullable<typeof inUse>);
+    // Assess: ECS answered (nothing runs), Lambda failed and is reported, not thrown
+    expect(snapshot?.images).toEqual([]);
+    expect(snapshot?.failures.map((failure) => failure.provider)).toEqual(['lambda']);
+    expect(ecs.commandCalls(ListClustersCommand)).toHaveLength(1);
+    ecs.restore();
+    lambda.restore();
   });
 });
