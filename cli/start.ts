@@ -41,7 +41,14 @@ const summarise = (event: { source: string; 'detail-type': string; detail: unkno
   if (event['detail-type'] === 'Cleanup Report') {
     const counts = (detail.counts ?? {}) as Record<string, number>;
     const where = detail.registry === 'public' ? 'public ' : '';
-    return `cleanup ${where}${String(detail.repositoryName)}: ${String(detail.status)}${detail.dryRun ? ' (dry run)' : ''}, ${counts.images} images, ${counts.toDelete} selected, ${counts.deleted} deleted, ${counts.kept} kept, ${String(detail.bytesReclaimed)} bytes${detail.brake ? ` (brake: ${(detail.brake as { message: string }).message})` : ''}`;
+    const kept = Array.isArray(detail.kept) ? (detail.kept as { reason?: { code?: string } }[]) : [];
+    const inUse = kept.filter((entry) => entry.reason?.code === 'in-use').length;
+    const why = detail.brake
+      ? ` (brake: ${(detail.brake as { message: string }).message})`
+      : detail.status === 'in-use-unknown'
+        ? ` (${String(detail.message)})`
+        : '';
+    return `cleanup ${where}${String(detail.repositoryName)}: ${String(detail.status)}${detail.dryRun ? ' (dry run)' : ''}, ${counts.images} images, ${counts.toDelete} selected, ${counts.deleted} deleted, ${counts.kept} kept${inUse > 0 ? ` (${inUse} in use)` : ''}, ${String(detail.bytesReclaimed)} bytes${why}`;
   }
   if (event['detail-type'] === 'Image Push Verdict') return summarisePushVerdict(detail);
   if (event['detail-type'] === 'Compliance Report') {
