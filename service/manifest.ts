@@ -393,7 +393,8 @@ export function serviceManifest(config: Pick<ServiceConfig, 'push' | 'scan' | 'c
     },
     cleanupRepository: {
       handler: 'functions/cleanup-repository/handler',
-      description: 'Cleans the stale untagged images of one repository (a Cleanup Work Item)',
+      description:
+        'Cleans one repository (a Cleanup Work Item): stale untagged images and tags its selections release, never what runs',
       triggers: [{ bus: 'service', pattern: { source: ['ecr-automation'], 'detail-type': ['Cleanup Work Item'] } }],
       timeout: 900,
       memorySize: 1024,
@@ -403,7 +404,13 @@ export function serviceManifest(config: Pick<ServiceConfig, 'push' | 'scan' | 'c
       iam: [
         {
           Effect: 'Allow',
-          Action: ['ecr:DescribeImages', 'ecr:BatchGetImage', 'ecr:BatchDeleteImage'],
+          Action: [
+            'ecr:DescribeImages',
+            'ecr:BatchGetImage',
+            'ecr:BatchDeleteImage',
+            // With in-use providers, a work item reads its repository's URI: where it is, as workloads name it.
+            ...(hasInUseProviders(config.cleanup.inUse) ? ['ecr:DescribeRepositories'] : []),
+          ],
           Resource: ALL_REPOSITORIES,
         },
         ...publicCleanup.worker,

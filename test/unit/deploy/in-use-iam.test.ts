@@ -23,6 +23,16 @@ describe('the in-use providers’ rights', () => {
     }
   });
 
+  it('let the cleanup worker read its repository’s URI (DescribeRepositories) only when a provider is configured', () => {
+    // Prepare
+    const actions = (inUse: unknown) =>
+      manifestWith(inUse).cleanupRepository.iam.flatMap((statement) => statement.Action);
+    // Assess
+    expect(actions(undefined)).not.toContain('ecr:DescribeRepositories');
+    expect(actions({ timeoutSeconds: 30 })).not.toContain('ecr:DescribeRepositories');
+    expect(actions({ lambda: {} })).toContain('ecr:DescribeRepositories');
+  });
+
   it('go to the cleanup worker only: exactly the reads of every cluster, every function and the S3 object', () => {
     // Prepare
     const manifest = manifestWith({
