@@ -121,14 +121,14 @@ export const publicRepositoryArn = (pattern: string) => ({
 export const ECR_PUBLIC_API_REGION_CONDITION = { StringEquals: { 'aws:RequestedRegion': 'us-east-1' } } as const;
 
 /**
- * The repository-name globs of the enabled cleanup rules for ECR Public: every one (`enforced: false`, what the
- * worker may read), or only those whose repositories a run may delete from (`enforced: true`: none when the cleanup
- * is in dry run).
+ * The repository-name globs of the enabled cleanup rules for one registry (ECR, or ECR Public): every one
+ * (`enforced: false`, what the worker may read), or only those whose repositories a run may delete from
+ * (`enforced: true`: none when the cleanup is in dry run).
  */
-export function publicCleanupGlobs(cleanup: CleanupConfig, enforced: boolean): string[] {
+export function cleanupGlobs(cleanup: CleanupConfig, registry: 'private' | 'public', enforced: boolean): string[] {
   if (enforced && cleanup.dryRun) return [];
   const globs = cleanup.rules
-    .filter((rule) => rule.enabled && rule.registry === 'public')
+    .filter((rule) => rule.enabled && rule.registry === registry)
     .flatMap((r) => r.repositories);
   return [...new Set(globs)];
 }
@@ -147,9 +147,9 @@ export function publicRepositoryArnsFor(globs: readonly string[]): { 'Fn::Sub': 
  * bearer token for ECR Public) and deletes only in the repositories a run may delete from.
  */
 function publicCleanupStatements(cleanup: CleanupConfig): { fanOut: IamStatement[]; worker: IamStatement[] } {
-  const matched = publicRepositoryArnsFor(publicCleanupGlobs(cleanup, false));
+  const matched = publicRepositoryArnsFor(cleanupGlobs(cleanup, 'public', false));
   if (matched.length === 0) return { fanOut: [], worker: [] };
-  const enforced = publicRepositoryArnsFor(publicCleanupGlobs(cleanup, true));
+  const enforced = publicRepositoryArnsFor(cleanupGlobs(cleanup, 'public', true));
   const condition = { Condition: ECR_PUBLIC_API_REGION_CONDITION };
   return {
     fanOut: [
@@ -402,17 +402,18 @@ export function serviceManifest(config: Pick<ServiceConfig, 'push' | 'scan' | 'c
       reservedConcurrency: 10,
       environment: { EVENT_BUS_NAME: SERVICE_BUS_NAME, CLEANUP_RESERVE_MS: '60000' },
       iam: [
-        {
-          Effect: 'Allow',
-          Action: [
+        // Reads in the repositories the private rules match (none without such a rule); deletes only where a run
+        // may delete (none in dry run). With in-use providers, a work item reads its repository's URI: where it is,
+        // as workloads name it.
+        ...scoped(
+          [
             'ecr:DescribeImages',
             'ecr:BatchGetImage',
-            'ecr:BatchDeleteImage',
-            // With in-use providers, a work item reads its repository's URI: where it is, as workloads name it.
             ...(hasInUseProviders(config.cleanup.inUse) ? ['ecr:DescribeRepositories'] : []),
           ],
-          Resource: ALL_REPOSITORIES,
-        },
+          repositoryArnsFor(cleanupGlobs(config.cleanup, 'private', false)),
+        ),
+        ...scoped(['ecr:BatchDeleteImage'], repositoryArnsFor(cleanupGlobs(config.cleanup, 'private', true))),
         ...publicCleanup.worker,
         ...inUseStatements(config.cleanup.inUse),
         PUBLISH_TO_SERVICE_BUS,
