@@ -1,19 +1,22 @@
 import type { FixtureImage } from '@ecr-automation/local-registry';
 import { ARTIFACT_TYPES, buildReferrerManifest, MEDIA_TYPES } from '@ecr-automation/local-registry';
 import type { ImageRecord } from '../shared/domain/image.ts';
+import type { InUseImage, InUseReference, InUseSnapshot } from '../shared/domain/in-use.ts';
 import type { EcrGateway } from '../shared/ecr/index.ts';
 import type { CleanupRule } from '../shared/policy/cleanup/plan.ts';
+import { judgeTags } from '../shared/policy/cleanup/retention.ts';
 
 /**
  * Synthetic repositories for the cleanup benchmark: one "shape" (which images, how they refer to each other, their
- * tags, push and pull ages) that becomes either `ImageRecord`s for the planner (figure 1) or a registry fixture for
- * `POST /_local/load` / `loadFixture` (figures 2 and 3). Deterministic: the same seed gives the same repository.
+ * tags, push and pull ages) that becomes either `ImageRecord`s for the planner (figures 1 and 1b) or a registry
+ * fixture for `POST /_local/load` / `loadFixture` (figures 2 and 3). Deterministic: the same seed gives the same
+ * repository.
  */
 
 export const MINUTE_MS = 60_000;
 export const DAY_MS = 86_400_000;
 
-/** The rule of every figure: the defaults, with the brake off so that each plan does its full work. */
+/** The rule of every figure but 1b: the defaults, with the brake off so that each plan does its full work. */
 export const BENCH_RULE: CleanupRule = {
   olderThanDays: 14,
   notPulledForDays: 30,
@@ -21,6 +24,23 @@ export const BENCH_RULE: CleanupRule = {
   keepLatestUntagged: 0,
   maxDeleteFraction: 1,
   allowMassDelete: true,
+};
+
+/**
+ * BENCH_RULE with retention of tagged images, as a service's rule might read: releases and `latest` protected, the
+ * last 5 branch builds, the last 20 pull-request builds or those pulled within 30 days, and any other tag for 90
+ * days. The tagged brake is off too, so that each plan does its full work.
+ */
+export const RETENTION_RULE: CleanupRule = {
+  ...BENCH_RULE,
+  tagSelections: [
+    { tags: [{ form: 'semver' }], protect: true },
+    { tags: ['main-*'], keepLast: 5 },
+    { tags: ['pr-*'], keepLast: 20, keepPulledWithinDays: 30 },
+    { tags: ['latest'], protect: true },
+    { tags: [{ form: 'any' }], keepNewerThanDays: 90 },
+  ],
+  maxTaggedDeleteFraction: 1,
 };
 
 /** mulberry32: a small, fast, seeded PRNG (uniform in [0, 1)). */
@@ -128,14 +148,20 @@ export function generateShape(count: number, profile: ShapeProfile, random: () =
   let previousChildren: number[] = [];
   const age = () =>
     Math.max(profile.minAgeMs, profile.maxAgeDays * DAY_MS * random() ** profile.ageSkew + random() * 60_000);
+  // A build's tag: a release `vX.Y.Z` (20 %), a pull request's `pr-<n>` (30 %) or a branch head `main-<sha>-<n>`
+  // (50 %). One draw picks the kind and only `main-` draws again, so the PRNG sequence (and every other property
+  // of the shape) is the same as when the first half were all releases.
   const tagFor = () => {
     release++;
+    const kind = random();
     const tag =
-      random() < 0.5
+      kind < 0.2
         ? `v${Math.floor(release / 100)}.${Math.floor(release / 10) % 10}.${release % 10}`
-        : `main-${Math.floor(random() * 0xfffffff)
-            .toString(16)
-            .padStart(7, '0')}-${release}`;
+        : kind < 0.5
+          ? `pr-${release}`
+          : `main-${Math.floor(random() * 0xfffffff)
+              .toString(16)
+              .padStart(7, '0')}-${release}`;
     return flat(tag);
   };
   const pulled = (tagged: boolean, pushedAgoMs: number): number | undefined => {
@@ -187,6 +213,15 @@ export function generateShape(count: number, profile: ShapeProfile, random: () =
     // A referrer whose subject was deleted by hand (or never pushed here).
     if (random() < 0.005) add({ kind: 'orphan', tags: [], pushedAgoMs: age() });
   }
+  // `latest` moves with every release or branch build: the newest such tagged build carries it as a second tag
+  // (pull request builds do not move it). Chosen without drawing, so the PRNG sequence is unchanged.
+  let newest: ShapeImage | undefined;
+  for (const image of images) {
+    const tag = image.tags[0];
+    if (tag === undefined || tag.startsWith('pr-')) continue;
+    if (newest === undefined || image.pushedAgoMs < newest.pushedAgoMs) newest = image;
+  }
+  newest?.tags.push('latest');
   return images;
 }
 
@@ -279,6 +314,171 @@ export function toImageRecords(shape: readonly ShapeImage[], now: number, random
         };
     }
   });
+}
+
+/** Where a synthetic fleet lives: the account and region of every repository. */
+export interface FleetRegistry {
+  registryId: string;
+  region: string;
+}
+
+/** What a synthetic in-use snapshot holds, by kind of reference, for the figure to state. */
+export interface InUseMix {
+  references: number;
+  byDigest: number;
+  byDigestUntagged: number;
+  byDigestReleased: number;
+  byDigestTagged: number;
+  byDigestGone: number;
+  byTag: number;
+  byTagLatest: number;
+  byTagGone: number;
+  elsewhere: number;
+  duplicates: number;
+  providers: Record<InUseReference['provider'], number>;
+  repositoriesReferenced: number;
+}
+
+const hex = (random: () => number, length: number) => {
+  let text = '';
+  for (let i = 0; i < length; i++) text += HEX[Math.floor(random() * 16)];
+  return text;
+};
+
+/**
+ * One in-use snapshot of `count` references over the fleet, as `gatherInUse` returns it (ECS, then Lambda, then
+ * Kubernetes; no failures). About half name a digest, most of an image the repository has: untagged images (which
+ * the untagged rules would delete), tagged images the rule's selections release, other tagged images, with the tag
+ * the workload names when there is one; a few name a digest the repository no longer has. The other half name only
+ * a tag: mostly a tag the repository has (now and then `latest`), a few one it no longer has. About 2 % are for
+ * the same repository name in another account or region, and about 3 % repeat an earlier reference exactly (a
+ * service and its task). Repositories are picked with a skew: some services run in many places, many in none.
+ */
+export function inUseSnapshotOf(
+  repositories: readonly { name: string; images: readonly ImageRecord[] }[],
+  rule: CleanupRule,
+  registry: FleetRegistry,
+  count: number,
+  now: number,
+  random: () => number,
+): { snapshot: InUseSnapshot; mix: InUseMix } {
+  const mix: InUseMix = {
+    references: count,
+    byDigest: 0,
+    byDigestUntagged: 0,
+    byDigestReleased: 0,
+    byDigestTagged: 0,
+    byDigestGone: 0,
+    byTag: 0,
+    byTagLatest: 0,
+    byTagGone: 0,
+    elsewhere: 0,
+    duplicates: 0,
+    providers: { ecs: 0, lambda: 0, k8s: 0 },
+    repositoriesReferenced: 0,
+  };
+  // Per repository, once it is referenced: its untagged images that are no referrer, its tagged images (real tags
+  // only), and those the selections release.
+  const pools = new Map<number, { untagged: ImageRecord[]; tagged: ImageRecord[]; released: ImageRecord[] }>();
+  const poolOf = (position: number) => {
+    let pool = pools.get(position);
+    if (pool === undefined) {
+      const images = repositories[position]?.images ?? [];
+      const verdicts = judgeTags(images, rule.tagSelections ?? [], now);
+      pool = { untagged: [], tagged: [], released: [] };
+      for (const image of images) {
+        const verdict = verdicts.get(image.digest);
+        if (verdict === undefined) {
+          if (image.tags.length === 0 && image.subjectDigest === undefined) pool.untagged.push(image);
+        } else {
+          pool.tagged.push(image);
+          if (verdict.kind === 'released') pool.released.push(image);
+        }
+      }
+      pools.set(position, pool);
+    }
+    return pool;
+  };
+  const pick = <T>(list: readonly T[]): T | undefined => list[Math.floor(random() * list.length)];
+  const realTag = (image: ImageRecord | undefined) => image?.tags.find((tag) => !tag.endsWith('.sig'));
+
+  const byProvider: Record<InUseReference['provider'], InUseImage[]> = { ecs: [], lambda: [], k8s: [] };
+  const all: InUseImage[] = [];
+  for (let i = 0; i < count; i++) {
+    const earlier = all.length > 0 && random() < 0.03 ? pick(all) : undefined;
+    if (earlier !== undefined) {
+      mix.duplicates++;
+      all.push(earlier);
+      byProvider[earlier.usedBy.provider].push({ ...earlier, usedBy: { ...earlier.usedBy } });
+      continue;
+    }
+    const position = Math.floor(repositories.length * random() ** 2);
+    const repositoryName = repositories[position]?.name ?? 'missing';
+    const pool = poolOf(position);
+    let digest: string | undefined;
+    let tag: string | undefined;
+    const kind = random();
+    if (kind < 0.5) {
+      mix.byDigest++;
+      let image: ImageRecord | undefined;
+      if (kind < 0.15 && pool.untagged.length > 0) {
+        image = pick(pool.untagged);
+        mix.byDigestUntagged++;
+      } else if (kind < 0.3 && pool.released.length > 0) {
+        image = pick(pool.released);
+        mix.byDigestReleased++;
+      } else if (kind < 0.46 && pool.tagged.length > 0) {
+        image = pick(pool.tagged);
+        mix.byDigestTagged++;
+      } else mix.byDigestGone++;
+      digest = image?.digest ?? randomDigest(random);
+      tag = realTag(image);
+    } else {
+      mix.byTag++;
+      if (kind < 0.9) tag = realTag(pick(pool.tagged));
+      else if (kind < 0.95) {
+        tag = 'latest';
+        mix.byTagLatest++;
+      }
+      if (tag === undefined) {
+        tag = flat(`pr-${1_000_000 + Math.floor(random() * 1_000_000)}`);
+        mix.byTagGone++;
+      }
+    }
+    const elsewhere = random() < 0.02;
+    if (elsewhere) mix.elsewhere++;
+    const place = random();
+    const usedBy: InUseReference =
+      place < 0.5
+        ? {
+            provider: 'ecs',
+            where: flat(
+              random() < 0.8
+                ? `prod-${Math.floor(random() * 8)}/service-${position}`
+                : `batch-${Math.floor(random() * 4)}/${hex(random, 32)}`,
+            ),
+          }
+        : place < 0.65
+          ? { provider: 'lambda', where: flat(`fn-${position}-${hex(random, 4)}:${random() < 0.5 ? 'live' : '7'}`) }
+          : {
+              provider: 'k8s',
+              where: flat(`team-${position % 50}/service-${position}-${hex(random, 10)}-${hex(random, 5)}`),
+            };
+    const reference: InUseImage = {
+      registryId: elsewhere && random() < 0.5 ? '210987654321' : registry.registryId,
+      region: elsewhere ? 'eu-west-1' : registry.region,
+      repositoryName,
+      ...(digest === undefined ? {} : { digest }),
+      ...(tag === undefined ? {} : { tag }),
+      usedBy,
+    };
+    all.push(reference);
+    byProvider[usedBy.provider].push(reference);
+  }
+  for (const [provider, list] of Object.entries(byProvider))
+    mix.providers[provider as InUseReference['provider']] = list.length;
+  mix.repositoriesReferenced = new Set(all.map((reference) => reference.repositoryName)).size;
+  return { snapshot: { images: [...byProvider.ecs, ...byProvider.lambda, ...byProvider.k8s], failures: [] }, mix };
 }
 
 const ARCHES = ['amd64', 'arm64', 'ppc64le', 's390x'];

@@ -8,6 +8,7 @@ import { gatherRepository } from '../shared/cleanup/gather.ts';
 import { conventionTagSubject, type ImageRecord, isIndex } from '../shared/domain/image.ts';
 import { createEcrClient, createEcrGateway, type EcrGateway } from '../shared/ecr/index.ts';
 import { createEcrPublicClient, createEcrPublicGateway } from '../shared/ecr-public/index.ts';
+import { indexInUseSnapshot, inUseForRepository } from '../shared/in-use/repository.ts';
 import { buildImageGraph, type CleanupPlan, planCleanup } from '../shared/policy/cleanup/plan.ts';
 import {
   BENCH_RULE,
@@ -17,7 +18,9 @@ import {
   FLEET_PROFILE,
   FLOOR_FORMULA,
   generateShape,
+  inUseSnapshotOf,
   prng,
+  RETENTION_RULE,
   type ShapeImage,
   STALE_PROFILE,
   shapeMix,
@@ -34,6 +37,12 @@ import { emit, intEnv, progress, round, startRegistryProcess, timed } from './li
  *    repositories (default 1,000), in this process: wall time of planning only (generation excluded), and the peak
  *    resident memory of the planning phase (VmHWM of /proc/self/status, reset through /proc/self/clear_refs after
  *    generation, cross-checked by sampling RSS after every repository).
+ * 1b. The same fleet under RETENTION_RULE (tag selections: releases and `latest` protected, keepLast of branch and
+ *    pull-request builds, keepPulledWithinDays, keepNewerThanDays) with one in-use snapshot of BENCH_CLEANUP_IN_USE
+ *    references (default 10,000: half by digest, half by tag, ECS, Lambda and Kubernetes), as the worker runs it:
+ *    the snapshot grouped by repository once, then per repository `inUseForRepository` and `planCleanup` with the
+ *    images in use. Wall time of both and the peak resident memory, measured as in figure 1; the bench fails when a
+ *    plan deletes an image in use or does not decide every image.
  * 2. ECR calls of `runRepositoryCleanup` on a BENCH_CLEANUP_CALLS_IMAGES repository (default 20,000) in a registry
  *    server started in this process and loaded in memory, against the floor the figure states: the listing, the
  *    index reads, the deletes, and the cheaper of reading by id and listing for each of the re-read before deleting
@@ -42,16 +51,18 @@ import { emit, intEnv, progress, round, startRegistryProcess, timed } from './li
  *    BENCH_CLEANUP_E2E_IMAGES images in one repository (default 100,000), against a registry server in its own
  *    process, seeded with one `POST /_local/load`.
  *
- * Every figure uses the same rule: the defaults (14 days old, not pulled for 30, 60-minute quiet period) with the
- * safety brake off, so that each plan does its full work. The cleanup principal is on the registry's pull-time
- * exclusion list, as the scheduler arranges in production: otherwise the gather's BatchGetImage of the indexes
- * would record pulls, the re-read would see them as changes and keep every index it read.
+ * Every figure but 1b uses the same rule: the defaults (14 days old, not pulled for 30, 60-minute quiet period) with
+ * the safety brake off, so that each plan does its full work (1b adds tag selections, with the tagged brake off
+ * too). The cleanup principal is on the registry's pull-time exclusion list, as the scheduler arranges in
+ * production: otherwise the gather's BatchGetImage of the indexes would record pulls, the re-read would see them as
+ * changes and keep every index it read.
  */
 const FLEET_IMAGES = intEnv('BENCH_CLEANUP_IMAGES', 1_000_000);
 const FLEET_REPOSITORIES = intEnv('BENCH_CLEANUP_REPOSITORIES', 1_000);
 const CALLS_IMAGES = intEnv('BENCH_CLEANUP_CALLS_IMAGES', 20_000);
 const E2E_IMAGES = intEnv('BENCH_CLEANUP_E2E_IMAGES', 100_000);
 const SPOT_CHECKS = intEnv('BENCH_CLEANUP_SPOT_CHECKS', 20);
+const IN_USE_REFERENCES = intEnv('BENCH_CLEANUP_IN_USE', 10_000);
 
 const REGION = 'us-east-1';
 const ACCOUNT = '123456789012';
@@ -87,9 +98,17 @@ function resetPeakRss(): boolean {
   }
 }
 
-// ---- Figure 1: planning a million images ----
+// ---- Figures 1 and 1b: planning a million images ----
 
-function planningFigures(): void {
+interface Fleet {
+  now: number;
+  repositories: { name: string; images: ImageRecord[] }[];
+  mix: ReturnType<typeof shapeMix> & { untaggedPct: number };
+  generationMs: number;
+}
+
+/** The synthetic fleet of figures 1 and 1b, generated once (the same seed gives the same fleet). */
+function generateFleet(): Fleet {
   const now = Date.now();
   const perRepository = Math.floor(FLEET_IMAGES / FLEET_REPOSITORIES);
   const extra = FLEET_IMAGES % FLEET_REPOSITORIES;
@@ -97,13 +116,22 @@ function planningFigures(): void {
   const generationStarted = performance.now();
   const random = prng(20_260_101);
   const mix = { images: 0, tagged: 0, untagged: 0, indexes: 0, children: 0, referrers: 0, sigTags: 0 };
-  let repositories: { name: string; images: ImageRecord[] }[] = [];
+  const repositories: Fleet['repositories'] = [];
   for (let r = 0; r < FLEET_REPOSITORIES; r++) {
     const shape = generateShape(perRepository + (r < extra ? 1 : 0), FLEET_PROFILE, random);
     for (const [key, value] of Object.entries(shapeMix(shape))) mix[key as keyof typeof mix] += value;
     repositories.push({ name: `team-${r % 50}/service-${r}`, images: toImageRecords(shape, now, random) });
   }
-  const generationMs = performance.now() - generationStarted;
+  return {
+    now,
+    repositories,
+    mix: { ...mix, untaggedPct: round((mix.untagged / mix.images) * 100, 1) },
+    generationMs: performance.now() - generationStarted,
+  };
+}
+
+function planningFigures(fleet: Fleet): void {
+  const { now, repositories, mix, generationMs } = fleet;
   collectGarbage();
   collectGarbage();
   const heapBeforeMb = mb(process.memoryUsage().heapUsed);
@@ -132,7 +160,7 @@ function planningFigures(): void {
     repositories: FLEET_REPOSITORIES,
     toDelete: totals.toDelete,
     braked: totals.braked,
-    mix: { ...mix, untaggedPct: round((mix.untagged / mix.images) * 100, 1) },
+    mix,
     generationSeconds: seconds(generationMs),
     plansKept: false,
   };
@@ -158,7 +186,146 @@ function planningFigures(): void {
     sampledPeakRssMb: mb(sampledPeak),
     inputHeapMb: heapBeforeMb,
   });
-  repositories = [];
+  collectGarbage();
+}
+
+/**
+ * Figure 1b: the same fleet under RETENTION_RULE (tag selections) with one in-use snapshot of
+ * BENCH_CLEANUP_IN_USE references (default 10,000). Timed per repository is what the worker does: map the snapshot
+ * to the repository (`inUseForRepository`), then plan with the images in use. Throws when an image in use would be
+ * deleted, or a plan does not decide every image.
+ */
+function retentionPlanningFigures(fleet: Fleet): void {
+  const { now, repositories, mix: imageMix } = fleet;
+  progress(`retention planning: building an in-use snapshot of ${IN_USE_REFERENCES} references`);
+  const snapshotStarted = performance.now();
+  const { snapshot, mix: inUseMix } = inUseSnapshotOf(
+    repositories,
+    RETENTION_RULE,
+    { registryId: ACCOUNT, region: REGION },
+    IN_USE_REFERENCES,
+    now,
+    prng(20_260_102),
+  );
+  const snapshotMs = performance.now() - snapshotStarted;
+  collectGarbage();
+  collectGarbage();
+  const heapBeforeMb = mb(process.memoryUsage().heapUsed);
+  const peakReset = resetPeakRss();
+  const rssBefore = process.memoryUsage.rss();
+  progress(`retention planning: snapshot built in ${seconds(snapshotMs)} s; heap ${heapBeforeMb} MB; planning`);
+
+  const totals = {
+    decisions: 0,
+    toDelete: 0,
+    braked: 0,
+    blocked: 0,
+    inUseDigests: 0,
+    inUseKept: 0,
+    released: 0,
+    retained: 0,
+    tagged: 0,
+  };
+  let sampledPeak = rssBefore;
+  const indexStarted = performance.now();
+  const index = indexInUseSnapshot(snapshot);
+  let mappingMs = performance.now() - indexStarted;
+  let planMs = 0;
+  for (const repository of repositories) {
+    const started = performance.now();
+    const { inUse, blockedBy } = inUseForRepository(index, {
+      registryId: ACCOUNT,
+      region: REGION,
+      repositoryName: repository.name,
+      images: repository.images,
+    });
+    const mapped = performance.now();
+    const plan = planCleanup(
+      repository.name,
+      repository.images,
+      RETENTION_RULE,
+      now,
+      blockedBy.length > 0
+        ? { inUseUnavailable: blockedBy.map((failure) => `${failure.provider}: ${failure.message}`).join('; ') }
+        : { inUse },
+    );
+    const planned = performance.now();
+    mappingMs += mapped - started;
+    planMs += planned - mapped;
+
+    // Untimed: the plan's counts and its safety with respect to what runs.
+    if (plan.decisions.length !== repository.images.length) {
+      throw new Error(`${repository.name}: ${plan.decisions.length} decisions for ${repository.images.length} images`);
+    }
+    let inUseKept = 0;
+    for (const decision of plan.decisions) {
+      if (decision.action === 'delete') {
+        if (inUse.has(decision.digest)) {
+          throw new Error(`${repository.name}: ${decision.digest} is in use and the plan deletes it`);
+        }
+        if (decision.reason.code === 'released') totals.released++;
+      } else if (decision.reason.code === 'in-use') inUseKept++;
+      else if (decision.reason.code === 'retained') totals.retained++;
+    }
+    for (const digest of plan.toDelete) {
+      if (inUse.has(digest)) throw new Error(`${repository.name}: ${digest} is in use and the plan deletes it`);
+    }
+    if (inUseKept !== inUse.size) {
+      throw new Error(`${repository.name}: ${inUse.size} images in use, ${inUseKept} kept as in use`);
+    }
+    totals.decisions += plan.decisions.length;
+    totals.toDelete += plan.toDelete.length;
+    totals.inUseDigests += inUse.size;
+    totals.inUseKept += inUseKept;
+    if (plan.brake) totals.braked++;
+    if (blockedBy.length > 0) totals.blocked++;
+    const rss = process.memoryUsage.rss();
+    if (rss > sampledPeak) sampledPeak = rss;
+  }
+  const totalMs = mappingMs + planMs;
+  const hwmKb = peakReset ? statusKb('VmHWM') : undefined;
+  const peakMb = hwmKb === undefined ? mb(sampledPeak) : round(hwmKb / 1_024, 1);
+  if (totals.decisions !== FLEET_IMAGES) throw new Error(`planned ${totals.decisions} of ${FLEET_IMAGES} images`);
+
+  const common = {
+    images: FLEET_IMAGES,
+    repositories: FLEET_REPOSITORIES,
+    inUseReferences: snapshot.images.length,
+    inUseKept: totals.inUseKept,
+    released: totals.released,
+    retained: totals.retained,
+    toDelete: totals.toDelete,
+    braked: totals.braked,
+    blocked: totals.blocked,
+    tagSelections: RETENTION_RULE.tagSelections,
+    inUseMix,
+    mix: imageMix,
+    snapshotSeconds: seconds(snapshotMs),
+    plansKept: false,
+  };
+  emit({
+    name: 'cleanup_plan_1m_images_retention_in_use_seconds',
+    value: seconds(totalMs),
+    unit: 's',
+    goal: '<= 5',
+    ...common,
+    phaseSeconds: { inUseForRepository: seconds(mappingMs), planCleanup: seconds(planMs) },
+    usPerImage: round((totalMs * 1_000) / FLEET_IMAGES, 2),
+  });
+  emit({
+    name: 'cleanup_plan_1m_images_retention_in_use_peak_rss_mb',
+    value: peakMb,
+    unit: 'MB',
+    goal: '<= 1024',
+    ...common,
+    measured:
+      hwmKb === undefined
+        ? 'max of process.memoryUsage.rss() sampled after each repository (VmHWM could not be reset)'
+        : 'VmHWM of /proc/self/status after planning, reset through /proc/self/clear_refs once the images and the snapshot were built; includes the 1M input records and the snapshot',
+    rssBeforePlanningMb: mb(rssBefore),
+    sampledPeakRssMb: mb(sampledPeak),
+    inputHeapMb: heapBeforeMb,
+  });
   collectGarbage();
 }
 
@@ -552,7 +719,13 @@ async function endToEndFigure(): Promise<void> {
 }
 
 const benchStarted = performance.now();
-planningFigures();
+{
+  const fleet = generateFleet();
+  planningFigures(fleet);
+  retentionPlanningFigures(fleet);
+  fleet.repositories = [];
+}
+collectGarbage();
 await callFigure();
 await publicCallFigure('public_cleanup_calls_vs_floor', 'referrers');
 await publicCallFigure('public_cleanup_cosign_tags_calls_vs_floor', 'cosign-tags');

@@ -185,7 +185,8 @@ export function planCleanup(
   for (const image of images) {
     const isReferrer = graph.subjectOf.has(image.digest);
     const isChild = graph.parents.has(image.digest);
-    const realTags = image.tags.filter((tag) => conventionTagSubject(tag) === undefined);
+    let realTags = false;
+    for (const tag of image.tags) if (conventionTagSubject(tag) === undefined) realTags = true;
     const lastActivity = image.lastPulledAt ?? image.pushedAt;
     const verdict = verdicts.get(image.digest);
     const usedBy = options.inUse?.get(image.digest);
@@ -203,7 +204,7 @@ export function planCleanup(
       reason = { code: 'recently-pushed', pushedAt: iso(image.pushedAt), olderThanDays: rule.olderThanDays };
     }
     if (reason) keep.set(image.digest, reason);
-    if (realTags.length === 0 && !isReferrer && !isChild) untaggedRoots.push(image);
+    if (!realTags && !isReferrer && !isChild) untaggedRoots.push(image);
   }
   // Stryker disable next-line ConditionalExpression,EqualityOperator: keepLatestUntagged is a whole number of at least 0 (the config schema's bounds), and with 0 the slice below is empty, so the test only saves a sort.
   if (rule.keepLatestUntagged > 0) {
@@ -324,9 +325,17 @@ function decisionOf(
   keep: ReadonlyMap<string, KeepReason>,
   deleteReasonOf: (image: ImageRecord) => DeleteReason,
 ): Decision {
-  const base = { digest: image.digest, tags: image.tags, sizeInBytes: image.sizeInBytes };
   const reason = keep.get(image.digest);
-  return reason ? { ...base, action: 'keep', reason } : { ...base, action: 'delete', reason: deleteReasonOf(image) };
+  // Literals rather than a spread of a shared base: a million decisions are made in a few seconds.
+  return reason
+    ? { digest: image.digest, tags: image.tags, sizeInBytes: image.sizeInBytes, action: 'keep', reason }
+    : {
+        digest: image.digest,
+        tags: image.tags,
+        sizeInBytes: image.sizeInBytes,
+        action: 'delete',
+        reason: deleteReasonOf(image),
+      };
 }
 
 /**

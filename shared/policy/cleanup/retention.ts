@@ -64,30 +64,55 @@ export function judgeTags(
   now: number,
 ): Map<string, TagVerdict> {
   const matchers = selections.map((selection) => selection.tags.map(selectionMatcher));
-  const claimOf = (tag: string): number => matchers.findIndex((list) => list.some((matcher) => matcher.test(tag)));
+  const names = selections.map(selectionName);
+  const claimOf = (tag: string): number => {
+    for (let index = 0; index < matchers.length; index++) {
+      for (const matcher of matchers[index] as NameMatcher[]) if (matcher.test(tag)) return index;
+    }
+    return -1;
+  };
 
+  // Loops rather than filter/map chains: this runs over every tagged image of every repository.
   const claims = new Map<string, { tag: string; selection: number }[]>();
   const members: ImageRecord[][] = selections.map(() => []);
   for (const image of images) {
-    const tags = image.tags.filter((tag) => conventionTagSubject(tag) === undefined);
-    if (tags.length === 0) continue;
-    const list = tags.map((tag) => ({ tag, selection: claimOf(tag) }));
+    let list: { tag: string; selection: number }[] | undefined;
+    for (const tag of image.tags) {
+      if (conventionTagSubject(tag) !== undefined) continue;
+      const claim = { tag, selection: claimOf(tag) };
+      if (list === undefined) list = [claim];
+      else list.push(claim);
+    }
+    if (list === undefined) continue;
     claims.set(image.digest, list);
-    // An unclaimed tag's selection is -1, which has no list.
-    for (const selection of new Set(list.map((claim) => claim.selection))) members[selection]?.push(image);
+    // An unclaimed tag's selection is -1, which has no list; an image counts once per selection.
+    for (let i = 0; i < list.length; i++) {
+      const selection = (list[i] as { selection: number }).selection;
+      let earlier = false;
+      for (let j = 0; j < i && !earlier; j++) earlier = (list[j] as { selection: number }).selection === selection;
+      if (!earlier) members[selection]?.push(image);
+    }
   }
   // Rank per selection, newest push first, ties by digest: the same order every run.
   const ranks = members.map((list) => {
     const sorted = [...list].sort((a, b) => b.pushedAt - a.pushedAt || a.digest.localeCompare(b.digest));
-    return new Map(sorted.map((image, index) => [image.digest, index + 1]));
+    const rank = new Map<string, number>();
+    for (let index = 0; index < sorted.length; index++) rank.set((sorted[index] as ImageRecord).digest, index + 1);
+    return rank;
   });
 
   const verdicts = new Map<string, TagVerdict>();
   for (const image of images) {
     const list = claims.get(image.digest);
     if (list === undefined) continue;
-    const unclaimed = list.filter((claim) => claim.selection < 0).map((claim) => claim.tag);
-    if (unclaimed.length > 0) {
+    let unclaimed: string[] | undefined;
+    for (const claim of list) {
+      if (claim.selection < 0) {
+        if (unclaimed === undefined) unclaimed = [claim.tag];
+        else unclaimed.push(claim.tag);
+      }
+    }
+    if (unclaimed !== undefined) {
       verdicts.set(image.digest, { kind: 'unclaimed', tags: unclaimed });
       continue;
     }
@@ -95,15 +120,15 @@ export function judgeTags(
     let kept: TagKeep | undefined;
     for (const { tag, selection: index } of list) {
       const selection = selections[index] as TagSelection;
-      const name = selectionName(selection);
+      const name = names[index] as string;
       const rank = ranks[index]?.get(image.digest) as number;
       const lastActivity = image.lastPulledAt ?? image.pushedAt;
-      const base = { tag, selection: index };
       if (selection.protect === true) {
-        kept = { ...base, condition: 'protect', explanation: `protect of ${name}` };
+        kept = { tag, selection: index, condition: 'protect', explanation: `protect of ${name}` };
       } else if (selection.keepLast !== undefined && rank <= selection.keepLast) {
         kept = {
-          ...base,
+          tag,
+          selection: index,
           condition: 'keepLast',
           rank,
           explanation: `keepLast ${selection.keepLast} of ${name} (rank ${rank})`,
@@ -113,7 +138,8 @@ export function judgeTags(
         now - image.pushedAt < selection.keepNewerThanDays * DAY_MS
       ) {
         kept = {
-          ...base,
+          tag,
+          selection: index,
           condition: 'keepNewerThanDays',
           explanation: `keepNewerThanDays ${selection.keepNewerThanDays} of ${name} (pushed ${daysAgo(now, image.pushedAt)} days ago)`,
         };
@@ -122,7 +148,8 @@ export function judgeTags(
         now - lastActivity < selection.keepPulledWithinDays * DAY_MS
       ) {
         kept = {
-          ...base,
+          tag,
+          selection: index,
           condition: 'keepPulledWithinDays',
           explanation: `keepPulledWithinDays ${selection.keepPulledWithinDays} of ${name} (${
             image.lastPulledAt === undefined ? 'pushed' : 'pulled'

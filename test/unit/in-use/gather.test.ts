@@ -1,6 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import type { InUseImage, InUseSnapshot } from '../../../shared/domain/in-use.ts';
-import { gatherInUse, type InUseProvider, inUseForRepository } from '../../../shared/in-use/index.ts';
+import {
+  gatherInUse,
+  type InUseProvider,
+  indexInUseSnapshot,
+  inUseForRepository,
+} from '../../../shared/in-use/index.ts';
 
 const digest = (c: string) => `sha256:${c.repeat(64)}`;
 const image = (overrides: Partial<InUseImage>): InUseImage => ({
@@ -147,6 +152,42 @@ describe('inUseForRepository', () => {
     const { inUse } = inUseForRepository(snapshot, { ...repository, registry: 'public', registryId: 'alias' });
     // Assess
     expect([...inUse.keys()]).toEqual([digest('a')]);
+  });
+
+  it('maps the same from the snapshot grouped by repository, for every repository', () => {
+    // Prepare
+    const snapshot: InUseSnapshot = {
+      images: [
+        image({ digest: digest('b') }),
+        image({ tag: '1.4', usedBy: { provider: 'k8s', where: 'shop/web-1' } }),
+        image({ digest: digest('c'), tag: 'latest', usedBy: { provider: 'lambda', where: 'fn:1' } }),
+        image({ repositoryName: 'api', digest: digest('a') }),
+        image({ region: 'us-east-1', digest: digest('a') }),
+        image({ registry: 'public', registryId: 'alias', region: 'us-west-2', tag: 'latest' }),
+      ],
+      failures: [{ provider: 'lambda', message: 'denied', repositories: ['web'] }],
+    };
+    const repositories = [
+      repository,
+      { ...repository, repositoryName: 'api' },
+      { ...repository, region: 'us-east-1' },
+      { ...repository, registry: 'public' as const, registryId: 'alias' },
+      { ...repository, repositoryName: 'unused' },
+    ];
+    // Act
+    const index = indexInUseSnapshot(snapshot);
+    const grouped = repositories.map((each) => inUseForRepository(index, each));
+    // Assess
+    expect(grouped).toEqual(repositories.map((each) => inUseForRepository(snapshot, each)));
+    expect(grouped.map(({ inUse }) => [...inUse.keys()])).toEqual([
+      [digest('b'), digest('a')],
+      [digest('a')],
+      [digest('a')],
+      [digest('a')],
+      [],
+    ]);
+    // A failure covers repositories by name, in every registry and region.
+    expect(grouped.map(({ blockedBy }) => blockedBy.length)).toEqual([1, 0, 1, 1, 0]);
   });
 
   it('says which failed providers cover the repository', () => {
