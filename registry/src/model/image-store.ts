@@ -42,12 +42,33 @@ export interface StoredImage {
   tags: string[];
   /** Position in the repository's listing order; stable for the image's lifetime. */
   readonly seq: number;
+  /** Read it with `imageStatus(image, now)`: a restore in progress (ACTIVATING) ends at `activatesAt`. */
   status: ImageStatus;
+  /** When the image last went to the archive (UpdateImageStorageClass ARCHIVE), epoch ms. */
+  lastArchivedAt?: number;
+  /** When the image was last restored from the archive (its ACTIVATING ended), epoch ms. */
+  lastActivatedAt?: number;
+  /** While ACTIVATING: the registry time the restore completes. */
+  activatesAt?: number;
   scan?: ImageScan;
   /** When the last scan (manual or on push) was started: one scan per image per 24 h. */
   lastScanStartedAt?: number;
   /** Findings attached through the control API; a scan reports them. */
   attachedFindings?: FindingsSet;
+}
+
+/**
+ * The image's status at registry time `now`: a restore (ACTIVATING) that has run its course is completed first, so
+ * that moving the registry's clock (`POST /_local/clock`) ends restores as waiting would. Deterministic in `now`, so
+ * a data directory's replay, and a snapshot holding `activatesAt`, come to the same state.
+ */
+export function imageStatus(image: StoredImage, now: number): ImageStatus {
+  if (image.status === 'ACTIVATING' && image.activatesAt !== undefined && now >= image.activatesAt) {
+    image.status = 'ACTIVE';
+    image.lastActivatedAt = image.activatesAt;
+    image.activatesAt = undefined;
+  }
+  return image.status;
 }
 
 /**

@@ -10,6 +10,8 @@ export interface EmittedEvent {
 export interface OpSettings {
   /** How long a started scan stays IN_PROGRESS before it completes (ms). */
   scanDurationMs: number;
+  /** How long a restore from the archive (UpdateImageStorageClass STANDARD) stays ACTIVATING, in registry time (ms). */
+  restoreDurationMs: number;
   /** The registry's own address (`http://127.0.0.1:<port>`), known once it listens: GetAuthorizationToken's proxyEndpoint. */
   endpoint: string;
   /**

@@ -45,6 +45,8 @@ export function toImageDetail(repository: RepositoryRecord, image: StoredImage):
   if (image.lastPulledAt !== undefined) detail.lastRecordedPullTime = image.lastPulledAt / 1000;
   if (image.subjectDigest !== undefined) detail.subjectManifestDigest = image.subjectDigest;
   detail.imageStatus = image.status;
+  if (image.lastArchivedAt !== undefined) detail.lastArchivedAt = image.lastArchivedAt / 1000;
+  if (image.lastActivatedAt !== undefined) detail.lastActivatedAt = image.lastActivatedAt / 1000;
   return detail;
 }
 
@@ -77,6 +79,8 @@ export function imageDetailJson(repository: RepositoryRecord, prefix: string, im
   const { digest, sizeInBytes, pushedAt, manifestMediaType, status, tags } = image;
   if (
     image.scan !== undefined ||
+    image.lastArchivedAt !== undefined ||
+    image.lastActivatedAt !== undefined ||
     typeof digest !== 'string' ||
     typeof sizeInBytes !== 'number' ||
     typeof pushedAt !== 'number' ||

@@ -1,3 +1,4 @@
+import { imageStatus } from '../model/image-store.ts';
 import type { RepositoryRecord, StoredImage } from '../model/state.ts';
 import { imageNotFound, invalidParameter } from '../wire/errors.ts';
 import { Input, type ListRule, MAX_RESULTS, type NumberRule, type StringRule } from '../wire/validate.ts';
@@ -34,11 +35,14 @@ type TagStatus = (typeof TAG_STATUS)[number];
 export interface ListingFilter {
   tagStatus: TagStatus;
   imageStatus: StatusFilter;
+  /** The registry time of the listing: a restore that ended by then lists as ACTIVE. */
+  now: number;
 }
 
-function readListingFilter(input: Input): ListingFilter {
+function readListingFilter(input: Input, now: number): ListingFilter {
   const filter = input.obj('filter');
   return {
+    now,
     tagStatus: (filter?.str('tagStatus', { enum: TAG_STATUS }) as TagStatus | undefined) ?? 'ANY',
     // Only ACTIVE images unless the filter asks for others ([M-ECR] `ImageStatusFilter` doc).
     imageStatus: (filter?.str('imageStatus', { enum: IMAGE_STATUS_FILTER }) as StatusFilter | undefined) ?? 'ACTIVE',
@@ -46,7 +50,7 @@ function readListingFilter(input: Input): ListingFilter {
 }
 
 const matchesFilter = (image: StoredImage, filter: ListingFilter) =>
-  (filter.imageStatus === 'ANY' || image.status === filter.imageStatus) &&
+  (filter.imageStatus === 'ANY' || imageStatus(image, filter.now) === filter.imageStatus) &&
   (filter.tagStatus === 'ANY' || (filter.tagStatus === 'TAGGED') === image.tags.length > 0);
 
 // DescribeImages
@@ -56,8 +60,10 @@ const matchesFilter = (image: StoredImage, filter: ListingFilter) =>
  * A malformed id is an `InvalidParameterException`, as DescribeImages has no per-item failures (UNCONFIRMED). Several
  * ids of one image give one detail.
  */
-function describeByIds(repository: RepositoryRecord, ids: ImageId[]) {
-  return { imageDetails: imageDetailList(repository, imagesByIds(repository, ids)) };
+function describeByIds(repository: RepositoryRecord, ids: ImageId[], now: number) {
+  const images = imagesByIds(repository, ids);
+  for (const image of images) imageStatus(image, now);
+  return { imageDetails: imageDetailList(repository, images) };
 }
 
 /**
@@ -89,10 +95,10 @@ function describeImages(raw: Record<string, unknown>, ctx: OpContext) {
   const nextToken = input.str('nextToken');
   const maxResults = input.num('maxResults', MAX_RESULTS);
   // The filter applies to the listing only; explicit ids are described whatever their status (UNCONFIRMED).
-  const filter = readListingFilter(input);
+  const filter = readListingFilter(input, ctx.now());
   rejectPagingWithIds(input, 'imageIds');
   const repository = requireRepository(state, name);
-  if (ids) return describeByIds(repository, ids);
+  if (ids) return describeByIds(repository, ids, ctx.now());
   const listing = 'DescribeImages';
   const fingerprint = listingFingerprint(repository, filter.tagStatus, filter.imageStatus);
   const afterSeq = nextToken === undefined ? 0 : decodeToken(nextToken, listing, fingerprint);
@@ -177,7 +183,7 @@ function listImages(raw: Record<string, unknown>, ctx: OpContext) {
   const name = readRepositoryName(input);
   const nextToken = input.str('nextToken');
   const maxResults = input.num('maxResults', MAX_RESULTS);
-  const filter = readListingFilter(input);
+  const filter = readListingFilter(input, ctx.now());
   const repository = requireRepository(state, name);
   const listing = 'ListImages';
   const fingerprint = listingFingerprint(repository, filter.tagStatus, filter.imageStatus);
@@ -224,7 +230,7 @@ function listImageReferrers(raw: Record<string, unknown>, ctx: OpContext) {
   const matching = [...repository.images.referrersOf(subject)]
     .map((digest) => repository.images.get(digest))
     .filter((image): image is StoredImage => image !== undefined && image.seq > afterSeq)
-    .filter((image) => status === 'ANY' || image.status === status)
+    .filter((image) => status === 'ANY' || imageStatus(image, ctx.now()) === status)
     .filter((image) => artifactTypes.length === 0 || artifactTypes.includes(image.artifactMediaType ?? ''))
     .sort((a, b) => a.seq - b.seq);
   const limit = maxResults ?? DEFAULT_REFERRER_PAGE;
@@ -237,7 +243,7 @@ function listImageReferrers(raw: Record<string, unknown>, ctx: OpContext) {
       ...(image.artifactMediaType === undefined ? {} : { artifactType: image.artifactMediaType }),
       size: image.manifestSize,
       ...(image.annotations === undefined ? {} : { annotations: { ...image.annotations } }),
-      artifactStatus: image.status,
+      artifactStatus: imageStatus(image, ctx.now()),
     })),
     ...(matching.length > limit && last ? { nextToken: encodeToken(listing, fingerprint, last.seq) } : {}),
   };

@@ -1,3 +1,4 @@
+import { imageStatus } from '../model/image-store.ts';
 import type { RepositoryRecord, StoredImage } from '../model/state.ts';
 import { Input, type ListRule } from '../wire/validate.ts';
 import { requireRepository, stateFor } from './common.ts';
@@ -42,10 +43,9 @@ function batchGetImage(raw: Record<string, unknown>, ctx: OpContext) {
       continue;
     }
     const image = resolution.image;
-    if (image.status !== 'ACTIVE') {
-      failures.push(
-        failure(id, 'ImageNotFound', `Requested image is ${image.status.toLowerCase()} and cannot be pulled`),
-      );
+    const status = imageStatus(image, ctx.now());
+    if (status !== 'ACTIVE') {
+      failures.push(failure(id, 'ImageNotFound', `Requested image is ${status.toLowerCase()} and cannot be pulled`));
       continue;
     }
     if (accepted && !accepted.includes(image.manifestMediaType)) {

@@ -1,3 +1,4 @@
+import { imageStatus } from '../model/image-store.ts';
 import { parseManifest } from '../model/manifests.ts';
 import { newImage } from '../model/records.ts';
 import type { RepositoryRecord, StoredImage } from '../model/state.ts';
@@ -148,7 +149,7 @@ export function placeImage(
   const existing = images.get(parsed.digest);
   const tagDigest = tag === undefined ? undefined : images.digestForTag(tag);
   // Re-pushing an archived image restores it ([UG-ARCH]); an active one with nothing new is a conflict.
-  const restores = existing !== undefined && existing.status !== 'ACTIVE';
+  const restores = existing !== undefined && imageStatus(existing, now) !== 'ACTIVE';
   if (existing && !restores && (tag === undefined || tagDigest === parsed.digest)) {
     throw imageAlreadyExists(repository, parsed.digest, tag);
   }
@@ -174,7 +175,11 @@ export function placeImage(
     beforeAdd?.(image);
     images.add(image);
   }
-  if (restores) image.status = 'ACTIVE';
+  if (restores) {
+    image.status = 'ACTIVE';
+    image.lastActivatedAt = now;
+    image.activatesAt = undefined;
+  }
   if (tag !== undefined) images.setTag(tag, image.digest);
   return { image, created: !existing, restored: restores };
 }

@@ -11,6 +11,7 @@ import { registrySettingsOperations } from './registry-settings.ts';
 import { repositoryOperations } from './repositories.ts';
 import { repositoryPolicyOperations } from './repository-policies.ts';
 import { scanningOperations } from './scanning.ts';
+import { storageClassOperations } from './storage-class.ts';
 
 /** Every ECR operation the local registry serves, keyed by the name after the `X-Amz-Target` prefix. */
 export const ecrOperations: OperationTable = {
@@ -21,6 +22,7 @@ export const ecrOperations: OperationTable = {
   ...imageListingOperations,
   ...imagePullDeleteOperations,
   ...scanningOperations,
+  ...storageClassOperations,
   ...registrySettingsOperations,
   ...pullTimeExclusionOperations,
   ...authorizationOperations,
@@ -74,6 +76,7 @@ export const ecrOperationJournalling: Readonly<Record<string, OperationJournalli
   PutRegistryScanningConfiguration: 'change',
   BatchGetRepositoryScanningConfiguration: 'read',
   StartImageScan: 'change',
+  UpdateImageStorageClass: 'change',
   DescribeImageScanFindings: 'read',
   DescribeRegistry: 'read',
   PutReplicationConfiguration: 'change',

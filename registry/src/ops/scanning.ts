@@ -1,3 +1,4 @@
+import { imageStatus } from '../model/image-store.ts';
 import { MEDIA_TYPES } from '../model/manifests.ts';
 import type {
   FindingsSet,
@@ -310,7 +311,7 @@ function startImageScan(raw: Record<string, unknown>, ctx: OpContext) {
   const imageId = readImageId(input);
   const repository = requireRepository(state, name);
   const image = findImage(repository, imageId);
-  if (image.status !== 'ACTIVE') throw imageArchived(imageId, repository);
+  if (imageStatus(image, ctx.now()) !== 'ACTIVE') throw imageArchived(imageId, repository);
   if (state.scanning.scanType === 'ENHANCED') throw manualScanUnderEnhanced(state.account);
   if (!isScannableImage(image)) throw unsupportedImage(image, repository);
   checkScanQuotas(state, image, ctx.now());

@@ -128,6 +128,9 @@ const imageLine = (image: StoredImage): JournalRecord => ({
   lastPulledAt: image.lastPulledAt,
   tags: image.tags,
   status: image.status,
+  lastArchivedAt: image.lastArchivedAt,
+  lastActivatedAt: image.lastActivatedAt,
+  activatesAt: image.activatesAt,
   scan: image.scan,
   lastScanStartedAt: image.lastScanStartedAt,
   attachedFindings: image.attachedFindings,
@@ -150,6 +153,10 @@ function restoreImage(repository: RepositoryRecord, record: JournalRecord): void
   const lastPulledAt = optionalNum(record, 'lastPulledAt');
   if (lastPulledAt !== undefined) image.lastPulledAt = lastPulledAt;
   image.status = record.status as ImageStatus;
+  for (const field of ['lastArchivedAt', 'lastActivatedAt', 'activatesAt'] as const) {
+    const time = optionalNum(record, field);
+    if (time !== undefined) image[field] = time;
+  }
   if (record.scan !== undefined) image.scan = record.scan as ImageScan;
   const lastScanStartedAt = optionalNum(record, 'lastScanStartedAt');
   if (lastScanStartedAt !== undefined) image.lastScanStartedAt = lastScanStartedAt;

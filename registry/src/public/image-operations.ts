@@ -43,7 +43,8 @@ const DEFAULT_PAGE = 100;
  */
 export const PUBLIC_UPLOAD_REGION = 'ecr-public';
 /** Every image of a public repository is ACTIVE (ECR Public has no archive); DescribeImageTags lists tagged ones. */
-const TAGGED = { tagStatus: 'TAGGED', imageStatus: 'ACTIVE' } as const;
+/** ECR Public has no archive: every image is ACTIVE, whatever the time. */
+const TAGGED = { tagStatus: 'TAGGED', imageStatus: 'ACTIVE', now: 0 } as const;
 
 const layerScope = (ctx: PublicOpContext, repository: PublicRepositoryRecord): LayerUploadScope => ({
   registry: ctx.registry,

@@ -1,5 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { BlobError } from '../model/blob-store.ts';
+import { imageStatus } from '../model/image-store.ts';
 import { KNOWN_MANIFEST_MEDIA_TYPES, MEDIA_TYPES, OCI_DIGEST } from '../model/manifests.ts';
 import { policyAllows } from '../model/resource-policy.ts';
 import { ECR_REGIONS, type RepositoryRecord, type StoredImage } from '../model/state.ts';
@@ -437,10 +438,11 @@ async function getManifest(
   const repository = requireRepository(t, route.name);
   const image = findImage(repository, reference);
   if (!image) throw manifestUnknown(route.reference);
-  if (image.status !== 'ACTIVE') {
+  const status = imageStatus(image, t.now());
+  if (status !== 'ACTIVE') {
     throw manifestUnknown(
       route.reference,
-      `manifest ${image.digest} is ${image.status.toLowerCase()}: restore it to pull it`,
+      `manifest ${image.digest} is ${status.toLowerCase()}: restore it to pull it`,
     );
   }
   if (!accepts(req.headers.accept, image.manifestMediaType)) {
@@ -618,7 +620,7 @@ function listTags(res: ServerResponse, t: V2Target, name: string, query: URLSear
   // Only the tags after `last` are sorted, so that each page of a long listing costs less than the one before.
   const tags: string[] = [];
   for (const image of repository.images.values()) {
-    if (image.status !== 'ACTIVE') continue;
+    if (imageStatus(image, t.now()) !== 'ACTIVE') continue;
     for (const tag of image.tags) if (last === null || tag > last) tags.push(tag);
   }
   tags.sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
@@ -647,7 +649,7 @@ function listReferrers(
   // The images ListImageReferrers lists by default (active ones, in push order), whole: an index needs no pages.
   const referrers = [...repository.images.referrersOf(digest)]
     .map((referrer) => repository.images.get(referrer))
-    .filter((image): image is StoredImage => image?.status === 'ACTIVE')
+    .filter((image): image is StoredImage => image !== undefined && imageStatus(image, t.now()) === 'ACTIVE')
     .sort((a, b) => a.seq - b.seq);
   for (const image of referrers) {
     if (artifactType !== null && image.artifactMediaType !== artifactType) continue;

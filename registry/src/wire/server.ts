@@ -54,6 +54,8 @@ const ACCEPTED_CONTENT_TYPES = new Set([
   'application/json',
 ]);
 
+/** A restore from the archive takes up to 20 minutes in ECR ([UG-ARCH]). */
+export const DEFAULT_RESTORE_DURATION_MS = 20 * 60_000;
 export interface RegistryServerOptions {
   /** TCP port on 127.0.0.1; 0 (the default) picks a free one. */
   port?: number;
@@ -62,6 +64,11 @@ export interface RegistryServerOptions {
   /** The event bus that receives the events ECR emits and serves PutEvents; one is created when omitted. */
   bus?: EventBus;
   scanDurationMs?: number;
+  /**
+   * How long a restore from the archive stays ACTIVATING, in registry time (ms): moving the clock
+   * (`POST /_local/clock`) ends it as waiting does. Default 20 minutes, as long as ECR says a restore may take.
+   */
+  restoreDurationMs?: number;
   /** Memory budget of each bus log in bytes (events, deliveries, dead letters); default `DEFAULT_LOG_BYTES` (32 MiB). */
   busLogBytes?: number;
   /**
@@ -195,6 +202,7 @@ export async function startRegistryServer(options: RegistryServerOptions = {}): 
   const calls = new Map<string, number>();
   const settings: OpSettings = {
     scanDurationMs: options.scanDurationMs ?? 25,
+    restoreDurationMs: options.restoreDurationMs ?? DEFAULT_RESTORE_DURATION_MS,
     endpoint: '',
     layerUrlKey: dataDir?.layerUrlKey ?? randomBytes(32),
   };

@@ -29,7 +29,12 @@ function contextFor(registry: Registry, clock: { now: number }, journal: Entry[]
     accessKeyId,
     state: registry.state(ACCOUNT, REGION),
     registry,
-    settings: { scanDurationMs: 5, endpoint: 'http://127.0.0.1:1', layerUrlKey: Buffer.alloc(32) },
+    settings: {
+      scanDurationMs: 5,
+      restoreDurationMs: 1_000,
+      endpoint: 'http://127.0.0.1:1',
+      layerUrlKey: Buffer.alloc(32),
+    },
     now: () => clock.now,
     emit: () => undefined,
     later: () => undefined,
