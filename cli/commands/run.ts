@@ -3,6 +3,7 @@ import type { RegistryKind } from '../../shared/cleanup/gateway.ts';
 import type { CleanupReport } from '../../shared/cleanup/report.ts';
 import { resolveDryRun } from '../../shared/config/dry-run.ts';
 import type { ServiceConfig } from '../../shared/config/schema.ts';
+import type { InUseSnapshot } from '../../shared/domain/in-use.ts';
 import type { CleanupPlan } from '../../shared/policy/cleanup/plan.ts';
 import { EXIT, UsageError } from './errors.ts';
 import { formatBytes, formatReason, renderPlan, shortDigest } from './format.ts';
@@ -27,6 +28,11 @@ export interface RunOptions {
   dryRun: boolean;
   yes: boolean;
   runId?: string;
+  /**
+   * What runs (the config's in-use providers, read once for the whole run), handed to every repository's
+   * `runRepositoryCleanup` as the worker does: images in use are kept, and a failed provider keeps everything it covers.
+   */
+  inUse?: InUseSnapshot;
 }
 
 export interface RunResult {
@@ -78,6 +84,7 @@ export async function runCleanup(deps: RunDeps, options: RunOptions): Promise<Ru
       now,
       rule,
       ruleIndex,
+      ...(options.inUse === undefined ? {} : { inUse: options.inUse }),
     });
     const { report } = result;
     reports.push(report);
@@ -86,6 +93,8 @@ export async function runCleanup(deps: RunDeps, options: RunOptions): Promise<Ru
       for (const line of renderDeleted(report, now, result.changedSincePlan ?? [])) out(line);
     } else if (result.plan) {
       for (const line of renderPlan(result.plan, `rule #${ruleIndex}, ${report.status}`, now)) out(line);
+      if (report.status === 'in-use-unknown')
+        notes.push(`${repositoryName}: every image kept: ${report.message ?? ''}`);
       if (dryRun) notes.push(...(await indexNote(gateway, result.plan)));
     }
     out('');
