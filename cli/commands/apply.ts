@@ -267,22 +267,19 @@ async function inUseRefusals(
   return refused;
 }
 
-const isInUseRefusal = (refusal: RepositoryRefusal) =>
-  refusal.inUse !== undefined || refusal.inUseUnknown !== undefined;
-
 function reportRefusal(err: (line: string) => void, file: PlanFile, refused: readonly RepositoryRefusal[]): void {
-  const running = refused.filter(isInUseRefusal).length;
-  const changed = refused.length - running;
+  const running = refused.filter((refusal) => refusal.inUse !== undefined).length;
+  const unknown = refused.filter((refusal) => refusal.inUseUnknown !== undefined).length;
+  const changed = refused.length - running - unknown;
   const why = [
     ...(changed > 0
       ? [
           `${plural(changed, 'repository has', 'repositories have')} changed since the plan was made (${file.createdAt})`,
         ]
       : []),
-    ...(running > 0
-      ? [
-          `in ${plural(running, 'repository', 'repositories')} what runs now uses images the plan deletes, or could not be read`,
-        ]
+    ...(running > 0 ? [`images the plan deletes now run in ${plural(running, 'repository', 'repositories')}`] : []),
+    ...(unknown > 0
+      ? [`what runs could not be read for ${plural(unknown, 'repository', 'repositories')} with deletions`]
       : []),
   ];
   err(`Refused: ${why.join('; ')}; nothing was deleted in any repository.`);

@@ -281,7 +281,7 @@ describe('npm run cleanup keeps what runs (cleanup.inUse), as the worker does', 
       // Assess
       expect(outcome.code).toBe(1);
       expect(await left()).toEqual(before);
-      expect(outcome.stderr).toContain('Refused: in 1 repository what runs now uses images the plan deletes');
+      expect(outcome.stderr).toContain('Refused: images the plan deletes now run in 1 repository;');
       expect(outcome.stderr).toContain('nothing was deleted in any repository');
       expect(outcome.stderr).toContain('team/app: 1 image the plan deletes now in use');
       expect(outcome.stderr).toMatch(new RegExp(`${digest('stale')} in use: ecs batch/`));
@@ -299,7 +299,9 @@ describe('npm run cleanup keeps what runs (cleanup.inUse), as the worker does', 
       // Assess: tools/lint, which ECS does not cover, is not touched either: the plan is refused as a whole
       expect(outcome.code).toBe(1);
       expect(await left()).toEqual(before);
-      expect(outcome.stderr).toContain('nothing was deleted in any repository');
+      expect(outcome.stderr).toContain(
+        'Refused: what runs could not be read for 1 repository with deletions; nothing was deleted in any repository.',
+      );
       expect(outcome.stderr).toMatch(/team\/app: what runs could not be read \(ecs: /);
       expect(outcome.stderr).not.toMatch(/tools\/lint: /);
     });
