@@ -204,8 +204,9 @@ async function planCommand(args: readonly string[], io: CliIo): Promise<number> 
   noPositionals('plan', positionals);
   const config = loadCliConfig(values.config, io.env);
   const target = await targetFor(values['endpoint-url'], values.region, io.env, values.public);
+  const inUseFlag = checkedInUseEndpoint(values['in-use-endpoint-url']);
   const now = await registryClock(target.endpoint, io.now);
-  const inUse = await readInUseFor(config, target, values['in-use-endpoint-url'], io);
+  const inUse = await readInUseFor(config, target, inUseFlag, io);
   return await withGateway(io, target, { readOnly: true }, async (gateway) => {
     const result = await makePlan(
       { gateway, config, now: now(), out: io.stdout, err: io.stderr },
@@ -293,7 +294,7 @@ async function runCommand(args: readonly string[], io: CliIo): Promise<number> {
   const target = await targetFor(values['endpoint-url'], values.region, io.env, values.public);
   const now = await registryClock(target.endpoint, io.now);
   const readOnly = isDryRun(config, values['dry-run']);
-  const inUse = await readInUseFor(config, target, values['in-use-endpoint-url'], io);
+  const inUseFlag = checkedInUseEndpoint(values['in-use-endpoint-url']);
   return await withGateway(io, target, { readOnly }, async (gateway) => {
     const result = await runCleanup(
       {
@@ -304,13 +305,13 @@ async function runCommand(args: readonly string[], io: CliIo): Promise<number> {
         err: io.stderr,
         interactive: io.interactive,
         confirm: (question) => io.confirm(question),
+        readInUse: () => readInUseFor(config, target, inUseFlag, io),
       },
       {
         repositories: values.repository ?? [],
         ...(target.registry === 'public' ? { registry: 'public' as const } : {}),
         dryRun: values['dry-run'],
         yes: values.yes,
-        ...(inUse === undefined ? {} : { inUse }),
       },
     );
     return result.exitCode;
@@ -435,11 +436,12 @@ const checkedInUseEndpoint = (flag: string | undefined) =>
 function readInUseFor(
   config: Readonly<ServiceConfig>,
   target: Target,
+  /** `--in-use-endpoint-url`, checked (`checkedInUseEndpoint`). */
   flag: string | undefined,
   io: CliIo,
 ): Promise<InUseSnapshot | undefined> {
   return readInUse(config.cleanup.inUse, {
-    flag: checkedInUseEndpoint(flag),
+    flag,
     env: io.env,
     ecrEndpoint: target.endpoint,
     region: target.region,

@@ -18,6 +18,12 @@ export interface RunDeps {
   err: (line: string) => void;
   interactive: boolean;
   confirm: (question: string) => Promise<boolean>;
+  /**
+   * Reads what runs (the config's in-use providers), once for the whole run, after the confirmation; undefined when
+   * the config names none. Every repository's `runRepositoryCleanup` takes it, as the worker's does: images in use
+   * are kept, and a failed provider keeps everything it covers.
+   */
+  readInUse?: () => Promise<InUseSnapshot | undefined>;
 }
 
 export interface RunOptions {
@@ -28,11 +34,6 @@ export interface RunOptions {
   dryRun: boolean;
   yes: boolean;
   runId?: string;
-  /**
-   * What runs (the config's in-use providers, read once for the whole run), handed to every repository's
-   * `runRepositoryCleanup` as the worker does: images in use are kept, and a failed provider keeps everything it covers.
-   */
-  inUse?: InUseSnapshot;
 }
 
 export interface RunResult {
@@ -71,6 +72,9 @@ export async function runCleanup(deps: RunDeps, options: RunOptions): Promise<Ru
   out(`Cleanup run ${runId}${dryRun ? `: dry run${why}, nothing is deleted` : ''}`);
   out('');
 
+  // What runs is read before the repositories, so that an image a workload starts on later was pushed or tagged
+  // after the read began, and the quiet period and the re-read before deleting see it (as in the worker).
+  const inUse = await deps.readInUse?.();
   const selection = await selectRepositories(gateway, config, options.repositories, options.registry);
   const reports: CleanupReport[] = [];
   const notes: string[] = [];
@@ -84,7 +88,7 @@ export async function runCleanup(deps: RunDeps, options: RunOptions): Promise<Ru
       now,
       rule,
       ruleIndex,
-      ...(options.inUse === undefined ? {} : { inUse: options.inUse }),
+      ...(inUse === undefined ? {} : { inUse }),
     });
     const { report } = result;
     reports.push(report);

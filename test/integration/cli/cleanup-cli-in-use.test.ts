@@ -253,6 +253,31 @@ describe('npm run cleanup keeps what runs (cleanup.inUse), as the worker does', 
     expect(outcome.stdout).toContain('team/app  rule #0, in-use-unknown');
   });
 
+  it('reads what runs at --in-use-endpoint-url when given, and keeps everything the providers cover when it fails there', async () => {
+    // Prepare: a loopback port nothing listens on
+    const nowhere = 'http://127.0.0.1:9';
+
+    // Act
+    const outcome = await cli(['plan', ...target(), '--in-use-endpoint-url', nowhere, '--out', fileIn('plan.json')]);
+
+    // Assess
+    expect(outcome.code).toBe(0);
+    expect(outcome.stderr).toContain(`read from ${nowhere}; FAILED ecs: `);
+    const file = readPlan('plan.json');
+    for (const entry of file.repositories) expect(entry.plan.toDelete, entry.repositoryName).toEqual([]);
+    expect(reasonIn(file, 'tools/lint', 'lint-stale')).toMatchObject({ code: 'in-use-unknown' });
+    expect(outcome.stdout).toMatch(/note: tools\/lint: every image kept: what runs could not be read \(lambda: /);
+  });
+
+  it('refuses an --in-use-endpoint-url that is not an http(s) URL (exit 2)', async () => {
+    // Act
+    const outcome = await cli(['run', ...target(), '--dry-run', '--in-use-endpoint-url', 'ftp://example']);
+
+    // Assess
+    expect(outcome.code).toBe(2);
+    expect(outcome.stderr).toContain('--in-use-endpoint-url "ftp://example" is not an http(s) URL');
+  });
+
   describe('apply', () => {
     it('carries out the plan when what runs is as planned', async () => {
       // Prepare
