@@ -55,7 +55,8 @@ Preview or run the ECR cleanup against any endpoint: the local registry, or an A
 
 Commands:
   plan            Plan every repository a cleanup rule matches: write the plan file, print a table per repository
-  apply <file>    Carry out a saved plan; refuse it, deleting nothing, if any repository changed since
+  apply <file>    Carry out a saved plan; refuse it, deleting nothing, if any repository changed since or an image
+                  it deletes now runs (cleanup.inUse)
   run             Plan and apply in one go (--dry-run to preview)
 
 Common options:
