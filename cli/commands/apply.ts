@@ -7,7 +7,9 @@ import {
 } from '../../shared/cleanup/act.ts';
 import type { CleanupGateway } from '../../shared/cleanup/gateway.ts';
 import { fingerprintOf } from '../../shared/cleanup/gather.ts';
+import { inUsePlanOptions, locateRepository } from '../../shared/cleanup/in-use.ts';
 import { type ImageRecord, isIndex } from '../../shared/domain/image.ts';
+import type { InUseReference, InUseSnapshot } from '../../shared/domain/in-use.ts';
 import { type ItemFailure, RepositoryNotFoundError } from '../../shared/ecr/index.ts';
 import { EXIT, UsageError } from './errors.ts';
 import { formatAge, formatBytes, formatChange, formatReason, shortDigest } from './format.ts';
@@ -24,6 +26,10 @@ export interface ApplyDeps {
   interactive: boolean;
   /** Asks a yes/no question; true means yes. */
   confirm: (question: string) => Promise<boolean>;
+  /**
+   * Reads what runs now (the config's in-use providers); undefined when the config names none. Absent: no check.
+   */
+  readInUse?: () => Promise<InUseSnapshot | undefined>;
 }
 
 export interface ApplyOptions {
@@ -40,6 +46,10 @@ export interface RepositoryRefusal {
   /** Absent when the repository is gone. */
   currentFingerprint?: string;
   changes: ImageChange[];
+  /** Images the plan deletes that run now, each with where (the repository itself is unchanged). */
+  inUse?: { digest: string; usedBy: readonly InUseReference[] }[];
+  /** Why what runs in the repository could not be told (a failed provider covers it). */
+  inUseUnknown?: string;
 }
 
 export interface RepositoryApplied {
@@ -69,8 +79,12 @@ const plural = (n: number, one: string, many = `${one}s`) => `${n} ${n === 1 ? o
  *
  * 1. Asks for confirmation (or takes `--yes`) before any ECR call.
  * 2. Checks every repository with deletions against its fingerprint, before deleting anything anywhere.
- * 3. Deletes with `executePlan` (the worker's act), whose re-read of the candidates and look at images pushed since
- *    are a second guard for changes made after step 2,
+ * 3. When the config names in-use providers, reads what runs again (a workload may have started on an image since
+ *    the plan was made): if a failed provider covers a repository with deletions, or any image the plan deletes in
+ *    it now runs, the whole plan is refused, as for a changed repository, and each such image is named with where it
+ *    runs. The planner would keep such an image; the saved plan cannot, so it is not carried out at all.
+ * 4. Deletes with `executePlan` (the worker's act), whose re-read of the candidates and look at images pushed since
+ *    are a second guard for changes made after steps 2 and 3,
  *    then checks that every kept image still resolves whole (`verifyKeptImagesWhole`).
  */
 export async function applyPlan(deps: ApplyDeps, options: ApplyOptions): Promise<ApplyResult> {
@@ -124,6 +138,10 @@ export async function applyPlan(deps: ApplyDeps, options: ApplyOptions): Promise
         changes: describeChanges(entry.images, images),
       });
     }
+  }
+  if (refused.length === 0 && deps.readInUse !== undefined) {
+    const inUse = await deps.readInUse();
+    if (inUse !== undefined) refused.push(...(await inUseRefusals(gateway, file, pending, current, inUse)));
   }
   if (refused.length > 0) {
     reportRefusal(err, file, refused);
@@ -212,11 +230,71 @@ function renderApplied(entry: PlannedRepository, result: RepositoryApplied, now:
   ];
 }
 
+/**
+ * The repositories with deletions where what runs now forbids the plan: a failed provider covers the repository, or
+ * an image the plan deletes is in use (by digest, or by a tag it has now).
+ */
+async function inUseRefusals(
+  gateway: CleanupGateway,
+  file: PlanFile,
+  pending: readonly PlannedRepository[],
+  current: ReadonlyMap<string, ImageRecord[]>,
+  inUse: InUseSnapshot,
+): Promise<RepositoryRefusal[]> {
+  const refused: RepositoryRefusal[] = [];
+  for (const entry of pending) {
+    const base = { repositoryName: entry.repositoryName, plannedFingerprint: entry.fingerprint, changes: [] };
+    let location: Awaited<ReturnType<typeof locateRepository>>;
+    try {
+      location = await locateRepository(gateway, file.registry ?? 'private', entry.repositoryName);
+    } catch (error) {
+      if (!(error instanceof RepositoryNotFoundError)) throw error;
+      refused.push(base);
+      continue;
+    }
+    const images = current.get(entry.repositoryName) ?? entry.images;
+    const found = inUsePlanOptions(inUse, location, entry.repositoryName, images);
+    if (found.inUseUnavailable !== undefined) {
+      refused.push({ ...base, currentFingerprint: entry.fingerprint, inUseUnknown: found.inUseUnavailable });
+      continue;
+    }
+    const running = entry.plan.toDelete.flatMap((digest) => {
+      const usedBy = found.inUse?.get(digest);
+      return usedBy === undefined ? [] : [{ digest, usedBy }];
+    });
+    if (running.length > 0) refused.push({ ...base, currentFingerprint: entry.fingerprint, inUse: running });
+  }
+  return refused;
+}
+
 function reportRefusal(err: (line: string) => void, file: PlanFile, refused: readonly RepositoryRefusal[]): void {
-  err(
-    `Refused: ${plural(refused.length, 'repository has', 'repositories have')} changed since the plan was made (${file.createdAt}); nothing was deleted in any repository.`,
-  );
+  const running = refused.filter((refusal) => refusal.inUse !== undefined).length;
+  const unknown = refused.filter((refusal) => refusal.inUseUnknown !== undefined).length;
+  const changed = refused.length - running - unknown;
+  const why = [
+    ...(changed > 0
+      ? [
+          `${plural(changed, 'repository has', 'repositories have')} changed since the plan was made (${file.createdAt})`,
+        ]
+      : []),
+    ...(running > 0 ? [`images the plan deletes now run in ${plural(running, 'repository', 'repositories')}`] : []),
+    ...(unknown > 0
+      ? [`what runs could not be read for ${plural(unknown, 'repository', 'repositories')} with deletions`]
+      : []),
+  ];
+  err(`Refused: ${why.join('; ')}; nothing was deleted in any repository.`);
   for (const refusal of refused) {
+    if (refusal.inUseUnknown !== undefined) {
+      err(`${refusal.repositoryName}: ${refusal.inUseUnknown}`);
+      continue;
+    }
+    if (refusal.inUse !== undefined) {
+      err(`${refusal.repositoryName}: ${plural(refusal.inUse.length, 'image')} the plan deletes now in use`);
+      for (const { digest, usedBy } of refusal.inUse) {
+        err(`  ${digest} in use: ${usedBy.map((use) => `${use.provider} ${use.where}`).join(', ')}`);
+      }
+      continue;
+    }
     if (refusal.currentFingerprint === undefined) {
       err(`${refusal.repositoryName}: the repository is gone`);
       continue;

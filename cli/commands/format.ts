@@ -128,6 +128,9 @@ export function renderPlan(plan: CleanupPlan, heading: string, now: number): str
     `${plan.repositoryName}  ${heading}: ${counts.images} images, ${counts.toDelete} to delete (${formatBytes(counts.bytesReclaimed)}), ${counts.kept} kept`,
   ];
   if (plan.brake) lines.push(`  safety brake held: ${plan.brake.message}`);
+  // A failed in-use provider keeps every image for one reason: said once here, not on every row.
+  const unknown = plan.decisions.find((decision) => decision.reason.code === 'in-use-unknown')?.reason;
+  if (unknown?.code === 'in-use-unknown') lines.push(`  every image kept: ${unknown.message}`);
   if (plan.decisions.length === 0) return [...lines, '  (no images)'];
   const byDigest = new Map(plan.decisions.map((decision) => [decision.digest, decision]));
   const ordered = [
@@ -138,7 +141,7 @@ export function renderPlan(plan: CleanupPlan, heading: string, now: number): str
     shortDigest(decision.digest),
     formatTags(decision.tags),
     decision.action,
-    formatReason(decision.reason, now),
+    decision.reason.code === 'in-use-unknown' ? 'in-use-unknown (see above)' : formatReason(decision.reason, now),
     formatBytes(decision.sizeInBytes),
   ]);
   return [...lines, ...renderTable(['DIGEST', 'TAGS', 'ACTION', 'REASON', 'SIZE'], rows).map((row) => `  ${row}`)];

@@ -5,6 +5,7 @@ import { SnapshotError } from '../../shared/cleanup/gather.ts';
 import { loadServiceConfig } from '../../shared/config/file.ts';
 import { ConfigError, parseConfigText } from '../../shared/config/load.ts';
 import type { ServiceConfig } from '../../shared/config/schema.ts';
+import type { InUseSnapshot } from '../../shared/domain/in-use.ts';
 import {
   AccessDeniedError,
   createEcrGateway,
@@ -24,6 +25,7 @@ import type { Clock } from '../../shared/runtime/clock.ts';
 import { checkedRegion, RegionError, resolveRegion } from '../region.ts';
 import { applyPlan } from './apply.ts';
 import { EXIT, UsageError } from './errors.ts';
+import { readInUse } from './in-use.ts';
 import { makePlan } from './plan.ts';
 import { type PlanFile, readPlanFile } from './plan-file.ts';
 import { registryClock } from './registry-clock.ts';
@@ -53,7 +55,8 @@ Preview or run the ECR cleanup against any endpoint: the local registry, or an A
 
 Commands:
   plan            Plan every repository a cleanup rule matches: write the plan file, print a table per repository
-  apply <file>    Carry out a saved plan; refuse it, deleting nothing, if any repository changed since
+  apply <file>    Carry out a saved plan; refuse it, deleting nothing, if any repository changed since or an image
+                  it deletes now runs (cleanup.inUse)
   run             Plan and apply in one go (--dry-run to preview)
 
 Common options:
@@ -67,12 +70,21 @@ Common options:
 Credentials come from the AWS SDK's default chain (environment, shared profile, SSO, role).
 Exit codes: 0 done; 1 failed, refused or declined; 2 bad usage, config or plan file.`;
 
+const IN_USE_HELP = `When the config names in-use providers (cleanup.inUse: ECS, Lambda, Kubernetes lists), the images
+that run are read once and kept, as the Lambda worker keeps them; a repository a failed provider covers keeps all.`;
+
+const IN_USE_OPTION_HELP = `  --in-use-endpoint-url <url>
+                        Endpoint of the in-use providers' ECS, Lambda, S3 and SSM clients (default: the SDK's own,
+                        AWS_ENDPOINT_URL_ECS etc., else AWS_ENDPOINT_URL; else --endpoint-url when it is a loopback
+                        address, the local registry; else AWS itself)`;
+
 const PLAN_HELP = `Usage: npm run cleanup -- plan [--repository <glob>...] [--config <file>] [--out <file>] [--json]
-                               [--public] [--endpoint-url <url>] [--region <region>]
+                               [--public] [--endpoint-url <url>] [--region <region>] [--in-use-endpoint-url <url>]
 
 Lists the repositories and, for each one an enabled cleanup rule matches, reads its images and decides each one's
 fate. Writes the plan file (every decision with its reason, the images seen and their fingerprint) and prints a table
 per repository. Read-only: the registry does not change.
+${IN_USE_HELP}
 
 Options:
   --repository <glob>   Only repositories matching this glob; repeatable (* within a path segment, ** across)
@@ -81,25 +93,32 @@ Options:
   --json                Print the plan file's JSON instead of the tables
   --public              Plan ECR Public's repositories with the config's public rules (the plan file says so)
   --endpoint-url <url>  ECR endpoint (default: AWS_ENDPOINT_URL_ECR, else AWS_ENDPOINT_URL, else AWS itself)
-  --region <region>     AWS region (default: AWS_REGION, else AWS_DEFAULT_REGION, else the profile's)`;
+  --region <region>     AWS region (default: AWS_REGION, else AWS_DEFAULT_REGION, else the profile's)
+${IN_USE_OPTION_HELP}`;
 
-const APPLY_HELP = `Usage: npm run cleanup -- apply <plan.json> [--yes] [--public] [--endpoint-url <url>] [--region <region>]
+const APPLY_HELP = `Usage: npm run cleanup -- apply <plan.json> [--yes] [--config <file>] [--public] [--endpoint-url <url>]
+                                [--region <region>] [--in-use-endpoint-url <url>]
 
 Carries out a saved plan. Every repository with deletions is first compared with the fingerprint the plan saved;
 if any changed (images added or removed, tags changed, pulled since), the whole plan is refused and nothing is
-deleted anywhere. Deletes with the rules saved in the plan (there is no --config), then checks that every kept
-image still resolves whole.
+deleted anywhere. Then, when the config names in-use providers (cleanup.inUse), what runs is read again: if an
+image the plan deletes now runs, or a provider covering a repository with deletions fails, the whole plan is
+refused too. Deletes with the rules saved in the plan (the config gives only cleanup.inUse), then checks that every
+kept image still resolves whole.
 
 Options:
   -y, --yes             Do not ask for confirmation (required when standard input is not a terminal)
+  --config <file>       Config whose cleanup.inUse is checked (default: CONFIG_FILE, else the bundled config)
   --public              Expect a plan of ECR Public (a plan remembers its registry; a private plan is refused)
   --endpoint-url <url>  Default: the plan's endpoint; any other is refused
-  --region <region>     Default: the plan's region; any other is refused`;
+  --region <region>     Default: the plan's region; any other is refused
+${IN_USE_OPTION_HELP}`;
 
 const RUN_HELP = `Usage: npm run cleanup -- run [--repository <glob>...] [--config <file>] [--dry-run] [--yes]
-                              [--public] [--endpoint-url <url>] [--region <region>]
+                              [--public] [--endpoint-url <url>] [--region <region>] [--in-use-endpoint-url <url>]
 
 Plans and applies in one go, repository by repository, with the code the Lambda worker runs. No plan file.
+${IN_USE_HELP}
 
 Options:
   --repository <glob>   Only repositories matching this glob; repeatable
@@ -108,7 +127,8 @@ Options:
   --public              Clean ECR Public's repositories with the config's public rules
   -y, --yes             Do not ask for confirmation (required when standard input is not a terminal)
   --endpoint-url <url>  ECR endpoint (default: AWS_ENDPOINT_URL_ECR, else AWS_ENDPOINT_URL, else AWS itself)
-  --region <region>     AWS region (default: AWS_REGION, else AWS_DEFAULT_REGION, else the profile's)`;
+  --region <region>     AWS region (default: AWS_REGION, else AWS_DEFAULT_REGION, else the profile's)
+${IN_USE_OPTION_HELP}`;
 
 const HELP: Readonly<Record<string, string>> = { plan: PLAN_HELP, apply: APPLY_HELP, run: RUN_HELP };
 
@@ -121,6 +141,10 @@ const TARGET_OPTIONS = {
 const SELECTION_OPTIONS = {
   repository: { type: 'string', multiple: true },
   config: { type: 'string' },
+} as const;
+
+const IN_USE_OPTIONS = {
+  'in-use-endpoint-url': { type: 'string' },
 } as const;
 
 /** `cleanup <command> ...`: returns the exit code; expected errors are printed as one message, without a stack. */
@@ -170,6 +194,7 @@ async function planCommand(args: readonly string[], io: CliIo): Promise<number> 
       options: {
         ...TARGET_OPTIONS,
         ...SELECTION_OPTIONS,
+        ...IN_USE_OPTIONS,
         out: { type: 'string' },
         json: { type: 'boolean', default: false },
       },
@@ -180,7 +205,9 @@ async function planCommand(args: readonly string[], io: CliIo): Promise<number> 
   noPositionals('plan', positionals);
   const config = loadCliConfig(values.config, io.env);
   const target = await targetFor(values['endpoint-url'], values.region, io.env, values.public);
+  const inUseFlag = checkedInUseEndpoint(values['in-use-endpoint-url']);
   const now = await registryClock(target.endpoint, io.now);
+  const inUse = await readInUseFor(config, target, inUseFlag, io);
   return await withGateway(io, target, { readOnly: true }, async (gateway) => {
     const result = await makePlan(
       { gateway, config, now: now(), out: io.stdout, err: io.stderr },
@@ -190,6 +217,7 @@ async function planCommand(args: readonly string[], io: CliIo): Promise<number> 
         target,
         outFile: values.out ?? DEFAULT_PLAN_FILE,
         json: values.json,
+        ...(inUse === undefined ? {} : { inUse }),
       },
     );
     return result.exitCode;
@@ -200,7 +228,12 @@ async function applyCommand(args: readonly string[], io: CliIo): Promise<number>
   const { values, positionals } = parseCommandLine('apply', () =>
     parseArgs({
       args: [...args],
-      options: { ...TARGET_OPTIONS, yes: { type: 'boolean', short: 'y', default: false } },
+      options: {
+        ...TARGET_OPTIONS,
+        ...IN_USE_OPTIONS,
+        config: { type: 'string' },
+        yes: { type: 'boolean', short: 'y', default: false },
+      },
       allowPositionals: true,
       strict: true,
     }),
@@ -221,7 +254,9 @@ async function applyCommand(args: readonly string[], io: CliIo): Promise<number>
       'Apply it without --public, or make a plan with: npm run cleanup -- plan --public',
     );
   }
+  const config = loadCliConfig(values.config, io.env);
   const target = applyTargetFor(file, values['endpoint-url'], values.region, io.env);
+  const inUseFlag = checkedInUseEndpoint(values['in-use-endpoint-url']);
   const now = await registryClock(target.endpoint, io.now);
   return await withGateway(io, target, { readOnly: false }, async (gateway) => {
     const result = await applyPlan(
@@ -232,6 +267,7 @@ async function applyCommand(args: readonly string[], io: CliIo): Promise<number>
         err: io.stderr,
         interactive: io.interactive,
         confirm: (question) => io.confirm(question),
+        readInUse: () => readInUseFor(config, target, inUseFlag, io),
       },
       { file, source: path, yes: values.yes },
     );
@@ -246,6 +282,7 @@ async function runCommand(args: readonly string[], io: CliIo): Promise<number> {
       options: {
         ...TARGET_OPTIONS,
         ...SELECTION_OPTIONS,
+        ...IN_USE_OPTIONS,
         'dry-run': { type: 'boolean', default: false },
         yes: { type: 'boolean', short: 'y', default: false },
       },
@@ -258,6 +295,7 @@ async function runCommand(args: readonly string[], io: CliIo): Promise<number> {
   const target = await targetFor(values['endpoint-url'], values.region, io.env, values.public);
   const now = await registryClock(target.endpoint, io.now);
   const readOnly = isDryRun(config, values['dry-run']);
+  const inUseFlag = checkedInUseEndpoint(values['in-use-endpoint-url']);
   return await withGateway(io, target, { readOnly }, async (gateway) => {
     const result = await runCleanup(
       {
@@ -268,6 +306,7 @@ async function runCommand(args: readonly string[], io: CliIo): Promise<number> {
         err: io.stderr,
         interactive: io.interactive,
         confirm: (question) => io.confirm(question),
+        readInUse: () => readInUseFor(config, target, inUseFlag, io),
       },
       {
         repositories: values.repository ?? [],
@@ -386,6 +425,29 @@ async function targetFor(
   }
   const { region } = await resolveRegion(regionFlag, env);
   return { ...at, region };
+}
+
+const checkedInUseEndpoint = (flag: string | undefined) =>
+  flag === undefined ? undefined : checkedEndpoint(flag, '--in-use-endpoint-url');
+
+/**
+ * What runs, when the config names in-use providers (cli/commands/in-use.ts): read once, in the target's region,
+ * at `--in-use-endpoint-url`, else the SDK's own endpoint, else the local registry's when the ECR endpoint is one.
+ */
+function readInUseFor(
+  config: Readonly<ServiceConfig>,
+  target: Target,
+  /** `--in-use-endpoint-url`, checked (`checkedInUseEndpoint`). */
+  flag: string | undefined,
+  io: CliIo,
+): Promise<InUseSnapshot | undefined> {
+  return readInUse(config.cleanup.inUse, {
+    flag,
+    env: io.env,
+    ecrEndpoint: target.endpoint,
+    region: target.region,
+    say: io.stderr,
+  });
 }
 
 const sameEndpoint = (a: string | undefined, b: string | undefined) =>

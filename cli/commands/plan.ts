@@ -1,7 +1,9 @@
 import type { RegistryKind } from '../../shared/cleanup/gateway.ts';
 import { fingerprintOf } from '../../shared/cleanup/gather.ts';
+import { inUsePlanOptions, locateRepository, type RepositoryLocation } from '../../shared/cleanup/in-use.ts';
 import { cleanupConfigWarnings } from '../../shared/config/load.ts';
 import type { ServiceConfig } from '../../shared/config/schema.ts';
+import type { InUseSnapshot } from '../../shared/domain/in-use.ts';
 import { RepositoryNotFoundError } from '../../shared/ecr/index.ts';
 import { planCleanup } from '../../shared/policy/cleanup/plan.ts';
 import { EXIT, UsageError } from './errors.ts';
@@ -33,6 +35,11 @@ export interface PlanOptions {
   outFile?: string;
   /** Print the plan file's JSON instead of the tables. */
   json?: boolean;
+  /**
+   * What runs (the config's in-use providers, read once for the whole plan): images in use are kept with their
+   * children and referrers, and a repository a failed provider covers keeps everything.
+   */
+  inUse?: InUseSnapshot;
 }
 
 export interface PlanResult {
@@ -53,7 +60,11 @@ export async function makePlan(deps: PlanDeps, options: PlanOptions): Promise<Pl
   const notes: string[] = [];
   for (const { repositoryName, rule, ruleIndex } of selection.selected) {
     let snapshot: Awaited<ReturnType<typeof gatherSettled>>;
+    let location: RepositoryLocation | undefined;
     try {
+      if (options.inUse !== undefined) {
+        location = await locateRepository(gateway, options.registry ?? 'private', repositoryName);
+      }
       snapshot = await gatherSettled(gateway, repositoryName, now);
     } catch (error) {
       // Deleted between the listing and the gather: nothing to plan.
@@ -64,7 +75,12 @@ export async function makePlan(deps: PlanDeps, options: PlanOptions): Promise<Pl
       throw error;
     }
     const readAsPulled = new Set(snapshot.readAsPulled);
-    const plan = planCleanup(repositoryName, snapshot.images, rule, now, { ownReads: readAsPulled });
+    const inUseOptions =
+      options.inUse === undefined ? {} : inUsePlanOptions(options.inUse, location, repositoryName, snapshot.images);
+    const plan = planCleanup(repositoryName, snapshot.images, rule, now, { ownReads: readAsPulled, ...inUseOptions });
+    if (inUseOptions.inUseUnavailable !== undefined) {
+      notes.push(`${repositoryName}: every image kept: ${inUseOptions.inUseUnavailable}`);
+    }
     repositories.push({
       repositoryName,
       fingerprint: fingerprintOf(snapshot.images),

@@ -3,6 +3,7 @@ import type { RegistryKind } from '../../shared/cleanup/gateway.ts';
 import type { CleanupReport } from '../../shared/cleanup/report.ts';
 import { resolveDryRun } from '../../shared/config/dry-run.ts';
 import type { ServiceConfig } from '../../shared/config/schema.ts';
+import type { InUseSnapshot } from '../../shared/domain/in-use.ts';
 import type { CleanupPlan } from '../../shared/policy/cleanup/plan.ts';
 import { EXIT, UsageError } from './errors.ts';
 import { formatBytes, formatReason, renderPlan, shortDigest } from './format.ts';
@@ -17,6 +18,12 @@ export interface RunDeps {
   err: (line: string) => void;
   interactive: boolean;
   confirm: (question: string) => Promise<boolean>;
+  /**
+   * Reads what runs (the config's in-use providers), once for the whole run, after the confirmation; undefined when
+   * the config names none. Every repository's `runRepositoryCleanup` takes it, as the worker's does: images in use
+   * are kept, and a failed provider keeps everything it covers.
+   */
+  readInUse?: () => Promise<InUseSnapshot | undefined>;
 }
 
 export interface RunOptions {
@@ -65,6 +72,9 @@ export async function runCleanup(deps: RunDeps, options: RunOptions): Promise<Ru
   out(`Cleanup run ${runId}${dryRun ? `: dry run${why}, nothing is deleted` : ''}`);
   out('');
 
+  // What runs is read before the repositories, so that an image a workload starts on later was pushed or tagged
+  // after the read began, and the quiet period and the re-read before deleting see it (as in the worker).
+  const inUse = await deps.readInUse?.();
   const selection = await selectRepositories(gateway, config, options.repositories, options.registry);
   const reports: CleanupReport[] = [];
   const notes: string[] = [];
@@ -78,6 +88,7 @@ export async function runCleanup(deps: RunDeps, options: RunOptions): Promise<Ru
       now,
       rule,
       ruleIndex,
+      ...(inUse === undefined ? {} : { inUse }),
     });
     const { report } = result;
     reports.push(report);
@@ -86,6 +97,8 @@ export async function runCleanup(deps: RunDeps, options: RunOptions): Promise<Ru
       for (const line of renderDeleted(report, now, result.changedSincePlan ?? [])) out(line);
     } else if (result.plan) {
       for (const line of renderPlan(result.plan, `rule #${ruleIndex}, ${report.status}`, now)) out(line);
+      if (report.status === 'in-use-unknown')
+        notes.push(`${repositoryName}: every image kept: ${report.message ?? ''}`);
       if (dryRun) notes.push(...(await indexNote(gateway, result.plan)));
     }
     out('');

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { formatReason } from '../../../cli/commands/format.ts';
+import { formatReason, renderPlan } from '../../../cli/commands/format.ts';
 import { NOW } from '../../helpers/images.ts';
 
 describe('formatReason for tag retention and images in use', () => {
@@ -43,5 +43,34 @@ describe('formatReason for tag retention and images in use', () => {
     expect(inUse).toBe('in-use (lambda fn:live)');
     expect(unknown).toBe('in-use-unknown (ecs: timed out)');
     expect(brake).toBe('tagged-safety-brake (would delete 3/10 tagged)');
+  });
+});
+
+describe('renderPlan when what runs could not be read', () => {
+  it('says once why every image is kept, not on every row', () => {
+    // Prepare
+    const message =
+      'what runs could not be read (ecs: timed out), so nothing is deleted in this repository in this run';
+    const keep = (digest: string) => ({
+      digest,
+      action: 'keep' as const,
+      reason: { code: 'in-use-unknown' as const, message },
+      tags: [],
+      sizeInBytes: 10,
+    });
+    const plan = {
+      repositoryName: 'team/app',
+      plannedAt: new Date(NOW).toISOString(),
+      decisions: [keep(`sha256:${'a'.repeat(64)}`), keep(`sha256:${'b'.repeat(64)}`)],
+      toDelete: [],
+      bytesReclaimed: 0,
+    };
+
+    // Act
+    const lines = renderPlan(plan, 'rule #0, in-use-unknown', NOW);
+
+    // Assess
+    expect(lines.filter((line) => line.includes(message))).toEqual([`  every image kept: ${message}`]);
+    expect(lines.filter((line) => line.includes('in-use-unknown (see above)'))).toHaveLength(2);
   });
 });
