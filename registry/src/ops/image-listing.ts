@@ -49,9 +49,14 @@ function readListingFilter(input: Input, now: number): ListingFilter {
   };
 }
 
-const matchesFilter = (image: StoredImage, filter: ListingFilter) =>
-  (filter.imageStatus === 'ANY' || imageStatus(image, filter.now) === filter.imageStatus) &&
-  (filter.tagStatus === 'ANY' || (filter.tagStatus === 'TAGGED') === image.tags.length > 0);
+/** Whether a listing shows the image; its status is brought to the listing's time first, as its detail shows it. */
+function matchesFilter(image: StoredImage, filter: ListingFilter): boolean {
+  const status = imageStatus(image, filter.now);
+  return (
+    (filter.imageStatus === 'ANY' || status === filter.imageStatus) &&
+    (filter.tagStatus === 'ANY' || (filter.tagStatus === 'TAGGED') === image.tags.length > 0)
+  );
+}
 
 // DescribeImages
 
@@ -230,7 +235,10 @@ function listImageReferrers(raw: Record<string, unknown>, ctx: OpContext) {
   const matching = [...repository.images.referrersOf(subject)]
     .map((digest) => repository.images.get(digest))
     .filter((image): image is StoredImage => image !== undefined && image.seq > afterSeq)
-    .filter((image) => status === 'ANY' || imageStatus(image, ctx.now()) === status)
+    .filter((image) => {
+      const current = imageStatus(image, ctx.now());
+      return status === 'ANY' || current === status;
+    })
     .filter((image) => artifactTypes.length === 0 || artifactTypes.includes(image.artifactMediaType ?? ''))
     .sort((a, b) => a.seq - b.seq);
   const limit = maxResults ?? DEFAULT_REFERRER_PAGE;

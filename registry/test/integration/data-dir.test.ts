@@ -36,6 +36,7 @@ import {
   SetRepositoryPolicyCommand,
   StartImageScanCommand,
   TagResourceCommand,
+  UpdateImageStorageClassCommand,
   UploadLayerPartCommand,
 } from '@aws-sdk/client-ecr';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -115,7 +116,9 @@ async function observe(client: ECRClient, server: RegistryServer) {
 describe('a registry with a data directory', () => {
   let dir: string;
   let servers: RegistryServer[];
-  const start = async (options: { scanDurationMs?: number; compactBytes?: number } = {}) => {
+  const start = async (
+    options: { scanDurationMs?: number; compactBytes?: number; restoreDurationMs?: number } = {},
+  ) => {
     const server = await startTestRegistry({ dataDir: dir, ...options });
     servers.push(server);
     return server;
@@ -499,6 +502,57 @@ describe('a registry with a data directory', () => {
     expect(second.dataDir?.replayedRecords).toBeLessThan(20);
     expect(after).toEqual(before);
     expect(nextPage.imageDetails).toHaveLength(1);
+  });
+
+  it('keeps archived images and a restore in progress across restarts, from the journal and from a snapshot', async () => {
+    for (const compactBytes of [undefined, 1]) {
+      // Prepare
+      rmSync(dir, { recursive: true, force: true });
+      const first = await start({
+        ...(compactBytes === undefined ? {} : { compactBytes }),
+        restoreDurationMs: 600_000,
+      });
+      const client = ecrClient(first);
+      await client.send(new CreateRepositoryCommand({ repositoryName: REPO }));
+      const digests: string[] = [];
+      for (const seed of ['archived', 'restoring']) {
+        const manifest = buildImageManifest({ seed });
+        await declareBlobs(first, REPO, manifest);
+        await client.send(new PutImageCommand({ repositoryName: REPO, imageManifest: manifest, imageTag: seed }));
+        digests.push(sha256(manifest));
+      }
+      for (const imageDigest of digests) {
+        await client.send(
+          new UpdateImageStorageClassCommand({
+            repositoryName: REPO,
+            imageId: { imageDigest },
+            targetStorageClass: 'ARCHIVE',
+          }),
+        );
+      }
+      await client.send(
+        new UpdateImageStorageClassCommand({
+          repositoryName: REPO,
+          imageId: { imageDigest: digests[1] },
+          targetStorageClass: 'STANDARD',
+        }),
+      );
+      const describe = (server: RegistryServer) =>
+        ecrClient(server).send(new DescribeImagesCommand({ repositoryName: REPO, filter: { imageStatus: 'ANY' } }));
+      const before = await describe(first);
+      await stop(first);
+      // Act
+      const second = await start({ restoreDurationMs: 600_000 });
+      const after = await describe(second);
+      second.advanceClock(600_000);
+      const restored = await describe(second);
+      await stop(second);
+      // Assess
+      expect(after.imageDetails, `compactBytes ${compactBytes}`).toEqual(before.imageDetails);
+      expect(after.imageDetails?.map((detail) => detail.imageStatus)).toEqual(['ARCHIVED', 'ACTIVATING']);
+      expect(restored.imageDetails?.map((detail) => detail.imageStatus)).toEqual(['ARCHIVED', 'ACTIVE']);
+      expect(restored.imageDetails?.[1]?.lastActivatedAt).toBeInstanceOf(Date);
+    }
   });
 
   it('skips a journal that a snapshot already holds (a kill between writing the snapshot and emptying the journal)', async () => {
