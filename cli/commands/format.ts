@@ -65,8 +65,11 @@ export function formatReason(reason: Decision['reason'], now: number): string {
       return `recently-pulled (last activity ${formatAge(reason.lastActivityAt, now)}, < ${reason.notPulledForDays}d)`;
     case 'keep-latest-untagged':
       return `keep-latest-untagged (newest #${reason.rank})`;
+    case 'archived':
+      return `archived (${reason.status}${reason.lastArchivedAt === undefined ? '' : `, since ${formatAge(reason.lastArchivedAt, now)}`})`;
     case 'child-of-kept-index':
     case 'referrer-of-kept-image':
+    case 'may-be-child-of-archived-index':
     case 'child-of-deleted-index':
     case 'referrer-of-deleted-image':
       return `${reason.code} (via ${shortDigest(reason.via)})`;

@@ -27,6 +27,9 @@ const ImageRecordSchema = z.strictObject({
   artifactMediaType: z.string().optional(),
   subjectDigest: Digest.optional(),
   childDigests: z.array(Digest).optional(),
+  scanStatus: z.string().optional(),
+  imageStatus: z.enum(['ARCHIVED', 'ACTIVATING']).optional(),
+  lastArchivedAt: z.number().optional(),
 }) satisfies z.ZodType<ImageRecord>;
 
 const CleanupRuleSchema = z.strictObject({
@@ -77,6 +80,12 @@ const KeepReasonSchema = z.discriminatedUnion('code', [
     usedBy: z.array(z.object({ provider: z.enum(['ecs', 'lambda', 'k8s']), where: z.string() })),
   }),
   z.object({ code: z.literal('in-use-unknown'), message: z.string() }),
+  z.object({
+    code: z.literal('archived'),
+    status: z.enum(['ARCHIVED', 'ACTIVATING']),
+    lastArchivedAt: IsoTime.optional(),
+  }),
+  z.object({ code: z.literal('may-be-child-of-archived-index'), via: Digest }),
   z.object({
     code: z.literal('tagged-safety-brake'),
     wouldDelete: Count,

@@ -1,4 +1,4 @@
-import type { CleanupGateway } from '../../shared/cleanup/gateway.ts';
+import { type CleanupGateway, EVERY_STATUS } from '../../shared/cleanup/gateway.ts';
 import { gatherRepository } from '../../shared/cleanup/gather.ts';
 import { type ImageRecord, isIndex } from '../../shared/domain/image.ts';
 
@@ -20,7 +20,7 @@ const GATHER_ATTEMPTS = 3;
 
 async function listAllImages(gateway: CleanupGateway, repositoryName: string): Promise<ImageRecord[]> {
   const images: ImageRecord[] = [];
-  for await (const page of gateway.listImages(repositoryName)) images.push(...page);
+  for await (const page of gateway.listImages(repositoryName, EVERY_STATUS)) images.push(...page);
   return images;
 }
 

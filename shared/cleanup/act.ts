@@ -1,7 +1,7 @@
 import { conventionTagSubject, type ImageRecord, isIndex } from '../domain/image.ts';
 import type { ItemFailure } from '../ecr/index.ts';
 import { buildImageGraph, type CleanupPlan } from '../policy/cleanup/plan.ts';
-import type { CleanupGateway } from './gateway.ts';
+import { type CleanupGateway, EVERY_STATUS } from './gateway.ts';
 import { linksOf, mayBeReferrer } from './gather.ts';
 
 /** Clocks of this process and of ECR may disagree by this much when telling our own reads from others' pulls. */
@@ -105,6 +105,8 @@ export function changeOf(before: ImageRecord, after: ImageRecord, ownRead: boole
   }
   if (after.pushedAt !== before.pushedAt) return { code: 'changed' };
   if ([...after.tags].sort().join(',') !== [...before.tags].sort().join(',')) return { code: 'changed' };
+  // Archived or restored since the plan: someone decided about it in the meantime.
+  if (after.imageStatus !== before.imageStatus) return { code: 'changed' };
   return undefined;
 }
 
@@ -137,7 +139,7 @@ async function listSincePlan(
   const found: ChangedSincePlan[] = [];
   const toRead: string[] = [];
   const seen = new Set<string>();
-  for await (const page of gateway.listImages(repositoryName)) {
+  for await (const page of gateway.listImages(repositoryName, EVERY_STATUS)) {
     for (const image of page) {
       if (seen.has(image.digest)) continue;
       seen.add(image.digest);
@@ -336,7 +338,7 @@ export async function verifyKeptImagesWhole(
     for (const digest of (await gateway.describeImages(plan.repositoryName, targets)).missing) gone.add(digest);
   } else {
     for (const digest of targets) gone.add(digest);
-    for await (const page of gateway.listImages(plan.repositoryName))
+    for await (const page of gateway.listImages(plan.repositoryName, EVERY_STATUS))
       for (const image of page) gone.delete(image.digest);
   }
   const broken = edges.filter((edge) => gone.has(edge.to));

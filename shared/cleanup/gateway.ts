@@ -13,7 +13,11 @@ export interface CleanupGateway {
   callCounts(): Record<string, number>;
   /** One repository (DescribeRepositories by name): its URI says where it is, for the in-use protection. */
   getRepository(repositoryName: string): Promise<{ registryId: string; uri: string }>;
-  listImages(repositoryName: string): AsyncIterable<ImageRecord[]>;
+  /**
+   * Every image of the repository; with `imageStatus: 'ANY'`, archived ones too (ECR lists only ACTIVE images by
+   * default; ECR Public has no archive and ignores it).
+   */
+  listImages(repositoryName: string, options?: { imageStatus?: 'ANY' }): AsyncIterable<ImageRecord[]>;
   describeImages(
     repositoryName: string,
     digests: readonly string[],
@@ -29,6 +33,12 @@ export interface CleanupGateway {
    */
   readonly describesSubjects?: boolean;
 }
+
+/**
+ * The cleanup lists every image, archived ones included: an archived index still owns its children and an archived
+ * subject its referrers, and a listing of ACTIVE images only would make them look orphaned.
+ */
+export const EVERY_STATUS = { imageStatus: 'ANY' } as const;
 
 /** The gateway of a registry: ECR's, or ECR Public's (whose API is in us-east-1 whatever the function's region). */
 export const cleanupGatewayFor = (

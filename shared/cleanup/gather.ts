@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
-import { type ImageRecord, isIndex } from '../domain/image.ts';
-import type { CleanupGateway } from './gateway.ts';
+import { type ImageRecord, isArchived, isIndex } from '../domain/image.ts';
+import { type CleanupGateway, EVERY_STATUS } from './gateway.ts';
 
 /**
  * What the cleanup saw of one repository: every image, with each index's children read from its manifest (and, on
@@ -64,6 +64,8 @@ export const mayBeReferrer = (image: ImageRecord): boolean =>
 /** The manifests the cleanup must read: every index (its children), and each possible referrer when the listing names no subject. */
 export const manifestsToRead = (gateway: Pick<CleanupGateway, 'describesSubjects'>, images: readonly ImageRecord[]) =>
   images
+    // An archived manifest cannot be read (ECR answers ImageNotFound): the planner treats what it may list as kept.
+    .filter((image) => !isArchived(image))
     .filter((image) => isIndex(image) || (gateway.describesSubjects === false && mayBeReferrer(image)))
     .map((image) => image.digest);
 
@@ -80,7 +82,7 @@ export async function gatherRepository(
   since: number,
 ): Promise<RepositorySnapshot> {
   const listed: ImageRecord[] = [];
-  for await (const page of gateway.listImages(repositoryName)) listed.push(...page);
+  for await (const page of gateway.listImages(repositoryName, EVERY_STATUS)) listed.push(...page);
   const toRead = manifestsToRead(gateway, listed);
   const links = new Map<string, { children: string[]; subject?: string }>();
   const gone = new Set<string>();
@@ -110,7 +112,8 @@ export async function gatherRepository(
     .map((image) => {
       const read = links.get(image.digest);
       const subject = subjectsFromManifests && read?.subject !== undefined ? { subjectDigest: read.subject } : {};
-      const children = isIndex(image) ? { childDigests: read?.children ?? [] } : {};
+      // An archived index's children are unknown (absent), not none.
+      const children = isIndex(image) && !isArchived(image) ? { childDigests: read?.children ?? [] } : {};
       return { ...image, ...children, ...subject };
     });
   return {
@@ -132,6 +135,8 @@ export function fingerprintOf(images: readonly ImageRecord[]): string {
         image.lastPulledAt ?? '-',
         (image.childDigests ?? []).join(','),
         image.subjectDigest ?? '-',
+        // Only when archived, so that the fingerprint of a repository without archived images stays as it was.
+        ...(image.imageStatus === undefined ? [] : [image.imageStatus]),
       ].join(' '),
     )
     .sort();

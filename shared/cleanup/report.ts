@@ -50,6 +50,12 @@ const KeepReasonSchema = z.discriminatedUnion('code', [
   }),
   z.strictObject({ code: z.literal('in-use-unknown'), message: z.string() }),
   z.strictObject({
+    code: z.literal('archived'),
+    status: z.enum(['ARCHIVED', 'ACTIVATING']),
+    lastArchivedAt: z.string().optional(),
+  }),
+  z.strictObject({ code: z.literal('may-be-child-of-archived-index'), via: z.string() }),
+  z.strictObject({
     code: z.literal('tagged-safety-brake'),
     wouldDelete: z.number().int(),
     total: z.number().int(),

@@ -21,7 +21,17 @@ export interface ImageRecord {
    * mean "never scanned".
    */
   readonly scanStatus?: string;
+  /**
+   * ECR's archive storage class: `ARCHIVED` (in the archive, cannot be pulled or read) or `ACTIVATING` (being
+   * restored); absent for an image in standard storage (ACTIVE), and on ECR Public, which has no archive.
+   */
+  readonly imageStatus?: 'ARCHIVED' | 'ACTIVATING';
+  /** When the image last went to the archive (epoch ms), when ECR says. */
+  readonly lastArchivedAt?: number;
 }
+
+/** Whether the image is in (or coming back from) ECR's archive: its manifest cannot be read, nor the image pulled. */
+export const isArchived = (image: Pick<ImageRecord, 'imageStatus'>): boolean => image.imageStatus !== undefined;
 
 /** Media types of manifests that list other manifests. */
 export const INDEX_MEDIA_TYPES: ReadonlySet<string> = new Set([

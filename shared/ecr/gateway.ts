@@ -116,7 +116,8 @@ export interface EcrGateway extends RegistrySettingsMethods {
 
   /**
    * The repository's images, one page (≤ 1000 images, never empty) at a time (DescribeImages). Records have no
-   * `childDigests`: those need the manifests (`getManifests`). Archived images are not listed (ECR's default).
+   * `childDigests`: those need the manifests (`getManifests`). Archived images are listed only with
+   * `imageStatus: 'ANY'` (or `ARCHIVED`, `ACTIVATING`); ECR's default is ACTIVE images.
    *
    * @example
    * ```ts
@@ -126,7 +127,7 @@ export interface EcrGateway extends RegistrySettingsMethods {
    */
   listImages(
     repositoryName: string,
-    options?: { tagStatus?: 'TAGGED' | 'UNTAGGED' | 'ANY' },
+    options?: { tagStatus?: 'TAGGED' | 'UNTAGGED' | 'ANY'; imageStatus?: 'ACTIVE' | 'ARCHIVED' | 'ACTIVATING' | 'ANY' },
   ): AsyncIterable<ImageRecord[]>;
 
   /**
@@ -372,10 +373,11 @@ export function createEcrGateway(sdkClient: ECRClient, options: EcrGatewayOption
     },
 
     async *listImages(repositoryName, options = {}) {
-      const input = {
-        repositoryName,
-        ...(options.tagStatus === undefined ? {} : { filter: { tagStatus: options.tagStatus } }),
+      const filter = {
+        ...(options.tagStatus === undefined ? {} : { tagStatus: options.tagStatus }),
+        ...(options.imageStatus === undefined ? {} : { imageStatus: options.imageStatus }),
       };
+      const input = { repositoryName, ...(Object.keys(filter).length === 0 ? {} : { filter }) };
       const pages = paged(
         'DescribeImages',
         repositoryName,

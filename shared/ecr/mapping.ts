@@ -133,7 +133,16 @@ export function toImageRecord(detail: ImageDetail): ImageRecord {
     ...(detail.artifactMediaType ? { artifactMediaType: detail.artifactMediaType } : {}),
     ...(detail.subjectManifestDigest ? { subjectDigest: detail.subjectManifestDigest } : {}),
     ...(detail.imageScanStatus?.status ? { scanStatus: detail.imageScanStatus.status } : {}),
+    ...archiveOf(detail),
   };
+}
+
+/** The archive members of an image record: none for an ACTIVE image (or one whose status ECR did not report). */
+function archiveOf(detail: ImageDetail): Pick<ImageRecord, 'imageStatus' | 'lastArchivedAt'> {
+  const status = detail.imageStatus;
+  if (status !== 'ARCHIVED' && status !== 'ACTIVATING') return {};
+  const lastArchivedAt = epochMs(detail.lastArchivedAt);
+  return { imageStatus: status, ...(lastArchivedAt === undefined ? {} : { lastArchivedAt }) };
 }
 
 /**

@@ -1,4 +1,4 @@
-import { conventionTagSubject, type ImageRecord, isIndex } from '../../domain/image.ts';
+import { conventionTagSubject, type ImageRecord, isArchived, isIndex } from '../../domain/image.ts';
 import type { InUseReference } from '../../domain/in-use.ts';
 import type { CleanupSettings } from '../../domain/settings.ts';
 import { judgeTags, type TagKeep } from './retention.ts';
@@ -41,6 +41,13 @@ export type KeepReason =
   | { code: 'in-use'; usedBy: InUseReference[] }
   /** What runs could not be read: nothing is deleted (fail closed). */
   | { code: 'in-use-unknown'; message: string }
+  /** In ECR's archive (or being restored from it): the archive's to keep; the cleanup never deletes it. */
+  | { code: 'archived'; status: 'ARCHIVED' | 'ACTIVATING'; lastArchivedAt?: string }
+  /**
+   * Pushed no later than an archived index, whose manifest cannot be read: it may be one of that index's children
+   * (a child is pushed before its index), so it is kept with it.
+   */
+  | { code: 'may-be-child-of-archived-index'; via: string }
   /** The tagged safety brake held: too large a share of the tagged images would go. */
   | { code: 'tagged-safety-brake'; wouldDelete: number; total: number; maxTaggedDeleteFraction: number };
 
@@ -101,7 +108,8 @@ const push = (map: Map<string, string[]>, key: string, value: string) => {
 
 /**
  * Builds the graph once, before any decision. An index whose children are unknown is a bug in the caller (the
- * gatherer reads every index), so it is refused rather than guessed at: a guess could delete a needed child.
+ * gatherer reads every index), so it is refused rather than guessed at: a guess could delete a needed child. The one
+ * exception is an archived index, whose manifest ECR does not serve: the plan keeps whatever it may list.
  */
 export function buildImageGraph(images: readonly ImageRecord[]): ImageGraph {
   const byDigest = new Map<string, ImageRecord>();
@@ -111,7 +119,7 @@ export function buildImageGraph(images: readonly ImageRecord[]): ImageGraph {
   const referrers = new Map<string, string[]>();
   const subjectOf = new Map<string, string>();
   for (const image of images) {
-    if (isIndex(image) && image.childDigests === undefined) {
+    if (isIndex(image) && image.childDigests === undefined && !isArchived(image)) {
       throw new Error(`invariant: index ${image.digest} has no child list; read every index before planning`);
     }
     // Stryker disable next-line ArrayDeclaration: a made-up fallback digest names no image of the repository, so the next line skips it.
@@ -192,7 +200,13 @@ export function planCleanup(
     const usedBy = options.inUse?.get(image.digest);
     let reason: KeepReason | undefined;
     if (usedBy !== undefined && usedBy.length > 0) reason = { code: 'in-use', usedBy: [...usedBy] };
-    else if (verdict?.kind === 'unclaimed') reason = { code: 'tagged', tags: verdict.tags };
+    else if (image.imageStatus !== undefined) {
+      reason = {
+        code: 'archived',
+        status: image.imageStatus,
+        ...(image.lastArchivedAt === undefined ? {} : { lastArchivedAt: iso(image.lastArchivedAt) }),
+      };
+    } else if (verdict?.kind === 'unclaimed') reason = { code: 'tagged', tags: verdict.tags };
     else if (verdict?.kind === 'kept') reason = { code: 'retained', ...verdict.keep };
     else if (now - image.pushedAt < quietMs) reason = { code: 'quiet-period', pushedAt: iso(image.pushedAt) };
     // A tagged image its selections release has no other signal of its own: the selections' conditions decided it.
@@ -212,6 +226,29 @@ export function planCleanup(
     newest.slice(0, rule.keepLatestUntagged).forEach((image, index) => {
       if (!keep.has(image.digest)) keep.set(image.digest, { code: 'keep-latest-untagged', rank: index + 1 });
     });
+  }
+
+  // An archived index's children are unknown: whatever was pushed by the time the last of them was may be one.
+  let lastArchivedIndex: ImageRecord | undefined;
+  for (const image of images) {
+    if (
+      isArchived(image) &&
+      isIndex(image) &&
+      (lastArchivedIndex === undefined || image.pushedAt > lastArchivedIndex.pushedAt)
+    ) {
+      lastArchivedIndex = image;
+    }
+  }
+  if (lastArchivedIndex !== undefined) {
+    for (const image of images) {
+      if (
+        !keep.has(image.digest) &&
+        !graph.subjectOf.has(image.digest) &&
+        image.pushedAt <= lastArchivedIndex.pushedAt
+      ) {
+        keep.set(image.digest, { code: 'may-be-child-of-archived-index', via: lastArchivedIndex.digest });
+      }
+    }
   }
 
   // 2. Protection flows from every kept image to its children and referrers, transitively.
