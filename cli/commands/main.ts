@@ -29,6 +29,7 @@ import { readInUse } from './in-use.ts';
 import { makePlan } from './plan.ts';
 import { type PlanFile, readPlanFile } from './plan-file.ts';
 import { registryClock } from './registry-clock.ts';
+import { restoreImage } from './restore.ts';
 import { isDryRun, runCleanup } from './run.ts';
 import type { CliGateway } from './select.ts';
 
@@ -45,6 +46,8 @@ export interface CliIo {
   /** Creates the run's one ECR Public client (`--public`); default `createEcrPublicClient`. */
   connectPublic?(options: EcrPublicClientOptions): ECRPUBLICClient;
   now: Clock;
+  /** Waits (`restore` polling); default a timer. A test moves the local registry's clock instead. */
+  sleep?(ms: number): Promise<void>;
 }
 
 const DEFAULT_PLAN_FILE = 'cleanup-plan.json';
@@ -58,6 +61,8 @@ Commands:
   apply <file>    Carry out a saved plan; refuse it, deleting nothing, if any repository changed since or an image
                   it deletes now runs (cleanup.inUse)
   run             Plan and apply in one go (--dry-run to preview)
+  restore <repository> <digest|tag>
+                  Bring an image back from ECR's archive, with its archived referrers and children; wait until ACTIVE
 
 Common options:
   --endpoint-url <url>  ECR endpoint (default: AWS_ENDPOINT_URL_ECR, else AWS_ENDPOINT_URL, else AWS itself)
@@ -130,7 +135,27 @@ Options:
   --region <region>     AWS region (default: AWS_REGION, else AWS_DEFAULT_REGION, else the profile's)
 ${IN_USE_OPTION_HELP}`;
 
-const HELP: Readonly<Record<string, string>> = { plan: PLAN_HELP, apply: APPLY_HELP, run: RUN_HELP };
+const RESTORE_HELP = `Usage: npm run cleanup -- restore <repository> <digest|tag> [--wait-seconds <n>] [--poll-seconds <n>]
+                                  [--endpoint-url <url>] [--region <region>]
+
+Brings an archived image back to standard storage (UpdateImageStorageClass STANDARD), with its archived referrers
+(signatures, attestations) and, once an index is readable again, its archived children, then waits until all are
+ACTIVE and can be pulled. An image already ACTIVE is left as it is. ECR's restore takes up to 20 minutes; the local
+registry's follows its clock (POST /_local/clock).
+
+Options:
+  --wait-seconds <n>    How long to wait for ACTIVE, in all (default 3600: an index, then its children, up to 20
+                        minutes each); past it, exit 1 (the restore goes on in ECR)
+  --poll-seconds <n>    How often to look (default 15)
+  --endpoint-url <url>  ECR endpoint (default: AWS_ENDPOINT_URL_ECR, else AWS_ENDPOINT_URL, else AWS itself)
+  --region <region>     AWS region (default: AWS_REGION, else AWS_DEFAULT_REGION, else the profile's)`;
+
+const HELP: Readonly<Record<string, string>> = {
+  plan: PLAN_HELP,
+  apply: APPLY_HELP,
+  run: RUN_HELP,
+  restore: RESTORE_HELP,
+};
 
 const TARGET_OPTIONS = {
   'endpoint-url': { type: 'string' },
@@ -170,7 +195,7 @@ async function dispatch(argv: readonly string[], io: CliIo): Promise<number> {
   if (help === undefined) {
     throw new UsageError(
       `Unknown command ${JSON.stringify(command)}`,
-      'The commands are plan, apply and run: npm run cleanup -- --help',
+      'The commands are plan, apply, run and restore: npm run cleanup -- --help',
     );
   }
   if (args.includes('--help') || args.includes('-h')) {
@@ -182,8 +207,62 @@ async function dispatch(argv: readonly string[], io: CliIo): Promise<number> {
       return await planCommand(args, io);
     case 'apply':
       return await applyCommand(args, io);
+    case 'restore':
+      return await restoreCommand(args, io);
     default:
       return await runCommand(args, io);
+  }
+}
+
+/** A whole number of seconds from 1 to a day, from the command line. */
+function seconds(value: string | undefined, flag: string, fallback: number): number {
+  if (value === undefined) return fallback;
+  if (!/^\d{1,5}$/.test(value) || Number(value) < 1 || Number(value) > 86_400) {
+    throw new UsageError(`${flag} must be a whole number of seconds from 1 to 86400, not ${JSON.stringify(value)}`);
+  }
+  return Number(value);
+}
+
+async function restoreCommand(args: readonly string[], io: CliIo): Promise<number> {
+  const { values, positionals } = parseCommandLine('restore', () =>
+    parseArgs({
+      args: [...args],
+      options: {
+        'endpoint-url': { type: 'string' },
+        region: { type: 'string' },
+        'wait-seconds': { type: 'string' },
+        'poll-seconds': { type: 'string' },
+      },
+      allowPositionals: true,
+      strict: true,
+    }),
+  );
+  const [repositoryName, reference, ...extra] = positionals;
+  if (repositoryName === undefined || reference === undefined || extra.length > 0) {
+    throw new UsageError(
+      'restore takes a repository and a digest or tag',
+      'npm run cleanup -- restore <repository> <digest|tag>',
+    );
+  }
+  const waitSeconds = seconds(values['wait-seconds'], '--wait-seconds', 3_600);
+  const pollSeconds = seconds(values['poll-seconds'], '--poll-seconds', 15);
+  const target = await targetFor(values['endpoint-url'], values.region, io.env);
+  const client = io.connect({
+    ...(target.endpoint === undefined ? {} : { endpoint: target.endpoint }),
+    region: target.region,
+  });
+  try {
+    return await restoreImage(
+      {
+        gateway: createEcrGateway(client, { readOnly: false }),
+        out: io.stdout,
+        err: io.stderr,
+        sleep: io.sleep ?? ((ms) => new Promise((done) => setTimeout(done, ms))),
+      },
+      { repositoryName, reference, waitSeconds, pollSeconds },
+    );
+  } finally {
+    client.destroy();
   }
 }
 

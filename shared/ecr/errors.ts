@@ -198,6 +198,7 @@ const BY_NAME: ReadonlyMap<string, ErrorClass> = new Map<string, ErrorClass>([
   ['RequestTimeoutException', EcrUnavailableError],
   // Input the service rejected.
   ['InvalidParameterException', InvalidRequestError],
+  ['ImageStorageClassUpdateNotSupportedException', InvalidRequestError],
   ['ValidationException', InvalidRequestError],
   ['SerializationException', InvalidRequestError],
   ['InvalidImageTagException', InvalidRequestError],

@@ -15,6 +15,7 @@ import {
   paginateDescribeRepositories,
   RegisterPullTimeUpdateExclusionCommand,
   StartImageScanCommand,
+  UpdateImageStorageClassCommand,
 } from '@aws-sdk/client-ecr';
 import { z } from 'zod';
 import type { ImageRecord } from '../domain/image.ts';
@@ -44,6 +45,7 @@ import {
   byDigest,
   byTag,
   IMAGE_NOT_FOUND,
+  required,
   toImageRecord,
   toItemFailure,
   toManifestRecord,
@@ -225,6 +227,18 @@ export interface EcrGateway extends RegistrySettingsMethods {
    * read-only mode.
    */
   tagImage(repositoryName: string, digest: string, tag: string): Promise<TagImageOutcome>;
+
+  /**
+   * Moves an image (by digest or tag) to ECR's archive (`ARCHIVE`) or brings it back (`STANDARD`: ACTIVATING until
+   * the restore completes, up to 20 minutes in ECR); returns its digest and status afterwards. An image an active
+   * index lists cannot be archived on its own (`InvalidRequestError`, code
+   * `ImageStorageClassUpdateNotSupportedException`). Refused in read-only mode.
+   */
+  updateImageStorageClass(
+    repositoryName: string,
+    image: { digest: string } | { tag: string },
+    target: 'ARCHIVE' | 'STANDARD',
+  ): Promise<{ digest: string; status: 'ACTIVE' | 'ARCHIVED' | 'ACTIVATING' }>;
 }
 
 /** Exceptions of StartImageScan that are answers about the image, not failures of the call. */
@@ -563,6 +577,24 @@ export function createEcrGateway(sdkClient: ECRClient, options: EcrGatewayOption
         }
         throw error;
       }
+    },
+
+    async updateImageStorageClass(repositoryName, image, target) {
+      refuseWhenReadOnly('UpdateImageStorageClass', repositoryName);
+      return call('UpdateImageStorageClass', repositoryName, async () => {
+        const response = await client.send(
+          new UpdateImageStorageClassCommand({
+            repositoryName,
+            imageId: 'digest' in image ? byDigest(image.digest) : byTag(image.tag),
+            targetStorageClass: target,
+          }),
+        );
+        const status = response.imageStatus;
+        return {
+          digest: required(response.imageId?.imageDigest, 'no imageId.imageDigest from UpdateImageStorageClass'),
+          status: status === 'ARCHIVED' || status === 'ACTIVATING' ? status : 'ACTIVE',
+        };
+      });
     },
 
     async tagImage(repositoryName, digest, tag) {

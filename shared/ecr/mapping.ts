@@ -75,7 +75,7 @@ export const RETRYABLE_FAILURE_CODES: ReadonlySet<string> = new Set([
 /** ECR's answer for an id that does not exist; on delete it means "already done". */
 export const IMAGE_NOT_FOUND = 'ImageNotFound';
 
-function required<T>(value: T | undefined, what: string): T {
+export function required<T>(value: T | undefined, what: string): T {
   if (value === undefined || value === null) throw new Error(`invariant: ECR returned ${what}`);
   return value;
 }

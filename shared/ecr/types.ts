@@ -18,6 +18,7 @@ export type EcrOperation =
   | 'ListPullTimeUpdateExclusions'
   | 'RegisterPullTimeUpdateExclusion'
   | 'PutImage'
+  | 'UpdateImageStorageClass'
   // Registry settings and repository compliance (shared/ecr/registry-settings.ts).
   | 'DescribeRegistry'
   | 'PutReplicationConfiguration'
@@ -44,6 +45,7 @@ export type EcrOperation =
 /** The operations that change the registry: refused by a read-only (dry-run) gateway. */
 export const MUTATING_OPERATIONS: ReadonlySet<EcrOperation> = new Set([
   'BatchDeleteImage',
+  'UpdateImageStorageClass',
   'StartImageScan',
   'PutImageTagMutability',
   'RegisterPullTimeUpdateExclusion',
