@@ -111,8 +111,10 @@ function compileRule(rule: LifecycleRule): CompiledRule {
       ? patternSelector(selection.tagPatternList)
       : prefixSelector(selection.tagPrefixList ?? []);
   }
-  const action: LifecycleAction =
-    rule.action.type === 'expire' ? { type: 'expire' } : { type: 'transition', targetStorageClass: 'archive' };
+  // One action object per rule, shared by the result entries it decides: frozen, so that no caller changes another's.
+  const action: LifecycleAction = Object.freeze(
+    rule.action.type === 'expire' ? { type: 'expire' } : { type: 'transition', targetStorageClass: 'archive' },
+  );
   return { rule, tags, action, maxAgeMs: selection.countNumber * DAY_MS, seen: 0 };
 }
 
@@ -148,15 +150,11 @@ function clockOf(rule: LifecycleRule, image: LifecycleImage, now: number): numbe
   }
 }
 
-/** The first rule (by priority) that selects an image, and what it decided. */
-interface Claim {
-  rule: CompiledRule;
-  acts: boolean;
-  rank: number;
-  ageDays: number;
-  /** The first lower-priority rule whose own evaluation acts on the image, when the claiming rule keeps it. */
-  wouldAct?: number;
-}
+const NONE = -1;
+/** Action codes in the typed arrays below. */
+const KEEP = 0;
+const EXPIRE = 1;
+const TRANSITION = 2;
 
 /**
  * Evaluates a policy (as `checkLifecyclePolicy` returns it) over a repository's images at `now` (epoch ms).
@@ -172,146 +170,191 @@ export function evaluateLifecyclePolicy(
   images: readonly LifecycleImage[],
   now: number,
 ): LifecycleEvaluation {
-  const byDigest = new Map<string, LifecycleImage>();
-  for (const image of images) {
-    if (byDigest.has(image.digest)) throw new Error(`invariant: the image ${image.digest} is listed twice`);
-    byDigest.set(image.digest, image);
+  // Images are numbered by their input position; every per-image fact below is an array indexed by that number.
+  const count = images.length;
+  const positionOf = new Map<string, number>();
+  for (let i = 0; i < count; i++) {
+    const digest = (images[i] as LifecycleImage).digest;
+    if (positionOf.has(digest)) throw new Error(`invariant: the image ${digest} is listed twice`);
+    positionOf.set(digest, i);
   }
   // Referrers whose subject is in the repository follow it; a referrer whose subject is gone is an ordinary image.
-  const follows = (image: LifecycleImage) => image.subjectDigest !== undefined && byDigest.has(image.subjectDigest);
+  const subjectOf = new Int32Array(count).fill(NONE);
+  const referrersOf: (number[] | undefined)[] = new Array(count);
+  // The lists that list each image (NONE for a list that is not in the repository), and each list's children.
+  const listsOf: (number[] | undefined)[] = new Array(count);
+  const childrenOf: (number[] | undefined)[] = new Array(count);
+  const order: number[] = [];
+  for (let i = 0; i < count; i++) {
+    const image = images[i] as LifecycleImage;
+    const subject = image.subjectDigest === undefined ? undefined : positionOf.get(image.subjectDigest);
+    if (subject === undefined) order.push(i);
+    else {
+      subjectOf[i] = subject;
+      appendTo(referrersOf, subject, i);
+    }
+    const lists = image.referencedByIndex;
+    if (lists === undefined || lists.length === 0) continue;
+    const positions: number[] = [];
+    for (const list of lists) {
+      const position = positionOf.get(list) ?? NONE;
+      positions.push(position);
+      if (position !== NONE) appendTo(childrenOf, position, i);
+    }
+    listsOf[i] = positions;
+  }
 
   const rules = [...policy.rules].sort((a, b) => a.rulePriority - b.rulePriority).map(compileRule);
 
   // Newest first; equal push times in digest order, so that the result does not depend on the input order.
-  const newestFirst = images
-    .filter((image) => !follows(image))
-    .sort((a, b) => b.pushedAt - a.pushedAt || (a.digest < b.digest ? -1 : a.digest > b.digest ? 1 : 0));
+  order.sort((a, b) => {
+    const left = images[a] as LifecycleImage;
+    const right = images[b] as LifecycleImage;
+    return right.pushedAt - left.pushedAt || (left.digest < right.digest ? -1 : left.digest > right.digest ? 1 : 0);
+  });
 
   // Every rule sees every image its selection matches, including those a higher-priority rule selects: its count
   // includes them [UG-LCP examples, "Filtering on multiple rules"]. Only the first rule selecting an image may act.
-  const claims = new Map<string, Claim>();
-  for (const image of newestFirst) {
-    let claim: Claim | undefined;
-    for (const compiled of rules) {
+  const claimRule = new Int32Array(count).fill(NONE);
+  const claimActs = new Uint8Array(count);
+  const claimRank = new Int32Array(count);
+  const claimAgeDays = new Float64Array(count);
+  const wouldAct = new Int32Array(count).fill(NONE);
+  const action = new Uint8Array(count);
+  const actionRule = new Int32Array(count).fill(NONE);
+  for (const i of order) {
+    const image = images[i] as LifecycleImage;
+    for (let r = 0; r < rules.length; r++) {
+      const compiled = rules[r] as CompiledRule;
       if (!selects(compiled, image)) continue;
       compiled.seen += 1;
       const { selection } = compiled.rule;
       let acts: boolean;
-      let ageDays = 0;
+      let age = 0;
       if (selection.countType === 'imageCountMoreThan') {
         acts = compiled.seen > selection.countNumber;
       } else {
-        const age = now - clockOf(compiled.rule, image, now);
-        ageDays = Math.floor(age / DAY_MS);
+        age = now - clockOf(compiled.rule, image, now);
         acts = age > compiled.maxAgeMs;
       }
-      if (claim === undefined) {
-        claim = { rule: compiled, acts, rank: compiled.seen, ageDays };
-      } else if (acts && claim.wouldAct === undefined) {
-        claim.wouldAct = compiled.rule.rulePriority;
+      if (claimRule[i] === NONE) {
+        claimRule[i] = r;
+        claimActs[i] = acts ? 1 : 0;
+        claimRank[i] = compiled.seen;
+        claimAgeDays[i] = Math.floor(age / DAY_MS);
+        if (acts) {
+          action[i] = compiled.action.type === 'expire' ? EXPIRE : TRANSITION;
+          actionRule[i] = r;
+        }
+      } else if (acts && !claimActs[i] && wouldAct[i] === NONE) {
+        wouldAct[i] = r;
       }
     }
-    if (claim) claims.set(image.digest, claim);
   }
 
-  // Provisional actions: by the claiming rule, or (referrers) the subject's, resolved along chains of referrers.
-  const actionOf = new Map<string, { action: LifecycleAction; rulePriority: number }>();
-  const reasonOf = new Map<string, LifecycleKeepReason>();
-  for (const image of newestFirst) {
-    const claim = claims.get(image.digest);
-    if (claim?.acts) {
-      actionOf.set(image.digest, { action: claim.rule.action, rulePriority: claim.rule.rule.rulePriority });
-    }
-  }
-  const referrersOf = new Map<string, string[]>();
-  const followers = images.filter(follows);
-  for (const image of followers) {
-    const subject = image.subjectDigest as string;
-    const list = referrersOf.get(subject);
-    if (list) list.push(image.digest);
-    else referrersOf.set(subject, [image.digest]);
-  }
-  // Breadth-first from the images that follow no one, so that a chain of referrers resolves in one pass; a cycle
-  // of referrers (possible only in made-up input) is never reached and stays.
-  const followerAction = (image: LifecycleImage, subjectDigest: string) => {
-    const subject = actionOf.get(subjectDigest);
-    if (subject === undefined) return;
-    if (subject.action.type === 'transition' && image.storageClass === 'archive') {
-      reasonOf.set(image.digest, { kind: 'already-archived', subjectDigest });
-      return;
-    }
-    actionOf.set(image.digest, subject);
-  };
-  const queue: string[] = newestFirst.map((image) => image.digest);
+  // Referrers take their subject's action, breadth-first from the images that follow no one, so that chains of
+  // referrers resolve in one pass; a cycle of referrers (possible only in made-up input) is never reached and stays.
+  const reasons: (LifecycleKeepReason | undefined)[] = new Array(count);
+  const queue = order.slice();
   for (let head = 0; head < queue.length; head++) {
-    for (const referrer of referrersOf.get(queue[head] as string) ?? []) {
-      followerAction(byDigest.get(referrer) as LifecycleImage, queue[head] as string);
+    const subject = queue[head] as number;
+    const referrers = referrersOf[subject];
+    if (referrers === undefined) continue;
+    for (const referrer of referrers) {
       queue.push(referrer);
+      if (action[subject] === KEEP) continue;
+      if (action[subject] === TRANSITION && (images[referrer] as LifecycleImage).storageClass === 'archive') {
+        reasons[referrer] = { kind: 'already-archived', subjectDigest: (images[subject] as LifecycleImage).digest };
+        continue;
+      }
+      action[referrer] = action[subject] as number;
+      actionRule[referrer] = actionRule[subject] as number;
     }
   }
 
   // Manifest lists and referrers, to a fixed point: an image stays when a list that lists it stays (an expired
   // image needs every list expired, an archived one every list expired or archived); a referrer stays with its
   // subject. Withdrawing an action only ever withdraws more, so each image is withdrawn at most once.
-  const childrenOf = new Map<string, string[]>();
-  for (const image of images) {
-    for (const index of image.referencedByIndex ?? []) {
-      const list = childrenOf.get(index);
-      if (list) list.push(image.digest);
-      else childrenOf.set(index, [image.digest]);
-    }
-  }
-  const blockedBy = (image: LifecycleImage, own: { action: LifecycleAction }): string | undefined => {
-    for (const index of image.referencedByIndex ?? []) {
-      const listAction = actionOf.get(index);
-      if (listAction === undefined) return index;
-      if (own.action.type === 'expire' && listAction.action.type !== 'expire') return index;
-    }
-    return undefined;
-  };
-  const pending = [...actionOf.keys()];
+  const pending: number[] = [];
+  for (let i = 0; i < count; i++) if (action[i] !== KEEP) pending.push(i);
   while (pending.length > 0) {
-    const digest = pending.pop() as string;
-    const own = actionOf.get(digest);
-    if (own === undefined) continue;
-    const image = byDigest.get(digest) as LifecycleImage;
-    const subject = follows(image) ? (image.subjectDigest as string) : undefined;
+    const i = pending.pop() as number;
+    const own = action[i] as number;
+    if (own === KEEP) continue;
+    const subject = subjectOf[i] as number;
     let reason: LifecycleKeepReason | undefined;
-    if (subject !== undefined && !actionOf.has(subject)) {
-      // A referrer's action is its subject's, and actions are only ever withdrawn: it stays when its subject does.
-      reason = { kind: 'referrer-of-kept-subject', subjectDigest: subject };
+    if (subject !== NONE && action[subject] === KEEP) {
+      reason = { kind: 'referrer-of-kept-subject', subjectDigest: (images[subject] as LifecycleImage).digest };
     } else {
-      const index = blockedBy(image, own);
-      if (index !== undefined)
-        reason = { kind: 'child-of-kept-index', indexDigest: index, withheldRulePriority: own.rulePriority };
+      const lists = listsOf[i];
+      if (lists !== undefined) {
+        for (let l = 0; l < lists.length; l++) {
+          const list = lists[l] as number;
+          const listAction = list === NONE ? KEEP : (action[list] as number);
+          if (listAction === KEEP || (own === EXPIRE && listAction !== EXPIRE)) {
+            const indexDigest = (images[i] as LifecycleImage).referencedByIndex?.[l] as string;
+            const withheldRulePriority = (rules[actionRule[i] as number] as CompiledRule).rule.rulePriority;
+            reason = { kind: 'child-of-kept-index', indexDigest, withheldRulePriority };
+            break;
+          }
+        }
+      }
     }
     if (reason === undefined) continue;
-    actionOf.delete(digest);
-    reasonOf.set(digest, reason);
-    for (const child of childrenOf.get(digest) ?? []) pending.push(child);
-    for (const referrer of referrersOf.get(digest) ?? []) pending.push(referrer);
+    action[i] = KEEP;
+    reasons[i] = reason;
+    for (const child of childrenOf[i] ?? []) pending.push(child);
+    for (const referrer of referrersOf[i] ?? []) pending.push(referrer);
   }
 
   const actions: LifecycleImageAction[] = [];
   const kept: LifecycleKeptImage[] = [];
   let expiring = 0;
   let transitioning = 0;
-  for (const image of images) {
-    const base = { digest: image.digest, tags: image.tags, pushedAt: image.pushedAt, storageClass: image.storageClass };
-    const decided = actionOf.get(image.digest);
-    if (decided !== undefined) {
+  for (let i = 0; i < count; i++) {
+    const image = images[i] as LifecycleImage;
+    const decided = action[i] as number;
+    if (decided !== KEEP) {
+      const compiled = rules[actionRule[i] as number] as CompiledRule;
       const entry: LifecycleImageAction = {
-        ...base,
-        appliedRulePriority: decided.rulePriority,
-        action: decided.action,
+        digest: image.digest,
+        tags: image.tags,
+        pushedAt: image.pushedAt,
+        storageClass: image.storageClass,
+        appliedRulePriority: compiled.rule.rulePriority,
+        action: compiled.action,
       };
-      if (follows(image)) entry.followsSubject = image.subjectDigest as string;
+      if (subjectOf[i] !== NONE) entry.followsSubject = image.subjectDigest as string;
       actions.push(entry);
-      if (decided.action.type === 'expire') expiring += 1;
+      if (decided === EXPIRE) expiring += 1;
       else transitioning += 1;
       continue;
     }
-    kept.push({ ...base, reason: reasonOf.get(image.digest) ?? keepReason(image, claims, follows(image)) });
+    let reason = reasons[i];
+    if (reason === undefined) {
+      const subject = subjectOf[i] as number;
+      const claimed = claimRule[i] as number;
+      if (subject !== NONE) {
+        reason = { kind: 'referrer-of-kept-subject', subjectDigest: image.subjectDigest as string };
+      } else if (claimed === NONE) {
+        reason = NOT_SELECTED;
+      } else {
+        const would = wouldAct[i] as number;
+        reason = keepReason(
+          (rules[claimed] as CompiledRule).rule,
+          claimRank[i] as number,
+          claimAgeDays[i] as number,
+          would === NONE ? undefined : (rules[would] as CompiledRule).rule.rulePriority,
+        );
+      }
+    }
+    kept.push({
+      digest: image.digest,
+      tags: image.tags,
+      pushedAt: image.pushedAt,
+      storageClass: image.storageClass,
+      reason,
+    });
   }
   const summary: LifecyclePreviewSummary = { expiringImageTotalCount: expiring };
   if (transitioning > 0) {
@@ -320,32 +363,32 @@ export function evaluateLifecyclePolicy(
   return { actions, kept, summary };
 }
 
-function keepReason(image: LifecycleImage, claims: Map<string, Claim>, follower: boolean): LifecycleKeepReason {
-  if (follower) return { kind: 'referrer-of-kept-subject', subjectDigest: image.subjectDigest as string };
-  const claim = claims.get(image.digest);
-  if (claim === undefined) return { kind: 'not-selected' };
-  const { rule } = claim.rule;
+function appendTo(lists: (number[] | undefined)[], at: number, value: number): void {
+  const list = lists[at];
+  if (list === undefined) lists[at] = [value];
+  else list.push(value);
+}
+
+const NOT_SELECTED: LifecycleKeepReason = Object.freeze({ kind: 'not-selected' });
+
+/** Why the first rule that selects an image keeps it. */
+function keepReason(
+  rule: LifecycleRule,
+  rank: number,
+  ageDays: number,
+  wouldAct: number | undefined,
+): LifecycleKeepReason {
   const keptBy = rule.selection.countType === 'imageCountMoreThan' ? 'within-count' : 'too-young';
-  if (claim.wouldAct !== undefined) {
+  if (wouldAct !== undefined) {
     return {
       kind: 'selected-by-higher-priority-rule',
       rulePriority: rule.rulePriority,
       keptBy,
-      wouldActRulePriority: claim.wouldAct,
+      wouldActRulePriority: wouldAct,
     };
   }
   if (keptBy === 'within-count') {
-    return {
-      kind: 'within-count',
-      rulePriority: rule.rulePriority,
-      countNumber: rule.selection.countNumber,
-      rank: claim.rank,
-    };
+    return { kind: 'within-count', rulePriority: rule.rulePriority, countNumber: rule.selection.countNumber, rank };
   }
-  return {
-    kind: 'too-young',
-    rulePriority: rule.rulePriority,
-    countType: rule.selection.countType,
-    ageDays: claim.ageDays,
-  };
+  return { kind: 'too-young', rulePriority: rule.rulePriority, countType: rule.selection.countType, ageDays };
 }
