@@ -162,7 +162,7 @@ const TRANSITION = 2;
  * @example
  * const check = checkLifecyclePolicy(text);
  * if (check.valid) {
- *   const { actions, summary } = evaluateLifecyclePolicy(check.policy, images, Date.now());
+ *   const { actions, summary } = evaluateLifecyclePolicy(check.policy, images, now);
  * }
  */
 export function evaluateLifecyclePolicy(

@@ -101,6 +101,17 @@ describe('lint rules', () => {
   });
 
   it.each([
+    ['lifecycle/src', "import { matchesAnyGlob } from '../../../shared/policy/glob.ts';"],
+    ['lifecycle/src', "import { sha256 } from '@ecr-automation/local-registry';"],
+  ])('refuses an import from outside the lifecycle package: %s/ %s', (folder, line) => {
+    // Act
+    const result = lintIn(folder, `${line}\nexport const planted = 1;\n`);
+    // Assess
+    expect(result.status).not.toBe(0);
+    expect(result.output).toContain('noRestrictedImports');
+  });
+
+  it.each([
     ['test', "import { Registry } from '../../registry/src/model/state.ts';"],
     ['bench', "import { startRegistryServer } from '../../registry/src/wire/server.ts';"],
     ['local', "import { loadFixture } from '../../registry/src/control/fixtures.ts';"],
@@ -118,6 +129,8 @@ describe('lint rules', () => {
     ['cli', "import { sha256 } from '../../local/registry.ts';"],
     ['registry/src/ops', "import { RegistryState } from '../../model/state.ts';"],
     ['registry/test', "import { startRegistryServer } from '../../src/index.ts';"],
+    ['registry/src/ops', "import { checkLifecyclePolicy } from '@ecr-automation/lifecycle';"],
+    ['shared/policy', "import { evaluateLifecyclePolicy } from '@ecr-automation/lifecycle';"],
   ])('lets through what the boundary allows: %s/ %s', (folder, line) => {
     // Act
     const result = lintIn(folder, `${line}\nexport const planted = 1;\n`);
