@@ -143,45 +143,49 @@ describe('evaluateLifecyclePolicy properties', () => {
     );
   });
 
-  it('with one imageCountMoreThan rule, acts on exactly max(0, candidates − N) and keeps the N newest', () => {
+  it('with an imageCountMoreThan rule first, acts on exactly max(0, candidates − N) of its candidates: all but the N newest', () => {
     const countRule = fc.record({
       tagStatus: fc.constantFrom('tagged', 'untagged', 'any'),
       prefix: fc.constantFrom('a', 'b', '1'),
       countNumber: fc.integer({ min: 1, max: 10 }),
     });
+    // Lower-priority rules (drawn like any policy's) must not change what the first rule does to its candidates.
+    const lowerRules = fc.option(policyArb, { nil: undefined });
     fc.assert(
-      fc.property(countRule, repositoryArb({ graph: false }), ({ tagStatus, prefix, countNumber }, images) => {
-        // Prepare
-        const check = checkLifecyclePolicy(
-          JSON.stringify({
-            rules: [
-              {
-                rulePriority: 1,
-                selection: {
-                  tagStatus,
-                  ...(tagStatus === 'tagged' ? { tagPrefixList: [prefix] } : {}),
-                  countType: 'imageCountMoreThan',
-                  countNumber,
-                },
-                action: { type: 'expire' },
-              },
-            ],
-          }),
-        );
-        if (!check.valid) throw new Error(check.reason);
-        const rule = check.policy.rules[0] as LifecycleRule;
-        const candidates = images.filter((image) => selects(rule, image)).sort((a, b) => b.pushedAt - a.pushedAt);
+      fc.property(
+        countRule,
+        lowerRules,
+        repositoryArb({ graph: false }),
+        ({ tagStatus, prefix, countNumber }, lower, images) => {
+          // Prepare
+          const first = {
+            rulePriority: 1,
+            selection: {
+              tagStatus,
+              ...(tagStatus === 'tagged' ? { tagPrefixList: [prefix] } : {}),
+              countType: 'imageCountMoreThan',
+              countNumber,
+            },
+            action: { type: 'expire' },
+          };
+          const check = checkLifecyclePolicy(JSON.stringify({ rules: [first, ...(lower?.rules ?? [])] }));
+          fc.pre(check.valid);
+          if (!check.valid) return;
+          const rule = check.policy.rules[0] as LifecycleRule;
+          const candidates = images.filter((image) => selects(rule, image)).sort((a, b) => b.pushedAt - a.pushedAt);
 
-        // Act
-        const result = evaluateLifecyclePolicy(check.policy, images, NOW);
+          // Act
+          const result = evaluateLifecyclePolicy(check.policy, images, NOW);
 
-        // Assess
-        expect(result.actions).toHaveLength(Math.max(0, candidates.length - countNumber));
-        const acted = new Set(result.actions.map((entry) => entry.digest));
-        candidates.forEach((image, rank) => {
-          expect(acted.has(image.digest)).toBe(rank >= countNumber);
-        });
-      }),
+          // Assess
+          const acted = new Map(result.actions.map((entry) => [entry.digest, entry.appliedRulePriority]));
+          const actedCandidates = candidates.filter((image) => acted.has(image.digest));
+          expect(actedCandidates).toHaveLength(Math.max(0, candidates.length - countNumber));
+          candidates.forEach((image, rank) => {
+            expect(acted.get(image.digest)).toBe(rank >= countNumber ? 1 : undefined);
+          });
+        },
+      ),
       { numRuns: RUNS },
     );
   });
