@@ -64,7 +64,10 @@ export type LifecycleKeepReason =
       keptBy: 'within-count' | 'too-young';
       wouldActRulePriority: number;
     }
-  /** A rule acts on the image, but a manifest list that lists it (`indexDigest`) is not acted on in the same way. */
+  /**
+   * A rule acts on the image, but a manifest list that lists it (`indexDigest`) stays: it is not acted on, or (for an
+   * image to be expired) it is only archived.
+   */
   | { kind: 'child-of-kept-index'; indexDigest: string; withheldRulePriority: number }
   /** A referrer whose subject stays: referrers are not selected by rules while their subject is in the repository. */
   | { kind: 'referrer-of-kept-subject'; subjectDigest: string }
