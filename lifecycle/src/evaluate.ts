@@ -121,35 +121,72 @@ function compileRule(rule: LifecycleRule): CompiledRule {
   return { rule, tags, action, maxAgeMs: selection.countNumber * DAY_MS, seen: 0 };
 }
 
-function selects(compiled: CompiledRule, image: LifecycleImage): boolean {
+/**
+ * The per-image facts the rules read, copied once out of the caller's objects into arrays indexed by input position
+ * (the objects come in many shapes, with and without the optional fields, and reading them once keeps the loops
+ * over rules fast).
+ */
+interface Facts {
+  readonly tags: (readonly string[])[];
+  readonly archived: Uint8Array;
+  readonly pushedAt: Float64Array;
+  /** The `sinceImagePulled` clock. */
+  readonly pulledClock: Float64Array;
+  /** The `sinceImageTransitioned` clock. */
+  readonly archivedClock: Float64Array;
+}
+
+function readFacts(images: readonly LifecycleImage[], now: number): Facts {
+  const count = images.length;
+  const facts: Facts = {
+    tags: new Array(count),
+    archived: new Uint8Array(count),
+    pushedAt: new Float64Array(count),
+    pulledClock: new Float64Array(count),
+    archivedClock: new Float64Array(count),
+  };
+  for (let i = 0; i < count; i++) {
+    const image = images[i] as LifecycleImage;
+    facts.tags[i] = image.tags;
+    facts.archived[i] = image.storageClass === 'archive' ? 1 : 0;
+    facts.pushedAt[i] = image.pushedAt;
+    // The last pull, or the last restore when that is later (a restored image starts a new pull history); an image
+    // never pulled nor restored counts from its push.
+    const pulled = image.lastPulledAt;
+    const activated = image.lastActivatedAt;
+    facts.pulledClock[i] =
+      pulled === undefined && activated === undefined
+        ? image.pushedAt
+        : Math.max(pulled ?? Number.NEGATIVE_INFINITY, activated ?? Number.NEGATIVE_INFINITY);
+    // An archived image always has its archive time; without one the image counts as archived just now.
+    facts.archivedClock[i] = image.lastArchivedAt ?? now;
+  }
+  return facts;
+}
+
+function selects(compiled: CompiledRule, facts: Facts, i: number): boolean {
   const { selection } = compiled.rule;
-  if (selection.storageClass !== image.storageClass) return false;
+  if ((selection.storageClass === 'archive') !== (facts.archived[i] === 1)) return false;
+  const tags = facts.tags[i] as readonly string[];
   switch (selection.tagStatus) {
     case 'any':
       return true;
     case 'untagged':
-      return image.tags.length === 0;
+      return tags.length === 0;
     case 'tagged':
-      return image.tags.length > 0 && (compiled.tags as TagSelector)(image.tags);
+      return tags.length > 0 && (compiled.tags as TagSelector)(tags);
   }
 }
 
 /** The time a `since*` count is measured from. */
-function clockOf(rule: LifecycleRule, image: LifecycleImage, now: number): number {
+function clockOf(rule: LifecycleRule, facts: Facts, i: number): number {
   switch (rule.selection.countType) {
-    case 'sinceImagePulled': {
-      // The last pull, or the last restore when that is later (a restored image starts a new pull history); an
-      // image never pulled nor restored counts from its push.
-      const pulled = image.lastPulledAt;
-      const activated = image.lastActivatedAt;
-      if (pulled === undefined && activated === undefined) return image.pushedAt;
-      return Math.max(pulled ?? Number.NEGATIVE_INFINITY, activated ?? Number.NEGATIVE_INFINITY);
-    }
+    case 'sinceImagePulled':
+      return facts.pulledClock[i] as number;
     case 'sinceImageTransitioned':
-      // An archived image always has its archive time; without one the image counts as archived just now.
-      return image.lastArchivedAt ?? now;
+      return facts.archivedClock[i] as number;
     default:
-      return image.pushedAt;
+      return facts.pushedAt[i] as number;
   }
 }
 
@@ -181,6 +218,7 @@ export function evaluateLifecyclePolicy(
     if (positionOf.has(digest)) throw new Error(`invariant: the image ${digest} is listed twice`);
     positionOf.set(digest, i);
   }
+  const facts = readFacts(images, now);
   // Referrers whose subject is in the repository follow it; a referrer whose subject is gone is an ordinary image.
   const subjectOf = new Int32Array(count).fill(NONE);
   const referrersOf: (number[] | undefined)[] = new Array(count);
@@ -210,10 +248,13 @@ export function evaluateLifecyclePolicy(
   const rules = [...policy.rules].sort((a, b) => a.rulePriority - b.rulePriority).map(compileRule);
 
   // Newest first; equal push times in digest order, so that the result does not depend on the input order.
+  const pushedAt = facts.pushedAt;
   order.sort((a, b) => {
-    const left = images[a] as LifecycleImage;
-    const right = images[b] as LifecycleImage;
-    return right.pushedAt - left.pushedAt || (left.digest < right.digest ? -1 : left.digest > right.digest ? 1 : 0);
+    const newer = (pushedAt[b] as number) - (pushedAt[a] as number);
+    if (newer !== 0) return newer;
+    const left = (images[a] as LifecycleImage).digest;
+    const right = (images[b] as LifecycleImage).digest;
+    return left < right ? -1 : left > right ? 1 : 0;
   });
 
   // Every rule sees every image its selection matches, including those a higher-priority rule selects: its count
@@ -226,10 +267,9 @@ export function evaluateLifecyclePolicy(
   const action = new Uint8Array(count);
   const actionRule = new Int32Array(count).fill(NONE);
   for (const i of order) {
-    const image = images[i] as LifecycleImage;
     for (let r = 0; r < rules.length; r++) {
       const compiled = rules[r] as CompiledRule;
-      if (!selects(compiled, image)) continue;
+      if (!selects(compiled, facts, i)) continue;
       compiled.seen += 1;
       const { selection } = compiled.rule;
       let acts: boolean;
@@ -237,7 +277,7 @@ export function evaluateLifecyclePolicy(
       if (selection.countType === 'imageCountMoreThan') {
         acts = compiled.seen > selection.countNumber;
       } else {
-        age = now - clockOf(compiled.rule, image, now);
+        age = now - clockOf(compiled.rule, facts, i);
         acts = age > compiled.maxAgeMs;
       }
       if (claimRule[i] === NONE) {
