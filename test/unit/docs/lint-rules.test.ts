@@ -1,7 +1,7 @@
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
 
 /**
  * `npm run lint` refuses import cycles (Biome's noImportCycles, type-only imports included) and imports across the
@@ -14,6 +14,9 @@ const BIOME = join(ROOT, 'node_modules', '.bin', 'biome');
 const fixture = mkdtempSync(join(ROOT, '.lint-fixture-'));
 
 afterAll(() => rmSync(fixture, { recursive: true, force: true }));
+// Each case blocks on a Biome run: yield to the event loop between cases, so that the worker answers the runner's
+// RPC in time on a busy machine (see vitest.config.ts).
+afterEach(() => new Promise(setImmediate));
 
 const lint = (files: Record<string, string>) => {
   const dir = mkdtempSync(join(fixture, 'case-'));
