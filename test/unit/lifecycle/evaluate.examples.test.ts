@@ -3,8 +3,9 @@ import { describe, expect, it } from 'vitest';
 import { DAY, digestOf, image, NOW, nameOf, policyOf, rule } from './helpers.ts';
 
 /**
- * The examples of the user guide, each with its repository and the outcome the guide states. Every case names its
- * page and the example's title. Where an example gives two images the same age ("1 day ago"), the later one in the
+ * The examples of the user guide, each with its repository and the outcome the guide states, and cases for the
+ * properties page's statements (tag pattern lists, archiving). Every case names its page and the example's title or
+ * the statement. Where an example gives two images the same age ("1 day ago"), the later one in the
  * guide's list is pushed a minute later, so that "the newest" is the one the guide keeps.
  */
 const EXAMPLES = 'https://docs.aws.amazon.com/AmazonECR/latest/userguide/lifecycle_policy_examples.html';
@@ -114,7 +115,7 @@ const CASES: Case[] = [
     acted: { A: [1, 'expire'], B: [1, 'expire'] },
   },
   {
-    name: `${EXAMPLES} — Filtering on multiple tags with tagPatternList (every pattern must match one of the tags)`,
+    name: `${PARAMETERS} — tagPatternList: "If you specify multiple tags, only the images with all specified tags are selected"`,
     policy: {
       rules: [
         rule(1, {
