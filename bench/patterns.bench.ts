@@ -1,4 +1,5 @@
 import { performance } from 'node:perf_hooks';
+import { compileTagPattern, tagMatchesPattern } from '@ecr-automation/lifecycle';
 import {
   filterMatches,
   matchesPattern,
@@ -17,9 +18,9 @@ import { emit, intEnv, progress, round } from './lib.ts';
 
 /**
  * The worst case of every pattern matcher and validator that takes user or config input, at ECR's maximum lengths
- * (repository name 256, scanning filter 255, tag 300, exclusion filter 128, config regex 256). For each, fast-check
- * draws BENCH_PATTERNS_SAMPLES inputs (default 400) from adversarial generators with a fixed seed (BENCH_PATTERNS_SEED)
- * — many `*`, long runs of one character, near misses, nested and counted repetitions — after hand-written worst
+ * (repository name 256, scanning filter 255, tag 300 (lifecycle tag patterns too), exclusion filter 128, config regex
+ * 256). For each, fast-check draws BENCH_PATTERNS_SAMPLES inputs (default 400) from adversarial generators with a
+ * fixed seed (BENCH_PATTERNS_SEED) — many `*`, long runs of one character, near misses, nested and counted repetitions — after hand-written worst
  * shapes; each input is timed BENCH_PATTERNS_REPS times (default 3, the median kept), and the slowest input is the
  * figure, in ms (goal: under 10 ms; a backtracking matcher takes seconds to hours on these inputs). The config regex
  * validation bounds each regex's program size in one pass over its source and compiles only those within the limit
@@ -154,6 +155,20 @@ const TARGETS: readonly Target[] = [
       )
       .map(([filter, tag]) => [filter.split('*'), tag]),
     run: registryWildcardMatches,
+  },
+  {
+    // A lifecycle rule's tagPatternList entry, compiled and matched (the policy checker allows four `*` per entry;
+    // the matcher is timed on more).
+    name: 'lifecycle_tag_pattern',
+    worst: [
+      ['*a*a*a*a*b', tagRun],
+      [`*${'a'.repeat(150)}b*a`, tagRun],
+    ],
+    inputs: fc.tuple(
+      hostileWildcard(MAX_TAG, ['a', 'a', 'b', '*', '*', '-']),
+      hostileText(MAX_TAG, ['a', 'a', 'a', 'b', '-']),
+    ),
+    run: (pattern: string, tag: string) => tagMatchesPattern(compileTagPattern(pattern), tag),
   },
   {
     name: 'eventbridge_wildcard',

@@ -1,4 +1,4 @@
-import { checkLifecyclePolicy } from '../model/lifecycle-policy.ts';
+import { checkLifecyclePolicy } from '@ecr-automation/lifecycle';
 import { newRepository } from '../model/records.ts';
 import type {
   ExclusionFilter,

@@ -1,4 +1,4 @@
-import { checkLifecyclePolicy } from '../model/lifecycle-policy.ts';
+import { checkLifecyclePolicy } from '@ecr-automation/lifecycle';
 import type { RepositoryRecord } from '../model/state.ts';
 import { constraintMessage, EcrException, invalidParameter } from '../wire/errors.ts';
 import { Input, type StringRule } from '../wire/validate.ts';

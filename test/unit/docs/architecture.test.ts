@@ -180,6 +180,24 @@ describe('ARCHITECTURE.md', () => {
     expect(byPath).toEqual([]);
   });
 
+  it('keeps the lifecycle package pure: it imports only itself, and reads no clock, environment or node module', () => {
+    // Prepare
+    const lifecycle = sources('lifecycle/');
+    // Act
+    const offending = lifecycle.flatMap(({ file, text }) => [
+      ...importsOf(text)
+        .map((source) =>
+          source?.startsWith('.') ? resolve(ROOT, file, '..', source).slice(ROOT.length + 1) : (source as string),
+        )
+        .filter((target) => !target.startsWith('lifecycle/'))
+        .map((target) => `${file} imports ${target}`),
+      ...['Date.now(', 'new Date(', 'process.'].filter((use) => text.includes(use)).map((use) => `${file}: ${use}`),
+    ]);
+    // Assess
+    expect(lifecycle.length).toBeGreaterThan(2);
+    expect(offending).toEqual([]);
+  });
+
   it('keeps the service manifest free of the handlers and the registry: serverless.ts and local/ name handlers by path', () => {
     // Prepare
     const manifest = sources('service/');

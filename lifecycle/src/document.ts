@@ -1,6 +1,6 @@
 /**
  * The lifecycle policy document ECR accepts (PutLifecyclePolicy, StartLifecyclePolicyPreview), checked the way the
- * user guide describes it (docs/ecr-limits.md#lifecycle-policies, [UG-LCP]). Pure: no registry state, no clock.
+ * user guide describes it (docs/ecr-limits.md#lifecycle-policies, [UG-LCP]). Pure: no state, no clock.
  */
 
 export type LifecycleTagStatus = 'tagged' | 'untagged' | 'any';

@@ -1,5 +1,5 @@
+import { checkLifecyclePolicy, MAX_LIFECYCLE_RULES } from '@ecr-automation/lifecycle';
 import { describe, expect, it } from 'vitest';
-import { checkLifecyclePolicy, MAX_LIFECYCLE_RULES } from '../../src/model/lifecycle-policy.ts';
 
 type Json = Record<string, unknown>;
 

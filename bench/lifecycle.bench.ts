@@ -1,0 +1,140 @@
+import { performance } from 'node:perf_hooks';
+import { checkLifecyclePolicy, evaluateLifecyclePolicy, type LifecycleImage } from '@ecr-automation/lifecycle';
+import { emit, intEnv, progress, round } from './lib.ts';
+
+/**
+ * A lifecycle policy preview over one large repository: the work behind the local registry's
+ * GetLifecyclePolicyPreview and the service's lifecycle comparison. A realistic three-rule policy (keep the newest
+ * 50 `release-*` images, expire untagged images after 14 days, archive anything not pulled for 90 days) over
+ * BENCH_LIFECYCLE_IMAGES images (default 100,000): multi-architecture indexes with two children each, signatures
+ * (referrers) of a third of the indexes, single-platform images tagged `main-<sha>`, `pr-<n>-<sha>` or
+ * `release-<version>`, untagged leftovers, a tenth of them archived; pushes spread over a year, half of them
+ * pulled. The figure is the median of BENCH_LIFECYCLE_RUNS evaluations (default 7) after 2 warm-up runs, in ms.
+ */
+const IMAGES = intEnv('BENCH_LIFECYCLE_IMAGES', 100_000);
+const RUNS = intEnv('BENCH_LIFECYCLE_RUNS', 7);
+const NOW = Date.parse('2026-12-06T12:00:00Z');
+const DAY = 86_400_000;
+
+/** A small seeded PRNG (mulberry32): the same repository on every run. */
+function prng(seed: number) {
+  let state = seed >>> 0;
+  return () => {
+    state = (state + 0x6d2b79f5) >>> 0;
+    let t = state;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
+  };
+}
+
+function buildRepository(size: number): LifecycleImage[] {
+  const random = prng(20_261_206);
+  const pick = (n: number) => Math.floor(random() * n);
+  const images: LifecycleImage[] = [];
+  let serial = 0;
+  const digest = () => `sha256:${(++serial).toString(16).padStart(64, '0')}`;
+  const sha = () => pick(0xfffffff).toString(16).padStart(7, '0');
+  const base = (tags: string[]): LifecycleImage => {
+    const pushedAt = NOW - pick(365 * DAY);
+    const archived = random() < 0.1;
+    return {
+      digest: digest(),
+      tags,
+      pushedAt,
+      storageClass: archived ? 'archive' : 'standard',
+      ...(random() < 0.5 ? { lastPulledAt: pushedAt + pick(NOW - pushedAt) } : {}),
+      ...(archived ? { lastArchivedAt: pushedAt + pick(NOW - pushedAt) } : {}),
+    };
+  };
+  while (images.length < size) {
+    const roll = random();
+    if (roll < 0.3 && images.length + 4 <= size) {
+      // A multi-architecture index, its two platform manifests and (a third of the time) a signature.
+      const tags = random() < 0.3 ? [`release-${pick(40)}.${pick(40)}.${pick(40)}`] : [`main-${sha()}`];
+      const index = base(tags);
+      images.push(index);
+      for (let child = 0; child < 2; child++) {
+        images.push({ ...base([]), pushedAt: index.pushedAt, referencedByIndex: [index.digest] });
+      }
+      if (random() < 0.33) images.push({ ...base([]), subjectDigest: index.digest });
+    } else if (roll < 0.85) {
+      const kind = random();
+      const tags =
+        kind < 0.5
+          ? [`main-${sha()}`]
+          : kind < 0.9
+            ? [`pr-${pick(5000)}-${sha()}`]
+            : [`release-${pick(40)}.${pick(40)}`];
+      if (random() < 0.2) tags.push('latest-candidate');
+      images.push(base(tags));
+    } else {
+      images.push(base([]));
+    }
+  }
+  return images;
+}
+
+const check = checkLifecyclePolicy(
+  JSON.stringify({
+    rules: [
+      {
+        rulePriority: 1,
+        description: 'Keep the newest 50 releases',
+        selection: {
+          tagStatus: 'tagged',
+          tagPatternList: ['release-*'],
+          countType: 'imageCountMoreThan',
+          countNumber: 50,
+        },
+        action: { type: 'expire' },
+      },
+      {
+        rulePriority: 2,
+        description: 'Expire untagged images after 14 days',
+        selection: { tagStatus: 'untagged', countType: 'sinceImagePushed', countUnit: 'days', countNumber: 14 },
+        action: { type: 'expire' },
+      },
+      {
+        rulePriority: 3,
+        description: 'Archive anything not pulled for 90 days',
+        selection: { tagStatus: 'any', countType: 'sinceImagePulled', countUnit: 'days', countNumber: 90 },
+        action: { type: 'transition', targetStorageClass: 'archive' },
+      },
+    ],
+  }),
+);
+if (!check.valid) throw new Error(check.reason);
+const policy = check.policy;
+
+const builtAt = performance.now();
+const images = buildRepository(IMAGES);
+progress(`lifecycle: ${images.length} images generated in ${round(performance.now() - builtAt)} ms`);
+
+let last = evaluateLifecyclePolicy(policy, images, NOW);
+for (let warm = 0; warm < 2; warm++) last = evaluateLifecyclePolicy(policy, images, NOW);
+const times: number[] = [];
+for (let run = 0; run < RUNS; run++) {
+  const started = performance.now();
+  last = evaluateLifecyclePolicy(policy, images, NOW);
+  times.push(performance.now() - started);
+}
+times.sort((a, b) => a - b);
+const median = times[Math.floor(times.length / 2)] as number;
+
+const reasons: Record<string, number> = {};
+for (const kept of last.kept) reasons[kept.reason.kind] = (reasons[kept.reason.kind] ?? 0) + 1;
+emit({
+  name: 'lifecycle_preview_100k_images_ms',
+  value: round(median, 1),
+  unit: 'ms',
+  goal: '<= 1000',
+  images: images.length,
+  rules: policy.rules.length,
+  runs: RUNS,
+  minMs: round(times[0] as number, 1),
+  maxMs: round(times[times.length - 1] as number, 1),
+  expiring: last.summary.expiringImageTotalCount,
+  transitioning: last.summary.transitioningImageTotalCounts?.[0]?.imageTotalCount ?? 0,
+  kept: reasons,
+});
