@@ -1,6 +1,15 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { OCI_DIGEST, parseManifest } from '../model/manifests.ts';
-import { DEFAULT_ACCOUNT, DEFAULT_REGION, ECR_REGIONS, type FindingsSet, type StoredImage } from '../model/state.ts';
+import {
+  DEFAULT_ACCOUNT,
+  DEFAULT_REGION,
+  ECR_REGIONS,
+  type FindingsSet,
+  type RegistryState,
+  type StoredImage,
+} from '../model/state.ts';
+import type { OpContext } from '../ops/context.ts';
+import { runLifecyclePolicies } from '../ops/lifecycle-preview.ts';
 import { jsonDepthExceeds } from '../wire/http-guards.ts';
 import type { RegistryServer } from '../wire/registry-server.ts';
 import { type Fixture, loadFixtureWithContent, resolveTime } from './fixtures.ts';
@@ -42,6 +51,7 @@ export const MAX_CONTROL_DEPTH = 64;
  * | GET  /_local/bus/dead-letters   | events whose target failed after its retries                                   |
  * | GET  /_local/bus/rules          | the rules and schedules                                                        |
  * | POST /_local/bus/fire           | `{ rule }` fires a schedule rule now                                           |
+ * | POST /_local/lifecycle/run      | `{ repositoryName? }` carries out the stored lifecycle policies now → `{ repositories: [{ repositoryName, expired, transitioned, failed }] }` |
  *
  * `account` and `region` may be given in any body; they default to 123456789012 and us-east-1 (an account is 12
  * digits, a region one the registry serves).
@@ -57,6 +67,7 @@ export async function handleControl(
   route: string,
   body: Buffer | undefined,
   server: RegistryServer,
+  ecr: EcrContextFor,
   onChange?: (route: string, input: Record<string, unknown>) => void,
 ): Promise<void> {
   const reply = (status: number, payload: unknown) => {
@@ -95,7 +106,7 @@ export async function handleControl(
   }
   const key = `${method} ${route.replace(/\/$/, '')}`;
   try {
-    const result = await route_(key, input, server);
+    const result = await route_(key, input, server, ecr);
     if (result === NOT_FOUND) reply(404, { error: `No control route ${method} /_local/${route}` });
     else {
       if (onChange && CONTROL_CHANGES.has(key)) onChange(key, input);
@@ -107,6 +118,12 @@ export async function handleControl(
 }
 
 const NOT_FOUND = Symbol('not found');
+
+/**
+ * The context of an ECR operation in `state` (of `account` and `region`), at the control call's registry time, for
+ * the routes that act as ECR does (`POST lifecycle/run`): its events are emitted, except while a journal is replayed.
+ */
+export type EcrContextFor = (account: string, region: string, state: RegistryState) => OpContext;
 
 /**
  * The control routes that change the registry's state, which a data directory keeps (journalled with their body and
@@ -121,6 +138,7 @@ export const CONTROL_CHANGES: ReadonlySet<string> = new Set([
   'POST clock',
   'POST image-times',
   'POST findings',
+  'POST lifecycle/run',
 ]);
 
 /** Replays a journalled control route (one of `CONTROL_CHANGES`) against `server`, whose `now` is the recorded time. */
@@ -128,9 +146,10 @@ export async function replayControl(
   route: string,
   input: Record<string, unknown>,
   server: RegistryServer,
+  ecr: EcrContextFor,
 ): Promise<void> {
   if (!CONTROL_CHANGES.has(route)) throw new Error(`${route} is not a control route that changes state`);
-  await route_(route, input, server);
+  await route_(route, input, server, ecr);
 }
 
 /** The account and region a body names (checked: 12 digits, a served region). */
@@ -271,7 +290,30 @@ function declareBlobs(input: Record<string, unknown>, server: RegistryServer): u
   return { repositoryName: repository.name, blobs: declared.length, placeholders };
 }
 
-async function route_(key: string, input: Record<string, unknown>, server: RegistryServer): Promise<unknown> {
+/**
+ * `POST /_local/lifecycle/run {account?, region?, repositoryName?}`: carries out the stored lifecycle policies of the
+ * account and region (of one repository when named) at the registry's time, as ECR runs them (ops/lifecycle-preview.ts).
+ */
+function runLifecycle(input: Record<string, unknown>, server: RegistryServer, ecr: EcrContextFor): unknown {
+  const { account, region } = accountRegion(input);
+  const name = input.repositoryName;
+  if (name !== undefined && (typeof name !== 'string' || name.length > 256)) {
+    throw new Error('repositoryName must be a repository name');
+  }
+  const state = server.registry.existing(account, region);
+  if (!state) {
+    if (name !== undefined) throw new Error(`No repository ${name} in ${account}/${region}`);
+    return { repositories: [] };
+  }
+  return { repositories: runLifecyclePolicies(ecr(account, region, state), state, name) };
+}
+
+async function route_(
+  key: string,
+  input: Record<string, unknown>,
+  server: RegistryServer,
+  ecr: EcrContextFor,
+): Promise<unknown> {
   switch (key) {
     case 'POST reset':
       server.reset();
@@ -409,6 +451,8 @@ async function route_(key: string, input: Record<string, unknown>, server: Regis
       const deliveries = await server.bus.fireSchedule(input.rule);
       return { deliveries };
     }
+    case 'POST lifecycle/run':
+      return runLifecycle(input, server, ecr);
     default:
       return NOT_FOUND;
   }

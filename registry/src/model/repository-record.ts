@@ -9,6 +9,31 @@ export interface ExclusionFilter {
   filterType: 'WILDCARD';
 }
 
+/** One image a lifecycle policy preview acts on, as evaluated when the preview started. Times are epoch ms. */
+export interface LifecyclePreviewItem {
+  digest: string;
+  tags: string[];
+  pushedAt: number;
+  storageClass: 'STANDARD' | 'ARCHIVE';
+  action: 'EXPIRE' | 'TRANSITION';
+  appliedRulePriority: number;
+}
+
+/**
+ * A lifecycle policy preview: the policy text it evaluated, its status, and the evaluation made at `startedAt`
+ * (registry time), in the repository's listing order. `number` tells one preview of the repository from the next
+ * (pagination tokens name it).
+ */
+export interface LifecyclePreviewRecord {
+  number: number;
+  policyText: string;
+  status: 'IN_PROGRESS' | 'COMPLETE';
+  startedAt: number;
+  items: LifecyclePreviewItem[];
+  expiringImageTotalCount: number;
+  transitioningImageTotalCount: number;
+}
+
 export interface RepositoryRecord {
   readonly name: string;
   readonly registryId: string;
@@ -25,6 +50,10 @@ export interface RepositoryRecord {
   policyText?: string;
   lifecyclePolicyText?: string;
   lifecyclePolicyUpdatedAt?: number;
+  /** When the stored lifecycle policy was last carried out (`POST /_local/lifecycle/run`), epoch ms. */
+  lifecyclePolicyEvaluatedAt?: number;
+  /** The last lifecycle policy preview started (StartLifecyclePolicyPreview), kept until the next one replaces it. */
+  lifecyclePreview?: LifecyclePreviewRecord;
   readonly images: ImageStore;
   /**
    * The blobs (layers and configs) this repository may use, digest → size: uploaded to it, mounted into it, or

@@ -17,7 +17,13 @@ export {
   ImageStore,
   type StoredImage,
 } from './image-store.ts';
-export type { ExclusionFilter, RepositoryRecord, StoredTagMutability } from './repository-record.ts';
+export type {
+  ExclusionFilter,
+  LifecyclePreviewItem,
+  LifecyclePreviewRecord,
+  RepositoryRecord,
+  StoredTagMutability,
+} from './repository-record.ts';
 
 export const DEFAULT_ACCOUNT = '123456789012';
 export const DEFAULT_REGION = 'us-east-1';

@@ -77,7 +77,13 @@ function batchGetImage(raw: Record<string, unknown>, ctx: OpContext) {
 
 // BatchDeleteImage
 
-function emitDelete(ctx: OpContext, repository: RepositoryRecord, digest: string, tag: string | undefined): void {
+/** ECR's "ECR Image Action" DELETE event for an image deleted (`tag`: the tag the request named, if any). */
+export function emitDelete(
+  ctx: OpContext,
+  repository: RepositoryRecord,
+  digest: string,
+  tag: string | undefined,
+): void {
   ctx.emit({
     detailType: 'ECR Image Action',
     detail: {

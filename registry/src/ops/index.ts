@@ -6,6 +6,7 @@ import { imageListingOperations } from './image-listing.ts';
 import { imagePullDeleteOperations } from './image-pull-delete.ts';
 import { imagePushOperations } from './image-push.ts';
 import { layerOperations } from './layers.ts';
+import { lifecyclePreviewOperations } from './lifecycle-preview.ts';
 import { pullTimeExclusionOperations } from './pull-time-exclusions.ts';
 import { registrySettingsOperations } from './registry-settings.ts';
 import { repositoryOperations } from './repositories.ts';
@@ -17,6 +18,7 @@ import { storageClassOperations } from './storage-class.ts';
 export const ecrOperations: OperationTable = {
   ...repositoryOperations,
   ...repositoryPolicyOperations,
+  ...lifecyclePreviewOperations,
   ...imagePushOperations,
   ...layerOperations,
   ...imageListingOperations,
@@ -66,6 +68,9 @@ export const ecrOperationJournalling: Readonly<Record<string, OperationJournalli
   GetLifecyclePolicy: 'read',
   PutLifecyclePolicy: 'change',
   DeleteLifecyclePolicy: 'change',
+  // A preview keeps its evaluation, and completes with a `later` task: replayed by name, so that its task is too.
+  StartLifecyclePolicyPreview: 'change',
+  GetLifecyclePolicyPreview: 'read',
   PutImage: 'change',
   DescribeImages: 'read',
   ListImages: 'read',

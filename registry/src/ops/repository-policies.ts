@@ -8,7 +8,7 @@ import type { OpContext, OperationTable } from './context.ts';
 /** A repository's policies: its repository (resource) policy and its lifecycle policy ([M-ECR]). */
 
 const REPOSITORY_POLICY_TEXT: StringRule = { min: 0, max: 10_240 };
-const LIFECYCLE_POLICY_TEXT: StringRule = { min: 100, max: 30_720 };
+export const LIFECYCLE_POLICY_TEXT: StringRule = { min: 100, max: 30_720 };
 
 const repositoryPolicyNotFound = (repository: RepositoryRecord) =>
   new EcrException(
@@ -16,7 +16,7 @@ const repositoryPolicyNotFound = (repository: RepositoryRecord) =>
     `Repository policy does not exist for the repository with name '${repository.name}' in the registry with id '${repository.registryId}'`,
   );
 
-const lifecyclePolicyNotFound = (repository: RepositoryRecord) =>
+export const lifecyclePolicyNotFound = (repository: RepositoryRecord) =>
   new EcrException(
     'LifecyclePolicyNotFoundException',
     `Lifecycle policy does not exist for the repository with name '${repository.name}' in the registry with id '${repository.registryId}'`,
@@ -86,13 +86,14 @@ function deleteRepositoryPolicy(raw: Record<string, unknown>, ctx: OpContext) {
 // Lifecycle policy
 
 /**
- * `lastEvaluatedAt` is when ECR last ran the policy. The local registry does not run policies on its own, so it
- * reports when the policy was set (UNCONFIRMED: what ECR reports for a policy it has not run yet).
+ * `lastEvaluatedAt` is when ECR last ran the policy. The local registry runs policies only when asked (`POST
+ * /_local/lifecycle/run`): it reports that run, and for a policy not run since it was set, when it was set
+ * (UNCONFIRMED: what ECR reports for a policy it has not run yet).
  */
 const lifecyclePolicyShape = (repository: RepositoryRecord, text: string) => ({
   ...repositoryRef(repository),
   lifecyclePolicyText: text,
-  lastEvaluatedAt: toEpochSeconds(repository.lifecyclePolicyUpdatedAt),
+  lastEvaluatedAt: toEpochSeconds(repository.lifecyclePolicyEvaluatedAt ?? repository.lifecyclePolicyUpdatedAt),
 });
 
 function getLifecyclePolicy(raw: Record<string, unknown>, ctx: OpContext) {
@@ -113,6 +114,7 @@ function putLifecyclePolicy(raw: Record<string, unknown>, ctx: OpContext) {
   if (!check.valid) throw invalidParameter(constraintMessage('LifecyclePolicyText', check.reason));
   repository.lifecyclePolicyText = lifecyclePolicyText;
   repository.lifecyclePolicyUpdatedAt = ctx.now();
+  repository.lifecyclePolicyEvaluatedAt = undefined;
   return { ...repositoryRef(repository), lifecyclePolicyText };
 }
 
@@ -125,6 +127,7 @@ function deleteLifecyclePolicy(raw: Record<string, unknown>, ctx: OpContext) {
   const deleted = lifecyclePolicyShape(repository, text);
   repository.lifecyclePolicyText = undefined;
   repository.lifecyclePolicyUpdatedAt = undefined;
+  repository.lifecyclePolicyEvaluatedAt = undefined;
   return deleted;
 }
 export const repositoryPolicyOperations: OperationTable = {

@@ -5,6 +5,7 @@ import type {
   FindingsSet,
   ImageScan,
   ImageStatus,
+  LifecyclePreviewRecord,
   Registry,
   RegistryState,
   RepositoryRecord,
@@ -60,6 +61,8 @@ export const SNAPSHOT_FIELDS = {
     'policyText',
     'lifecyclePolicyText',
     'lifecyclePolicyUpdatedAt',
+    'lifecyclePolicyEvaluatedAt',
+    'lifecyclePreview',
     'images',
     'layers',
   ],
@@ -270,6 +273,8 @@ export function writeSnapshot(path: string, registry: Registry, header: Snapshot
           policyText: repository.policyText,
           lifecyclePolicyText: repository.lifecyclePolicyText,
           lifecyclePolicyUpdatedAt: repository.lifecyclePolicyUpdatedAt,
+          lifecyclePolicyEvaluatedAt: repository.lifecyclePolicyEvaluatedAt,
+          lifecyclePreview: repository.lifecyclePreview,
           layers: entries(repository.layers),
           imageSeq: repository.images.seqToCome,
         });
@@ -419,6 +424,13 @@ export function readSnapshot(path: string, registry: Registry): SnapshotHeader |
           if (lifecyclePolicyText !== undefined) restored.lifecyclePolicyText = lifecyclePolicyText;
           const lifecyclePolicyUpdatedAt = optionalNum(record, 'lifecyclePolicyUpdatedAt');
           if (lifecyclePolicyUpdatedAt !== undefined) restored.lifecyclePolicyUpdatedAt = lifecyclePolicyUpdatedAt;
+          const lifecyclePolicyEvaluatedAt = optionalNum(record, 'lifecyclePolicyEvaluatedAt');
+          if (lifecyclePolicyEvaluatedAt !== undefined) {
+            restored.lifecyclePolicyEvaluatedAt = lifecyclePolicyEvaluatedAt;
+          }
+          if (record.lifecyclePreview !== undefined) {
+            restored.lifecyclePreview = record.lifecyclePreview as unknown as LifecyclePreviewRecord;
+          }
           for (const [digest, size] of pairs<number>(record, 'layers')) restored.layers.set(digest, size);
           repository = { repository: restored, imageSeq: num(record, 'imageSeq') };
           break;

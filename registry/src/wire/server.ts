@@ -3,7 +3,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { BusApiError, EventBus } from '../bus/event-bus.ts';
 import { busOperationJournalling } from '../bus/operations.ts';
-import { handleControl, replayControl } from '../control/control.ts';
+import { type EcrContextFor, handleControl, replayControl } from '../control/control.ts';
 import { Faults } from '../control/faults.ts';
 import { BlobStore } from '../model/blob-store.ts';
 import { AccountLimitError, ECR_REGIONS, Registry, type RegistryState } from '../model/state.ts';
@@ -53,6 +53,13 @@ const ACCEPTED_CONTENT_TYPES = new Set([
   'application/x-amz-json-1.0',
   'application/json',
 ]);
+
+/**
+ * What an ECR operation run by the control API (`POST /_local/lifecycle/run`) is named in its context, and the access
+ * key that stands for its caller: ECR itself, not a client.
+ */
+const CONTROL_OPERATION = 'RunLifecyclePolicies';
+const CONTROL_ACCESS_KEY = 'local-control';
 
 /** A restore from the archive takes up to 20 minutes in ECR ([UG-ARCH]). */
 export const DEFAULT_RESTORE_DURATION_MS = 20 * 60_000;
@@ -333,6 +340,15 @@ export async function startRegistryServer(options: RegistryServerOptions = {}): 
   });
 
   /**
+   * The ECR context of a control route that acts as ECR does (`POST /_local/lifecycle/run`), at the control call's
+   * registry time `clock`; the control record journals the call, so the context journals nothing of its own.
+   */
+  const controlContext =
+    (clock: () => number): EcrContextFor =>
+    (account, region, state) =>
+      context(CONTROL_OPERATION, { account, region, accessKeyId: CONTROL_ACCESS_KEY }, state, clock, noJournal);
+
+  /**
    * Journals an ECR Public change of `account` (a `pub` record, replayed by name with `publicHandler`), made at
    * registry time `time` by `accessKeyId`.
    */
@@ -508,7 +524,9 @@ export async function startRegistryServer(options: RegistryServerOptions = {}): 
             break;
           }
           case 'control':
-            await replayControl(text(record, 'route'), object(record, 'in'), replayServer());
+            await replayControl(text(record, 'route'), object(record, 'in'), replayServer(), (account, region, state) =>
+              replayContext(CONTROL_OPERATION, { account, region, accessKeyId: CONTROL_ACCESS_KEY }, state),
+            );
             break;
           case 'bus': {
             const op = text(record, 'op');
@@ -749,13 +767,14 @@ export async function startRegistryServer(options: RegistryServerOptions = {}): 
       if (path.startsWith(CONTROL_PREFIX)) {
         const body = await readBody(req);
         if (!dataDir) {
-          await handleControl(req, res, path.slice(CONTROL_PREFIX.length), body, serverApi);
+          await handleControl(req, res, path.slice(CONTROL_PREFIX.length), body, serverApi, controlContext(now));
           return;
         }
         // A change is journalled with the registry time it saw (fixed for the call); a reset compacts instead.
         const time = now();
         const at: RegistryServer = { ...serverApi, now: clockFrom(time) };
-        await handleControl(req, res, path.slice(CONTROL_PREFIX.length), body, at, (route, input) => {
+        const ecr = controlContext(at.now);
+        await handleControl(req, res, path.slice(CONTROL_PREFIX.length), body, at, ecr, (route, input) => {
           if (route !== 'POST reset') append({ k: 'control', route, t: time, in: input });
         });
         return;

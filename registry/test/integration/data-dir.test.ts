@@ -602,6 +602,7 @@ describe('journalling of operations', () => {
       'POST clock',
       'POST findings',
       'POST image-times',
+      'POST lifecycle/run',
       'POST load',
       'POST reset',
     ]);
