@@ -292,7 +292,8 @@ function declareBlobs(input: Record<string, unknown>, server: RegistryServer): u
 
 /**
  * `POST /_local/lifecycle/run {account?, region?, repositoryName?}`: carries out the stored lifecycle policies of the
- * account and region (of one repository when named) at the registry's time, as ECR runs them (ops/lifecycle-preview.ts).
+ * account and region (of one repository when named) at the registry's time, as ECR runs them
+ * (ops/lifecycle-preview.ts).
  */
 function runLifecycle(input: Record<string, unknown>, server: RegistryServer, ecr: EcrContextFor): unknown {
   const { account, region } = accountRegion(input);
