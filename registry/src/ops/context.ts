@@ -8,7 +8,7 @@ export interface EmittedEvent {
 }
 
 export interface OpSettings {
-  /** How long a started scan stays IN_PROGRESS before it completes (ms). */
+  /** How long a started scan, or lifecycle policy preview, stays IN_PROGRESS before it completes (ms of real time). */
   scanDurationMs: number;
   /** How long a restore from the archive (UpdateImageStorageClass STANDARD) stays ACTIVATING, in registry time (ms). */
   restoreDurationMs: number;

@@ -70,6 +70,7 @@ export interface RegistryServerOptions {
   host?: string;
   /** The event bus that receives the events ECR emits and serves PutEvents; one is created when omitted. */
   bus?: EventBus;
+  /** How long a started scan, or lifecycle policy preview, stays IN_PROGRESS (ms of real time; default 25). */
   scanDurationMs?: number;
   /**
    * How long a restore from the archive stays ACTIVATING, in registry time (ms): moving the clock

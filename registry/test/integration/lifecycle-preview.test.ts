@@ -351,6 +351,61 @@ describe('lifecycle policy preview and run', () => {
     expect(rerun.repositories).toEqual([expect.objectContaining({ expired: [], transitioned: [] })]);
   });
 
+  it('runs every stored policy, a manifest list before the images it lists, deleted or archived alike', async () => {
+    // Prepare
+    const everything = (type: 'expire' | 'transition') =>
+      JSON.stringify({
+        rules: [
+          {
+            rulePriority: 1,
+            description: `${type} every image older than a day`,
+            selection: {
+              tagStatus: 'any',
+              // Only a pull clock may archive; only a push clock (of these two) may expire.
+              countType: type === 'expire' ? 'sinceImagePushed' : 'sinceImagePulled',
+              countUnit: 'days',
+              countNumber: 1,
+            },
+            action: type === 'expire' ? { type } : { type, targetStorageClass: 'archive' },
+          },
+        ],
+      });
+    const images = [
+      { id: 'amd', pushedAt: '-9d', architecture: 'amd64' },
+      { id: 'arm', pushedAt: '-9d', architecture: 'arm64' },
+      { id: 'idx', kind: 'index', tags: ['multi'], children: ['amd', 'arm'], pushedAt: '-9d' },
+    ];
+    const loaded = await control<LoadedFixture>(server, 'load', {
+      repositories: [
+        { name: 'lcp/expire-all', lifecyclePolicy: everything('expire'), images },
+        { name: 'lcp/archive-all', lifecyclePolicy: everything('transition'), images },
+        { name: 'lcp/no-policy', images },
+      ],
+    });
+    // Act
+    const run = await control<{
+      repositories: { repositoryName: string; expired: unknown[]; transitioned: unknown[]; failed: unknown[] }[];
+    }>(server, 'lifecycle/run', {});
+    const statuses = async (repositoryName: string) =>
+      (
+        await client.send(new DescribeImagesCommand({ repositoryName, filter: { imageStatus: 'ANY' } }))
+      ).imageDetails?.map((detail) => detail.imageStatus);
+    // Assess
+    expect(loaded.images).toHaveLength(9);
+    expect(run.repositories.map((result) => result.repositoryName)).toEqual([
+      REPO,
+      'lcp/expire-all',
+      'lcp/archive-all',
+    ]);
+    expect(run.repositories.map((result) => result.failed)).toEqual([[], [], []]);
+    expect(run.repositories.some((result) => 'invalidPolicy' in result)).toBe(false);
+    expect(run.repositories[1]?.expired).toHaveLength(3);
+    expect(run.repositories[2]?.transitioned).toHaveLength(3);
+    expect(await statuses('lcp/expire-all')).toEqual([]);
+    expect(await statuses('lcp/archive-all')).toEqual(['ARCHIVED', 'ARCHIVED', 'ARCHIVED']);
+    expect(await statuses('lcp/no-policy')).toEqual(['ACTIVE', 'ACTIVE', 'ACTIVE']);
+  });
+
   it('refuses a run for a repository that does not exist', async () => {
     // Act
     const missing = await failureOf(control(server, 'lifecycle/run', { repositoryName: 'lcp/none' }));
