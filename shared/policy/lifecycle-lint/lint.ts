@@ -73,19 +73,22 @@ const RELEASE_SAMPLES = ['v1.2.3', '1.2.3', 'v1.2', 'v1', 'release-1.2.3', 'rele
 
 const ANY_NOT_LAST = /the rule with tagStatus 'any' \(rulePriority (\d+)\) must have the highest rulePriority/;
 
-/** Whether a tagged rule's selection picks images tagged like releases. */
-function selectsReleases(rule: LifecycleRule): boolean {
+/**
+ * The release tags (of `RELEASE_SAMPLES`) a tagged rule's selection picks, one per list entry; undefined when an
+ * entry matches none of them (every entry must match one of an image's tags for the rule to select it).
+ */
+function releasesSelectedBy(rule: LifecycleRule): string[] | undefined {
   const { tagPatternList, tagPrefixList } = rule.selection;
-  if (rule.selection.tagStatus !== 'tagged') return false;
-  if (tagPatternList !== undefined) {
-    // Every entry must match one of the image's tags; one release sample for each entry is enough to call it so.
-    return tagPatternList.every((pattern) => {
-      const compiled = compileTagPattern(pattern);
-      return RELEASE_SAMPLES.some((tag) => tagMatchesPattern(compiled, tag));
-    });
-  }
-  return (tagPrefixList ?? []).every((prefix) => RELEASE_SAMPLES.some((tag) => tag.startsWith(prefix)));
+  if (rule.selection.tagStatus !== 'tagged') return undefined;
+  const matches = (tagPatternList ?? tagPrefixList ?? []).map((entry) => {
+    if (tagPatternList === undefined) return RELEASE_SAMPLES.find((tag) => tag.startsWith(entry));
+    const compiled = compileTagPattern(entry);
+    return RELEASE_SAMPLES.find((tag) => tagMatchesPattern(compiled, tag));
+  });
+  return matches.every((tag) => tag !== undefined) ? [...new Set(matches as string[])] : undefined;
 }
+
+const selectsReleases = (rule: LifecycleRule) => releasesSelectedBy(rule) !== undefined;
 
 const listOf = (rule: LifecycleRule) => rule.selection.tagPatternList ?? rule.selection.tagPrefixList ?? [];
 const listName = (rule: LifecycleRule) =>
@@ -123,17 +126,17 @@ function staticFindings(policy: LifecyclePolicy): LintFinding[] {
         fix: "expire indexes by their tags and leave untagged images to the service's cleanup, which deletes an index's children with it",
       });
     }
+    const releases = releasesSelectedBy(rule);
     if (
-      selection.tagStatus === 'tagged' &&
       selection.countType === 'sinceImagePushed' &&
       action.type === 'expire' &&
       selection.countNumber < RELEASE_MIN_AGE_DAYS &&
-      selectsReleases(rule)
+      releases !== undefined
     ) {
       findings.push({
         rule: rulePriority,
         code: 'releases-expire-by-age',
-        message: `${listName(rule)} [${entries.join(', ')}] selects release tags (such as v1.2.3), and they expire ${selection.countNumber} days after their push, however much they are used`,
+        message: `${listName(rule)} [${entries.join(', ')}] selects release tags (such as ${releases.join(', ')}), and they expire ${selection.countNumber} days after their push, however much they are used`,
         fix: 'keep releases by count (imageCountMoreThan) in a rule of their own before this one, or narrow the patterns to build tags',
       });
     }
@@ -207,13 +210,11 @@ const FIX_OF_BREAK: Readonly<Record<BreakCode, string>> = {
 /** Findings against a repository: rules that select nothing, and what the policy removes that the service keeps. */
 function repositoryFindings(policy: LifecyclePolicy, context: LintContext): LintFinding[] {
   const findings: LintFinding[] = [];
-  const referrers = new Set(
-    context.images
-      .filter((image) => image.subjectDigest !== undefined)
-      .filter((image) => context.images.some((other) => other.digest === image.subjectDigest))
-      .map((image) => image.digest),
+  // A referrer whose subject is in the repository goes with its subject: no rule selects it on its own.
+  const digests = new Set(context.images.map((image) => image.digest));
+  const candidates = context.images.filter(
+    (image) => image.subjectDigest === undefined || !digests.has(image.subjectDigest),
   );
-  const candidates = context.images.filter((image) => !referrers.has(image.digest));
   for (const rule of [...policy.rules].sort((a, b) => a.rulePriority - b.rulePriority)) {
     const patterns = (rule.selection.tagPatternList ?? []).map(compileTagPattern);
     if (candidates.some((image) => ruleSelects(rule, image, patterns))) continue;
