@@ -122,7 +122,7 @@ function staticFindings(policy: LifecyclePolicy): LintFinding[] {
       findings.push({
         rule: rulePriority,
         code: 'expires-index-children',
-        message: `tagStatus ${selection.tagStatus} selects the untagged platform images of multi-architecture indexes: ECR keeps them while an index lists them, so the rule's ${selection.countType === 'imageCountMoreThan' ? 'count' : 'age'} is misleading, and when the index expires they stay behind as orphans`,
+        message: `tagStatus ${selection.tagStatus} selects the untagged platform images of multi-architecture indexes: ECR keeps them while an index lists them, so the rule's ${selection.countType === 'imageCountMoreThan' ? 'count' : 'age'} is misleading, and when an index expires, those the rule does not reach stay behind as orphans`,
         fix: "expire indexes by their tags and leave untagged images to the service's cleanup, which deletes an index's children with it",
       });
     }

@@ -198,6 +198,24 @@ describe('npm run lifecycle: lint and compare ECR lifecycle policies with the cl
     expect(await mutations()).toEqual({ PutLifecyclePolicy: 1 });
   });
 
+  it('lint --file --repository lints a proposed policy against the repository and its cleanup plan', async () => {
+    // Prepare
+    writeFileSync(fileIn('releases.json'), EXPIRE_RELEASE_INDEXES);
+
+    // Act
+    const outcome = await cli(['lint', '--file', fileIn('releases.json'), '--repository', 'team/app', ...target()]);
+
+    // Assess
+    expect(outcome.code).toBe(1);
+    expect(outcome.stdout.split('\n')).toEqual([
+      `${fileIn('releases.json')}: 4 finding(s)`,
+      expect.stringMatching(/^priority 1: releases-expire-by-age: /),
+      expect.stringMatching(/^priority 1: children-left-behind: 2 image\(s\)/),
+      expect.stringMatching(/^priority 1: kept-referrer-expired: 1 image\(s\)/),
+      expect.stringMatching(/^priority 1: retained-tag-expired: 1 image\(s\).*v1\.0\.0/),
+    ]);
+  });
+
   it('compare --policy-file names the platform images an expired release index leaves behind', async () => {
     // Prepare
     writeFileSync(fileIn('releases.json'), EXPIRE_RELEASE_INDEXES);
@@ -221,6 +239,17 @@ describe('npm run lifecycle: lint and compare ECR lifecycle policies with the cl
         defaults: { lifecyclePolicy: 'cleanup-job' },
         rules: [{ repositories: ['legacy/**'], lifecyclePolicy: JSON.parse(EXPIRE_RELEASE_INDEXES) }],
       },
+      registry: {
+        creationTemplates: {
+          templates: [
+            {
+              prefix: 'cache',
+              appliedFor: ['PULL_THROUGH_CACHE'],
+              lifecyclePolicy: EXPIRE_ANYTHING_OLDER_THAN_30_DAYS,
+            },
+          ],
+        },
+      },
     };
     writeFileSync(fileIn('with-policies.json'), JSON.stringify(config));
 
@@ -232,6 +261,9 @@ describe('npm run lifecycle: lint and compare ECR lifecycle policies with the cl
     expect(outcome.stdout.split('\n')).toEqual([
       'compliance.rules[0].lifecyclePolicy: 1 finding(s)',
       expect.stringMatching(/^priority 1: releases-expire-by-age: /),
+      'registry.creationTemplates.templates[0] (cache).lifecyclePolicy: 2 finding(s)',
+      expect.stringMatching(/^priority 1: expires-index-children: /),
+      expect.stringMatching(/^priority 1: releases-unprotected: /),
     ]);
   });
 
