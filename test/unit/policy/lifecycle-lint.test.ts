@@ -367,6 +367,32 @@ describe('compareWithCleanup', () => {
     expect(rowOf(comparison, 'v1')?.native.action).toBe('keep');
   });
 
+  it('names a release a tag selection retains that the policy expires, with the selection that keeps it', () => {
+    // Prepare
+    const images = [image('r1', { tags: ['v1.0.0'] }), image('r2', { tags: ['v2.0.0'], ageDays: 50 })];
+    const plan = planCleanup('team/app', images, { ...RULE, tagSelections: [{ tags: ['v*'], keepLast: 1 }] }, NOW);
+    const check = checkLifecyclePolicy(policy(rule(1, ANY_OLDER_THAN_30_DAYS)));
+    if (!check.valid) throw new Error(check.reason);
+    // Act
+    const comparison = compareWithCleanup(
+      evaluateLifecyclePolicy(check.policy, toLifecycleImages(images), NOW),
+      plan,
+      images,
+    );
+    // Assess
+    expect(comparison.breaks).toEqual([
+      expect.objectContaining({
+        code: 'retained-tag-expired',
+        digest: digestOf('r2'),
+        message: expect.stringContaining('keepLast 1 of v*'),
+      }),
+    ]);
+    expect(comparison.rows[0]).toMatchObject({
+      service: { action: 'delete', reason: { code: 'released' } },
+      breaks: [],
+    });
+  });
+
   it('finds no break when the policy removes only what the cleanup deletes', () => {
     // Act
     const comparison = compare(
