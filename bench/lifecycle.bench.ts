@@ -1,5 +1,6 @@
 import { performance } from 'node:perf_hooks';
 import { checkLifecyclePolicy, evaluateLifecyclePolicy, type LifecycleImage } from '@ecr-automation/lifecycle';
+import { lintLifecyclePolicy } from '../shared/policy/lifecycle-lint/lint.ts';
 import { emit, intEnv, progress, round } from './lib.ts';
 
 /**
@@ -10,9 +11,14 @@ import { emit, intEnv, progress, round } from './lib.ts';
  * (referrers) of a third of the indexes, single-platform images tagged `main-<sha>`, `pr-<n>-<sha>` or
  * `release-<version>`, untagged leftovers, a tenth of them archived; pushes spread over a year, half of them
  * pulled. The figure is the median of BENCH_LIFECYCLE_RUNS evaluations (default 7) after 2 warm-up runs, in ms.
+ *
+ * Then the lifecycle linter: BENCH_LIFECYCLE_POLICIES generated policies (default 1,000; 1 to 12 rules each, tagged,
+ * untagged and any rules with pattern and prefix lists, every count type, archive rules, some refused by the
+ * checker) linted on their own; the figure is the median of BENCH_LIFECYCLE_RUNS passes over all of them, in ms.
  */
 const IMAGES = intEnv('BENCH_LIFECYCLE_IMAGES', 100_000);
 const RUNS = intEnv('BENCH_LIFECYCLE_RUNS', 7);
+const POLICIES = intEnv('BENCH_LIFECYCLE_POLICIES', 1_000);
 const NOW = Date.parse('2026-12-06T12:00:00Z');
 const DAY = 86_400_000;
 
@@ -137,4 +143,75 @@ emit({
   expiring: last.summary.expiringImageTotalCount,
   transitioning: last.summary.transitioningImageTotalCounts?.[0]?.imageTotalCount ?? 0,
   kept: reasons,
+});
+
+/** One generated policy document: varied rules, some of them breaking the checker's rules on purpose. */
+function generatePolicy(random: () => number): string {
+  const pick = <T>(values: readonly T[]) => values[Math.floor(random() * values.length)] as T;
+  const count = 1 + Math.floor(random() * 12);
+  const rules: unknown[] = [];
+  let untagged = 0;
+  for (let index = 0; index < count; index++) {
+    // A tagStatus any rule belongs last; one elsewhere now and then, which the checker refuses.
+    const last = index === count - 1;
+    // One untagged rule per storage class is allowed: a second one now and then, which the checker refuses too.
+    let tagStatus =
+      (last && random() < 0.5) || random() < 0.03 ? 'any' : pick(['tagged', 'tagged', 'tagged', 'untagged']);
+    if (tagStatus === 'untagged' && untagged++ > 0 && random() < 0.9) tagStatus = 'tagged';
+    const archived = tagStatus !== 'untagged' && random() < 0.1;
+    const countType = archived
+      ? 'sinceImageTransitioned'
+      : pick(['imageCountMoreThan', 'sinceImagePushed', 'sinceImagePulled'] as const);
+    const selection: Record<string, unknown> = { tagStatus, countType, countNumber: 1 + Math.floor(random() * 400) };
+    if (countType !== 'imageCountMoreThan') selection.countUnit = 'days';
+    if (archived) selection.storageClass = 'archive';
+    if (tagStatus === 'tagged') {
+      const entries = Array.from({ length: 1 + Math.floor(random() * 3) }, () =>
+        pick(['v*', 'release-*', 'pr-*', 'main-*-*', '*.*.*', 'feature-*', 'sha256-*', 'nightly', '*-rc*']),
+      );
+      if (random() < 0.7) selection.tagPatternList = entries;
+      else selection.tagPrefixList = entries.map((entry) => entry.replaceAll('*', '') || 'x');
+    }
+    const action =
+      countType === 'sinceImagePulled' || (!archived && random() < 0.2)
+        ? { type: 'transition', targetStorageClass: 'archive' }
+        : { type: 'expire' };
+    rules.push({
+      rulePriority: (index + 1) * pick([1, 1, 1, 10]),
+      description: `rule ${index + 1}`,
+      selection,
+      action,
+    });
+  }
+  return JSON.stringify({ rules });
+}
+
+const policyRandom = prng(1_000);
+const policies = Array.from({ length: POLICIES }, () => generatePolicy(policyRandom));
+const lintAll = () => {
+  const byCode: Record<string, number> = {};
+  for (const text of policies) {
+    for (const finding of lintLifecyclePolicy(text)) byCode[finding.code] = (byCode[finding.code] ?? 0) + 1;
+  }
+  return byCode;
+};
+let findings = lintAll();
+for (let warm = 0; warm < 2; warm++) findings = lintAll();
+const lintTimes: number[] = [];
+for (let run = 0; run < RUNS; run++) {
+  const started = performance.now();
+  findings = lintAll();
+  lintTimes.push(performance.now() - started);
+}
+lintTimes.sort((a, b) => a - b);
+emit({
+  name: 'lifecycle_lint_1000_policies_ms',
+  value: round(lintTimes[Math.floor(lintTimes.length / 2)] as number, 1),
+  unit: 'ms',
+  goal: '<= 1000',
+  policies: policies.length,
+  runs: RUNS,
+  minMs: round(lintTimes[0] as number, 1),
+  maxMs: round(lintTimes[lintTimes.length - 1] as number, 1),
+  findings,
 });

@@ -11,6 +11,7 @@ import {
   createEcrGateway,
   type ECRClient,
   type EcrClientOptions,
+  type EcrGateway,
   EcrGatewayError,
 } from '../../shared/ecr/index.ts';
 import {
@@ -403,22 +404,23 @@ async function runCommand(args: readonly string[], io: CliIo): Promise<number> {
 const isParseArgsError = (error: unknown): error is Error =>
   error instanceof Error && String((error as NodeJS.ErrnoException).code).startsWith('ERR_PARSE_ARGS_');
 
-function parseCommandLine<T>(command: string, parse: () => T): T {
+/** Parses a command's arguments; Node's parse errors become a `UsageError` naming the command's help (`tool`'s). */
+export function parseCommandLine<T>(command: string, parse: () => T, tool = 'cleanup'): T {
   try {
     return parse();
   } catch (error) {
     if (!isParseArgsError(error)) throw error;
     // Node's message goes on to explain `--` for positionals that start with a dash; the first sentence is the news.
     const [first] = error.message.split('. ');
-    throw new UsageError(`${command}: ${first ?? error.message}`, `See: npm run cleanup -- ${command} --help`);
+    throw new UsageError(`${command}: ${first ?? error.message}`, `See: npm run ${tool} -- ${command} --help`);
   }
 }
 
-function noPositionals(command: string, positionals: readonly string[]): void {
+export function noPositionals(command: string, positionals: readonly string[], tool = 'cleanup'): void {
   if (positionals.length > 0) {
     throw new UsageError(
       `${command} takes no arguments, got ${JSON.stringify(positionals[0])}`,
-      `See: npm run cleanup -- ${command} --help`,
+      `See: npm run ${tool} -- ${command} --help`,
     );
   }
 }
@@ -428,7 +430,7 @@ function noPositionals(command: string, positionals: readonly string[]): void {
 const nonEmpty = (value: string | undefined) => (value === undefined || value === '' ? undefined : value);
 
 /** `--config`, else `CONFIG_FILE`, else the bundled config. A bad file is a `UsageError` or `ConfigError` (exit 2). */
-function loadCliConfig(flag: string | undefined, env: NodeJS.ProcessEnv): Readonly<ServiceConfig> {
+export function loadCliConfig(flag: string | undefined, env: NodeJS.ProcessEnv): Readonly<ServiceConfig> {
   const path = flag ?? nonEmpty(env.CONFIG_FILE);
   if (path === undefined) return loadServiceConfig({});
   let text: string;
@@ -444,7 +446,7 @@ function loadCliConfig(flag: string | undefined, env: NodeJS.ProcessEnv): Readon
   return parseConfigText(text, path);
 }
 
-interface Target {
+export interface Target {
   endpoint?: string;
   region: string;
   /** `public`: ECR Public (its API in us-east-1); absent: the private registry of `region`. */
@@ -481,7 +483,7 @@ function checkedEndpoint(url: string, source: string): string {
  * `--endpoint-url` else the environment's; the region as cli/region.ts resolves it (none is a usage error), or
  * us-east-1 for ECR Public, whose API is served there only (another `--region` is a usage error).
  */
-async function targetFor(
+export async function targetFor(
   endpointFlag: string | undefined,
   regionFlag: string | undefined,
   env: NodeJS.ProcessEnv,
@@ -506,14 +508,14 @@ async function targetFor(
   return { ...at, region };
 }
 
-const checkedInUseEndpoint = (flag: string | undefined) =>
+export const checkedInUseEndpoint = (flag: string | undefined) =>
   flag === undefined ? undefined : checkedEndpoint(flag, '--in-use-endpoint-url');
 
 /**
  * What runs, when the config names in-use providers (cli/commands/in-use.ts): read once, in the target's region,
  * at `--in-use-endpoint-url`, else the SDK's own endpoint, else the local registry's when the ECR endpoint is one.
  */
-function readInUseFor(
+export function readInUseFor(
   config: Readonly<ServiceConfig>,
   target: Target,
   /** `--in-use-endpoint-url`, checked (`checkedInUseEndpoint`). */
@@ -570,7 +572,7 @@ function applyTargetFor(
  * The gateway of the target's registry. ECR Public's manifests are read over its registry API: at
  * `ECR_PUBLIC_REGISTRY_URL`, else at the endpoint (the local registry serves both on one port), else public.ecr.aws.
  */
-async function withGateway(
+export async function withGateway(
   io: CliIo,
   target: Target,
   options: { readOnly: boolean },
@@ -586,6 +588,16 @@ async function withGateway(
       client.destroy();
     }
   }
+  return await withEcrGateway(io, target, options, act);
+}
+
+/** The ECR gateway of a private registry target, on the run's one client, destroyed when `act` is done. */
+export async function withEcrGateway<T>(
+  io: CliIo,
+  target: Target,
+  options: { readOnly: boolean },
+  act: (gateway: EcrGateway) => Promise<T>,
+): Promise<T> {
   const client = io.connect({
     ...(target.endpoint === undefined ? {} : { endpoint: target.endpoint }),
     region: target.region,
@@ -599,7 +611,8 @@ async function withGateway(
 
 // --- Errors --------------------------------------------------------------------------------------------------------
 
-function reportError(error: unknown, io: CliIo): number {
+/** Prints an error the way every command does and returns its exit code: 2 for usage and config, 1 for the rest. */
+export function reportError(error: unknown, io: CliIo): number {
   if (error instanceof UsageError || error instanceof RegionError) {
     io.stderr(`error: ${error.message}`);
     if (error.hint) io.stderr(error.hint);
