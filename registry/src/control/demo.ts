@@ -61,6 +61,18 @@ export function demoFixture(): Fixture {
     repositories: [
       {
         name: 'payments/api',
+        // The native policy many repositories carry: it would expire the untagged build the payments-api service runs
+        // (`npm run lifecycle -- compare payments/api` names it); compliance flags it, the cleanup job owns cleanup.
+        lifecyclePolicy: {
+          rules: [
+            {
+              rulePriority: 1,
+              description: 'Expire untagged images pushed more than 30 days ago',
+              selection: { tagStatus: 'untagged', countType: 'sinceImagePushed', countUnit: 'days', countNumber: 30 },
+              action: { type: 'expire' },
+            },
+          ],
+        },
         imageTagMutability: 'IMMUTABLE_WITH_EXCLUSION',
         imageTagMutabilityExclusionFilters: [{ filter: 'latest', filterType: 'WILDCARD' }],
         tags: { team: 'payments', 'cost-center': 'cc-1001' },
