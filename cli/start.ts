@@ -167,6 +167,11 @@ try {
   console.log(`  aws ecr-public describe-image-tags --repository-name tools/cli --endpoint-url ${url}`);
   console.log(`  npm run cleanup -- plan --public --endpoint-url ${url}`);
   console.log('');
+  console.log(
+    "payments/api carries a native lifecycle policy; see what it would break that the cleanup keeps (the ECS service's build):",
+  );
+  console.log(`  npm run lifecycle -- compare payments/api --endpoint-url ${url}`);
+  console.log('');
   // The demo images have real content: container tools pull them over the registry API (/v2/), logged in as
   // `docker login` would be.
   console.log('Pull a demo image with a container tool (the registry speaks the OCI Distribution API under /v2/):');
