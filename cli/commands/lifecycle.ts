@@ -7,7 +7,7 @@ import type { ServiceConfig } from '../../shared/config/schema.ts';
 import type { ImageRecord } from '../../shared/domain/image.ts';
 import type { EcrGateway } from '../../shared/ecr/index.ts';
 import { type CleanupPlan, planCleanup } from '../../shared/policy/cleanup/plan.ts';
-import { CLEANUP_JOB_OWNS } from '../../shared/policy/compliance/policy.ts';
+import { CLEANUP_JOB_OWNS, NO_BREAKING_RULES } from '../../shared/policy/compliance/policy.ts';
 import {
   type Comparison,
   compareWithCleanup,
@@ -179,7 +179,8 @@ export function configPolicies(config: Readonly<ServiceConfig>): NamedPolicy[] {
   const policies: NamedPolicy[] = [];
   const add = (source: string, text: string | null | undefined) => {
     // "cleanup-job": the cleanup job owns the repository, which then has no lifecycle policy to lint.
-    if (typeof text === 'string' && text !== CLEANUP_JOB_OWNS) policies.push({ source, text });
+    if (typeof text === 'string' && text !== CLEANUP_JOB_OWNS && text !== NO_BREAKING_RULES)
+      policies.push({ source, text });
   };
   add('compliance.defaults.lifecyclePolicy', config.compliance.defaults.lifecyclePolicy);
   config.compliance.rules.forEach((rule, index) => {

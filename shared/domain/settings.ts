@@ -143,9 +143,11 @@ export const ComplianceSettingsSchema = z.strictObject({
     .boolean()
     .describe('Images must be scanned on push (the repository flag, or a registry scanning rule covering it).'),
   lifecyclePolicy: z
-    .union([z.literal('cleanup-job'), PolicyDocument])
+    .union([z.literal('cleanup-job'), z.literal('no-breaking-rules'), PolicyDocument])
     .nullable()
-    .describe('The required lifecycle policy; "cleanup-job": the cleanup job owns it, so none; null: not checked.'),
+    .describe(
+      'The required lifecycle policy; "cleanup-job": the cleanup job owns it, so none; "no-breaking-rules": any policy whose rules do not break the cleanup\'s invariants (index children, signatures, releases; each offending rule reported); null: not checked.',
+    ),
   repositoryPolicy: z
     .strictObject({
       allowedAccounts: z

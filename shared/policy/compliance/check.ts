@@ -1,6 +1,7 @@
 import { wildcardMatches } from '../glob.ts';
+import { type LintCode, lintLifecyclePolicy } from '../lifecycle-lint/lint.ts';
 import { canonicalPolicyText } from '../reconcile/keys.ts';
-import { CLEANUP_JOB_OWNS, type CompliancePolicy } from './policy.ts';
+import { CLEANUP_JOB_OWNS, type CompliancePolicy, NO_BREAKING_RULES } from './policy.ts';
 import { repositoryPolicyFindings } from './repository-policy.ts';
 
 /** What compliance knows of one repository; a field is undefined when the policy does not check it (not read). */
@@ -115,6 +116,8 @@ export function checkRepository(
           fix: { kind: 'delete-lifecycle-policy' },
         });
       }
+    } else if (policy.lifecyclePolicy === NO_BREAKING_RULES) {
+      if (current !== undefined) findings.push(...breakingRuleFindings(current));
     } else if (current === undefined) {
       findings.push({
         check: 'lifecycle-policy',
@@ -178,3 +181,29 @@ export const readsFor = (policy: CompliancePolicy) => ({
   tags: policy.requiredTags.length > 0,
   registryScanning: policy.scanOnPush,
 });
+
+/**
+ * The linter's findings that say a lifecycle policy works against the cleanup (what it keeps: an index's children,
+ * signatures, releases), whatever the repository holds now; the rest (AND semantics, the archive's minimum charge)
+ * are advice, not compliance.
+ */
+const BREAKING_CODES: ReadonlySet<LintCode> = new Set<LintCode>([
+  'invalid-policy',
+  'policy-too-large',
+  'any-rule-not-last',
+  'count-includes-artifacts',
+  'expires-index-children',
+  'releases-expire-by-age',
+  'releases-unprotected',
+]);
+
+/** One finding per offending rule and reason, with the linter's one-line fix; reported, never fixed automatically. */
+function breakingRuleFindings(text: string): ComplianceFinding[] {
+  return lintLifecyclePolicy(text)
+    .filter((finding) => BREAKING_CODES.has(finding.code))
+    .map((finding) => ({
+      check: 'lifecycle-policy' as const,
+      reason: 'lifecycle-rule-breaks-cleanup',
+      detail: `${finding.rule === null ? 'the policy' : `rule ${finding.rule}`}: ${finding.code}: ${finding.message} (fix: ${finding.fix})`,
+    }));
+}

@@ -20,6 +20,8 @@ export const DEFAULT_COMPLIANCE_POLICY: CompliancePolicy = {
 };
 
 export const CLEANUP_JOB_OWNS = 'cleanup-job';
+/** Any lifecycle policy may stay, but none of its rules may break what the cleanup keeps (the linter's findings). */
+export const NO_BREAKING_RULES = 'no-breaking-rules';
 
 /**
  * What an ECR Public repository must look like, per the config's `compliance.public` section: `mode`, the

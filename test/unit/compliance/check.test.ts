@@ -143,6 +143,51 @@ describe('checkRepository', () => {
     expect(differs).toMatchObject([{ reason: 'lifecycle-policy-differs' }]);
   });
 
+  it('reports each rule of a lifecycle policy that breaks what the cleanup keeps, and accepts one that does not', () => {
+    // Prepare
+    const rule = (rulePriority: number, selection: Record<string, unknown>) => ({
+      rulePriority,
+      selection,
+      action: { type: 'expire' },
+    });
+    const breaking = JSON.stringify({
+      rules: [
+        rule(1, { tagStatus: 'untagged', countType: 'imageCountMoreThan', countNumber: 5 }),
+        rule(2, { tagStatus: 'any', countType: 'sinceImagePushed', countUnit: 'days', countNumber: 30 }),
+      ],
+    });
+    const harmless = JSON.stringify({
+      rules: [
+        rule(1, { tagStatus: 'tagged', tagPrefixList: ['pr-'], countType: 'imageCountMoreThan', countNumber: 20 }),
+      ],
+    });
+    // Act
+    const findings = checkRepository(
+      facts({ lifecyclePolicy: breaking }),
+      policy({ lifecyclePolicy: 'no-breaking-rules' }),
+      undefined,
+    );
+    const fine = checkRepository(
+      facts({ lifecyclePolicy: harmless }),
+      policy({ lifecyclePolicy: 'no-breaking-rules' }),
+      undefined,
+    );
+    const none = checkRepository(
+      facts({ lifecyclePolicy: null }),
+      policy({ lifecyclePolicy: 'no-breaking-rules' }),
+      undefined,
+    );
+    // Assess: each finding names its rule and carries the linter's fix; none is fixed automatically
+    expect(findings.length).toBeGreaterThanOrEqual(3);
+    expect(findings.every((finding) => finding.reason === 'lifecycle-rule-breaks-cleanup' && !finding.fix)).toBe(true);
+    const details = findings.map((finding) => finding.detail);
+    expect(details).toContainEqual(expect.stringMatching(/^rule 1: count-includes-artifacts: .*\(fix: .+\)$/));
+    expect(details).toContainEqual(expect.stringMatching(/^rule 1: expires-index-children: /));
+    expect(details).toContainEqual(expect.stringMatching(/^rule 2: releases-unprotected: /));
+    expect(fine).toEqual([]);
+    expect(none).toEqual([]);
+  });
+
   it('requires no lifecycle policy where the cleanup job owns the repository', () => {
     // Act
     const findings = checkRepository(
