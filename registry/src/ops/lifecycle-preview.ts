@@ -36,6 +36,7 @@ import {
 } from './image-common.ts';
 import { deleteImageById, emitDelete } from './image-pull-delete.ts';
 import { LIFECYCLE_POLICY_TEXT, lifecyclePolicyNotFound } from './repository-policies.ts';
+import { archiveImage } from './storage-class.ts';
 
 /**
  * Lifecycle policies at work: the preview (StartLifecyclePolicyPreview, GetLifecyclePolicyPreview, [M-ECR]) and the
@@ -304,8 +305,7 @@ export function runLifecyclePolicy(ctx: OpContext, repository: RepositoryRecord)
       } else {
         const status = imageStatus(image, now);
         if (status === 'ACTIVE') {
-          image.status = 'ARCHIVED';
-          image.lastArchivedAt = now;
+          archiveImage(ctx, repository, image, now);
           result.transitioned.push(entry);
         } else {
           result.failed.push({ ...entry, reason: `the image is ${status.toLowerCase()}` });

@@ -13,10 +13,32 @@ import { answerImageId, findImage, type ImageId, readImageId } from './image-ids
  * restores it at once (PutImage). ECR's rule for indexes: an image an active index lists cannot be archived on its
  * own ("it cannot be expired or archived without the manifest list being deleted or archived first", [UG-LCP]).
  * Archiving an index leaves its children and referrers where they are; nothing cascades (UNCONFIRMED: the pages do
- * not say). No event is emitted (UNCONFIRMED: ECR documents none for a storage class change).
+ * not say). An archive emits ECR's "ECR Image Action" (a referrer's, "ECR Referrer Action") with `action-type`
+ * UPDATE_STORAGE_CLASS and `target-storage-class` ARCHIVE ([UG-EB]); the restore's event, which ECR sends when the
+ * restore completes (with `last-activated-at`), is not emitted: a restore completes when a later request reads it.
  */
 
 const TARGET_STORAGE_CLASSES = ['STANDARD', 'ARCHIVE'] as const;
+
+/** Moves an ACTIVE image to the archive at `now` and emits ECR's event for it (UpdateImageStorageClass, lifecycle). */
+export function archiveImage(ctx: OpContext, repository: RepositoryRecord, image: StoredImage, now: number): void {
+  image.status = 'ARCHIVED';
+  image.lastArchivedAt = now;
+  ctx.emit({
+    detailType: image.subjectDigest === undefined ? 'ECR Image Action' : 'ECR Referrer Action',
+    detail: {
+      'action-type': 'UPDATE_STORAGE_CLASS',
+      result: 'SUCCESS',
+      'repository-name': repository.name,
+      'image-digest': image.digest,
+      ...(image.tags[0] === undefined ? {} : { 'image-tag': image.tags[0] }),
+      'manifest-media-type': image.manifestMediaType,
+      ...(image.artifactMediaType === undefined ? {} : { 'artifact-media-type': image.artifactMediaType }),
+      'target-storage-class': 'ARCHIVE',
+    },
+    resources: [],
+  });
+}
 
 const notSupported = (id: ImageId, repository: RepositoryRecord, why: string) =>
   new EcrException(
@@ -55,8 +77,7 @@ function updateImageStorageClass(raw: Record<string, unknown>, ctx: OpContext) {
           `it is referenced by the manifest list ${parents[0]}, which must be archived or deleted first`,
         );
       }
-      image.status = 'ARCHIVED';
-      image.lastArchivedAt = now;
+      archiveImage(ctx, repository, image, now);
     }
   } else if (status === 'ARCHIVED') {
     image.status = 'ACTIVATING';

@@ -61,6 +61,20 @@ describe('the archive storage class: UpdateImageStorageClass, imageStatus, and w
     const answer = await storage(digest, 'ARCHIVE');
     // Assess
     expect(answer).toMatchObject({ repositoryName: REPO, imageId: { imageDigest: digest }, imageStatus: 'ARCHIVED' });
+    const event = server.bus.events.find(
+      (candidate) =>
+        candidate['detail-type'] === 'ECR Image Action' &&
+        (candidate.detail as Record<string, unknown>)['action-type'] === 'UPDATE_STORAGE_CLASS',
+    );
+    expect(event?.detail).toMatchObject({
+      'action-type': 'UPDATE_STORAGE_CLASS',
+      result: 'SUCCESS',
+      'repository-name': REPO,
+      'image-digest': digest,
+      'image-tag': 'v1',
+      'manifest-media-type': 'application/vnd.oci.image.manifest.v1+json',
+      'target-storage-class': 'ARCHIVE',
+    });
     expect(await listed()).toEqual([kept]);
     expect(await listed('ARCHIVED')).toEqual([digest]);
     expect(await listed('ANY')).toEqual([digest, kept]);
