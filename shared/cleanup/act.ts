@@ -1,12 +1,10 @@
 import { conventionTagSubject, type ImageRecord, isIndex } from '../domain/image.ts';
 import {
   EcrGatewayError,
-  EcrUnavailableError,
   ImageNotFoundError,
   type ItemFailure,
   ReadOnlyViolationError,
   RepositoryNotFoundError,
-  ThrottledError,
 } from '../ecr/index.ts';
 import { buildImageGraph, type CleanupPlan } from '../policy/cleanup/plan.ts';
 import { type CleanupGateway, EVERY_STATUS } from './gateway.ts';
@@ -325,7 +323,7 @@ export async function executePlan(
           digest,
           code: error.code,
           reason: error.message,
-          retryable: error instanceof ThrottledError || error instanceof EcrUnavailableError,
+          retryable: error.retryable,
         });
       } else throw error;
     }
