@@ -1,7 +1,9 @@
 /**
  * The storage cost behind archiving or deleting an image: a short text per image for the plan and the report.
- * Pure. Prices are Amazon ECR's published private-repository storage prices (https://aws.amazon.com/ecr/pricing/,
- * us-east-1, as read in March 2026); they change by region and over time, so the text is an explanation, not a bill.
+ * Pure. Prices are Amazon ECR's private-repository storage prices as listed on https://aws.amazon.com/ecr/pricing/:
+ * the archive figures were taken from three independent reports of that page and of the AWS Price List API from
+ * March 2026 (us-east-1 and ap-northeast-1 agree), not from the page itself. They change by region and over time, so
+ * the text is an explanation, not a bill.
  */
 
 /** Standard storage, USD per GB-month. */
