@@ -1,7 +1,10 @@
+import { checkLifecyclePolicy, evaluateLifecyclePolicy } from '@ecr-automation/lifecycle';
 import { describe, expect, it } from 'vitest';
 import { ConfigError, cleanupConfigWarnings, cleanupRuleFor, parseConfig } from '../../../shared/config/load.ts';
 import { costExplanation } from '../../../shared/policy/cleanup/cost.ts';
 import { type CleanupRule, DEFAULT_CLEANUP_RULE, planCleanup } from '../../../shared/policy/cleanup/plan.ts';
+import { compareWithCleanup } from '../../../shared/policy/lifecycle-lint/compare.ts';
+import { toLifecycleImages } from '../../../shared/policy/lifecycle-lint/images.ts';
 import { DAY, digestOf, image, NOW } from '../../helpers/images.ts';
 
 const RULE: CleanupRule = { ...DEFAULT_CLEANUP_RULE, olderThanDays: 14, notPulledForDays: 30, maxDeleteFraction: 1 };
@@ -253,5 +256,34 @@ describe('the archive settings in the config', () => {
           "deleteArchivedAfterDays 30 is under ECR's 90-day minimum archive storage charge: an image deleted sooner is still charged for 90 days",
       },
     ]);
+  });
+});
+
+describe('compareWithCleanup with a cleanup that archives', () => {
+  it('names the cleanup’s archiving as such, and counts it as a removal that agrees with a native transition', () => {
+    // Prepare
+    const images = [image('old'), image('release', { tags: ['v1'] })];
+    const archiving = plan(images, { action: 'archive' });
+    const check = checkLifecyclePolicy(
+      JSON.stringify({
+        rules: [
+          {
+            rulePriority: 1,
+            selection: { tagStatus: 'untagged', countType: 'sinceImagePushed', countUnit: 'days', countNumber: 30 },
+            action: { type: 'transition', targetStorageClass: 'archive' },
+          },
+        ],
+      }),
+    );
+    if (!check.valid) throw new Error(check.reason);
+    // Act
+    const comparison = compareWithCleanup(
+      evaluateLifecyclePolicy(check.policy, toLifecycleImages(images), NOW),
+      archiving,
+      images,
+    );
+    // Assess
+    expect(comparison.rows[0]?.service).toMatchObject({ action: 'archive', reason: { code: 'stale-untagged' } });
+    expect(comparison.summary).toMatchObject({ service: { delete: 0, keep: 1, archive: 1 }, agree: 2 });
   });
 });
