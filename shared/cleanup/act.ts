@@ -200,14 +200,16 @@ async function listSincePlan(
 }
 
 /**
- * Carries out the plan it is given, never another (its deletions, then its archivings): lists the repository just before deleting (DescribeImages
- * pages), which serves both as the re-read of the candidates — it keeps any that gained a tag or a pull or changed
- * since planning, and counts one no longer listed as already gone — and as the look at images pushed since the
- * plan — it keeps any candidate such an image lists as a child or names as its subject (a graph read before those
- * pushes cannot know these edges); keeps, with every candidate kept so, its children and
- * referrers in the plan's graph, transitively. What is kept is reported as data (`changes`). Then deletes the rest
- * of the plan's list in its order (parents before children) in batches of 100, stopping early when the deadline
- * comes near. Only digests the plan selected are ever deleted.
+ * Carries out the plan it is given, never another (its deletions, then its archivings): lists the repository just
+ * before acting (DescribeImages pages), which serves both as the re-read of the candidates — it keeps any that
+ * gained a tag or a pull or changed since planning, and counts one no longer listed as already gone — and as the
+ * look at images pushed since the plan — it keeps any candidate such an image lists as a child or names as its
+ * subject (a graph read before those pushes cannot know these edges); keeps, with every candidate kept so, its
+ * children and referrers in the plan's graph, transitively. What is kept is reported as data (`changes`). Then
+ * deletes the rest of the plan's deletions in their order (parents before children) in batches of 100, and archives
+ * the rest of its archivings in their order, one UpdateImageStorageClass call each (a refused one is a failure, not
+ * an exception), stopping early when the deadline comes near. Only digests the plan selected are ever deleted or
+ * archived.
  *
  * `images` is what the plan was made from (the gather's snapshot): its graph and its records to compare with.
  */
