@@ -48,7 +48,7 @@ const summarise = (event: { source: string; 'detail-type': string; detail: unkno
       : detail.status === 'in-use-unknown'
         ? ` (${String(detail.message)})`
         : '';
-    return `cleanup ${where}${String(detail.repositoryName)}: ${String(detail.status)}${detail.dryRun ? ' (dry run)' : ''}, ${counts.images} images, ${counts.toDelete} selected, ${counts.deleted} deleted, ${counts.kept} kept${inUse > 0 ? ` (${inUse} in use)` : ''}, ${String(detail.bytesReclaimed)} bytes${why}`;
+    return `cleanup ${where}${String(detail.repositoryName)}: ${String(detail.status)}${detail.dryRun ? ' (dry run)' : ''}, ${counts.images} images, ${counts.toDelete} selected, ${counts.deleted} deleted, ${counts.archived === undefined ? '' : `${counts.archived} archived, `}${counts.kept} kept${inUse > 0 ? ` (${inUse} in use)` : ''}, ${String(detail.bytesReclaimed)} bytes${why}`;
   }
   if (event['detail-type'] === 'Image Push Verdict') return summarisePushVerdict(detail);
   if (event['detail-type'] === 'Compliance Report') {

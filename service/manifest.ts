@@ -133,6 +133,20 @@ export function cleanupGlobs(cleanup: CleanupConfig, registry: 'private' | 'publ
   return [...new Set(globs)];
 }
 
+/**
+ * The repository-name globs of the enabled private cleanup rules that archive (`action: 'archive'`, their own or
+ * the defaults'): where a run may call UpdateImageStorageClass. None when the cleanup is in dry run.
+ */
+export function cleanupArchiveGlobs(cleanup: CleanupConfig): string[] {
+  if (cleanup.dryRun) return [];
+  const globs = cleanup.rules
+    .filter(
+      (rule) => rule.enabled && rule.registry === 'private' && (rule.action ?? cleanup.defaults.action) === 'archive',
+    )
+    .flatMap((r) => r.repositories);
+  return [...new Set(globs)];
+}
+
 /** IAM ECR Public repository ARNs covering the globs; `repository/*` when one glob matches every repository. */
 export function publicRepositoryArnsFor(globs: readonly string[]): { 'Fn::Sub': string }[] {
   const patterns = [...new Set(globs.map(globToIamPattern))];
@@ -414,6 +428,8 @@ export function serviceManifest(config: Pick<ServiceConfig, 'push' | 'scan' | 'c
           repositoryArnsFor(cleanupGlobs(config.cleanup, 'private', false)),
         ),
         ...scoped(['ecr:BatchDeleteImage'], repositoryArnsFor(cleanupGlobs(config.cleanup, 'private', true))),
+        // Archives only where a rule archives (none in dry run).
+        ...scoped(['ecr:UpdateImageStorageClass'], repositoryArnsFor(cleanupArchiveGlobs(config.cleanup))),
         ...publicCleanup.worker,
         ...inUseStatements(config.cleanup.inUse),
         PUBLISH_TO_SERVICE_BUS,

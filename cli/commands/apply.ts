@@ -55,6 +55,8 @@ export interface RepositoryRefusal {
 export interface RepositoryApplied {
   repositoryName: string;
   deleted: string[];
+  /** Images moved to ECR's archive (a rule with `action: 'archive'`). */
+  archived: string[];
   alreadyGone: string[];
   failed: ItemFailure[];
   /** Planned deletions kept because they changed since the check (a tag, a pull, a push naming them). */
@@ -90,12 +92,15 @@ const plural = (n: number, one: string, many = `${one}s`) => `${n} ${n === 1 ? o
 export async function applyPlan(deps: ApplyDeps, options: ApplyOptions): Promise<ApplyResult> {
   const { gateway, out, err, now } = deps;
   const { file } = options;
-  const pending = file.repositories.filter((entry) => entry.plan.toDelete.length > 0);
+  const planned = (entry: PlannedRepository) => entry.plan.toDelete.length + (entry.plan.toArchive?.length ?? 0);
+  const pending = file.repositories.filter((entry) => planned(entry) > 0);
   const total = pending.reduce((n, entry) => n + entry.plan.toDelete.length, 0);
+  const archiving = pending.reduce((n, entry) => n + (entry.plan.toArchive?.length ?? 0), 0);
+  const toArchiveText = archiving > 0 ? ` and ${plural(archiving, 'image')} to archive` : '';
   out(
-    `Plan ${options.source}, made ${file.createdAt} (${formatAge(file.createdAt, now)}) against ${file.endpoint ?? 'AWS'} (${file.region}): ${plural(total, 'image')} to delete in ${plural(pending.length, 'repository', 'repositories')}.`,
+    `Plan ${options.source}, made ${file.createdAt} (${formatAge(file.createdAt, now)}) against ${file.endpoint ?? 'AWS'} (${file.region}): ${plural(total, 'image')} to delete${toArchiveText} in ${plural(pending.length, 'repository', 'repositories')}.`,
   );
-  if (total === 0) {
+  if (total + archiving === 0) {
     out('Nothing to delete.');
     return { exitCode: EXIT.ok, refused: [], applied: [] };
   }
@@ -106,7 +111,7 @@ export async function applyPlan(deps: ApplyDeps, options: ApplyOptions): Promise
         'Review the plan, then pass --yes.',
       );
     }
-    const question = `Delete ${plural(total, 'image')} in ${plural(pending.length, 'repository', 'repositories')}?`;
+    const question = `Delete ${plural(total, 'image')}${archiving > 0 ? ` and archive ${plural(archiving, 'image')}` : ''} in ${plural(pending.length, 'repository', 'repositories')}?`;
     if (!(await deps.confirm(question))) {
       err('Not applied: nothing was deleted.');
       return { exitCode: EXIT.failed, refused: [], applied: [] };
@@ -200,6 +205,7 @@ async function applyRepository(
   return {
     repositoryName: entry.repositoryName,
     deleted: execution.deleted,
+    archived: execution.archived,
     alreadyGone: execution.alreadyGone,
     failed: execution.failed,
     changedSincePlan: execution.changedSincePlan,
@@ -218,6 +224,10 @@ function renderApplied(entry: PlannedRepository, result: RepositoryApplied, now:
   return [
     `${entry.repositoryName}: deleted ${result.deleted.length} of ${entry.plan.toDelete.length} planned (${formatBytes(result.bytesReclaimed)})`,
     ...result.deleted.map((digest) => `  deleted  ${shortDigest(digest)}  ${reasonOf(digest)}`),
+    ...(entry.plan.toArchive === undefined
+      ? []
+      : [`  archived ${result.archived.length} of ${entry.plan.toArchive.length} planned`]),
+    ...result.archived.map((digest) => `  archived ${shortDigest(digest)}  ${reasonOf(digest)}`),
     ...result.alreadyGone.map((digest) => `  gone     ${shortDigest(digest)}  already deleted by someone else`),
     ...result.changes.map(
       ({ digest, reason }) => `  kept     ${shortDigest(digest)}  changed since the plan: ${describeChange(reason)}`,
@@ -258,7 +268,7 @@ async function inUseRefusals(
       refused.push({ ...base, currentFingerprint: entry.fingerprint, inUseUnknown: found.inUseUnavailable });
       continue;
     }
-    const running = entry.plan.toDelete.flatMap((digest) => {
+    const running = [...entry.plan.toDelete, ...(entry.plan.toArchive ?? [])].flatMap((digest) => {
       const usedBy = found.inUse?.get(digest);
       return usedBy === undefined ? [] : [{ digest, usedBy }];
     });

@@ -91,6 +91,8 @@ export function formatReason(reason: Decision['reason'], now: number): string {
       return `in-use-unknown (${reason.message})`;
     case 'tagged-safety-brake':
       return `tagged-safety-brake (would delete ${reason.wouldDelete}/${reason.total} tagged)`;
+    case 'archive-expired':
+      return `archive-expired (archived ${formatAge(reason.lastArchivedAt, now)}, over ${reason.days} days)`;
   }
 }
 
@@ -110,6 +112,7 @@ export function renderTable(header: readonly string[], rows: readonly (readonly 
 export interface PlanCounts {
   images: number;
   toDelete: number;
+  toArchive: number;
   kept: number;
   bytesReclaimed: number;
 }
@@ -117,7 +120,8 @@ export interface PlanCounts {
 export const countsOf = (plan: CleanupPlan): PlanCounts => ({
   images: plan.decisions.length,
   toDelete: plan.toDelete.length,
-  kept: plan.decisions.length - plan.toDelete.length,
+  toArchive: plan.toArchive?.length ?? 0,
+  kept: plan.decisions.length - plan.toDelete.length - (plan.toArchive?.length ?? 0),
   bytesReclaimed: plan.bytesReclaimed,
 });
 
@@ -128,7 +132,7 @@ export const countsOf = (plan: CleanupPlan): PlanCounts => ({
 export function renderPlan(plan: CleanupPlan, heading: string, now: number): string[] {
   const counts = countsOf(plan);
   const lines = [
-    `${plan.repositoryName}  ${heading}: ${counts.images} images, ${counts.toDelete} to delete (${formatBytes(counts.bytesReclaimed)}), ${counts.kept} kept`,
+    `${plan.repositoryName}  ${heading}: ${counts.images} images, ${counts.toDelete} to delete (${formatBytes(counts.bytesReclaimed)}), ${counts.toArchive > 0 ? `${counts.toArchive} to archive, ` : ''}${counts.kept} kept`,
   ];
   if (plan.brake) lines.push(`  safety brake held: ${plan.brake.message}`);
   // A failed in-use provider keeps every image for one reason: said once here, not on every row.
@@ -138,17 +142,31 @@ export function renderPlan(plan: CleanupPlan, heading: string, now: number): str
   const byDigest = new Map(plan.decisions.map((decision) => [decision.digest, decision]));
   const ordered = [
     ...plan.toDelete.flatMap((digest) => byDigest.get(digest) ?? []),
+    ...(plan.toArchive ?? []).flatMap((digest) => byDigest.get(digest) ?? []),
     ...plan.decisions.filter((decision) => decision.action === 'keep'),
   ];
   const rows = ordered.map((decision) => [
     shortDigest(decision.digest),
     formatTags(decision.tags),
     decision.action,
-    decision.reason.code === 'in-use-unknown' ? 'in-use-unknown (see above)' : formatReason(decision.reason, now),
+    decision.reason.code === 'in-use-unknown'
+      ? 'in-use-unknown (see above)'
+      : `${formatReason(decision.reason, now)}${archiveCost(decision)}`,
     formatBytes(decision.sizeInBytes),
   ]);
   return [...lines, ...renderTable(['DIGEST', 'TAGS', 'ACTION', 'REASON', 'SIZE'], rows).map((row) => `  ${row}`)];
 }
+
+/**
+ * The storage-cost text of an archiving or of a deletion from the archive, appended to its reason; a plain deletion's
+ * is in the plan file and the report only, which keeps the table of a deleting rule as it was.
+ */
+const archiveCost = (decision: Decision) =>
+  decision.action !== 'keep' &&
+  decision.cost !== undefined &&
+  (decision.action === 'archive' || decision.reason.code === 'archive-expired')
+    ? `; ${decision.cost}`
+    : '';
 
 const tagList = (tags: readonly string[]) => (tags.length === 0 ? 'untagged' : `tags ${tags.join(',')}`);
 

@@ -329,7 +329,7 @@ export function renderComparison(repositoryName: string, comparison: Comparison,
   }
   lines.push('');
   lines.push(
-    `Summary: ${summary.images} images; native: ${summary.native.expire} expire, ${summary.native.transition} archive, ${summary.native.keep} keep; cleanup: ${summary.service.delete} delete, ${summary.service.keep} keep; ${summary.agree} agree, ${summary.nativeOnly} removed by the policy only, ${summary.serviceOnly} deleted by the cleanup only`,
+    `Summary: ${summary.images} images; native: ${summary.native.expire} expire, ${summary.native.transition} archive, ${summary.native.keep} keep; cleanup: ${summary.service.delete} delete, ${summary.service.archive === undefined ? '' : `${summary.service.archive} archive, `}${summary.service.keep} keep; ${summary.agree} agree, ${summary.nativeOnly} removed by the policy only, ${summary.serviceOnly} deleted by the cleanup only`,
   );
   return lines;
 }

@@ -30,6 +30,7 @@ const ImageRecordSchema = z.strictObject({
   scanStatus: z.string().optional(),
   imageStatus: z.enum(['ARCHIVED', 'ACTIVATING']).optional(),
   lastArchivedAt: z.number().optional(),
+  lastActivatedAt: z.number().optional(),
 }) satisfies z.ZodType<ImageRecord>;
 
 const CleanupRuleSchema = z.strictObject({
@@ -41,6 +42,8 @@ const CleanupRuleSchema = z.strictObject({
   allowMassDelete: z.boolean(),
   tagSelections: z.array(TagSelectionSchema).optional(),
   maxTaggedDeleteFraction: z.number().min(0).max(1).optional(),
+  action: z.enum(['delete', 'archive']).optional(),
+  deleteArchivedAfterDays: z.number().int().min(1).optional(),
 }) satisfies z.ZodType<CleanupRule>;
 
 const BrakeSchema = z.strictObject({
@@ -100,6 +103,7 @@ const DeleteReasonSchema = z.discriminatedUnion('code', [
   z.object({ code: z.literal('referrer-of-deleted-image'), via: Digest }),
   z.object({ code: z.literal('orphaned-referrer'), subject: Digest }),
   z.object({ code: z.literal('released'), tags: z.array(z.string()), explanations: z.array(z.string()) }),
+  z.object({ code: z.literal('archive-expired'), lastArchivedAt: IsoTime, days: Count }),
 ]);
 
 const DecisionSchema = z.discriminatedUnion('action', [
@@ -116,6 +120,15 @@ const DecisionSchema = z.discriminatedUnion('action', [
     reason: DeleteReasonSchema,
     tags: z.array(z.string()),
     sizeInBytes: Count,
+    cost: z.string().optional(),
+  }),
+  z.strictObject({
+    digest: Digest,
+    action: z.literal('archive'),
+    reason: DeleteReasonSchema,
+    tags: z.array(z.string()),
+    sizeInBytes: Count,
+    cost: z.string().optional(),
   }),
 ]);
 
@@ -124,6 +137,7 @@ const CleanupPlanSchema = z.strictObject({
   plannedAt: IsoTime,
   decisions: z.array(DecisionSchema),
   toDelete: z.array(Digest),
+  toArchive: z.array(Digest).optional(),
   bytesReclaimed: Count,
   brake: BrakeSchema.optional(),
 }) satisfies z.ZodType<CleanupPlan>;
@@ -218,7 +232,7 @@ export function parsePlanFile(text: string, source: string): PlanFile {
 
 /**
  * What the schema cannot say: each repository once, the saved images hash to the saved fingerprint, one decision
- * per saved image, and `toDelete` is exactly the deletions. A file that fails these was edited or damaged, and
+ * per saved image, `toDelete` is exactly the deletions and `toArchive` exactly the archivings. A file that fails these was edited or damaged, and
  * carrying it out could delete what no plan chose.
  */
 function checkConsistent(file: PlanFile, source: string): void {
@@ -244,6 +258,12 @@ function checkConsistent(file: PlanFile, source: string): void {
     if (toDelete.size !== entry.plan.toDelete.length) fail('toDelete lists a digest twice');
     if (toDelete.size !== deletions.size || [...toDelete].some((digest) => !deletions.has(digest))) {
       fail('toDelete is not exactly the images whose decision is "delete"');
+    }
+    const archivings = new Set(entry.plan.decisions.filter((d) => d.action === 'archive').map((d) => d.digest));
+    const toArchive = new Set(entry.plan.toArchive ?? []);
+    if (toArchive.size !== (entry.plan.toArchive ?? []).length) fail('toArchive lists a digest twice');
+    if (toArchive.size !== archivings.size || [...toArchive].some((digest) => !archivings.has(digest))) {
+      fail('toArchive is not exactly the images whose decision is "archive"');
     }
   });
 }

@@ -136,10 +136,10 @@ export async function makePlan(deps: PlanDeps, options: PlanOptions): Promise<Pl
   const totals = repositories.map((entry) => countsOf(entry.plan));
   const sum = (pick: (counts: ReturnType<typeof countsOf>) => number) => totals.reduce((n, c) => n + pick(c), 0);
   say(
-    `Plan: ${repositories.length} of ${selection.listed} repositories, ${sum((c) => c.images)} images, ${sum((c) => c.toDelete)} to delete (${formatBytes(sum((c) => c.bytesReclaimed))}), ${sum((c) => c.kept)} kept.` +
+    `Plan: ${repositories.length} of ${selection.listed} repositories, ${sum((c) => c.images)} images, ${sum((c) => c.toDelete)} to delete (${formatBytes(sum((c) => c.bytesReclaimed))}), ${sum((c) => c.toArchive) > 0 ? `${sum((c) => c.toArchive)} to archive, ` : ''}${sum((c) => c.kept)} kept.` +
       (options.outFile === undefined ? '' : ` Written to ${options.outFile}.`),
   );
-  if (options.outFile !== undefined && sum((c) => c.toDelete) > 0) {
+  if (options.outFile !== undefined && sum((c) => c.toDelete + c.toArchive) > 0) {
     say(`Apply it with: npm run cleanup -- apply ${options.outFile}`);
   }
   return { file, exitCode: EXIT.ok };

@@ -112,10 +112,12 @@ export async function runCleanup(deps: RunDeps, options: RunOptions): Promise<Ru
   const calls = Object.entries(gateway.callCounts())
     .map(([operation, count]) => `${operation} ${count}`)
     .join(', ');
+  const toArchive = sum((r) => r.counts.toArchive ?? 0);
+  const archived = sum((r) => r.counts.archived ?? 0);
   out(
     dryRun
-      ? `Dry run: ${reports.length} of ${selection.listed} repositories, ${sum((r) => r.counts.toDelete)} images would be deleted (${formatBytes(sum((r) => r.bytesReclaimed))}); nothing was deleted.`
-      : `Run: ${reports.length} of ${selection.listed} repositories, deleted ${sum((r) => r.counts.deleted)} images (${formatBytes(sum((r) => r.bytesReclaimed))}), ${failed} failed.`,
+      ? `Dry run: ${reports.length} of ${selection.listed} repositories, ${sum((r) => r.counts.toDelete)} images would be deleted (${formatBytes(sum((r) => r.bytesReclaimed))})${toArchive > 0 ? ` and ${toArchive} archived` : ''}; nothing was deleted.`
+      : `Run: ${reports.length} of ${selection.listed} repositories, deleted ${sum((r) => r.counts.deleted)} images (${formatBytes(sum((r) => r.bytesReclaimed))})${toArchive > 0 ? `, archived ${archived}` : ''}, ${failed} failed.`,
   );
   out(`ECR calls: ${calls || 'none'}`);
   return { exitCode: failed > 0 ? EXIT.failed : EXIT.ok, dryRun, reports };
@@ -167,6 +169,10 @@ function renderDeleted(report: CleanupReport, now: number, changedSincePlan: rea
     `${report.repositoryName}  rule #${report.ruleIndex ?? '?'}, ${report.status}: deleted ${counts.deleted} of ${counts.toDelete} selected (${formatBytes(report.bytesReclaimed)}), ${counts.kept} kept`,
     ...report.deleted.map((entry) => `  deleted  ${shortDigest(entry.digest)}  ${formatReason(entry.reason, now)}`),
     ...(unlisted > 0 ? [`  … and ${unlisted} more (the report lists at most ${report.deleted.length})`] : []),
+    ...(counts.toArchive === undefined ? [] : [`  archived ${counts.archived ?? 0} of ${counts.toArchive} selected`]),
+    ...(report.archived ?? []).map(
+      (entry) => `  archived ${shortDigest(entry.digest)}  ${formatReason(entry.reason, now)}`,
+    ),
     ...(counts.alreadyGone > 0 ? [`  ${counts.alreadyGone} already deleted by someone else`] : []),
     ...changedSincePlan.map(
       (digest) =>

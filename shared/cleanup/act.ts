@@ -1,5 +1,11 @@
 import { conventionTagSubject, type ImageRecord, isIndex } from '../domain/image.ts';
-import type { ItemFailure } from '../ecr/index.ts';
+import {
+  EcrGatewayError,
+  ImageNotFoundError,
+  type ItemFailure,
+  ReadOnlyViolationError,
+  RepositoryNotFoundError,
+} from '../ecr/index.ts';
 import { buildImageGraph, type CleanupPlan } from '../policy/cleanup/plan.ts';
 import { type CleanupGateway, EVERY_STATUS } from './gateway.ts';
 import { linksOf, mayBeReferrer } from './gather.ts';
@@ -64,6 +70,8 @@ export interface ExecutionResult {
   /** The plan carried out: the one given, never made again. */
   plan: CleanupPlan;
   deleted: string[];
+  /** Images moved to ECR's archive (the plan's `toArchive`), in the order they were archived. */
+  archived: string[];
   alreadyGone: string[];
   failed: ItemFailure[];
   /** Candidates that changed since planning (a tag, a pull, a push naming them), and are kept. */
@@ -192,14 +200,16 @@ async function listSincePlan(
 }
 
 /**
- * Carries out the plan it is given, never another: lists the repository just before deleting (DescribeImages
- * pages), which serves both as the re-read of the candidates — it keeps any that gained a tag or a pull or changed
- * since planning, and counts one no longer listed as already gone — and as the look at images pushed since the
- * plan — it keeps any candidate such an image lists as a child or names as its subject (a graph read before those
- * pushes cannot know these edges); keeps, with every candidate kept so, its children and
- * referrers in the plan's graph, transitively. What is kept is reported as data (`changes`). Then deletes the rest
- * of the plan's list in its order (parents before children) in batches of 100, stopping early when the deadline
- * comes near. Only digests the plan selected are ever deleted.
+ * Carries out the plan it is given, never another (its deletions, then its archivings): lists the repository just
+ * before acting (DescribeImages pages), which serves both as the re-read of the candidates — it keeps any that
+ * gained a tag or a pull or changed since planning, and counts one no longer listed as already gone — and as the
+ * look at images pushed since the plan — it keeps any candidate such an image lists as a child or names as its
+ * subject (a graph read before those pushes cannot know these edges); keeps, with every candidate kept so, its
+ * children and referrers in the plan's graph, transitively. What is kept is reported as data (`changes`). Then
+ * deletes the rest of the plan's deletions in their order (parents before children) in batches of 100, and archives
+ * the rest of its archivings in their order, one UpdateImageStorageClass call each (a refused one is a failure, not
+ * an exception), stopping early when the deadline comes near. Only digests the plan selected are ever deleted or
+ * archived.
  *
  * `images` is what the plan was made from (the gather's snapshot): its graph and its records to compare with.
  */
@@ -212,6 +222,7 @@ export async function executePlan(
   const result: ExecutionResult = {
     plan,
     deleted: [],
+    archived: [],
     alreadyGone: [],
     failed: [],
     changedSincePlan: [],
@@ -219,21 +230,23 @@ export async function executePlan(
     changes: [],
     remaining: [],
   };
-  if (plan.toDelete.length === 0) return result;
-  const candidates = new Set(plan.toDelete);
+  const toArchivePlanned = plan.toArchive ?? [];
+  if (plan.toDelete.length === 0 && toArchivePlanned.length === 0) return result;
+  const planned = [...plan.toDelete, ...toArchivePlanned];
+  const candidates = new Set(planned);
   const byDigest = new Map(images.map((image) => [image.digest, image]));
 
   // 1. One listing: the candidates as they are now (the re-read), and what was pushed since the plan.
   const since = await listSincePlan(gateway, plan.repositoryName, byDigest, candidates);
   result.listedImages = since.listed;
-  const missing = new Set(plan.toDelete.filter((digest) => !since.candidates.has(digest)));
+  const missing = new Set(planned.filter((digest) => !since.candidates.has(digest)));
   const ownReads = options.ownReads;
   const isOwnRead = (image: ImageRecord) =>
     ownReads?.digests.has(image.digest) === true &&
     image.lastPulledAt !== undefined &&
     image.lastPulledAt >= (ownReads?.since ?? 0) - OWN_READ_CLOCK_SKEW_MS;
   const changed = new Map<string, ChangeReason>();
-  for (const digest of plan.toDelete) {
+  for (const digest of planned) {
     const image = since.candidates.get(digest);
     if (image === undefined) continue;
     const before = byDigest.get(image.digest);
@@ -268,21 +281,54 @@ export async function executePlan(
     ...[...keptWith].map(([digest, reason]) => ({ digest, reason })),
   ];
   result.alreadyGone.push(...missing);
-  const toDelete = plan.toDelete.filter(
-    (digest) => !missing.has(digest) && !changed.has(digest) && !keptWith.has(digest),
-  );
+  const unchanged = (digest: string) => !missing.has(digest) && !changed.has(digest) && !keptWith.has(digest);
+  const toDelete = plan.toDelete.filter(unchanged);
+  const toArchive = toArchivePlanned.filter(unchanged);
 
   // 4. Delete, parents first, in batches, minding the deadline.
   const reserveMs = options.reserveMs ?? 0;
+  const nearDeadline = () => options.remainingMs !== undefined && options.remainingMs() < reserveMs;
   for (let start = 0; start < toDelete.length; start += DELETE_BATCH) {
-    if (options.remainingMs && options.remainingMs() < reserveMs) {
-      result.remaining = toDelete.slice(start);
-      break;
+    if (nearDeadline()) {
+      result.remaining = [...toDelete.slice(start), ...toArchive];
+      return result;
     }
     const outcome = await gateway.deleteImages(plan.repositoryName, toDelete.slice(start, start + DELETE_BATCH));
     result.deleted.push(...outcome.deleted);
     result.alreadyGone.push(...outcome.alreadyGone);
     result.failed.push(...outcome.failed);
+  }
+
+  // 5. Archive, parents first (ECR refuses to archive an image an active index lists), one call per image: ECR
+  // has no batch form of UpdateImageStorageClass.
+  if (toArchive.length === 0) return result;
+  const archive = gateway.updateImageStorageClass;
+  if (archive === undefined) {
+    throw new Error(`invariant: ${plan.repositoryName}: the plan archives, but this registry has no archive`);
+  }
+  for (const [index, digest] of toArchive.entries()) {
+    if (nearDeadline()) {
+      result.remaining = toArchive.slice(index);
+      break;
+    }
+    try {
+      await archive.call(gateway, plan.repositoryName, { digest }, 'ARCHIVE');
+      result.archived.push(digest);
+    } catch (error) {
+      if (error instanceof ImageNotFoundError) result.alreadyGone.push(digest);
+      else if (
+        error instanceof EcrGatewayError &&
+        !(error instanceof RepositoryNotFoundError) &&
+        !(error instanceof ReadOnlyViolationError)
+      ) {
+        result.failed.push({
+          digest,
+          code: error.code,
+          reason: error.message,
+          retryable: error.retryable,
+        });
+      } else throw error;
+    }
   }
   return result;
 }

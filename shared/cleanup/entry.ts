@@ -120,6 +120,9 @@ export async function runCleanup(
 
   deps.metrics.addMetric('ImagesDeleted', MetricUnit.Count, report.counts.deleted);
   deps.metrics.addMetric('ImagesKept', MetricUnit.Count, report.counts.kept);
+  if (report.counts.archived !== undefined) {
+    deps.metrics.addMetric('ImagesArchived', MetricUnit.Count, report.counts.archived);
+  }
   deps.metrics.addMetric('DeleteFailures', MetricUnit.Count, report.counts.failed);
   deps.metrics.addMetric('BytesReclaimed', MetricUnit.Bytes, report.bytesReclaimed);
   deps.metrics.addMetric(
@@ -201,7 +204,7 @@ export async function runRepositoryCleanup(gateway: CleanupGateway, input: Clean
   }
   if (plan.brake) return { report: reportOf(base, status('braked'), plan, gateway, indexes), plan };
   if (input.dryRun) return { report: reportOf(base, status('dry-run'), plan, gateway, indexes), plan };
-  if (plan.toDelete.length === 0)
+  if (plan.toDelete.length === 0 && (plan.toArchive ?? []).length === 0)
     return { report: reportOf(base, status('nothing-to-do'), plan, gateway, indexes), plan };
 
   let execution: Awaited<ReturnType<typeof executePlan>>;

@@ -27,6 +27,12 @@ export interface CleanupGateway {
     digests: readonly string[],
   ): Promise<{ manifests: ManifestRecord[]; failures: ItemFailure[] }>;
   deleteImages(repositoryName: string, digests: readonly string[]): Promise<DeleteOutcome>;
+  /** Moves one image to ECR's archive (or back); absent on ECR Public, which has no archive. */
+  updateImageStorageClass?(
+    repositoryName: string,
+    image: { digest: string },
+    target: 'ARCHIVE' | 'STANDARD',
+  ): Promise<{ digest: string; status: 'ACTIVE' | 'ARCHIVED' | 'ACTIVATING' }>;
   /**
    * False when the registry's image listing names no referrer's subject (ECR Public's DescribeImages), so that the
    * cleanup reads the manifests of the images that may be referrers; absent or true when it does (ECR's).

@@ -70,6 +70,7 @@ const DeleteReasonSchema = z.discriminatedUnion('code', [
   z.strictObject({ code: z.literal('referrer-of-deleted-image'), via: z.string() }),
   z.strictObject({ code: z.literal('orphaned-referrer'), subject: z.string() }),
   z.strictObject({ code: z.literal('released'), tags: z.array(z.string()), explanations: z.array(z.string()) }),
+  z.strictObject({ code: z.literal('archive-expired'), lastArchivedAt: z.string(), days: z.number().int() }),
 ]);
 
 /** Why a planned deletion was not carried out (`act.ts`'s `ChangeReason`). */
@@ -109,6 +110,10 @@ export const CleanupReportSchema = z.strictObject({
     /** Candidates kept with those: their children and referrers. */
     keptWithChanged: Count,
     remaining: Count,
+    /** Planned archivings (a rule with `action: 'archive'`); absent when the plan archives nothing. */
+    toArchive: Count.optional(),
+    /** Images moved to ECR's archive; absent when the plan archives nothing. */
+    archived: Count.optional(),
   }),
   bytesReclaimed: Count,
   brake: z
@@ -122,7 +127,21 @@ export const CleanupReportSchema = z.strictObject({
     })
     .optional(),
   /** Deleted images (a dry run's or a braked run's: the ones it would delete), each with the policy's reason. */
-  deleted: z.array(z.strictObject({ digest: z.string(), reason: z.union([DeleteReasonSchema, KeepReasonSchema]) })),
+  deleted: z.array(
+    z.strictObject({
+      digest: z.string(),
+      reason: z.union([DeleteReasonSchema, KeepReasonSchema]),
+      /** Why deleting, in storage terms (`shared/policy/cleanup/cost.ts`). */
+      cost: z.string().optional(),
+    }),
+  ),
+  /**
+   * Archived images (a dry run's or a braked run's: the ones it would archive), each with the policy's reason and
+   * why archiving, in storage terms; absent when the plan archives nothing.
+   */
+  archived: z
+    .array(z.strictObject({ digest: z.string(), reason: DeleteReasonSchema, cost: z.string().optional() }))
+    .optional(),
   kept: z.array(z.strictObject({ digest: z.string(), tags: z.array(z.string()).readonly(), reason: KeepReasonSchema })),
   failures: z.array(z.strictObject({ digest: z.string().optional(), code: z.string(), reason: z.string() })),
   /** The planned deletions not carried out because the registry changed since the plan, each with why. */
@@ -185,10 +204,21 @@ export function reportOf(
   const deletedDigests = execution ? execution.deleted : [];
   const done = new Set(deletedDigests);
   // Every planned digest has a decision; the fallback only keeps the report's shape if one ever had none.
-  const reasonOf = (digest: string) =>
-    byDigest.get(digest)?.reason ?? { code: 'stale-untagged' as const, pushedAt: '' };
-  const deleted = deletedDigests.map((digest) => ({ digest, reason: reasonOf(digest) }));
-  const wouldDelete = execution ? [] : plan.toDelete.map((digest) => ({ digest, reason: reasonOf(digest) }));
+  const fallback = { code: 'stale-untagged' as const, pushedAt: '' };
+  const entryOf = (digest: string) => {
+    const decision = byDigest.get(digest);
+    const cost = decision?.action === 'keep' ? undefined : decision?.cost;
+    return { digest, reason: decision?.reason ?? fallback, ...(cost === undefined ? {} : { cost }) };
+  };
+  const deleted = deletedDigests.map(entryOf);
+  const wouldDelete = execution ? [] : plan.toDelete.map(entryOf);
+  const plannedArchive = plan.toArchive ?? [];
+  const archived = (execution ? execution.archived : plannedArchive).flatMap((digest) => {
+    const decision = byDigest.get(digest);
+    if (decision === undefined || decision.action === 'keep') return [];
+    return [{ digest, reason: decision.reason, ...(decision.cost === undefined ? {} : { cost: decision.cost }) }];
+  });
+  const archiving = plannedArchive.length > 0;
   const kept = plan.decisions.flatMap((decision) =>
     decision.action === 'keep' && !done.has(decision.digest)
       ? [{ digest: decision.digest, tags: decision.tags, reason: decision.reason }]
@@ -216,10 +246,12 @@ export function reportOf(
       changedSincePlan: changed.size,
       keptWithChanged: execution?.keptWithChanged.length ?? 0,
       remaining: execution?.remaining.length ?? 0,
+      ...(archiving ? { toArchive: plannedArchive.length, archived: execution?.archived.length ?? 0 } : {}),
     },
     bytesReclaimed,
     ...(plan.brake ? { brake: plan.brake } : {}),
     deleted: listed,
+    ...(archiving ? { archived: archived.slice(0, REPORT_LIST_LIMIT) } : {}),
     kept: kept.slice(0, REPORT_LIST_LIMIT),
     failures: (execution?.failed ?? []).map((failure) => ({
       ...(failure.digest ? { digest: failure.digest } : {}),
@@ -230,6 +262,7 @@ export function reportOf(
     apiCalls: gateway.callCounts(),
     truncated:
       (execution ? deleted : wouldDelete).length > REPORT_LIST_LIMIT ||
+      archived.length > REPORT_LIST_LIMIT ||
       kept.length > REPORT_LIST_LIMIT ||
       (execution?.changes.length ?? 0) > REPORT_LIST_LIMIT,
   };

@@ -1,5 +1,6 @@
 import type { z } from 'zod';
 import type { SelectionPattern, TagSelection } from '../domain/settings.ts';
+import { ARCHIVE_MINIMUM_DAYS } from '../policy/cleanup/cost.ts';
 import { type CleanupRule, DEFAULT_CLEANUP_RULE } from '../policy/cleanup/plan.ts';
 import { describeSelectionPattern, selectionMatcher } from '../policy/cleanup/retention.ts';
 import { DEFAULT_PUSH_POLICY, type PushPolicy } from '../policy/push/policy.ts';
@@ -68,9 +69,26 @@ export function cleanupRuleFor(
 ): { rule: CleanupRule; index: number } | undefined {
   // Rules of the other registry match nothing, so that the index stays the rule's place in the config.
   const rules = config.rules.map((rule) => (rule.registry === registry ? rule : { ...rule, repositories: [] }));
-  const match = resolveRule<CleanupRule>(rules, config.defaults, DEFAULT_CLEANUP_RULE, repositoryName);
+  const resolved = resolveRule<CleanupRule>(rules, config.defaults, DEFAULT_CLEANUP_RULE, repositoryName);
+  // The optional settings the built-in rule has no value for (`resolveRule` takes only its keys), over the defaults.
+  const match =
+    resolved === undefined
+      ? undefined
+      : { ...resolved, rule: withOptionalSettings(resolved.rule, config, resolved.index) };
   if (match === undefined || registry === 'private') return match;
   return { rule: { ...match.rule, notPulledForDays: 0 }, index: match.index };
+}
+
+/** The archive settings of the matched rule, else of the defaults; absent when neither sets them. */
+function withOptionalSettings(rule: CleanupRule, config: CleanupConfig, index: number): CleanupRule {
+  const matched = config.rules[index];
+  const action = matched?.action ?? config.defaults.action;
+  const deleteArchivedAfterDays = matched?.deleteArchivedAfterDays ?? config.defaults.deleteArchivedAfterDays;
+  return {
+    ...rule,
+    ...(action === undefined ? {} : { action }),
+    ...(deleteArchivedAfterDays === undefined ? {} : { deleteArchivedAfterDays }),
+  };
 }
 
 /**
@@ -173,6 +191,18 @@ export function cleanupConfigWarnings(config: CleanupConfig): ConfigWarning[] {
       }
     });
   };
+  const archiveMinimum = (days: number | undefined, at: string) => {
+    if (days !== undefined && days < ARCHIVE_MINIMUM_DAYS) {
+      warnings.push({
+        path: `${at}.deleteArchivedAfterDays`,
+        message: `deleteArchivedAfterDays ${days} is under ECR's ${ARCHIVE_MINIMUM_DAYS}-day minimum archive storage charge: an image deleted sooner is still charged for ${ARCHIVE_MINIMUM_DAYS} days`,
+      });
+    }
+  };
+  archiveMinimum(config.defaults.deleteArchivedAfterDays, 'cleanup.defaults');
+  for (const [index, rule] of config.rules.entries()) {
+    archiveMinimum(rule.deleteArchivedAfterDays, `cleanup.rules[${index}]`);
+  }
   check(config.defaults.tagSelections, 'cleanup.defaults');
   for (const [index, rule] of config.rules.entries()) check(rule.tagSelections, `cleanup.rules[${index}]`);
   return warnings;

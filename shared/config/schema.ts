@@ -43,6 +43,16 @@ export const PULL_BASED_CLEANUP_SETTINGS = ['notPulledForDays'] as const satisfi
   typeof CleanupSettingsSchema
 >)[];
 
+/** The cleanup settings of ECR's archive storage class, which ECR Public does not have: a public rule may not set them. */
+export const ARCHIVE_CLEANUP_SETTINGS = [
+  'action',
+  'deleteArchivedAfterDays',
+] as const satisfies readonly (keyof z.infer<typeof CleanupSettingsSchema>)[];
+
+/** Whether an archive setting's value asks for the archive (`action: 'delete'` does not). */
+const usesArchive = (setting: (typeof ARCHIVE_CLEANUP_SETTINGS)[number], value: unknown) =>
+  value !== undefined && !(setting === 'action' && value === 'delete');
+
 export const CleanupRuleSchema = CleanupSettingsSchema.partial().extend({
   registry: CleanupRegistrySchema.default('private'),
   repositories: z.array(RepositoryGlob).min(1).describe('Repository-name globs this rule applies to.'),
@@ -96,6 +106,21 @@ export const CleanupConfigSchema = z
             code: 'custom',
             path: ['defaults', setting],
             message: `ECR Public records no pull time, so ${setting} cannot apply to a public rule (rules[${index}] would inherit it from the defaults: set it on the private rules instead)`,
+          });
+        }
+      }
+      for (const setting of ARCHIVE_CLEANUP_SETTINGS) {
+        if (usesArchive(setting, rule[setting])) {
+          context.addIssue({
+            code: 'custom',
+            path: ['rules', index, setting],
+            message: `ECR Public has no archive storage class, so ${setting} cannot apply to a public rule`,
+          });
+        } else if (rule[setting] === undefined && usesArchive(setting, cleanup.defaults[setting])) {
+          context.addIssue({
+            code: 'custom',
+            path: ['defaults', setting],
+            message: `ECR Public has no archive storage class, so ${setting} cannot apply to a public rule (rules[${index}] would inherit it from the defaults: set it on the private rules instead)`,
           });
         }
       }

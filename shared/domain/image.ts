@@ -28,6 +28,8 @@ export interface ImageRecord {
   readonly imageStatus?: 'ARCHIVED' | 'ACTIVATING';
   /** When the image last went to the archive (epoch ms), when ECR says. */
   readonly lastArchivedAt?: number;
+  /** When the image was last restored from the archive (epoch ms), when ECR says. */
+  readonly lastActivatedAt?: number;
 }
 
 /** Whether the image is in (or coming back from) ECR's archive: its manifest cannot be read, nor the image pulled. */

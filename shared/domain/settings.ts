@@ -92,6 +92,21 @@ export const CleanupSettingsSchema = z.strictObject({
     .describe(
       "Safety brake for tagged images: refuse to delete more than this share of a repository's tagged images in one run.",
     ),
+  action: z
+    .enum(['delete', 'archive'])
+    .optional()
+    .describe(
+      "What happens to the images the rule selects: 'delete' (the default) deletes them; 'archive' moves them to ECR's archive storage class (UpdateImageStorageClass), from which they can be restored. Private repositories only: ECR Public has no archive.",
+    ),
+  deleteArchivedAfterDays: z
+    .number()
+    .int()
+    .min(1)
+    .max(36_500)
+    .optional()
+    .describe(
+      'Delete archived images (archived by this service or anyone) whose last archiving is more than this many days ago. Absent: archived images are kept. ECR charges at least 90 days of archive storage per archived image, even when it is deleted sooner. Private repositories only.',
+    ),
 });
 /** The cleanup policy of one repository (`shared/policy/cleanup/plan.ts` names it `CleanupRule`). */
 export type CleanupSettings = z.output<typeof CleanupSettingsSchema>;

@@ -138,9 +138,10 @@ export function toImageRecord(detail: ImageDetail): ImageRecord {
 }
 
 /** The archive members of an image record: none for an ACTIVE image (or one whose status ECR did not report). */
-function archiveOf(detail: ImageDetail): Pick<ImageRecord, 'imageStatus' | 'lastArchivedAt'> {
+function archiveOf(detail: ImageDetail): Pick<ImageRecord, 'imageStatus' | 'lastArchivedAt' | 'lastActivatedAt'> {
   const status = detail.imageStatus;
-  if (status !== 'ARCHIVED' && status !== 'ACTIVATING') return {};
+  const lastActivatedAt = epochMs(detail.lastActivatedAt);
+  if (status !== 'ARCHIVED' && status !== 'ACTIVATING') return lastActivatedAt === undefined ? {} : { lastActivatedAt };
   const lastArchivedAt = epochMs(detail.lastArchivedAt);
   return { imageStatus: status, ...(lastArchivedAt === undefined ? {} : { lastArchivedAt }) };
 }

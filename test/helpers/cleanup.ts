@@ -107,6 +107,7 @@ export const reportsOf = (server: RegistryServer): CleanupReport[] =>
 
 export const MUTATING_ECR_OPERATIONS = [
   'BatchDeleteImage',
+  'UpdateImageStorageClass',
   'PutImage',
   'PutImageTagMutability',
   'PutImageScanningConfiguration',

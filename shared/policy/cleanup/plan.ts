@@ -1,6 +1,7 @@
 import { conventionTagSubject, type ImageRecord, isArchived, isIndex } from '../../domain/image.ts';
 import type { InUseReference } from '../../domain/in-use.ts';
 import type { CleanupSettings } from '../../domain/settings.ts';
+import { costExplanation } from './cost.ts';
 import { judgeTags, type TagKeep } from './retention.ts';
 
 /**
@@ -61,11 +62,33 @@ export type DeleteReason =
    * Every tag it carries is released by the selection that claims it; it is deleted by digest with all these tags.
    * `explanations`: one per tag, `pr-12: pr-* beyond keepLast 20 (rank 21) and not pulled for 31 days`.
    */
-  | { code: 'released'; tags: string[]; explanations: string[] };
+  | { code: 'released'; tags: string[]; explanations: string[] }
+  /** Archived more than the rule's `deleteArchivedAfterDays` ago (`days`): deleted from the archive. */
+  | { code: 'archive-expired'; lastArchivedAt: string; days: number };
 
+/**
+ * What happens to one image. `archive` (a rule with `action: 'archive'`) is a deletion turned into a move to ECR's
+ * archive: the same selection and the same reasons (`child-of-deleted-index` then names an index archived with it).
+ * `cost` explains a deletion or an archiving in storage terms (`cost.ts`).
+ */
 export type Decision =
   | { digest: string; action: 'keep'; reason: KeepReason; tags: readonly string[]; sizeInBytes: number }
-  | { digest: string; action: 'delete'; reason: DeleteReason; tags: readonly string[]; sizeInBytes: number };
+  | {
+      digest: string;
+      action: 'delete';
+      reason: DeleteReason;
+      tags: readonly string[];
+      sizeInBytes: number;
+      cost?: string;
+    }
+  | {
+      digest: string;
+      action: 'archive';
+      reason: DeleteReason;
+      tags: readonly string[];
+      sizeInBytes: number;
+      cost?: string;
+    };
 
 export interface CleanupPlan {
   repositoryName: string;
@@ -75,6 +98,11 @@ export interface CleanupPlan {
   decisions: Decision[];
   /** Digests to delete, parents before children and subjects before referrers. */
   toDelete: string[];
+  /**
+   * Digests to archive (a rule with `action: 'archive'`), parents before children and subjects before referrers, as
+   * ECR requires (it refuses to archive an image an active index lists). Absent when nothing is archived.
+   */
+  toArchive?: string[];
   /** Bytes of image manifests' layers deleted (indexes, which own no layers, are not counted). */
   bytesReclaimed: number;
   /**
@@ -187,7 +215,8 @@ export function planCleanup(
   }
   const verdicts = judgeTags(images, rule.tagSelections ?? [], now);
 
-  // 1. Each image's own signals.
+  // 1. Each image's own signals. An archived image past the rule's `deleteArchivedAfterDays` has none: it goes.
+  const expired = new Set<string>();
   const quietMs = rule.quietPeriodMinutes * MINUTE_MS;
   const untaggedRoots: ImageRecord[] = [];
   for (const image of images) {
@@ -195,11 +224,13 @@ export function planCleanup(
     const isChild = graph.parents.has(image.digest);
     let realTags = false;
     for (const tag of image.tags) if (conventionTagSubject(tag) === undefined) realTags = true;
-    const lastActivity = image.lastPulledAt ?? image.pushedAt;
+    // A restore from the archive is activity too: someone wanted the image back.
+    const lastActivity = Math.max(image.lastPulledAt ?? image.pushedAt, image.lastActivatedAt ?? 0);
     const verdict = verdicts.get(image.digest);
     const usedBy = options.inUse?.get(image.digest);
     let reason: KeepReason | undefined;
     if (usedBy !== undefined && usedBy.length > 0) reason = { code: 'in-use', usedBy: [...usedBy] };
+    else if (archiveExpired(image, rule, now)) expired.add(image.digest);
     else if (image.imageStatus !== undefined) {
       reason = {
         code: 'archived',
@@ -243,10 +274,24 @@ export function planCleanup(
     for (const image of images) {
       if (
         !keep.has(image.digest) &&
+        !expired.has(image.digest) &&
         !graph.subjectOf.has(image.digest) &&
         image.pushedAt <= lastArchivedIndex.pushedAt
       ) {
         keep.set(image.digest, { code: 'may-be-child-of-archived-index', via: lastArchivedIndex.digest });
+      }
+    }
+  }
+
+  // An expired archived image takes with it what it alone keeps in the archive: its archived children and
+  // referrers (whose own reason is `archived`), transitively.
+  const expiring = [...expired];
+  for (let digest = expiring.pop(); digest !== undefined; digest = expiring.pop()) {
+    for (const next of [...(graph.children.get(digest) ?? []), ...(graph.referrers.get(digest) ?? [])]) {
+      const own = keep.get(next);
+      if (own?.code === 'archived' && own.status === 'ARCHIVED') {
+        keep.delete(next);
+        expiring.push(next);
       }
     }
   }
@@ -277,6 +322,13 @@ export function planCleanup(
 
   // 3. Everything unprotected goes, with the reason that makes it go.
   const deleteReasonOf = (image: ImageRecord): DeleteReason => {
+    if (expired.has(image.digest)) {
+      return {
+        code: 'archive-expired',
+        lastArchivedAt: iso(image.lastArchivedAt ?? 0),
+        days: rule.deleteArchivedAfterDays ?? 0,
+      };
+    }
     const verdict = verdicts.get(image.digest);
     if (verdict?.kind === 'released') {
       return { code: 'released', tags: verdict.tags, explanations: verdict.explanations };
@@ -339,40 +391,74 @@ export function planCleanup(
     return {
       repositoryName,
       plannedAt: iso(now),
-      decisions: images.map((image) => decisionOf(image, keep, deleteReasonOf)),
+      decisions: images.map((image) => decisionOf(image, keep, deleteReasonOf, rule)),
       toDelete: [],
       bytesReclaimed: 0,
       brake: { ...brake },
     };
   }
 
-  const toDelete = orderParentsFirst(doomed, graph);
-  const bytesReclaimed = doomed.reduce((sum, image) => sum + (isIndex(image) ? 0 : image.sizeInBytes), 0);
+  // 5. With `action: 'archive'`, what is in standard storage is archived instead; what is archived already is deleted.
+  const archives = (image: ImageRecord) => actionOf(image, rule) === 'archive';
+  // An archived index's children are unknown (ECR serves no archived manifest): archived indexes go first.
+  const archivedIndexFirst = (image: ImageRecord) => (isArchived(image) && isIndex(image) ? 0 : 1);
+  const toDelete = orderParentsFirst(
+    doomed.filter((image) => !archives(image)).sort((a, b) => archivedIndexFirst(a) - archivedIndexFirst(b)),
+    graph,
+  );
+  const archived = doomed.filter(archives);
+  const bytesReclaimed = doomed.reduce(
+    (sum, image) => sum + (isIndex(image) || archives(image) ? 0 : image.sizeInBytes),
+    0,
+  );
   return {
     repositoryName,
     plannedAt: iso(now),
-    decisions: images.map((image) => decisionOf(image, keep, deleteReasonOf)),
+    decisions: images.map((image) => decisionOf(image, keep, deleteReasonOf, rule)),
     toDelete,
+    ...(archived.length > 0 ? { toArchive: orderParentsFirst(archived, graph) } : {}),
     bytesReclaimed,
   };
 }
+
+/** Whether an archived image has been in the archive longer than the rule's `deleteArchivedAfterDays`. */
+function archiveExpired(image: ImageRecord, rule: CleanupRule, now: number): boolean {
+  const days = rule.deleteArchivedAfterDays;
+  return (
+    days !== undefined &&
+    image.imageStatus === 'ARCHIVED' &&
+    image.lastArchivedAt !== undefined &&
+    now - image.lastArchivedAt > days * DAY_MS
+  );
+}
+
+/** What a selected image undergoes: an image in standard storage is archived when the rule archives. */
+const actionOf = (image: ImageRecord, rule: CleanupRule): 'delete' | 'archive' =>
+  rule.action === 'archive' && image.imageStatus === undefined ? 'archive' : 'delete';
 
 function decisionOf(
   image: ImageRecord,
   keep: ReadonlyMap<string, KeepReason>,
   deleteReasonOf: (image: ImageRecord) => DeleteReason,
+  rule: CleanupRule,
 ): Decision {
   const reason = keep.get(image.digest);
-  // Literals rather than a spread of a shared base: a million decisions are made in a few seconds.
-  return reason
-    ? { digest: image.digest, tags: image.tags, sizeInBytes: image.sizeInBytes, action: 'keep', reason }
-    : {
-        digest: image.digest,
-        tags: image.tags,
-        sizeInBytes: image.sizeInBytes,
-        action: 'delete',
-        reason: deleteReasonOf(image),
-      };
+  if (reason) {
+    // Literals rather than a spread of a shared base: a million decisions are made in a few seconds.
+    return { digest: image.digest, tags: image.tags, sizeInBytes: image.sizeInBytes, action: 'keep', reason };
+  }
+  const action = actionOf(image, rule);
+  const cost = costExplanation(action, image.sizeInBytes, {
+    archived: image.imageStatus !== undefined,
+    ownsLayers: !isIndex(image),
+  });
+  const base = {
+    digest: image.digest,
+    tags: image.tags,
+    sizeInBytes: image.sizeInBytes,
+    reason: deleteReasonOf(image),
+  };
+  return action === 'archive' ? { ...base, action, cost } : { ...base, action, cost };
 }
 
 /**

@@ -14,7 +14,10 @@ export type NativeDecision =
   | { action: 'keep'; reason: LifecycleKeepReason };
 
 /** What the service's cleanup decides for one image. */
-export type ServiceDecision = { action: 'keep'; reason: KeepReason } | { action: 'delete'; reason: DeleteReason };
+export type ServiceDecision =
+  | { action: 'keep'; reason: KeepReason }
+  /** `archive`: a rule with `action: 'archive'` moves the image to the archive, as a native transition does. */
+  | { action: 'delete' | 'archive'; reason: DeleteReason };
 
 export type BreakCode =
   /** The native policy expires or archives an image a workload runs (the service keeps it: `in-use`). */
@@ -52,12 +55,13 @@ export interface ComparisonRow {
 export interface ComparisonSummary {
   images: number;
   native: { expire: number; transition: number; keep: number };
-  service: { delete: number; keep: number };
-  /** Both keep it, or the native policy removes (expires or archives) what the service deletes. */
+  /** `archive` only when the cleanup archives (a rule with `action: 'archive'`). */
+  service: { delete: number; keep: number; archive?: number };
+  /** Both keep it, or the native policy removes (expires or archives) what the service deletes or archives. */
   agree: number;
   /** The native policy removes it (expire or transition), the service keeps it. */
   nativeOnly: number;
-  /** The service deletes it, the native policy keeps it. */
+  /** The service deletes or archives it, the native policy keeps it. */
   serviceOnly: number;
   breaks: Partial<Record<BreakCode, number>>;
 }
@@ -138,7 +142,7 @@ export function compareWithCleanup(
       decision.digest,
       decision.action === 'keep'
         ? { action: 'keep', reason: decision.reason }
-        : { action: 'delete', reason: decision.reason },
+        : { action: decision.action, reason: decision.reason },
     );
   }
   const graph = buildImageGraph(images);
@@ -201,9 +205,10 @@ export function compareWithCleanup(
   const breaks: Break[] = [];
   for (const row of rows) {
     summary.native[row.native.action] += 1;
-    summary.service[row.service.action] += 1;
+    if (row.service.action === 'archive') summary.service.archive = (summary.service.archive ?? 0) + 1;
+    else summary.service[row.service.action] += 1;
     const nativeRemoves = row.native.action !== 'keep';
-    const serviceDeletes = row.service.action === 'delete';
+    const serviceDeletes = row.service.action !== 'keep';
     if (nativeRemoves === serviceDeletes) summary.agree += 1;
     else if (nativeRemoves) summary.nativeOnly += 1;
     else summary.serviceOnly += 1;

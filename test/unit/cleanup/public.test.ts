@@ -195,7 +195,11 @@ describe('the cleanup of an ECR Public repository', () => {
     // Assess
     expect(report).toMatchObject({ registry: 'public', repositoryName: REPO, status: 'completed', ruleIndex: 1 });
     expect(report.deleted).toEqual([
-      { digest: stale, reason: { code: 'stale-untagged', pushedAt: old.toISOString() } },
+      {
+        digest: stale,
+        reason: { code: 'stale-untagged', pushedAt: old.toISOString() },
+        cost: expect.stringMatching(/^deleted: stops/),
+      },
     ]);
     expect(Object.fromEntries(report.kept.map((kept) => [kept.digest, kept.reason]))).toEqual({
       [index]: { code: 'tagged', tags: ['v2.1.0'] },

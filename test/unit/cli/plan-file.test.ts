@@ -53,4 +53,45 @@ describe('the plan file', () => {
       'stale-untagged',
     ]);
   });
+
+  it('reads back an archiving plan, and refuses one whose toArchive is not its archive decisions', () => {
+    // Prepare: two stale images archived, one archived long ago deleted
+    const images: ImageRecord[] = [
+      { digest: digest(1), tags: [], pushedAt: NOW - 100 * DAY, sizeInBytes: 10 },
+      { digest: digest(2), tags: [], pushedAt: NOW - 100 * DAY, sizeInBytes: 20, lastActivatedAt: NOW - 90 * DAY },
+      {
+        digest: digest(3),
+        tags: ['v0'],
+        pushedAt: NOW - 300 * DAY,
+        sizeInBytes: 30,
+        imageStatus: 'ARCHIVED',
+        lastArchivedAt: NOW - 200 * DAY,
+      },
+    ];
+    const rule = {
+      ...DEFAULT_CLEANUP_RULE,
+      maxDeleteFraction: 1,
+      action: 'archive' as const,
+      deleteArchivedAfterDays: 180,
+    };
+    const plan = planCleanup('team/app', images, rule, NOW);
+    const entry = { repositoryName: 'team/app', fingerprint: fingerprintOf(images), rule, ruleIndex: 0, images, plan };
+    const file: PlanFile = {
+      version: PLAN_FILE_VERSION,
+      createdAt: new Date(NOW).toISOString(),
+      region: 'us-east-1',
+      repositories: [entry],
+    };
+    const tampered: PlanFile = { ...file, repositories: [{ ...entry, plan: { ...plan, toArchive: [digest(1)] } }] };
+    // Act
+    const read = parsePlanFile(JSON.stringify(file), 'plan.json');
+    // Assess
+    expect(read).toEqual(file);
+    expect(plan.toArchive).toEqual([digest(1), digest(2)]);
+    expect(plan.toDelete).toEqual([digest(3)]);
+    expect(plan.decisions.map((decision) => decision.action)).toEqual(['archive', 'archive', 'delete']);
+    expect(() => parsePlanFile(JSON.stringify(tampered), 'plan.json')).toThrow(
+      /toArchive is not exactly the images whose decision is "archive"/,
+    );
+  });
 });

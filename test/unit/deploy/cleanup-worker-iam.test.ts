@@ -40,6 +40,31 @@ describe('the cleanup worker’s ECR rights', () => {
     expect(dry[0]?.Resource).toEqual([repository('*')]);
   });
 
+  it('archive only in the repositories whose rules archive, and never in dry run', () => {
+    // Act
+    const rules = [
+      { repositories: ['team/**'], action: 'archive' },
+      { repositories: ['tools/*'] },
+      { repositories: ['sandbox/*'], action: 'archive', enabled: false },
+    ];
+    const statements = workerStatements({ rules });
+    const inherited = workerStatements({ defaults: { action: 'archive' }, rules: [{ repositories: ['apps/*'] }] });
+    const dry = workerStatements({ dryRun: true, rules });
+    // Assess
+    expect(statements).toContainEqual({
+      Effect: 'Allow',
+      Action: ['ecr:UpdateImageStorageClass'],
+      Resource: [repository('team/*')],
+    });
+    expect(statements.filter((statement) => statement.Action.includes('ecr:UpdateImageStorageClass'))).toHaveLength(1);
+    expect(inherited).toContainEqual({
+      Effect: 'Allow',
+      Action: ['ecr:UpdateImageStorageClass'],
+      Resource: [repository('apps/*')],
+    });
+    expect(dry.flatMap((statement) => statement.Action)).not.toContain('ecr:UpdateImageStorageClass');
+  });
+
   it('have no ECR rights when no private rule is enabled', () => {
     // Assess
     expect(workerStatements({ rules: [{ registry: 'public', repositories: ['**'] }] })).toEqual([]);

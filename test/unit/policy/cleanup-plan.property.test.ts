@@ -314,6 +314,8 @@ function violationsOf(
       if (byDigest.has(reason.subject) || !subjectsOf.get(image.digest)?.includes(reason.subject)) violations.push(why);
     } else if (reason.code === 'released') {
       if (!released.has(image.digest) || reason.tags.join() !== realTagsOf(image).join()) violations.push(why);
+    } else if (reason.code === 'archive-expired') {
+      if (image.imageStatus !== 'ARCHIVED') violations.push(why);
     } else if (!isTopLevel(image) || reason.pushedAt !== new Date(image.pushedAt).toISOString()) {
       violations.push(why);
     }

@@ -380,6 +380,7 @@ describe('planCleanup', () => {
       reason: expect.anything(),
       tags: [],
       sizeInBytes: 10_000_000,
+      cost: expect.stringMatching(/^deleted: stops/),
     });
   });
 
