@@ -90,6 +90,8 @@ describe('cleanup of tagged images by tag selections, on the local registry', ()
     expect(result.report.deleted).toContainEqual({
       digest: digestOf('pr-1'),
       reason: expect.objectContaining({ code: 'released', tags: ['pr-1', 'pr-1-b'] }),
+      // An index owns no layers: deleting it stops no storage of its own.
+      cost: 'deleted: stops $0.00/month of standard storage; not reversible',
     });
     expect(await pullFailures(client, 'team/tagged')).toEqual([]);
   });
