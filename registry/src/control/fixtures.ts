@@ -1,3 +1,4 @@
+import { buildIdentity, type IdentityFixture } from '../identity/fixture.ts';
 import { buildContentImage, buildContentReferrer } from '../model/content-images.ts';
 import {
   ARTIFACT_TYPES,
@@ -29,7 +30,7 @@ import { buildWorkloads, type WorkloadFixture } from '../workloads/fixture.ts';
  * Times (`pushedAt`, `lastPulledAt`, `createdAt`) are ISO strings, epoch seconds, or relative to the registry
  * clock: `"-90d"`, `"-6h"`, `"-15m"`, `"-30s"`, `"now"`.
  */
-export interface Fixture extends WorkloadFixture {
+export interface Fixture extends WorkloadFixture, IdentityFixture {
   account?: string;
   region?: string;
   /**
@@ -244,6 +245,8 @@ export interface LoadedFixture {
   images: LoadedImage[];
   /** What the fixture's `ecs` and `lambda` sections declared. */
   workloads?: { clusters: number; taskDefinitions: number; functions: number };
+  /** What the fixture's `iam` and `organization` sections declared. */
+  identity?: { roles: number; accounts: number };
 }
 
 /**
@@ -333,7 +336,11 @@ function buildFixture(
   now: number,
 ): { contents: Buffer[]; commit: () => LoadedFixture } {
   if (!fixture || typeof fixture !== 'object') throw new Error('A fixture is an object');
-  const declaresWorkloads = fixture.ecs !== undefined || fixture.lambda !== undefined;
+  const declaresWorkloads =
+    fixture.ecs !== undefined ||
+    fixture.lambda !== undefined ||
+    fixture.iam !== undefined ||
+    fixture.organization !== undefined;
   if (!Array.isArray(fixture.repositories) && !(fixture.repositories === undefined && declaresWorkloads)) {
     throw new Error('A fixture needs a repositories list');
   }
@@ -443,6 +450,7 @@ function buildFixture(
       loaded.find(({ entry }) => !entry.public && entry.repositoryName === repositoryName && entry.id === id)?.entry
         .imageDigest,
   });
+  const commitIdentity = buildIdentity(registry.identity, fixture as unknown as Record<string, unknown>, now);
   const commit = (): LoadedFixture => {
     for (const repository of built) {
       if (state?.repositories.has(repository.name)) {
@@ -459,10 +467,12 @@ function buildFixture(
     for (const { entry, repository } of loaded)
       entry.imageTags = [...(repository.images.get(entry.imageDigest)?.tags ?? [])];
     const workloads = commitWorkloads?.();
+    const identity = commitIdentity?.();
     return {
       repositories: built.length + builtPublic.length,
       images: loaded.map(({ entry }) => entry),
       ...(workloads ? { workloads } : {}),
+      ...(identity ? { identity } : {}),
     };
   };
   return { contents: contents ?? [], commit };

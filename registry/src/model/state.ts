@@ -3,6 +3,7 @@
  * Times are epoch milliseconds inside the registry; the wire layer turns them into epoch seconds.
  */
 
+import { Identity } from '../identity/state.ts';
 import { PublicRegistries } from '../public/state.ts';
 import { Workloads } from '../workloads/state.ts';
 import type { BlobStore } from './blob-store.ts';
@@ -169,6 +170,9 @@ export class Registry {
   /** What runs in each account and region (ECS and Lambda), as fixtures declare it. */
   readonly workloads = new Workloads();
 
+  /** IAM roles, STS sessions and the AWS Organizations tree (global: not per account or region). */
+  readonly identity = new Identity();
+
   constructor(
     /** Layer and config content, on disk, shared by every account and region. */
     readonly blobs: BlobStore,
@@ -228,6 +232,7 @@ export class Registry {
   reset(): void {
     this.publicRegistries.reset();
     this.workloads.reset();
+    this.identity.reset();
     this.uploads.clear();
     this.states.clear();
     this.accounts.clear();

@@ -1,5 +1,6 @@
 import { closeSync, fsyncSync, openSync, renameSync, writeSync } from 'node:fs';
 import { dirname } from 'node:path';
+import type { IdentityRecord } from '../identity/state.ts';
 import { newImage, newRepository, parseManifest } from '../model/records.ts';
 import type {
   FindingsSet,
@@ -302,7 +303,10 @@ export function writeSnapshot(path: string, registry: Registry, header: Snapshot
       workloads++;
       out.line({ ...state, k: 'workloads' });
     }
-    out.line({ k: 'end', ...counts, publicRegistries, publicImages, workloads });
+    // Roles and the organization (as fixtures declared them), one plain JSON record when there are any.
+    const identity = registry.identity.record();
+    if (identity) out.line({ ...identity, k: 'identity' });
+    out.line({ k: 'end', ...counts, publicRegistries, publicImages, workloads, identity: identity ? 1 : 0 });
     out.flush();
     fsyncSync(fd);
   } finally {
@@ -346,7 +350,15 @@ export function readSnapshot(path: string, registry: Registry): SnapshotHeader |
   let state: { state: RegistryState; repositorySeq: number } | undefined;
   let repository: { repository: RepositoryRecord; imageSeq: number } | undefined;
   let ended = false;
-  const counts = { states: 0, repositories: 0, images: 0, publicRegistries: 0, publicImages: 0, workloads: 0 };
+  const counts = {
+    states: 0,
+    repositories: 0,
+    images: 0,
+    publicRegistries: 0,
+    publicImages: 0,
+    workloads: 0,
+    identity: 0,
+  };
   let publicState: { state: PublicRegistryState; imageSeq: Map<string, number> } | undefined;
   const finishPublic = () => {
     if (!publicState) return;
@@ -471,10 +483,19 @@ export function readSnapshot(path: string, registry: Registry): SnapshotHeader |
           counts.workloads++;
           break;
         }
+        case 'identity': {
+          finishState();
+          finishPublic();
+          const { k: _k, ...identity } = record;
+          if (!Array.isArray(identity.roles)) throw new Error('an identity record without its roles');
+          registry.identity.restore(identity as unknown as IdentityRecord);
+          counts.identity++;
+          break;
+        }
         case 'end':
           finishState();
           finishPublic();
-          if ((record.workloads ?? 0) !== counts.workloads) {
+          if ((record.workloads ?? 0) !== counts.workloads || (record.identity ?? 0) !== counts.identity) {
             throw new Error('the counts at its end do not match its records');
           }
           if (

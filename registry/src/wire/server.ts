@@ -5,6 +5,8 @@ import { BusApiError, EventBus } from '../bus/event-bus.ts';
 import { busOperationJournalling } from '../bus/operations.ts';
 import { type EcrContextFor, handleControl, replayControl } from '../control/control.ts';
 import { Faults } from '../control/faults.ts';
+import { ORGANIZATIONS_TARGET_PREFIX, organizationsOperations } from '../identity/organizations.ts';
+import { FORM_CONTENT_TYPE, runSts, StsError, stsErrorXml, stsResponseXml } from '../identity/sts.ts';
 import { BlobStore } from '../model/blob-store.ts';
 import { AccountLimitError, ECR_REGIONS, Registry, type RegistryState } from '../model/state.ts';
 import type { EmittedEvent, OpContext, OperationTable, OpSettings } from '../ops/context.ts';
@@ -653,6 +655,9 @@ export async function startRegistryServer(options: RegistryServerOptions = {}): 
     try {
       const scope = parseScope(req.headers.authorization);
       if (!scope) throw new LambdaError('MissingAuthenticationTokenException', 'Missing Authentication Token', 403);
+      if (expiredSession(scope)) {
+        throw new LambdaError('ExpiredTokenException', 'The security token included in the request is expired', 403);
+      }
       if (!ECR_REGIONS.has(scope.region)) {
         throw new LambdaError(
           'InvalidSignatureException',
@@ -688,6 +693,56 @@ export async function startRegistryServer(options: RegistryServerOptions = {}): 
       res.end(payload);
     } catch (error) {
       if (error instanceof LambdaError) fail(error);
+      else throw error;
+    }
+  };
+
+  /** Whether the request's access key is a session AssumeRole issued that has expired (registry time). */
+  const expiredSession = (scope: RequestScope) => {
+    const session = registry.identity.session(scope.accessKeyId);
+    return session !== undefined && session.expiresAt <= now();
+  };
+
+  /**
+   * An STS request (Query protocol: `POST /`, a form body with `Action`), counted and subject to faults as
+   * `sts:<Action>`, answered in XML. Roles are the fixtures' `iam.roles`; the credentials AssumeRole issues select
+   * the role's account (see `parseScope`).
+   */
+  const serveSts = async (req: IncomingMessage, body: Buffer, res: ServerResponse, requestId: string) => {
+    const reply = (status: number, xml: string) => {
+      res.writeHead(status, {
+        'content-type': 'text/xml',
+        'content-length': Buffer.byteLength(xml),
+        'x-amzn-requestid': requestId,
+      });
+      res.end(xml);
+    };
+    try {
+      const params = new URLSearchParams(body.toString('utf8'));
+      const action = params.get('Action') ?? '';
+      const scope = parseScope(req.headers.authorization);
+      if (!scope) throw new StsError('MissingAuthenticationToken', 'Request is missing Authentication Token', 403);
+      if (!ECR_REGIONS.has(scope.region)) {
+        throw new StsError(
+          'SignatureDoesNotMatch',
+          `Credential should be scoped to a valid region, not '${scope.region.slice(0, 64)}'.`,
+          403,
+        );
+      }
+      if (expiredSession(scope))
+        throw new StsError('ExpiredToken', 'The security token included in the request is expired', 403);
+      if (!/^\w{1,64}$/.test(action)) throw new StsError('MissingAction', 'Missing Action', 400);
+      const name = `sts:${action}`;
+      calls.set(name, (calls.get(name) ?? 0) + 1);
+      const fault = faults.next(name);
+      if (fault.latencyMs > 0) await sleep(fault.latencyMs);
+      if (fault.fail === 'throttle') throw new StsError('Throttling', 'Rate exceeded', 400);
+      if (fault.fail === 'server') throw new StsError('InternalFailure', 'Injected server error', 500);
+      const session = registry.identity.session(scope.accessKeyId);
+      const answer = runSts(action, params, { ...scope, ...(session ? { session } : {}) }, registry.identity, now());
+      reply(200, stsResponseXml(action, answer, requestId));
+    } catch (error) {
+      if (error instanceof StsError) reply(error.status, stsErrorXml(error, requestId));
       else throw error;
     }
   };
@@ -807,6 +862,11 @@ export async function startRegistryServer(options: RegistryServerOptions = {}): 
         );
         return;
       }
+      const formType = (req.headers['content-type'] ?? '').split(';')[0]?.trim().toLowerCase();
+      if (req.method === 'POST' && path === '/' && typeof target !== 'string' && formType === FORM_CONTENT_TYPE) {
+        await serveSts(req, body, res, requestId);
+        return;
+      }
       if (req.method !== 'POST' || path !== '/' || typeof target !== 'string') {
         sendError(
           res,
@@ -861,6 +921,14 @@ export async function startRegistryServer(options: RegistryServerOptions = {}): 
         );
         return;
       }
+      if (expiredSession(scope)) {
+        sendError(
+          res,
+          new EcrException('ExpiredTokenException', 'The security token included in the request is expired', 403),
+          requestId,
+        );
+        return;
+      }
       if (target.startsWith(PUBLIC_TARGET_PREFIX)) {
         await servePublic(
           target.slice(PUBLIC_TARGET_PREFIX.length),
@@ -884,6 +952,35 @@ export async function startRegistryServer(options: RegistryServerOptions = {}): 
           ),
           requestId,
         );
+        return;
+      }
+      if (target.startsWith(ORGANIZATIONS_TARGET_PREFIX)) {
+        const operation = target.slice(ORGANIZATIONS_TARGET_PREFIX.length);
+        const handler = Object.hasOwn(organizationsOperations, operation)
+          ? organizationsOperations[operation]
+          : undefined;
+        if (!handler) {
+          sendError(
+            res,
+            new EcrException(
+              'UnknownOperationException',
+              `The local registry does not implement Organizations operation ${operation}`,
+            ),
+            requestId,
+          );
+          return;
+        }
+        const name = `organizations:${operation}`;
+        calls.set(name, (calls.get(name) ?? 0) + 1);
+        const fault = faults.next(name);
+        if (fault.latencyMs > 0) await sleep(fault.latencyMs);
+        if (fault.fail === 'throttle') throw new EcrException('TooManyRequestsException', 'Rate exceeded');
+        if (fault.fail === 'server') throw new EcrException('ServiceException', 'Injected server error', 500);
+        const output = handler(input as Record<string, unknown>, {
+          account: scope.account,
+          identity: registry.identity,
+        });
+        send(res, 200, output, requestId);
         return;
       }
       if (target.startsWith(ECS_TARGET_PREFIX)) {
