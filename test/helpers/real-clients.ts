@@ -41,12 +41,17 @@ export function clientEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv
   };
 }
 
-export function run(file: string, args: string[], options: { input?: string; cwd?: string } = {}): Promise<RunResult> {
+/** Runs a real client; `env` adds to (or overrides) `clientEnv`'s, for example assumed credentials. */
+export function run(
+  file: string,
+  args: string[],
+  options: { input?: string; cwd?: string; env?: Record<string, string> } = {},
+): Promise<RunResult> {
   return new Promise((resolve) => {
     const child = execFile(
       file,
       args,
-      { env: clientEnv(), cwd: options.cwd ?? home, maxBuffer: 64 * 1024 * 1024, timeout: 120_000 },
+      { env: clientEnv(options.env), cwd: options.cwd ?? home, maxBuffer: 64 * 1024 * 1024, timeout: 120_000 },
       (error, stdout, stderr) => {
         const code = error ? (typeof error.code === 'number' ? error.code : 1) : 0;
         resolve({ code, stdout, stderr });
