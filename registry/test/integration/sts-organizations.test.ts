@@ -18,6 +18,7 @@ const FIXTURE = {
     roles: [
       { account: SPOKE, name: 'EcrCleanup', trust: [HUB] },
       { account: OTHER, name: 'Guarded', trust: [`arn:aws:iam::${HUB}:root`], externalId: 'secret-1' },
+      { account: OTHER, name: 'Chained', trust: [ROLE] },
     ],
   },
   organization: {
@@ -152,6 +153,23 @@ describe('STS and Organizations', () => {
       new AssumeRoleCommand({ RoleArn: guarded, RoleSessionName: 's1', ExternalId: 'secret-1' }),
     );
     expect(ok.Credentials?.AccessKeyId).toMatch(new RegExp(`^ASIA${OTHER}`));
+  });
+
+  it("trusts a role's sessions when the trust names the role ARN (role chaining)", async () => {
+    const chained = `arn:aws:iam::${OTHER}:role/Chained`;
+    expect(
+      await failureOf(
+        sts(server, credentials(HUB)).send(new AssumeRoleCommand({ RoleArn: chained, RoleSessionName: 'cc' })),
+      ),
+    ).toMatchObject({ name: 'AccessDenied' });
+    const first = await sts(server, credentials(HUB)).send(
+      new AssumeRoleCommand({ RoleArn: ROLE, RoleSessionName: 'hop' }),
+    );
+    const asSpoke = credentials(first.Credentials?.AccessKeyId ?? '', first.Credentials?.SessionToken);
+    const second = await sts(server, asSpoke).send(
+      new AssumeRoleCommand({ RoleArn: chained, RoleSessionName: 'hop2' }),
+    );
+    expect(second.AssumedRoleUser?.Arn).toBe(`arn:aws:sts::${OTHER}:assumed-role/Chained/hop2`);
   });
 
   it('answers the Query protocol in XML, validates DurationSeconds, counts and faults sts:<Action>', async () => {
