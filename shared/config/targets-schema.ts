@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { ECR_REGIONS, isEcrRegion } from '../domain/regions.ts';
+import { ECR_REGIONS, type EcrRegion } from '../domain/regions.ts';
 
 /**
  * The config's `targets` section: the accounts and regions one deployment covers across an AWS Organization, and
@@ -22,10 +22,10 @@ export const OrganizationalUnitId = z
     'an organisational unit id (ou-xxxx-xxxxxxxx) or a root id (r-xxxx)',
   );
 
-const SERVED_REGIONS: readonly string[] = Object.values(ECR_REGIONS).flat();
+const SERVED_REGIONS = Object.values(ECR_REGIONS).flat() as [EcrRegion, ...EcrRegion[]];
 
-/** A region ECR serves (`ECR_REGIONS`); an unknown one is refused by name. */
-export const TargetRegion = z.string().refine(isEcrRegion, {
+/** A region ECR serves (`ECR_REGIONS`, listed in the JSON Schema); an unknown one is refused by name. */
+export const TargetRegion = z.enum(SERVED_REGIONS, {
   error: (issue) => `${JSON.stringify(issue.input)} is not a region ECR serves (one of ${SERVED_REGIONS.join(', ')})`,
 });
 
