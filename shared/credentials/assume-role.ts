@@ -42,7 +42,8 @@ export const targetRoleArn = (account: string, region: string, roleName: string)
  * expire (by the injected clock), one call in flight at a time however many requests ask at once (they share it),
  * and a failed call not cached (the next request tries again). Every error is a `TargetCredentialsError` naming the
  * account and the role: `access-denied` (the role is missing or does not trust the service's role) or, retryable,
- * `throttled` and `unavailable`. The SDK calls the provider before signing each request, so it is cheap when cached.
+ * `throttled` and `unavailable`. The SDK calls the provider before signing each request, so it is cheap when cached;
+ * `{ forceRefresh: true }` assumes the role again.
  *
  * @example
  * ```ts
@@ -97,7 +98,9 @@ export function targetCredentials(sts: STSClient, options: TargetCredentialsOpti
       };
     });
 
-  const provider = async (): Promise<AwsCredentialIdentity> => {
+  // `forceRefresh` (asked by an SDK that saw the credentials refused) drops the cache; a call in flight is still shared.
+  const provider = async (properties?: { forceRefresh?: boolean }): Promise<AwsCredentialIdentity> => {
+    if (properties?.forceRefresh === true) cached = undefined;
     if (fresh(cached)) return cached;
     inFlight ??= assume().then(
       (identity) => {

@@ -107,6 +107,21 @@ describe('targetCredentials', () => {
     expect(sts).toHaveReceivedCommandTimes(AssumeRoleCommand, 2);
   });
 
+  it('assumes the role again when asked to refresh', async () => {
+    // Prepare
+    sts.on(AssumeRoleCommand).resolvesOnce(answer(1)).resolves(answer(2));
+    const provider = targetCredentials(createStsClient({ region: 'eu-west-1' }), options({ now: START }));
+    // Act
+    const first = await provider();
+    const refreshed = await provider({ forceRefresh: true });
+    const cached = await provider();
+    // Assess
+    expect(first.accessKeyId).toBe('AKIA1');
+    expect(refreshed.accessKeyId).toBe('AKIA2');
+    expect(cached).toBe(refreshed);
+    expect(sts).toHaveReceivedCommandTimes(AssumeRoleCommand, 2);
+  });
+
   it('shares one call in flight among the requests that ask at once', async () => {
     // Prepare
     let release: (value: ReturnType<typeof answer>) => void = () => undefined;
