@@ -1,6 +1,7 @@
 import { checksPublicRepositories } from '../shared/config/compliance-schema.ts';
 import { hasInUseProviders, type InUseConfig } from '../shared/config/in-use-schema.ts';
 import type { CleanupConfig, PushConfig, ScanConfig, ServiceConfig } from '../shared/config/schema.ts';
+import { roleResourceName, type TargetsConfig } from '../shared/config/targets-schema.ts';
 import { DEFAULT_PUBLIC_COMPLIANCE_POLICY } from '../shared/policy/compliance/policy.ts';
 import { DEFAULT_PUSH_POLICY } from '../shared/policy/push/policy.ts';
 import { DEFAULT_SCAN_POLICY } from '../shared/policy/scan/policy.ts';
@@ -335,6 +336,22 @@ export function inUseStatements(inUse: InUseConfig | undefined): IamStatement[] 
   return statements;
 }
 
+/**
+ * With `targets`, the right to assume the target role in any account (the accounts of organisational units are only
+ * known at run time), and no other role; none without `targets`. The functions that work across the target accounts
+ * take it: the cleanup scheduler and worker, compliance and the reconcile.
+ */
+export function assumeTargetRoleStatements(targets: TargetsConfig | undefined): IamStatement[] {
+  if (targets === undefined) return [];
+  return [
+    {
+      Effect: 'Allow',
+      Action: ['sts:AssumeRole'],
+      Resource: { 'Fn::Sub': `arn:\${AWS::Partition}:iam::*:role/${roleResourceName(targets.roleName)}` },
+    },
+  ];
+}
+
 const scoped = (actions: string[], resources: readonly CfnValue[]): IamStatement[] =>
   resources.length === 0 ? [] : [{ Effect: 'Allow', Action: actions, Resource: resources }];
 
@@ -372,7 +389,11 @@ const TRACING = 'Active';
  * config's enabled enforce-mode rules match (each glob an IAM resource pattern), and the cleanup functions get ECR
  * Public rights only for the config's public cleanup rules, so a change of those rules means packaging again.
  */
-export function serviceManifest(config: Pick<ServiceConfig, 'push' | 'scan' | 'cleanup' | 'compliance'>) {
+export function serviceManifest(
+  config: Pick<ServiceConfig, 'push' | 'scan' | 'cleanup' | 'compliance'> & Partial<Pick<ServiceConfig, 'targets'>>,
+) {
+  /** The target role, for the functions that work across the `targets` accounts (none without `targets`). */
+  const assumeTargetRole = assumeTargetRoleStatements(config.targets);
   /** The cleanup functions' rights on ECR Public, when a cleanup rule is for it. */
   const publicCleanup = publicCleanupStatements(config.cleanup);
   /** Repositories whose tags the push handler may correct (enforce mode). */
@@ -400,6 +421,7 @@ export function serviceManifest(config: Pick<ServiceConfig, 'push' | 'scan' | 'c
           Resource: '*',
         },
         ...publicCleanup.fanOut,
+        ...assumeTargetRole,
         PUBLISH_TO_SERVICE_BUS,
       ],
       onFailure: ON_FAILURE,
@@ -432,6 +454,7 @@ export function serviceManifest(config: Pick<ServiceConfig, 'push' | 'scan' | 'c
         ...scoped(['ecr:UpdateImageStorageClass'], repositoryArnsFor(cleanupArchiveGlobs(config.cleanup))),
         ...publicCleanup.worker,
         ...inUseStatements(config.cleanup.inUse),
+        ...assumeTargetRole,
         PUBLISH_TO_SERVICE_BUS,
       ],
       onFailure: ON_FAILURE,
@@ -566,6 +589,7 @@ export function serviceManifest(config: Pick<ServiceConfig, 'push' | 'scan' | 'c
         { Effect: 'Allow', Action: ['ecr:GetRegistryScanningConfiguration'], Resource: '*' },
         // ECR Public (only with public rules): reads everywhere, catalog data puts on the enforce-mode repositories.
         ...publicComplianceStatements(config.compliance),
+        ...assumeTargetRole,
         PUBLISH_TO_SERVICE_BUS,
       ],
       onFailure: ON_FAILURE,
@@ -612,6 +636,7 @@ export function serviceManifest(config: Pick<ServiceConfig, 'push' | 'scan' | 'c
           Resource: '*',
           Condition: { StringEquals: { 'iam:AWSServiceName': 'replication.ecr.amazonaws.com' } },
         },
+        ...assumeTargetRole,
         PUBLISH_TO_SERVICE_BUS,
       ],
       onFailure: ON_FAILURE,

@@ -11,6 +11,7 @@ import { expiryOf } from '../policy/scan/allow-list.ts';
 import { COMPLIANCE_CONFIG_DEFAULT, ComplianceConfigSchema } from './compliance-schema.ts';
 import { InUseConfigSchema } from './in-use-schema.ts';
 import { RegistrySectionSchema } from './registry-schema.ts';
+import { TargetsConfigSchema } from './targets-schema.ts';
 
 /**
  * The service's config file. One zod schema per section, strict objects everywhere (a typo is an error, not a
@@ -241,6 +242,7 @@ export const ServiceConfigSchema = z.strictObject({
   registry: RegistrySectionSchema.default({ dryRun: false }).describe(
     'Registry-level settings reconciled by reconcile-registry; a section left out is not managed.',
   ),
+  targets: TargetsConfigSchema.optional(),
 });
 export type ServiceConfig = z.infer<typeof ServiceConfigSchema>;
 

@@ -125,6 +125,9 @@ describe('ARCHITECTURE.md', () => {
     expect(ecr.filter((file) => !file.startsWith('shared/ecr/'))).toEqual([]);
     expect(ecrPublic.length).toBeGreaterThan(0);
     expect(ecrPublic.filter((file) => !file.startsWith('shared/ecr-public/'))).toEqual([]);
+    const sts = importersOf('@aws-sdk/client-sts');
+    expect(sts.length).toBeGreaterThan(0);
+    expect(sts.filter((file) => !file.startsWith('shared/credentials/'))).toEqual([]);
   });
 
   it('lets only the in-use gateways import the ECS, Lambda, S3 and SSM clients, one folder each', () => {
