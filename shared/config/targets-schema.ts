@@ -29,9 +29,6 @@ export const TargetRegion = z.enum(SERVED_REGIONS, {
   error: (issue) => `${JSON.stringify(issue.input)} is not a region ECR serves (one of ${SERVED_REGIONS.join(', ')})`,
 });
 
-/** IAM's role-name characters; a role name is 1–64 of them. */
-const ROLE_NAME_CHARACTERS = String.raw`[\w+=,.@-]`;
-
 /**
  * An IAM role name, optionally behind its path: `EcrAutomation` or `/platform/ecr/EcrAutomation`. The path's
  * segments take the role name's characters (so no `*` or `?`, which would be wildcards in the IAM resource).
@@ -40,7 +37,8 @@ export const RoleName = z
   .string()
   .max(512)
   .regex(
-    new RegExp(`^(?:/(?:${ROLE_NAME_CHARACTERS}+/)+)?${ROLE_NAME_CHARACTERS}{1,64}$`),
+    // IAM's role-name characters, 1–64 of them; each path segment ends with `/`, which the name cannot hold.
+    /^(?:\/(?:[\w+=,.@-]+\/)+)?[\w+=,.@-]{1,64}$/,
     'an IAM role name (1–64 of letters, digits and + = , . @ _ -), optionally behind a path /path/',
   );
 
