@@ -29,7 +29,7 @@ import {
   noPositionals,
   parseCommandLine,
   readInUseFor,
-  reportError,
+  runCommandLine,
   type Target,
   targetFor,
   withEcrGateway,
@@ -87,8 +87,6 @@ Options:
   --config <file>       Config (default: CONFIG_FILE, else the bundled config/ecr-automation.json)
 ${TARGET_HELP}`;
 
-const HELP: Readonly<Record<string, string>> = { lint: LINT_HELP, compare: COMPARE_HELP };
-
 const TARGET_OPTIONS = {
   'endpoint-url': { type: 'string' },
   region: { type: 'string' },
@@ -97,37 +95,12 @@ const TARGET_OPTIONS = {
 } as const;
 
 /** `lifecycle <command> ...`: returns the exit code; expected errors are printed as one message, without a stack. */
-export async function runLifecycleCli(argv: readonly string[], io: CliIo): Promise<number> {
-  try {
-    return await dispatch(argv, io);
-  } catch (error) {
-    return reportError(error, io);
-  }
-}
-
-async function dispatch(argv: readonly string[], io: CliIo): Promise<number> {
-  const [command, ...args] = argv;
-  if (command === undefined) {
-    io.stderr(USAGE);
-    return EXIT.usage;
-  }
-  if (command === 'help' || command === '--help' || command === '-h') {
-    io.stdout(HELP[args[0] ?? ''] ?? USAGE);
-    return EXIT.ok;
-  }
-  const help = HELP[command];
-  if (help === undefined) {
-    throw new UsageError(
-      `Unknown command ${JSON.stringify(command)}`,
-      'The commands are lint and compare: npm run lifecycle -- --help',
-    );
-  }
-  if (args.includes('--help') || args.includes('-h')) {
-    io.stdout(help);
-    return EXIT.ok;
-  }
-  return command === 'lint' ? await lintCommand(args, io) : await compareCommand(args, io);
-}
+export const runLifecycleCli = (argv: readonly string[], io: CliIo): Promise<number> =>
+  runCommandLine(argv, io, {
+    usage: USAGE,
+    commands: { lint: { help: LINT_HELP, run: lintCommand }, compare: { help: COMPARE_HELP, run: compareCommand } },
+    unknownHint: 'The commands are lint and compare: npm run lifecycle -- --help',
+  });
 
 // --- Policies ------------------------------------------------------------------------------------------------------
 

@@ -151,13 +151,6 @@ Options:
   --endpoint-url <url>  ECR endpoint (default: AWS_ENDPOINT_URL_ECR, else AWS_ENDPOINT_URL, else AWS itself)
   --region <region>     AWS region (default: AWS_REGION, else AWS_DEFAULT_REGION, else the profile's)`;
 
-const HELP: Readonly<Record<string, string>> = {
-  plan: PLAN_HELP,
-  apply: APPLY_HELP,
-  run: RUN_HELP,
-  restore: RESTORE_HELP,
-};
-
 const TARGET_OPTIONS = {
   'endpoint-url': { type: 'string' },
   region: { type: 'string' },
@@ -173,47 +166,56 @@ const IN_USE_OPTIONS = {
   'in-use-endpoint-url': { type: 'string' },
 } as const;
 
-/** `cleanup <command> ...`: returns the exit code; expected errors are printed as one message, without a stack. */
-export async function runCleanupCli(argv: readonly string[], io: CliIo): Promise<number> {
+/**
+ * A command-line tool's commands: its usage, each command's help and body, and the hint an unknown command gets.
+ * `runCommandLine` prints help, refuses unknown commands and reports expected errors as one message, without a stack.
+ */
+export interface CommandLine {
+  usage: string;
+  /** The commands by name, each with its help text and body. */
+  commands: Readonly<Record<string, { help: string; run: (args: readonly string[], io: CliIo) => Promise<number> }>>;
+  /** Said after "Unknown command": what the commands are. */
+  unknownHint: string;
+}
+
+/** Runs one command of `tool` and returns the exit code. */
+export async function runCommandLine(argv: readonly string[], io: CliIo, tool: CommandLine): Promise<number> {
   try {
-    return await dispatch(argv, io);
+    const [command, ...args] = argv;
+    if (command === undefined) {
+      io.stderr(tool.usage);
+      return EXIT.usage;
+    }
+    const entry = (name: string | undefined) =>
+      name !== undefined && Object.hasOwn(tool.commands, name) ? tool.commands[name] : undefined;
+    if (command === 'help' || command === '--help' || command === '-h') {
+      io.stdout(entry(args[0])?.help ?? tool.usage);
+      return EXIT.ok;
+    }
+    const found = entry(command);
+    if (found === undefined) throw new UsageError(`Unknown command ${JSON.stringify(command)}`, tool.unknownHint);
+    if (args.includes('--help') || args.includes('-h')) {
+      io.stdout(found.help);
+      return EXIT.ok;
+    }
+    return await found.run(args, io);
   } catch (error) {
     return reportError(error, io);
   }
 }
 
-async function dispatch(argv: readonly string[], io: CliIo): Promise<number> {
-  const [command, ...args] = argv;
-  if (command === undefined) {
-    io.stderr(USAGE);
-    return EXIT.usage;
-  }
-  if (command === 'help' || command === '--help' || command === '-h') {
-    io.stdout(HELP[args[0] ?? ''] ?? USAGE);
-    return EXIT.ok;
-  }
-  const help = HELP[command];
-  if (help === undefined) {
-    throw new UsageError(
-      `Unknown command ${JSON.stringify(command)}`,
-      'The commands are plan, apply, run and restore: npm run cleanup -- --help',
-    );
-  }
-  if (args.includes('--help') || args.includes('-h')) {
-    io.stdout(help);
-    return EXIT.ok;
-  }
-  switch (command) {
-    case 'plan':
-      return await planCommand(args, io);
-    case 'apply':
-      return await applyCommand(args, io);
-    case 'restore':
-      return await restoreCommand(args, io);
-    default:
-      return await runCommand(args, io);
-  }
-}
+/** `cleanup <command> ...`: returns the exit code; expected errors are printed as one message, without a stack. */
+export const runCleanupCli = (argv: readonly string[], io: CliIo): Promise<number> =>
+  runCommandLine(argv, io, {
+    usage: USAGE,
+    commands: {
+      plan: { help: PLAN_HELP, run: planCommand },
+      apply: { help: APPLY_HELP, run: applyCommand },
+      run: { help: RUN_HELP, run: runCommand },
+      restore: { help: RESTORE_HELP, run: restoreCommand },
+    },
+    unknownHint: 'The commands are plan, apply, run and restore: npm run cleanup -- --help',
+  });
 
 /** A whole number of seconds from 1 to a day, from the command line. */
 function seconds(value: string | undefined, flag: string, fallback: number): number {
