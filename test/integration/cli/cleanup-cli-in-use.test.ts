@@ -5,10 +5,10 @@ import type { ECRClient } from '@aws-sdk/client-ecr';
 import type { Fixture, RegistryServer } from '@ecr-automation/local-registry';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { shortDigest } from '../../../cli/commands/format.ts';
-import { type CliIo, runCleanupCli } from '../../../cli/commands/main.ts';
+import { runCleanupCli } from '../../../cli/commands/main.ts';
 import type { PlanFile } from '../../../cli/commands/plan-file.ts';
-import { createEcrClient } from '../../../shared/ecr/index.ts';
 import { digestsIn, loadFixture, MUTATING_ECR_OPERATIONS } from '../../helpers/cleanup.ts';
+import { runInProcess } from '../../helpers/cli.ts';
 import { control, ecrClient, startTestRegistry, TEST_ACCOUNT, TEST_REGION } from '../../helpers/registry.ts';
 
 const HOST = `${TEST_ACCOUNT}.dkr.ecr.${TEST_REGION}.amazonaws.com`;
@@ -92,12 +92,6 @@ const CONFIG = {
 const DELETED = { 'team/app': ['main-1', 'pr-2', 'stale'], 'tools/lint': ['lint-pr-1', 'lint-stale'] };
 const KEPT = { 'team/app': ['v1.0.0', 'main-2', 'main-3', 'pr-1', 'pr-3', 'pinned'], 'tools/lint': ['lint-pr-2'] };
 
-interface Outcome {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
 describe('npm run cleanup keeps what runs (cleanup.inUse), as the worker does', { timeout: 60_000 }, () => {
   let server: RegistryServer;
   let client: ECRClient;
@@ -110,22 +104,7 @@ describe('npm run cleanup keeps what runs (cleanup.inUse), as the worker does', 
   const target = () => ['--endpoint-url', server.url, '--config', configPath];
 
   /** The CLI in this process; no AWS_ENDPOINT_URL* variable, so the in-use clients go where the ECR endpoint is. */
-  async function cli(args: string[]): Promise<Outcome> {
-    const stdout: string[] = [];
-    const stderr: string[] = [];
-    const env = Object.fromEntries(Object.entries(process.env).filter(([name]) => !name.startsWith('AWS_ENDPOINT')));
-    const io: CliIo = {
-      env,
-      stdout: (line) => stdout.push(line),
-      stderr: (line) => stderr.push(line),
-      interactive: false,
-      confirm: async () => false,
-      connect: (options) => createEcrClient({ ...options, maxAttempts: 1 }),
-      now: () => Date.now(),
-    };
-    const code = await runCleanupCli(args, io);
-    return { code, stdout: stdout.join('\n'), stderr: stderr.join('\n') };
-  }
+  const cli = (args: string[]) => runInProcess(runCleanupCli, args);
 
   async function left(): Promise<Record<string, Set<string>>> {
     return {

@@ -1,9 +1,9 @@
 import { DescribeImagesCommand, type ECRClient, UpdateImageStorageClassCommand } from '@aws-sdk/client-ecr';
 import type { Fixture, RegistryServer } from '@ecr-automation/local-registry';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { type CliIo, runCleanupCli } from '../../../cli/commands/main.ts';
-import { createEcrClient } from '../../../shared/ecr/index.ts';
+import { runCleanupCli } from '../../../cli/commands/main.ts';
 import { loadFixture, pullFailures } from '../../helpers/cleanup.ts';
+import { runInProcess } from '../../helpers/cli.ts';
 import { ecrClient, startTestRegistry } from '../../helpers/registry.ts';
 
 const REPO = 'team/archive';
@@ -53,24 +53,19 @@ describe('npm run cleanup -- restore: an archived image back with what belongs t
 
   /** The CLI in this process; its waits move the registry's clock instead of the wall clock's. */
   async function cli(args: string[]) {
-    const stdout: string[] = [];
-    const stderr: string[] = [];
     const waits: number[] = [];
-    const io: CliIo = {
-      env: { ...process.env },
-      stdout: (line) => stdout.push(line),
-      stderr: (line) => stderr.push(line),
-      interactive: false,
-      confirm: async () => false,
-      connect: (target) => createEcrClient({ ...target, maxAttempts: 1 }),
-      now: () => server.now(),
-      sleep: async (ms) => {
-        waits.push(ms);
-        server.advanceClock(ms);
+    const outcome = await runInProcess(
+      runCleanupCli,
+      ['restore', ...args, '--endpoint-url', server.url, '--region', 'us-east-1'],
+      {
+        now: () => server.now(),
+        sleep: async (ms) => {
+          waits.push(ms);
+          server.advanceClock(ms);
+        },
       },
-    };
-    const code = await runCleanupCli(['restore', ...args, '--endpoint-url', server.url, '--region', 'us-east-1'], io);
-    return { code, stdout: stdout.join('\n'), stderr: stderr.join('\n'), waits };
+    );
+    return { ...outcome, waits };
   }
   const statuses = async () =>
     Object.fromEntries(

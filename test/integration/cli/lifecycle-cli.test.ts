@@ -6,9 +6,8 @@ import type { Fixture, RegistryServer } from '@ecr-automation/local-registry';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { shortDigest } from '../../../cli/commands/format.ts';
 import { runLifecycleCli } from '../../../cli/commands/lifecycle.ts';
-import type { CliIo } from '../../../cli/commands/main.ts';
-import { createEcrClient } from '../../../shared/ecr/index.ts';
 import { loadFixture, MUTATING_ECR_OPERATIONS } from '../../helpers/cleanup.ts';
+import { runInProcess } from '../../helpers/cli.ts';
 import { control, ecrClient, startTestRegistry } from '../../helpers/registry.ts';
 
 /**
@@ -89,12 +88,6 @@ const EXPIRE_RELEASE_INDEXES = JSON.stringify({
   ],
 });
 
-interface Outcome {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
 describe('npm run lifecycle: lint and compare ECR lifecycle policies with the cleanup', { timeout: 60_000 }, () => {
   let server: RegistryServer;
   let client: ECRClient;
@@ -107,22 +100,7 @@ describe('npm run lifecycle: lint and compare ECR lifecycle policies with the cl
   const target = () => ['--endpoint-url', server.url, '--region', 'us-east-1', '--config', configPath];
 
   /** The CLI in this process; no AWS_ENDPOINT_URL* variable, so the in-use clients go where the ECR endpoint is. */
-  async function cli(args: string[]): Promise<Outcome> {
-    const stdout: string[] = [];
-    const stderr: string[] = [];
-    const env = Object.fromEntries(Object.entries(process.env).filter(([name]) => !name.startsWith('AWS_ENDPOINT')));
-    const io: CliIo = {
-      env,
-      stdout: (line) => stdout.push(line),
-      stderr: (line) => stderr.push(line),
-      interactive: false,
-      confirm: async () => false,
-      connect: (options) => createEcrClient({ ...options, maxAttempts: 1 }),
-      now: () => Date.now(),
-    };
-    const code = await runLifecycleCli(args, io);
-    return { code, stdout: stdout.join('\n'), stderr: stderr.join('\n') };
-  }
+  const cli = (args: string[]) => runInProcess(runLifecycleCli, args);
 
   /** The mutating ECR calls made since the fixture was loaded (the test's own PutLifecyclePolicy among them). */
   async function mutations(): Promise<Record<string, number>> {

@@ -2,9 +2,8 @@ import { demoFixture, type RegistryServer } from '@ecr-automation/local-registry
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { shortDigest } from '../../../cli/commands/format.ts';
 import { runLifecycleCli } from '../../../cli/commands/lifecycle.ts';
-import type { CliIo } from '../../../cli/commands/main.ts';
-import { createEcrClient } from '../../../shared/ecr/index.ts';
 import { type Loaded, loadFixture } from '../../helpers/cleanup.ts';
+import { runInProcess } from '../../helpers/cli.ts';
 import { startTestRegistry } from '../../helpers/registry.ts';
 
 /**
@@ -25,29 +24,18 @@ describe('npm run lifecycle -- compare on the demo registry', () => {
 
   it('names the build the payments-api service runs, which the native policy would expire and the cleanup keeps', async () => {
     // Prepare
-    const stdout: string[] = [];
-    const stderr: string[] = [];
-    const env = Object.fromEntries(Object.entries(process.env).filter(([name]) => !name.startsWith('AWS_ENDPOINT')));
-    const io: CliIo = {
-      env,
-      stdout: (line) => stdout.push(line),
-      stderr: (line) => stderr.push(line),
-      interactive: false,
-      confirm: async () => false,
-      connect: (options) => createEcrClient({ ...options, maxAttempts: 1 }),
-      now: () => server.now(),
-    };
     const running = loaded.images.find((image) => image.repositoryName === 'payments/api' && image.id === 'stale-2');
     if (!running) throw new Error('the demo has no payments/api stale-2');
     // Act
-    const code = await runLifecycleCli(
+    const { code, stdout, stderr } = await runInProcess(
+      runLifecycleCli,
       ['compare', 'payments/api', '--endpoint-url', server.url, '--region', 'us-east-1'],
-      io,
+      { now: () => server.now() },
     );
     // Assess
-    expect(code, stderr.join('\n')).toBe(0);
-    const row = stdout.find((line) => line.startsWith(shortDigest(running.imageDigest))) ?? '';
+    expect(code, stderr).toBe(0);
+    const row = stdout.split('\n').find((line) => line.startsWith(shortDigest(running.imageDigest))) ?? '';
     expect(row).toMatch(/expire \(rule 1\)\s+keep \(in-use.*ecs demo\/payments-api.*\)\s+in-use-expired$/);
-    expect(stdout.join('\n')).toMatch(/in-use-expired: rule 1 expires .*\(ecs demo\/payments-api\)/);
+    expect(stdout).toMatch(/in-use-expired: rule 1 expires .*\(ecs demo\/payments-api\)/);
   });
 });
