@@ -107,12 +107,14 @@ function snapshot() {
       scanOnPush: repository.scanOnPush,
       policy: repository.policyText,
       lifecycle: repository.lifecyclePolicyText,
+      preview: repository.lifecyclePreview === undefined ? undefined : JSON.stringify(repository.lifecyclePreview),
       tags: [...repository.tags],
       layers: [...repository.layers],
       images: [...repository.images.values()].map((image) => ({
         digest: image.digest,
         tags: [...image.tags],
         status: image.status,
+        lastArchivedAt: image.lastArchivedAt,
         pushedAt: image.pushedAt,
         lastPulledAt: image.lastPulledAt,
         scanned: image.scan?.status,
@@ -180,6 +182,9 @@ const REPOSITORY_OPERATIONS: Record<string, Record<string, unknown>> = {
   CompleteLayerUpload: { uploadId: UNKNOWN_UPLOAD, layerDigests: [LAYER_DIGEST] },
   BatchCheckLayerAvailability: { layerDigests: [LAYER_DIGEST] },
   GetDownloadUrlForLayer: { layerDigest: LAYER_DIGEST },
+  UpdateImageStorageClass: { imageId: { imageTag: 'v1' }, targetStorageClass: 'ARCHIVE' },
+  StartLifecyclePolicyPreview: {},
+  GetLifecyclePolicyPreview: {},
 };
 
 const WRONG_TYPES: [string, unknown][] = [

@@ -274,6 +274,42 @@ describe('STS and Organizations', () => {
       await expect(control(server, 'load', { repositories: [], ...fixture })).rejects.toThrow(/HTTP 400/);
     }
   });
+
+  it('answers crafted STS and Organizations requests with a clear error, quickly, issuing and changing nothing', async () => {
+    // Prepare
+    const huge = 'a'.repeat(1_000_000);
+    const started = performance.now();
+    // Act
+    const answers = [
+      await rawSts(server, { Action: 'AssumeRole', Version: '2011-06-15', RoleArn: huge, RoleSessionName: 's' }),
+      await rawSts(server, { Action: 'AssumeRole', Version: '2011-06-15', RoleArn: ROLE, RoleSessionName: huge }),
+      await rawSts(server, { Action: 'AssumeRole', RoleArn: `${ROLE}\u0000`, RoleSessionName: 'ok-session' }),
+      await rawSts(server, { Action: 'AssumeRole', RoleArn: ROLE, RoleSessionName: 'ok', DurationSeconds: '1e308' }),
+      await rawSts(server, { Action: huge }),
+      await rawSts(server, { Action: 'AssumeRole', RoleArn: ROLE, RoleSessionName: 'ok', ExternalId: huge }, SPOKE),
+    ];
+    const organizations = [
+      await org(server, 'ListAccounts', { MaxResults: 1e308 }),
+      await org(server, 'ListAccounts', { NextToken: huge }),
+      await org(server, 'ListAccountsForParent', { ParentId: '../../r-x' }),
+      await org(server, 'ListAccountsForParent', { ParentId: { nested: ['x'] } }),
+    ];
+    const elapsed = performance.now() - started;
+    // Assess: every answer an error that says what is wrong, no key issued, nothing stored
+    for (const answer of answers) {
+      expect(answer.status, answer.text.slice(0, 200)).toBeGreaterThanOrEqual(400);
+      expect(answer.text).toMatch(/<ErrorResponse[^>]*>[\s\S]*<Code>\w+<\/Code>[\s\S]*<Message>[^<]+<\/Message>/);
+      expect(answer.text).not.toContain('<AccessKeyId>');
+      expect(answer.text.length).toBeLessThan(4_096);
+    }
+    for (const answer of organizations) {
+      expect(answer.status).toBe(400);
+      expect(JSON.stringify(answer.body).length).toBeLessThan(4_096);
+    }
+    expect(elapsed).toBeLessThan(5_000);
+    const listed = await org(server, 'ListAccounts', {});
+    expect(listed.status).toBe(200);
+  });
 });
 
 describe('STS and Organizations with a data directory', () => {
