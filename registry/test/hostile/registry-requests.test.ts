@@ -599,7 +599,17 @@ function controlCases(): Case[] {
   });
   const forbidden = (name: string, request: HostileRequest): Case => ({ name, request, status: 403 });
   const bad = (name: string, request: HostileRequest): Case => ({ name, request, status: 400 });
-  for (const route of ['reset', 'faults', 'faults/clear', 'clock', 'load', 'findings', 'image-times', 'bus/fire']) {
+  for (const route of [
+    'reset',
+    'faults',
+    'faults/clear',
+    'clock',
+    'load',
+    'findings',
+    'image-times',
+    'bus/fire',
+    'lifecycle/run',
+  ]) {
     for (const contentType of ['text/plain', 'application/x-www-form-urlencoded', 'multipart/form-data; boundary=x']) {
       cases.push(
         forbidden(`control: POST ${route} as ${contentType}`, post(route, {}, { 'content-type': contentType })),
@@ -616,6 +626,15 @@ function controlCases(): Case[] {
       ),
     );
     cases.push(forbidden(`control: POST ${route} from Origin null`, post(route, {}, { origin: 'null' })));
+  }
+  for (const [label, body] of [
+    ['a repository name with path traversal', { repositoryName: '../../etc/passwd' }],
+    ['an account that is not 12 digits', { account: '1e308' }],
+    ['a 10,000-character repository name', { repositoryName: 'a'.repeat(10_000) }],
+    ['a list for a body', [{ repositoryName: 'hostile/app' }]],
+    ['a body that is not JSON', '{"repositoryName":'],
+  ] as const) {
+    cases.push(bad(`control: POST lifecycle/run with ${label}`, post('lifecycle/run', body)));
   }
   for (const route of ['calls', 'memory', 'faults', 'bus/events']) {
     cases.push(

@@ -96,6 +96,8 @@ describe('npm run cleanup -- restore: an archived image back with what belongs t
     const badWait = await cli([REPO, 'v0', '--wait-seconds', 'soon']);
     const missingReference = await cli([REPO]);
     const gone = await cli([REPO, 'no-such-tag']);
+    const crafted = await cli([REPO, `${'x'.repeat(10_000)}\u0000`]);
+    const badRepository = await cli(['../../etc/passwd', 'v0']);
     // Assess
     expect(short.code).toBe(1);
     expect(short.stderr).toMatch(/Still restoring after 60s/);
@@ -104,5 +106,12 @@ describe('npm run cleanup -- restore: an archived image back with what belongs t
     expect(missingReference.code).toBe(2);
     expect(gone.code).not.toBe(0);
     expect(gone.stderr).toMatch(/ImageNotFound/);
+    // A crafted reference or repository name is refused by ECR's validation, and changes nothing
+    for (const refused of [crafted, badRepository]) {
+      expect(refused.code).not.toBe(0);
+      expect(refused.stderr).toMatch(/^error: .*(InvalidParameter|Validation)/m);
+      expect(refused.stderr.length).toBeLessThan(2_000);
+    }
+    expect((await statuses())[digestOf('rel')]).toBe('ARCHIVED');
   });
 });

@@ -64,4 +64,24 @@ describe("the cleanup's inUse section", () => {
       );
     }
   });
+
+  it('refuses hostile values of cacheSeconds and of the archive settings, naming the field', () => {
+    // Act
+    const paths = (document: unknown) => [...new Set(issuesOf(document).map((issue) => issue.path))];
+    // Assess
+    for (const cacheSeconds of [-1, 901, 1e308, 0.5, '60', null]) {
+      expect(paths({ cleanup: { inUse: { ecs: {}, cacheSeconds } } }), String(cacheSeconds)).toEqual([
+        'cleanup.inUse.cacheSeconds',
+      ]);
+    }
+    for (const deleteArchivedAfterDays of [0, -5, 1e308, 2.5, 'soon']) {
+      expect(
+        paths({ cleanup: { rules: [{ repositories: ['**'], deleteArchivedAfterDays }] } }),
+        String(deleteArchivedAfterDays),
+      ).toEqual(['cleanup.rules[0].deleteArchivedAfterDays']);
+    }
+    expect(paths({ cleanup: { rules: [{ repositories: ['**'], action: 'shred' }] } })).toEqual([
+      'cleanup.rules[0].action',
+    ]);
+  });
 });
