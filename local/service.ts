@@ -16,15 +16,11 @@ import { parseConfig } from '../shared/config/load.ts';
 import type { ServiceConfig } from '../shared/config/schema.ts';
 import { createEcrClient, createEcrGateway } from '../shared/ecr/index.ts';
 import { createEcrPublicClient, createEcrPublicGateway } from '../shared/ecr-public/index.ts';
-import { createEcsClient, createEcsGateway } from '../shared/ecs/index.ts';
 import { publishEvents } from '../shared/events/publisher.ts';
-import { inUseProvidersFor } from '../shared/in-use/index.ts';
-import { createLambdaClient, createLambdaGateway } from '../shared/lambda/index.ts';
+import { inUseGateways, inUseProvidersFor } from '../shared/in-use/index.ts';
 import { observability, tracer } from '../shared/obs/index.ts';
 import { logInvalidOutputEvents } from '../shared/runtime/output-events.ts';
 import type { ServiceDeps } from '../shared/runtime/service-deps.ts';
-import { createS3Client, createS3Gateway } from '../shared/s3/index.ts';
-import { createSsmClient, createSsmGateway } from '../shared/ssm/index.ts';
 
 /**
  * The whole service on one machine: the local registry and event bus on loopback, the demo registry, and the
@@ -139,14 +135,12 @@ export function serviceRules(
   // The in-use providers read the local registry's ECS and Lambda (and would read S3 or SSM there, which it does not
   // serve: a configured Kubernetes list fails, and so keeps everything it covers, as a failing provider does in AWS).
   const local = { endpoint: server.url, region: REGION, credentials, maxAttempts: options.ecrMaxAttempts };
+  const localInUseGateways = inUseGateways(
+    () => local,
+    (client) => tracer.captureAWSv3Client(client),
+  );
   const inUse = inUseSource(
-    (section) =>
-      inUseProvidersFor(section, {
-        ecs: () => createEcsGateway(tracer.captureAWSv3Client(createEcsClient(local))),
-        lambda: () => createLambdaGateway(tracer.captureAWSv3Client(createLambdaClient(local))),
-        s3: () => createS3Gateway(tracer.captureAWSv3Client(createS3Client(local))),
-        ssm: () => createSsmGateway(tracer.captureAWSv3Client(createSsmClient(local))),
-      }),
+    (section) => inUseProvidersFor(section, localInUseGateways),
     () => server.now(),
   );
   const base = options.config ?? loadServiceConfig();

@@ -1,10 +1,6 @@
 import { hasInUseProviders, type InUseConfig } from '../../shared/config/in-use-schema.ts';
 import type { InUseSnapshot } from '../../shared/domain/in-use.ts';
-import { createEcsClient, createEcsGateway } from '../../shared/ecs/index.ts';
-import { gatherInUse, inUseProvidersFor } from '../../shared/in-use/index.ts';
-import { createLambdaClient, createLambdaGateway } from '../../shared/lambda/index.ts';
-import { createS3Client, createS3Gateway } from '../../shared/s3/index.ts';
-import { createSsmClient, createSsmGateway } from '../../shared/ssm/index.ts';
+import { gatherInUse, inUseGateways, inUseProvidersFor } from '../../shared/in-use/index.ts';
 
 /**
  * What runs, for the CLI: the in-use providers the config names (`cleanup.inUse`), read once per command with the
@@ -99,24 +95,12 @@ export async function readInUse(
     const { endpoint } = at(service);
     return { region: options.region, ...(endpoint === undefined ? {} : { endpoint }) };
   };
-  const made: { destroy(): void }[] = [];
-  const keep = <C extends { destroy(): void }>(created: C): C => {
-    made.push(created);
-    return created;
-  };
+  const gateways = inUseGateways(client);
   let snapshot: InUseSnapshot;
   try {
-    snapshot = await gatherInUse(
-      inUseProvidersFor(inUse, {
-        ecs: () => createEcsGateway(keep(createEcsClient(client('ecs')))),
-        lambda: () => createLambdaGateway(keep(createLambdaClient(client('lambda')))),
-        s3: () => createS3Gateway(keep(createS3Client(client('s3')))),
-        ssm: () => createSsmGateway(keep(createSsmClient(client('ssm')))),
-      }),
-      { timeoutMs: inUse.timeoutSeconds * 1_000 },
-    );
+    snapshot = await gatherInUse(inUseProvidersFor(inUse, gateways), { timeoutMs: inUse.timeoutSeconds * 1_000 });
   } finally {
-    for (const created of made) created.destroy();
+    gateways.destroy();
   }
   options.say(
     describeInUseRead(

@@ -3,6 +3,7 @@
  * Kubernetes providers, image-reference parsing, the Kubernetes list format, `gatherInUse` (concurrent, timed,
  * fail closed) and the per-repository mapping the planner takes.
  */
+export * from './clients.ts';
 export * from './ecs.ts';
 export * from './from-config.ts';
 export * from './gather.ts';

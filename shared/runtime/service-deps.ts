@@ -10,13 +10,9 @@ import {
   type ECRPUBLICClient,
   type EcrPublicGateway,
 } from '../ecr-public/index.ts';
-import { createEcsClient, createEcsGateway, type ECSClient } from '../ecs/index.ts';
 import { publishEvents, type ServiceEvent } from '../events/publisher.ts';
-import { inUseProvidersFor } from '../in-use/index.ts';
-import { createLambdaClient, createLambdaGateway, type LambdaClient } from '../lambda/index.ts';
+import { inUseGateways, inUseProvidersFor } from '../in-use/index.ts';
 import { type Observability, observability } from '../obs/index.ts';
-import { createS3Client, createS3Gateway, type S3Client } from '../s3/index.ts';
-import { createSsmClient, createSsmGateway, type SSMClient } from '../ssm/index.ts';
 import type { Clock } from './clock.ts';
 import { CLEANUP_RESERVE_MS_BOUNDS } from './env.ts';
 import { logInvalidOutputEvents } from './output-events.ts';
@@ -62,10 +58,8 @@ export interface ServiceEnv {
 let ecrClient: ECRClient | undefined;
 let ecrPublicClient: ECRPUBLICClient | undefined;
 let eventsClient: EventBridgeClient | undefined;
-let ecsClient: ECSClient | undefined;
-let lambdaClient: LambdaClient | undefined;
-let s3Client: S3Client | undefined;
-let ssmClient: SSMClient | undefined;
+/** The in-use providers' ECS, Lambda, S3 and SSM clients, each made on first use. */
+let inUseClients: ReturnType<typeof inUseGateways> | undefined;
 
 /**
  * The real dependencies of a Lambda container: one ECR client, one ECR Public client (whose manifest reads go to
@@ -100,25 +94,11 @@ export function serviceDeps(env: ServiceEnv, obs: Observability = observability)
     reserveMs: env.CLEANUP_RESERVE_MS ?? CLEANUP_RESERVE_MS_BOUNDS.default,
     workerPrincipalArn: env.WORKER_PRINCIPAL_ARN,
     inUse: inUseSource((inUse) => {
-      const maxAttempts = env.AWS_MAX_ATTEMPTS;
-      return inUseProvidersFor(inUse, {
-        ecs: () => {
-          ecsClient ??= obs.tracer.captureAWSv3Client(createEcsClient({ maxAttempts }));
-          return createEcsGateway(ecsClient);
-        },
-        lambda: () => {
-          lambdaClient ??= obs.tracer.captureAWSv3Client(createLambdaClient({ maxAttempts }));
-          return createLambdaGateway(lambdaClient);
-        },
-        s3: () => {
-          s3Client ??= obs.tracer.captureAWSv3Client(createS3Client({ maxAttempts }));
-          return createS3Gateway(s3Client);
-        },
-        ssm: () => {
-          ssmClient ??= obs.tracer.captureAWSv3Client(createSsmClient({ maxAttempts }));
-          return createSsmGateway(ssmClient);
-        },
-      });
+      inUseClients ??= inUseGateways(
+        () => ({ maxAttempts: env.AWS_MAX_ATTEMPTS }),
+        (client) => obs.tracer.captureAWSv3Client(client),
+      );
+      return inUseProvidersFor(inUse, inUseClients);
     }, Date.now),
   };
 }
