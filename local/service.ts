@@ -14,11 +14,13 @@ import { inUseSource } from '../shared/cleanup/in-use.ts';
 import { loadServiceConfig } from '../shared/config/file.ts';
 import { parseConfig } from '../shared/config/load.ts';
 import type { ServiceConfig } from '../shared/config/schema.ts';
+import { createStsClient } from '../shared/credentials/index.ts';
 import { createEcrClient, createEcrGateway } from '../shared/ecr/index.ts';
 import { createEcrPublicClient, createEcrPublicGateway } from '../shared/ecr-public/index.ts';
 import { publishEvents } from '../shared/events/publisher.ts';
-import { inUseGateways, inUseProvidersFor } from '../shared/in-use/index.ts';
+import { inUseGateways, inUseProvidersAcross } from '../shared/in-use/index.ts';
 import { observability, tracer } from '../shared/obs/index.ts';
+import { acrossTargets, namedTargets } from '../shared/runtime/across-targets.ts';
 import { logInvalidOutputEvents } from '../shared/runtime/output-events.ts';
 import type { ServiceDeps } from '../shared/runtime/service-deps.ts';
 
@@ -139,8 +141,18 @@ export function serviceRules(
     () => local,
     (client) => tracer.captureAWSv3Client(client),
   );
+  // The target accounts' clients: the local STS issues keys that select each account's registry.
+  const across = acrossTargets({
+    sts: () => tracer.captureAWSv3Client(createStsClient({ ...local })),
+    resolve: namedTargets,
+    endpoint: server.url,
+    maxAttempts: options.ecrMaxAttempts,
+    now: () => server.now(),
+    wrap: (client) => tracer.captureAWSv3Client(client),
+  });
   const inUse = inUseSource(
-    (section) => inUseProvidersFor(section, localInUseGateways),
+    async (section, targets) =>
+      inUseProvidersAcross(section, localInUseGateways, targets === undefined ? [] : await across.inUsePlaces(targets)),
     () => server.now(),
   );
   const base = options.config ?? loadServiceConfig();
@@ -172,6 +184,8 @@ export function serviceRules(
     reserveMs: 5_000,
     workerPrincipalArn: LOCAL_WORKER_PRINCIPAL,
     inUse,
+    targets: across.targets,
+    targetGateway: across.targetGateway,
   };
   // middy handlers take (event, context); the bus gives a Lambda-like context with a deadline. Each handler is
   // created once, on its first event.

@@ -1,8 +1,10 @@
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import { resolveDryRun } from '../config/dry-run.ts';
 import { cleanupRuleFor } from '../config/load.ts';
+import { TargetCredentialsError } from '../credentials/errors.ts';
 import { isIndex } from '../domain/image.ts';
 import type { InUseSnapshot } from '../domain/in-use.ts';
+import { type Target, targetFields, targetOf } from '../domain/target.ts';
 import { RepositoryNotFoundError } from '../ecr/index.ts';
 import type { ServiceEvent } from '../events/publisher.ts';
 import { type CleanupWorkItem, DETAIL_TYPES } from '../events/schemas.ts';
@@ -18,7 +20,79 @@ import { type CleanupReport, type CleanupStatus, emptyReport, reportOf } from '.
 export type CleanupWorkerDeps = Pick<
   ServiceDeps,
   'config' | 'gateway' | 'publicGateway' | 'publish' | 'now' | 'reserveMs' | 'logger' | 'metrics' | 'tracer' | 'inUse'
->;
+> &
+  Partial<Pick<ServiceDeps, 'targets' | 'targetGateway'>>;
+
+/**
+ * Why a work item's account and region are not the worker's to clean, or undefined when they are: the item's target
+ * must be one its own config's `targets` names (an organisational unit's accounts as the organisation lists them
+ * now), and an item without one is the own account's, which a config with `targets` does not clean.
+ */
+async function refusedTarget(
+  item: CleanupWorkItem,
+  config: ReturnType<CleanupWorkerDeps['config']>,
+  deps: CleanupWorkerDeps,
+): Promise<string | undefined> {
+  const target = targetOf(item);
+  const section = config.targets;
+  if (section === undefined) {
+    return target === undefined
+      ? undefined
+      : `The config names no targets, so account ${target.account} in ${target.region} is not cleaned; nothing was done`;
+  }
+  if (target === undefined || item.registry === 'public') {
+    return item.registry === 'public' && target === undefined
+      ? undefined
+      : target === undefined
+        ? 'The config names targets, and this item names none of them; nothing was done'
+        : 'ECR Public is cleaned in the deployment’s own account only; nothing was done';
+  }
+  if (deps.targets === undefined || deps.targetGateway === undefined) {
+    return 'This runtime cannot assume roles in other accounts; nothing was done';
+  }
+  const targets = await deps.targets(section);
+  if (!targets.some((one) => one.account === target.account && one.region === target.region)) {
+    return `Account ${target.account} in ${target.region} is not one of the config's targets; nothing was done`;
+  }
+  return undefined;
+}
+
+/** The gateway of an item refused before any call: it makes none, and reports none. */
+const NO_CALLS: CleanupGateway = new Proxy({} as CleanupGateway, {
+  get: (_target, property) =>
+    property === 'callCounts'
+      ? () => ({})
+      : () => {
+          throw new Error('a refused work item makes no registry call');
+        },
+});
+
+/**
+ * `runRepositoryCleanup` in a target account: a role that cannot be assumed for lack of access (missing, untrusting)
+ * is the target's report, `target-unavailable`, not a failed invocation (Lambda's retries would not help); a throttled
+ * or unavailable STS throws, and Lambda retries.
+ */
+async function runTargetCleanup(
+  gateway: CleanupGateway,
+  target: Target | undefined,
+  input: CleanupRunInput,
+): Promise<CleanupRunResult> {
+  try {
+    return await runRepositoryCleanup(gateway, input);
+  } catch (error) {
+    if (target === undefined || !(error instanceof TargetCredentialsError) || error.retryable) throw error;
+    const base = {
+      runId: input.runId,
+      ...targetFields(target),
+      ...registryField(input.registry ?? 'private'),
+      repositoryName: input.repositoryName,
+      dryRun: input.dryRun,
+      part: input.part,
+      plannedAt: new Date(input.now).toISOString(),
+    };
+    return { report: emptyReport(base, 'target-unavailable', gateway, `${error.message}; nothing was done`) };
+  }
+}
 
 /** Decisions are logged in chunks of this many, so that every image's fate is in the run's record. */
 const DECISIONS_PER_LOG_LINE = 500;
@@ -42,24 +116,40 @@ export async function runCleanup(
   const config = deps.config();
   const dryRun = resolveDryRun(config.cleanup.dryRun, item.dryRun);
   const registry = item.registry ?? 'private';
-  const gateway = cleanupGatewayFor(deps, registry, { readOnly: dryRun });
+  const target = targetOf(item);
+  const refused = await refusedTarget(item, config, deps);
+  const section = config.targets;
+  const gateway =
+    refused === undefined && target !== undefined && section !== undefined && deps.targetGateway !== undefined
+      ? deps.targetGateway(section, target, { readOnly: dryRun })
+      : refused === undefined
+        ? cleanupGatewayFor(deps, registry, { readOnly: dryRun })
+        : NO_CALLS;
   deps.tracer.putAnnotation('repository', item.repositoryName);
   deps.tracer.putAnnotation('registry', registry);
   deps.tracer.putAnnotation('dryRun', dryRun);
+  if (target !== undefined) {
+    deps.tracer.putAnnotation('account', target.account);
+    deps.tracer.putAnnotation('region', target.region);
+  }
   const match = cleanupRuleFor(config.cleanup, item.repositoryName, registry);
   const now = deps.now();
   let report: CleanupReport;
   const events: ServiceEvent[] = [];
-  if (!match) {
+  const base = {
+    runId: item.runId,
+    ...targetFields(target),
+    ...registryField(registry),
+    repositoryName: item.repositoryName,
+    dryRun,
+    part: item.part,
+    plannedAt: new Date(now).toISOString(),
+  };
+  if (refused !== undefined) {
+    report = emptyReport(base, 'not-matched', gateway, refused);
+  } else if (!match) {
     report = emptyReport(
-      {
-        runId: item.runId,
-        ...registryField(registry),
-        repositoryName: item.repositoryName,
-        dryRun,
-        part: item.part,
-        plannedAt: new Date(now).toISOString(),
-      },
+      base,
       'not-matched',
       gateway,
       'No enabled cleanup rule matches this repository any more; nothing was done',
@@ -67,14 +157,15 @@ export async function runCleanup(
   } else {
     // What runs is read before the repository, so that an image a workload starts on later was pushed or tagged
     // after the read began, and the quiet period and the re-read before deleting see it.
-    const inUse = await inUseForRun(config.cleanup.inUse, deps.inUse);
+    const inUse = await inUseForRun(config.cleanup.inUse, deps.inUse, section);
     if (inUse && inUse.failures.length > 0) {
       deps.logger.warn('in-use providers failed: nothing is deleted in the repositories they cover', {
         failures: inUse.failures,
       });
     }
-    const result = await runRepositoryCleanup(gateway, {
+    const result = await runTargetCleanup(gateway, target, {
       runId: item.runId,
+      ...(target === undefined ? {} : { target }),
       registry,
       repositoryName: item.repositoryName,
       dryRun,
@@ -105,6 +196,7 @@ export async function runCleanup(
     if (result.continueFrom) {
       const next: CleanupWorkItem = {
         runId: item.runId,
+        ...targetFields(target),
         ...registryField(registry),
         repositoryName: item.repositoryName,
         dryRun,
@@ -137,6 +229,8 @@ export async function runCleanup(
 
 export interface CleanupRunInput {
   runId: string;
+  /** The target account and region (the config's `targets`), reported with the results; absent: the own. */
+  target?: Target;
   /** The repository's registry (default private); a public one is reported as such. */
   registry?: RegistryKind;
   repositoryName: string;
@@ -174,6 +268,7 @@ export interface CleanupRunResult {
 export async function runRepositoryCleanup(gateway: CleanupGateway, input: CleanupRunInput): Promise<CleanupRunResult> {
   const base = {
     runId: input.runId,
+    ...targetFields(input.target),
     ...registryField(input.registry ?? 'private'),
     repositoryName: input.repositoryName,
     dryRun: input.dryRun,

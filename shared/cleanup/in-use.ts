@@ -1,4 +1,5 @@
 import { hasInUseProviders, type InUseConfig } from '../config/in-use-schema.ts';
+import type { TargetsConfig } from '../config/targets-schema.ts';
 import type { ImageRecord } from '../domain/image.ts';
 import type { InUseFailure, InUseSnapshot } from '../domain/in-use.ts';
 import { gatherInUse } from '../in-use/gather.ts';
@@ -16,18 +17,24 @@ import type { CleanupGateway, RegistryKind } from './gateway.ts';
  * item asks again, and until one succeeds every repository it covers keeps everything (fail closed).
  */
 
-/** Reads what runs for a config, through a cache; built once per container (`inUseSource`). */
-export type InUseSource = (inUse: InUseConfig) => Promise<InUseSnapshot>;
+/**
+ * Reads what runs for a config, through a cache; built once per container (`inUseSource`). With the config's
+ * `targets`, the workloads of every target account and region are read.
+ */
+export type InUseSource = (inUse: InUseConfig, targets?: TargetsConfig) => Promise<InUseSnapshot>;
 
 /**
  * A source over `providersFor` (the providers a config names: `inUseProvidersFor` with the container's clients).
  * A snapshot without failures is reused until `cacheSeconds` pass by `now`, for the same `cleanup.inUse` section;
  * concurrent callers share one gather.
  */
-export function inUseSource(providersFor: (inUse: InUseConfig) => InUseProvider[], now: Clock): InUseSource {
+export function inUseSource(
+  providersFor: (inUse: InUseConfig, targets?: TargetsConfig) => InUseProvider[] | Promise<InUseProvider[]>,
+  now: Clock,
+): InUseSource {
   let cached: { key: string; at: number; snapshot: Promise<InUseSnapshot> } | undefined;
-  return (inUse) => {
-    const key = JSON.stringify(inUse);
+  return (inUse, targets) => {
+    const key = JSON.stringify([inUse, targets ?? null]);
     const at = now();
     if (cached !== undefined && cached.key === key && at - cached.at < inUse.cacheSeconds * 1_000) {
       return cached.snapshot;
@@ -35,7 +42,21 @@ export function inUseSource(providersFor: (inUse: InUseConfig) => InUseProvider[
     const entry = {
       key,
       at,
-      snapshot: gatherInUse(providersFor(inUse), { timeoutMs: inUse.timeoutSeconds * 1_000 }),
+      snapshot: Promise.resolve()
+        .then(() => providersFor(inUse, targets))
+        .then(
+          (providers) => gatherInUse(providers, { timeoutMs: inUse.timeoutSeconds * 1_000 }),
+          // The providers could not even be listed (the targets could not be resolved): every repository keeps all.
+          (error: unknown): InUseSnapshot => ({
+            images: [],
+            failures: [
+              {
+                provider: 'ecs',
+                message: `the accounts whose workloads to read could not be listed: ${error instanceof Error ? error.message : String(error)}`,
+              },
+            ],
+          }),
+        ),
     };
     cached = entry;
     void entry.snapshot.then((snapshot) => {
@@ -53,6 +74,7 @@ export function inUseSource(providersFor: (inUse: InUseConfig) => InUseProvider[
 export async function inUseForRun(
   inUse: InUseConfig | undefined,
   source: InUseSource | undefined,
+  targets?: TargetsConfig,
 ): Promise<InUseSnapshot | undefined> {
   if (!hasInUseProviders(inUse)) return undefined;
   if (source === undefined) {
@@ -61,7 +83,7 @@ export async function inUseForRun(
       failures: [{ provider: 'ecs', message: 'this runtime has no in-use providers to read what runs' }],
     };
   }
-  return source(inUse);
+  return source(inUse, targets);
 }
 
 /** Where a repository is, in the terms image references use: the registry's id (account, or alias) and region. */

@@ -18,6 +18,8 @@ export const CleanupStatusSchema = z.enum([
   'nothing-to-do',
   'repository-gone',
   'not-matched',
+  /** The target's role could not be assumed (or its registry refused the service): nothing was done; `message` says why. */
+  'target-unavailable',
 ]);
 export type CleanupStatus = z.output<typeof CleanupStatusSchema>;
 
@@ -89,6 +91,9 @@ const Count = z.number().int().min(0);
 /** The "Cleanup Report" event's detail: what one invocation decided and did for one repository. */
 export const CleanupReportSchema = z.strictObject({
   runId: z.string().min(1),
+  /** The target account and region (the config's `targets`); absent for the deployment's own. */
+  account: z.string().optional(),
+  region: z.string().optional(),
   /** `public` for a repository of ECR Public; absent for the private registry. */
   registry: z.literal('public').optional(),
   repositoryName: z.string().min(1),
@@ -156,7 +161,7 @@ export type CleanupReport = z.output<typeof CleanupReportSchema>;
 
 export type ReportBase = Pick<
   CleanupReport,
-  'runId' | 'registry' | 'repositoryName' | 'dryRun' | 'part' | 'plannedAt' | 'ruleIndex'
+  'runId' | 'account' | 'region' | 'registry' | 'repositoryName' | 'dryRun' | 'part' | 'plannedAt' | 'ruleIndex'
 >;
 
 /** The report of a run that looked at no image (repository gone, no rule matching). */
@@ -267,3 +272,38 @@ export function reportOf(
       (execution?.changes.length ?? 0) > REPORT_LIST_LIMIT,
   };
 }
+
+const PullTimeExclusionSchema = z.string().max(2000);
+
+/**
+ * The "Cleanup Fan-Out Report" event's detail: what the nightly fan-out listed and handed to the workers, and, with
+ * the config's `targets`, each account and region listed or failed and why. Each work item's outcome is its own
+ * "Cleanup Report", carrying the same `runId`.
+ */
+export const CleanupFanOutReportSchema = z.strictObject({
+  runId: z.string().min(1),
+  plannedAt: z.string(),
+  dryRun: z.boolean(),
+  repositories: Count,
+  workItems: Count,
+  notMatched: Count,
+  public: z.strictObject({ repositories: Count, workItems: Count }).optional(),
+  pullTimeExclusion: PullTimeExclusionSchema,
+  targets: z
+    .array(
+      z.strictObject({
+        account: z.string(),
+        region: z.string(),
+        status: z.enum(['listed', 'failed']),
+        repositories: Count,
+        workItems: Count,
+        pullTimeExclusion: PullTimeExclusionSchema.optional(),
+        message: z.string().optional(),
+      }),
+    )
+    .optional(),
+  /** Targets that failed, of `targets`. */
+  failedTargets: Count.optional(),
+  apiCalls: z.record(z.string(), Count),
+});
+export type CleanupFanOutReport = z.output<typeof CleanupFanOutReportSchema>;

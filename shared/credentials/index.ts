@@ -8,3 +8,4 @@ export * from './assume-role.ts';
 export { createStsClient, type StsClientOptions } from './client.ts';
 export * from './clients.ts';
 export * from './errors.ts';
+export * from './pool.ts';

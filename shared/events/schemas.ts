@@ -4,6 +4,7 @@ import { z } from 'zod';
 export const DETAIL_TYPES = {
   cleanupWorkItem: 'Cleanup Work Item',
   cleanupReport: 'Cleanup Report',
+  cleanupFanOutReport: 'Cleanup Fan-Out Report',
   imagePushVerdict: 'Image Push Verdict',
   imageScanVerdict: 'Image Scan Verdict',
   allowListReport: 'Allow List Report',
@@ -41,26 +42,43 @@ const RepositoryNameOrArn = z
  * The worker trusts an item only for *what to look at* (repository, run id, part): the plan, the quiet period and
  * the safety brake are recomputed from the worker's own config, the registry's state and the worker's own clock.
  */
-export const CleanupWorkItemSchema = z.strictObject({
-  runId: z.string().min(1).max(128),
-  /**
-   * The registry of the repository: `public` for ECR Public, absent for the private registry. It says only where to
-   * look: the worker cleans only a repository one of its own config's rules for that registry matches.
-   */
-  registry: z.enum(['private', 'public']).optional(),
-  repositoryName: RepositoryName,
-  /** May turn dry run on, never off: the config's `cleanup.dryRun: true` stands. */
-  dryRun: z.boolean(),
-  /** 1 for the first invocation; a follow-up continues the same run as part 2, 3, ... */
-  part: z.number().int().min(1).max(10_000).default(1),
-  /** When the run was scheduled, for the record only: the worker plans with its own clock. */
-  plannedAt: z.iso.datetime(),
-  /**
-   * Ignored. Older versions marked follow-ups with it to skip the safety brake; it is still accepted so that items in
-   * flight across a deployment parse, but only the config (`allowMassDelete`) lifts the brake.
-   */
-  brakeCleared: z.boolean().optional(),
-});
+/** An AWS account id (12 digits), as work items and reports name a target account. */
+export const TargetAccount = z.string().regex(/^\d{12}$/, 'an AWS account id: 12 digits');
+/** An AWS region's name (`eu-west-1`, `us-gov-west-1`); the worker cleans only in its config's regions. */
+export const TargetRegionName = z.string().regex(/^[a-z]{2}(?:-[a-z]{1,12}){1,3}-\d{1,2}$/, 'an AWS region name');
+
+export const CleanupWorkItemSchema = z
+  .strictObject({
+    runId: z.string().min(1).max(128),
+    /**
+     * The target account and region (the config's `targets`), both or neither; absent: the deployment's own account
+     * and region. They say only where to look: the worker cleans only in an account and region its own config's
+     * `targets` names (and the organisation lists, for accounts found by organisational unit).
+     */
+    account: TargetAccount.optional(),
+    region: TargetRegionName.optional(),
+    /**
+     * The registry of the repository: `public` for ECR Public, absent for the private registry. It says only where to
+     * look: the worker cleans only a repository one of its own config's rules for that registry matches.
+     */
+    registry: z.enum(['private', 'public']).optional(),
+    repositoryName: RepositoryName,
+    /** May turn dry run on, never off: the config's `cleanup.dryRun: true` stands. */
+    dryRun: z.boolean(),
+    /** 1 for the first invocation; a follow-up continues the same run as part 2, 3, ... */
+    part: z.number().int().min(1).max(10_000).default(1),
+    /** When the run was scheduled, for the record only: the worker plans with its own clock. */
+    plannedAt: z.iso.datetime(),
+    /**
+     * Ignored. Older versions marked follow-ups with it to skip the safety brake; it is still accepted so that items in
+     * flight across a deployment parse, but only the config (`allowMassDelete`) lifts the brake.
+     */
+    brakeCleared: z.boolean().optional(),
+  })
+  .refine((item) => (item.account === undefined) === (item.region === undefined), {
+    message: 'a target names both its account and its region, or neither',
+    path: ['region'],
+  });
 export type CleanupWorkItem = z.infer<typeof CleanupWorkItemSchema>;
 
 /** The schedule's event (`detail: {}`), or a manual run's overrides. */

@@ -2,6 +2,9 @@ import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { type InUseSource, inUseSource } from '../cleanup/in-use.ts';
 import { loadServiceConfig } from '../config/file.ts';
 import type { ServiceConfig } from '../config/schema.ts';
+import type { TargetsConfig } from '../config/targets-schema.ts';
+import { createStsClient } from '../credentials/client.ts';
+import type { Target } from '../domain/target.ts';
 import { createEcrClient, createEcrGateway, type ECRClient, type EcrGateway } from '../ecr/index.ts';
 import {
   createEcrPublicClient,
@@ -11,8 +14,9 @@ import {
   type EcrPublicGateway,
 } from '../ecr-public/index.ts';
 import { publishEvents, type ServiceEvent } from '../events/publisher.ts';
-import { inUseGateways, inUseProvidersFor } from '../in-use/index.ts';
+import { inUseGateways, inUseProvidersAcross } from '../in-use/index.ts';
 import { type Observability, observability } from '../obs/index.ts';
+import { type AcrossTargets, acrossTargets, namedTargets } from './across-targets.ts';
 import type { Clock } from './clock.ts';
 import { CLEANUP_RESERVE_MS_BOUNDS } from './env.ts';
 import { logInvalidOutputEvents } from './output-events.ts';
@@ -43,6 +47,14 @@ export interface ServiceDeps extends Observability {
    * cleans nothing in repositories a configured provider covers (fail closed).
    */
   inUse?: InUseSource;
+  /**
+   * With the config's `targets`: the (account, region) pairs it names, the accounts of its organisational units
+   * discovered from AWS Organizations. Throws a clear error when the section names an unknown account or unit: the
+   * run then does nothing. Absent: a runtime that cannot work across accounts (target work items are refused).
+   */
+  targets?(section: TargetsConfig): Promise<readonly Target[]>;
+  /** With `targets`: one target's ECR gateway, signed with its role's credentials (read-only in dry run). */
+  targetGateway?(section: TargetsConfig, target: Target, options: { readOnly: boolean }): EcrGateway;
 }
 
 /** The variables `serviceDeps` reads, as a function's schema in `env.ts` parsed them. */
@@ -60,6 +72,8 @@ let ecrPublicClient: ECRPUBLICClient | undefined;
 let eventsClient: EventBridgeClient | undefined;
 /** The in-use providers' ECS, Lambda, S3 and SSM clients, each made on first use. */
 let inUseClients: ReturnType<typeof inUseGateways> | undefined;
+/** The target accounts' clients (STS, and per target ECR, ECS, Lambda), each made on first use. */
+let targetClients: AcrossTargets | undefined;
 
 /**
  * The real dependencies of a Lambda container: one ECR client, one ECR Public client (whose manifest reads go to
@@ -71,6 +85,16 @@ let inUseClients: ReturnType<typeof inUseGateways> | undefined;
  */
 export function serviceDeps(env: ServiceEnv, obs: Observability = observability): ServiceDeps {
   const eventBusName = env.EVENT_BUS_NAME;
+  const across = (): AcrossTargets => {
+    targetClients ??= acrossTargets({
+      sts: () => obs.tracer.captureAWSv3Client(createStsClient({ maxAttempts: env.AWS_MAX_ATTEMPTS })),
+      resolve: namedTargets,
+      maxAttempts: env.AWS_MAX_ATTEMPTS,
+      now: Date.now,
+      wrap: (client) => obs.tracer.captureAWSv3Client(client),
+    });
+    return targetClients;
+  };
   return {
     config: () => loadServiceConfig({ CONFIG_FILE: env.CONFIG_FILE }),
     gateway: ({ readOnly }) => {
@@ -93,13 +117,19 @@ export function serviceDeps(env: ServiceEnv, obs: Observability = observability)
     ...obs,
     reserveMs: env.CLEANUP_RESERVE_MS ?? CLEANUP_RESERVE_MS_BOUNDS.default,
     workerPrincipalArn: env.WORKER_PRINCIPAL_ARN,
-    inUse: inUseSource((inUse) => {
+    inUse: inUseSource(async (inUse, targets) => {
       inUseClients ??= inUseGateways(
         () => ({ maxAttempts: env.AWS_MAX_ATTEMPTS }),
         (client) => obs.tracer.captureAWSv3Client(client),
       );
-      return inUseProvidersFor(inUse, inUseClients);
+      return inUseProvidersAcross(
+        inUse,
+        inUseClients,
+        targets === undefined ? [] : await across().inUsePlaces(targets),
+      );
     }, Date.now),
+    targets: (section) => across().targets(section),
+    targetGateway: (section, target, options) => across().targetGateway(section, target, options),
   };
 }
 
