@@ -46,11 +46,14 @@ export interface ResolvedTargets {
   targets: TargetLocation[];
   /** The accounts worked in: the named ones and the discovered ones, less the excluded and the inactive; sorted. */
   accounts: string[];
-  /** The named accounts worked in (`accounts` of the config, less the inactive); sorted. */
+  /** The named accounts worked in (`accounts` of the config, less the inactive and the excluded); sorted. */
   named: string[];
   /** The `ACTIVE` accounts found under the organisational units, before `exclude`; sorted. */
   discovered: string[];
-  /** The accounts `exclude` took out of the discovered ones; sorted. */
+  /**
+   * The accounts `exclude` took out of the named and discovered ones; sorted. (The config's schema refuses an account
+   * both named and excluded, so in practice these are discovered ones.)
+   */
   excluded: string[];
   /** Accounts named or found under the units that are not `ACTIVE`, with their state: left out; by id. */
   inactive: { account: string; state: OrganizationAccountState }[];
@@ -94,8 +97,9 @@ export interface OrganizationListings {
   unreadable?: { code: string; message: string };
 }
 
-/** How much of Organizations' error message a problem quotes. */
+/** How much of Organizations' error message and code a problem quotes. */
 const MAX_MESSAGE = 300;
+const MAX_CODE = 100;
 
 const sorted = (items: Iterable<string>): string[] => [...new Set(items)].sort();
 
@@ -118,7 +122,14 @@ export function targetsFromListings(targets: TargetsConfig, listings: Organizati
   const named = sorted(targets.accounts ?? []);
   const exclude = sorted(targets.exclude ?? []);
   const units = [...new Set(targets.organizationalUnits ?? [])];
-  const { unreadable } = listings;
+  // Organizations' answer is quoted, bounded.
+  const unreadable =
+    listings.unreadable === undefined
+      ? undefined
+      : {
+          code: listings.unreadable.code.slice(0, MAX_CODE),
+          message: listings.unreadable.message.slice(0, MAX_MESSAGE),
+        };
 
   if (units.length > 0 && (unreadable !== undefined || listings.underUnits === undefined)) {
     errors.push({
@@ -190,14 +201,15 @@ export function targetsFromListings(targets: TargetsConfig, listings: Organizati
   for (const account of listings.underUnits?.inactive ?? []) inactive.set(account.id, account.state);
   const discovered = sorted((listings.underUnits?.accounts ?? []).map((account) => account.id));
   const excludedSet = new Set(exclude);
-  const excluded = discovered.filter((account) => excludedSet.has(account));
-  const accounts = sorted([...namedActive, ...discovered.filter((account) => !excludedSet.has(account))]);
+  const candidates = sorted([...namedActive, ...discovered]);
+  const excluded = candidates.filter((account) => excludedSet.has(account));
+  const accounts = candidates.filter((account) => !excludedSet.has(account));
   const regions = sorted(targets.regions);
   const worked = new Set(accounts);
   return {
     targets: accounts.flatMap((account) => regions.map((region) => ({ account, region }))),
     accounts,
-    named: namedActive,
+    named: namedActive.filter((account) => !excludedSet.has(account)),
     discovered,
     excluded,
     inactive: [...inactive.entries()]
@@ -241,7 +253,7 @@ export async function resolveTargets(
     } catch (error) {
       if (!isOrganizationUnreadable(error)) throw error;
       const { code, message } = error as { code: string; message: string };
-      listings.unreadable = { code, message: message.slice(0, MAX_MESSAGE) };
+      listings.unreadable = { code, message };
     }
   }
   return targetsFromListings(targets, listings);

@@ -209,6 +209,13 @@ describe('targetsFromListings', () => {
     ]);
   });
 
+  it('applies exclude to named accounts too, should a section bypass the schema that refuses both', () => {
+    // Act
+    const resolved = targetsFromListings({ ...config({ accounts: [A, B] }), exclude: [A] }, { members: MEMBERS });
+    // Assess
+    expect(resolved).toMatchObject({ accounts: [B], named: [B], excluded: [A] });
+  });
+
   it('says there was nothing to check when no account is named or excluded', () => {
     // Act
     const resolved = targetsFromListings(config({ organizationalUnits: [ROOT] }), {
@@ -358,5 +365,18 @@ describe('resolveTargets', () => {
     const error = await rejectionOf(resolveTargets(config({ organizationalUnits: [PROD] }), gateway()));
     // Assess
     expect((error as Error).message.length).toBeLessThan(1000);
+  });
+
+  it('quotes at most 100 characters of the code of a denial that names itself at length', async () => {
+    // Prepare: an unmodelled 403 whose name is long: a denial by its status.
+    organizations
+      .on(ListAccountsCommand)
+      .rejects({ name: 'Denied'.repeat(10_000), message: 'no', $metadata: { httpStatusCode: 403 } });
+    // Act
+    const resolved = await resolveTargets(config({ accounts: [A] }), gateway());
+    // Assess
+    expect(resolved.membership).toBe('unchecked');
+    expect(resolved.warnings[0]?.subject).toHaveLength(100);
+    expect(resolved.warnings[0]?.message.length).toBeLessThan(400);
   });
 });
