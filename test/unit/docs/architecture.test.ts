@@ -128,6 +128,9 @@ describe('ARCHITECTURE.md', () => {
     const sts = importersOf('@aws-sdk/client-sts');
     expect(sts.length).toBeGreaterThan(0);
     expect(sts.filter((file) => !file.startsWith('shared/credentials/'))).toEqual([]);
+    const organizations = importersOf('@aws-sdk/client-organizations');
+    expect(organizations.length).toBeGreaterThan(0);
+    expect(organizations.filter((file) => !file.startsWith('shared/organizations/'))).toEqual([]);
   });
 
   it('lets only the in-use gateways import the ECS, Lambda, S3 and SSM clients, one folder each', () => {
