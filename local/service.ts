@@ -20,9 +20,10 @@ import { createEcrPublicClient, createEcrPublicGateway } from '../shared/ecr-pub
 import { publishEvents } from '../shared/events/publisher.ts';
 import { inUseGateways, inUseProvidersAcross } from '../shared/in-use/index.ts';
 import { observability, tracer } from '../shared/obs/index.ts';
-import { acrossTargets, namedTargets } from '../shared/runtime/across-targets.ts';
+import { createOrganizationsClient, createOrganizationsGateway } from '../shared/organizations/index.ts';
+import { acrossTargets, organisationTargets } from '../shared/runtime/across-targets.ts';
 import { logInvalidOutputEvents } from '../shared/runtime/output-events.ts';
-import type { ServiceDeps } from '../shared/runtime/service-deps.ts';
+import { onFirstUse, type ServiceDeps } from '../shared/runtime/service-deps.ts';
 
 /**
  * The whole service on one machine: the local registry and event bus on loopback, the demo registry, and the
@@ -144,7 +145,11 @@ export function serviceRules(
   // The target accounts' clients: the local STS issues keys that select each account's registry.
   const across = acrossTargets({
     sts: () => tracer.captureAWSv3Client(createStsClient({ ...local })),
-    resolve: namedTargets,
+    // The local organisation (a fixture's `organization` section), read as the service's own account.
+    resolve: organisationTargets(
+      onFirstUse(() => createOrganizationsGateway(tracer.captureAWSv3Client(createOrganizationsClient({ ...local })))),
+      observability.logger,
+    ),
     endpoint: server.url,
     maxAttempts: options.ecrMaxAttempts,
     now: () => server.now(),

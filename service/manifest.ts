@@ -338,16 +338,30 @@ export function inUseStatements(inUse: InUseConfig | undefined): IamStatement[] 
 
 /**
  * With `targets`, the right to assume the target role in any account (the accounts of organisational units are only
- * known at run time), and no other role; none without `targets`. The functions that work across the target accounts
+ * known at run time), and no other role, and to read the organisation's listings the section needs (members when it
+ * names or excludes accounts, units' accounts when it names units); none without `targets`. The functions that work across the target accounts
  * take it: the cleanup scheduler and worker, compliance and the reconcile.
  */
 export function assumeTargetRoleStatements(targets: TargetsConfig | undefined): IamStatement[] {
   if (targets === undefined) return [];
+  const named = (targets.accounts?.length ?? 0) + (targets.exclude?.length ?? 0) > 0;
+  const units = targets.organizationalUnits !== undefined;
   return [
     {
       Effect: 'Allow',
       Action: ['sts:AssumeRole'],
       Resource: { 'Fn::Sub': `arn:\${AWS::Partition}:iam::*:role/${roleResourceName(targets.roleName)}` },
+    },
+    // The organisation's listings (in its management or delegated administrator account): its members, to check
+    // the named and excluded accounts; the units' accounts, to discover them. Organizations' list actions take no
+    // resource narrower than the organisation's own ARNs, which a deployment does not know: `*`.
+    {
+      Effect: 'Allow',
+      Action: [
+        ...(named ? ['organizations:ListAccounts'] : []),
+        ...(units ? ['organizations:ListAccountsForParent', 'organizations:ListOrganizationalUnitsForParent'] : []),
+      ],
+      Resource: '*',
     },
   ];
 }

@@ -1,9 +1,12 @@
+import type { Logger } from '@aws-lambda-powertools/logger';
 import type { STSClient } from '@aws-sdk/client-sts';
 import type { TargetsConfig } from '../config/targets-schema.ts';
 import { targetClientPool } from '../credentials/pool.ts';
+import { resolveTargets } from '../credentials/targets.ts';
 import { type Target, targetKey } from '../domain/target.ts';
 import { createEcrGateway, type EcrGateway } from '../ecr/index.ts';
 import { type InUseGateways, type InUsePlace, inUseGateways } from '../in-use/index.ts';
+import type { OrganizationsGateway } from '../organizations/index.ts';
 import type { Clock } from './clock.ts';
 
 /** How long a container reuses the resolved targets (the organisation's accounts change rarely). */
@@ -73,14 +76,14 @@ export function acrossTargets(options: AcrossTargetsOptions) {
 export type AcrossTargets = ReturnType<typeof acrossTargets>;
 
 /**
- * The targets a section names without asking the organisation: its accounts in each of its regions, less its
- * exclusions. A section with organisational units needs the organisation's listing, and this refuses it.
+ * The targets of a section as the organisation lists them now (`resolveTargets`: named accounts checked against its
+ * members, the accounts of its units discovered, inactive ones left out, `exclude` applied), its warnings logged.
+ * Throws `TargetsResolutionError` (an unknown unit or account): the run then works in no account.
  */
-export async function namedTargets(section: TargetsConfig): Promise<readonly Target[]> {
-  if (section.organizationalUnits !== undefined) {
-    throw new Error('the targets name organisational units, and this runtime cannot list the organisation');
-  }
-  const excluded = new Set(section.exclude ?? []);
-  const accounts = [...new Set(section.accounts ?? [])].filter((account) => !excluded.has(account)).sort();
-  return accounts.flatMap((account) => section.regions.map((region) => ({ account, region })));
-}
+export const organisationTargets =
+  (organizations: () => OrganizationsGateway, logger?: Pick<Logger, 'warn'>) =>
+  async (section: TargetsConfig): Promise<readonly Target[]> => {
+    const resolved = await resolveTargets(section, organizations());
+    for (const warning of resolved.warnings) logger?.warn('targets', { warning });
+    return resolved.targets;
+  };

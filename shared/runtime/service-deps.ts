@@ -16,7 +16,12 @@ import {
 import { publishEvents, type ServiceEvent } from '../events/publisher.ts';
 import { inUseGateways, inUseProvidersAcross } from '../in-use/index.ts';
 import { type Observability, observability } from '../obs/index.ts';
-import { type AcrossTargets, acrossTargets, namedTargets } from './across-targets.ts';
+import {
+  createOrganizationsClient,
+  createOrganizationsGateway,
+  type OrganizationsGateway,
+} from '../organizations/index.ts';
+import { type AcrossTargets, acrossTargets, organisationTargets } from './across-targets.ts';
 import type { Clock } from './clock.ts';
 import { CLEANUP_RESERVE_MS_BOUNDS } from './env.ts';
 import { logInvalidOutputEvents } from './output-events.ts';
@@ -74,6 +79,7 @@ let eventsClient: EventBridgeClient | undefined;
 let inUseClients: ReturnType<typeof inUseGateways> | undefined;
 /** The target accounts' clients (STS, and per target ECR, ECS, Lambda), each made on first use. */
 let targetClients: AcrossTargets | undefined;
+let organizationsGateway: OrganizationsGateway | undefined;
 
 /**
  * The real dependencies of a Lambda container: one ECR client, one ECR Public client (whose manifest reads go to
@@ -88,7 +94,12 @@ export function serviceDeps(env: ServiceEnv, obs: Observability = observability)
   const across = (): AcrossTargets => {
     targetClients ??= acrossTargets({
       sts: () => obs.tracer.captureAWSv3Client(createStsClient({ maxAttempts: env.AWS_MAX_ATTEMPTS })),
-      resolve: namedTargets,
+      resolve: organisationTargets(() => {
+        organizationsGateway ??= createOrganizationsGateway(
+          obs.tracer.captureAWSv3Client(createOrganizationsClient({ maxAttempts: env.AWS_MAX_ATTEMPTS })),
+        );
+        return organizationsGateway;
+      }, obs.logger),
       maxAttempts: env.AWS_MAX_ATTEMPTS,
       now: Date.now,
       wrap: (client) => obs.tracer.captureAWSv3Client(client),
