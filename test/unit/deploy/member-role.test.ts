@@ -53,6 +53,18 @@ const FULL = {
   targets: TARGETS,
 };
 
+/** In-use providers on named clusters and functions: conditions and ARNs of their own. */
+const NAMED = {
+  ...FULL,
+  cleanup: {
+    ...FULL.cleanup,
+    inUse: {
+      ecs: { clusters: ['prod', 'arn:aws:ecs:eu-west-1:111122223333:cluster/batch'] },
+      lambda: { functions: ['api'] },
+    },
+  },
+};
+
 type Template = ReturnType<typeof memberRoleTemplate>;
 type Policies = Partial<Record<MemberRoleJob, MemberStatement[]>>;
 
@@ -346,7 +358,7 @@ describe('the member role’s trust', () => {
 
 describe('the member role’s rights', () => {
   it('are, job by job, the function’s own manifest statements for the member account, and never more', () => {
-    for (const document of [FULL, JSON.parse(read(EXAMPLE)) as object]) {
+    for (const document of [FULL, NAMED, JSON.parse(read(EXAMPLE)) as object]) {
       // Prepare
       const config = parseConfig(document);
       const manifest: Manifest = serviceManifest(config);
@@ -424,7 +436,7 @@ describe('the member role’s rights', () => {
   });
 
   it('name no wildcard action, `*` only for actions without resource-level permission, and only the config’s regions', () => {
-    for (const document of [FULL, JSON.parse(read(EXAMPLE)) as object]) {
+    for (const document of [FULL, NAMED, JSON.parse(read(EXAMPLE)) as object]) {
       // Prepare
       const config = parseConfig(document);
       const regions = config.targets?.regions ?? [];
@@ -614,6 +626,29 @@ describe('the member role’s generator refuses what it cannot carry into a memb
   });
 });
 
+describe('the member role’s size', () => {
+  it('is refused, with the sizes, when its policies would pass IAM’s limit for a role’s inline policies', () => {
+    // Prepare
+    const rules = Array.from({ length: 80 }, (_, index) => ({ repositories: [`team-${index}/**`] }));
+    // Act
+    const attempt = () =>
+      templateFor({
+        ...FULL,
+        cleanup: { rules },
+        targets: { ...TARGETS, regions: ['eu-west-1', 'eu-west-2', 'eu-west-3'] },
+      });
+    // Assess
+    expect(attempt).toThrow(/policies take \d+ characters, more than IAM's 10240/);
+  });
+
+  it('stays within it for the example organisation config', () => {
+    // Act
+    const policies = memberRoleTemplate(exampleConfig()).Resources.MemberRole.Properties.Policies;
+    // Assess
+    expect(text(policies.map((policy) => policy.PolicyDocument)).replace(/\s/g, '').length).toBeLessThan(10_240);
+  });
+});
+
 describe('npm run member-role', () => {
   const io = () => {
     const out: string[] = [];
@@ -677,6 +712,7 @@ describe('cfn-lint', () => {
       const variants: Record<string, unknown> = {
         'committed.json': JSON.parse(read(COMMITTED)),
         'full.json': templateFor(FULL),
+        'named-in-use.json': templateFor(NAMED),
         'external-id.json': templateFor({ ...FULL, targets: { ...TARGETS, externalId: 'x1' } }),
         'dry-run.json': templateFor({ ...FULL, cleanup: { ...FULL.cleanup, dryRun: true } }),
         'minimal.json': templateFor({ targets: { ...TARGETS, roleName: '/a/b/Member' } }),
