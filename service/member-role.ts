@@ -12,10 +12,11 @@ import { type CfnValue, type IamStatement, type Manifest, serviceManifest } from
  *   `functionRoleArns`), never the account as a whole. With `targets.externalId`, `sts:ExternalId` must match too.
  * - **Rights.** One inline policy per job, each made of the statements the manifest gives the function doing that
  *   job, for the same config, less what is not done in the member account (publishing on the service's bus,
- *   assuming the target role, the dead-letter queue, X-Ray, the Kubernetes list's S3 object or SSM parameter). The
- *   member role can so never grant more than the function itself is given: a cleanup in dry run gets no
- *   BatchDeleteImage, a config with no archiving rule no UpdateImageStorageClass, no in-use provider no ECS or
- *   Lambda read.
+ *   assuming the target role, the dead-letter queue, X-Ray, and the Kubernetes list's S3 object or SSM parameter:
+ *   the config names one list, which the service reads with its own credentials). The member role can so never
+ *   grant more than the function itself is given: a cleanup in dry run gets no BatchDeleteImage, a config with no
+ *   archiving rule no UpdateImageStorageClass, no in-use provider no ECS or Lambda read. The policies are apart for
+ *   review, not for separation: every function that assumes the role holds all of them in the member account.
  * - **One role per account.** IAM is global, and a StackSet makes one stack per account and region: the role is
  *   created only by the stack in `RoleRegion` (condition `CreateRole`), so the StackSet may cover any regions
  *   without two stacks creating the same role. Its rights therefore cannot use `${AWS::Region}` (that would be
