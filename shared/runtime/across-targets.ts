@@ -1,6 +1,6 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
-import type { STSClient } from '@aws-sdk/client-sts';
 import type { TargetsConfig } from '../config/targets-schema.ts';
+import type { STSClient } from '../credentials/index.ts';
 import { targetClientPool } from '../credentials/pool.ts';
 import { resolveTargets } from '../credentials/targets.ts';
 import { type Target, targetKey } from '../domain/target.ts';
