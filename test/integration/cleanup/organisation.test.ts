@@ -47,9 +47,32 @@ const roles = (accounts: readonly string[]): Fixture => ({
   iam: { roles: accounts.map((account) => ({ account, name: ROLE, trust: [SERVICE_ACCOUNT] })) },
 });
 
-const config = (overrides: { dryRun?: boolean; inUse?: boolean } = {}): Readonly<ServiceConfig> =>
+/** The organisation: the service's account manages it; A in the platform unit, B and C in the workloads unit. */
+const PLATFORM_UNIT = 'ou-test-platform';
+const WORKLOADS_UNIT = 'ou-test-workload';
+const ORGANIZATION: Fixture = {
+  repositories: [],
+  organization: {
+    managementAccount: SERVICE_ACCOUNT,
+    units: [
+      { id: PLATFORM_UNIT, name: 'platform', accounts: [{ id: A, name: 'registry' }] },
+      {
+        id: WORKLOADS_UNIT,
+        name: 'workloads',
+        accounts: [
+          { id: B, name: 'payments' },
+          { id: C, name: 'search' },
+        ],
+      },
+    ],
+  },
+};
+
+const config = (
+  overrides: { dryRun?: boolean; inUse?: boolean; targets?: Record<string, unknown> } = {},
+): Readonly<ServiceConfig> =>
   parseConfig({
-    targets: { accounts: [A, B, C], regions: [...REGIONS], roleName: ROLE },
+    targets: overrides.targets ?? { accounts: [A, B, C], regions: [...REGIONS], roleName: ROLE },
     cleanup: {
       ...(overrides.dryRun === undefined ? {} : { dryRun: overrides.dryRun }),
       rules: [{ repositories: ['team/**'], olderThanDays: 14, notPulledForDays: 30, maxDeleteFraction: 1 }],
@@ -221,5 +244,54 @@ describe('one scheduled run cleans a three-account organisation in two regions',
     expect(fanOut.pullTimeExclusion).toBe('missing (dry run registers nothing)');
     expect(reports.map((report) => report.status)).toEqual(Array(6).fill('dry-run'));
     expect(reports.every((report) => report.counts.toDelete === 2)).toBe(true);
+  });
+
+  it('discovers the accounts of organisational units, less the excluded, and cleans them', async () => {
+    // Prepare
+    await loadFixture(server, ORGANIZATION);
+    await loadFixture(server, roles([A, B, C]));
+    // Act: both units, C excluded
+    const { fanOut, reports } = await runNightly(
+      config({
+        targets: {
+          organizationalUnits: [PLATFORM_UNIT, WORKLOADS_UNIT],
+          exclude: [C],
+          regions: [...REGIONS],
+          roleName: ROLE,
+        },
+      }),
+    );
+    // Assess
+    expect(fanOut.targets?.map((target) => target.account)).toEqual([A, A, B, B]);
+    expect(reports.map((report) => `${report.account}/${report.region}:${report.status}`).sort()).toEqual(
+      [A, B].flatMap((account) => REGIONS.map((region) => `${account}/${region}:completed`)).sort(),
+    );
+    for (const region of REGIONS) expect(await left(C, region)).toHaveProperty('size', 4);
+  });
+
+  it.each([
+    ['an account the organisation does not have', { accounts: [A, '444444444444'] }, /444444444444/],
+    ['an organisational unit that does not exist', { organizationalUnits: ['ou-test-nothere1'] }, /ou-test-nothere1/],
+  ])('does nothing anywhere when the targets name %s, and says which', async (_name, section, message) => {
+    // Prepare
+    await loadFixture(server, ORGANIZATION);
+    await loadFixture(server, roles([A, B, C]));
+    for (const rule of serviceRules(server, {
+      config: config({ targets: { ...section, regions: [...REGIONS], roleName: ROLE } }),
+    })) {
+      server.bus.addRule(rule);
+    }
+    // Act
+    const { deliveries } = await control<{ deliveries: { ok: boolean; error?: string }[] }>(server, 'bus/fire', {
+      rule: 'scheduled-cleanup',
+    });
+    await server.bus.drain();
+    // Assess: the scheduled run fails with the reason, no work item is published, no registry is read
+    expect(deliveries.map((delivery) => delivery.ok)).toEqual([false]);
+    expect(deliveries[0]?.error).toMatch(message);
+    expect(server.bus.events.filter((event) => event['detail-type'] === 'Cleanup Work Item')).toEqual([]);
+    const { operations } = await control<{ operations: Record<string, number> }>(server, 'calls');
+    expect(operations.DescribeRepositories ?? 0).toBe(0);
+    expect(operations.DescribeImages ?? 0).toBe(0);
   });
 });
