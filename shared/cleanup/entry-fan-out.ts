@@ -2,6 +2,7 @@ import { resolveDryRun } from '../config/dry-run.ts';
 import { cleanupRuleFor } from '../config/load.ts';
 import { selectRepositories } from '../config/rules.ts';
 import { targetRoleArn } from '../credentials/assume-role.ts';
+import { mapAtMost } from '../domain/at-most.ts';
 import { type Target, targetFields } from '../domain/target.ts';
 import type { EcrGateway } from '../ecr/index.ts';
 import { type CleanupWorkItem, DETAIL_TYPES, type ScheduledCleanupDetail } from '../events/schemas.ts';
@@ -238,19 +239,4 @@ function summariseExclusions(targets: readonly TargetFanOut[]): PullTimeExclusio
   const first = statuses[0];
   if (first === undefined) return 'not-configured';
   return statuses.find((status) => status !== 'registered' && status !== 'already-excluded') ?? first;
-}
-
-/** `work` over every item, at most `limit` at once, results in the items' order. */
-export async function mapAtMost<T, R>(items: readonly T[], limit: number, work: (item: T) => Promise<R>): Promise<R[]> {
-  const results: R[] = new Array(items.length);
-  let next = 0;
-  const lane = async () => {
-    while (next < items.length) {
-      const index = next;
-      next += 1;
-      results[index] = await work(items[index] as T);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, lane));
-  return results;
 }

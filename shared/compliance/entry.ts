@@ -2,6 +2,9 @@ import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import { checksPublicRepositories, complianceRuleFor, publicComplianceRuleFor } from '../config/compliance-schema.ts';
 import { resolveDryRun } from '../config/dry-run.ts';
 import { selectRepositories } from '../config/rules.ts';
+import type { TargetsConfig } from '../config/targets-schema.ts';
+import { mapAtMost } from '../domain/at-most.ts';
+import { type Target, targetFields } from '../domain/target.ts';
 import { type EcrGateway, EcrGatewayError, RepositoryNotFoundError, type RepositorySummary } from '../ecr/index.ts';
 import type { EcrPublicGateway, PublicRepositorySummary } from '../ecr-public/types.ts';
 import type { ScheduledComplianceDetail } from '../events/registry-schemas.ts';
@@ -17,7 +20,17 @@ import { type ComplianceReport, REPORT_LIST_LIMIT, type ReportedCheck, type Repo
 export type ComplianceDeps = Pick<
   ServiceDeps,
   'config' | 'gateway' | 'publicGateway' | 'publish' | 'logger' | 'metrics' | 'tracer'
->;
+> &
+  Partial<Pick<ServiceDeps, 'targets' | 'targetGateway'>>;
+
+/** Targets listed at once (each in its own account and region, so no quota is shared). */
+const TARGETS_AT_ONCE = 8;
+
+/** A private registry a run checks: the deployment's own, or a target's through its role. */
+interface Place {
+  target?: Target;
+  gateway: EcrGateway;
+}
 
 /** A repository that could not be checked: a gateway error on it, reported, while the others are still checked. */
 interface FailedRepository {
@@ -25,18 +38,25 @@ interface FailedRepository {
 }
 type Outcome = RepositoryCompliance | 'gone' | FailedRepository;
 
-/** Runs `work` over `items`, at most `limit` at a time, keeping the results in order. */
-async function inPool<T, R>(items: readonly T[], limit: number, work: (item: T) => Promise<R>): Promise<R[]> {
-  const results: R[] = new Array(items.length);
-  let next = 0;
-  const worker = async () => {
-    while (next < items.length) {
-      const index = next++;
-      results[index] = await work(items[index] as T);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
-  return results;
+type TargetCompliance = NonNullable<ComplianceReport['targets']>[number];
+
+const sameTarget = (record: { account?: string | undefined; region?: string | undefined }, target?: Target) =>
+  target !== undefined && record.account === target.account && record.region === target.region;
+
+/**
+ * The private registries a run checks: the deployment's own, or, with the config's `targets`, each target account
+ * and region through its role (resolved now; an unknown account or unit throws, and nothing is checked).
+ */
+async function placesOf(section: TargetsConfig | undefined, dryRun: boolean, deps: ComplianceDeps): Promise<Place[]> {
+  if (section === undefined) return [{ gateway: deps.gateway({ readOnly: dryRun }) }];
+  const { targets, targetGateway } = deps;
+  if (targets === undefined || targetGateway === undefined) {
+    throw new Error('the config names targets, but this runtime cannot assume roles in other accounts');
+  }
+  return (await targets(section)).map((target) => ({
+    target,
+    gateway: targetGateway(section, target, { readOnly: dryRun }),
+  }));
 }
 
 async function checkOne(
@@ -44,17 +64,29 @@ async function checkOne(
   repository: RepositorySummary,
   match: { rule: CompliancePolicy; index: number },
   scanning: RegistryScanning | undefined,
-  options: { runId: string; dryRun: boolean },
+  options: { runId: string; dryRun: boolean; target?: Target | undefined },
 ): Promise<Outcome> {
   let findings: ComplianceFinding[];
   try {
     findings = checkRepository(await gatherFacts(gateway, repository, match.rule), match.rule, scanning);
   } catch (error) {
     if (error instanceof RepositoryNotFoundError) return 'gone';
+    // In a target account, a repository the role cannot read is that repository's failure, not the run's.
+    if (options.target !== undefined && error instanceof EcrGatewayError) {
+      return {
+        failed: {
+          ...targetFields(options.target),
+          registry: 'private',
+          repositoryName: repository.name,
+          error: error.message,
+        },
+      };
+    }
     throw error;
   }
   const result: RepositoryCompliance = {
     runId: options.runId,
+    ...targetFields(options.target),
     registry: 'private',
     repositoryName: repository.name,
     mode: match.rule.mode,
@@ -127,23 +159,43 @@ export async function runCompliance(
 ): Promise<ComplianceReport> {
   const config = deps.config();
   const dryRun = resolveDryRun(config.compliance.dryRun, trigger.detail.dryRun);
-  const gateway = deps.gateway({ readOnly: dryRun });
   deps.tracer.putAnnotation('dryRun', dryRun);
-  const { selected: matched, listed: repositories } = await selectRepositories(
-    gateway.listRepositories(),
-    (name) => complianceRuleFor(config.compliance, name),
-    trigger.detail.repositories,
+  const places = await placesOf(config.targets, dryRun, deps);
+  const targetResults: TargetCompliance[] = [];
+  const listings = await mapAtMost(places, TARGETS_AT_ONCE, async (place) => {
+    try {
+      const { selected, listed } = await selectRepositories(
+        place.gateway.listRepositories(),
+        (name) => complianceRuleFor(config.compliance, name),
+        trigger.detail.repositories,
+      );
+      // One read of the registry scanning configuration serves every repository's "covered by a rule" check.
+      const scanning = selected.some(({ match }) => match.rule.scanOnPush)
+        ? await place.gateway.getRegistryScanningConfiguration().then(({ scanType, rules }) => ({
+            scanType,
+            rules: rules.map((rule) => ({
+              scanFrequency: rule.scanFrequency,
+              repositoryFilters: rule.repositoryFilters.map((f) => f.filter),
+            })),
+          }))
+        : undefined;
+      return { place, selected, listed, scanning };
+    } catch (error) {
+      // A target whose role cannot be assumed, or whose registry refuses the listing, is reported; the others go on.
+      if (place.target === undefined) throw error;
+      targetResults.push({
+        ...place.target,
+        status: 'failed',
+        repositories: 0,
+        message: error instanceof Error ? error.message : String(error),
+      });
+      return { place, selected: [], listed: 0, scanning: undefined };
+    }
+  });
+  const repositories = listings.reduce((sum, listing) => sum + listing.listed, 0);
+  const matched = listings.flatMap(({ place, selected, scanning }) =>
+    selected.map((selection) => ({ ...selection, place, scanning })),
   );
-  // One read of the registry scanning configuration serves every repository's "covered by a rule" check.
-  const scanning = matched.some(({ match }) => match.rule.scanOnPush)
-    ? await gateway.getRegistryScanningConfiguration().then(({ scanType, rules }) => ({
-        scanType,
-        rules: rules.map((rule) => ({
-          scanFrequency: rule.scanFrequency,
-          repositoryFilters: rule.repositoryFilters.map((f) => f.filter),
-        })),
-      }))
-    : undefined;
   // ECR Public: only when a public rule exists (its API is in us-east-1, whatever the function's region).
   const publicGateway = checksPublicRepositories(config.compliance)
     ? deps.publicGateway({ readOnly: dryRun })
@@ -158,9 +210,9 @@ export async function runCompliance(
   const options = { runId: trigger.id, dryRun };
   const work: (() => Promise<Outcome>)[] = [
     ...matched.map(
-      ({ repository, match }) =>
+      ({ repository, match, place, scanning }) =>
         () =>
-          checkOne(gateway, repository, match, scanning, options),
+          checkOne(place.gateway, repository, match, scanning, { ...options, target: place.target }),
     ),
     ...(publicGateway
       ? publicSelection.selected.map(
@@ -170,7 +222,7 @@ export async function runCompliance(
         )
       : []),
   ];
-  const results = await inPool(work, config.compliance.concurrency, (check) => check());
+  const results = await mapAtMost(work, config.compliance.concurrency, (check) => check());
   const checked = results.filter(isChecked);
   const failed = results.flatMap((result) => (typeof result === 'object' && 'failed' in result ? [result.failed] : []));
   const nonCompliant = checked.filter((result) => !result.compliant);
@@ -181,6 +233,28 @@ export async function runCompliance(
     `public:${operation}`,
     count,
   ]);
+  if (config.targets !== undefined) {
+    for (const { place, listed } of listings) {
+      if (place.target === undefined || targetResults.some((one) => sameTarget(one, place.target))) continue;
+      const own = checked.filter((result) => sameTarget(result, place.target));
+      targetResults.push({
+        ...place.target,
+        status: 'checked',
+        repositories: listed,
+        checked: own.length,
+        nonCompliant: own.filter((result) => !result.compliant).length,
+        changed: own.filter((result) => result.fixed.length > 0).length,
+        failed: failed.filter((entry) => sameTarget(entry, place.target)).length,
+      });
+    }
+    targetResults.sort((a, b) => a.account.localeCompare(b.account) || a.region.localeCompare(b.region));
+  }
+  const apiCalls: Record<string, number> = {};
+  for (const { gateway } of places) {
+    for (const [operation, count] of Object.entries(gateway.callCounts())) {
+      apiCalls[operation] = (apiCalls[operation] ?? 0) + count;
+    }
+  }
   const report: ComplianceReport = {
     runId: trigger.id,
     dryRun,
@@ -197,7 +271,10 @@ export async function runCompliance(
     byCheck,
     nonCompliant: nonCompliant.slice(0, REPORT_LIST_LIMIT),
     failed: failed.slice(0, REPORT_LIST_LIMIT),
-    apiCalls: { ...gateway.callCounts(), ...Object.fromEntries(publicCalls) },
+    ...(config.targets === undefined
+      ? {}
+      : { targets: targetResults, failedTargets: targetResults.filter((one) => one.status === 'failed').length }),
+    apiCalls: { ...apiCalls, ...Object.fromEntries(publicCalls) },
     truncated: nonCompliant.length > REPORT_LIST_LIMIT || failed.length > REPORT_LIST_LIMIT,
   };
   const published = await deps.publish([

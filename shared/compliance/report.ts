@@ -29,6 +29,9 @@ const ComplianceFixKindSchema = z.enum([
 /** One repository's result; also the detail of its "Compliance Drift" event when the run changed it. */
 export const RepositoryComplianceSchema = z.strictObject({
   runId: z.string().min(1),
+  /** The target account and region (the config's `targets`); absent for the deployment's own. */
+  account: z.string().optional(),
+  region: z.string().optional(),
   /** `private`: an ECR repository of the function's region; `public`: an ECR Public repository of the account. */
   registry: z.enum(['private', 'public']),
   repositoryName: z.string().min(1),
@@ -68,8 +71,34 @@ export const ComplianceReportSchema = z.strictObject({
   byCheck: z.record(ComplianceCheckSchema, Count),
   nonCompliant: z.array(RepositoryComplianceSchema),
   failed: z.array(
-    z.strictObject({ registry: z.enum(['private', 'public']), repositoryName: z.string().min(1), error: z.string() }),
+    z.strictObject({
+      account: z.string().optional(),
+      region: z.string().optional(),
+      registry: z.enum(['private', 'public']),
+      repositoryName: z.string().min(1),
+      error: z.string(),
+    }),
   ),
+  /**
+   * With the config's `targets`: each account and region, checked (with its counts) or failed (its role could not
+   * be assumed, its registry refused the listing) and why; the others are checked when one fails.
+   */
+  targets: z
+    .array(
+      z.strictObject({
+        account: z.string(),
+        region: z.string(),
+        status: z.enum(['checked', 'failed']),
+        repositories: Count,
+        checked: Count.optional(),
+        nonCompliant: Count.optional(),
+        changed: Count.optional(),
+        failed: Count.optional(),
+        message: z.string().optional(),
+      }),
+    )
+    .optional(),
+  failedTargets: Count.optional(),
   /** Calls per operation; ECR Public's as `public:<Operation>`. */
   apiCalls: z.record(z.string(), Count),
   truncated: z.boolean(),
