@@ -9,7 +9,15 @@ export const REPORT_LIST_LIMIT = 200;
  * `partial`: some changes failed (`notApplied`); the next run plans exactly those again. `invalid`: the plan would
  * break ECR's limits (`problems`), nothing was applied.
  */
-export const ReconcileStatusSchema = z.enum(['in-sync', 'planned', 'applied', 'partial', 'invalid']);
+export const ReconcileStatusSchema = z.enum([
+  'in-sync',
+  'planned',
+  'applied',
+  'partial',
+  'invalid',
+  /** A target whose role could not be assumed or whose registry refused the reads: nothing was done; `message` says why. */
+  'target-unavailable',
+]);
 export type ReconcileStatus = z.output<typeof ReconcileStatusSchema>;
 
 const Count = z.number().int().min(0);
@@ -32,6 +40,9 @@ const PlannedChangeSchema = z.strictObject({
 /** The "Registry Reconcile Report" event's detail: what one run planned, applied, and could not apply. */
 export const ReconcileReportSchema = z.strictObject({
   runId: z.string().min(1),
+  /** The target account and region (the config's `targets`); absent for the deployment's own registry. */
+  account: z.string().optional(),
+  region: z.string().optional(),
   dryRun: z.boolean(),
   status: ReconcileStatusSchema,
   counts: z.strictObject({ create: Count, update: Count, replace: Count, delete: Count }),
@@ -45,6 +56,7 @@ export const ReconcileReportSchema = z.strictObject({
   unmanaged: z.array(z.string()),
   apiCalls: z.record(z.string(), Count),
   truncated: z.boolean(),
+  message: z.string().optional(),
 });
 export type ReconcileReport = z.output<typeof ReconcileReportSchema>;
 

@@ -118,7 +118,11 @@ describe('dryRun in an event can turn dry run on, never off', () => {
     expect(requested).toEqual([true]);
     expect(mutatingCommands()).toEqual([]);
     const entries = events.commandCalls(PutEventsCommand).flatMap((call) => call.args[0].input.Entries ?? []);
-    expect(entries.map((entry) => JSON.parse(entry.Detail as string).dryRun)).toEqual([true]);
+    // The work item and the fan-out's own report, both dry
+    expect(entries.map((entry) => [entry.DetailType, JSON.parse(entry.Detail as string).dryRun])).toEqual([
+      ['Cleanup Work Item', true],
+      ['Cleanup Fan-Out Report', true],
+    ]);
   });
 
   it('cleanup worker: a work item with dryRun false under a dry-run config asks for a read-only gateway', async () => {
@@ -148,9 +152,9 @@ describe('dryRun in an event can turn dry run on, never off', () => {
 
   it('reconcile: dryRun false under a dry-run config applies nothing', async () => {
     // Act
-    const report = await createReconcileHandler(deps)(scheduleEvent({ dryRun: false }) as never, context);
+    const reports = await createReconcileHandler(deps)(scheduleEvent({ dryRun: false }) as never, context);
     // Assess
-    expect(report).toMatchObject({ dryRun: true });
+    expect(reports).toMatchObject([{ dryRun: true }]);
     expect(requested).toEqual([true]);
     expect(mutatingCommands()).toEqual([]);
   });
