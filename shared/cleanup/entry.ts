@@ -223,6 +223,20 @@ export async function runCleanup(
     Object.values(report.apiCalls).reduce((sum, n) => sum + n, 0),
   );
   if (report.status === 'braked') deps.metrics.addMetric('SafetyBrakeHeld', MetricUnit.Count, 1);
+  if (target !== undefined) {
+    // Per account and region too (EMF, dimensions Account and Region): what an organisation's dashboard sums.
+    const perTarget = deps.metrics.singleMetric();
+    perTarget.addDimensions({ Account: target.account, Region: target.region });
+    perTarget.addMetric('TargetImagesDeleted', MetricUnit.Count, report.counts.deleted);
+    const perTargetBytes = deps.metrics.singleMetric();
+    perTargetBytes.addDimensions({ Account: target.account, Region: target.region });
+    perTargetBytes.addMetric('TargetBytesReclaimed', MetricUnit.Bytes, report.bytesReclaimed);
+    if (report.status === 'target-unavailable') {
+      const unavailable = deps.metrics.singleMetric();
+      unavailable.addDimensions({ Account: target.account, Region: target.region });
+      unavailable.addMetric('TargetUnavailable', MetricUnit.Count, 1);
+    }
+  }
   deps.logger.info('cleanup report', { report: { ...report, deleted: undefined, kept: undefined } });
   return report;
 }

@@ -1,3 +1,4 @@
+import { Metrics } from '@aws-lambda-powertools/metrics';
 import {
   BatchDeleteImageCommand,
   DescribeImagesCommand,
@@ -7,7 +8,7 @@ import {
   RegisterPullTimeUpdateExclusionCommand,
 } from '@aws-sdk/client-ecr';
 import { mockClient } from 'aws-sdk-client-mock';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { runCleanup } from '../../../shared/cleanup/entry.ts';
 import { runCleanupFanOut } from '../../../shared/cleanup/entry-fan-out.ts';
 import { parseConfig } from '../../../shared/config/load.ts';
@@ -245,6 +246,35 @@ describe('the cleanup across targets', () => {
     );
     expect(ecr.calls()).toHaveLength(0);
     expect(published).toEqual([]);
+  });
+
+  it('emits the bytes reclaimed and images deleted per account and region (EMF, dimensions Account and Region)', async () => {
+    // Prepare
+    const lines: string[] = [];
+    const keep = (chunk: unknown) => {
+      lines.push(String(chunk));
+      return true;
+    };
+    const out = vi.spyOn(process.stdout, 'write').mockImplementation(keep);
+    const log = vi.spyOn(console, 'log').mockImplementation((...args) => keep(args.join(' ')));
+    // The tests run in Powertools' dev mode, which prints no metrics unless told to.
+    vi.stubEnv('POWERTOOLS_METRICS_DISABLED', 'false');
+    const metrics = new Metrics({ namespace: 'Test', serviceName: 'test' });
+    try {
+      // Act
+      await runCleanup(item({ account: B, region: 'us-east-1' }), context, { ...deps(), metrics });
+    } finally {
+      out.mockRestore();
+      log.mockRestore();
+      vi.unstubAllEnvs();
+    }
+    // Assess
+    const emf = lines.flatMap((line) => line.split('\n')).filter((line) => line.includes('"_aws"'));
+    const perTarget = emf.map((line) => JSON.parse(line) as Record<string, unknown>).filter((blob) => blob.Account);
+    expect(perTarget).toEqual([
+      expect.objectContaining({ Account: B, Region: 'us-east-1', TargetImagesDeleted: 1 }),
+      expect.objectContaining({ Account: B, Region: 'us-east-1', TargetBytesReclaimed: 10 }),
+    ]);
   });
 
   it('refuses a work item naming an account but no region, at the edge', () => {
