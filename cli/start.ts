@@ -40,15 +40,20 @@ const summarise = (event: { source: string; 'detail-type': string; detail: unkno
   const detail = (event.detail ?? {}) as Record<string, unknown>;
   if (event['detail-type'] === 'Cleanup Report') {
     const counts = (detail.counts ?? {}) as Record<string, number>;
-    const where = detail.registry === 'public' ? 'public ' : '';
+    const where = `${detail.account === undefined ? '' : `${String(detail.account)}/${String(detail.region)} `}${detail.registry === 'public' ? 'public ' : ''}`;
     const kept = Array.isArray(detail.kept) ? (detail.kept as { reason?: { code?: string } }[]) : [];
     const inUse = kept.filter((entry) => entry.reason?.code === 'in-use').length;
     const why = detail.brake
       ? ` (brake: ${(detail.brake as { message: string }).message})`
-      : detail.status === 'in-use-unknown'
+      : detail.status === 'in-use-unknown' || detail.status === 'target-unavailable'
         ? ` (${String(detail.message)})`
         : '';
     return `cleanup ${where}${String(detail.repositoryName)}: ${String(detail.status)}${detail.dryRun ? ' (dry run)' : ''}, ${counts.images} images, ${counts.toDelete} selected, ${counts.deleted} deleted, ${counts.archived === undefined ? '' : `${counts.archived} archived, `}${counts.kept} kept${inUse > 0 ? ` (${inUse} in use)` : ''}, ${String(detail.bytesReclaimed)} bytes${why}`;
+  }
+  if (event['detail-type'] === 'Cleanup Fan-Out Report') {
+    const targets = (detail.targets ?? []) as { account: string; region: string; status: string; message?: string }[];
+    const failed = targets.filter((target) => target.status === 'failed');
+    return `cleanup fan-out${detail.dryRun ? ' (dry run)' : ''}: ${String(detail.repositories)} repositories, ${String(detail.workItems)} work items${targets.length > 0 ? ` in ${targets.length} account-regions, ${failed.length} failed${failed.map((target) => `; ${target.account}/${target.region}: ${target.message ?? ''}`).join('')}` : ''}`;
   }
   if (event['detail-type'] === 'Image Push Verdict') return summarisePushVerdict(detail);
   if (event['detail-type'] === 'Compliance Report') {
@@ -138,9 +143,18 @@ try {
     onEvent: values.quiet ? undefined : (event) => console.log(summarise(event)),
   });
   const url = server.url;
-  const repositories = [...server.registry.all()].reduce((n, state) => n + state.repositories.size, 0);
+  const states = [...server.registry.all()];
+  const own = states.find((state) => state.account === '123456789012' && state.region === 'us-east-1');
+  const elsewhere = states.filter((state) => state !== own && state.repositories.size > 0);
   console.log(`ecr-automation local registry and event bus: ${url}`);
-  console.log(`  ${repositories} demo repositories loaded (account 123456789012, region us-east-1)`);
+  console.log(`  ${own?.repositories.size ?? 0} demo repositories loaded (account 123456789012, region us-east-1)`);
+  if (elsewhere.length > 0) {
+    const accounts = new Set(elsewhere.map((state) => state.account));
+    const regions = new Set(elsewhere.map((state) => state.region));
+    console.log(
+      `  and an organisation it manages: ${elsewhere.reduce((n, state) => n + state.repositories.size, 0)} repositories in ${accounts.size} accounts (${[...accounts].join(', ')}), ${regions.size} regions`,
+    );
+  }
   console.log('');
   console.log('Try (any credentials work; a 12-digit access key selects the account):');
   // Both region variables, so that the line works for every client: the SDK for JavaScript reads only AWS_REGION,
@@ -227,6 +241,12 @@ try {
   for (const rule of scheduledRuleNames(localManifest(loadServiceConfig()))) {
     console.log(`  curl -s -X POST ${url}/_local/bus/fire -H 'content-type: application/json' -d '{"rule":"${rule}"}'`);
   }
+  console.log('');
+  console.log(
+    'The organisation (three accounts in two regions, one more excluded): run the service across it through each',
+  );
+  console.log("account's role, with the example organisation config, and fire a job as above:");
+  console.log('  npm start -- --config config/examples/organization.config.json');
   console.log('');
   console.log('Ctrl-C stops.');
 

@@ -5,6 +5,7 @@ import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import type { BusEvent, BusTarget, RuleSpec } from '@ecr-automation/local-registry';
 import {
   demoFixture,
+  loadDemoOrganization,
   loadFixtureWithContent,
   type RegistryServer,
   startRegistryServer,
@@ -209,7 +210,11 @@ export async function startLocalService(options: LocalServiceOptions = {}): Prom
     scanDurationMs: options.scanDurationMs ?? 1_000,
   });
   try {
-    if (options.demo !== false) await loadFixtureWithContent(server.registry, demoFixture(), server.now());
+    if (options.demo !== false) {
+      await loadFixtureWithContent(server.registry, demoFixture(), server.now());
+      // An organisation the demo account manages: three accounts in two regions (and one the example config excludes).
+      loadDemoOrganization(server.registry, server.now());
+    }
     if (options.onEvent) {
       const onEvent = options.onEvent;
       for (const eventBusName of ['default', LOCAL_EVENT_BUS]) {

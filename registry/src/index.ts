@@ -5,7 +5,13 @@
  */
 
 export type { BusEvent, BusTarget, EventBus, LambdaLikeContext, RuleSpec } from './bus/event-bus.ts';
-export { DEMO_FINDINGS, demoFixture } from './control/demo.ts';
+export {
+  DEMO_FINDINGS,
+  DEMO_ORGANIZATION,
+  demoFixture,
+  demoOrganizationFixtures,
+  loadDemoOrganization,
+} from './control/demo.ts';
 export type {
   Fixture,
   FixtureImage,

@@ -1,5 +1,5 @@
 import { DEFAULT_ACCOUNT, DEFAULT_REGION } from '../model/state.ts';
-import type { Fixture, FixtureImage } from './fixtures.ts';
+import { type Fixture, type FixtureImage, loadFixture } from './fixtures.ts';
 
 /**
  * The demo registry `npm start` loads: several teams' repositories with multi-arch indexes and their children,
@@ -207,4 +207,122 @@ export function demoFixture(): Fixture {
       },
     ],
   };
+}
+
+/**
+ * The demo organisation: the demo account (123456789012) manages an AWS Organization whose accounts have registries
+ * in two regions, each with a role the service's account may assume (`/platform/ecr/EcrAutomationMember`, external
+ * id `ecr-automation-example`): 111122223333, the central registry, named in the example organisation config;
+ * 222233334444 and 333344445555, workload accounts in the `workloads` unit (`ou-ab12-cdef3456`); and 444455556666 in
+ * the same unit, which the example config excludes. Each has stale untagged builds and releases; an ECS service in
+ * 222233334444 (eu-west-1) runs a stale build of the central registry's `shared/base` in us-east-1 by digest.
+ */
+export const DEMO_ORGANIZATION = {
+  managementAccount: DEFAULT_ACCOUNT,
+  central: '111122223333',
+  workloads: ['222233334444', '333344445555'],
+  excluded: '444455556666',
+  unit: 'ou-ab12-cdef3456',
+  regions: ['us-east-1', 'eu-west-1'],
+  roleName: '/platform/ecr/EcrAutomationMember',
+  externalId: 'ecr-automation-example',
+} as const;
+
+/** The repositories of one account and region of the demo organisation. */
+function organizationRepositories(account: string, region: string): Fixture {
+  const central = account === DEMO_ORGANIZATION.central;
+  const name = central ? 'shared/base' : 'team/service';
+  return {
+    account,
+    region,
+    repositories: [
+      {
+        name,
+        createdAt: '-400d',
+        images: [
+          { id: `${account}-${region}-release`, tags: ['1.4.0', 'latest'], pushedAt: '-20d', lastPulledAt: '-1h' },
+          { id: `${account}-${region}-1.3.0`, tags: ['1.3.0'], pushedAt: '-90d' },
+          { id: `${account}-${region}-1.2.0`, tags: ['1.2.0'], pushedAt: '-150d' },
+          { id: `${account}-${region}-1.1.0`, tags: ['1.1.0'], pushedAt: '-210d' },
+          ...staleUntagged(`${account}-${region}-build`, 3, 60),
+        ],
+      },
+    ],
+  };
+}
+
+/** The demo organisation's fixtures, in load order: the organisation and the roles, then each account's registries. */
+export function demoOrganizationFixtures(): Fixture[] {
+  const org = DEMO_ORGANIZATION;
+  const members = [org.central, ...org.workloads, org.excluded];
+  const identity: Fixture = {
+    repositories: [],
+    iam: {
+      roles: members.map((account) => ({
+        account,
+        // IAM role names are unique in an account whatever their path: the local STS finds a role by name.
+        name: org.roleName.slice(org.roleName.lastIndexOf('/') + 1),
+        trust: [DEFAULT_ACCOUNT],
+        externalId: org.externalId,
+      })),
+    },
+    organization: {
+      managementAccount: org.managementAccount,
+      units: [
+        { name: 'root', accounts: [{ id: org.central, name: 'registry' }] },
+        {
+          id: org.unit,
+          name: 'workloads',
+          accounts: [...org.workloads, org.excluded].map((id) => ({ id, name: `workload-${id.slice(0, 4)}` })),
+        },
+      ],
+    },
+  };
+  return [
+    identity,
+    ...members.flatMap((account) => org.regions.map((region) => organizationRepositories(account, region))),
+  ];
+}
+
+/**
+ * Loads the demo organisation into `registry`: its fixtures, then the ECS service in a workload account that runs
+ * the central registry's oldest stale build by digest (what the cleanup keeps across accounts).
+ */
+export function loadDemoOrganization(
+  registry: Parameters<typeof loadFixture>[0],
+  now: number,
+): { accounts: number; repositories: number } {
+  let repositories = 0;
+  let pinned: string | undefined;
+  const pinnedId = `${DEMO_ORGANIZATION.central}-us-east-1-build-2`;
+  for (const fixture of demoOrganizationFixtures()) {
+    const loaded = loadFixture(registry, fixture, now);
+    repositories += loaded.repositories;
+    pinned ??= loaded.images.find((image) => image.id === pinnedId)?.imageDigest;
+  }
+  if (pinned === undefined) throw new Error(`the demo organisation has no image ${pinnedId}`);
+  loadFixture(
+    registry,
+    {
+      account: DEMO_ORGANIZATION.workloads[0],
+      region: 'eu-west-1',
+      repositories: [],
+      ecs: {
+        taskDefinitions: [
+          {
+            family: 'checkout',
+            containers: [
+              {
+                name: 'checkout',
+                image: `${DEMO_ORGANIZATION.central}.dkr.ecr.us-east-1.amazonaws.com/shared/base@${pinned}`,
+              },
+            ],
+          },
+        ],
+        clusters: [{ name: 'shop', services: [{ name: 'checkout', taskDefinition: 'checkout:1', desiredCount: 2 }] }],
+      },
+    },
+    now,
+  );
+  return { accounts: 4, repositories };
 }
