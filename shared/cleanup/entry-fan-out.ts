@@ -173,7 +173,9 @@ export async function runCleanupFanOut(
       }
     });
     targets = fanOuts.map((result) => result.fanOut);
-    privateItems = fanOuts.flatMap((result) => result.items);
+    // Round-robin over the targets: the workers taking the items about in order work in many accounts at once, not
+    // all in the first account's quota.
+    privateItems = interleave(fanOuts.map((result) => result.items));
     privateListed = targets.reduce((sum, target) => sum + target.repositories, 0);
     if (cleansPrivate) pullTimeExclusion = summariseExclusions(targets);
   } else if (cleansPrivate) {
@@ -239,4 +241,17 @@ function summariseExclusions(targets: readonly TargetFanOut[]): PullTimeExclusio
   const first = statuses[0];
   if (first === undefined) return 'not-configured';
   return statuses.find((status) => status !== 'registered' && status !== 'already-excluded') ?? first;
+}
+
+/** The lists' items taken one from each list in turn: `[[a1, a2], [b1]]` → `[a1, b1, a2]`. */
+export function interleave<T>(lists: readonly (readonly T[])[]): T[] {
+  const out: T[] = [];
+  const longest = lists.reduce((max, list) => Math.max(max, list.length), 0);
+  for (let index = 0; index < longest; index += 1) {
+    for (const list of lists) {
+      const item = list[index];
+      if (item !== undefined) out.push(item);
+    }
+  }
+  return out;
 }

@@ -277,6 +277,27 @@ describe('the cleanup across targets', () => {
     ]);
   });
 
+  it('publishes the work items round-robin over the targets, so that workers taking them in order spread over accounts', async () => {
+    // Prepare: three repositories in each target
+    ecr
+      .on(DescribeRepositoriesCommand)
+      .resolves({ repositories: ['team/a', 'team/b', 'team/c'].map((repositoryName) => ({ repositoryName })) });
+    // Act
+    await runCleanupFanOut({ id: 'run-1', time: '2026-11-24T03:00:00Z', detail: {} }, deps());
+    // Assess
+    const items = published
+      .filter((event) => event.detailType === 'Cleanup Work Item')
+      .map((event) => event.detail as CleanupWorkItem);
+    expect(items).toHaveLength(12);
+    expect(items.slice(0, 4).map((one) => `${one.account}/${one.region}`)).toEqual([
+      `${A}/eu-west-1`,
+      `${A}/us-east-1`,
+      `${B}/eu-west-1`,
+      `${B}/us-east-1`,
+    ]);
+    expect(items.slice(0, 4).every((one) => one.repositoryName === 'team/a')).toBe(true);
+  });
+
   it('refuses a work item naming an account but no region, at the edge', () => {
     expect(CleanupWorkItemSchema.safeParse({ ...item(), region: undefined }).success).toBe(false);
     expect(CleanupWorkItemSchema.safeParse({ ...item(), account: '12345' }).success).toBe(false);
