@@ -7,7 +7,6 @@
 export type { STSClient } from '@aws-sdk/client-sts';
 export * from './assume-role.ts';
 export { createStsClient, type StsClientOptions } from './client.ts';
-export * from './clients.ts';
 export * from './errors.ts';
 export * from './pool.ts';
 export * from './targets.ts';

@@ -1,11 +1,12 @@
 import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, describe, expect, it } from 'vitest';
+import { TargetsConfigSchema } from '../../../shared/config/targets-schema.ts';
 import {
-  clientsForTarget,
   createStsClient,
   REFRESH_BEFORE_EXPIRY_MS,
   TargetCredentialsError,
+  targetClientPool,
   targetCredentials,
   targetRoleArn,
 } from '../../../shared/credentials/index.ts';
@@ -226,20 +227,22 @@ describe('targetCredentials', () => {
   });
 });
 
-describe('clientsForTarget', () => {
-  it('builds an ECR client for the target’s region, signed with the target role’s credentials', async () => {
+describe('a target’s ECR client (targetClientPool)', () => {
+  it('is for the target’s region, signed with the target role’s credentials', async () => {
     // Prepare
     sts.on(AssumeRoleCommand).resolves(answer(7));
+    const pool = targetClientPool({ sts: () => createStsClient({ region: 'eu-west-1' }), now: () => START });
+    const section = TargetsConfigSchema.parse({
+      accounts: ['111122223333'],
+      regions: ['us-gov-west-1'],
+      roleName: 'EcrAutomation',
+      sessionDurationSeconds: 900,
+    });
     // Act
-    const clients = clientsForTarget(
-      createStsClient({ region: 'eu-west-1' }),
-      { account: '111122223333', region: 'us-gov-west-1' },
-      { roleName: 'EcrAutomation', sessionName: 'ecr-automation', durationSeconds: 900, now: () => START },
-    );
-    const region = await clients.ecr.config.region();
-    const identity = await clients.ecr.config.credentials();
+    const ecr = pool.ecr(section, { account: '111122223333', region: 'us-gov-west-1' });
+    const region = await ecr.config.region();
+    const identity = await ecr.config.credentials();
     // Assess
-    expect(clients).toMatchObject({ account: '111122223333', region: 'us-gov-west-1' });
     expect(region).toBe('us-gov-west-1');
     expect(identity.accessKeyId).toBe('AKIA7');
     expect(sts).toHaveReceivedCommandWith(AssumeRoleCommand, {
