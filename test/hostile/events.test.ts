@@ -230,6 +230,77 @@ describe('hostile events', () => {
     );
   });
 
+  describe('a forged Cleanup Work Item naming an account', () => {
+    it(
+      'cleans nothing in an account the config does not target, even where a role would let it',
+      async () => {
+        // Prepare: account 999999999999 has a stale repository and a role trusting the service, but the config
+        // targets 111111111111 only
+        const OTHER = '999999999999';
+        await control(server, 'load', {
+          account: OTHER,
+          region: 'us-east-1',
+          repositories: [{ name: QUIET, images: [{ id: 'o-1', pushedAt: '-300d' }] }],
+          iam: { roles: [{ account: OTHER, name: 'EcrAutomation', trust: ['123456789012'] }] },
+        });
+        const targeted = parseConfig({
+          ...CONFIG,
+          targets: { accounts: ['111111111111'], regions: ['us-east-1'], roleName: 'EcrAutomation' },
+        });
+        wire(targeted);
+        // Act
+        await putOnServiceBus(
+          'Cleanup Work Item',
+          forgedWorkItem(QUIET, { account: OTHER, region: 'us-east-1', brakeCleared: false }),
+        );
+        // Assess
+        expect(await digestsIn(ecrClient(server, { account: OTHER }), QUIET)).toHaveProperty('size', 1);
+        expect(mutatingCalls(await calls())).toEqual({});
+        expect(reportsOf(server).find((candidate) => candidate.account === OTHER)).toMatchObject({
+          status: 'not-matched',
+          message: expect.stringContaining('not one of the config'),
+        });
+      },
+      HOSTILE_TIMEOUT_MS,
+    );
+
+    it(
+      'cleans nothing in another account when the config names no targets, and not its own instead',
+      async () => {
+        // Prepare
+        wire(CONFIG);
+        const before = await digestsIn(ecrClient(server), QUIET);
+        // Act
+        await putOnServiceBus(
+          'Cleanup Work Item',
+          forgedWorkItem(QUIET, { account: '999999999999', region: 'us-east-1', brakeCleared: false }),
+        );
+        // Assess
+        expect(await digestsIn(ecrClient(server), QUIET)).toEqual(before);
+        expect(mutatingCalls(await calls())).toEqual({});
+        expect(reportsOf(server)).toEqual([
+          expect.objectContaining({ status: 'not-matched', account: '999999999999' }),
+        ]);
+      },
+      HOSTILE_TIMEOUT_MS,
+    );
+
+    it(
+      'with an account and no region, or a malformed account, is refused at the edge and does nothing',
+      async () => {
+        // Prepare
+        wire(CONFIG);
+        // Act
+        await putOnServiceBus('Cleanup Work Item', forgedWorkItem(QUIET, { account: '999999999999' }));
+        await putOnServiceBus('Cleanup Work Item', forgedWorkItem(QUIET, { account: '9'.repeat(5000), region: 'x' }));
+        // Assess: the test's own two PutEvents, and nothing else: no ECR call, no report
+        expect(await calls()).toEqual({ 'events:PutEvents': 2 });
+        expect(reportsOf(server)).toEqual([]);
+      },
+      HOSTILE_TIMEOUT_MS,
+    );
+  });
+
   describe('dryRun false in a run event under a dry-run config', () => {
     it(
       'makes no mutating call in the cleanup scheduler or the workers it fans out to',
@@ -282,14 +353,14 @@ describe('hostile events', () => {
         // Prepare: the registry's scanning configuration differs from the config's.
         const rules = wire(DRY_CONFIG);
         // Act
-        const report = await invoke(
+        const reports = await invoke(
           rules,
           'reconcile-registry',
           envelope('aws.events', 'Scheduled Event', { dryRun: false }),
         );
         // Assess
-        expect(report).toMatchObject({ dryRun: true, status: 'planned' });
-        expect((report as { changes: unknown[] }).changes.length).toBeGreaterThan(0);
+        expect(reports).toMatchObject([{ dryRun: true, status: 'planned' }]);
+        expect((reports as { changes: unknown[] }[])[0]?.changes.length).toBeGreaterThan(0);
         expect(mutatingCalls(await calls())).toEqual({});
       },
       HOSTILE_TIMEOUT_MS,
