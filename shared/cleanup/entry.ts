@@ -40,13 +40,12 @@ async function refusedTarget(
       ? undefined
       : `The config names no targets, so account ${target.account} in ${target.region} is not cleaned; nothing was done`;
   }
-  if (target === undefined || item.registry === 'public') {
-    return item.registry === 'public' && target === undefined
+  if (item.registry === 'public') {
+    return target === undefined
       ? undefined
-      : target === undefined
-        ? 'The config names targets, and this item names none of them; nothing was done'
-        : 'ECR Public is cleaned in the deployment’s own account only; nothing was done';
+      : 'ECR Public is cleaned in the deployment’s own account only; nothing was done';
   }
+  if (target === undefined) return 'The config names targets, and this item names none of them; nothing was done';
   if (deps.targets === undefined || deps.targetGateway === undefined) {
     return 'This runtime cannot assume roles in other accounts; nothing was done';
   }
