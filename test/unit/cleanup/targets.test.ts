@@ -1,3 +1,6 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { Metrics } from '@aws-lambda-powertools/metrics';
 import {
   BatchDeleteImageCommand,
@@ -11,6 +14,7 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { runCleanup } from '../../../shared/cleanup/entry.ts';
 import { runCleanupFanOut } from '../../../shared/cleanup/entry-fan-out.ts';
+import { loadServiceConfig } from '../../../shared/config/file.ts';
 import { parseConfig } from '../../../shared/config/load.ts';
 import { TargetCredentialsError } from '../../../shared/credentials/errors.ts';
 import type { Target } from '../../../shared/domain/target.ts';
@@ -297,6 +301,32 @@ describe('the cleanup across targets', () => {
     ]);
     expect(items.slice(0, 4).every((one) => one.repositoryName === 'team/a')).toBe(true);
   });
+
+  it.each([
+    ['an unknown region', { regions: ['eu-west-9'] }, /"eu-west-9" is not a region ECR serves/],
+    ['an account id that is not one', { accounts: ['1234'] }, /targets\.accounts\[0\]: an AWS account id: 12 digits/],
+    ['an invalid role name', { roleName: 'Ecr Automation*' }, /targets\.roleName.*IAM role name/],
+  ])(
+    'does nothing when the config file’s targets name %s, and the error says which field',
+    async (_name, bad, message) => {
+      // Prepare
+      const dir = mkdtempSync(join(tmpdir(), 'targets-'));
+      const file = join(dir, 'config.json');
+      writeFileSync(
+        file,
+        JSON.stringify({ targets: { ...TARGETS, ...bad }, cleanup: { rules: [{ repositories: ['**'] }] } }),
+      );
+      const fromFile = { ...deps(), config: () => loadServiceConfig({ CONFIG_FILE: file }) };
+      // Act, Assess
+      await expect(
+        runCleanupFanOut({ id: 'run-1', time: '2026-11-24T03:00:00Z', detail: {} }, fromFile),
+      ).rejects.toThrow(message);
+      await expect(runCleanup(item(), context, fromFile)).rejects.toThrow(message);
+      expect(ecr.calls()).toHaveLength(0);
+      expect(gateways).toEqual([]);
+      expect(published).toEqual([]);
+    },
+  );
 
   it('refuses a work item naming an account but no region, at the edge', () => {
     expect(CleanupWorkItemSchema.safeParse({ ...item(), region: undefined }).success).toBe(false);
