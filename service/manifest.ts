@@ -74,6 +74,13 @@ export const SERVICE_BUS_NAME = 'ecr-automation-${sls:stage}';
 export const SERVICE_BUS_ARN = {
   'Fn::Sub': `arn:\${AWS::Partition}:events:\${AWS::Region}:\${AWS::AccountId}:event-bus/${SERVICE_BUS_NAME}`,
 } as const;
+/** The bucket where a cleanup run's reports meet (`cleanup-runs/<runId>/`), and what the functions may do in it. */
+export const REPORTS_BUCKET_LOGICAL_ID = 'ReportsBucket';
+export const REPORTS_BUCKET = { 'Fn::Sub': `\${${REPORTS_BUCKET_LOGICAL_ID}}` } as const;
+const RUN_REPORTS_OBJECTS = {
+  'Fn::Sub': `arn:\${AWS::Partition}:s3:::\${${REPORTS_BUCKET_LOGICAL_ID}}/cleanup-runs/*`,
+} as const;
+const STORE_RUN_REPORTS: IamStatement = { Effect: 'Allow', Action: ['s3:PutObject'], Resource: RUN_REPORTS_OBJECTS };
 /** Failed asynchronous invocations (after Lambda's retries) land in this queue. */
 export const FAILED_INVOCATIONS_QUEUE_ARN = { 'Fn::GetAtt': ['FailedInvocationsQueue', 'Arn'] } as const;
 /** Events a rule could not deliver to its target (after EventBridge's retries) land in this queue. */
@@ -425,6 +432,7 @@ export function serviceManifest(
         EVENT_BUS_NAME: SERVICE_BUS_NAME,
         // The workers' role, excluded from pull-time updates so their manifest reads are not counted as pulls.
         WORKER_PRINCIPAL_ARN: { 'Fn::GetAtt': [roleLogicalId('cleanupRepository'), 'Arn'] },
+        REPORTS_BUCKET,
       },
       iam: [
         { Effect: 'Allow', Action: ['ecr:DescribeRepositories'], Resource: ALL_REPOSITORIES },
@@ -436,6 +444,8 @@ export function serviceManifest(
         },
         ...publicCleanup.fanOut,
         ...assumeTargetRole,
+        // Its report, for the run's organisation report.
+        STORE_RUN_REPORTS,
         PUBLISH_TO_SERVICE_BUS,
       ],
       onFailure: ON_FAILURE,
@@ -450,7 +460,7 @@ export function serviceManifest(
       memorySize: 1024,
       // Bounds the fan-out: at most this many repositories are cleaned at once (and so ECR's request rate).
       reservedConcurrency: 10,
-      environment: { EVENT_BUS_NAME: SERVICE_BUS_NAME, CLEANUP_RESERVE_MS: '60000' },
+      environment: { EVENT_BUS_NAME: SERVICE_BUS_NAME, CLEANUP_RESERVE_MS: '60000', REPORTS_BUCKET },
       iam: [
         // Reads in the repositories the private rules match (none without such a rule); deletes only where a run
         // may delete (none in dry run). With in-use providers, a work item reads its repository's URI: where it is,
@@ -469,6 +479,31 @@ export function serviceManifest(
         ...publicCleanup.worker,
         ...inUseStatements(config.cleanup.inUse),
         ...assumeTargetRole,
+        // Its report, for the run's organisation report.
+        STORE_RUN_REPORTS,
+        PUBLISH_TO_SERVICE_BUS,
+      ],
+      onFailure: ON_FAILURE,
+      tracing: TRACING,
+    },
+    cleanupRunReport: {
+      handler: 'functions/cleanup-run-report/handler',
+      description:
+        'Every 15 minutes: the Organisation Cleanup Report of each cleanup run whose work items have all reported',
+      triggers: [{ schedule: 'rate(15 minutes)' }],
+      timeout: 900,
+      memorySize: 1024,
+      // One at a time: two would read the same runs (the report is written once either way).
+      reservedConcurrency: 1,
+      environment: { EVENT_BUS_NAME: SERVICE_BUS_NAME, REPORTS_BUCKET },
+      iam: [
+        {
+          Effect: 'Allow',
+          Action: ['s3:ListBucket'],
+          Resource: { 'Fn::Sub': `arn:\${AWS::Partition}:s3:::\${${REPORTS_BUCKET_LOGICAL_ID}}` },
+          Condition: { StringLike: { 's3:prefix': ['cleanup-runs/*'] } },
+        },
+        { Effect: 'Allow', Action: ['s3:GetObject', 's3:PutObject'], Resource: RUN_REPORTS_OBJECTS },
         PUBLISH_TO_SERVICE_BUS,
       ],
       onFailure: ON_FAILURE,

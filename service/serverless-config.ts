@@ -3,6 +3,7 @@ import {
   type FunctionSpec,
   type Manifest,
   publishesOnServiceBus,
+  REPORTS_BUCKET_LOGICAL_ID,
   RULE_DELIVERY_FAILURES_QUEUE_ARN,
   roleLogicalId,
   roleStatements,
@@ -113,6 +114,47 @@ export function serverlessConfig(manifest: Manifest): AWS {
     functions,
     resources: {
       Resources: {
+        // Where a cleanup run's reports meet for its organisation report: private, encrypted, TLS only, kept 90 days.
+        [REPORTS_BUCKET_LOGICAL_ID]: {
+          Type: 'AWS::S3::Bucket',
+          Properties: {
+            BucketEncryption: {
+              ServerSideEncryptionConfiguration: [{ ServerSideEncryptionByDefault: { SSEAlgorithm: 'AES256' } }],
+            },
+            PublicAccessBlockConfiguration: {
+              BlockPublicAcls: true,
+              BlockPublicPolicy: true,
+              IgnorePublicAcls: true,
+              RestrictPublicBuckets: true,
+            },
+            OwnershipControls: { Rules: [{ ObjectOwnership: 'BucketOwnerEnforced' }] },
+            LifecycleConfiguration: {
+              Rules: [{ Id: 'CleanupRunReports', Status: 'Enabled', Prefix: 'cleanup-runs/', ExpirationInDays: 90 }],
+            },
+          },
+        },
+        ReportsBucketTlsOnly: {
+          Type: 'AWS::S3::BucketPolicy',
+          Properties: {
+            Bucket: { Ref: REPORTS_BUCKET_LOGICAL_ID },
+            PolicyDocument: {
+              Version: '2012-10-17',
+              Statement: [
+                {
+                  Sid: 'TlsOnly',
+                  Effect: 'Deny',
+                  Principal: '*',
+                  Action: 's3:*',
+                  Resource: [
+                    { 'Fn::Sub': `arn:\${AWS::Partition}:s3:::\${${REPORTS_BUCKET_LOGICAL_ID}}` },
+                    { 'Fn::Sub': `arn:\${AWS::Partition}:s3:::\${${REPORTS_BUCKET_LOGICAL_ID}}/*` },
+                  ],
+                  Condition: { Bool: { 'aws:SecureTransport': 'false' } },
+                },
+              ],
+            },
+          },
+        },
         FailedInvocationsQueue: {
           Type: 'AWS::SQS::Queue',
           Properties: {

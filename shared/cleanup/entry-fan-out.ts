@@ -8,6 +8,7 @@ import type { EcrGateway } from '../ecr/index.ts';
 import { type CleanupWorkItem, DETAIL_TYPES, type ScheduledCleanupDetail } from '../events/schemas.ts';
 import type { ServiceDeps } from '../runtime/service-deps.ts';
 import { type RegistryKind, registryField } from './gateway.ts';
+import { storeFanOut } from './run-store.ts';
 
 /** ECR Public's call counts beside ECR's, told apart (both have DescribeRepositories). */
 const prefixed = (prefix: string, counts: Record<string, number>) =>
@@ -17,7 +18,7 @@ export type CleanupSchedulerDeps = Pick<
   ServiceDeps,
   'config' | 'gateway' | 'publicGateway' | 'publish' | 'workerPrincipalArn' | 'logger' | 'tracer'
 > &
-  Partial<Pick<ServiceDeps, 'targets' | 'targetGateway'>>;
+  Partial<Pick<ServiceDeps, 'targets' | 'targetGateway' | 'reports'>>;
 
 /** Targets listed at once by the fan-out (each in its own account and region, so no quota is shared). */
 const TARGETS_AT_ONCE = 8;
@@ -217,17 +218,17 @@ export async function runCleanupFanOut(
     apiCalls: { ...apiCalls, ...prefixed('ecr-public:', publicGateway?.callCounts() ?? {}) },
   };
   const failedTargets = targets?.filter((target) => target.status === 'failed').length;
+  const report = {
+    ...summary,
+    ...(failedTargets === undefined ? {} : { failedTargets }),
+    apiCalls: { ...summary.apiCalls, PutEvents: Math.ceil((items.length + 1) / 10) },
+  };
+  // Stored before the work items go out, so that the run's organisation report knows how many to wait for.
+  if (deps.reports !== undefined) await storeFanOut(deps.reports, report);
   // The work items, then the fan-out's report (its PutEvents calls are the ones that publish it too).
   const { calls } = await deps.publish([
     ...items.map((item) => ({ detailType: DETAIL_TYPES.cleanupWorkItem, detail: item })),
-    {
-      detailType: DETAIL_TYPES.cleanupFanOutReport,
-      detail: {
-        ...summary,
-        ...(failedTargets === undefined ? {} : { failedTargets }),
-        apiCalls: { ...summary.apiCalls, PutEvents: Math.ceil((items.length + 1) / 10) },
-      },
-    },
+    { detailType: DETAIL_TYPES.cleanupFanOutReport, detail: report },
   ]);
   summary.apiCalls.PutEvents = calls;
   return summary;

@@ -15,13 +15,14 @@ import { type CleanupGateway, cleanupGatewayFor, type RegistryKind, registryFiel
 import { gatherRepository } from './gather.ts';
 import { inUseForRun, inUsePlanOptions, locateRepository, type RepositoryLocation } from './in-use.ts';
 import { type CleanupReport, type CleanupStatus, emptyReport, reportOf } from './report.ts';
+import { storeReport } from './run-store.ts';
 
 /** What the worker needs from the outside world; the handler wires the real ones, tests their own. */
 export type CleanupWorkerDeps = Pick<
   ServiceDeps,
   'config' | 'gateway' | 'publicGateway' | 'publish' | 'now' | 'reserveMs' | 'logger' | 'metrics' | 'tracer' | 'inUse'
 > &
-  Partial<Pick<ServiceDeps, 'targets' | 'targetGateway'>>;
+  Partial<Pick<ServiceDeps, 'targets' | 'targetGateway' | 'reports'>>;
 
 /**
  * Why a work item's account and region are not the worker's to clean, or undefined when they are: the item's target
@@ -208,6 +209,17 @@ export async function runCleanup(
   events.unshift({ detailType: DETAIL_TYPES.cleanupReport, detail: report });
   const published = await deps.publish(events);
   report.apiCalls = { ...report.apiCalls, PutEvents: published.calls };
+  if (deps.reports !== undefined) {
+    // For the run's organisation report; a failure here leaves that report incomplete, never the cleanup undone.
+    try {
+      await storeReport(deps.reports, report);
+    } catch (error) {
+      deps.logger.warn('the report could not be stored for the run’s organisation report', {
+        error: error instanceof Error ? error.message : String(error),
+      });
+      deps.metrics.addMetric('RunReportNotStored', MetricUnit.Count, 1);
+    }
+  }
 
   deps.metrics.addMetric('ImagesDeleted', MetricUnit.Count, report.counts.deleted);
   deps.metrics.addMetric('ImagesKept', MetricUnit.Count, report.counts.kept);

@@ -307,3 +307,84 @@ export const CleanupFanOutReportSchema = z.strictObject({
   apiCalls: z.record(z.string(), Count),
 });
 export type CleanupFanOutReport = z.output<typeof CleanupFanOutReportSchema>;
+
+/**
+ * What a worker stores of its "Cleanup Report" for the run's organisation report (`shared/cleanup/run-store.ts`): the
+ * figures, not the lists.
+ */
+export const StoredCleanupReportSchema = z.strictObject({
+  runId: z.string().min(1).max(128),
+  account: z.string().optional(),
+  region: z.string().optional(),
+  registry: z.literal('public').optional(),
+  repositoryName: z.string().min(1).max(256),
+  part: z.number().int().min(1),
+  dryRun: z.boolean(),
+  status: CleanupStatusSchema,
+  images: Count,
+  toDelete: Count,
+  deleted: Count,
+  archived: Count,
+  failed: Count,
+  bytesReclaimed: Count,
+  message: z.string().max(2000).optional(),
+});
+export type StoredCleanupReport = z.output<typeof StoredCleanupReportSchema>;
+
+/** A repository the organisation report names: it failed, held, or never reported. */
+const ReportedRepositorySchema = z.strictObject({
+  account: z.string().optional(),
+  region: z.string().optional(),
+  registry: z.literal('public').optional(),
+  repositoryName: z.string(),
+  status: z.union([CleanupStatusSchema, z.literal('not-reported')]),
+  failed: Count.optional(),
+  message: z.string().optional(),
+});
+
+/**
+ * The "Organisation Cleanup Report" event's detail: one per cleanup run, once every work item the fan-out published
+ * has its final report (or a day after the run was planned, with what is missing), aggregating every target: bytes
+ * reclaimed and images deleted per account, the repositories that failed, held or never reported and why, the
+ * targets the fan-out could not list, and totals. Written once to the reports bucket
+ * (`cleanup-runs/<runId>/organisation-report.json`) and published once.
+ */
+export const OrganisationCleanupReportSchema = z.strictObject({
+  runId: z.string().min(1),
+  plannedAt: z.string(),
+  dryRun: z.boolean(),
+  /** Every work item reported its end; false when the report was made a day after the run without some. */
+  complete: z.boolean(),
+  totals: z.strictObject({
+    targets: Count,
+    failedTargets: Count,
+    workItems: Count,
+    reported: Count,
+    notReported: Count,
+    images: Count,
+    toDelete: Count,
+    deleted: Count,
+    archived: Count,
+    failed: Count,
+    bytesReclaimed: Count,
+  }),
+  /** Per account (`own` for the deployment's own account and ECR Public), its regions and figures. */
+  accounts: z.array(
+    z.strictObject({
+      account: z.string(),
+      regions: z.array(z.string()),
+      repositories: Count,
+      deleted: Count,
+      archived: Count,
+      failed: Count,
+      bytesReclaimed: Count,
+      failedTargets: Count,
+      failedRepositories: Count,
+    }),
+  ),
+  failedTargets: z.array(z.strictObject({ account: z.string(), region: z.string(), message: z.string() })),
+  /** Repositories that failed (a deletion refused, a role unassumable), held (brake, in-use unknown) or never reported. */
+  repositories: z.array(ReportedRepositorySchema),
+  truncated: z.boolean(),
+});
+export type OrganisationCleanupReport = z.output<typeof OrganisationCleanupReportSchema>;

@@ -5,6 +5,7 @@ export const DETAIL_TYPES = {
   cleanupWorkItem: 'Cleanup Work Item',
   cleanupReport: 'Cleanup Report',
   cleanupFanOutReport: 'Cleanup Fan-Out Report',
+  organisationCleanupReport: 'Organisation Cleanup Report',
   imagePushVerdict: 'Image Push Verdict',
   imageScanVerdict: 'Image Scan Verdict',
   allowListReport: 'Allow List Report',

@@ -89,6 +89,17 @@ export const ENV_VARIABLES = {
       .transform((text) => text ?? DEFAULT_PUBLIC_REGISTRY_URL),
   ),
   /**
+   * The bucket where a cleanup run's reports meet for its organisation report (`cleanup-runs/<runId>/`); unset: no
+   * run report is stored or made.
+   */
+  REPORTS_BUCKET: z.preprocess(
+    blankIsUnset,
+    z
+      .string()
+      .regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, { error: expected('an S3 bucket name (3–63 of a-z 0-9 . -)') })
+      .optional(),
+  ),
+  /**
    * Attempts per ECR request (the AWS SDK's own variable, which `createEcrClient` defers to when set); unset: the
    * client's ECR_CLIENT_MAX_ATTEMPTS.
    */
@@ -114,6 +125,7 @@ export const FUNCTION_ENV = {
     'AWS_MAX_ATTEMPTS',
     'WORKER_PRINCIPAL_ARN',
     'ECR_PUBLIC_REGISTRY_URL',
+    'REPORTS_BUCKET',
   ),
   cleanupRepository: pick(
     'EVENT_BUS_NAME',
@@ -121,7 +133,9 @@ export const FUNCTION_ENV = {
     'AWS_MAX_ATTEMPTS',
     'CLEANUP_RESERVE_MS',
     'ECR_PUBLIC_REGISTRY_URL',
+    'REPORTS_BUCKET',
   ),
+  cleanupRunReport: pick('EVENT_BUS_NAME', 'AWS_MAX_ATTEMPTS', 'REPORTS_BUCKET'),
   onImagePush: pick('EVENT_BUS_NAME', 'CONFIG_FILE', 'AWS_MAX_ATTEMPTS'),
   onScanResult: pick('EVENT_BUS_NAME', 'CONFIG_FILE', 'AWS_MAX_ATTEMPTS'),
   allowListReport: pick('EVENT_BUS_NAME', 'CONFIG_FILE'),

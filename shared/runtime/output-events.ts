@@ -1,6 +1,11 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
 import type { z } from 'zod';
-import { CleanupFanOutReportSchema, CleanupReportSchema, CleanupWorkItemSchema } from '../cleanup/report.ts';
+import {
+  CleanupFanOutReportSchema,
+  CleanupReportSchema,
+  CleanupWorkItemSchema,
+  OrganisationCleanupReportSchema,
+} from '../cleanup/report.ts';
 import { ComplianceReportSchema, RepositoryComplianceSchema } from '../compliance/report.ts';
 import type { ServiceEvent } from '../events/publisher.ts';
 import { DETAIL_TYPES } from '../events/schemas.ts';
@@ -15,6 +20,7 @@ export const OUTPUT_EVENT_SCHEMAS: Readonly<Record<OutputDetailType, z.ZodType>>
   [DETAIL_TYPES.cleanupWorkItem]: CleanupWorkItemSchema,
   [DETAIL_TYPES.cleanupReport]: CleanupReportSchema,
   [DETAIL_TYPES.cleanupFanOutReport]: CleanupFanOutReportSchema,
+  [DETAIL_TYPES.organisationCleanupReport]: OrganisationCleanupReportSchema,
   [DETAIL_TYPES.imagePushVerdict]: PushVerdictSchema,
   [DETAIL_TYPES.imageScanVerdict]: ScanVerdictSchema,
   [DETAIL_TYPES.allowListReport]: AllowListReportEventSchema,

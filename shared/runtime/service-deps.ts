@@ -1,5 +1,6 @@
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { type InUseSource, inUseSource } from '../cleanup/in-use.ts';
+import type { ReportStore } from '../cleanup/run-store.ts';
 import { loadServiceConfig } from '../config/file.ts';
 import type { ServiceConfig } from '../config/schema.ts';
 import type { TargetsConfig } from '../config/targets-schema.ts';
@@ -21,6 +22,7 @@ import {
   createOrganizationsGateway,
   type OrganizationsGateway,
 } from '../organizations/index.ts';
+import { createS3Client, createS3Gateway, type S3Gateway } from '../s3/index.ts';
 import { type AcrossTargets, acrossTargets, organisationTargets } from './across-targets.ts';
 import type { Clock } from './clock.ts';
 import { CLEANUP_RESERVE_MS_BOUNDS } from './env.ts';
@@ -60,6 +62,11 @@ export interface ServiceDeps extends Observability {
   targets?(section: TargetsConfig): Promise<readonly Target[]>;
   /** With `targets`: one target's ECR gateway, signed with its role's credentials (read-only in dry run). */
   targetGateway?(section: TargetsConfig, target: Target, options: { readOnly: boolean }): EcrGateway;
+  /**
+   * The reports bucket (`REPORTS_BUCKET`) where a cleanup run's reports meet for its organisation report; absent: no
+   * run report is stored or made.
+   */
+  reports?: ReportStore;
 }
 
 /** The variables `serviceDeps` reads, as a function's schema in `env.ts` parsed them. */
@@ -70,6 +77,7 @@ export interface ServiceEnv {
   CLEANUP_RESERVE_MS?: number | undefined;
   WORKER_PRINCIPAL_ARN?: string | undefined;
   ECR_PUBLIC_REGISTRY_URL?: string | undefined;
+  REPORTS_BUCKET?: string | undefined;
 }
 
 let ecrClient: ECRClient | undefined;
@@ -80,6 +88,7 @@ let inUseClients: ReturnType<typeof inUseGateways> | undefined;
 /** The target accounts' clients (STS, and per target ECR, ECS, Lambda), each made on first use. */
 let targetClients: AcrossTargets | undefined;
 let organizationsGateway: OrganizationsGateway | undefined;
+let reportsGateway: S3Gateway | undefined;
 
 /**
  * The real dependencies of a Lambda container: one ECR client, one ECR Public client (whose manifest reads go to
@@ -139,6 +148,19 @@ export function serviceDeps(env: ServiceEnv, obs: Observability = observability)
         targets === undefined ? [] : await across().inUsePlaces(targets),
       );
     }, Date.now),
+    ...(env.REPORTS_BUCKET === undefined
+      ? {}
+      : {
+          reports: {
+            bucket: env.REPORTS_BUCKET,
+            get gateway() {
+              reportsGateway ??= createS3Gateway(
+                obs.tracer.captureAWSv3Client(createS3Client({ maxAttempts: env.AWS_MAX_ATTEMPTS })),
+              );
+              return reportsGateway;
+            },
+          },
+        }),
     targets: (section) => across().targets(section),
     targetGateway: (section, target, options) => across().targetGateway(section, target, options),
   };

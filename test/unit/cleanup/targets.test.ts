@@ -328,6 +328,35 @@ describe('the cleanup across targets', () => {
     },
   );
 
+  it('stores the fan-out’s report before its work items go out, and each worker’s figures, for the run report', async () => {
+    // Prepare: a reports bucket that records what is written, and when
+    const written: { key: string; body: unknown; publishedBefore: number }[] = [];
+    const reports = {
+      bucket: 'reports',
+      gateway: {
+        callCounts: () => ({}),
+        getObject: async () => new Uint8Array(),
+        list: async () => ({ keys: [], prefixes: [] }),
+        putJson: async (_bucket: string, key: string, body: unknown) => {
+          written.push({ key, body, publishedBefore: published.length });
+          return { written: true };
+        },
+      },
+    };
+    const withReports = { ...deps(), reports };
+    // Act
+    await runCleanupFanOut({ id: 'run-1', time: '2026-11-24T03:00:00Z', detail: {} }, withReports);
+    await runCleanup(item(), context, withReports);
+    // Assess
+    expect(written.map((entry) => [entry.key, entry.publishedBefore])).toEqual([
+      ['cleanup-runs/run-1/fan-out.json', 0],
+      // After the four items, the fan-out's report and the worker's own Cleanup Report were published
+      [`cleanup-runs/run-1/reports/${A}/eu-west-1/private/team%2Fapp/part-1.json`, 6],
+    ]);
+    expect(written[0]?.body).toMatchObject({ runId: 'run-1', workItems: 4 });
+    expect(written[1]?.body).toMatchObject({ account: A, status: 'completed', deleted: 1, bytesReclaimed: 10 });
+  });
+
   it('refuses a work item naming an account but no region, at the edge', () => {
     expect(CleanupWorkItemSchema.safeParse({ ...item(), region: undefined }).success).toBe(false);
     expect(CleanupWorkItemSchema.safeParse({ ...item(), account: '12345' }).success).toBe(false);

@@ -7,8 +7,13 @@ const regional = (service: string, rest: string) =>
   sub(`arn:\${AWS::Partition}:${service}:\${AWS::Region}:\${AWS::AccountId}:${rest}`);
 
 const IN_USE_SERVICES = /^(ecs|lambda|s3|ssm):/;
+/** The statements on the providers' services, less the cleanup runs' reports in the service's own bucket. */
 const inUseOf = (statements: readonly IamStatement[]) =>
-  statements.filter((statement) => statement.Action.some((action) => IN_USE_SERVICES.test(action)));
+  statements.filter(
+    (statement) =>
+      statement.Action.some((action) => IN_USE_SERVICES.test(action)) &&
+      !JSON.stringify(statement.Resource).includes('ReportsBucket'),
+  );
 
 const manifestWith = (inUse: unknown) =>
   serviceManifest(parseConfig({ cleanup: { rules: [{ repositories: ['**'] }], ...(inUse ? { inUse } : {}) } }));

@@ -121,6 +121,7 @@ describe('a function added to the manifest', () => {
     // Assess
     expect(scheduledRuleNames(manifest)).toEqual([
       'scheduled-cleanup',
+      'cleanup-run-report',
       'allow-list-report',
       'scheduled-compliance',
       'reconcile-registry',
@@ -136,6 +137,7 @@ describe('a function added to the manifest', () => {
     expect(names(manifest)).toEqual([
       'scheduled-cleanup',
       'cleanup-repository',
+      'cleanup-run-report',
       'on-image-push',
       'on-scan-result-1',
       'on-scan-result-2',
