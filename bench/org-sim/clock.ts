@@ -111,6 +111,8 @@ export class VirtualClock {
     | undefined;
   /** Timers fired so far, and distinct instants the loop stopped at (each one real `setImmediate`). */
   readonly stats = { timers: 0, steps: 0 };
+  /** Called every 10,000 steps (progress, memory samples). */
+  onStep: (() => void) | undefined;
 
   constructor(start: number) {
     this.current = start;
@@ -119,9 +121,13 @@ export class VirtualClock {
   /** The virtual time, epoch ms. */
   now = (): number => this.current;
 
-  /** Schedules `callback` after `ms` virtual milliseconds (0 or less: at the current instant, after those queued). */
+  /**
+   * Schedules `callback` after `ms` virtual milliseconds, in whole milliseconds and at least one, as Node's
+   * `setTimeout` does: a loop that waits a fraction of a millisecond for a token (the SDK's rate limiter) must see
+   * time move, or it would spin at one instant for ever.
+   */
   schedule(ms: number, callback: () => void): VirtualTimeout {
-    const delay = Number.isFinite(ms) && ms > 0 ? ms : 0;
+    const delay = Number.isFinite(ms) && ms >= 1 ? Math.floor(ms) : 1;
     const timer: Timer = { at: this.current + delay, seq: this.seq++, callback, cancelled: false };
     this.heap.push(timer);
     return new VirtualTimeout(timer);
@@ -189,6 +195,7 @@ export class VirtualClock {
         timer.callback();
       }
       this.stats.steps += 1;
+      if (this.onStep !== undefined && this.stats.steps % 10_000 === 0) this.onStep();
       await settle();
     }
   }

@@ -253,9 +253,7 @@ export class TargetModel {
     if (existing !== undefined) return existing;
     const spec = this.byName.get(name);
     if (spec === undefined) return undefined;
-    const random = prng(spec.seed);
-    const shape = generateShape(spec.images, spec.stale ? STALE_PROFILE : FLEET_PROFILE, random);
-    const records = toImageRecords(shape, this.model.epoch, random);
+    const records = this.model.recordsOf(spec);
     const byDigest = new Map<string, number>();
     const parents = new Map<number, number[]>();
     for (const [position, record] of records.entries()) byDigest.set(record.digest, position);
@@ -451,6 +449,16 @@ export class EcrModel {
     for (const target of organisation.targets) {
       this.targets.set(`${target.account}/${target.region}`, new TargetModel(target, clock, this, principalOf(target)));
     }
+  }
+
+  /**
+   * A repository's images as generated (before any deletion), as the gather sees them: DescribeImages' fields and
+   * each index's children. The same seed gives the same images every time.
+   */
+  recordsOf(spec: RepositorySpec): ImageRecord[] {
+    const random = prng(spec.seed);
+    const shape = generateShape(spec.images, spec.stale ? STALE_PROFILE : FLEET_PROFILE, random);
+    return toImageRecords(shape, this.epoch, random);
   }
 
   rateOf(operation: string): ApiRate {

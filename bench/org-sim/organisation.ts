@@ -116,3 +116,17 @@ export function buildOrganisation(spec: OrganisationSpec): Organisation {
     largestRepository: imageCounts.reduce((max, n) => Math.max(max, n), 0),
   };
 }
+
+/** The organisation of 100 accounts × 2 regions, 20,000 repositories, 20,000,000 images, scaled. */
+export function organisationAt(scale: number): OrganisationSpec {
+  const accounts = Math.max(1, Math.round(100 * scale));
+  const regions = ['us-east-1', 'eu-west-1'];
+  const repositories = Math.max(accounts * regions.length, Math.round(20_000 * scale));
+  return {
+    accounts,
+    regions,
+    repositories,
+    images: Math.max(repositories, Math.round(20_000_000 * scale)),
+    seed: 20_261_206,
+  };
+}

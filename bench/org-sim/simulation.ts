@@ -10,9 +10,9 @@ import { targetRoleArn } from '../../shared/credentials/assume-role.ts';
 import { boundConcurrency } from '../../shared/credentials/pool.ts';
 import type { Target } from '../../shared/domain/target.ts';
 import { createEcrClient, createEcrGateway } from '../../shared/ecr/index.ts';
+import { ECR_CLIENT_MAX_ATTEMPTS } from '../../shared/ecr/limits.ts';
 import type { ServiceEvent } from '../../shared/events/publisher.ts';
 import { type CleanupWorkItem, DETAIL_TYPES } from '../../shared/events/schemas.ts';
-import type { CleanupRule } from '../../shared/policy/cleanup/plan.ts';
 import type { ServiceDeps } from '../../shared/runtime/service-deps.ts';
 import { VirtualClock } from './clock.ts';
 import { Dispatcher } from './dispatcher.ts';
@@ -48,6 +48,18 @@ export const SIMULATION_RULE = {
   ],
 } as const;
 
+/** The simulated config: the organisation's accounts and regions as `targets`, and SIMULATION_RULE. */
+export function simulationConfig(organisation: Pick<Organisation, 'targets'>, regions: readonly string[]) {
+  return parseConfig({
+    targets: {
+      accounts: [...new Set(organisation.targets.map((target) => target.account))],
+      regions: [...regions],
+      roleName: ROLE_NAME,
+    },
+    cleanup: { dryRun: false, rules: [SIMULATION_RULE] },
+  });
+}
+
 export interface SimulationOptions {
   organisation: OrganisationSpec;
   /** Work items of one account and region running at once (the dispatcher's bound). */
@@ -65,6 +77,10 @@ export interface SimulationOptions {
   start?: number;
   /** Seed of `Math.random` during the run (the SDK's back-off jitter). */
   randomSeed?: number;
+  /** Attempts per request (the SDK's); default ECR_CLIENT_MAX_ATTEMPTS, as the service's clients. */
+  maxAttempts?: number;
+  /** Called now and then with where the run is (for progress lines). */
+  onProgress?: (status: string) => void;
 }
 
 /** What one run measured. */
@@ -101,6 +117,7 @@ export interface SimulationResult {
   clockSteps: number;
   reports: CleanupReport[];
   model: EcrModel;
+  config: ReturnType<typeof simulationConfig>;
 }
 
 const silentLogger = {
@@ -122,17 +139,17 @@ export async function simulate(options: SimulationOptions): Promise<SimulationRe
   const organisation = buildOrganisation(options.organisation);
   const start = options.start ?? Date.parse('2026-06-01T02:00:00Z');
   const clock = new VirtualClock(start);
-  const model = new EcrModel(organisation, clock, { epoch: start, keepDeleted: options.keep ?? false }, (target) =>
-    targetRoleArn(target.account, target.region, ROLE_NAME),
-  );
-  const config = parseConfig({
-    targets: {
-      accounts: [...new Set(organisation.targets.map((target) => target.account))],
-      regions: [...options.organisation.regions],
-      roleName: ROLE_NAME,
+  const model = new EcrModel(
+    organisation,
+    clock,
+    {
+      epoch: start,
+      keepDeleted: options.keep ?? false,
+      ...(options.rates === undefined ? {} : { rates: options.rates }),
     },
-    cleanup: { dryRun: false, rules: [SIMULATION_RULE] },
-  });
+    (target) => targetRoleArn(target.account, target.region, ROLE_NAME),
+  );
+  const config = simulationConfig(organisation, options.organisation.regions);
   const worker = serviceManifest(config).cleanupRepository;
   if (worker === undefined) throw new Error('the manifest has no cleanupRepository function');
   const timeoutMs = worker.timeout * 1_000;
@@ -147,6 +164,8 @@ export async function simulate(options: SimulationOptions): Promise<SimulationRe
     let client = clients.get(key);
     if (client === undefined) {
       client = createEcrClient({
+        // As the service's clients (the tests' AWS_MAX_ATTEMPTS=1 would turn the SDK's retries off).
+        maxAttempts: options.maxAttempts ?? ECR_CLIENT_MAX_ATTEMPTS,
         region: target.region,
         credentials: { accessKeyId: `ASIA${target.account}`, secretAccessKey: 'simulated' },
       });
@@ -218,6 +237,13 @@ export async function simulate(options: SimulationOptions): Promise<SimulationRe
     },
   });
 
+  const onProgress = options.onProgress;
+  if (onProgress !== undefined) {
+    clock.onStep = () =>
+      onProgress(
+        `virtual ${((clock.now() - start) / 1_000).toFixed(0)} s, ${model.totals.accepted} calls, ${model.totals.throttled} throttled, ${model.totals.deleted} deleted, ${dispatcher?.stats.started} invocations, ${model.held.now} images held, rss ${(process.memoryUsage.rss() / 1_048_576).toFixed(0)} MB, real ${((performance.now() - realStart) / 1_000).toFixed(0)} s`,
+      );
+  }
   clock.install(options.randomSeed ?? 7);
   try {
     const fanOut = (async () => {
@@ -290,7 +316,6 @@ export async function simulate(options: SimulationOptions): Promise<SimulationRe
     clockSteps: clock.stats.steps,
     reports,
     model,
+    config,
   };
 }
-
-export type { CleanupRule };
