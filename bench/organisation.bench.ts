@@ -10,7 +10,7 @@ import { type SimulationResult, simulate } from './org-sim/simulation.ts';
  * accounts × 2 regions, 20,000 repositories, 20,000,000 images) on a virtual clock. See docs/organisation-scale.md.
  *
  * Knobs: BENCH_ORG_SCALE (default 1: the full organisation; 0.01 runs in seconds), BENCH_ORG_WORKERS (work items of
- * one account and region at once, default 4), BENCH_ORG_CONCURRENCY (the worker function's concurrency, default
+ * one account and region at once, default 2), BENCH_ORG_CONCURRENCY (the worker function's concurrency, default
  * 1000: Lambda's default concurrency per account and region), BENCH_ORG_CLIENT_CONCURRENCY (requests in flight per
  * target client, default unbounded), BENCH_ORG_RATE_<Operation>=<perSecond>[:<burst>] (the modelled rates),
  * BENCH_ORG_SMALL=0 to skip the ten-times-smaller organisation's runs.
@@ -169,7 +169,7 @@ function emitFigures(result: SimulationResult, suffix: string, context: Record<s
 }
 
 const scale = scaleFromEnv();
-const workers = intEnv('BENCH_ORG_WORKERS', 4);
+const workers = intEnv('BENCH_ORG_WORKERS', 2);
 const concurrency = intEnv('BENCH_ORG_CONCURRENCY', 1_000);
 const clientConcurrency = process.env.BENCH_ORG_CLIENT_CONCURRENCY
   ? intEnv('BENCH_ORG_CLIENT_CONCURRENCY', 1)

@@ -93,7 +93,7 @@ interface ActiveRepository {
 const ISO_LIKE = (ms: number) => new Date(ms);
 
 /** The manifest of an image as BatchGetImage returns it: an index lists its children, a referrer names its subject. */
-function manifestOf(record: ImageRecord, records: ReadonlyMap<string, ImageRecord>): string {
+function manifestOf(record: ImageRecord, records: { get(digest: string): ImageRecord | undefined }): string {
   if (record.childDigests !== undefined) {
     return JSON.stringify({
       schemaVersion: 2,
@@ -346,7 +346,12 @@ export class TargetModel {
     const repository = this.activate(name);
     if (repository === undefined) return this.notFound(name);
     const ids = (input.imageIds as { imageDigest?: string }[] | undefined) ?? [];
-    const records = new Map(repository.records.map((record) => [record.digest, record]));
+    const records = {
+      get: (digest: string) => {
+        const position = repository.byDigest.get(digest);
+        return position === undefined ? undefined : repository.records[position];
+      },
+    };
     const excluded = this.exclusions.has(this.principalArn);
     const images: Record<string, unknown>[] = [];
     const failures: Record<string, unknown>[] = [];
