@@ -15,7 +15,7 @@ import { type SimulationResult, simulate } from './org-sim/simulation.ts';
  * one account and region at once, default 2), BENCH_ORG_CONCURRENCY (the worker function's concurrency, default
  * 1000: Lambda's default concurrency per account and region), BENCH_ORG_CLIENT_CONCURRENCY (requests in flight per
  * target client, default unbounded), BENCH_ORG_RATE_<Operation>=<perSecond>[:<burst>] (the modelled rates),
- * BENCH_ORG_SMALL=0 to skip the ten-times-smaller organisation's runs.
+ * BENCH_ORG_SMALL=0 to skip the ten-times-smaller organisation's runs, BENCH_ORG_FULL=0 to run only those.
  */
 
 function scaleFromEnv(): number {
@@ -201,20 +201,22 @@ const context = {
 };
 
 const full = organisationAt(scale);
-progress(
-  `organisation: ${full.accounts} accounts × ${full.regions.length} regions, ${full.repositories} repositories, ${full.images} images; ${workers} workers per account-region`,
-);
-const result = await measured(() =>
-  simulate({
-    organisation: full,
-    workersPerTarget: workers,
-    reservedConcurrency: concurrency,
-    ...(clientConcurrency === undefined ? {} : { clientConcurrency }),
-    rates,
-    onProgress: progress,
-  }),
-);
-emitFigures(result, '', context);
+if (process.env.BENCH_ORG_FULL !== '0') {
+  progress(
+    `organisation: ${full.accounts} accounts × ${full.regions.length} regions, ${full.repositories} repositories, ${full.images} images; ${workers} workers per account-region`,
+  );
+  const result = await measured(() =>
+    simulate({
+      organisation: full,
+      workersPerTarget: workers,
+      reservedConcurrency: concurrency,
+      ...(clientConcurrency === undefined ? {} : { clientConcurrency }),
+      rates,
+      onProgress: progress,
+    }),
+  );
+  emitFigures(result, '', context);
+}
 
 if (process.env.BENCH_ORG_SMALL !== '0') {
   const small = organisationAt(scale / 10);
