@@ -186,6 +186,14 @@ export class TargetModel {
     operation: string,
     input: Record<string, unknown>,
   ): { output: Record<string, unknown> | Error; items: number } {
+    // ECR's request bounds ([M-ECR]): at most 100 image ids a call, pages of at most 1,000.
+    const ids = input.imageIds;
+    if (Array.isArray(ids) && (ids.length === 0 || ids.length > 100)) {
+      return { output: new ModelServiceError('InvalidParameterException', `${ids.length} image ids`), items: 0 };
+    }
+    if (typeof input.maxResults === 'number' && (input.maxResults < 1 || input.maxResults > 1_000)) {
+      return { output: new ModelServiceError('InvalidParameterException', `maxResults ${input.maxResults}`), items: 0 };
+    }
     switch (operation) {
       case 'DescribeRepositories':
         return this.describeRepositories(input);
