@@ -168,6 +168,7 @@ function emitFigures(result: SimulationResult, suffix: string, context: Record<s
     reportsByStatus: result.reportsByStatus,
     failedInvocations: result.failedInvocations,
     droppedItems: result.droppedItems,
+    abandonedRepositories: result.abandonedRepositories,
   });
 }
 

@@ -19,6 +19,9 @@ import { Dispatcher } from './dispatcher.ts';
 import { type ApiRate, EcrModel } from './model.ts';
 import { buildOrganisation, type Organisation, type OrganisationSpec } from './organisation.ts';
 
+/** Follow-up parts of one repository after which the simulation stops delivering its work items. */
+export const MAX_PARTS = 100;
+
 /** The role the service assumes in every target account. */
 export const ROLE_NAME = 'EcrAutomationCleanup';
 /** The workers' own principal: set, so that the fan-out registers each target role's pull-time exclusion. */
@@ -77,6 +80,8 @@ export interface SimulationOptions {
   start?: number;
   /** Seed of `Math.random` during the run (the SDK's back-off jitter). */
   randomSeed?: number;
+  /** The worker's time limit, virtual ms; default the manifest's timeout (15 minutes). */
+  timeoutMs?: number;
   /** Attempts per request (the SDK's); default ECR_CLIENT_MAX_ATTEMPTS, as the service's clients. */
   maxAttempts?: number;
   /** Called now and then with where the run is (for progress lines). */
@@ -109,6 +114,8 @@ export interface SimulationResult {
   reportsByStatus: Record<string, number>;
   failedInvocations: number;
   droppedItems: number;
+  /** Repositories whose chain of follow-ups passed MAX_PARTS, left unfinished. */
+  abandonedRepositories: number;
   peakWorkers: number;
   peakWorkersPerTarget: number;
   peakImagesHeld: number;
@@ -152,7 +159,7 @@ export async function simulate(options: SimulationOptions): Promise<SimulationRe
   const config = simulationConfig(organisation, options.organisation.regions);
   const worker = serviceManifest(config).cleanupRepository;
   if (worker === undefined) throw new Error('the manifest has no cleanupRepository function');
-  const timeoutMs = worker.timeout * 1_000;
+  const timeoutMs = options.timeoutMs ?? worker.timeout * 1_000;
   const reserveMs = Number(worker.environment?.CLEANUP_RESERVE_MS ?? 60_000);
   const lambdaRetries = worker.onFailure.retries;
   const targets: readonly Target[] = organisation.targets.map(({ account, region }) => ({ account, region }));
@@ -182,12 +189,21 @@ export async function simulate(options: SimulationOptions): Promise<SimulationRe
   let dispatcher: Dispatcher | undefined;
   let workItems = 0;
   let followUps = 0;
+  let abandoned = 0;
   const publish = async (events: readonly ServiceEvent[]) => {
     for (const event of events) {
       if (event.detailType === DETAIL_TYPES.cleanupWorkItem) {
         const item = event.detail as CleanupWorkItem;
         if (item.part > 1) followUps += 1;
         else workItems += 1;
+        // A chain of follow-ups that makes no progress (a deadline shorter than a listing) would never end.
+        if (item.part > MAX_PARTS) {
+          abandoned += 1;
+          if (item.account !== undefined && item.region !== undefined) {
+            model.target(item.account, item.region).release(item.repositoryName);
+          }
+          continue;
+        }
         // EventBridge delivers it to the worker function after a moment.
         dispatcher?.deliver(item, options.deliveryMs ?? 100);
       } else if (event.detailType === DETAIL_TYPES.cleanupReport) {
@@ -308,6 +324,7 @@ export async function simulate(options: SimulationOptions): Promise<SimulationRe
     reportsByStatus,
     failedInvocations: dispatcher.stats.failed,
     droppedItems: dispatcher.stats.dropped,
+    abandonedRepositories: abandoned,
     peakWorkers: dispatcher.stats.peak,
     peakWorkersPerTarget: dispatcher.stats.peakPerTarget,
     peakImagesHeld: model.held.peak,

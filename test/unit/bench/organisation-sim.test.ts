@@ -61,6 +61,24 @@ describe('the organisation simulation', () => {
     expect(result.reportsByStatus).toEqual({ completed: 40 });
   });
 
+  it('hands a repository over to a follow-up work item when the deadline comes near, and finishes it', async () => {
+    const unhurried = await simulate({ organisation: TINY, workersPerTarget: 2, reservedConcurrency: 100 });
+    // 62 seconds with the manifest's 60 kept in reserve: two seconds per invocation, for listing and deleting.
+    const hurried = await simulate({
+      organisation: TINY,
+      workersPerTarget: 2,
+      reservedConcurrency: 100,
+      timeoutMs: 62_000,
+    });
+
+    expect(hurried.followUps).toBeGreaterThan(0);
+    expect(hurried.reportsByStatus.continued).toBe(hurried.followUps);
+    expect(hurried.reportsByStatus.completed).toBe(40);
+    expect(hurried.failedInvocations).toBe(0);
+    expect(hurried.abandonedRepositories).toBe(0);
+    expect(hurried.imagesDeleted).toBe(unhurried.imagesDeleted);
+  });
+
   it('retries throttled calls through the SDK and still completes the run', async () => {
     const result = await simulate({
       organisation: TINY,
