@@ -133,7 +133,12 @@ const silentLogger = {
   error() {},
   debug() {},
 } as unknown as Logger;
-const silentMetrics = { addMetric() {}, publishStoredMetrics() {} } as unknown as Metrics;
+const silentMetrics = {
+  addMetric() {},
+  addDimensions() {},
+  publishStoredMetrics() {},
+  singleMetric: () => silentMetrics,
+} as unknown as Metrics;
 const silentTracer = { putAnnotation() {}, putMetadata() {} } as unknown as Tracer;
 
 const addTo = (into: Record<string, number>, from: Record<string, number>) => {
