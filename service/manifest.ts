@@ -458,8 +458,10 @@ export function serviceManifest(
       triggers: [{ bus: 'service', pattern: { source: ['ecr-automation'], 'detail-type': ['Cleanup Work Item'] } }],
       timeout: 900,
       memorySize: 1024,
-      // Bounds the fan-out: at most this many repositories are cleaned at once (and so ECR's request rate).
-      reservedConcurrency: 10,
+      // Bounds the fan-out: at most this many repositories are cleaned at once (and so ECR's request rate). Across an
+      // organisation each account and region has its own quota, so a sweep of many targets wants more
+      // (`--param="cleanupRepositoryConcurrency=N"`; see docs/organisation-scale.md).
+      reservedConcurrency: { param: 'cleanupRepositoryConcurrency', default: 10 },
       environment: { EVENT_BUS_NAME: SERVICE_BUS_NAME, CLEANUP_RESERVE_MS: '60000', REPORTS_BUCKET },
       iam: [
         // Reads in the repositories the private rules match (none without such a rule); deletes only where a run
