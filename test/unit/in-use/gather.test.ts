@@ -23,6 +23,34 @@ const provider = (
 ): InUseProvider => ({ name, gather, ...coverage });
 
 describe('gatherInUse', () => {
+  it('reads at most atOnce providers at a time (two per target across an organisation), all within the timeout', async () => {
+    // Prepare: 12 providers, 4 at a time; the last 4 never answer, and must fail at the one deadline
+    let running = 0;
+    let peak = 0;
+    const providers = Array.from({ length: 12 }, (_, index) =>
+      provider('ecs', async (signal) => {
+        running += 1;
+        peak = Math.max(peak, running);
+        try {
+          await new Promise((resolve, reject) => {
+            if (index < 8) setTimeout(resolve, 1);
+            signal.addEventListener('abort', () => reject(signal.reason));
+          });
+          return [image({ digest: digest(String.fromCharCode(97 + index)) })];
+        } finally {
+          running -= 1;
+        }
+      }),
+    );
+    // Act
+    const snapshot = await gatherInUse(providers, { timeoutMs: 300, atOnce: 4 });
+    // Assess
+    expect(peak).toBe(4);
+    expect(snapshot.images).toHaveLength(8);
+    expect(snapshot.failures).toHaveLength(4);
+    expect(snapshot.failures.every((failure) => failure.message === 'timed out after 300 ms')).toBe(true);
+  });
+
   it('runs the providers at once and joins their images', async () => {
     // Prepare
     const started: string[] = [];
