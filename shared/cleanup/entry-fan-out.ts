@@ -223,8 +223,17 @@ export async function runCleanupFanOut(
     ...(failedTargets === undefined ? {} : { failedTargets }),
     apiCalls: { ...summary.apiCalls, PutEvents: Math.ceil((items.length + 1) / 10) },
   };
-  // Stored before the work items go out, so that the run's organisation report knows how many to wait for.
-  if (deps.reports !== undefined) await storeFanOut(deps.reports, report);
+  // Stored before the work items go out, so that the run's organisation report knows how many to wait for. A store
+  // that fails costs the run its organisation report, never its cleanup.
+  if (deps.reports !== undefined) {
+    try {
+      await storeFanOut(deps.reports, report);
+    } catch (error) {
+      deps.logger.warn('the fan-out report could not be stored: this run gets no organisation report', {
+        error: error instanceof Error ? error.message : String(error),
+      });
+    }
+  }
   // The work items, then the fan-out's report (its PutEvents calls are the ones that publish it too).
   const { calls } = await deps.publish([
     ...items.map((item) => ({ detailType: DETAIL_TYPES.cleanupWorkItem, detail: item })),
