@@ -189,6 +189,17 @@ function readBody(req: IncomingMessage, limit: number): Promise<Buffer | undefin
   });
 }
 
+/** Refuses an S3 request the loopback guard turned away: 403 AccessDenied as S3's XML error. */
+export function refuseS3(req: IncomingMessage, res: ServerResponse, reason: string): void {
+  req.resume();
+  const text = `<?xml version="1.0" encoding="UTF-8"?>\n<Error>${element('Code', 'AccessDenied')}${element('Message', `The local registry refuses this request: ${reason}`)}</Error>`;
+  res.writeHead(403, {
+    'content-type': 'application/xml',
+    'content-length': req.method === 'HEAD' ? 0 : Buffer.byteLength(text),
+  });
+  res.end(req.method === 'HEAD' ? undefined : text);
+}
+
 /** A listing of keys: what ListObjectsV2 and ListObjects answer. */
 interface Listing {
   contents: StoredObject[];

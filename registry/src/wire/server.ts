@@ -21,7 +21,7 @@ import {
   publicOperations,
 } from '../public/operations.ts';
 import { PUBLIC_REGION, PublicRegistryState } from '../public/state.ts';
-import { replayS3, type S3Host, s3RequestScope, serveS3 } from '../storage/s3.ts';
+import { refuseS3, replayS3, type S3Host, s3RequestScope, serveS3 } from '../storage/s3.ts';
 import { ECS_TARGET_PREFIX, ecsOperations } from '../workloads/ecs.ts';
 import { LAMBDA_PATH_PREFIX, LambdaError, lambdaOperation, serveLambda } from '../workloads/lambda.ts';
 import { serveDistribution } from './distribution.ts';
@@ -813,6 +813,8 @@ export async function startRegistryServer(options: RegistryServerOptions = {}): 
           const text = JSON.stringify({ error: `Forbidden: ${refusal}` });
           res.writeHead(403, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) });
           res.end(text);
+        } else if (s3RequestScope(req)) {
+          refuseS3(req, res, refusal);
         } else if (path === '/v2' || path.startsWith('/v2/')) {
           sendDistributionError(
             req,

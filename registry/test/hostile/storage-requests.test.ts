@@ -298,6 +298,12 @@ describe('hostile S3 requests', () => {
     expect((await send({ method: 'HEAD', path: '/other-bucket' })).status).toBe(404);
   });
 
+  it("refuses a foreign Host with S3's AccessDenied, storing nothing", async () => {
+    const answer = await send({ ...put({ host: 'attacker.example' }, 'abc') });
+    expect({ status: answer.status, code: answer.code }).toEqual({ status: 403, code: 'AccessDenied' });
+    expect(await listedKeys()).toEqual([]);
+  });
+
   it('refuses an expired presigned URL and serves a valid one', async () => {
     expect((await send(put({}, 'presigned'))).status).toBe(200);
     const credential = encodeURIComponent(`${TEST_ACCOUNT}/20261124/${TEST_REGION}/s3/aws4_request`);

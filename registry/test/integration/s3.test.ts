@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
@@ -317,6 +317,9 @@ describe('S3 with a data directory', () => {
     await new Promise((resolve) => setTimeout(resolve, 50));
     s3.destroy();
     await server.close();
+    const snapshot = readFileSync(join(dir, 'snapshot.jsonl'), 'utf8');
+    expect(snapshot).toContain('"k":"s3-bucket"');
+    expect(snapshot.match(/"k":"s3-object"/g)).toHaveLength(3);
 
     server = await startTestRegistry({ dataDir: dir });
     s3 = s3Client(server);
