@@ -27,7 +27,7 @@ import {
  * status codes, as `@aws-sdk/client-s3` (with `forcePathStyle`) and `aws s3api --endpoint-url` read them.
  *
  * Served: ListBuckets, CreateBucket, HeadBucket, GetBucketLocation, DeleteBucket, PutObject, GetObject, HeadObject,
- * DeleteObject, ListObjectsV2 and ListObjects. Anything else S3 has is NotImplemented (501) and changes nothing.
+ * DeleteObject, DeleteObjects, ListObjectsV2 and ListObjects. Anything else S3 has is NotImplemented (501) and changes nothing.
  */
 
 export const S3_NAMESPACE = 'http://s3.amazonaws.com/doc/2006-03-01/';
@@ -35,6 +35,8 @@ export const S3_NAMESPACE = 'http://s3.amazonaws.com/doc/2006-03-01/';
 const MAX_SMALL_BODY = 64 * 1024;
 /** Longest raw PutObject body: the object and the aws-chunked framing around it. */
 const MAX_PUT_BODY = MAX_OBJECT_BYTES + 1024 * 1024;
+/** Longest DeleteObjects body: 1,000 keys of up to 1,024 bytes, escaped. */
+const MAX_DELETE_BODY = 8 * 1024 * 1024;
 /** Longest query string. */
 const MAX_QUERY_CHARS = 8 * 1024;
 /** Longest prefix, delimiter, start-after or marker, in bytes (a key's bound). */
@@ -51,7 +53,6 @@ const UNSERVED_SUBRESOURCES = new Set([
   'analytics',
   'attributes',
   'cors',
-  'delete',
   'encryption',
   'intelligent-tiering',
   'inventory',
@@ -281,6 +282,9 @@ function route(method: string, path: string, query: URLSearchParams, headers: In
         return { operation: 'HeadBucket', bucket };
       case 'DELETE':
         return { operation: 'DeleteBucket', bucket };
+      case 'POST':
+        if (query.has('delete')) return { operation: 'DeleteObjects', bucket };
+        throw new S3Error('MethodNotAllowed', 'The specified method is not allowed against this resource.', 405);
       case 'GET':
         if (query.has('location')) return { operation: 'GetBucketLocation', bucket };
         return { operation: query.has('list-type') ? 'ListObjectsV2' : 'ListObjects', bucket };
@@ -469,6 +473,71 @@ function locationConstraint(body: Buffer): string | undefined {
   return match[1] === undefined || match[1] === '' ? undefined : match[1];
 }
 
+const MALFORMED_XML = () =>
+  new S3Error(
+    'MalformedXML',
+    'The XML you provided was not well-formed or did not validate against our published schema',
+    400,
+  );
+
+/** XML text with its five entities and character references resolved (MalformedXML for any other `&`). */
+function unescapeXml(text: string): string {
+  return text.replace(/&(#x[0-9a-fA-F]{1,6}|#\d{1,7}|amp|lt|gt|quot|apos);|&/g, (_whole, name: string | undefined) => {
+    switch (name) {
+      case undefined:
+        throw MALFORMED_XML();
+      case 'amp':
+        return '&';
+      case 'lt':
+        return '<';
+      case 'gt':
+        return '>';
+      case 'quot':
+        return '"';
+      case 'apos':
+        return "'";
+      default: {
+        const code = name.startsWith('#x') ? Number.parseInt(name.slice(2), 16) : Number(name.slice(1));
+        if (code > 0x10ffff || (code >= 0xd800 && code <= 0xdfff)) throw MALFORMED_XML();
+        return String.fromCodePoint(code);
+      }
+    }
+  });
+}
+
+/** The keys of a DeleteObjects body (`<Delete><Object><Key>…</Key></Object>…<Quiet>…</Quiet></Delete>`): 1 to 1,000. */
+function deleteRequest(text: string): { keys: string[]; quiet: boolean } {
+  const match = /^(?:<\?xml[^>]{0,200}\?>)?\s*<Delete(?:\s[^>]{0,500})?>([\s\S]*)<\/Delete>\s*$/.exec(text.trim());
+  if (!match) throw MALFORMED_XML();
+  let inner = match[1] as string;
+  let quiet = false;
+  inner = inner.replace(/<Quiet>\s*(true|false)\s*<\/Quiet>/, (_whole, value: string) => {
+    quiet = value === 'true';
+    return '';
+  });
+  const keys: string[] = [];
+  const object = /\s*<Object>\s*<Key>([^<]*)<\/Key>\s*(?:<(VersionId|ETag)>[^<]*<\/\2>\s*)*<\/Object>\s*/y;
+  let at = 0;
+  while (at < inner.length) {
+    object.lastIndex = at;
+    const found = object.exec(inner);
+    if (!found) {
+      if (inner.slice(at).trim() === '') break;
+      throw MALFORMED_XML();
+    }
+    if (found[2] === 'VersionId') {
+      throw new S3Error('NotImplemented', 'The local registry keeps no object versions', 501);
+    }
+    const key = unescapeXml(found[1] as string);
+    if (key === '' || utf8Bytes(key) > MAX_KEY_BYTES) throw MALFORMED_XML();
+    keys.push(key);
+    if (keys.length > MAX_LIST_KEYS) throw MALFORMED_XML();
+    at = object.lastIndex;
+  }
+  if (keys.length === 0) throw MALFORMED_XML();
+  return { keys, quiet };
+}
+
 /** The state a journal record of an S3 change names; replays it on `storage`. */
 export function replayS3(
   storage: ObjectStorage,
@@ -507,6 +576,12 @@ export function replayS3(
     case 'DeleteObject':
       storage.deleteObject(text('bucket'), scope.account, text('key'));
       return;
+    case 'DeleteObjects': {
+      const keys = input.keys;
+      if (!Array.isArray(keys)) throw new Error('the S3 record has no keys');
+      for (const key of keys) storage.deleteObject(text('bucket'), scope.account, String(key));
+      return;
+    }
     default:
       throw new Error(`no S3 operation ${op} to replay it with`);
   }
@@ -609,7 +684,12 @@ export async function serveS3(
       req.resume();
       throw new S3Error('InternalError', 'We encountered an internal error. Please try again.', 500);
     }
-    const limit = target.operation === 'PutObject' ? MAX_PUT_BODY : MAX_SMALL_BODY;
+    const limit =
+      target.operation === 'PutObject'
+        ? MAX_PUT_BODY
+        : target.operation === 'DeleteObjects'
+          ? MAX_DELETE_BODY
+          : MAX_SMALL_BODY;
     const body = await readBody(req, limit);
     if (body === undefined) {
       throw target.operation === 'PutObject'
@@ -815,6 +895,29 @@ export async function serveS3(
           ...(range ? { 'content-range': `bytes ${range.start}-${range.end}/${size}` } : {}),
         });
         res.end(method === 'HEAD' ? undefined : content);
+        return;
+      }
+      case 'DeleteObjects': {
+        storage.owned(bucketName, account);
+        const md5 = header(req, 'content-md5');
+        const checksummed = CHECKSUM_ALGORITHMS.some((algorithm) => header(req, `x-amz-checksum-${algorithm}`));
+        if (md5 === undefined && !checksummed) {
+          throw new S3Error(
+            'InvalidRequest',
+            'Missing required header for this request: Content-MD5 or x-amz-checksum-*',
+            400,
+          );
+        }
+        const { body: text } = decodePutBody(req, body);
+        const request = deleteRequest(text.toString('utf8'));
+        const deleted: string[] = [];
+        for (const item of request.keys) {
+          storage.deleteObject(bucketName, account, item);
+          deleted.push(item);
+        }
+        host.journal('DeleteObjects', scope, time, { bucket: bucketName, keys: deleted });
+        const items = request.quiet ? '' : deleted.map((item) => `<Deleted>${element('Key', item)}</Deleted>`).join('');
+        sendXml(200, document('DeleteResult', items));
         return;
       }
       case 'DeleteObject':

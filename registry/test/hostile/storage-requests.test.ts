@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { request as httpRequest } from 'node:http';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { MAX_OBJECT_BYTES, ObjectStorage } from '../../src/storage/state.ts';
@@ -204,6 +205,23 @@ describe('hostile S3 requests', () => {
       code: 'NotImplemented',
     },
     {
+      name: 'a DeleteObjects with an empty Content-MD5',
+      request: {
+        method: 'POST',
+        path: `/${BUCKET}?delete`,
+        body: '<Delete><Object><Key>k</Key>',
+        headers: { 'content-md5': '' },
+      },
+      status: 400,
+      code: 'InvalidDigest',
+    },
+    {
+      name: 'a DeleteObjects without Content-MD5 or a checksum',
+      request: { method: 'POST', path: `/${BUCKET}?delete`, body: '<Delete><Object><Key>k</Key></Object></Delete>' },
+      status: 400,
+      code: 'InvalidRequest',
+    },
+    {
       name: 'a multipart upload (?uploads)',
       request: { method: 'POST', path: `/${BUCKET}/k?uploads` },
       status: 501,
@@ -266,6 +284,42 @@ describe('hostile S3 requests', () => {
     expect(other.code).toBe('IllegalLocationConstraintException');
     const head = await send({ method: 'HEAD', path: '/new-bucket' });
     expect(head.status).toBe(404);
+  });
+
+  it('refuses malformed DeleteObjects bodies, deleting nothing', async () => {
+    expect((await send(put({}, 'abc'))).status).toBe(200);
+    const md5 = (text: string) => createHash('md5').update(text).digest('base64');
+    const bodies = [
+      '<Delete><Object><Key>k</Key>',
+      '<Delete></Delete>',
+      '<Delete><Object><Key>k</Key></Object><Object></Object></Delete>',
+      '<Delete><Object><Key>&bogus;</Key></Object></Delete>',
+      '<Delete><Object><Key>&#xD800;</Key></Object></Delete>',
+      `<Delete>${'<Object><Key>k</Key></Object>'.repeat(1001)}</Delete>`,
+      'not xml at all',
+    ];
+    for (const body of bodies) {
+      const answer = await send({
+        method: 'POST',
+        path: `/${BUCKET}?delete`,
+        body,
+        headers: { 'content-md5': md5(body) },
+      });
+      expect({ body: body.slice(0, 60), status: answer.status, code: answer.code }).toEqual({
+        body: body.slice(0, 60),
+        status: 400,
+        code: 'MalformedXML',
+      });
+    }
+    const versioned = '<Delete><Object><Key>k</Key><VersionId>v1</VersionId></Object></Delete>';
+    const answer = await send({
+      method: 'POST',
+      path: `/${BUCKET}?delete`,
+      body: versioned,
+      headers: { 'content-md5': md5(versioned) },
+    });
+    expect({ status: answer.status, code: answer.code }).toEqual({ status: 501, code: 'NotImplemented' });
+    expect(await listedKeys()).toEqual(['k']);
   });
 
   it('refuses invalid bucket names', async () => {

@@ -5,6 +5,7 @@ import {
   CreateBucketCommand,
   DeleteBucketCommand,
   DeleteObjectCommand,
+  DeleteObjectsCommand,
   GetObjectCommand,
   HeadBucketCommand,
   HeadObjectCommand,
@@ -203,6 +204,26 @@ describe('S3 (object API subset) with @aws-sdk/client-s3', () => {
     ).toMatchObject({ name: 'InvalidArgument', status: 400 });
   });
 
+  it('deletes many objects at once (DeleteObjects), keys needing XML escapes included', async () => {
+    await s3.send(new CreateBucketCommand({ Bucket: 'reports' }));
+    const keys = ['a&b <c>', 'runs/1.json', 'runs/2.json', 'kept.json'];
+    for (const key of keys) await s3.send(new PutObjectCommand({ Bucket: 'reports', Key: key, Body: key }));
+    const deleted = await s3.send(
+      new DeleteObjectsCommand({
+        Bucket: 'reports',
+        Delete: { Objects: [{ Key: 'a&b <c>' }, { Key: 'runs/1.json' }, { Key: 'runs/2.json' }, { Key: 'never-was' }] },
+      }),
+    );
+    expect(deleted.Deleted?.map((item) => item.Key)).toEqual(['a&b <c>', 'runs/1.json', 'runs/2.json', 'never-was']);
+    expect(deleted.Errors ?? []).toEqual([]);
+    const quiet = await s3.send(
+      new DeleteObjectsCommand({ Bucket: 'reports', Delete: { Objects: [{ Key: 'x' }], Quiet: true } }),
+    );
+    expect(quiet.Deleted ?? []).toEqual([]);
+    const left = await s3.send(new ListObjectsV2Command({ Bucket: 'reports' }));
+    expect(left.Contents?.map((object) => object.Key)).toEqual(['kept.json']);
+  });
+
   it("refuses another account's bucket and objects", async () => {
     await s3.send(new CreateBucketCommand({ Bucket: 'private-reports' }));
     await s3.send(new PutObjectCommand({ Bucket: 'private-reports', Key: 'k', Body: 'secret' }));
@@ -296,6 +317,11 @@ describe('S3 with a data directory', () => {
     await s3.send(new PutObjectCommand({ Bucket: 'kept', Key: 'a.json', Body: '{"a":1}' }));
     await s3.send(new PutObjectCommand({ Bucket: 'kept', Key: 'b.json', Body: '{"b":2}' }));
     await s3.send(new DeleteObjectCommand({ Bucket: 'kept', Key: 'b.json' }));
+    await s3.send(new PutObjectCommand({ Bucket: 'kept', Key: 'gone-1', Body: '1' }));
+    await s3.send(new PutObjectCommand({ Bucket: 'kept', Key: 'gone-2', Body: '2' }));
+    await s3.send(
+      new DeleteObjectsCommand({ Bucket: 'kept', Delete: { Objects: [{ Key: 'gone-1' }, { Key: 'gone-2' }] } }),
+    );
     s3.destroy();
     await server.close();
 
