@@ -295,6 +295,8 @@ describe('S3 (object API subset) with @aws-sdk/client-s3', () => {
       },
     });
     expect(loaded.storage).toEqual({ buckets: 2, objects: 1 });
+    const memory = await control<{ s3: unknown }>(server, 'memory');
+    expect(memory.s3).toEqual({ buckets: 2, objects: 1, bytes: 13 });
     const got = await s3.send(new GetObjectCommand({ Bucket: 'k8s-in-use', Key: 'clusters/prod.json' }));
     expect(await got.Body?.transformToString()).toBe('{"images":[]}');
     expect(got.ContentType).toBe('application/json');
