@@ -322,6 +322,18 @@ describe('hostile S3 requests', () => {
     expect(await listedKeys()).toEqual(['k']);
   });
 
+  it('takes signed aws-chunked framing (chunk signatures, no trailer), as SigV4 streaming clients send it', async () => {
+    const stored = await send(
+      put(
+        { 'x-amz-content-sha256': 'STREAMING-AWS4-HMAC-SHA256-PAYLOAD', 'x-amz-decoded-content-length': '6' },
+        `3;chunk-signature=${'a'.repeat(64)}\r\nabc\r\n3;chunk-signature=${'b'.repeat(64)}\r\ndef\r\n0;chunk-signature=${'c'.repeat(64)}\r\n\r\n`,
+      ),
+    );
+    expect(stored.status).toBe(200);
+    const got = await send({ path: `/${BUCKET}/k` });
+    expect({ status: got.status, text: got.text }).toEqual({ status: 200, text: 'abcdef' });
+  });
+
   it('refuses invalid bucket names', async () => {
     for (const name of ['ab', 'a'.repeat(64), 'Upper', 'under_score', 'a..b', '192.168.1.1', 'xn--abc', 'b-s3alias']) {
       const answer = await send({ method: 'PUT', path: `/${name}` });
