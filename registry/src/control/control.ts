@@ -38,10 +38,10 @@ export const MAX_CONTROL_DEPTH = 64;
  * | POST /_local/reset              | clears every account, fault, counter, clock offset and bus log                  |
  * | POST /_local/load               | a fixture (see fixtures.ts) → `{ repositories, images }` with each image's digest |
  * | GET  /_local/calls              | `{ total, operations: { PutImage: 3, 'public:PutImage': 1, ... } }`             |
- * | POST /_local/faults             | `{ operation, throttleRate?, serverErrorRate?, latencyMs? }` (ECR Public's as `public:<Op>`) or `{ repositoryName, afterCalls }` |
+ * | POST /_local/faults             | `{ operation, throttleRate?, serverErrorRate?, latencyMs? }` (ECR Public's as `public:<Op>`, S3's as `s3:<Op>`) or `{ repositoryName, afterCalls }` |
  * | POST /_local/faults/clear       | removes every fault                                                            |
  * | GET  /_local/faults             | the faults in force                                                            |
- * | GET  /_local/memory             | the server's memory (after a full GC when node runs with --expose-gc), account/region states, bus log bytes |
+ * | GET  /_local/memory             | the server's memory (after a full GC when node runs with --expose-gc), account/region states, bus log bytes, S3 buckets, objects and bytes |
  * | POST /_local/clock              | `{ advanceSeconds }` (0 to 10 years) moves the registry clock forward          |
  * | GET  /_local/clock              | `{ now, epochMs }`: the registry clock (ISO and epoch ms)                      |
  * | POST /_local/image-times        | `{ repositoryName, imageDigest|imageTag, pushedAt?, lastPulledAt? }` (ISO, epoch s, or "-3d") |
@@ -358,6 +358,11 @@ async function route_(
           (n, state) => n + [...state.repositories.values()].reduce((m, repository) => m + repository.images.size, 0),
           0,
         ),
+        s3: {
+          buckets: server.registry.storage.bucketCount,
+          objects: server.registry.storage.totalObjects,
+          bytes: server.registry.storage.totalBytes,
+        },
       };
     }
     case 'GET faults':

@@ -20,6 +20,7 @@ import {
 import { PUBLIC_REPOSITORY_NAME } from '../public/common.ts';
 import { readCatalogData } from '../public/operations.ts';
 import { newPublicContent, type PublicRepositoryRecord } from '../public/state.ts';
+import { buildStorage, type StorageFixture } from '../storage/fixture.ts';
 import { Input, REPOSITORY_NAME, TAG_MUTABILITY } from '../wire/validate.ts';
 import { buildWorkloads, type WorkloadFixture } from '../workloads/fixture.ts';
 
@@ -30,7 +31,7 @@ import { buildWorkloads, type WorkloadFixture } from '../workloads/fixture.ts';
  * Times (`pushedAt`, `lastPulledAt`, `createdAt`) are ISO strings, epoch seconds, or relative to the registry
  * clock: `"-90d"`, `"-6h"`, `"-15m"`, `"-30s"`, `"now"`.
  */
-export interface Fixture extends WorkloadFixture, IdentityFixture {
+export interface Fixture extends WorkloadFixture, IdentityFixture, StorageFixture {
   account?: string;
   region?: string;
   /**
@@ -247,6 +248,8 @@ export interface LoadedFixture {
   workloads?: { clusters: number; taskDefinitions: number; functions: number };
   /** What the fixture's `iam` and `organization` sections declared. */
   identity?: { roles: number; accounts: number };
+  /** What the fixture's `s3` section declared. */
+  storage?: { buckets: number; objects: number };
 }
 
 /**
@@ -340,7 +343,8 @@ function buildFixture(
     fixture.ecs !== undefined ||
     fixture.lambda !== undefined ||
     fixture.iam !== undefined ||
-    fixture.organization !== undefined;
+    fixture.organization !== undefined ||
+    fixture.s3 !== undefined;
   if (!Array.isArray(fixture.repositories) && !(fixture.repositories === undefined && declaresWorkloads)) {
     throw new Error('A fixture needs a repositories list');
   }
@@ -451,6 +455,11 @@ function buildFixture(
         .imageDigest,
   });
   const commitIdentity = buildIdentity(registry.identity, fixture as unknown as Record<string, unknown>, now);
+  const commitStorage = buildStorage(registry.storage, fixture as unknown as Record<string, unknown>, {
+    account,
+    region,
+    now,
+  });
   const commit = (): LoadedFixture => {
     for (const repository of built) {
       if (state?.repositories.has(repository.name)) {
@@ -468,11 +477,13 @@ function buildFixture(
       entry.imageTags = [...(repository.images.get(entry.imageDigest)?.tags ?? [])];
     const workloads = commitWorkloads?.();
     const identity = commitIdentity?.();
+    const storage = commitStorage?.();
     return {
       repositories: built.length + builtPublic.length,
       images: loaded.map(({ entry }) => entry),
       ...(workloads ? { workloads } : {}),
       ...(identity ? { identity } : {}),
+      ...(storage ? { storage } : {}),
     };
   };
   return { contents: contents ?? [], commit };

@@ -5,6 +5,7 @@
 
 import { Identity } from '../identity/state.ts';
 import { PublicRegistries } from '../public/state.ts';
+import { ObjectStorage } from '../storage/state.ts';
 import { Workloads } from '../workloads/state.ts';
 import type { BlobStore } from './blob-store.ts';
 import type { FindingsSet } from './image-store.ts';
@@ -173,6 +174,9 @@ export class Registry {
   /** IAM roles, STS sessions and the AWS Organizations tree (global: not per account or region). */
   readonly identity = new Identity();
 
+  /** Amazon S3's buckets and objects (global: a bucket name is unique across accounts). */
+  readonly storage = new ObjectStorage();
+
   constructor(
     /** Layer and config content, on disk, shared by every account and region. */
     readonly blobs: BlobStore,
@@ -233,6 +237,7 @@ export class Registry {
     this.publicRegistries.reset();
     this.workloads.reset();
     this.identity.reset();
+    this.storage.reset();
     this.uploads.clear();
     this.states.clear();
     this.accounts.clear();

@@ -15,6 +15,7 @@ import type {
   StoredPullThroughCacheRule,
 } from '../model/state.ts';
 import { newPublicContent, type PublicCatalogRecord, type PublicRegistryState } from '../public/state.ts';
+import { type BucketRecord, type ObjectRecord, ObjectStorage } from '../storage/state.ts';
 import type { WorkloadState } from '../workloads/state.ts';
 import { syncDirectory } from './data-dir.ts';
 import { type JournalRecord, journalRecords } from './journal.ts';
@@ -23,7 +24,8 @@ import { type JournalRecord, journalRecords } from './journal.ts';
  * A snapshot of the registry's state, which compaction writes so that the journal can start again empty: JSON lines
  * (`snapshot` header, then each account and region's `state`, its `repository` records, each followed by its
  * `image` records in listing order, then each ECR Public registry's `public` record, followed by the `public-image`
- * records of its repositories, then `end` with the counts), written to a temporary file, flushed and renamed
+ * records of its repositories, then workloads, identities, each S3 bucket's `s3-bucket` record followed by its
+ * `s3-object` records, then `end` with the counts), written to a temporary file, flushed and renamed
  * over the last one, so that a kill leaves either the old snapshot or the new one. Images keep their listing order
  * numbers (seq), so that pagination tokens from before stay valid; the indexes of the image store are rebuilt.
  *
@@ -306,7 +308,29 @@ export function writeSnapshot(path: string, registry: Registry, header: Snapshot
     // Roles and the organization (as fixtures declared them), one plain JSON record when there are any.
     const identity = registry.identity.record();
     if (identity) out.line({ ...identity, k: 'identity' });
-    out.line({ k: 'end', ...counts, publicRegistries, publicImages, workloads, identity: identity ? 1 : 0 });
+    // S3's buckets, each followed by its objects in key order (bodies as base64).
+    let s3Buckets = 0;
+    let s3Objects = 0;
+    for (const bucket of registry.storage.all()) {
+      s3Buckets++;
+      out.line({ ...ObjectStorage.bucketRecord(bucket), k: 's3-bucket' });
+      for (const key of bucket.keys) {
+        const object = bucket.objects.get(key);
+        if (!object) continue;
+        s3Objects++;
+        out.line({ ...ObjectStorage.objectRecord(bucket, object), k: 's3-object' });
+      }
+    }
+    out.line({
+      k: 'end',
+      ...counts,
+      publicRegistries,
+      publicImages,
+      workloads,
+      identity: identity ? 1 : 0,
+      s3Buckets,
+      s3Objects,
+    });
     out.flush();
     fsyncSync(fd);
   } finally {
@@ -358,6 +382,8 @@ export function readSnapshot(path: string, registry: Registry): SnapshotHeader |
     publicImages: 0,
     workloads: 0,
     identity: 0,
+    s3Buckets: 0,
+    s3Objects: 0,
   };
   let publicState: { state: PublicRegistryState; imageSeq: Map<string, number> } | undefined;
   const finishPublic = () => {
@@ -492,9 +518,26 @@ export function readSnapshot(path: string, registry: Registry): SnapshotHeader |
           counts.identity++;
           break;
         }
+        case 's3-bucket': {
+          finishState();
+          finishPublic();
+          const { k: _k, ...bucket } = record;
+          registry.storage.restoreBucket(bucket as unknown as BucketRecord);
+          counts.s3Buckets++;
+          break;
+        }
+        case 's3-object': {
+          const { k: _k, ...object } = record;
+          registry.storage.restoreObject(object as unknown as ObjectRecord);
+          counts.s3Objects++;
+          break;
+        }
         case 'end':
           finishState();
           finishPublic();
+          if ((record.s3Buckets ?? 0) !== counts.s3Buckets || (record.s3Objects ?? 0) !== counts.s3Objects) {
+            throw new Error('the counts at its end do not match its records');
+          }
           if ((record.workloads ?? 0) !== counts.workloads || (record.identity ?? 0) !== counts.identity) {
             throw new Error('the counts at its end do not match its records');
           }

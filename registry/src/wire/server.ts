@@ -21,6 +21,7 @@ import {
   publicOperations,
 } from '../public/operations.ts';
 import { PUBLIC_REGION, PublicRegistryState } from '../public/state.ts';
+import { refuseS3, replayS3, type S3Host, s3RequestScope, serveS3 } from '../storage/s3.ts';
 import { ECS_TARGET_PREFIX, ecsOperations } from '../workloads/ecs.ts';
 import { LAMBDA_PATH_PREFIX, LambdaError, lambdaOperation, serveLambda } from '../workloads/lambda.ts';
 import { serveDistribution } from './distribution.ts';
@@ -538,6 +539,18 @@ export async function startRegistryServer(options: RegistryServerOptions = {}): 
             await handler(object(record, 'in'), { account: text(record, 'a'), region: text(record, 'r') });
             break;
           }
+          case 's3': {
+            const time = record.t;
+            if (typeof time !== 'number') throw new Error('the record has no t');
+            replayS3(
+              registry.storage,
+              text(record, 'op'),
+              { account: text(record, 'a'), region: text(record, 'r') },
+              time,
+              object(record, 'in'),
+            );
+            break;
+          }
           case 'vanish':
             registry.existing(text(record, 'a'), text(record, 'r'))?.repositories.delete(text(record, 'name'));
             break;
@@ -747,6 +760,25 @@ export async function startRegistryServer(options: RegistryServerOptions = {}): 
     }
   };
 
+  /**
+   * S3 (path-style `/<bucket>/<key>`, told apart by its credential scope): counted and subject to faults as
+   * `s3:<Op>`; a change is journalled (an `s3` record, replayed with `replayS3`) before its answer.
+   */
+  const s3Host: S3Host = {
+    storage: registry.storage,
+    now,
+    call: async (name) => {
+      calls.set(name, (calls.get(name) ?? 0) + 1);
+      const fault = faults.next(name);
+      if (fault.latencyMs > 0) await sleep(fault.latencyMs);
+      return fault.fail;
+    },
+    journal: (op, scope, time, input) =>
+      append({ k: 's3', op, a: scope.account, r: scope.region, ak: scope.accessKeyId, t: time, in: input }),
+    expired: (scope) => expiredSession(scope),
+    validRegion: (region) => ECR_REGIONS.has(region),
+  };
+
   /** A repository logo (`logoUrl` of its catalog data): `<account>/<repository name>`. */
   const servePublicLogo = (method: string | undefined, rest: string, res: ServerResponse) => {
     const slash = rest.indexOf('/');
@@ -781,6 +813,8 @@ export async function startRegistryServer(options: RegistryServerOptions = {}): 
           const text = JSON.stringify({ error: `Forbidden: ${refusal}` });
           res.writeHead(403, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) });
           res.end(text);
+        } else if (s3RequestScope(req)) {
+          refuseS3(req, res, refusal);
         } else if (path === '/v2' || path.startsWith('/v2/')) {
           sendDistributionError(
             req,
@@ -794,6 +828,12 @@ export async function startRegistryServer(options: RegistryServerOptions = {}): 
             requestId,
           );
         }
+        return;
+      }
+      // S3 first: a bucket may be named like another route's first segment (`token`, `2015-03-31`).
+      const s3Scope = s3RequestScope(req);
+      if (s3Scope) {
+        await serveS3(req, res, s3Scope, s3Host);
         return;
       }
       if (path.startsWith(LAYER_DOWNLOAD_PREFIX)) {

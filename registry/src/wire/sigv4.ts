@@ -12,6 +12,11 @@ export interface RequestScope {
 // long header to its end (quadratic in the header).
 const CREDENTIAL = /(?:^|[\s,])Credential=([^/,\s]+)\/(\d{8})\/([^/,\s]+)\/([^/,\s]+)\/aws4_request/;
 
+/** The signing name of a request's SigV4 credential scope (`s3`, `ecr`, `sts`, ...), or undefined without one. */
+export function signingService(authorization: string | undefined): string | undefined {
+  return authorization ? CREDENTIAL.exec(authorization)?.[4] : undefined;
+}
+
 /**
  * The access key selects the account when it is 12 digits, or when STS AssumeRole issued it (`ASIA`, the role's
  * account, four characters); any other key uses the default account.
