@@ -12,6 +12,7 @@ import {
 } from '@ecr-automation/local-registry';
 import { type FunctionSpec, type Manifest, serviceManifest } from '../service/manifest.ts';
 import { inUseSource } from '../shared/cleanup/in-use.ts';
+import type { ReportStore } from '../shared/cleanup/run-store.ts';
 import { loadServiceConfig } from '../shared/config/file.ts';
 import { parseConfig } from '../shared/config/load.ts';
 import type { ServiceConfig } from '../shared/config/schema.ts';
@@ -25,6 +26,7 @@ import { createOrganizationsClient, createOrganizationsGateway } from '../shared
 import { acrossTargets, organisationTargets } from '../shared/runtime/across-targets.ts';
 import { logInvalidOutputEvents } from '../shared/runtime/output-events.ts';
 import { onFirstUse, type ServiceDeps } from '../shared/runtime/service-deps.ts';
+import { createS3Client, createS3Gateway } from '../shared/s3/index.ts';
 
 /**
  * The whole service on one machine: the local registry and event bus on loopback, the demo registry, and the
@@ -52,7 +54,11 @@ export interface LocalServiceOptions {
 export const LOCAL_EVENT_BUS = 'ecr-automation-local';
 /** The handlers sign their requests with this key; the local registry treats the key as the caller's identity. */
 export const LOCAL_SERVICE_ACCESS_KEY = 'ecr-automation-cleanup-repository';
-export const LOCAL_WORKER_PRINCIPAL = `arn:aws:iam::123456789012:role/${LOCAL_SERVICE_ACCESS_KEY}`;
+/** The account the local registry takes the service's key for. */
+export const LOCAL_SERVICE_ACCOUNT = '123456789012';
+export const LOCAL_WORKER_PRINCIPAL = `arn:aws:iam::${LOCAL_SERVICE_ACCOUNT}:role/${LOCAL_SERVICE_ACCESS_KEY}`;
+/** The local stand-in for the service's reports bucket (`ReportsBucket` in AWS). */
+export const LOCAL_REPORTS_BUCKET = 'ecr-automation-local-reports';
 const REGION = 'us-east-1';
 
 /** A handler module of the manifest (`functions/<name>/handler.ts`): every one exports the same `createHandler`. */
@@ -175,6 +181,32 @@ export function serviceRules(
         'config (dry run)',
       )
     : base;
+  // The reports bucket (`REPORTS_BUCKET` in AWS) in the local registry's S3, made when first needed (and again after a
+  // reset of the registry), owned by the service's account.
+  const reportsGateway = createS3Gateway(tracer.captureAWSv3Client(createS3Client({ ...local, forcePathStyle: true })));
+  const ensureBucket = () => {
+    if (server.registry.storage.bucket(LOCAL_REPORTS_BUCKET) === undefined) {
+      server.registry.storage.createBucket(LOCAL_REPORTS_BUCKET, LOCAL_SERVICE_ACCOUNT, REGION, server.now());
+    }
+  };
+  const reports: ReportStore = {
+    bucket: LOCAL_REPORTS_BUCKET,
+    gateway: {
+      callCounts: () => reportsGateway.callCounts(),
+      getObject: (...args) => {
+        ensureBucket();
+        return reportsGateway.getObject(...args);
+      },
+      putJson: (...args) => {
+        ensureBucket();
+        return reportsGateway.putJson(...args);
+      },
+      list: (...args) => {
+        ensureBucket();
+        return reportsGateway.list(...args);
+      },
+    },
+  };
   // One set of dependencies for every handler, as in Lambda (shared/runtime/service-deps.ts), on loopback.
   const deps: ServiceDeps = {
     config: () => dryRunConfig,
@@ -192,6 +224,7 @@ export function serviceRules(
     inUse,
     targets: across.targets,
     targetGateway: across.targetGateway,
+    reports,
   };
   // middy handlers take (event, context); the bus gives a Lambda-like context with a deadline. Each handler is
   // created once, on its first event.

@@ -1,7 +1,11 @@
 import { DEMO_ORGANIZATION, type RegistryServer } from '@ecr-automation/local-registry';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startLocalService } from '../../../local/service.ts';
-import { type CleanupReport, CleanupReportSchema } from '../../../shared/cleanup/report.ts';
+import {
+  type CleanupReport,
+  CleanupReportSchema,
+  OrganisationCleanupReportSchema,
+} from '../../../shared/cleanup/report.ts';
 import { loadServiceConfig } from '../../../shared/config/file.ts';
 import { control } from '../../helpers/registry.ts';
 
@@ -47,5 +51,32 @@ describe('the demo organisation, with the example organisation config', { timeou
     ]);
     const others = reports.filter((report) => report !== central);
     expect(others.every((report) => report.counts.deleted === 3)).toBe(true);
+  });
+
+  it('makes one Organisation Cleanup Report of the run once every work item has ended: bytes per account, the excluded never', async () => {
+    // Act: the run of the test above is complete; the run report adds it up, and a second run of it adds nothing
+    await control(server, 'bus/fire', { rule: 'cleanup-run-report' });
+    await server.bus.drain();
+    await control(server, 'bus/fire', { rule: 'cleanup-run-report' });
+    await server.bus.drain();
+    // Assess
+    const events = server.bus.events.filter((event) => event['detail-type'] === 'Organisation Cleanup Report');
+    expect(events).toHaveLength(1);
+    const report = OrganisationCleanupReportSchema.parse(events[0]?.detail);
+    const cleanups = server.bus.events
+      .filter((event) => event['detail-type'] === 'Cleanup Report')
+      .map((event) => CleanupReportSchema.parse(event.detail));
+    const org = DEMO_ORGANIZATION;
+    expect(report).toMatchObject({ complete: true, failedTargets: [] });
+    expect(report.totals.reported).toBe(report.totals.workItems);
+    expect(report.totals.bytesReclaimed).toBe(cleanups.reduce((sum, one) => sum + one.bytesReclaimed, 0));
+    expect(report.accounts.map((entry) => entry.account)).toEqual([org.central, ...org.workloads, 'own']);
+    for (const account of [org.central, ...org.workloads]) {
+      const entry = report.accounts.find((one) => one.account === account);
+      expect(entry?.regions).toEqual(['eu-west-1', 'us-east-1']);
+      expect(entry?.bytesReclaimed).toBe(
+        cleanups.filter((one) => one.account === account).reduce((sum, one) => sum + one.bytesReclaimed, 0),
+      );
+    }
   });
 });
