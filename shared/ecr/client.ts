@@ -34,6 +34,9 @@ export function createEcrClient(options: EcrClientOptions = {}): ECRClient {
     ...(options.credentials === undefined ? {} : { credentials: options.credentials }),
   });
   withQuotaNotRetried(client);
+  // The SDK's logger middleware filters every response for its log even when no logger is set (a walk of each
+  // DescribeImages page); the service logs through Powertools, so it goes.
+  client.middlewareStack.remove('loggerMiddleware');
   return client;
 }
 

@@ -17,6 +17,16 @@ describe('Function: createEcrClient', () => {
     expect(ECR_CLIENT_MAX_ATTEMPTS).toBe(8);
   });
 
+  it('leaves out the SDK’s logger middleware, which walks every response for a log no one reads', () => {
+    // Act
+    const client = createEcrClient({ region: 'us-east-1' });
+    // Assess: the retry and signing middleware stay; the logger goes
+    const names = client.middlewareStack.identify().join(' ');
+    expect(names).not.toContain('loggerMiddleware');
+    expect(names).toContain('retryMiddleware');
+    expect(names).toContain('httpSigningMiddleware');
+  });
+
   it('lets AWS_MAX_ATTEMPTS override the default, and an explicit option override both', async () => {
     // Prepare
     vi.stubEnv('AWS_MAX_ATTEMPTS', '2');
