@@ -1,6 +1,5 @@
 import type { Fixture, RegistryServer } from '@ecr-automation/local-registry';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { serviceRules } from '../../../local/service.ts';
 import type { CleanupReport } from '../../../shared/cleanup/report.ts';
 import { parseConfig } from '../../../shared/config/load.ts';
 import type { ServiceConfig } from '../../../shared/config/schema.ts';
@@ -14,6 +13,7 @@ import {
 } from '../../helpers/cleanup.ts';
 import { expectPublishedEventsParse } from '../../helpers/events.ts';
 import { control, ecrClient, startTestRegistry } from '../../helpers/registry.ts';
+import { fireScheduled } from '../../helpers/scheduled.ts';
 
 const HOST = '123456789012.dkr.ecr.us-east-1.amazonaws.com';
 
@@ -135,11 +135,7 @@ describe('the cleanup never deletes what runs: ECS and Lambda in use, through th
   });
 
   const runNightly = async (serviceConfig: Readonly<ServiceConfig>) => {
-    for (const rule of serviceRules(server, { config: serviceConfig })) server.bus.addRule(rule);
-    const { deliveries } = await control<{ deliveries: { ok: boolean; error?: string }[] }>(server, 'bus/fire', {
-      rule: 'scheduled-cleanup',
-    });
-    await server.bus.drain();
+    const deliveries = await fireScheduled(server, serviceConfig, 'scheduled-cleanup');
     expect(deliveries.every((delivery) => delivery.ok)).toBe(true);
     const reports = reportsOf(server);
     const of = (name: string) => reports.find((report) => report.repositoryName === name) as CleanupReport;

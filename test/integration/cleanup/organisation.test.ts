@@ -1,6 +1,5 @@
 import type { Fixture, RegistryServer } from '@ecr-automation/local-registry';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { serviceRules } from '../../../local/service.ts';
 import {
   type CleanupFanOutReport,
   CleanupFanOutReportSchema,
@@ -11,6 +10,7 @@ import type { ServiceConfig } from '../../../shared/config/schema.ts';
 import { digestsIn, type Loaded, loadFixture, MUTATING_ECR_OPERATIONS, reportsOf } from '../../helpers/cleanup.ts';
 import { expectPublishedEventsParse } from '../../helpers/events.ts';
 import { control, ecrClient, startTestRegistry } from '../../helpers/registry.ts';
+import { fireScheduled } from '../../helpers/scheduled.ts';
 
 /**
  * One deployment cleaning an organisation: a central registry account (A) and two workload accounts (B, C), each with
@@ -112,11 +112,7 @@ describe('one scheduled run cleans a three-account organisation in two regions',
   });
 
   const runNightly = async (serviceConfig: Readonly<ServiceConfig>) => {
-    for (const rule of serviceRules(server, { config: serviceConfig })) server.bus.addRule(rule);
-    const { deliveries } = await control<{ deliveries: { ok: boolean; error?: string }[] }>(server, 'bus/fire', {
-      rule: 'scheduled-cleanup',
-    });
-    await server.bus.drain();
+    const deliveries = await fireScheduled(server, serviceConfig, 'scheduled-cleanup');
     expect(deliveries.every((delivery) => delivery.ok)).toBe(true);
     const fanOut = server.bus.events.find((event) => event['detail-type'] === 'Cleanup Fan-Out Report');
     return {
@@ -276,16 +272,9 @@ describe('one scheduled run cleans a three-account organisation in two regions',
     // Prepare
     await loadFixture(server, ORGANIZATION);
     await loadFixture(server, roles([A, B, C]));
-    for (const rule of serviceRules(server, {
-      config: config({ targets: { ...section, regions: [...REGIONS], roleName: ROLE } }),
-    })) {
-      server.bus.addRule(rule);
-    }
+    const badConfig = config({ targets: { ...section, regions: [...REGIONS], roleName: ROLE } });
     // Act
-    const { deliveries } = await control<{ deliveries: { ok: boolean; error?: string }[] }>(server, 'bus/fire', {
-      rule: 'scheduled-cleanup',
-    });
-    await server.bus.drain();
+    const deliveries = await fireScheduled(server, badConfig, 'scheduled-cleanup');
     // Assess: the scheduled run fails with the reason, no work item is published, no registry is read
     expect(deliveries.map((delivery) => delivery.ok)).toEqual([false]);
     expect(deliveries[0]?.error).toMatch(message);

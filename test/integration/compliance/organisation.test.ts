@@ -1,12 +1,12 @@
 import { DescribeRepositoriesCommand } from '@aws-sdk/client-ecr';
 import type { RegistryServer } from '@ecr-automation/local-registry';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { serviceRules } from '../../../local/service.ts';
 import { type ComplianceReport, ComplianceReportSchema } from '../../../shared/compliance/report.ts';
 import { parseConfig } from '../../../shared/config/load.ts';
 import { MUTATING_ECR_OPERATIONS } from '../../helpers/cleanup.ts';
 import { expectPublishedEventsParse } from '../../helpers/events.ts';
 import { control, ecrClient, startTestRegistry } from '../../helpers/registry.ts';
+import { fireScheduled } from '../../helpers/scheduled.ts';
 
 /**
  * The scheduled compliance scan of an organisation: every target account and region checked (and fixed, in enforce
@@ -65,12 +65,7 @@ describe('the compliance scan of a three-account organisation in two regions', {
   });
 
   const runDaily = async (serviceConfig: ReturnType<typeof config>): Promise<ComplianceReport> => {
-    for (const rule of server.bus.listRules()) server.bus.removeRule(rule.name, rule.eventBusName);
-    for (const rule of serviceRules(server, { config: serviceConfig })) server.bus.addRule(rule);
-    const { deliveries } = await control<{ deliveries: { ok: boolean }[] }>(server, 'bus/fire', {
-      rule: 'scheduled-compliance',
-    });
-    await server.bus.drain();
+    const deliveries = await fireScheduled(server, serviceConfig, 'scheduled-compliance');
     expect(deliveries.every((delivery) => delivery.ok)).toBe(true);
     const event = server.bus.events.findLast((one) => one['detail-type'] === 'Compliance Report');
     return ComplianceReportSchema.parse(event?.detail);

@@ -1,11 +1,11 @@
 import { DescribePullThroughCacheRulesCommand } from '@aws-sdk/client-ecr';
 import type { RegistryServer } from '@ecr-automation/local-registry';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { serviceRules } from '../../../local/service.ts';
 import { parseConfig } from '../../../shared/config/load.ts';
 import { type ReconcileReport, ReconcileReportSchema } from '../../../shared/reconcile/report.ts';
 import { expectPublishedEventsParse } from '../../helpers/events.ts';
 import { control, ecrClient, startTestRegistry } from '../../helpers/registry.ts';
+import { fireScheduled } from '../../helpers/scheduled.ts';
 
 /**
  * The registry settings of an organisation: one reconcile brings every target account and region's registry to the
@@ -55,11 +55,8 @@ describe('the reconcile of an organisation’s registries', { timeout: 60_000 },
   });
 
   const reconcileNow = async (dryRun: boolean): Promise<ReconcileReport[]> => {
-    for (const rule of server.bus.listRules()) server.bus.removeRule(rule.name, rule.eventBusName);
-    for (const rule of serviceRules(server, { config: config(dryRun) })) server.bus.addRule(rule);
     const before = server.bus.events.length;
-    await control(server, 'bus/fire', { rule: 'reconcile-registry' });
-    await server.bus.drain();
+    await fireScheduled(server, config(dryRun), 'reconcile-registry');
     return server.bus.events
       .slice(before)
       .filter((event) => event['detail-type'] === 'Registry Reconcile Report')
