@@ -14,7 +14,7 @@ import { executePlan, imagesLeft, verifyKeptImagesWhole } from './act.ts';
 import { type CleanupGateway, cleanupGatewayFor, type RegistryKind, registryField } from './gateway.ts';
 import { gatherRepository } from './gather.ts';
 import { inUseForRun, inUsePlanOptions, locateRepository, type RepositoryLocation } from './in-use.ts';
-import { type CleanupReport, type CleanupStatus, emptyReport, reportOf } from './report.ts';
+import { type CleanupReport, type CleanupStatus, emptyReport, type ReportBase, reportOf } from './report.ts';
 import { storeReport } from './run-store.ts';
 
 /** What the worker needs from the outside world; the handler wires the real ones, tests their own. */
@@ -81,15 +81,8 @@ async function runTargetCleanup(
     return await runRepositoryCleanup(gateway, input);
   } catch (error) {
     if (target === undefined || !(error instanceof TargetCredentialsError) || error.retryable) throw error;
-    const base = {
-      runId: input.runId,
-      ...targetFields(target),
-      ...registryField(input.registry ?? 'private'),
-      repositoryName: input.repositoryName,
-      dryRun: input.dryRun,
-      part: input.part,
-      plannedAt: new Date(input.now).toISOString(),
-    };
+    const { ruleIndex: _planned, ...unplanned } = input;
+    const base = reportBaseOf(unplanned);
     return { report: emptyReport(base, 'target-unavailable', gateway, `${error.message}; nothing was done`) };
   }
 }
@@ -136,15 +129,15 @@ export async function runCleanup(
   const now = deps.now();
   let report: CleanupReport;
   const events: ServiceEvent[] = [];
-  const base = {
+  const base = reportBaseOf({
     runId: item.runId,
-    ...targetFields(target),
-    ...registryField(registry),
+    ...(target === undefined ? {} : { target }),
+    registry,
     repositoryName: item.repositoryName,
     dryRun,
     part: item.part,
-    plannedAt: new Date(now).toISOString(),
-  };
+    now,
+  });
   if (refused !== undefined) {
     report = emptyReport(base, 'not-matched', gateway, refused);
   } else if (!match) {
@@ -275,6 +268,25 @@ export interface CleanupRunInput {
   inUse?: InUseSnapshot;
 }
 
+/** What every report of a run starts with: the run, where (target, registry, repository), the part and the plan's time. */
+function reportBaseOf(
+  input: Pick<
+    CleanupRunInput,
+    'runId' | 'target' | 'registry' | 'repositoryName' | 'dryRun' | 'part' | 'now' | 'ruleIndex'
+  >,
+): ReportBase {
+  return {
+    runId: input.runId,
+    ...targetFields(input.target),
+    ...registryField(input.registry ?? 'private'),
+    repositoryName: input.repositoryName,
+    dryRun: input.dryRun,
+    part: input.part,
+    plannedAt: new Date(input.now).toISOString(),
+    ...(input.ruleIndex === undefined ? {} : { ruleIndex: input.ruleIndex }),
+  };
+}
+
 export interface CleanupRunResult {
   report: CleanupReport;
   plan?: CleanupPlan;
@@ -291,16 +303,7 @@ export interface CleanupRunResult {
  * vanished is reported, not fatal.
  */
 export async function runRepositoryCleanup(gateway: CleanupGateway, input: CleanupRunInput): Promise<CleanupRunResult> {
-  const base = {
-    runId: input.runId,
-    ...targetFields(input.target),
-    ...registryField(input.registry ?? 'private'),
-    repositoryName: input.repositoryName,
-    dryRun: input.dryRun,
-    part: input.part,
-    plannedAt: new Date(input.now).toISOString(),
-    ...(input.ruleIndex === undefined ? {} : { ruleIndex: input.ruleIndex }),
-  };
+  const base = reportBaseOf(input);
   const registry = input.registry ?? 'private';
   let snapshot: Awaited<ReturnType<typeof gatherRepository>>;
   let location: RepositoryLocation | undefined;
