@@ -4,6 +4,7 @@ import { selectRepositories } from '../config/rules.ts';
 import { targetRoleArn } from '../credentials/assume-role.ts';
 import { mapAtMost } from '../domain/at-most.ts';
 import { type Target, targetFields } from '../domain/target.ts';
+import { sumCallCounts } from '../ecr/calls.ts';
 import type { EcrGateway } from '../ecr/index.ts';
 import { type CleanupWorkItem, DETAIL_TYPES, type ScheduledCleanupDetail } from '../events/schemas.ts';
 import type { ServiceDeps } from '../runtime/service-deps.ts';
@@ -115,10 +116,8 @@ export async function runCleanupFanOut(
   let privateListed = 0;
   let pullTimeExclusion: PullTimeExclusionStatus = 'not-needed (no rule for the private registry)';
   let targets: TargetFanOut[] | undefined;
-  const apiCalls: Record<string, number> = {};
-  const addCalls = (counts: Record<string, number>) => {
-    for (const [operation, count] of Object.entries(counts)) apiCalls[operation] = (apiCalls[operation] ?? 0) + count;
-  };
+  /** The gateways the private listing went through (the own account's, or each target's), for the call counts. */
+  const listedThrough: Pick<EcrGateway, 'callCounts'>[] = [];
   if (config.targets !== undefined) {
     // Across an organisation: every target account and region, each through its own role; one that fails is
     // reported and the others go on. An unknown account or unit throws before anything is listed.
@@ -170,7 +169,7 @@ export async function runCleanupFanOut(
           },
         };
       } finally {
-        addCalls(gateway.callCounts());
+        listedThrough.push(gateway);
       }
     });
     targets = fanOuts.map((result) => result.fanOut);
@@ -189,7 +188,7 @@ export async function runCleanupFanOut(
     );
     privateItems = selection.selected.map(itemFor('private'));
     privateListed = selection.listed;
-    addCalls(gateway.callCounts());
+    listedThrough.push(gateway);
   }
   // ECR Public is listed only when a rule is for it: a private-only config makes no ECR Public call.
   const publicGateway = config.cleanup.rules.some((rule) => rule.registry === 'public' && rule.enabled)
@@ -215,7 +214,10 @@ export async function runCleanupFanOut(
     ...(publicSelection ? { public: { repositories: publicSelection.listed, workItems: publicItems.length } } : {}),
     pullTimeExclusion,
     ...(targets === undefined ? {} : { targets }),
-    apiCalls: { ...apiCalls, ...prefixed('ecr-public:', publicGateway?.callCounts() ?? {}) },
+    apiCalls: {
+      ...sumCallCounts(listedThrough.map((gateway) => gateway.callCounts())),
+      ...prefixed('ecr-public:', publicGateway?.callCounts() ?? {}),
+    },
   };
   const failedTargets = targets?.filter((target) => target.status === 'failed').length;
   const report = {

@@ -5,6 +5,7 @@ import { selectRepositories } from '../config/rules.ts';
 import type { TargetsConfig } from '../config/targets-schema.ts';
 import { mapAtMost } from '../domain/at-most.ts';
 import { type Target, targetFields } from '../domain/target.ts';
+import { sumCallCounts } from '../ecr/calls.ts';
 import { type EcrGateway, EcrGatewayError, RepositoryNotFoundError, type RepositorySummary } from '../ecr/index.ts';
 import type { EcrPublicGateway, PublicRepositorySummary } from '../ecr-public/types.ts';
 import type { ScheduledComplianceDetail } from '../events/registry-schemas.ts';
@@ -249,12 +250,7 @@ export async function runCompliance(
     }
     targetResults.sort((a, b) => a.account.localeCompare(b.account) || a.region.localeCompare(b.region));
   }
-  const apiCalls: Record<string, number> = {};
-  for (const { gateway } of places) {
-    for (const [operation, count] of Object.entries(gateway.callCounts())) {
-      apiCalls[operation] = (apiCalls[operation] ?? 0) + count;
-    }
-  }
+  const apiCalls = sumCallCounts(places.map(({ gateway }) => gateway.callCounts()));
   const report: ComplianceReport = {
     runId: trigger.id,
     dryRun,

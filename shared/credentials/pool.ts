@@ -2,6 +2,7 @@ import type { STSClient } from '@aws-sdk/client-sts';
 import type { TargetsConfig } from '../config/targets-schema.ts';
 import { partitionOf } from '../domain/regions.ts';
 import { type Target, targetKey } from '../domain/target.ts';
+import { sumCallCounts } from '../ecr/calls.ts';
 import { createEcrClient, type ECRClient } from '../ecr/index.ts';
 import { type TargetCredentialsProvider, targetCredentials } from './assume-role.ts';
 
@@ -135,15 +136,8 @@ export function targetClientPool(options: TargetClientPoolOptions) {
       return client;
     },
     /** The STS calls made so far, over every target. */
-    callCounts(): Record<string, number> {
-      const counts: Record<string, number> = {};
-      for (const provider of providers.values()) {
-        for (const [operation, count] of Object.entries(provider.callCounts())) {
-          counts[operation] = (counts[operation] ?? 0) + count;
-        }
-      }
-      return counts;
-    },
+    callCounts: (): Record<string, number> =>
+      sumCallCounts([...providers.values()].map((provider) => provider.callCounts())),
   };
 }
 export type TargetClientPool = ReturnType<typeof targetClientPool>;

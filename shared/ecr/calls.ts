@@ -47,6 +47,15 @@ export function countingResends<C extends { send: (...args: never[]) => unknown 
 }
 
 /** Splits ids into consecutive batches of at most `size`, keeping their order. */
+/** Call counts of several gateways or clients added up, per operation. */
+export function sumCallCounts(counts: Iterable<Record<string, number>>): Record<string, number> {
+  const sum: Record<string, number> = {};
+  for (const one of counts) {
+    for (const [operation, count] of Object.entries(one)) sum[operation] = (sum[operation] ?? 0) + count;
+  }
+  return sum;
+}
+
 export function chunk<T>(items: readonly T[], size: number): T[][] {
   const batches: T[][] = [];
   for (let start = 0; start < items.length; start += size) batches.push(items.slice(start, start + size));
