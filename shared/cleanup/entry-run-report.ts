@@ -39,10 +39,27 @@ export interface RunReportSummary {
 }
 
 const decoder = new TextDecoder();
+/**
+ * A stored object's JSON, or undefined (logged) when it is larger than it may be or is not JSON: anyone's object is
+ * left out, never the run report's end. Errors of S3 itself (access, throttling) are thrown.
+ */
 const readJson = async (deps: RunReportDeps, key: string): Promise<unknown> => {
   const store = deps.reports;
   if (store === undefined) throw new Error('no reports bucket');
-  return JSON.parse(decoder.decode(await store.gateway.getObject(store.bucket, key, { maxBytes: MAX_OBJECT_BYTES })));
+  let bytes: Uint8Array;
+  try {
+    bytes = await store.gateway.getObject(store.bucket, key, { maxBytes: MAX_OBJECT_BYTES });
+  } catch (error) {
+    if ((error as { code?: unknown }).code !== 'ObjectTooLarge') throw error;
+    deps.logger.error('a stored report is larger than any report: left out', { key });
+    return undefined;
+  }
+  try {
+    return JSON.parse(decoder.decode(bytes));
+  } catch {
+    deps.logger.error('a stored report is not JSON: left out', { key });
+    return undefined;
+  }
 };
 
 /**

@@ -227,6 +227,22 @@ describe('the run report', () => {
     expect(published[0]?.detail).toMatchObject({ complete: true, totals: { reported: 1, deleted: 4 } });
   });
 
+  it('leaves out a stored report that is not JSON or larger than any report, and skips a run whose fan-out report is forged', async () => {
+    // Prepare: run-1 has a good report, one not JSON and one of 2 MB; run-2's fan-out report is not one
+    put(fanOutKey(RUN), fanOut(1, { targets: undefined }));
+    put(reportKey(stored({})), stored({}));
+    objects.set(`${reportsPrefix(RUN)}x/y/private/a/part-1.json`, '{not json');
+    objects.set(`${reportsPrefix(RUN)}x/y/private/b/part-1.json`, `"${'x'.repeat(2_000_000)}"`);
+    put(fanOutKey('run-2'), { runId: 'run-2', workItems: -1 });
+    // Act
+    const summary = await runCleanupRunReport(deps());
+    // Assess
+    expect(summary).toMatchObject({ reported: [RUN], skipped: 1 });
+    expect(published).toHaveLength(1);
+    expect(published[0]?.detail).toMatchObject({ runId: RUN, complete: true, totals: { reported: 1 } });
+    expect(objects.has(organisationReportKey('run-2'))).toBe(false);
+  });
+
   it('keeps every key of a hostile name inside its run’s prefix', () => {
     // Act
     const key = reportKey(stored({ runId: '../other-run', repositoryName: '../../x', account: '../..' }));
