@@ -169,23 +169,26 @@ export class VirtualClock {
 
   /**
    * Runs the loop until `done()`: settles what is pending, then fires every timer of the earliest instant and
-   * settles again. Throws when nothing is scheduled and `done()` still says no after `idleSteps` real turns (a
-   * promise waiting on something outside the clock).
+   * settles again. Throws when nothing is scheduled and `done()` still says no for `stallMs` real milliseconds (a
+   * promise waiting on something outside the clock). Real waits do happen: a module the SDK loads on first use, which
+   * in a worker thread under load can take a second or more.
    */
-  async run(done: () => boolean, idleSteps = 200): Promise<void> {
+  async run(done: () => boolean, stallMs = 30_000): Promise<void> {
     const realImmediate = setImmediate;
     const settle = () => new Promise<void>((resolve) => realImmediate(resolve));
     await settle();
-    let idle = 0;
+    let idleSince: number | undefined;
     while (!done()) {
       const first = this.heap.peek();
       if (first === undefined) {
-        idle += 1;
-        if (idle > idleSteps) throw new Error('the simulation stalled: nothing is scheduled and the run is not done');
+        idleSince ??= performance.now();
+        if (performance.now() - idleSince > stallMs) {
+          throw new Error('the simulation stalled: nothing is scheduled and the run is not done');
+        }
         await settle();
         continue;
       }
-      idle = 0;
+      idleSince = undefined;
       const at = first.at;
       if (at > this.current) this.current = at;
       for (let timer = this.heap.peek(); timer !== undefined && timer.at <= at; timer = this.heap.peek()) {

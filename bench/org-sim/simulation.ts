@@ -86,6 +86,11 @@ export interface SimulationOptions {
   maxAttempts?: number;
   /** Called now and then with where the run is (for progress lines). */
   onProgress?: (status: string) => void;
+  /**
+   * Simulate only the account-regions of one shard of `count` (`shardOf`): the rest run in other threads
+   * (`threads.ts`). The scheduler then covers the shard's targets, as if its targets were the organisation's.
+   */
+  shard?: { index: number; count: number };
 }
 
 /** What one run measured. */
@@ -118,6 +123,9 @@ export interface SimulationResult {
   abandonedRepositories: number;
   peakWorkers: number;
   peakWorkersPerTarget: number;
+  /** Each invocation's start and end, virtual epoch ms in ascending order (for `peakOverlap` over threads). */
+  startedAt: number[];
+  endedAt: number[];
   peakImagesHeld: number;
   realSeconds: number;
   peakRssMb: number;
@@ -145,6 +153,27 @@ const addTo = (into: Record<string, number>, from: Record<string, number>) => {
   for (const [key, value] of Object.entries(from)) into[key] = (into[key] ?? 0) + value;
 };
 
+/**
+ * The shard of each account-region (by its position in `organisation.targets`) when the organisation is split in
+ * `count`: the targets, largest first by images, each to the shard with the fewest images so far, so that the shards
+ * take about as long. The same organisation always splits the same way.
+ */
+export function shardOf(organisation: Pick<Organisation, 'targets'>, count: number): number[] {
+  const images = organisation.targets.map((target) =>
+    target.repositories.reduce((sum, repository) => sum + repository.images, 0),
+  );
+  const order = images.map((_, i) => i).sort((a, b) => (images[b] as number) - (images[a] as number) || a - b);
+  const load = new Array<number>(count).fill(0);
+  const shards = new Array<number>(images.length).fill(0);
+  for (const i of order) {
+    let least = 0;
+    for (let s = 1; s < count; s++) if ((load[s] as number) < (load[least] as number)) least = s;
+    shards[i] = least;
+    load[least] = (load[least] as number) + (images[i] as number);
+  }
+  return shards;
+}
+
 /** Runs the scheduler and the workers over the organisation on a virtual clock; see docs/organisation-scale.md. */
 export async function simulate(options: SimulationOptions): Promise<SimulationResult> {
   const realStart = performance.now();
@@ -167,7 +196,15 @@ export async function simulate(options: SimulationOptions): Promise<SimulationRe
   const timeoutMs = options.timeoutMs ?? worker.timeout * 1_000;
   const reserveMs = Number(worker.environment?.CLEANUP_RESERVE_MS ?? 60_000);
   const lambdaRetries = worker.onFailure.retries;
-  const targets: readonly Target[] = organisation.targets.map(({ account, region }) => ({ account, region }));
+  const shard = options.shard;
+  const inShard =
+    shard === undefined
+      ? organisation.targets
+      : (() => {
+          const shards = shardOf(organisation, shard.count);
+          return organisation.targets.filter((_, i) => shards[i] === shard.index);
+        })();
+  const targets: readonly Target[] = inShard.map(({ account, region }) => ({ account, region }));
 
   // One ECR client per target, as the runtime's pool makes them, answered by the model.
   const clients = new Map<string, ReturnType<typeof createEcrClient>>();
@@ -309,7 +346,8 @@ export async function simulate(options: SimulationOptions): Promise<SimulationRe
     // Anything not released (a chain that failed for good) is released now, so its deletions are counted.
     for (const name of target.activeNames()) target.release(name);
   }
-  const images = organisation.repositories.reduce((sum, repository) => sum + repository.images, 0);
+  const repositoriesInShard = inShard.flatMap((target) => target.repositories);
+  const images = repositoriesInShard.reduce((sum, repository) => sum + repository.images, 0);
   return {
     organisation,
     sweepSeconds: (end - start) / 1_000,
@@ -323,7 +361,7 @@ export async function simulate(options: SimulationOptions): Promise<SimulationRe
     throttledByOperation,
     images,
     imagesDeleted: model.totals.deleted,
-    repositories: organisation.repositories.length,
+    repositories: repositoriesInShard.length,
     workItems,
     followUps,
     reportsByStatus,
@@ -332,6 +370,8 @@ export async function simulate(options: SimulationOptions): Promise<SimulationRe
     abandonedRepositories: abandoned,
     peakWorkers: dispatcher.stats.peak,
     peakWorkersPerTarget: dispatcher.stats.peakPerTarget,
+    startedAt: dispatcher.startedAt,
+    endedAt: dispatcher.endedAt,
     peakImagesHeld: model.held.peak,
     realSeconds: (performance.now() - realStart) / 1_000,
     peakRssMb: 0,

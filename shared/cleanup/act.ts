@@ -6,7 +6,7 @@ import {
   ReadOnlyViolationError,
   RepositoryNotFoundError,
 } from '../ecr/index.ts';
-import { buildImageGraph, type CleanupPlan } from '../policy/cleanup/plan.ts';
+import { buildImageGraph, type CleanupPlan, type ImageGraph } from '../policy/cleanup/plan.ts';
 import { type CleanupGateway, EVERY_STATUS } from './gateway.ts';
 import { linksOf, mayBeReferrer } from './gather.ts';
 
@@ -39,6 +39,8 @@ export interface ExecuteOptions {
   reserveMs?: number;
   /** Manifests the gather read itself (a pull ECR records): a pull time at or after `since` on them is ours. */
   ownReads?: { digests: ReadonlySet<string>; since: number };
+  /** The graph of `images` (`buildImageGraph`), when the caller built it already for the plan. */
+  graph?: ImageGraph;
 }
 
 /** Why a planned deletion was not carried out: the registry changed since the plan in a way that may need it. */
@@ -260,7 +262,7 @@ export async function executePlan(
   }
 
   // 3. What a changed candidate protects is kept with it: its children and referrers, transitively.
-  const graph = buildImageGraph(images);
+  const graph = options.graph ?? buildImageGraph(images);
   const keptWith = new Map<string, ChangeReason>();
   const queue = [...changed.keys()];
   for (let digest = queue.shift(); digest !== undefined; digest = queue.shift()) {
@@ -339,6 +341,8 @@ export interface VerifyOptions {
    * (`listedImages`). Without it, the snapshot's images less `deleted`.
    */
   repositoryImages?: number;
+  /** The graph of `images` (`buildImageGraph`), when the caller built it already for the plan. */
+  graph?: ImageGraph;
 }
 
 /** The repository's size after an execution, for `VerifyOptions`: what its listing saw less what it deleted. */
@@ -362,7 +366,7 @@ export async function verifyKeptImagesWhole(
   keptSincePlan: ReadonlySet<string> = new Set(),
   options: VerifyOptions = {},
 ): Promise<{ checked: number }> {
-  const graph = buildImageGraph(images);
+  const graph = options.graph ?? buildImageGraph(images);
   const kept = plan.decisions.filter(
     (decision) => (decision.action === 'keep' || keptSincePlan.has(decision.digest)) && !deleted.has(decision.digest),
   );

@@ -8,7 +8,7 @@ import { type Target, targetFields, targetOf } from '../domain/target.ts';
 import { RepositoryNotFoundError } from '../ecr/index.ts';
 import type { ServiceEvent } from '../events/publisher.ts';
 import { type CleanupWorkItem, DETAIL_TYPES } from '../events/schemas.ts';
-import { type CleanupPlan, type CleanupRule, planCleanup } from '../policy/cleanup/plan.ts';
+import { buildImageGraph, type CleanupPlan, type CleanupRule, planCleanup } from '../policy/cleanup/plan.ts';
 import type { ServiceDeps } from '../runtime/service-deps.ts';
 import { executePlan, imagesLeft, verifyKeptImagesWhole } from './act.ts';
 import { type CleanupGateway, cleanupGatewayFor, type RegistryKind, registryField } from './gateway.ts';
@@ -318,7 +318,9 @@ export async function runRepositoryCleanup(gateway: CleanupGateway, input: Clean
   }
   const inUseOptions =
     input.inUse === undefined ? {} : inUsePlanOptions(input.inUse, location, input.repositoryName, snapshot.images);
-  const plan = planCleanup(input.repositoryName, snapshot.images, input.rule, input.now, inUseOptions);
+  // One graph of the snapshot for the plan, the act and the verification.
+  const graph = buildImageGraph(snapshot.images);
+  const plan = planCleanup(input.repositoryName, snapshot.images, input.rule, input.now, { ...inUseOptions, graph });
   const indexes = new Set(snapshot.images.filter(isIndex).map((image) => image.digest));
   const status = (s: CleanupStatus) => s;
   if (inUseOptions.inUseUnavailable !== undefined) {
@@ -336,6 +338,7 @@ export async function runRepositoryCleanup(gateway: CleanupGateway, input: Clean
       remainingMs: input.remainingMs,
       reserveMs: input.reserveMs,
       ownReads: snapshot.ownReads,
+      graph,
     });
   } catch (error) {
     if (error instanceof RepositoryNotFoundError) {
@@ -346,14 +349,10 @@ export async function runRepositoryCleanup(gateway: CleanupGateway, input: Clean
   const deleted = new Set([...execution.deleted, ...execution.alreadyGone]);
   if (execution.remaining.length === 0) {
     const keptSincePlan = new Set([...execution.changedSincePlan, ...execution.keptWithChanged]);
-    await verifyKeptImagesWhole(
-      gateway,
-      snapshot.images,
-      execution.plan,
-      deleted,
-      keptSincePlan,
-      imagesLeft(execution),
-    );
+    await verifyKeptImagesWhole(gateway, snapshot.images, execution.plan, deleted, keptSincePlan, {
+      ...imagesLeft(execution),
+      graph,
+    });
   }
   const report = reportOf(
     base,

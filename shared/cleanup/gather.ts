@@ -9,8 +9,8 @@ import { type CleanupGateway, EVERY_STATUS } from './gateway.ts';
 export interface RepositorySnapshot {
   repositoryName: string;
   images: ImageRecord[];
-  /** A hash of the state the plan depends on (digests, tags, push and pull times, children). */
-  fingerprint: string;
+  /** A hash of the state the plan depends on (digests, tags, push and pull times, children); hashed when read. */
+  readonly fingerprint: string;
   /**
    * The index manifests this gather read, and when: ECR records such a read as a pull (unless the caller is excluded
    * from pull-time updates), so a later re-read must not mistake it for someone else's pull.
@@ -116,10 +116,15 @@ export async function gatherRepository(
       const children = isIndex(image) && !isArchived(image) ? { childDigests: read?.children ?? [] } : {};
       return { ...image, ...children, ...subject };
     });
+  // The fingerprint is hashed when first asked for (a plan file's): the Lambda worker never needs it.
+  let fingerprint: string | undefined;
   return {
     repositoryName,
     images,
-    fingerprint: fingerprintOf(images),
+    get fingerprint() {
+      fingerprint ??= fingerprintOf(images);
+      return fingerprint;
+    },
     ownReads: { digests: new Set(toRead.filter((digest) => !gone.has(digest))), since },
   };
 }

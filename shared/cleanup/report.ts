@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { CleanupPlan } from '../policy/cleanup/plan.ts';
+import type { CleanupPlan, KeepReason } from '../policy/cleanup/plan.ts';
 import type { ExecutionResult } from './act.ts';
 import type { CleanupGateway } from './gateway.ts';
 
@@ -215,8 +215,8 @@ export function reportOf(
     const cost = decision?.action === 'keep' ? undefined : decision?.cost;
     return { digest, reason: decision?.reason ?? fallback, ...(cost === undefined ? {} : { cost }) };
   };
-  const deleted = deletedDigests.map(entryOf);
-  const wouldDelete = execution ? [] : plan.toDelete.map(entryOf);
+  // Only the listed entries are built: a repository of 100,000 images would otherwise make 100,000 to keep 1,000.
+  const deletions = execution ? deletedDigests : plan.toDelete;
   const plannedArchive = plan.toArchive ?? [];
   const archived = (execution ? execution.archived : plannedArchive).flatMap((digest) => {
     const decision = byDigest.get(digest);
@@ -224,13 +224,16 @@ export function reportOf(
     return [{ digest, reason: decision.reason, ...(decision.cost === undefined ? {} : { cost: decision.cost }) }];
   });
   const archiving = plannedArchive.length > 0;
-  const kept = plan.decisions.flatMap((decision) =>
-    decision.action === 'keep' && !done.has(decision.digest)
-      ? [{ digest: decision.digest, tags: decision.tags, reason: decision.reason }]
-      : [],
-  );
+  const kept: { digest: string; tags: readonly string[]; reason: KeepReason }[] = [];
+  let keptCount = 0;
+  for (const decision of plan.decisions) {
+    if (decision.action !== 'keep' || done.has(decision.digest)) continue;
+    keptCount += 1;
+    if (kept.length < REPORT_LIST_LIMIT)
+      kept.push({ digest: decision.digest, tags: decision.tags, reason: decision.reason });
+  }
   const changed = new Set(execution?.changedSincePlan ?? []);
-  const listed = (execution ? deleted : wouldDelete).slice(0, REPORT_LIST_LIMIT);
+  const listed = deletions.slice(0, REPORT_LIST_LIMIT).map(entryOf);
   // An index owns no layers: its reported size is its largest child's, so it reclaims nothing itself.
   const bytesReclaimed = execution
     ? deletedDigests.reduce(
@@ -247,7 +250,7 @@ export function reportOf(
       deleted: deletedDigests.length,
       alreadyGone: execution?.alreadyGone.length ?? 0,
       failed: execution?.failed.length ?? 0,
-      kept: kept.length,
+      kept: keptCount,
       changedSincePlan: changed.size,
       keptWithChanged: execution?.keptWithChanged.length ?? 0,
       remaining: execution?.remaining.length ?? 0,
@@ -257,7 +260,7 @@ export function reportOf(
     ...(plan.brake ? { brake: plan.brake } : {}),
     deleted: listed,
     ...(archiving ? { archived: archived.slice(0, REPORT_LIST_LIMIT) } : {}),
-    kept: kept.slice(0, REPORT_LIST_LIMIT),
+    kept,
     failures: (execution?.failed ?? []).map((failure) => ({
       ...(failure.digest ? { digest: failure.digest } : {}),
       code: failure.code,
@@ -266,9 +269,9 @@ export function reportOf(
     changedSincePlan: (execution?.changes ?? []).slice(0, REPORT_LIST_LIMIT),
     apiCalls: gateway.callCounts(),
     truncated:
-      (execution ? deleted : wouldDelete).length > REPORT_LIST_LIMIT ||
+      deletions.length > REPORT_LIST_LIMIT ||
       archived.length > REPORT_LIST_LIMIT ||
-      kept.length > REPORT_LIST_LIMIT ||
+      keptCount > REPORT_LIST_LIMIT ||
       (execution?.changes.length ?? 0) > REPORT_LIST_LIMIT,
   };
 }

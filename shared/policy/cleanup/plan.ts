@@ -185,6 +185,11 @@ export interface PlanOptions {
   inUse?: ReadonlyMap<string, readonly InUseReference[]>;
   /** Set when what runs could not be read: the plan deletes nothing, every image kept with this message. */
   inUseUnavailable?: string;
+  /**
+   * The graph of exactly these images (`buildImageGraph(images)`), when the caller has it already (the act and
+   * verify steps read the same one); built here otherwise.
+   */
+  graph?: ImageGraph;
 }
 
 /** Decides the fate of every image of one repository. */
@@ -195,7 +200,7 @@ export function planCleanup(
   now: number,
   options: PlanOptions = {},
 ): CleanupPlan {
-  const graph = buildImageGraph(images);
+  const graph = options.graph ?? buildImageGraph(images);
   const keep = new Map<string, KeepReason>();
   if (options.inUseUnavailable !== undefined) {
     const reason: KeepReason = { code: 'in-use-unknown', message: options.inUseUnavailable };

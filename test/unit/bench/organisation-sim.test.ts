@@ -1,5 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { type SimulationResult, simulate } from '../../../bench/org-sim/simulation.ts';
+import { peakOverlap } from '../../../bench/org-sim/dispatcher.ts';
+import { buildOrganisation } from '../../../bench/org-sim/organisation.ts';
+import { type SimulationResult, shardOf, simulate } from '../../../bench/org-sim/simulation.ts';
+import { simulateInThreads } from '../../../bench/org-sim/threads.ts';
 import { cleanupRuleFor } from '../../../shared/config/load.ts';
 import { planCleanup } from '../../../shared/policy/cleanup/plan.ts';
 
@@ -98,5 +101,59 @@ describe('the organisation simulation', () => {
     const { planned, deleted } = checkAgainstPolicy(result);
     expect(deleted).toBe(planned);
     expect(result.sweepSeconds).toBeGreaterThanOrEqual(result.throttleBoundSeconds);
+  });
+});
+
+describe('the organisation simulation in threads', () => {
+  it('splits the account-regions into shards of about equal images, the same way every time', () => {
+    const organisation = buildOrganisation({ ...TINY, accounts: 5, repositories: 100, images: 50_000 });
+    const shards = shardOf(organisation, 2);
+
+    expect(shards).toEqual(shardOf(organisation, 2));
+    expect(new Set(shards)).toEqual(new Set([0, 1]));
+    const imagesOf = (shard: number) =>
+      organisation.targets
+        .filter((_, i) => shards[i] === shard)
+        .reduce((sum, target) => sum + target.repositories.reduce((n, repository) => n + repository.images, 0), 0);
+    const largest = Math.max(
+      ...organisation.targets.map((target) => target.repositories.reduce((n, repository) => n + repository.images, 0)),
+    );
+    expect(Math.abs(imagesOf(0) - imagesOf(1))).toBeLessThanOrEqual(largest);
+    expect(imagesOf(0) + imagesOf(1)).toBe(50_000);
+  });
+
+  it('counts the most invocations running at once over threads, an end at a start freeing its place', () => {
+    const one = { startedAt: [0, 10, 20], endedAt: [15, 20, 30] };
+    const two = { startedAt: [5, 12], endedAt: [12, 25] };
+
+    // At 12: 0–15 and 10–20 of the first, and 12–25 of the second (5–12 ended as it started).
+    expect(peakOverlap([one, two])).toBe(3);
+    expect(peakOverlap([one])).toBe(2);
+    expect(peakOverlap([])).toBe(0);
+  });
+
+  it('gives the figures of one thread when run in two: the same images, deletions and work items', async () => {
+    const options = { organisation: TINY, workersPerTarget: 2, reservedConcurrency: 100 };
+    const single = await simulateInThreads(options, 1);
+    const split = await simulateInThreads(options, 2);
+
+    expect(single.threads).toBe(1);
+    expect(split.threads).toBe(2);
+    expect(split.images).toBe(8_000);
+    expect(split.repositories).toBe(40);
+    expect(split.imagesDeleted).toBe(single.imagesDeleted);
+    expect(split.workItems).toBe(single.workItems);
+    expect(split.reportsByStatus).toEqual({ completed: 40 });
+    expect(split.peakWorkersPerTarget).toBe(2);
+    expect(split.peakWorkers).toBeLessThanOrEqual(8);
+    expect(split.sweepSeconds).toBeGreaterThanOrEqual(split.throttleBoundSeconds);
+  }, 120_000);
+
+  it('runs in one thread when the worker function’s concurrency over the organisation could bind', async () => {
+    const result = await simulateInThreads({ organisation: TINY, workersPerTarget: 2, reservedConcurrency: 3 }, 2);
+
+    expect(result.threads).toBe(1);
+    expect(result.peakWorkers).toBeLessThanOrEqual(3);
+    expect(result.reportsByStatus).toEqual({ completed: 40 });
   });
 });
