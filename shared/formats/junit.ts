@@ -62,7 +62,28 @@ function renderCase(testCase: Case): string[] {
   return body.length === 0 ? [`${open}/>`] : [`${open}>`, ...body, '    </testcase>'];
 }
 
+/** A field cut before it is put into longer texts, so that a huge one costs no more than a bounded one. */
+const clip = (text: string | undefined) =>
+  text === undefined || text.length <= MAX_TEXT ? text : text.slice(0, MAX_TEXT);
+
 export function scanVerdictJunit(verdict: ScanVerdict, tool: { name: string; version: string }): string {
+  // Each finding's fields cut first (the verdict itself is not changed: this is a copy).
+  verdict = {
+    ...verdict,
+    blocking: verdict.blocking?.map((f) => ({
+      ...f,
+      id: clip(f.id) ?? '',
+      package: clip(f.package),
+      fixedInVersion: clip(f.fixedInVersion),
+    })),
+    allowed: verdict.allowed?.map((f) => ({
+      ...f,
+      id: clip(f.id) ?? '',
+      package: clip(f.package),
+      reason: clip(f.reason) ?? '',
+      owner: clip(f.owner) ?? '',
+    })),
+  };
   const image = `${verdict.repositoryName}@${verdict.digest}`;
   const classname = verdict.repositoryName;
   const cases: Case[] = [];

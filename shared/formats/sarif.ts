@@ -77,8 +77,17 @@ type Blocking = NonNullable<ScanVerdict['blocking']>[number];
 
 const ruleIdOf = (finding: Blocking) => finding.id || 'unnamed-finding';
 
+/** A field cut before it is put into longer texts, so that a huge one costs no more than a bounded one. */
+const clip = (text: string | undefined) =>
+  text === undefined || text.length <= MAX_TEXT ? text : text.slice(0, MAX_TEXT);
+
 export function scanVerdictSarif(verdict: ScanVerdict, options: SarifOptions): Record<string, unknown> {
-  const blocking = verdict.blocking ?? [];
+  const blocking = (verdict.blocking ?? []).map((finding) => ({
+    ...finding,
+    id: clip(finding.id) ?? '',
+    package: clip(finding.package),
+    fixedInVersion: clip(finding.fixedInVersion),
+  }));
   const rules: Record<string, unknown>[] = [];
   const ruleIndex = new Map<string, number>();
   for (const finding of blocking) {
