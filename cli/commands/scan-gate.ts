@@ -61,9 +61,8 @@ Options:
   --sarif <file>        Also write the verdict as SARIF 2.1.0 for GitHub code scanning: one result per blocking
                         finding, one rule per vulnerability with its help URI (docs/machine-formats.md)
   --junit <file>        Also write the verdict as JUnit XML: one testsuite for the image, one testcase per finding
-                        listed, a failure for each blocking one
-                        A --sarif or --junit file that cannot be written is a usage error (exit 2), found before
-                        the scan is waited for when its folder is missing or read-only
+                        listed, a failure for each blocking one; a --sarif or --junit file that cannot be
+                        written is exit 2, before anything is read from ECR when its folder is missing or read-only
   --config <file>       The service config (default: CONFIG_FILE, else the bundled one)
   --endpoint-url <url>  ECR endpoint (default: AWS_ENDPOINT_URL_ECR, else AWS itself)
   --region <region>     Default: AWS_REGION, else AWS_DEFAULT_REGION, else the profile's region`;
