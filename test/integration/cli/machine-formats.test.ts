@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DescribeImagesCommand, type ECRClient, PutImageCommand, StartImageScanCommand } from '@aws-sdk/client-ecr';
@@ -306,16 +306,26 @@ describe('machine formats of the CLIs', { timeout: 60_000 }, () => {
       expect(await digestsIn('team/app')).toEqual(before);
     });
 
-    it('refuses a folder or a device instead of reading it', async () => {
+    it('refuses a folder, a device or a file larger than any plan instead of reading it', async () => {
+      // Prepare: a sparse file of 300 MiB, which takes no room on disk
+      const huge = fileIn('huge.json');
+      writeFileSync(huge, '');
+      truncateSync(huge, 300 * 1024 * 1024);
+      const rssBefore = process.memoryUsage().rss;
+
       // Act
       const folder = await cleanup(['apply', dir, '--yes']);
       const device = await cleanup(['apply', '/dev/zero', '--yes']);
+      const tooLarge = await cleanup(['apply', huge, '--yes']);
 
       // Assess
       expect(folder.code).toBe(2);
       expect(folder.stderr).toContain(`${dir} is not a plan file: not a regular file`);
       expect(device.code).toBe(2);
       expect(device.stderr).toContain('/dev/zero is not a plan file: not a regular file');
+      expect(tooLarge.code).toBe(2);
+      expect(tooLarge.stderr).toContain(`${huge} is not a plan file: 314572800 bytes, more than any plan`);
+      expect(process.memoryUsage().rss - rssBefore).toBeLessThan(100 * 1024 * 1024);
     });
   });
 
