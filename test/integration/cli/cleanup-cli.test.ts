@@ -732,7 +732,7 @@ describe('npm run cleanup', { timeout: 120_000 }, () => {
       {
         case: 'a plan file of another version',
         args: () => ['apply', writePlan('v2.json', { version: 2, repositories: [] }), '--yes'],
-        message: 'is a version 2 plan file; this CLI reads version 1 only',
+        message: 'is a version 2 plan file, newer than version 1, which ecr-automation',
       },
       {
         case: 'a plan file missing fields',
