@@ -4,6 +4,8 @@ import { readConfigFiles } from '../shared/config/files.ts';
 import { ConfigError } from '../shared/config/load.ts';
 import { declarationOf } from '../shared/config/registry-schema.ts';
 import { createEcrGateway, type ECRClient, type EcrClientOptions, EcrGatewayError } from '../shared/ecr/index.ts';
+import { reconcilePlanDocument } from '../shared/formats/plan-document.ts';
+import { TOOL } from '../shared/formats/tool.ts';
 import { formatPlan } from '../shared/policy/reconcile/format.ts';
 import { reconcile } from '../shared/reconcile/entry.ts';
 import { RegionError, resolveRegion } from './region.ts';
@@ -36,7 +38,8 @@ Commands:
 Options:
   --config <file>       A config file; repeat it for a config split across files (one per team): their registry
                         sections merge, a conflict names both files (default: CONFIG_FILE, else the bundled config)
-  --json                Print the report as JSON
+  --json                plan: print the plan document (format_version 1.0, schemas/plan.schema.json,
+                        docs/machine-formats.md); apply: print the report of what was applied as JSON
   --endpoint-url <url>  ECR endpoint (default: AWS_ENDPOINT_URL_ECR, else AWS_ENDPOINT_URL, else AWS itself)
   --region <region>     AWS region (default: AWS_REGION, else AWS_DEFAULT_REGION, else the profile's)
 
@@ -110,8 +113,12 @@ export async function runRegistryCli(argv: readonly string[], io: RegistryCliIo)
     client.destroy();
   }
   const { report, plan } = outcome;
-  if (parsed.values.json) io.stdout(JSON.stringify(report, null, 2));
-  else {
+  if (parsed.values.json) {
+    // plan: the plan document (docs/machine-formats.md); apply: the report of what was applied.
+    const endpoint = parsed.values['endpoint-url'];
+    const context = { region, timestamp: new Date().toISOString(), ...(endpoint ? { endpoint } : {}) };
+    io.stdout(JSON.stringify(dryRun ? reconcilePlanDocument(plan, context, TOOL) : report, null, 2));
+  } else {
     for (const line of formatPlan(plan)) io.stdout(line);
     if (!dryRun && report.status !== 'invalid') {
       for (const change of report.applied) io.stdout(`applied: ${change}`);

@@ -96,7 +96,9 @@ Options:
   --repository <glob>   Only repositories matching this glob; repeatable (* within a path segment, ** across)
   --config <file>       Cleanup config (default: CONFIG_FILE, else the bundled config/ecr-automation.json)
   --out <file>          The plan file to write (default: ${DEFAULT_PLAN_FILE})
-  --json                Print the plan file's JSON instead of the tables
+  --json                Print the plan document instead of the tables (format_version 1.0, modelled on terraform
+                        show -json: schemas/plan.schema.json, docs/machine-formats.md); it replaces the plan
+                        file's JSON printed before: apply carries out the plan file (--out), not this document
   --public              Plan ECR Public's repositories with the config's public rules (the plan file says so)
   --endpoint-url <url>  ECR endpoint (default: AWS_ENDPOINT_URL_ECR, else AWS_ENDPOINT_URL, else AWS itself)
   --region <region>     AWS region (default: AWS_REGION, else AWS_DEFAULT_REGION, else the profile's)

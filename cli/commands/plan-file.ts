@@ -1,8 +1,10 @@
-import { readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { closeSync, fstatSync, openSync, readSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import { z } from 'zod';
 import { fingerprintOf } from '../../shared/cleanup/gather.ts';
 import type { ImageRecord } from '../../shared/domain/image.ts';
 import { TagSelectionSchema } from '../../shared/domain/settings.ts';
+import { cleanupPlanDocument, PLAN_FORMAT_VERSION, type PlanDocument } from '../../shared/formats/plan-document.ts';
+import { TOOL } from '../../shared/formats/tool.ts';
 import type { CleanupPlan, CleanupRule } from '../../shared/policy/cleanup/plan.ts';
 import { PlanFileError } from './errors.ts';
 
@@ -194,6 +196,11 @@ const pathOf = (path: readonly PropertyKey[]) =>
     ? '(root)'
     : path.map((part, i) => (typeof part === 'number' ? `[${part}]` : `${i ? '.' : ''}${String(part)}`)).join('');
 
+/** The largest plan file `apply` reads: a plan of 100,000 images is about 80 MB. */
+export const MAX_PLAN_FILE_BYTES = 256 * 1024 * 1024;
+
+const WRITER = `${TOOL.name} ${TOOL.version}`;
+
 /** Parses and checks plan-file text; `source` names the file in messages. */
 export function parsePlanFile(text: string, source: string): PlanFile {
   let document: unknown;
@@ -205,16 +212,30 @@ export function parsePlanFile(text: string, source: string): PlanFile {
       MAKE_A_NEW_PLAN,
     );
   }
+  if (typeof document !== 'object' || document === null || Array.isArray(document)) {
+    throw new PlanFileError(`${source} is not a plan file: not a JSON object`, MAKE_A_NEW_PLAN);
+  }
   // The version is checked first, on its own: a future file's other fields would only produce confusing issues.
-  const version =
-    typeof document === 'object' && document !== null ? (document as { version?: unknown }).version : undefined;
+  const { version, format_version: formatVersion } = document as { version?: unknown; format_version?: unknown };
+  if (version === undefined && formatVersion !== undefined) {
+    // The plan document of `plan --json` describes a plan for people and CI tools; it is not carried out.
+    throw new PlanFileError(
+      `${source} is a plan document (format_version ${JSON.stringify(formatVersion)}, as plan --json prints; ${WRITER} writes format_version ${PLAN_FORMAT_VERSION}), not a plan file that apply carries out`,
+      'Apply the plan file that plan writes (--out, default cleanup-plan.json).',
+    );
+  }
   if (version === undefined) {
     throw new PlanFileError(`${source} is not a plan file: it has no "version"`, MAKE_A_NEW_PLAN);
   }
   if (version !== PLAN_FILE_VERSION) {
+    const newer = typeof version === 'number' && Number.isInteger(version) && version > PLAN_FILE_VERSION;
     throw new PlanFileError(
-      `${source} is a version ${JSON.stringify(version)} plan file; this CLI reads version ${PLAN_FILE_VERSION} only`,
-      MAKE_A_NEW_PLAN,
+      newer
+        ? `${source} is a version ${version} plan file, newer than version ${PLAN_FILE_VERSION}, which ${WRITER} writes and reads; nothing was done`
+        : `${source} is a version ${JSON.stringify(version)} plan file; ${WRITER} writes and reads version ${PLAN_FILE_VERSION} only; nothing was done`,
+      newer
+        ? `Apply it with the version of ${TOOL.name} that made it, or ${MAKE_A_NEW_PLAN.toLowerCase()}`
+        : MAKE_A_NEW_PLAN,
     );
   }
   const result = PlanFileSchema.safeParse(document);
@@ -268,18 +289,49 @@ function checkConsistent(file: PlanFile, source: string): void {
   });
 }
 
-/** Reads and checks a plan file. */
+/**
+ * Reads and checks a plan file: a regular file of at most `MAX_PLAN_FILE_BYTES` (a device, a pipe or a huge file is
+ * refused before it is read), then `parsePlanFile`.
+ */
 export function readPlanFile(path: string): PlanFile {
   let text: string;
+  let fd: number | undefined;
   try {
-    text = readFileSync(path, 'utf8');
+    // Looked at before opening: opening a named pipe would wait for a writer.
+    if (!statSync(path).isFile()) {
+      throw new PlanFileError(`${path} is not a plan file: not a regular file`, MAKE_A_NEW_PLAN);
+    }
+    fd = openSync(path, 'r');
+    const stat = fstatSync(fd);
+    if (!stat.isFile()) throw new PlanFileError(`${path} is not a plan file: not a regular file`, MAKE_A_NEW_PLAN);
+    if (stat.size > MAX_PLAN_FILE_BYTES) {
+      throw new PlanFileError(
+        `${path} is not a plan file: ${stat.size} bytes, more than any plan (at most ${MAX_PLAN_FILE_BYTES})`,
+        MAKE_A_NEW_PLAN,
+      );
+    }
+    const buffer = Buffer.alloc(stat.size);
+    let read = 0;
+    while (read < stat.size) {
+      const n = readSync(fd, buffer, read, stat.size - read, read);
+      if (n === 0) break;
+      read += n;
+    }
+    text = buffer.toString('utf8', 0, read);
   } catch (error) {
+    if (error instanceof PlanFileError) throw error;
     const code = (error as NodeJS.ErrnoException).code;
     const why = code === 'ENOENT' ? 'no such file' : error instanceof Error ? error.message : String(error);
     throw new PlanFileError(`Cannot read plan file ${path}: ${why}`);
+  } finally {
+    if (fd !== undefined) closeSync(fd);
   }
   return parsePlanFile(text, path);
 }
+
+/** The plan document (`plan --json`, docs/machine-formats.md) of a plan file, with the plan's notes. */
+export const planDocumentOf = (file: PlanFile, notes: readonly string[] = []): PlanDocument =>
+  cleanupPlanDocument(file, TOOL, notes);
 
 /** Writes the plan file whole or not at all (a temporary file renamed into place), so `apply` never reads half. */
 export function writePlanFile(path: string, file: PlanFile): void {

@@ -8,7 +8,13 @@ import { RepositoryNotFoundError } from '../../shared/ecr/index.ts';
 import { planCleanup } from '../../shared/policy/cleanup/plan.ts';
 import { EXIT, UsageError } from './errors.ts';
 import { countsOf, formatBytes, renderPlan, shortDigest } from './format.ts';
-import { PLAN_FILE_VERSION, type PlanFile, type PlannedRepository, writePlanFile } from './plan-file.ts';
+import {
+  PLAN_FILE_VERSION,
+  type PlanFile,
+  type PlannedRepository,
+  planDocumentOf,
+  writePlanFile,
+} from './plan-file.ts';
 import { type CliGateway, selectRepositories } from './select.ts';
 import { gatherSettled } from './snapshot.ts';
 
@@ -33,7 +39,7 @@ export interface PlanOptions {
   target: { endpoint?: string; region: string };
   /** Writes the plan file here when given. */
   outFile?: string;
-  /** Print the plan file's JSON instead of the tables. */
+  /** Print the plan document (`shared/formats/plan-document.ts`, docs/machine-formats.md) instead of the tables. */
   json?: boolean;
   /**
    * What runs (the config's in-use providers, read once for the whole plan): images in use are kept with their
@@ -124,7 +130,7 @@ export async function makePlan(deps: PlanDeps, options: PlanOptions): Promise<Pl
     }
   }
 
-  if (options.json) deps.out(JSON.stringify(file, null, 2));
+  if (options.json) deps.out(JSON.stringify(planDocumentOf(file, notes), null, 2));
   else {
     for (const entry of repositories) {
       for (const line of renderPlan(entry.plan, `rule #${entry.ruleIndex}`, now)) deps.out(line);

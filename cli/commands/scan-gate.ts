@@ -1,9 +1,20 @@
+import { accessSync, constants, renameSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
 import { loadServiceConfig } from '../../shared/config/file.ts';
 import { ConfigError, scanRuleFor } from '../../shared/config/load.ts';
 import type { ServiceConfig } from '../../shared/config/schema.ts';
-import { createEcrGateway, type ECRClient, type EcrClientOptions, EcrGatewayError } from '../../shared/ecr/index.ts';
+import {
+  createEcrGateway,
+  type ECRClient,
+  type EcrClientOptions,
+  type EcrGateway,
+  EcrGatewayError,
+} from '../../shared/ecr/index.ts';
+import { scanVerdictJunit } from '../../shared/formats/junit.ts';
+import { type FindingDetails, scanVerdictSarif } from '../../shared/formats/sarif.ts';
+import { TOOL } from '../../shared/formats/tool.ts';
 import type { Clock } from '../../shared/runtime/clock.ts';
 import { runScanVerdict } from '../../shared/scan/entry.ts';
 import type { ScanVerdict } from '../../shared/scan/report.ts';
@@ -47,6 +58,11 @@ Options:
   --timeout <seconds>   How long to wait for the scan (default 600)
   --interval <seconds>  Between polls (default 5, as ECR's ImageScanComplete waiter)
   --json                Print the verdict as JSON (the "Image Scan Verdict" detail)
+  --sarif <file>        Also write the verdict as SARIF 2.1.0 for GitHub code scanning: one result per blocking
+                        finding, one rule per vulnerability with its help URI (docs/machine-formats.md)
+  --junit <file>        Also write the verdict as JUnit XML: one testsuite for the image, one testcase per finding
+                        listed, a failure for each blocking one; a --sarif or --junit file that cannot be
+                        written is exit 2, before anything is read from ECR when its folder is missing or read-only
   --config <file>       The service config (default: CONFIG_FILE, else the bundled one)
   --endpoint-url <url>  ECR endpoint (default: AWS_ENDPOINT_URL_ECR, else AWS itself)
   --region <region>     Default: AWS_REGION, else AWS_DEFAULT_REGION, else the profile's region`;
@@ -98,6 +114,14 @@ export async function runScanGate(argv: readonly string[], io: ScanGateIo): Prom
     throw error;
   }
   const { reference, timeoutMs, intervalMs, json } = parsed;
+  const reports = { sarif: parsed.sarif, junit: parsed.junit };
+  for (const [flag, path] of Object.entries(reports)) {
+    const problem = path === undefined ? undefined : unwritable(path);
+    if (problem !== undefined) {
+      io.stderr(`Cannot write the --${flag} file ${path}: ${problem}; nothing was read from ECR`);
+      return GATE_EXIT.usage;
+    }
+  }
   let region: string;
   try {
     ({ region } = await resolveRegion(parsed.region, io.env));
@@ -146,6 +170,7 @@ export async function runScanGate(argv: readonly string[], io: ScanGateIo): Prom
       const waiting = verdict.skipped?.code === 'scan-not-found' || verdict.skipped?.code === 'scan-in-progress';
       if (!waiting) {
         print(verdict, json, io);
+        if (!(await writeReports(verdict, reports, gateway, io))) return GATE_EXIT.usage;
         if (verdict.skipped?.code === 'image-gone' || verdict.skipped?.code === 'repository-gone')
           return GATE_EXIT.error;
         return verdict.verdict === 'FAIL' ? GATE_EXIT.fail : GATE_EXIT.pass;
@@ -155,6 +180,7 @@ export async function runScanGate(argv: readonly string[], io: ScanGateIo): Prom
         const message = `Timed out after ${Math.round(elapsed / 1000)} s waiting for the scan of ${reference.repositoryName}@${digest}: ${verdict.skipped?.message ?? ''}`;
         if (json) io.stdout(JSON.stringify({ ...verdict, timedOut: true }, null, 2));
         io.stderr(message);
+        if (!(await writeReports(verdict, reports, gateway, io))) return GATE_EXIT.usage;
         return GATE_EXIT.timeout;
       }
       await wait(Math.min(intervalMs, Math.max(timeoutMs - elapsed, 0)));
@@ -176,6 +202,8 @@ function parse(argv: readonly string[]) {
       timeout: { type: 'string' },
       interval: { type: 'string' },
       json: { type: 'boolean', default: false },
+      sarif: { type: 'string' },
+      junit: { type: 'string' },
       config: { type: 'string' },
       'endpoint-url': { type: 'string' },
       region: { type: 'string' },
@@ -191,6 +219,8 @@ function parse(argv: readonly string[]) {
     timeoutMs: seconds(values.timeout, 600_000, '--timeout'),
     intervalMs: seconds(values.interval, 5_000, '--interval'),
     json: values.json,
+    sarif: reportPath(values.sarif, '--sarif'),
+    junit: reportPath(values.junit, '--junit'),
     config: values.config,
     endpoint: values['endpoint-url'],
     region: values.region,
@@ -251,4 +281,103 @@ function print(verdict: ScanVerdict, json: boolean, io: ScanGateIo): void {
   for (const entry of verdict.expiredEntries ?? []) {
     io.stdout(`  expired allow-list entry: ${entry.id} (expired ${entry.expires}, owner ${entry.owner})`);
   }
+}
+
+// --- Report files (--sarif, --junit) -----------------------------------------------------------------------------
+
+function reportPath(value: string | undefined, flag: string): string | undefined {
+  if (value === undefined) return undefined;
+  if (value === '' || value.startsWith('-')) throw new GateUsageError(`${flag} needs a file name`);
+  return value;
+}
+
+/** Why a report cannot be written at `path`, found before the gate waits for the scan; undefined when it can. */
+function unwritable(path: string): string | undefined {
+  try {
+    const existing = statSync(path, { throwIfNoEntry: false });
+    if (existing?.isDirectory()) return 'it is a folder';
+    if (existing !== undefined && !existing.isFile()) return 'it is not a regular file';
+    const folder = dirname(resolve(path));
+    if (!statSync(folder, { throwIfNoEntry: false })?.isDirectory()) return `no such folder ${folder}`;
+    accessSync(folder, constants.W_OK);
+    return undefined;
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOTDIR') return `${dirname(resolve(path))} is not a folder`;
+    return error instanceof Error ? error.message : String(error);
+  }
+}
+
+/** Writes the file whole or not at all: a temporary file in the same folder, renamed into place. */
+function writeWhole(path: string, text: string): void {
+  const temporary = `${path}.${process.pid}.tmp`;
+  try {
+    writeFileSync(temporary, text);
+    renameSync(temporary, path);
+  } catch (error) {
+    try {
+      unlinkSync(temporary);
+    } catch {
+      // Never written, or already gone.
+    }
+    throw error;
+  }
+}
+
+/**
+ * The blocking findings' reference URLs and descriptions, which the verdict leaves out: basic scan findings carry a
+ * `uri` (the advisory); enhanced ones here only a description (the gateway keeps no reference URLs of Inspector's).
+ */
+async function findingDetails(
+  gateway: EcrGateway,
+  verdict: ScanVerdict,
+): Promise<ReadonlyMap<string, FindingDetails> | undefined> {
+  const wanted = new Set((verdict.blocking ?? []).map((finding) => finding.id));
+  if (wanted.size === 0) return undefined;
+  const details = new Map<string, FindingDetails>();
+  for await (const page of gateway.getScanFindings(verdict.repositoryName, verdict.digest)) {
+    for (const finding of page.findings) {
+      if (!wanted.has(finding.name) || details.has(finding.name)) continue;
+      details.set(finding.name, {
+        ...(finding.uri === undefined ? {} : { uri: finding.uri }),
+        ...(finding.description === undefined ? {} : { description: finding.description }),
+      });
+    }
+    for (const finding of page.enhancedFindings) {
+      const id = finding.vulnerabilityId ?? finding.title ?? finding.findingArn;
+      if (!wanted.has(id) || details.has(id) || finding.description === undefined) continue;
+      details.set(id, { description: finding.description });
+    }
+  }
+  return details;
+}
+
+/** Writes `--sarif` and `--junit`; false (the error said) when one cannot be written. */
+async function writeReports(
+  verdict: ScanVerdict,
+  reports: { sarif: string | undefined; junit: string | undefined },
+  gateway: EcrGateway,
+  io: ScanGateIo,
+): Promise<boolean> {
+  const texts: [flag: string, path: string, text: () => Promise<string>][] = [];
+  if (reports.sarif !== undefined) {
+    texts.push([
+      'sarif',
+      reports.sarif,
+      async () => {
+        const details = await findingDetails(gateway, verdict);
+        return `${JSON.stringify(scanVerdictSarif(verdict, { tool: TOOL, ...(details ? { details } : {}) }), null, 2)}\n`;
+      },
+    ]);
+  }
+  if (reports.junit !== undefined) texts.push(['junit', reports.junit, async () => scanVerdictJunit(verdict, TOOL)]);
+  for (const [flag, path, text] of texts) {
+    try {
+      writeWhole(path, await text());
+    } catch (error) {
+      if (error instanceof EcrGatewayError) throw error;
+      io.stderr(`Cannot write the --${flag} file ${path}: ${error instanceof Error ? error.message : String(error)}`);
+      return false;
+    }
+  }
+  return true;
 }

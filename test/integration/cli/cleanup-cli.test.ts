@@ -21,10 +21,11 @@ import { applyPlan } from '../../../cli/commands/apply.ts';
 import { shortDigest } from '../../../cli/commands/format.ts';
 import { type CliIo, runCleanupCli } from '../../../cli/commands/main.ts';
 import { makePlan } from '../../../cli/commands/plan.ts';
-import type { PlanFile } from '../../../cli/commands/plan-file.ts';
+import { type PlanFile, planDocumentOf } from '../../../cli/commands/plan-file.ts';
 import { runCleanup } from '../../../cli/commands/run.ts';
 import { parseConfigText } from '../../../shared/config/load.ts';
 import { createEcrClient, createEcrGateway } from '../../../shared/ecr/index.ts';
+import type { PlanDocument } from '../../../shared/formats/plan-document.ts';
 import { control, ecrClient, startTestRegistry, TEST_ACCOUNT, TEST_REGION } from '../../helpers/registry.ts';
 
 const DAY_MS = 86_400_000;
@@ -327,7 +328,7 @@ describe('npm run cleanup', { timeout: 120_000 }, () => {
       expect(outcome.stderr).not.toContain('kept as recently pulled');
     });
 
-    it('prints the plan file as JSON with --json, through the entry point', async () => {
+    it('prints the plan document with --json and writes the plan file, through the entry point', async () => {
       // Prepare
       const out = fileIn('plan-json.json');
 
@@ -336,9 +337,13 @@ describe('npm run cleanup', { timeout: 120_000 }, () => {
 
       // Assess
       expect(outcome.code).toBe(0);
-      const printed = JSON.parse(outcome.stdout) as PlanFile;
-      expect(printed).toEqual(JSON.parse(readFileSync(out, 'utf8')));
-      expect(printed.repositories.map((entry) => entry.repositoryName)).toEqual(['team/app', 'team/web']);
+      const printed = JSON.parse(outcome.stdout) as PlanDocument;
+      const file = JSON.parse(readFileSync(out, 'utf8')) as PlanFile;
+      expect(printed).toEqual(planDocumentOf(file, printed.notes));
+      expect(printed.format_version).toBe('1.0');
+      expect(new Set(printed.resource_changes.map((change) => change.repository))).toEqual(
+        new Set(['team/app', 'team/web']),
+      );
       expect(outcome.stderr).toContain('Plan: 2 of 4 repositories');
     });
 
@@ -727,7 +732,7 @@ describe('npm run cleanup', { timeout: 120_000 }, () => {
       {
         case: 'a plan file of another version',
         args: () => ['apply', writePlan('v2.json', { version: 2, repositories: [] }), '--yes'],
-        message: 'is a version 2 plan file; this CLI reads version 1 only',
+        message: 'is a version 2 plan file, newer than version 1, which ecr-automation',
       },
       {
         case: 'a plan file missing fields',
