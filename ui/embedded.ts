@@ -1,0 +1,13 @@
+/**
+ * Reads data a page carries in a `<script>` element written by `embedData` (`ui/build.ts`): JSON, or gzipped JSON in
+ * base64 (decompressed with the browser's own DecompressionStream). Browser-side.
+ */
+export async function readEmbedded<T>(id: string): Promise<T> {
+  const element = document.getElementById(id);
+  if (element === null) throw new Error(`no data element #${id}`);
+  const text = element.textContent ?? '';
+  if (element.getAttribute('type') === 'application/json') return JSON.parse(text) as T;
+  const bytes = Uint8Array.from(atob(text.trim()), (char) => char.charCodeAt(0));
+  const stream = new Blob([bytes]).stream().pipeThrough(new DecompressionStream('gzip'));
+  return JSON.parse(await new Response(stream).text()) as T;
+}
