@@ -4,7 +4,7 @@ import { z } from 'zod';
 import type { ServiceConfig } from '../../shared/config/schema.ts';
 import { isEcrRegion } from '../../shared/domain/regions.ts';
 import { ImageDigest } from '../../shared/events/schemas.ts';
-import { dashboardScript } from './bundle.ts';
+import { dashboardBundle } from './bundle.ts';
 import { DashboardFeed } from './feed.ts';
 import { DASHBOARD_JOBS, JobRunner } from './jobs.ts';
 import { PAGE_HTML } from './page.ts';
@@ -260,15 +260,16 @@ export function createDashboard(options: DashboardOptions): Dashboard {
         res.end(req.method === 'HEAD' ? undefined : body);
         return;
       }
-      if (rest === 'app.js') {
-        const script = await dashboardScript();
+      if (rest === 'app.js' || rest === 'app.css') {
+        const bundle = await dashboardBundle();
+        const body = rest === 'app.js' ? bundle.js : bundle.css;
         res.writeHead(200, {
-          'content-type': 'text/javascript; charset=utf-8',
-          'content-length': Buffer.byteLength(script),
+          'content-type': `${rest === 'app.js' ? 'text/javascript' : 'text/css'}; charset=utf-8`,
+          'content-length': Buffer.byteLength(body),
           'cache-control': 'no-cache',
           ...SECURITY_HEADERS,
         });
-        res.end(req.method === 'HEAD' ? undefined : script);
+        res.end(req.method === 'HEAD' ? undefined : body);
         return;
       }
       if (rest.startsWith('api/')) {

@@ -5,7 +5,8 @@ export const PAGE_HTML = `<!doctype html>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>ecr-automation dashboard</title>
-<script type="module" src="/_dashboard/app.js"></script>
+<link rel="stylesheet" href="/_dashboard/app.css">
+<script defer src="/_dashboard/app.js"></script>
 </head>
 <body>
 <noscript>The dashboard needs JavaScript; its JSON API is under /_dashboard/api/.</noscript>

@@ -1,8 +1,11 @@
 import type { RegistryServer } from '@ecr-automation/local-registry';
 import type { ServiceConfig } from '../../shared/config/schema.ts';
+import type { ImageRecord } from '../../shared/domain/image.ts';
 import { DETAIL_TYPES } from '../../shared/events/schemas.ts';
+import { imageGraphPicture, type NodeFate } from '../../shared/pictures/graph.ts';
 import { reportAllowList } from '../../shared/policy/scan/allow-list.ts';
 import type { DashboardFeed, FeedEvent } from './feed.ts';
+import { type Decision, reasonText } from './reasons.ts';
 
 /**
  * What the dashboard's JSON API answers: read from the registry's state in this process (nothing is called, so a
@@ -74,26 +77,32 @@ interface CleanupDetail {
 }
 const cleanupDetail = (event: FeedEvent | undefined) => event?.detail as CleanupDetail | undefined;
 
-/** Each image's decision in the newest cleanup report of the repository (a dry run's is the plan). */
+/** Each image's decision in the newest cleanup report of the repository (a dry run's is the plan), with its words. */
 function decisionsOf(report: CleanupDetail | undefined) {
-  const decisions = new Map<string, { action: 'delete' | 'archive' | 'keep'; reason: unknown; cost?: string }>();
-  for (const entry of report?.kept ?? []) decisions.set(entry.digest, { action: 'keep', reason: entry.reason });
-  for (const entry of report?.archived ?? []) {
+  const decisions = new Map<string, Decision & { reasonText: string }>();
+  const add = (action: Decision['action'], entry: { digest: string; reason: unknown; cost?: string }) => {
+    const reason = entry.reason as Decision['reason'];
     decisions.set(entry.digest, {
-      action: 'archive',
-      reason: entry.reason,
+      action,
+      reason,
+      reasonText: reasonText(reason),
       ...(entry.cost ? { cost: entry.cost } : {}),
     });
-  }
-  for (const entry of report?.deleted ?? []) {
-    decisions.set(entry.digest, {
-      action: 'delete',
-      reason: entry.reason,
-      ...(entry.cost ? { cost: entry.cost } : {}),
-    });
-  }
+  };
+  for (const entry of report?.kept ?? []) add('keep', entry);
+  for (const entry of report?.archived ?? []) add('archive', entry);
+  for (const entry of report?.deleted ?? []) add('delete', entry);
   return decisions;
 }
+
+/** The decisions as the graph view's fates. */
+const fatesOf = (decisions: ReturnType<typeof decisionsOf>): Map<string, NodeFate> =>
+  new Map(
+    [...decisions].map(([digest, decision]) => [
+      digest,
+      { action: decision.action, reasonCode: decision.reason.code, reason: decision.reasonText },
+    ]),
+  );
 
 type StoredImage = NonNullable<ReturnType<NonNullable<ReturnType<State['repositories']['get']>>['images']['get']>>;
 
@@ -101,6 +110,20 @@ const INDEX_TYPES = new Set([
   'application/vnd.oci.image.index.v1+json',
   'application/vnd.docker.distribution.manifest.list.v2+json',
 ]);
+
+/** An image of the registry as the service sees one (`shared/domain/image.ts`), for the graph view's model. */
+const recordOf = (image: StoredImage): ImageRecord => ({
+  digest: image.digest,
+  tags: [...image.tags],
+  pushedAt: image.pushedAt,
+  ...(image.lastPulledAt !== undefined ? { lastPulledAt: image.lastPulledAt } : {}),
+  sizeInBytes: image.sizeInBytes,
+  manifestMediaType: image.manifestMediaType,
+  ...(image.artifactMediaType !== undefined ? { artifactMediaType: image.artifactMediaType } : {}),
+  ...(image.subjectDigest !== undefined ? { subjectDigest: image.subjectDigest } : {}),
+  childDigests: image.childDigests,
+  ...(image.status !== 'ACTIVE' ? { imageStatus: image.status } : {}),
+});
 
 /** One image as a node of the graph view: what it lists, what names it, its tags. */
 function nodeOf(image: StoredImage, parents: ReadonlySet<string>, referrers: ReadonlySet<string>) {
@@ -158,6 +181,8 @@ export function imagesView(
     repository: query.repository,
     total: repository.images.size,
     images,
+    // The whole repository's graph: image by image up to GRAPH_IMAGE_LIMIT images, grouped beyond.
+    graph: imageGraphPicture(query.repository, [...repository.images.values()].map(recordOf), fatesOf(decisions)),
     ...(next !== undefined ? { next } : {}),
     ...(report
       ? {
@@ -189,16 +214,16 @@ export function imageView(
     nodeOf(found, repository.images.parentsOf(found.digest), repository.images.referrersOf(found.digest));
   const decisions = decisionsOf(own ? cleanupDetail(feed.cleanupReport(query.repository)) : undefined);
   const self = node(image);
-  const neighbours = [
+  const neighbourImages = [
     ...new Set([...self.children, ...self.parents, ...self.referrers, ...(self.subject ? [self.subject] : [])]),
   ]
     .slice(0, MAX_PAGE)
     .map((digest) => repository.images.get(digest))
-    .filter((found): found is StoredImage => found !== undefined)
-    .map((found) => ({
-      ...node(found),
-      ...(decisions.has(found.digest) ? { decision: decisions.get(found.digest) } : {}),
-    }));
+    .filter((found): found is StoredImage => found !== undefined);
+  const neighbours = neighbourImages.map((found) => ({
+    ...node(found),
+    ...(decisions.has(found.digest) ? { decision: decisions.get(found.digest) } : {}),
+  }));
   const verdict = (kind: typeof DETAIL_TYPES.imageScanVerdict | typeof DETAIL_TYPES.imagePushVerdict) =>
     feed.reports(kind).find((event) => {
       const detail = event.detail as { repositoryName?: string; digest?: string };
@@ -210,6 +235,8 @@ export function imageView(
     repository: query.repository,
     image: { ...self, ...(decisions.has(self.digest) ? { decision: decisions.get(self.digest) } : {}) },
     neighbours,
+    // The image with what lists it, what it lists, its subject and its referrers.
+    graph: imageGraphPicture(query.repository, [image, ...neighbourImages].map(recordOf), fatesOf(decisions)),
     ...(scan ? { scanVerdict: scan } : {}),
     ...(push ? { pushVerdict: push } : {}),
   };

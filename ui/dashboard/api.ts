@@ -2,9 +2,15 @@
 
 export const BASE = '/_dashboard/api/';
 
+import type { GraphModel } from '../../shared/pictures/model.ts';
+
+export type { GraphModel };
+
+/** The newest cleanup report's decision on an image, with its reason in words. */
 export interface Decision {
   action: 'delete' | 'archive' | 'keep';
   reason: { code: string; [key: string]: unknown };
+  reasonText: string;
   cost?: string;
 }
 

@@ -1,8 +1,10 @@
 import { render } from 'preact';
 import { useCallback, useEffect, useRef, useState } from 'preact/hooks';
+import { GraphView } from '../graph/GraphView.tsx';
 import {
   type FeedEvent,
   fireJob,
+  type GraphModel,
   getJson,
   type ImageNode,
   type Job,
@@ -10,9 +12,8 @@ import {
   type Registry,
   type Repository,
 } from './api.ts';
-import { ImageGraph } from './graph.tsx';
-import { STYLE } from './style.ts';
-import { actionText, bytes, eventLine, reasonText, short } from './text.ts';
+import './dashboard.css';
+import { actionText, bytes, eventLine, short } from './text.ts';
 
 /** The dashboard page: repositories and images, one image's graph and reason, reports, verdicts, live events, jobs. */
 
@@ -23,6 +24,7 @@ interface ImagesPage {
   repository: string;
   total: number;
   images: ImageNode[];
+  graph: GraphModel;
   next?: number;
   cleanup?: {
     status: string;
@@ -36,6 +38,7 @@ interface ImageDetail {
   repository: string;
   image: ImageNode;
   neighbours: ImageNode[];
+  graph: GraphModel;
   scanVerdict?: Detail;
   pushVerdict?: Detail;
 }
@@ -136,7 +139,6 @@ function App() {
 
   return (
     <div class="page">
-      <style>{STYLE}</style>
       <header>
         <h1>ecr-automation · local dashboard</h1>
         <span class={connected ? 'live on' : 'live'} role="status">
@@ -285,7 +287,8 @@ function ImagePanel({ detail, onOpen }: { detail: ImageDetail; onOpen: (digest: 
         </dd>
         <dt>Cleanup</dt>
         <dd class={`decision ${image.decision?.action ?? 'none'}`} id="image-decision">
-          {actionText(image.decision)}: {reasonText(image.decision?.reason)}
+          {actionText(image.decision)}:{' '}
+          {image.decision?.reasonText ?? 'no cleanup decision yet: run the cleanup (dry run) to plan'}
           {image.decision?.cost ? ` — ${image.decision.cost}` : ''}
         </dd>
         <dt>Pushed</dt>
@@ -302,7 +305,7 @@ function ImagePanel({ detail, onOpen }: { detail: ImageDetail; onOpen: (digest: 
           </>
         ) : null}
       </dl>
-      <ImageGraph image={image} neighbours={detail.neighbours} />
+      <GraphView graph={detail.graph} onOpen={(node) => node.digest && onOpen(node.digest)} />
       <ul class="neighbours" aria-label="Related images">
         {detail.neighbours.map((node) => (
           <li key={node.digest}>
