@@ -83,7 +83,8 @@ type Route = keyof typeof QUERIES;
 
 function parseQuery<R extends Route>(route: R, search: string): z.output<(typeof QUERIES)[R]> {
   const params = new URLSearchParams(search);
-  const record: Record<string, string> = {};
+  // No prototype: `__proto__=x` is a key like any other (and so refused as unknown), not the object's prototype.
+  const record: Record<string, string> = Object.create(null);
   for (const [key, value] of params) {
     if (Object.hasOwn(record, key))
       throw new HttpError(400, `Query parameter ${JSON.stringify(key.slice(0, 64))} is given twice`);
