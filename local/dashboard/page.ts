@@ -5,6 +5,7 @@ export const PAGE_HTML = `<!doctype html>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>ecr-automation dashboard</title>
+<link rel="icon" href="data:,">
 <link rel="stylesheet" href="/_dashboard/app.css">
 <script defer src="/_dashboard/app.js"></script>
 </head>

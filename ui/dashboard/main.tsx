@@ -182,7 +182,7 @@ function App() {
                   <span>
                     {repo.images} images · {repo.tags} tags
                     {repo.cleanup
-                      ? ` · ${repo.cleanup.status}${repo.cleanup.dryRun ? ' (dry run)' : ''}: ${repo.cleanup.toDelete} selected`
+                      ? ` · ${repo.cleanup.status}${repo.cleanup.dryRun && repo.cleanup.status !== 'dry-run' ? ' (dry run)' : ''}: ${repo.cleanup.toDelete} selected`
                       : ''}
                   </span>
                 </button>
@@ -247,6 +247,12 @@ function App() {
           {image ? <ImagePanel detail={image} onOpen={setDigest} /> : <p>Choose an image.</p>}
         </section>
       </main>
+      {images ? (
+        <section aria-labelledby="graph-title" class="repository-graph">
+          <h2 id="graph-title">Graph of {images.repository}</h2>
+          <GraphView graph={images.graph} onOpen={(node) => node.digest && setDigest(node.digest)} />
+        </section>
+      ) : null}
       <div class="lower">
         <ReportsPanel reports={reports} />
         <ScansPanel scans={scans} />
@@ -418,7 +424,7 @@ function ReportsPanel({ reports }: { reports: Reports | undefined }) {
                 <td>{d.repositoryName}</td>
                 <td>
                   {d.status}
-                  {d.dryRun ? ' (dry run)' : ''}
+                  {d.dryRun && d.status !== 'dry-run' ? ' (dry run)' : ''}
                 </td>
                 <td>{d.counts?.toDelete}</td>
                 <td>{d.counts?.kept}</td>
