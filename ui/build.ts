@@ -76,7 +76,7 @@ export function embedData(id: string, value: unknown): string {
   if (!/^[a-z][a-z0-9-]*$/.test(id)) throw new Error(`embedData: ${JSON.stringify(id)} is not a plain id`);
   const json = scriptSafeJson(value);
   if (json.length <= EMBED_JSON_LIMIT) return `<script type="application/json" id="${id}">${json}</script>`;
-  const packed = gzipSync(Buffer.from(json, 'utf8'), { level: 9 }).toString('base64');
+  const packed = gzipSync(Buffer.from(json, 'utf8'), { level: 6 }).toString('base64');
   return `<script type="application/gzip-base64" id="${id}">${packed}</script>`;
 }
 

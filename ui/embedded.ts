@@ -7,7 +7,10 @@ export async function readEmbedded<T>(id: string): Promise<T> {
   if (element === null) throw new Error(`no data element #${id}`);
   const text = element.textContent ?? '';
   if (element.getAttribute('type') === 'application/json') return JSON.parse(text) as T;
-  const bytes = Uint8Array.from(atob(text.trim()), (char) => char.charCodeAt(0));
+  const binary = atob(text.trim());
+  const bytes = new Uint8Array(binary.length);
+  for (let i = 0; i < binary.length; i++) bytes[i] = binary.charCodeAt(i);
+  performance.mark('embedded:unpacked');
   const stream = new Blob([bytes]).stream().pipeThrough(new DecompressionStream('gzip'));
   return JSON.parse(await new Response(stream).text()) as T;
 }

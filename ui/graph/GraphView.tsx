@@ -210,7 +210,7 @@ export function GraphView({ graph, onOpen }: GraphViewProps) {
               }}
               class={`node kind-${node.kind} action-${node.action}${opened?.id === node.id ? ' opened' : ''}`}
               transform={`translate(${x.toFixed(1)},${y.toFixed(1)})`}
-              tabIndex={0}
+              tabindex={0}
               role="button"
               aria-label={describeNode(node)}
               aria-pressed={opened?.id === node.id}
