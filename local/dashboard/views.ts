@@ -2,10 +2,10 @@ import type { RegistryServer } from '@ecr-automation/local-registry';
 import type { ServiceConfig } from '../../shared/config/schema.ts';
 import type { ImageRecord } from '../../shared/domain/image.ts';
 import { DETAIL_TYPES } from '../../shared/events/schemas.ts';
+import { reasonText as planReasonText } from '../../shared/pictures/cleanup.ts';
 import { imageGraphPicture, type NodeFate } from '../../shared/pictures/graph.ts';
 import { reportAllowList } from '../../shared/policy/scan/allow-list.ts';
 import type { DashboardFeed, FeedEvent } from './feed.ts';
-import { type Decision, reasonText } from './reasons.ts';
 
 /**
  * What the dashboard's JSON API answers: read from the registry's state in this process (nothing is called, so a
@@ -76,6 +76,23 @@ interface CleanupDetail {
   truncated?: boolean;
 }
 const cleanupDetail = (event: FeedEvent | undefined) => event?.detail as CleanupDetail | undefined;
+
+/** A cleanup report's decision on one image. */
+interface Decision {
+  action: 'delete' | 'archive' | 'keep';
+  reason: { code: string; [key: string]: unknown };
+  cost?: string;
+}
+
+/** A report's reason in words, as the HTML plan report words it; a code it does not know, as the code. */
+function reasonText(reason: Decision['reason']): string {
+  try {
+    return planReasonText(reason as Parameters<typeof planReasonText>[0]) ?? String(reason.code);
+  } catch {
+    // A reason missing its fields (the bus logs a report that fails its schema, and still carries it).
+    return String(reason?.code);
+  }
+}
 
 /** Each image's decision in the newest cleanup report of the repository (a dry run's is the plan), with its words. */
 function decisionsOf(report: CleanupDetail | undefined) {
