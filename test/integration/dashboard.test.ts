@@ -4,7 +4,9 @@ import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge
 import type { RegistryServer } from '@ecr-automation/local-registry';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MAX_CLIENTS } from '../../local/dashboard/feed.ts';
-import { startLocalService } from '../../local/service.ts';
+import { DASHBOARD_JOBS } from '../../local/dashboard/jobs.ts';
+import { localManifest, scheduledRuleNames, startLocalService } from '../../local/service.ts';
+import { loadServiceConfig } from '../../shared/config/file.ts';
 import { ecrClient } from '../helpers/registry.ts';
 
 /**
@@ -227,6 +229,12 @@ describe('local dashboard API', { timeout: 120_000 }, () => {
     // The plan would delete something: firing the same job live would have changed the registry.
     expect(cleanup.some((report) => report.detail.counts.toDelete > 0)).toBe(true);
     expect((reports.body.compliance as { detail: { dryRun: boolean } }).detail.dryRun).toBe(true);
+  });
+
+  it('offers every scheduled job of the manifest but the run report, which takes no dry run', () => {
+    // Assess: a new scheduled job is offered only once someone has said how it runs dry
+    const scheduled = scheduledRuleNames(localManifest(loadServiceConfig()));
+    expect([...DASHBOARD_JOBS.map((job) => job.rule), 'cleanup-run-report'].sort()).toEqual([...scheduled].sort());
   });
 
   it('runs one job at a time: a second request while it runs is a 409', async () => {
