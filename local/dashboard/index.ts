@@ -213,6 +213,7 @@ export function createDashboard(options: DashboardOptions): Dashboard {
         });
       case 'events': {
         parseQuery('events', search);
+        if (req.method !== 'GET') throw new HttpError(405, 'The live stream is read with GET');
         const last = req.headers['last-event-id'];
         const lastSeq = typeof last === 'string' && /^\d{1,15}$/.test(last) ? Number(last) : undefined;
         feed.stream(res, lastSeq);

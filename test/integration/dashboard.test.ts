@@ -170,6 +170,7 @@ describe('local dashboard API', { timeout: 120_000 }, () => {
     const unknownApi = await get('api/nope');
     const put = await fetch(`${base}api/repositories`, { method: 'PUT' });
     const del = await fetch(`${base}`, { method: 'DELETE' });
+    const headStream = await fetch(`${base}api/events`, { method: 'HEAD' });
     const unknownJob = await post('api/jobs/cleanup-run-report', DRY_RUN);
     const ecrAnswer = await ecr.send(new DescribeRepositoriesCommand({}));
     const v2 = await fetch(`${server.url}/v2/`);
@@ -178,6 +179,7 @@ describe('local dashboard API', { timeout: 120_000 }, () => {
     expect(unknownApi.status).toBe(404);
     expect(put.status).toBe(405);
     expect(del.status).toBe(405);
+    expect(headStream.status).toBe(405);
     expect(unknownJob.status).toBe(404);
     expect(ecrAnswer.repositories?.length).toBeGreaterThan(0);
     expect(v2.status).toBe(401);
