@@ -38,20 +38,23 @@ export function DecisionTable({ report }: { report: Report }) {
   const [sort, setSort] = useState<{ column: Column; descending: boolean } | undefined>(undefined);
   const [top, setTop] = useState(0);
   const actions = useMemo(() => [...new Set(report.rows.map((row) => row.action))].sort(), [report]);
+  // Built on the first filter, not at first render: a report of 100,000 rows opens without it.
   const haystacks = useMemo(
     () =>
-      report.rows.map((row) =>
-        `${row.repository}\n${row.subject}\n${row.kind}\n${row.action}\n${row.tags.join(' ')}\n${row.reasonCode}\n${row.reason}`.toLowerCase(),
-      ),
-    [report],
+      query.trim() === ''
+        ? []
+        : report.rows.map((row) =>
+            `${row.repository}\n${row.subject}\n${row.kind}\n${row.action}\n${row.tags.join(' ')}\n${row.reasonCode}\n${row.reason}`.toLowerCase(),
+          ),
+    [report, query.trim() === ''],
   );
   const shown = useMemo(() => {
     const words = query.toLowerCase().split(/\s+/).filter(Boolean);
     const order: number[] = [];
     report.rows.forEach((row, i) => {
       if (action !== '' && row.action !== action) return;
-      const text = haystacks[i] as string;
-      if (words.every((word) => text.includes(word))) order.push(i);
+      if (words.length === 0) order.push(i);
+      else if (words.every((word) => (haystacks[i] as string).includes(word))) order.push(i);
     });
     if (sort !== undefined) {
       const sign = sort.descending ? -1 : 1;
