@@ -7,6 +7,7 @@ import { MAX_CLIENTS } from '../../local/dashboard/feed.ts';
 import { DASHBOARD_JOBS } from '../../local/dashboard/jobs.ts';
 import { localManifest, scheduledRuleNames, startLocalService } from '../../local/service.ts';
 import { loadServiceConfig } from '../../shared/config/file.ts';
+import { parseConfig } from '../../shared/config/load.ts';
 import { ecrClient } from '../helpers/registry.ts';
 
 /**
@@ -321,5 +322,48 @@ describe('local dashboard API', { timeout: 120_000 }, () => {
     expect(open.every((each) => each.status() === 200)).toBe(true);
     expect(one.status()).toBe(503);
     for (const each of [...open, one]) each.close();
+  });
+});
+
+describe('local dashboard allow-list', { timeout: 120_000 }, () => {
+  let server: RegistryServer;
+  const day = (days: number) => new Date(Date.now() + days * 86_400_000).toISOString().slice(0, 10);
+
+  beforeAll(async () => {
+    const base = loadServiceConfig();
+    const config = parseConfig(
+      {
+        ...base,
+        scan: {
+          ...base.scan,
+          allowList: [
+            { id: 'CVE-2026-0001', expires: day(5), owner: 'team-a', reason: 'fix in the next base image' },
+            { id: 'CVE-2026-0002', expires: day(60), owner: 'team-b', reason: 'not reachable' },
+            { id: 'CVE-2026-0003', expires: day(-3), owner: 'team-c', reason: 'was accepted' },
+          ],
+        },
+      },
+      'dashboard test config',
+    );
+    server = await startLocalService({ port: 0, demo: false, config });
+  }, 60_000);
+  afterAll(async () => {
+    await server?.close();
+  });
+
+  it("marks each entry expiring within the report's window, expired or active, on the registry's clock", async () => {
+    // Act
+    const scans = (await (await fetch(`${server.url}/_dashboard/api/scans`)).json()) as {
+      allowList: { expiringWithinDays: number; entries: { id: string; state: string; daysLeft?: number }[] };
+    };
+    // Assess
+    expect(scans.allowList.expiringWithinDays).toBe(14);
+    expect(scans.allowList.entries.map((entry) => [entry.id, entry.state])).toEqual([
+      ['CVE-2026-0001', 'expiring'],
+      ['CVE-2026-0002', 'active'],
+      ['CVE-2026-0003', 'expired'],
+    ]);
+    expect(scans.allowList.entries[0]?.daysLeft).toBeGreaterThanOrEqual(4);
+    expect(scans.allowList.entries[0]?.daysLeft).toBeLessThanOrEqual(6);
   });
 });
