@@ -6,8 +6,11 @@ import { declarationOf } from '../shared/config/registry-schema.ts';
 import { createEcrGateway, type ECRClient, type EcrClientOptions, EcrGatewayError } from '../shared/ecr/index.ts';
 import { reconcilePlanDocument } from '../shared/formats/plan-document.ts';
 import { TOOL } from '../shared/formats/tool.ts';
+import { reconcilePicture } from '../shared/pictures/reconcile.ts';
 import { formatPlan } from '../shared/policy/reconcile/format.ts';
 import { reconcile } from '../shared/reconcile/entry.ts';
+import { UsageError } from './commands/errors.ts';
+import { writeHtmlReport } from './commands/html.ts';
 import { RegionError, resolveRegion } from './region.ts';
 
 /** What the registry CLI needs from its process; `cli/registry.ts` wires the real ones, tests their own. */
@@ -25,7 +28,7 @@ export interface RegistryCliIo {
  */
 export const REGISTRY_EXIT = { ok: 0, failed: 1, changes: 2 } as const;
 
-const USAGE = `Usage: npm run registry:reconcile -- <plan|apply> [--config <file>...] [--json]
+const USAGE = `Usage: npm run registry:reconcile -- <plan|apply> [--config <file>...] [--json] [--html <file>]
                                       [--endpoint-url <url>] [--region <region>]
 
 Keeps the registry's settings (replication, pull through cache rules, repository creation templates, registry
@@ -40,6 +43,8 @@ Options:
                         sections merge, a conflict names both files (default: CONFIG_FILE, else the bundled config)
   --json                plan: print the plan document (format_version 1.0, schemas/plan.schema.json,
                         docs/machine-formats.md); apply: print the report of what was applied as JSON
+  --html <file>         Also write the plan as one self-contained HTML report (changes per resource type, each
+                        change with its field diff, the plan's problems)
   --endpoint-url <url>  ECR endpoint (default: AWS_ENDPOINT_URL_ECR, else AWS_ENDPOINT_URL, else AWS itself)
   --region <region>     AWS region (default: AWS_REGION, else AWS_DEFAULT_REGION, else the profile's)
 
@@ -54,6 +59,7 @@ export async function runRegistryCli(argv: readonly string[], io: RegistryCliIo)
       options: {
         config: { type: 'string', multiple: true },
         json: { type: 'boolean', default: false },
+        html: { type: 'string' },
         'endpoint-url': { type: 'string' },
         region: { type: 'string' },
         help: { type: 'boolean', short: 'h', default: false },
@@ -113,6 +119,18 @@ export async function runRegistryCli(argv: readonly string[], io: RegistryCliIo)
     client.destroy();
   }
   const { report, plan } = outcome;
+  if (parsed.values.html !== undefined) {
+    const endpoint = parsed.values['endpoint-url'];
+    const context = { plannedAt: new Date().toISOString(), region, ...(endpoint ? { endpoint } : {}) };
+    try {
+      await writeHtmlReport(parsed.values.html, reconcilePicture(plan, context));
+    } catch (error) {
+      if (!(error instanceof UsageError)) throw error;
+      io.stderr(error.message);
+      return REGISTRY_EXIT.failed;
+    }
+    io.stderr(`HTML report written to ${parsed.values.html}.`);
+  }
   if (parsed.values.json) {
     // plan: the plan document (docs/machine-formats.md); apply: the report of what was applied.
     const endpoint = parsed.values['endpoint-url'];

@@ -147,6 +147,7 @@ try {
   const own = states.find((state) => state.account === '123456789012' && state.region === 'us-east-1');
   const elsewhere = states.filter((state) => state !== own && state.repositories.size > 0);
   console.log(`ecr-automation local registry and event bus: ${url}`);
+  console.log(`  dashboard: ${url}/_dashboard/ (repositories, image graphs, live events, reports; jobs in dry run)`);
   console.log(`  ${own?.repositories.size ?? 0} demo repositories loaded (account 123456789012, region us-east-1)`);
   if (elsewhere.length > 0) {
     const accounts = new Set(elsewhere.map((state) => state.account));

@@ -27,6 +27,7 @@ import { acrossTargets, organisationTargets } from '../shared/runtime/across-tar
 import { logInvalidOutputEvents } from '../shared/runtime/output-events.ts';
 import { onFirstUse, type ServiceDeps } from '../shared/runtime/service-deps.ts';
 import { createS3Client, createS3Gateway } from '../shared/s3/index.ts';
+import { createDashboard, DASHBOARD_PREFIX } from './dashboard/index.ts';
 
 /**
  * The whole service on one machine: the local registry and event bus on loopback, the demo registry, and the
@@ -48,6 +49,8 @@ export interface LocalServiceOptions {
   scanDurationMs?: number;
   /** Attempts per ECR request of the handlers' client (default: as in Lambda, see createEcrClient). */
   ecrMaxAttempts?: number;
+  /** Serve the local dashboard under `/_dashboard/` (default true; see local/dashboard/). */
+  dashboard?: boolean;
 }
 
 /** The local stand-in for the service's bus (`ecr-automation-<stage>` in AWS). */
@@ -266,6 +269,16 @@ export async function startLocalService(options: LocalServiceOptions = {}): Prom
     // Every handler module loads before the first event: a missing one fails the start, not a delivery.
     await Promise.all(Object.values(manifest).map((spec) => loadHandlerModule(spec.handler)));
     for (const rule of serviceRules(server, options, manifest)) server.bus.addRule(rule);
+    if (options.dashboard !== false) {
+      const config = options.config ?? loadServiceConfig();
+      const dashboard = createDashboard({
+        server,
+        config: () => config,
+        own: { account: LOCAL_SERVICE_ACCOUNT, region: REGION },
+        serviceBus: LOCAL_EVENT_BUS,
+      });
+      server.mount(DASHBOARD_PREFIX, dashboard.handle);
+    }
     server.bus.startSchedules();
   } catch (error) {
     await server.close();

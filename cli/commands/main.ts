@@ -22,10 +22,12 @@ import {
   type ECRPUBLICClient,
   type EcrPublicClientOptions,
 } from '../../shared/ecr-public/index.ts';
+import { cleanupPicture } from '../../shared/pictures/cleanup.ts';
 import type { Clock } from '../../shared/runtime/clock.ts';
 import { checkedRegion, RegionError, resolveRegion } from '../region.ts';
 import { applyPlan } from './apply.ts';
 import { EXIT, UsageError } from './errors.ts';
+import { writeHtmlReport } from './html.ts';
 import { readInUse } from './in-use.ts';
 import { makePlan } from './plan.ts';
 import { type PlanFile, readPlanFile } from './plan-file.ts';
@@ -62,6 +64,8 @@ Commands:
   apply <file>    Carry out a saved plan; refuse it, deleting nothing, if any repository changed since or an image
                   it deletes now runs (cleanup.inUse)
   run             Plan and apply in one go (--dry-run to preview)
+  report <file> --html <out>
+                  Write a saved plan as one self-contained HTML report (summary, decisions, image graphs)
   restore <repository> <digest|tag>
                   Bring an image back from ECR's archive, with its archived referrers and children; wait until ACTIVE
 
@@ -84,7 +88,7 @@ const IN_USE_OPTION_HELP = `  --in-use-endpoint-url <url>
                         AWS_ENDPOINT_URL_ECS etc., else AWS_ENDPOINT_URL; else --endpoint-url when it is a loopback
                         address, the local registry; else AWS itself)`;
 
-const PLAN_HELP = `Usage: npm run cleanup -- plan [--repository <glob>...] [--config <file>] [--out <file>] [--json]
+const PLAN_HELP = `Usage: npm run cleanup -- plan [--repository <glob>...] [--config <file>] [--out <file>] [--json] [--html <file>]
                                [--public] [--endpoint-url <url>] [--region <region>] [--in-use-endpoint-url <url>]
 
 Lists the repositories and, for each one an enabled cleanup rule matches, reads its images and decides each one's
@@ -99,6 +103,8 @@ Options:
   --json                Print the plan document instead of the tables (format_version 1.0, modelled on terraform
                         show -json: schemas/plan.schema.json, docs/machine-formats.md); it replaces the plan
                         file's JSON printed before: apply carries out the plan file (--out), not this document
+  --html <file>         Also write the plan as one self-contained HTML report: the figures per repository and rule,
+                        the safety brake, every decision (sortable, filterable) and each repository's image graph
   --public              Plan ECR Public's repositories with the config's public rules (the plan file says so)
   --endpoint-url <url>  ECR endpoint (default: AWS_ENDPOINT_URL_ECR, else AWS_ENDPOINT_URL, else AWS itself)
   --region <region>     AWS region (default: AWS_REGION, else AWS_DEFAULT_REGION, else the profile's)
@@ -137,6 +143,17 @@ Options:
   --endpoint-url <url>  ECR endpoint (default: AWS_ENDPOINT_URL_ECR, else AWS_ENDPOINT_URL, else AWS itself)
   --region <region>     AWS region (default: AWS_REGION, else AWS_DEFAULT_REGION, else the profile's)
 ${IN_USE_OPTION_HELP}`;
+
+const REPORT_HELP = `Usage: npm run cleanup -- report <plan.json> --html <file>
+
+Writes a saved plan (from plan --out) as one self-contained HTML file that opens from disk and loads nothing from
+the network: the images and bytes to delete per repository and per rule, the safety brake's state, every decision
+with its reason (sortable, filterable), and each repository's image graph (index → children, subject → referrers,
+tags), kept and deleted nodes with their reasons. Reads no registry. A file that is not a plan, or of another
+format version, is refused.
+
+Options:
+  --html <file>         The HTML file to write`;
 
 const RESTORE_HELP = `Usage: npm run cleanup -- restore <repository> <digest|tag> [--wait-seconds <n>] [--poll-seconds <n>]
                                   [--endpoint-url <url>] [--region <region>]
@@ -215,8 +232,9 @@ export const runCleanupCli = (argv: readonly string[], io: CliIo): Promise<numbe
       apply: { help: APPLY_HELP, run: applyCommand },
       run: { help: RUN_HELP, run: runCommand },
       restore: { help: RESTORE_HELP, run: restoreCommand },
+      report: { help: REPORT_HELP, run: reportCommand },
     },
-    unknownHint: 'The commands are plan, apply, run and restore: npm run cleanup -- --help',
+    unknownHint: 'The commands are plan, apply, run, restore and report: npm run cleanup -- --help',
   });
 
 /** A whole number of seconds from 1 to a day, from the command line. */
@@ -281,6 +299,7 @@ async function planCommand(args: readonly string[], io: CliIo): Promise<number> 
         ...IN_USE_OPTIONS,
         out: { type: 'string' },
         json: { type: 'boolean', default: false },
+        html: { type: 'string' },
       },
       allowPositionals: true,
       strict: true,
@@ -304,8 +323,34 @@ async function planCommand(args: readonly string[], io: CliIo): Promise<number> 
         ...(inUse === undefined ? {} : { inUse }),
       },
     );
+    if (values.html !== undefined) await htmlReportOf(result.file, values.html, io);
     return result.exitCode;
   });
+}
+
+async function reportCommand(args: readonly string[], io: CliIo): Promise<number> {
+  const { values, positionals } = parseCommandLine('report', () =>
+    parseArgs({ args: [...args], options: { html: { type: 'string' } }, allowPositionals: true, strict: true }),
+  );
+  const [path, ...extra] = positionals;
+  if (path === undefined || extra.length > 0 || values.html === undefined) {
+    throw new UsageError(
+      path === undefined
+        ? 'report needs the plan file to show'
+        : extra.length > 0
+          ? `report takes one plan file, got ${positionals.length}`
+          : 'report needs --html <file>',
+      'npm run cleanup -- report <plan.json> --html <file>',
+    );
+  }
+  await htmlReportOf(readPlanFile(path), values.html, io);
+  return EXIT.ok;
+}
+
+/** Writes the HTML report of a plan file and says where. */
+async function htmlReportOf(file: PlanFile, path: string, io: CliIo): Promise<void> {
+  const bytes = await writeHtmlReport(path, cleanupPicture(file));
+  io.stderr(`HTML report written to ${path} (${(bytes / 1_048_576).toFixed(1)} MiB).`);
 }
 
 async function applyCommand(args: readonly string[], io: CliIo): Promise<number> {

@@ -38,7 +38,7 @@ export { JournalCorruptError } from './persist/journal.ts';
 export { SnapshotFileError } from './persist/snapshot.ts';
 export type { StorageFixture } from './storage/fixture.ts';
 export { MAX_OBJECT_BYTES, MAX_TOTAL_BYTES } from './storage/state.ts';
-export type { RegistryServer } from './wire/registry-server.ts';
+export type { MountedHandler, RegistryServer } from './wire/registry-server.ts';
 export {
   DEFAULT_COMPACT_BYTES,
   type RegistryServerOptions,

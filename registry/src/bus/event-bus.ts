@@ -377,13 +377,16 @@ export class EventBus {
     for (const rule of this.allRules()) this.disarm(rule);
   }
 
-  /** Fires a schedule rule now (tests, demos); resolves with its delivery once finished, retries included. */
-  async fireSchedule(name: string, eventBusName?: string): Promise<Delivery[]> {
+  /**
+   * Fires a schedule rule now (tests, demos); resolves with its delivery once finished, retries included. `detail`
+   * is the Scheduled Event's detail (default `{}`, as EventBridge sends), for a manual run's overrides.
+   */
+  async fireSchedule(name: string, eventBusName?: string, detail: Record<string, unknown> = {}): Promise<Delivery[]> {
     const bus = busName(eventBusName);
     const rule = this.rules.get(bus)?.get(name);
     if (!rule) throw new Error(`No rule named ${name} on event bus ${bus}`);
     if (!rule.schedule) throw new Error(`Rule ${name} on event bus ${bus} has no scheduleExpression`);
-    return [await this.fire(rule)];
+    return [await this.fire(rule, jsonDetail(detail))];
   }
 
   /** Resolves when every delivery in flight (including retries) has finished. */
@@ -404,7 +407,7 @@ export class EventBus {
     for (const rules of this.rules.values()) yield* rules.values();
   }
 
-  private fire(rule: Rule): Promise<Delivery> {
+  private fire(rule: Rule, detail: { value: unknown; bytes: number } = { value: {}, bytes: 2 }): Promise<Delivery> {
     const scope: OperationScope = { account: this.defaultAccount, region: this.defaultRegion };
     const event: BusEvent = {
       version: '0',
@@ -415,9 +418,9 @@ export class EventBus {
       time: isoSeconds(this.now()),
       region: scope.region,
       resources: [ruleArn(rule.name, rule.eventBusName, scope)],
-      detail: {},
+      detail: detail.value,
     };
-    const bytes = eventBytes(event, 2);
+    const bytes = eventBytes(event, detail.bytes);
     this.eventSizes.set(event, bytes);
     this.eventLog.push(event, bytes);
     return this.dispatch(rule, event);

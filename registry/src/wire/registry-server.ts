@@ -1,7 +1,14 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { EventBus } from '../bus/event-bus.ts';
 import type { Faults } from '../control/faults.ts';
 import type { Registry } from '../model/state.ts';
 import type { PublicRegistries } from '../public/state.ts';
+
+/**
+ * What serves the requests under a mounted path prefix (`mount`): it answers every request it is given, after the
+ * server's loopback checks (`Host`, `Origin`), with nothing of the request read yet.
+ */
+export type MountedHandler = (req: IncomingMessage, res: ServerResponse) => Promise<void> | void;
 
 /** A running local registry: what the control API, the local wiring and the tests hold on to. */
 export interface RegistryServer {
@@ -20,5 +27,11 @@ export interface RegistryServer {
   now(): number;
   advanceClock(ms: number): void;
   reset(): void;
+  /**
+   * Serves every request whose path starts with `prefix` (`/_<name>/`: an underscore name no ECR, S3 or registry API
+   * route has; `/_local/` is the control API's) with `handler`, after the same loopback checks as every request.
+   * Throws when the prefix is not of that form or is mounted already.
+   */
+  mount(prefix: string, handler: MountedHandler): void;
   close(): Promise<void>;
 }

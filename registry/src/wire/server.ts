@@ -33,7 +33,7 @@ import { JSON_CONTENT_TYPE, send, sendError } from './json-response.ts';
 import { LAYER_DOWNLOAD_PREFIX, serveLayerDownload } from './layer-download.ts';
 import { DistributionError, sendDistributionError } from './oci-http.ts';
 import { serveToken } from './public-distribution.ts';
-import type { RegistryServer } from './registry-server.ts';
+import type { MountedHandler, RegistryServer } from './registry-server.ts';
 import { parseScope, type RequestScope } from './sigv4.ts';
 import { Input } from './validate.ts';
 
@@ -42,6 +42,8 @@ export const EVENTS_TARGET_PREFIX = 'AWSEvents.';
 /** ECR Public's JSON 1.1 target prefix ([M-ECRPUB]). */
 export const PUBLIC_TARGET_PREFIX = 'SpencerFrontendService.';
 export const CONTROL_PREFIX = '/_local/';
+/** The path prefixes `RegistryServer.mount` takes: `/_<name>/`. */
+const MOUNT_PREFIX = /^\/_[a-z][a-z0-9-]{0,30}\/$/;
 /** ECR's largest member is a 4 MiB manifest; JSON escaping can grow it, so the body cap leaves room for that. */
 export const MAX_BODY_BYTES = 10 * 1024 * 1024;
 /**
@@ -101,7 +103,7 @@ export interface RegistryServerOptions {
 /** The journal size past which a data directory is compacted. */
 export const DEFAULT_COMPACT_BYTES = 64 * 1024 * 1024;
 
-export type { RegistryServer } from './registry-server.ts';
+export type { MountedHandler, RegistryServer } from './registry-server.ts';
 
 /** How often expired uploads are looked for. */
 const UPLOAD_SWEEP_MS = 60_000;
@@ -452,6 +454,15 @@ export async function startRegistryServer(options: RegistryServerOptions = {}): 
         faults,
         calls,
         now: () => clock + clockOffset - offset,
+        mount: (prefix, handler) => {
+          if (!MOUNT_PREFIX.test(prefix) || prefix === CONTROL_PREFIX) {
+            throw new Error(
+              `Cannot mount ${JSON.stringify(prefix)}: give /_<name>/ (lowercase letters, digits, -), not /_local/`,
+            );
+          }
+          if (mounts.has(prefix)) throw new Error(`${prefix} is mounted already`);
+          mounts.set(prefix, handler);
+        },
         advanceClock: (ms: number) => {
           clockOffset += ms;
         },
@@ -796,6 +807,13 @@ export async function startRegistryServer(options: RegistryServerOptions = {}): 
     res.end(method === 'HEAD' ? undefined : logo);
   };
 
+  /** The handlers of mounted path prefixes (`RegistryServer.mount`). */
+  const mounts = new Map<string, MountedHandler>();
+  const mountedAt = (path: string): MountedHandler | undefined => {
+    if (mounts.size === 0 || !path.startsWith('/_')) return undefined;
+    return mounts.get(path.slice(0, path.indexOf('/', 2) + 1));
+  };
+
   const server: Server = createServer(async (req, res) => {
     idleCollector.touch();
     const requestId = randomUUID();
@@ -807,9 +825,10 @@ export async function startRegistryServer(options: RegistryServerOptions = {}): 
         : req.headers.origin !== undefined && !loopbackOrigin(req.headers.origin)
           ? `Origin '${req.headers.origin}' is not a loopback origin`
           : undefined;
+      const mounted = mountedAt(path);
       if (refusal !== undefined) {
         req.resume();
-        if (path.startsWith(CONTROL_PREFIX)) {
+        if (path.startsWith(CONTROL_PREFIX) || mounted !== undefined) {
           const text = JSON.stringify({ error: `Forbidden: ${refusal}` });
           res.writeHead(403, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) });
           res.end(text);
@@ -828,6 +847,11 @@ export async function startRegistryServer(options: RegistryServerOptions = {}): 
             requestId,
           );
         }
+        return;
+      }
+      // A mounted prefix (`/_<name>/`) is no bucket name (S3's start with a letter or digit) nor any API's path.
+      if (mounted !== undefined) {
+        await mounted(req, res);
         return;
       }
       // S3 first: a bucket may be named like another route's first segment (`token`, `2015-03-31`).
@@ -1190,6 +1214,15 @@ export async function startRegistryServer(options: RegistryServerOptions = {}): 
     now,
     dataDir:
       dataDir && replayed ? { path: dataDir.dir, replayedRecords: replayed.records, replayMs: replayed.ms } : undefined,
+    mount: (prefix, handler) => {
+      if (!MOUNT_PREFIX.test(prefix) || prefix === CONTROL_PREFIX) {
+        throw new Error(
+          `Cannot mount ${JSON.stringify(prefix)}: give /_<name>/ (lowercase letters, digits, -), not /_local/`,
+        );
+      }
+      if (mounts.has(prefix)) throw new Error(`${prefix} is mounted already`);
+      mounts.set(prefix, handler);
+    },
     advanceClock: (ms: number) => {
       clockOffset += ms;
     },

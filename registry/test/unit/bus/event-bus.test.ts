@@ -398,6 +398,22 @@ describe('EventBus', () => {
       expect(other.calls).toEqual([]);
     });
 
+    it("fires a schedule rule with a manual run's detail, and logs the event with it", async () => {
+      // Prepare
+      const bus = new EventBus({ now: () => FIXED_NOW });
+      const nightly = recorder();
+      bus.addRule({ name: 'nightly', scheduleExpression: 'cron(0 3 * * ? *)', target: nightly.target });
+      const detail = { dryRun: true };
+
+      // Act
+      await bus.fireSchedule('nightly', undefined, detail);
+      detail.dryRun = false;
+
+      // Assess
+      expect(nightly.calls[0]?.event.detail).toEqual({ dryRun: true });
+      expect(bus.events.at(-1)?.detail).toEqual({ dryRun: true });
+    });
+
     it('rejects firing a rule that does not exist or has no schedule', async () => {
       // Prepare
       const bus = new EventBus();
