@@ -112,7 +112,6 @@ export async function simulateInThreads(
   options: ThreadedOptions,
   threads: number,
   onProgress?: (status: string) => void,
-  heapMbPerThread?: number,
 ): Promise<SimulationFigures> {
   const targets = options.organisation.accounts * options.organisation.regions.length;
   const count = Math.max(1, Math.min(threads, targets));
@@ -131,7 +130,6 @@ export async function simulateInThreads(
             options: { ...options, randomSeed: (options.randomSeed ?? 7) + index },
             shard: { index, count },
           },
-          ...(heapMbPerThread === undefined ? {} : { resourceLimits: { maxOldGenerationSizeMb: heapMbPerThread } }),
         });
         let settled = false;
         worker.on('message', (message: ThreadMessage) => {
