@@ -1,5 +1,5 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { renderHtmlReport } from '../cli/commands/html.ts';
 import { cleanupPicture } from '../shared/pictures/cleanup.ts';
@@ -17,7 +17,8 @@ import { emit, intEnv, progress, round } from './lib.ts';
  * - `plan-report.render`: the time from the navigation's start until the report is drawn in Debian's chromium
  *   (headless, through playwright-core), opened from disk: the page's `report:painted` mark, the frame after the
  *   first render of summary, table and graph; the median of BENCH_REPORT_RUNS pages (default 3), each in a new
- *   browser context (goal < 3 s);
+ *   browser context (goal < 3 s); with each run's main-thread CPU time (CDP `ThreadTime`: on a busy machine the
+ *   wall time is mostly waiting for a core) and the load average;
  * - `plan-report.write`: the time to turn the plan into the HTML text (view model, bundling, embedding), in this
  *   process (report).
  */
@@ -55,9 +56,12 @@ emit({ name: 'plan-report.write', value: round(writeMs / 1000, 2), unit: 's', go
 
 const browser = await launchBrowser();
 try {
-  const runs: { paintedMs: number; wallMs: number }[] = [];
+  const runs: { paintedMs: number; wallMs: number; cpuMs: number }[] = [];
   for (let run = 0; run < RUNS; run++) {
     const { page, requests, errors, close } = await isolatedPage(browser);
+    // The renderer's main-thread CPU time (CDP's ThreadTime), which a busy machine stretches less than the wall time.
+    const cdp = await page.context().newCDPSession(page);
+    await cdp.send('Performance.enable', { timeDomain: 'threadTicks' });
     const started = performance.now();
     await page.goto(`file://${path}`, { timeout: 120_000 });
     await page.waitForSelector('body[data-rendered]', { timeout: 120_000 });
@@ -66,6 +70,8 @@ try {
     const paintedMs = await page.evaluate<number>(
       "performance.getEntriesByName('report:painted')[0]?.startTime ?? Number.NaN",
     );
+    const { metrics } = await cdp.send('Performance.getMetrics');
+    const cpuMs = (metrics.find((metric) => metric.name === 'ThreadTime')?.value ?? Number.NaN) * 1000;
     const rows = await page.locator('output.row-count').textContent();
     // Every full digest is in the file: the last image's, looked up in the table, is found.
     const last = images[images.length - 1]?.digest ?? '';
@@ -81,8 +87,10 @@ try {
     if (rows !== `${IMAGES.toLocaleString('en')} of ${IMAGES.toLocaleString('en')} rows`) {
       throw new Error(`the report shows ${rows}, not ${IMAGES} rows`);
     }
-    progress(`plan report: run ${run + 1}: drawn at ${Math.round(paintedMs)} ms (${Math.round(wallMs)} ms from goto)`);
-    runs.push({ paintedMs, wallMs });
+    progress(
+      `plan report: run ${run + 1}: drawn at ${Math.round(paintedMs)} ms (${Math.round(wallMs)} ms from goto; main thread CPU ${Math.round(cpuMs)} ms)`,
+    );
+    runs.push({ paintedMs, wallMs, cpuMs });
   }
   const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)] ?? Number.NaN;
   emit({
@@ -93,6 +101,9 @@ try {
     images: IMAGES,
     runs: runs.map((r) => round(r.paintedMs / 1000, 2)),
     fromGotoS: runs.map((r) => round(r.wallMs / 1000, 2)),
+    mainThreadCpuS: runs.map((r) => round(r.cpuMs / 1000, 2)),
+    loadAverage: round(loadavg()[0] ?? 0, 1),
+    cpus: availableParallelism(),
     browser: browser.version(),
   });
 } finally {

@@ -4,7 +4,7 @@ import { createEcrClient } from '../shared/ecr/index.ts';
 import { runCleanupCli } from './commands/main.ts';
 
 /**
- * `npm run cleanup -- <plan|apply|run|restore> ...`: preview or run the cleanup against any ECR endpoint, or restore an archived image. The commands live
+ * `npm run cleanup -- <plan|apply|run|restore|report> ...`: preview or run the cleanup against any ECR endpoint, or restore an archived image. The commands live
  * in cli/commands/; this entry only wires the process (output, the terminal, the one ECR client) to them.
  */
 process.exitCode = await runCleanupCli(process.argv.slice(2), {

@@ -1,5 +1,4 @@
 import { gzipSync } from 'node:zlib';
-import { build } from 'esbuild';
 
 /**
  * The UI's bundler, for server-side code (CLI, local dashboard): bundles a UI entry (TypeScript/TSX with preact)
@@ -38,6 +37,8 @@ export function bundleUi(entry: string): Promise<UiBundle> {
 }
 
 async function bundle(entry: string): Promise<UiBundle> {
+  // Loaded on first use: a command that writes no page does not load esbuild.
+  const { build } = await import('esbuild');
   const result = await build({
     entryPoints: [entry],
     bundle: true,

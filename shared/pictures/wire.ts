@@ -17,12 +17,17 @@ export interface RowColumns {
   kind: number[];
   action: number[];
   reasonCode: number[];
-  subject: string[];
+  /**
+   * The subjects (digests) joined by newlines: one long string parses far faster than 100,000 short ones. An array
+   * when a subject holds a newline (a reconcile key may).
+   */
+  subject: string | string[];
   tags: string[][];
   sizeInBytes: number[];
   /** Epoch seconds; -1 when unknown. */
   pushedAt: number[];
-  reason: string[];
+  /** Reasons repeat (a day, a code): each is an index into `names`. */
+  reason: number[];
 }
 
 export function encodeReport({ rows, ...rest }: Report): ReportPayload {
@@ -44,7 +49,7 @@ export function encodeReport({ rows, ...rest }: Report): ReportPayload {
     kind: [],
     action: [],
     reasonCode: [],
-    subject: [],
+    subject: '',
     tags: [],
     sizeInBytes: [],
     pushedAt: [],
@@ -56,18 +61,25 @@ export function encodeReport({ rows, ...rest }: Report): ReportPayload {
     columns.kind.push(name(row.kind));
     columns.action.push(name(row.action));
     columns.reasonCode.push(name(row.reasonCode));
-    columns.subject.push(row.subject);
     columns.tags.push(row.tags);
     columns.sizeInBytes.push(row.sizeInBytes);
     columns.pushedAt.push(row.pushedAt === '' ? -1 : Math.floor(Date.parse(row.pushedAt) / 1000));
-    columns.reason.push(row.reason);
+    columns.reason.push(name(row.reason));
   }
+  const subjects = rows.map((row) => row.subject);
+  columns.subject = subjects.some((subject) => subject.includes('\n')) ? subjects : subjects.join('\n');
   return { ...rest, columns };
 }
 
 export function decodeReport({ columns, ...rest }: ReportPayload): Report {
   const name = (index: number | undefined) => columns.names[index ?? -1] ?? '';
-  const rows: DecisionRow[] = columns.subject.map((subject, i) => {
+  const subjects =
+    typeof columns.subject === 'string'
+      ? columns.subject === '' && columns.repository.length === 0
+        ? []
+        : columns.subject.split('\n')
+      : columns.subject;
+  const rows: DecisionRow[] = subjects.map((subject, i) => {
     const seconds = columns.pushedAt[i] ?? -1;
     return {
       repository: name(columns.repository[i]),
@@ -79,7 +91,7 @@ export function decodeReport({ columns, ...rest }: ReportPayload): Report {
       sizeInBytes: columns.sizeInBytes[i] ?? 0,
       pushedAt: seconds < 0 ? '' : new Date(seconds * 1000).toISOString(),
       reasonCode: name(columns.reasonCode[i]),
-      reason: columns.reason[i] ?? '',
+      reason: name(columns.reason[i]),
     };
   });
   return { ...rest, rows };

@@ -104,7 +104,12 @@ describe('cleanup plan --html', { timeout: 120_000 }, () => {
     expect(outcome.code).toBe(0);
     plan = JSON.parse(readFileSync(join(dir, 'plan.json'), 'utf8')) as PlanFile;
     browser = await launchBrowser();
-    ({ page, requests, errors, close: closePage } = await isolatedPage(browser));
+    ({
+      page,
+      requests,
+      errors,
+      close: closePage,
+    } = await isolatedPage(browser, { viewport: { width: 1720, height: 1000 } }));
     await page.goto(`file://${htmlPath}`);
     await page.waitForSelector('body[data-rendered="true"]');
   });
@@ -248,6 +253,7 @@ describe('cleanup plan --html', { timeout: 120_000 }, () => {
   it('writes the screenshot the README shows', async () => {
     // Act
     await page.getByLabel('Filter').fill('');
+    await page.locator('.table-scroll').evaluate('(element) => { element.scrollLeft = 0; }');
     await page.screenshot({ path: SCREENSHOT, fullPage: true });
 
     // Assess

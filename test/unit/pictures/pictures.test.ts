@@ -137,6 +137,19 @@ describe('the page data', () => {
     expect(back).toEqual(report);
   });
 
+  it('round-trips a report without rows, and subjects holding a newline', () => {
+    // Prepare
+    const { report } = pictureOf(repository());
+    const empty = { ...report, rows: [] };
+    const odd = { ...report, rows: report.rows.map((row, i) => ({ ...row, subject: i === 0 ? 'a\nb' : row.subject })) };
+
+    // Act
+    const back = [empty, odd].map((one) => decodeReport(JSON.parse(JSON.stringify(encodeReport(one)))));
+
+    // Assess
+    expect(back).toEqual([empty, odd]);
+  });
+
   it('escapes what would end a script or break a line in JSON inside <script>', () => {
     // Prepare
     const value = { name: '</script><!--\u2028\u2029&' };
