@@ -16,6 +16,7 @@ import {
 } from '../ecr-public/index.ts';
 import { publishEvents, type ServiceEvent } from '../events/publisher.ts';
 import { inUseGateways, inUseProvidersAcross } from '../in-use/index.ts';
+import type { Notifications } from '../notify/entry.ts';
 import { type Observability, observability } from '../obs/index.ts';
 import {
   createOrganizationsClient,
@@ -23,6 +24,7 @@ import {
   type OrganizationsGateway,
 } from '../organizations/index.ts';
 import { createS3Client, createS3Gateway, type S3Gateway } from '../s3/index.ts';
+import { createSnsClient, createSnsGateway, type SnsGateway } from '../sns/index.ts';
 import { type AcrossTargets, acrossTargets, organisationTargets } from './across-targets.ts';
 import type { Clock } from './clock.ts';
 import { CLEANUP_RESERVE_MS_BOUNDS } from './env.ts';
@@ -67,17 +69,24 @@ export interface ServiceDeps extends Observability {
    * run report is stored or made.
    */
   reports?: ReportStore;
+  /**
+   * The notifications topic (the config's `notifications`, `NOTIFICATIONS_TOPIC_ARN`) where the notify function
+   * publishes reports and FAIL verdicts as text for people; absent: nothing is sent.
+   */
+  notifications?: Notifications;
 }
 
 /** The variables `serviceDeps` reads, as a function's schema in `env.ts` parsed them. */
 export interface ServiceEnv {
-  EVENT_BUS_NAME: string;
+  /** Every function's but the notify function's, which publishes nothing on the bus. */
+  EVENT_BUS_NAME?: string | undefined;
   CONFIG_FILE?: string | undefined;
   AWS_MAX_ATTEMPTS?: number | undefined;
   CLEANUP_RESERVE_MS?: number | undefined;
   WORKER_PRINCIPAL_ARN?: string | undefined;
   ECR_PUBLIC_REGISTRY_URL?: string | undefined;
   REPORTS_BUCKET?: string | undefined;
+  NOTIFICATIONS_TOPIC_ARN?: string | undefined;
 }
 
 let ecrClient: ECRClient | undefined;
@@ -89,6 +98,7 @@ let inUseClients: ReturnType<typeof inUseGateways> | undefined;
 let targetClients: AcrossTargets | undefined;
 let organizationsGateway: OrganizationsGateway | undefined;
 let reportsGateway: S3Gateway | undefined;
+let notificationsGateway: SnsGateway | undefined;
 
 /**
  * The real dependencies of a Lambda container: one ECR client, one ECR Public client (whose manifest reads go to
@@ -130,6 +140,7 @@ export function serviceDeps(env: ServiceEnv, obs: Observability = observability)
     },
     publish: (entries) => {
       logInvalidOutputEvents(entries, obs.logger);
+      if (eventBusName === undefined) throw new Error('invariant: this function has no EVENT_BUS_NAME to publish on');
       eventsClient ??= obs.tracer.captureAWSv3Client(new EventBridgeClient({}));
       return publishEvents(eventsClient, eventBusName, entries);
     },
@@ -158,6 +169,20 @@ export function serviceDeps(env: ServiceEnv, obs: Observability = observability)
                 obs.tracer.captureAWSv3Client(createS3Client({ maxAttempts: env.AWS_MAX_ATTEMPTS })),
               );
               return reportsGateway;
+            },
+          },
+        }),
+    ...(env.NOTIFICATIONS_TOPIC_ARN === undefined
+      ? {}
+      : {
+          notifications: {
+            topicArn: env.NOTIFICATIONS_TOPIC_ARN,
+            reportsBucket: env.REPORTS_BUCKET,
+            get gateway() {
+              notificationsGateway ??= createSnsGateway(
+                obs.tracer.captureAWSv3Client(createSnsClient({ maxAttempts: env.AWS_MAX_ATTEMPTS })),
+              );
+              return notificationsGateway;
             },
           },
         }),
