@@ -13,7 +13,7 @@ import { parseConfig } from '../../../shared/config/load.ts';
 import { NotificationsConfigSchema } from '../../../shared/config/notifications-schema.ts';
 import type { ServiceConfig } from '../../../shared/config/schema.ts';
 import { OPTIONAL_FUNCTION_ENV, requiredVariables } from '../../../shared/runtime/env.ts';
-import { expectDeploysManifest, roleId } from '../../helpers/deploy.ts';
+import { expectDeploysManifest, roleId, v } from '../../helpers/deploy.ts';
 
 const ROOT = resolve(import.meta.dirname, '../../..');
 const BUNDLED = loadServiceConfig({});
@@ -54,7 +54,7 @@ describe('notifications in the manifest and serverless.ts', () => {
       expect.arrayContaining(Object.keys(spec.environment)),
     );
     expect(Object.keys(spec.environment)).toEqual(expect.arrayContaining(requiredVariables('notify')));
-    expect(spec.environment.NOTIFICATIONS_TOPIC_ARN).toEqual({ 'Fn::Sub': '${NotificationsTopic}' });
+    expect(spec.environment.NOTIFICATIONS_TOPIC_ARN).toEqual({ 'Fn::Sub': v('NotificationsTopic') });
   });
 
   it('routes the run reports, the cleanup reports that need a person, applied or failed reconciles and FAIL verdicts', () => {
@@ -117,12 +117,12 @@ describe('notifications in the manifest and serverless.ts', () => {
     const resources = resourcesOf(EMAIL);
     // Assess
     expect(statements.slice(0, 2)).toEqual([
-      { Effect: 'Allow', Action: ['sns:Publish'], Resource: { 'Fn::Sub': '${NotificationsTopic}' } },
+      { Effect: 'Allow', Action: ['sns:Publish'], Resource: { 'Fn::Sub': v('NotificationsTopic') } },
       {
         Effect: 'Allow',
         Action: ['kms:GenerateDataKey', 'kms:Decrypt'],
         Resource: { 'Fn::GetAtt': ['NotificationsKey', 'Arn'] },
-        Condition: { StringEquals: { 'kms:ViaService': { 'Fn::Sub': 'sns.${AWS::Region}.amazonaws.com' } } },
+        Condition: { StringEquals: { 'kms:ViaService': { 'Fn::Sub': `sns.${v('AWS::Region')}.amazonaws.com` } } },
       },
     ]);
     const actions = statements.flatMap((statement) => statement.Action);
@@ -146,7 +146,7 @@ describe('notifications in the manifest and serverless.ts', () => {
     expect(resources.NotificationsTopic).toEqual({
       Type: 'AWS::SNS::Topic',
       Properties: {
-        TopicName: 'ecr-automation-${sls:stage}-notifications',
+        TopicName: `ecr-automation-${v('sls:stage')}-notifications`,
         DisplayName: 'ecr-automation',
         KmsMasterKeyId: { Ref: 'NotificationsKey' },
       },
@@ -214,7 +214,7 @@ describe('cfn-lint', () => {
     }, () => {
       // Prepare: the resources as osls writes them (the stage resolved), with the notify function's role.
       const resources = JSON.parse(
-        JSON.stringify(notificationResources(EMAIL.notifications)).replaceAll('${sls:stage}', 'dev'),
+        JSON.stringify(notificationResources(EMAIL.notifications)).replaceAll(v('sls:stage'), 'dev'),
       );
       const template = {
         AWSTemplateFormatVersion: '2010-09-09',
