@@ -4,14 +4,15 @@ import { captureLambdaHandler } from '@aws-lambda-powertools/tracer/middleware';
 import middy from '@middy/core';
 import type { Context } from 'aws-lambda';
 import { countFailures } from '../../shared/middleware/count-failures.ts';
+import { notifyDeps } from '../../shared/notify/deps.ts';
 import { RecentEvents, runNotify } from '../../shared/notify/entry.ts';
-import { logger, metrics, tracer } from '../../shared/obs/index.ts';
+import { logger, metrics, observability, tracer } from '../../shared/obs/index.ts';
 import { parseFunctionEnv } from '../../shared/runtime/env.ts';
-import { onFirstUse, type ServiceDeps, serviceDeps } from '../../shared/runtime/service-deps.ts';
+import type { ServiceDeps } from '../../shared/runtime/service-deps.ts';
 
 /** Real dependencies, created on first use (one SNS client per container, not at import); throws on a bad environment. */
 export function defaultDeps(env: NodeJS.ProcessEnv = process.env): ServiceDeps {
-  return serviceDeps(parseFunctionEnv('notify', env));
+  return notifyDeps(parseFunctionEnv('notify', env), observability);
 }
 
 /**
@@ -30,5 +31,13 @@ export function createHandler(deps: () => ServiceDeps) {
     .handler((event) => runNotify(event, deps(), recent));
 }
 
-/** The deployed handler: its environment is parsed on the container's first invocation (see shared/runtime/env.ts). */
-export const handler = createHandler(onFirstUse(() => defaultDeps()));
+let deps: ServiceDeps | undefined;
+/**
+ * The deployed handler: its environment is parsed on the container's first invocation (see shared/runtime/env.ts),
+ * and again on the next one when it did not parse. (Not `onFirstUse`, whose module would bring `serviceDeps`'s
+ * clients into the bundle.)
+ */
+export const handler = createHandler(() => {
+  deps ??= defaultDeps();
+  return deps;
+});

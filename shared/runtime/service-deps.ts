@@ -24,7 +24,6 @@ import {
   type OrganizationsGateway,
 } from '../organizations/index.ts';
 import { createS3Client, createS3Gateway, type S3Gateway } from '../s3/index.ts';
-import { createSnsClient, createSnsGateway, type SnsGateway } from '../sns/index.ts';
 import { type AcrossTargets, acrossTargets, organisationTargets } from './across-targets.ts';
 import type { Clock } from './clock.ts';
 import { CLEANUP_RESERVE_MS_BOUNDS } from './env.ts';
@@ -71,22 +70,21 @@ export interface ServiceDeps extends Observability {
   reports?: ReportStore;
   /**
    * The notifications topic (the config's `notifications`, `NOTIFICATIONS_TOPIC_ARN`) where the notify function
-   * publishes reports and FAIL verdicts as text for people; absent: nothing is sent.
+   * publishes reports and FAIL verdicts as text for people; absent: nothing is sent. The notify function's own
+   * dependencies (`shared/notify/deps.ts`) hold it; `serviceDeps` does not.
    */
   notifications?: Notifications;
 }
 
 /** The variables `serviceDeps` reads, as a function's schema in `env.ts` parsed them. */
 export interface ServiceEnv {
-  /** Every function's but the notify function's, which publishes nothing on the bus. */
-  EVENT_BUS_NAME?: string | undefined;
+  EVENT_BUS_NAME: string;
   CONFIG_FILE?: string | undefined;
   AWS_MAX_ATTEMPTS?: number | undefined;
   CLEANUP_RESERVE_MS?: number | undefined;
   WORKER_PRINCIPAL_ARN?: string | undefined;
   ECR_PUBLIC_REGISTRY_URL?: string | undefined;
   REPORTS_BUCKET?: string | undefined;
-  NOTIFICATIONS_TOPIC_ARN?: string | undefined;
 }
 
 let ecrClient: ECRClient | undefined;
@@ -98,7 +96,6 @@ let inUseClients: ReturnType<typeof inUseGateways> | undefined;
 let targetClients: AcrossTargets | undefined;
 let organizationsGateway: OrganizationsGateway | undefined;
 let reportsGateway: S3Gateway | undefined;
-let notificationsGateway: SnsGateway | undefined;
 
 /**
  * The real dependencies of a Lambda container: one ECR client, one ECR Public client (whose manifest reads go to
@@ -140,7 +137,6 @@ export function serviceDeps(env: ServiceEnv, obs: Observability = observability)
     },
     publish: (entries) => {
       logInvalidOutputEvents(entries, obs.logger);
-      if (eventBusName === undefined) throw new Error('invariant: this function has no EVENT_BUS_NAME to publish on');
       eventsClient ??= obs.tracer.captureAWSv3Client(new EventBridgeClient({}));
       return publishEvents(eventsClient, eventBusName, entries);
     },
@@ -169,20 +165,6 @@ export function serviceDeps(env: ServiceEnv, obs: Observability = observability)
                 obs.tracer.captureAWSv3Client(createS3Client({ maxAttempts: env.AWS_MAX_ATTEMPTS })),
               );
               return reportsGateway;
-            },
-          },
-        }),
-    ...(env.NOTIFICATIONS_TOPIC_ARN === undefined
-      ? {}
-      : {
-          notifications: {
-            topicArn: env.NOTIFICATIONS_TOPIC_ARN,
-            reportsBucket: env.REPORTS_BUCKET,
-            get gateway() {
-              notificationsGateway ??= createSnsGateway(
-                obs.tracer.captureAWSv3Client(createSnsClient({ maxAttempts: env.AWS_MAX_ATTEMPTS })),
-              );
-              return notificationsGateway;
             },
           },
         }),
