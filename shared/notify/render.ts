@@ -438,7 +438,7 @@ function renderAllowList(report: AllowListReportEvent, context: Context): Render
         : ''
     }, owner ${clean(e.owner, 128)}`;
   const lines = [
-    `Allow list: ${plural(report.expiring.length, 'entry', 'entries')} expire within ${report.expiringWithinDays} days; ${plural(report.expired.length, 'expired entry', 'expired entries')} still listed.`,
+    `Allow list: ${plural(report.expiring.length, 'entry', 'entries')} ${report.expiring.length === 1 ? 'expires' : 'expire'} within ${report.expiringWithinDays} days; ${plural(report.expired.length, 'expired entry', 'expired entries')} still listed.`,
     '',
     where(context.place),
     `Entries: ${count(report.total)}; in force: ${count(report.active)}`,

@@ -158,6 +158,7 @@ describe('renderNotification: each report people are sent', () => {
     const { subject, message } = notificationOf(renderNotification(sample('allow-list-report.json')));
     // Assess
     expect(subject).toBe('Allow list: 1 expiring, 1 expired');
+    expect(message).toContain('Allow list: 1 entry expires within 14 days; 1 expired entry still listed.');
     expect(message).toContain('- CVE-2023-4911 in glibc@2.37 (payments/*), owner payments-team: expires');
     expect(message).toContain('(22 days ago)');
   });
