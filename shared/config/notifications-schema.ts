@@ -2,8 +2,8 @@ import { z } from 'zod';
 
 /**
  * The optional `notifications` section: when present, the service deploys the `notify` function and a rule routing
- * its reports and FAIL scan verdicts to an SNS topic, as text written for people (email, chat through AWS Chatbot or
- * any SNS subscriber). Either the service creates the topic (TLS only, encrypted with SNS's KMS key) and subscribes
+ * its reports and FAIL scan verdicts to an SNS topic, as text written for people (email, or any SNS subscriber).
+ * Either the service creates the topic (TLS only, encrypted with a key of its own) and subscribes
  * `email`, or it publishes to an existing `topicArn` (its owner subscribes whom they like, and grants the
  * function's role `sns:Publish` if the topic's policy or KMS key requires it).
  */
