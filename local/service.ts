@@ -27,6 +27,7 @@ import { acrossTargets, organisationTargets } from '../shared/runtime/across-tar
 import { logInvalidOutputEvents } from '../shared/runtime/output-events.ts';
 import { onFirstUse, type ServiceDeps } from '../shared/runtime/service-deps.ts';
 import { createS3Client, createS3Gateway } from '../shared/s3/index.ts';
+import { createSnsClient, createSnsGateway } from '../shared/sns/index.ts';
 import { createDashboard, DASHBOARD_PREFIX } from './dashboard/index.ts';
 
 /**
@@ -62,6 +63,8 @@ export const LOCAL_SERVICE_ACCOUNT = '123456789012';
 export const LOCAL_WORKER_PRINCIPAL = `arn:aws:iam::${LOCAL_SERVICE_ACCOUNT}:role/${LOCAL_SERVICE_ACCESS_KEY}`;
 /** The local stand-in for the service's reports bucket (`ReportsBucket` in AWS). */
 export const LOCAL_REPORTS_BUCKET = 'ecr-automation-local-reports';
+/** The local stand-in for the notifications topic (the config's `notifications`), in the local registry's SNS. */
+export const LOCAL_NOTIFICATIONS_TOPIC = 'ecr-automation-local-notifications';
 const REGION = 'us-east-1';
 
 /** A handler module of the manifest (`functions/<name>/handler.ts`): every one exports the same `createHandler`. */
@@ -210,6 +213,11 @@ export function serviceRules(
       },
     },
   };
+  // With the config's `notifications`, the notify function publishes to a topic of the local registry's SNS (made when
+  // first needed, and again after a reset), whose messages `GET /_local/sns/messages` lists.
+  const notificationsGateway = createSnsGateway(tracer.captureAWSv3Client(createSnsClient({ ...local })));
+  const notificationsTopic = () =>
+    server.topics.create(LOCAL_NOTIFICATIONS_TOPIC, { account: LOCAL_SERVICE_ACCOUNT, region: REGION });
   // One set of dependencies for every handler, as in Lambda (shared/runtime/service-deps.ts), on loopback.
   const deps: ServiceDeps = {
     config: () => dryRunConfig,
@@ -228,6 +236,17 @@ export function serviceRules(
     targets: across.targets,
     targetGateway: across.targetGateway,
     reports,
+    ...(base.notifications === undefined
+      ? {}
+      : {
+          notifications: {
+            topicArn: notificationsTopic(),
+            gateway: {
+              publish: (_topicArn, message) => notificationsGateway.publish(notificationsTopic(), message),
+            },
+            reportsBucket: LOCAL_REPORTS_BUCKET,
+          },
+        }),
   };
   // middy handlers take (event, context); the bus gives a Lambda-like context with a deadline. Each handler is
   // created once, on its first event.

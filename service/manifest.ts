@@ -5,6 +5,7 @@ import { roleResourceName, type TargetsConfig } from '../shared/config/targets-s
 import { DEFAULT_PUBLIC_COMPLIANCE_POLICY } from '../shared/policy/compliance/policy.ts';
 import { DEFAULT_PUSH_POLICY } from '../shared/policy/push/policy.ts';
 import { DEFAULT_SCAN_POLICY } from '../shared/policy/scan/policy.ts';
+import { notifyFunction } from './notifications.ts';
 
 /**
  * The service's functions, declared once: what runs (the handler module), when (its triggers), with what (timeout,
@@ -411,7 +412,8 @@ const TRACING = 'Active';
  * Public rights only for the config's public cleanup rules, so a change of those rules means packaging again.
  */
 export function serviceManifest(
-  config: Pick<ServiceConfig, 'push' | 'scan' | 'cleanup' | 'compliance'> & Partial<Pick<ServiceConfig, 'targets'>>,
+  config: Pick<ServiceConfig, 'push' | 'scan' | 'cleanup' | 'compliance'> &
+    Partial<Pick<ServiceConfig, 'targets' | 'notifications'>>,
 ) {
   /** The target role, for the functions that work across the `targets` accounts (none without `targets`). */
   const assumeTargetRole = assumeTargetRoleStatements(config.targets);
@@ -693,6 +695,20 @@ export function serviceManifest(
       onFailure: ON_FAILURE,
       tracing: TRACING,
     },
+    // Only with the config's `notifications` section (service/notifications.ts: its rules, topic and rights).
+    ...(config.notifications === undefined
+      ? {}
+      : {
+          notify: (() => {
+            const notify = notifyFunction(config.notifications);
+            return {
+              ...notify,
+              environment: { ...notify.environment, REPORTS_BUCKET },
+              onFailure: ON_FAILURE,
+              tracing: TRACING,
+            };
+          })(),
+        }),
   } as const satisfies Manifest;
 }
 

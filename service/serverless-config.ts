@@ -66,8 +66,11 @@ export function serverlessFunction(spec: FunctionSpec): FunctionWithRole {
   } as FunctionWithRole;
 }
 
-/** The osls configuration deploying `manifest`, with its queues and the bus's resource policy. */
-export function serverlessConfig(manifest: Manifest): AWS {
+/**
+ * The osls configuration deploying `manifest`, with its queues and the bus's resource policy, and `resources` (the
+ * CloudFormation resources of optional sections, such as the notifications topic: `service/notifications.ts`).
+ */
+export function serverlessConfig(manifest: Manifest, resources: Readonly<Record<string, unknown>> = {}): AWS {
   const functions = Object.fromEntries(
     Object.entries(manifest).map(([name, spec]) => [name, serverlessFunction(spec)]),
   ) as Record<string, FunctionWithRole>;
@@ -227,6 +230,7 @@ export function serverlessConfig(manifest: Manifest): AWS {
             },
           },
         },
+        ...resources,
       },
     },
   };

@@ -10,6 +10,7 @@ import { regexProblem } from '../policy/regex.ts';
 import { expiryOf } from '../policy/scan/allow-list.ts';
 import { COMPLIANCE_CONFIG_DEFAULT, ComplianceConfigSchema } from './compliance-schema.ts';
 import { InUseConfigSchema } from './in-use-schema.ts';
+import { NotificationsConfigSchema } from './notifications-schema.ts';
 import { RegistrySectionSchema } from './registry-schema.ts';
 import { TargetsConfigSchema } from './targets-schema.ts';
 
@@ -243,6 +244,7 @@ export const ServiceConfigSchema = z.strictObject({
     'Registry-level settings reconciled by reconcile-registry; a section left out is not managed.',
   ),
   targets: TargetsConfigSchema.optional(),
+  notifications: NotificationsConfigSchema.optional(),
 });
 export type ServiceConfig = z.infer<typeof ServiceConfigSchema>;
 

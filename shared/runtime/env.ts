@@ -38,6 +38,10 @@ const isRegistryUrl = (text: string) => {
   return (url.protocol === 'https:' || url.protocol === 'http:') && url.search === '' && url.hash === '';
 };
 
+/** An SNS topic ARN, a FIFO topic's name ending in `.fifo`. */
+const TOPIC_ARN_PATTERN = /^arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[A-Za-z0-9_-]{1,251}(?:\.fifo)?$/;
+const TOPIC_EXPECTED = 'an SNS topic ARN (arn:aws:sns:<region>:<12-digit account>:<name>)';
+
 const wholeNumberIn = (text: string, min: number, max: number) =>
   /^\d{1,9}$/.test(text) && Number(text) >= min && Number(text) <= max;
 
@@ -99,6 +103,11 @@ export const ENV_VARIABLES = {
       .regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, { error: expected('an S3 bucket name (3–63 of a-z 0-9 . -)') })
       .optional(),
   ),
+  /** The SNS topic the notify function publishes to (the config's `notifications`: the service's topic or its own). */
+  NOTIFICATIONS_TOPIC_ARN: z
+    .string({ error: expected(TOPIC_EXPECTED) })
+    .max(256, { error: expected(TOPIC_EXPECTED) })
+    .regex(TOPIC_ARN_PATTERN, { error: expected(TOPIC_EXPECTED) }),
   /**
    * Attempts per ECR request (the AWS SDK's own variable, which `createEcrClient` defers to when set); unset: the
    * client's ECR_CLIENT_MAX_ATTEMPTS.
@@ -144,7 +153,19 @@ export const FUNCTION_ENV = {
 } as const;
 
 export type FunctionName = keyof typeof FUNCTION_ENV;
-export type FunctionEnv<F extends FunctionName> = z.output<(typeof FUNCTION_ENV)[F]>;
+
+/**
+ * The functions a config section adds to the manifest, and their variables: `notify` (the `notifications` section)
+ * reads its topic, the reports bucket it links to, and the SDK's attempts.
+ */
+export const OPTIONAL_FUNCTION_ENV = {
+  notify: pick('NOTIFICATIONS_TOPIC_ARN', 'REPORTS_BUCKET', 'AWS_MAX_ATTEMPTS'),
+} as const;
+
+const EVERY_FUNCTION_ENV = { ...FUNCTION_ENV, ...OPTIONAL_FUNCTION_ENV };
+/** A function of the manifest, whichever sections the config has. */
+export type AnyFunctionName = keyof typeof EVERY_FUNCTION_ENV;
+export type FunctionEnv<F extends AnyFunctionName> = z.output<(typeof EVERY_FUNCTION_ENV)[F]>;
 
 /** Thrown when a function's environment does not parse; the message names every bad variable. */
 export class EnvironmentError extends Error {
@@ -152,8 +173,8 @@ export class EnvironmentError extends Error {
 }
 
 /** The variables a function's schema requires (no default, so the manifest must set them). */
-export function requiredVariables(fn: FunctionName): string[] {
-  const shape = FUNCTION_ENV[fn].shape as Record<string, z.ZodType>;
+export function requiredVariables(fn: AnyFunctionName): string[] {
+  const shape = EVERY_FUNCTION_ENV[fn].shape as Record<string, z.ZodType>;
   return Object.keys(shape).filter((name) => !shape[name]?.safeParse(undefined).success);
 }
 
@@ -161,8 +182,8 @@ export function requiredVariables(fn: FunctionName): string[] {
  * Parses the variables of `fn` from `env` (other variables are ignored), or throws an EnvironmentError such as
  * `CLEANUP_RESERVE_MS: expected a whole number of milliseconds between 1000 and 600000, got "abc"`.
  */
-export function parseFunctionEnv<F extends FunctionName>(fn: F, env: NodeJS.ProcessEnv): FunctionEnv<F> {
-  const result = FUNCTION_ENV[fn].safeParse(env);
+export function parseFunctionEnv<F extends AnyFunctionName>(fn: F, env: NodeJS.ProcessEnv): FunctionEnv<F> {
+  const result = EVERY_FUNCTION_ENV[fn].safeParse(env);
   if (result.success) return result.data as FunctionEnv<F>;
   const problems = result.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`);
   throw new EnvironmentError(`Environment of ${fn}: ${problems.join('; ')}`);

@@ -16,6 +16,7 @@ import {
 } from '../ecr-public/index.ts';
 import { publishEvents, type ServiceEvent } from '../events/publisher.ts';
 import { inUseGateways, inUseProvidersAcross } from '../in-use/index.ts';
+import type { Notifications } from '../notify/entry.ts';
 import { type Observability, observability } from '../obs/index.ts';
 import {
   createOrganizationsClient,
@@ -67,6 +68,12 @@ export interface ServiceDeps extends Observability {
    * run report is stored or made.
    */
   reports?: ReportStore;
+  /**
+   * The notifications topic (the config's `notifications`, `NOTIFICATIONS_TOPIC_ARN`) where the notify function
+   * publishes reports and FAIL verdicts as text for people; absent: nothing is sent. The notify function's own
+   * dependencies (`shared/notify/deps.ts`) hold it; `serviceDeps` does not.
+   */
+  notifications?: Notifications;
 }
 
 /** The variables `serviceDeps` reads, as a function's schema in `env.ts` parsed them. */

@@ -50,6 +50,7 @@ export const MAX_CONTROL_DEPTH = 64;
  * | GET  /_local/bus/deliveries     | every delivery to a target, with attempts and result                           |
  * | GET  /_local/bus/dead-letters   | events whose target failed after its retries                                   |
  * | GET  /_local/bus/rules          | the rules and schedules                                                        |
+ * | GET  /_local/sns/messages       | the messages published to SNS topics, oldest first (the newest 200 at most)     |
  * | POST /_local/bus/fire           | `{ rule }` fires a schedule rule now                                           |
  * | POST /_local/lifecycle/run      | `{ repositoryName? }` carries out the stored lifecycle policies now → `{ repositories: [{ repositoryName, expired, transitioned, failed }] }` |
  *
@@ -446,6 +447,8 @@ async function route_(
     }
     case 'GET bus/events':
       return { events: server.bus.events };
+    case 'GET sns/messages':
+      return { messages: server.topics.messages() };
     case 'GET bus/deliveries':
       return { deliveries: server.bus.deliveries };
     case 'GET bus/dead-letters':

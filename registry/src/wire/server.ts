@@ -3,6 +3,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { BusApiError, EventBus } from '../bus/event-bus.ts';
 import { busOperationJournalling } from '../bus/operations.ts';
+import { LocalTopics, runSns, SnsError, snsErrorXml, snsResponseXml } from '../bus/sns.ts';
 import { type EcrContextFor, handleControl, replayControl } from '../control/control.ts';
 import { Faults } from '../control/faults.ts';
 import { ORGANIZATIONS_TARGET_PREFIX, organizationsOperations } from '../identity/organizations.ts';
@@ -34,7 +35,7 @@ import { LAYER_DOWNLOAD_PREFIX, serveLayerDownload } from './layer-download.ts';
 import { DistributionError, sendDistributionError } from './oci-http.ts';
 import { serveToken } from './public-distribution.ts';
 import type { MountedHandler, RegistryServer } from './registry-server.ts';
-import { parseScope, type RequestScope } from './sigv4.ts';
+import { parseScope, type RequestScope, signingService } from './sigv4.ts';
 import { Input } from './validate.ts';
 
 export const ECR_TARGET_PREFIX = 'AmazonEC2ContainerRegistry_V20150921.';
@@ -213,6 +214,8 @@ export async function startRegistryServer(options: RegistryServerOptions = {}): 
   const publicRegistries = registry.publicRegistries;
   const faults = new Faults();
   const calls = new Map<string, number>();
+  /** SNS topics and the messages published to them (not kept by a data directory). */
+  const topics = new LocalTopics();
   const settings: OpSettings = {
     scanDurationMs: options.scanDurationMs ?? 25,
     restoreDurationMs: options.restoreDurationMs ?? DEFAULT_RESTORE_DURATION_MS,
@@ -453,6 +456,7 @@ export async function startRegistryServer(options: RegistryServerOptions = {}): 
         bus,
         faults,
         calls,
+        topics,
         now: () => clock + clockOffset - offset,
         mount: (prefix, handler) => {
           if (!MOUNT_PREFIX.test(prefix) || prefix === CONTROL_PREFIX) {
@@ -772,6 +776,38 @@ export async function startRegistryServer(options: RegistryServerOptions = {}): 
   };
 
   /**
+   * An SNS request (Query protocol, as STS's, told apart by its credential scope `sns`), counted and subject to
+   * faults as `sns:<Action>`, answered in XML (`bus/sns.ts`: CreateTopic, Publish).
+   */
+  const serveSns = async (req: IncomingMessage, body: Buffer, res: ServerResponse, requestId: string) => {
+    const reply = (status: number, xml: string) => {
+      res.writeHead(status, {
+        'content-type': 'text/xml',
+        'content-length': Buffer.byteLength(xml),
+        'x-amzn-requestid': requestId,
+      });
+      res.end(xml);
+    };
+    try {
+      const params = new URLSearchParams(body.toString('utf8'));
+      const action = params.get('Action') ?? '';
+      const scope = parseScope(req.headers.authorization);
+      if (!scope) throw new SnsError('MissingAuthenticationToken', 'Request is missing Authentication Token', 403);
+      if (!/^\w{1,64}$/.test(action)) throw new SnsError('MissingAction', 'Missing Action', 400);
+      const name = `sns:${action}`;
+      calls.set(name, (calls.get(name) ?? 0) + 1);
+      const fault = faults.next(name);
+      if (fault.latencyMs > 0) await sleep(fault.latencyMs);
+      if (fault.fail === 'throttle') throw new SnsError('Throttling', 'Rate exceeded', 400);
+      if (fault.fail === 'server') throw new SnsError('InternalError', 'Injected server error', 500);
+      reply(200, snsResponseXml(action, runSns(action, params, scope, topics, now()), requestId));
+    } catch (error) {
+      if (error instanceof SnsError) reply(error.status, snsErrorXml(error, requestId));
+      else throw error;
+    }
+  };
+
+  /**
    * S3 (path-style `/<bucket>/<key>`, told apart by its credential scope): counted and subject to faults as
    * `s3:<Op>`; a change is journalled (an `s3` record, replayed with `replayS3`) before its answer.
    */
@@ -928,7 +964,8 @@ export async function startRegistryServer(options: RegistryServerOptions = {}): 
       }
       const formType = (req.headers['content-type'] ?? '').split(';')[0]?.trim().toLowerCase();
       if (req.method === 'POST' && path === '/' && typeof target !== 'string' && formType === FORM_CONTENT_TYPE) {
-        await serveSts(req, body, res, requestId);
+        if (signingService(req.headers.authorization) === 'sns') await serveSns(req, body, res, requestId);
+        else await serveSts(req, body, res, requestId);
         return;
       }
       if (req.method !== 'POST' || path !== '/' || typeof target !== 'string') {
@@ -1211,6 +1248,7 @@ export async function startRegistryServer(options: RegistryServerOptions = {}): 
     bus,
     faults,
     calls,
+    topics,
     now,
     dataDir:
       dataDir && replayed ? { path: dataDir.dir, replayedRecords: replayed.records, replayMs: replayed.ms } : undefined,
@@ -1234,6 +1272,7 @@ export async function startRegistryServer(options: RegistryServerOptions = {}): 
       calls.clear();
       clockOffset = 0;
       bus.reset();
+      topics.reset();
       // With a data directory, the snapshot of the empty registry replaces the journal.
       if (dataDir) compact();
     },
