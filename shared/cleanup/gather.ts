@@ -111,10 +111,16 @@ export async function gatherRepository(
     .filter((image) => !gone.has(image.digest))
     .map((image) => {
       const read = links.get(image.digest);
-      const subject = subjectsFromManifests && read?.subject !== undefined ? { subjectDigest: read.subject } : {};
+      const hasSubject = subjectsFromManifests && read?.subject !== undefined;
       // An archived index's children are unknown (absent), not none.
-      const children = isIndex(image) && !isArchived(image) ? { childDigests: read?.children ?? [] } : {};
-      return { ...image, ...children, ...subject };
+      const hasChildren = isIndex(image) && !isArchived(image);
+      // Most images are neither: the listed record is the snapshot's, not a copy of it.
+      if (!hasSubject && !hasChildren) return image;
+      return {
+        ...image,
+        ...(hasChildren ? { childDigests: read?.children ?? [] } : {}),
+        ...(hasSubject ? { subjectDigest: read?.subject } : {}),
+      };
     });
   // The fingerprint is hashed when first asked for (a plan file's): the Lambda worker never needs it.
   let fingerprint: string | undefined;

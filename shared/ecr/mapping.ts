@@ -122,29 +122,31 @@ export function toTagMutabilitySettings(
 
 /** A DescribeImages `ImageDetail` to the domain record; `childDigests` stays undefined (it needs the manifest). */
 export function toImageRecord(detail: ImageDetail): ImageRecord {
-  const lastPulledAt = epochMs(detail.lastRecordedPullTime);
-  return {
+  // Built member by member in one order rather than from spreads: a listing maps every image of a repository, and
+  // records of the same members then share one object shape (and no intermediate objects are made).
+  const record: Partial<Mutable<ImageRecord>> = {
     digest: required(detail.imageDigest, 'an image without imageDigest'),
     tags: detail.imageTags ?? [],
     pushedAt: epochMs(detail.imagePushedAt) ?? 0,
-    ...(lastPulledAt === undefined ? {} : { lastPulledAt }),
-    sizeInBytes: detail.imageSizeInBytes ?? 0,
-    ...(detail.imageManifestMediaType ? { manifestMediaType: detail.imageManifestMediaType } : {}),
-    ...(detail.artifactMediaType ? { artifactMediaType: detail.artifactMediaType } : {}),
-    ...(detail.subjectManifestDigest ? { subjectDigest: detail.subjectManifestDigest } : {}),
-    ...(detail.imageScanStatus?.status ? { scanStatus: detail.imageScanStatus.status } : {}),
-    ...archiveOf(detail),
   };
-}
-
-/** The archive members of an image record: none for an ACTIVE image (or one whose status ECR did not report). */
-function archiveOf(detail: ImageDetail): Pick<ImageRecord, 'imageStatus' | 'lastArchivedAt' | 'lastActivatedAt'> {
+  const lastPulledAt = epochMs(detail.lastRecordedPullTime);
+  if (lastPulledAt !== undefined) record.lastPulledAt = lastPulledAt;
+  record.sizeInBytes = detail.imageSizeInBytes ?? 0;
+  if (detail.imageManifestMediaType) record.manifestMediaType = detail.imageManifestMediaType;
+  if (detail.artifactMediaType) record.artifactMediaType = detail.artifactMediaType;
+  if (detail.subjectManifestDigest) record.subjectDigest = detail.subjectManifestDigest;
+  if (detail.imageScanStatus?.status) record.scanStatus = detail.imageScanStatus.status;
   const status = detail.imageStatus;
   const lastActivatedAt = epochMs(detail.lastActivatedAt);
-  if (status !== 'ARCHIVED' && status !== 'ACTIVATING') return lastActivatedAt === undefined ? {} : { lastActivatedAt };
-  const lastArchivedAt = epochMs(detail.lastArchivedAt);
-  return { imageStatus: status, ...(lastArchivedAt === undefined ? {} : { lastArchivedAt }) };
+  if (status === 'ARCHIVED' || status === 'ACTIVATING') {
+    record.imageStatus = status;
+    const lastArchivedAt = epochMs(detail.lastArchivedAt);
+    if (lastArchivedAt !== undefined) record.lastArchivedAt = lastArchivedAt;
+  } else if (lastActivatedAt !== undefined) record.lastActivatedAt = lastActivatedAt;
+  return record as ImageRecord;
 }
+
+type Mutable<T> = { -readonly [K in keyof T]: T[K] };
 
 /**
  * The media type of a stored manifest: ECR's `imageManifestMediaType`, else the manifest's own `mediaType`
