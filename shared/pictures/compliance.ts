@@ -62,7 +62,6 @@ export function compliancePicture(plan: CompliancePlan): Report {
       { name: 'Planned at', value: plan.createdAt },
       { name: 'Region', value: plan.region },
       { name: 'Endpoint', value: plan.endpoint ?? 'AWS' },
-      { name: 'Repositories listed', value: String(plan.listed) },
     ],
     summary: {
       total: checked,

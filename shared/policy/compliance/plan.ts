@@ -79,10 +79,10 @@ export function describeFix(fix: ComplianceFix): string {
   }
 }
 
-/** `a policy of 2 rules`, from a lifecycle policy's text (ECR bounds it to 30,720 characters). */
+/** `2 rules`, from a lifecycle policy's text (ECR bounds it to 30,720 characters), or what is wrong with it. */
 function rulesOf(text: string): string {
   try {
-    const rules = (JSON.parse(text) as { rules?: unknown }).rules;
+    const rules = (JSON.parse(text) as { rules?: unknown } | null)?.rules;
     return Array.isArray(rules) ? `${rules.length} rule${rules.length === 1 ? '' : 's'}` : 'no rules list';
   } catch {
     return 'not JSON';
@@ -92,7 +92,7 @@ function rulesOf(text: string): string {
 /** `a policy of 3 statements`, from a repository policy's text. */
 function statementsOf(text: string): string {
   try {
-    const statements = (JSON.parse(text) as { Statement?: unknown }).Statement;
+    const statements = (JSON.parse(text) as { Statement?: unknown } | null)?.Statement;
     const count = Array.isArray(statements) ? statements.length : statements === undefined ? 0 : 1;
     return `a policy of ${count} statement${count === 1 ? '' : 's'}`;
   } catch {
@@ -163,7 +163,7 @@ function valuesOf(
             ? 'any policy with no rule that breaks what the cleanup keeps'
             : `the config's policy (${rulesOf(policy.lifecyclePolicy ?? '')})`;
       return {
-        actual: current === null ? 'none' : `a policy of ${rulesOf(current)}`,
+        actual: current === null ? 'none' : `a policy (${rulesOf(current)})`,
         wanted,
         before: { lifecycle_policy: current },
         ...(fix?.kind === 'put-lifecycle-policy' ? { fixed: { lifecycle_policy: fix.policyText } } : {}),
