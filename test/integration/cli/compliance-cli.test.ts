@@ -211,6 +211,14 @@ describe('npm run compliance', { timeout: 60_000 }, () => {
     expect(outcome.stdout).toContain('other/tool: no enabled compliance rule matches it, not checked.');
   });
 
+  it('plan --html to a path that cannot be written says so and exits 1, changing nothing', async () => {
+    const outcome = await compliance(['plan', '--html', join(dir, 'no-such-folder', 'report.html')]);
+
+    expect(outcome.code).toBe(1);
+    expect(outcome.stderr).toContain(`Cannot write the HTML report ${join(dir, 'no-such-folder', 'report.html')}`);
+    expect(await mutatingCalls()).toEqual([]);
+  });
+
   it('apply refuses without --yes when standard input is not a terminal, and changes nothing', async () => {
     const outcome = await compliance(['apply']);
 
