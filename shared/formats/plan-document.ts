@@ -1,5 +1,7 @@
 import type { ImageRecord } from '../domain/image.ts';
 import type { CleanupPlan, CleanupRule, Decision } from '../policy/cleanup/plan.ts';
+import type { ComplianceCheck } from '../policy/compliance/check.ts';
+import { COMPLIANCE_CHECKS, type CompliancePlan } from '../policy/compliance/plan.ts';
 import type { ChangeAction, PlannedChange, RegistryPlan, ResourceType } from '../policy/reconcile/plan.ts';
 
 /**
@@ -22,7 +24,7 @@ export interface ResourceChange {
   name: string;
   /** The resource's key: `<repository>@<digest>` for an image, the rule's key for a registry setting. */
   index: string;
-  /** The repository an image belongs to (cleanup only). */
+  /** The repository an image or a checked setting belongs to (cleanup and compliance). */
   repository?: string;
   change: { actions: ResourceActions; before: Record<string, unknown> | null; after: Record<string, unknown> | null };
   /** The reason's code (Terraform's field for why an action was chosen). */
@@ -31,7 +33,7 @@ export interface ResourceChange {
   reason_category: string;
   /** The planner's reason, whole: its `code` and the details (tags, the protecting index's digest, who runs it). */
   reason: { code: string } & Record<string, unknown>;
-  /** The index of the config rule the decision was taken under (cleanup only). */
+  /** The index of the config rule the decision was taken under (cleanup and compliance). */
   rule_index?: number;
   /** The storage cost of a deletion or an archiving, in words (cleanup only, when the planner explains it). */
   cost?: string;
@@ -48,12 +50,12 @@ export interface CleanupCounts {
 export interface PlanDocument {
   format_version: typeof PLAN_FORMAT_VERSION;
   tool: { name: string; version: string };
-  plan_type: 'cleanup' | 'registry-reconcile';
+  plan_type: 'cleanup' | 'registry-reconcile' | 'compliance';
   /** When the plan was made (ISO 8601). */
   timestamp?: string;
   target: { registry: 'private' | 'public'; region: string; endpoint?: string };
   resource_changes: ResourceChange[];
-  summary: CleanupSummary | ReconcileSummary;
+  summary: CleanupSummary | ReconcileSummary | ComplianceSummary;
   /** Things the plan says beside its changes (repositories left out, ECR limits the result would break). */
   notes: string[];
 }
@@ -83,6 +85,14 @@ export interface ReconcileSummary {
   problems: string[];
   /** Resources the registry has that the config neither mentions nor prunes: left alone. */
   unmanaged: { type: string; index: string }[];
+}
+
+export interface ComplianceSummary {
+  actions: Record<'update' | 'no-op', number>;
+  counts: { repositories: number; checked: number; compliant: number; drifting: number };
+  /** Per check: repositories whose rule checks it, compliant and drifting ones, drifting ones enforce mode fixes. */
+  checks: { check: ComplianceCheck; checked: number; compliant: number; drifting: number; fixable: number }[];
+  repositories: { repository: string; rule_index: number; mode: 'report' | 'enforce'; drifting: ComplianceCheck[] }[];
 }
 
 /** What `cleanup plan` decided, as its plan file holds it (`cli/commands/plan-file.ts`'s `PlanFile` is one). */
@@ -351,5 +361,117 @@ export function reconcilePlanDocument(
       unmanaged: plan.unmanaged.map((entry) => ({ type: RECONCILE_TYPES[entry.resource], index: entry.key })),
     },
     notes: [...plan.problems.map((problem) => `invalid: ${problem}`)],
+  };
+}
+
+/** The Terraform AWS provider's resource holding each setting compliance checks. */
+const COMPLIANCE_TYPES: Record<ComplianceCheck, string> = {
+  'tag-mutability': 'aws_ecr_repository',
+  'scan-on-push': 'aws_ecr_repository',
+  encryption: 'aws_ecr_repository',
+  'required-tags': 'aws_ecr_repository',
+  'lifecycle-policy': 'aws_ecr_lifecycle_policy',
+  'repository-policy': 'aws_ecr_repository_policy',
+};
+
+/**
+ * The compliance plan as a plan document: one `["update"]` change per setting that drifts (before: the repository's
+ * values; after: what enforce mode's fix sets, or the same values when the drift is not fixable, which
+ * `reason.fixable` says), and one `["no-op"]` change per compliant repository (its checked settings before and
+ * after); a summary per check and per repository.
+ */
+export function compliancePlanDocument(plan: CompliancePlan, tool: { name: string; version: string }): PlanDocument {
+  const resourceChanges: ResourceChange[] = [];
+  for (const repository of plan.repositories) {
+    if (repository.compliant) {
+      const values = Object.fromEntries(repository.settings.map((setting) => [setting.check, setting.before]));
+      resourceChanges.push({
+        address: addressOf('aws_ecr_repository', 'compliance', repository.repository),
+        type: 'aws_ecr_repository',
+        name: 'compliance',
+        index: repository.repository,
+        repository: repository.repository,
+        change: { actions: ['no-op'], before: values, after: values },
+        action_reason: 'compliant',
+        reason_category: 'drift',
+        reason: { code: 'compliant', checks: repository.settings.map((setting) => setting.check) },
+        rule_index: repository.ruleIndex,
+      });
+      continue;
+    }
+    for (const setting of repository.settings) {
+      if (setting.status !== 'drift') continue;
+      const type = COMPLIANCE_TYPES[setting.check];
+      const name = setting.check.replaceAll('-', '_');
+      resourceChanges.push({
+        address: addressOf(type, name, repository.repository),
+        type,
+        name,
+        index: repository.repository,
+        repository: repository.repository,
+        change: { actions: ['update'], before: setting.before, after: setting.after },
+        action_reason: setting.reasons[0] ?? 'drift',
+        reason_category: 'drift',
+        reason: {
+          code: setting.reasons[0] ?? 'drift',
+          reasons: [...setting.reasons],
+          details: [...setting.details],
+          actual: setting.actual,
+          wanted: setting.wanted,
+          fixable: setting.fix !== undefined,
+          ...(setting.fix === undefined ? {} : { fix: setting.fix }),
+          mode: repository.mode,
+        },
+        rule_index: repository.ruleIndex,
+      });
+    }
+  }
+  const checks = new Map<ComplianceCheck, ComplianceSummary['checks'][number]>();
+  for (const repository of plan.repositories) {
+    for (const setting of repository.settings) {
+      const line = checks.get(setting.check) ?? {
+        check: setting.check,
+        checked: 0,
+        compliant: 0,
+        drifting: 0,
+        fixable: 0,
+      };
+      line.checked++;
+      if (setting.status === 'drift') line.drifting++;
+      else line.compliant++;
+      if (setting.fix !== undefined) line.fixable++;
+      checks.set(setting.check, line);
+    }
+  }
+  const drifting = plan.repositories.filter((repository) => !repository.compliant).length;
+  const count = (action: string) => resourceChanges.filter((change) => change.change.actions[0] === action).length;
+  return {
+    format_version: PLAN_FORMAT_VERSION,
+    tool: { name: tool.name, version: tool.version },
+    plan_type: 'compliance',
+    timestamp: plan.createdAt,
+    target: {
+      registry: 'private',
+      region: plan.region,
+      ...(plan.endpoint === undefined ? {} : { endpoint: plan.endpoint }),
+    },
+    resource_changes: resourceChanges,
+    summary: {
+      actions: { update: count('update'), 'no-op': count('no-op') },
+      counts: {
+        repositories: plan.listed,
+        checked: plan.repositories.length,
+        compliant: plan.repositories.length - drifting,
+        drifting,
+      },
+      checks: COMPLIANCE_CHECKS.flatMap((check) => checks.get(check) ?? []),
+      repositories: plan.repositories.map((repository) => ({
+        repository: repository.repository,
+        rule_index: repository.ruleIndex,
+        mode: repository.mode,
+        drifting: repository.settings.filter((setting) => setting.status === 'drift').map((setting) => setting.check),
+      })),
+    },
+    notes: plan.withoutRule.map((name) => `${name}: matched by --repository but by no enabled compliance rule`),
   };
 }

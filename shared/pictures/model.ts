@@ -1,7 +1,7 @@
 /**
  * The pictures' view model: what a report or a dashboard draws, as plain data. Pure: no AWS SDK, no DOM, no clock,
- * no I/O, so that the server side builds it, the browser side draws it, and the tests read it. `cleanup.ts` and
- * `reconcile.ts` turn plans into a `Report`; `graph.ts` turns a repository's images into a `GraphModel`.
+ * no I/O, so that the server side builds it, the browser side draws it, and the tests read it. `cleanup.ts`,
+ * `reconcile.ts` and `compliance.ts` turn plans into a `Report`; `graph.ts` turns a repository's images into a `GraphModel`.
  */
 
 /** What happens to an image (`unplanned`: a graph drawn without a plan, e.g. the dashboard's). */
@@ -105,7 +105,7 @@ export interface Summary {
 export interface Report {
   /** The report format's version, so the browser side refuses what it was not built for. */
   version: 1;
-  kind: 'cleanup' | 'reconcile';
+  kind: 'cleanup' | 'reconcile' | 'compliance';
   title: string;
   /** `key: value` facts shown under the title (when, where). */
   facts: { name: string; value: string }[];
@@ -114,6 +114,44 @@ export interface Report {
   graphs: GraphModel[];
   /** Remarks worth reading (a problem of the plan, resources left alone). */
   notes: string[];
+  /** A compliance plan's settings drift (`compliance.ts`), drawn instead of the decisions table. */
+  compliance?: ComplianceDrift;
+}
+
+/** One setting of one repository in a compliance plan: a row of the drift table. */
+export interface DriftRow {
+  repository: string;
+  /** `rule #0` */
+  rule: string;
+  mode: 'report' | 'enforce';
+  /** The setting checked: `tag-mutability`, `scan-on-push`, ... */
+  check: string;
+  status: 'compliant' | 'drift';
+  actual: string;
+  wanted: string;
+  /** The fix enforce mode would make, in words; empty when compliant, `none: ...` when not fixable. */
+  fix: string;
+  /** The findings' details, joined. */
+  detail: string;
+}
+
+/** Per check: repositories whose rule checks it, and how many are compliant or drift. */
+export interface DriftCheckLine {
+  check: string;
+  checked: number;
+  compliant: number;
+  drifting: number;
+  fixable: number;
+}
+
+export interface ComplianceDrift {
+  /** Repositories listed in the registry. */
+  listed: number;
+  checked: number;
+  compliant: number;
+  drifting: number;
+  checks: DriftCheckLine[];
+  rows: DriftRow[];
 }
 
 export const REPORT_VERSION = 1;

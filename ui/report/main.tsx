@@ -5,10 +5,14 @@ import { decodeReport, type ReportPayload } from '../../shared/pictures/wire.ts'
 import { readEmbedded } from '../embedded.ts';
 import { GraphView } from '../graph/GraphView.tsx';
 import { DecisionTable } from './DecisionTable.tsx';
+import { DriftView } from './DriftView.tsx';
 import { formatBytes, number } from './format.ts';
 import './report.css';
 
-/** The HTML plan report's page: summary, decisions table, image graphs. Data: `#report-data` (`embedData`). */
+/**
+ * The HTML plan report's page: summary, decisions table, image graphs; for a compliance plan, its settings drift.
+ * Data: `#report-data` (`embedData`).
+ */
 
 function SummaryTable({ caption, lines, report }: { caption: string; lines: SummaryLine[]; report: Report }) {
   const columns = report.summary.columns;
@@ -133,9 +137,15 @@ function App({ report }: { report: Report }) {
           ))}
         </ul>
       ) : null}
-      <Summary report={report} />
-      <DecisionTable report={report} />
-      <Graphs report={report} />
+      {report.compliance ? (
+        <DriftView drift={report.compliance} />
+      ) : (
+        <>
+          <Summary report={report} />
+          <DecisionTable report={report} />
+          <Graphs report={report} />
+        </>
+      )}
     </main>
   );
 }
