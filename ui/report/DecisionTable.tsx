@@ -1,6 +1,7 @@
 import { useMemo, useState } from 'preact/hooks';
 import type { DecisionRow, Report } from '../../shared/pictures/model.ts';
 import { formatBytes, number } from './format.ts';
+import { WindowedTable } from './WindowedTable.tsx';
 
 /**
  * Every decision of the plan, sortable (a button per column: click, Enter or Space; again to reverse) and
@@ -9,10 +10,6 @@ import { formatBytes, number } from './format.ts';
  */
 
 type Column = 'repository' | 'subject' | 'kind' | 'action' | 'tags' | 'sizeInBytes' | 'pushedAt' | 'reason';
-
-const ROW_HEIGHT = 30;
-const VIEW_ROWS = 18;
-const OVERSCAN = 8;
 
 const cell = (row: DecisionRow, column: Column): string | number =>
   column === 'tags' ? row.tags.join(', ') : column === 'sizeInBytes' ? row.sizeInBytes : row[column];
@@ -66,8 +63,6 @@ export function DecisionTable({ report }: { report: Report }) {
     }
     return order;
   }, [report, haystacks, query, action, sort]);
-  const first = Math.max(0, Math.floor(top / ROW_HEIGHT) - OVERSCAN);
-  const last = Math.min(shown.length, first + VIEW_ROWS + 2 * OVERSCAN);
   const toggle = (column: Column) =>
     setSort((now) =>
       now?.column === column ? { column, descending: !now.descending } : { column, descending: false },
@@ -109,62 +104,49 @@ export function DecisionTable({ report }: { report: Report }) {
           {`${number.format(shown.length)} of ${number.format(report.rows.length)} rows`}
         </output>
       </div>
-      <section
-        class="table-scroll"
-        style={{ height: `${(VIEW_ROWS + 1) * ROW_HEIGHT + 4}px` }}
-        // biome-ignore lint/a11y/noNoninteractiveTabindex: a scrolling region takes focus so that the keyboard can scroll it.
-        tabIndex={0}
-        aria-label="Decisions table, scrollable"
-        onScroll={(event) => setTop(event.currentTarget.scrollTop)}
-      >
-        <table class="decisions" aria-rowcount={shown.length + 1}>
-          <thead>
-            <tr aria-rowindex={1}>
+      <WindowedTable
+        label="Decisions table, scrollable"
+        tableClass="decisions"
+        count={shown.length}
+        top={top}
+        onScroll={setTop}
+        head={columns.map((column) => (
+          <th
+            key={column.key}
+            scope="col"
+            class={`col-${column.key}`}
+            aria-sort={sort?.column !== column.key ? 'none' : sort.descending ? 'descending' : 'ascending'}
+          >
+            <button type="button" onClick={() => toggle(column.key)}>
+              {column.title}
+              <span aria-hidden="true">{sort?.column !== column.key ? ' ↕' : sort.descending ? ' ▼' : ' ▲'}</span>
+            </button>
+          </th>
+        ))}
+        row={(position, ariaRowIndex) => {
+          const rowIndex = shown[position] as number;
+          const row = report.rows[rowIndex] as DecisionRow;
+          return (
+            <tr key={rowIndex} aria-rowindex={ariaRowIndex} class={`action-${row.action}`}>
               {columns.map((column) => (
-                <th
+                <td
                   key={column.key}
-                  scope="col"
                   class={`col-${column.key}`}
-                  aria-sort={sort?.column !== column.key ? 'none' : sort.descending ? 'descending' : 'ascending'}
+                  title={column.key === 'reason' ? row.reason : undefined}
                 >
-                  <button type="button" onClick={() => toggle(column.key)}>
-                    {column.title}
-                    <span aria-hidden="true">{sort?.column !== column.key ? ' ↕' : sort.descending ? ' ▼' : ' ▲'}</span>
-                  </button>
-                </th>
+                  {column.key === 'sizeInBytes'
+                    ? formatBytes(row.sizeInBytes)
+                    : column.key === 'pushedAt'
+                      ? row.pushedAt.slice(0, 16).replace('T', ' ')
+                      : column.key === 'action'
+                        ? row.action.toUpperCase()
+                        : String(cell(row, column.key))}
+                </td>
               ))}
             </tr>
-          </thead>
-          <tbody>
-            {first > 0 ? <tr class="spacer" style={{ height: `${first * ROW_HEIGHT}px` }} /> : null}
-            {shown.slice(first, last).map((rowIndex, offset) => {
-              const row = report.rows[rowIndex] as DecisionRow;
-              return (
-                <tr key={rowIndex} aria-rowindex={first + offset + 2} class={`action-${row.action}`}>
-                  {columns.map((column) => (
-                    <td
-                      key={column.key}
-                      class={`col-${column.key}`}
-                      title={column.key === 'reason' ? row.reason : undefined}
-                    >
-                      {column.key === 'sizeInBytes'
-                        ? formatBytes(row.sizeInBytes)
-                        : column.key === 'pushedAt'
-                          ? row.pushedAt.slice(0, 16).replace('T', ' ')
-                          : column.key === 'action'
-                            ? row.action.toUpperCase()
-                            : String(cell(row, column.key))}
-                    </td>
-                  ))}
-                </tr>
-              );
-            })}
-            {last < shown.length ? (
-              <tr class="spacer" style={{ height: `${(shown.length - last) * ROW_HEIGHT}px` }} />
-            ) : null}
-          </tbody>
-        </table>
-      </section>
+          );
+        }}
+      />
     </section>
   );
 }

@@ -1,16 +1,13 @@
 import { useMemo, useState } from 'preact/hooks';
 import type { ComplianceDrift, DriftRow } from '../../shared/pictures/model.ts';
 import { number } from './format.ts';
+import { WindowedTable } from './WindowedTable.tsx';
 
 /**
  * A compliance plan's view: the figures (repositories checked, compliant, drifting), the same per check, and every
  * repository × setting its rule checks with actual, wanted and the fix, filterable (words in any column, the status,
  * the check). Virtualised like the decisions table: only the rows in view are in the page.
  */
-
-const ROW_HEIGHT = 30;
-const VIEW_ROWS = 18;
-const OVERSCAN = 8;
 
 type Column = 'repository' | 'rule' | 'check' | 'status' | 'actual' | 'wanted' | 'fix';
 
@@ -97,8 +94,6 @@ function DriftTable({ drift }: { drift: ComplianceDrift }) {
     });
     return order;
   }, [drift, haystacks, query, status, check]);
-  const first = Math.max(0, Math.floor(top / ROW_HEIGHT) - OVERSCAN);
-  const last = Math.min(shown.length, first + VIEW_ROWS + 2 * OVERSCAN);
   const reset = () => setTop(0);
   return (
     <section aria-labelledby="drift-heading">
@@ -151,50 +146,35 @@ function DriftTable({ drift }: { drift: ComplianceDrift }) {
           {`${number.format(shown.length)} of ${number.format(drift.rows.length)} rows`}
         </output>
       </div>
-      <section
-        class="table-scroll"
-        style={{ height: `${(VIEW_ROWS + 1) * ROW_HEIGHT + 4}px` }}
-        // biome-ignore lint/a11y/noNoninteractiveTabindex: a scrolling region takes focus so that the keyboard can scroll it.
-        tabIndex={0}
-        aria-label="Settings table, scrollable"
-        onScroll={(event) => setTop(event.currentTarget.scrollTop)}
-      >
-        <table class="decisions drift" aria-rowcount={shown.length + 1}>
-          <thead>
-            <tr aria-rowindex={1}>
+      <WindowedTable
+        label="Settings table, scrollable"
+        tableClass="decisions drift"
+        count={shown.length}
+        top={top}
+        onScroll={setTop}
+        head={COLUMNS.map((column) => (
+          <th key={column.key} scope="col" class={`col-${column.key}`}>
+            <span>{column.title}</span>
+          </th>
+        ))}
+        row={(position, ariaRowIndex) => {
+          const rowIndex = shown[position] as number;
+          const row = drift.rows[rowIndex] as DriftRow;
+          return (
+            <tr key={rowIndex} aria-rowindex={ariaRowIndex} class={`status-${row.status}`}>
               {COLUMNS.map((column) => (
-                <th key={column.key} scope="col" class={`col-${column.key}`}>
-                  <span>{column.title}</span>
-                </th>
+                <td
+                  key={column.key}
+                  class={`col-${column.key}`}
+                  title={column.key === 'status' || column.key === 'fix' ? row.detail || undefined : row[column.key]}
+                >
+                  {column.key === 'rule' ? `${row.rule} (${row.mode})` : row[column.key]}
+                </td>
               ))}
             </tr>
-          </thead>
-          <tbody>
-            {first > 0 ? <tr class="spacer" style={{ height: `${first * ROW_HEIGHT}px` }} /> : null}
-            {shown.slice(first, last).map((rowIndex, offset) => {
-              const row = drift.rows[rowIndex] as DriftRow;
-              return (
-                <tr key={rowIndex} aria-rowindex={first + offset + 2} class={`status-${row.status}`}>
-                  {COLUMNS.map((column) => (
-                    <td
-                      key={column.key}
-                      class={`col-${column.key}`}
-                      title={
-                        column.key === 'status' || column.key === 'fix' ? row.detail || undefined : row[column.key]
-                      }
-                    >
-                      {column.key === 'rule' ? `${row.rule} (${row.mode})` : row[column.key]}
-                    </td>
-                  ))}
-                </tr>
-              );
-            })}
-            {last < shown.length ? (
-              <tr class="spacer" style={{ height: `${(shown.length - last) * ROW_HEIGHT}px` }} />
-            ) : null}
-          </tbody>
-        </table>
-      </section>
+          );
+        }}
+      />
     </section>
   );
 }
