@@ -732,11 +732,30 @@ export async function startRegistryServer(options: RegistryServerOptions = {}): 
   };
 
   /**
-   * An STS request (Query protocol: `POST /`, a form body with `Action`), counted and subject to faults as
-   * `sts:<Action>`, answered in XML. Roles are the fixtures' `iam.roles`; the credentials AssumeRole issues select
-   * the role's account (see `parseScope`).
+   * A request of a Query-protocol service (`POST /`, a form body with `Action`, answered in XML), counted and subject
+   * to faults as `<prefix>:<Action>`: its credential scope is checked (`check`), then `answer` runs the action. A
+   * refusal is the service's own error (`error`), in its XML (`errorXml`).
    */
-  const serveSts = async (req: IncomingMessage, body: Buffer, res: ServerResponse, requestId: string) => {
+  const serveQueryProtocol = async <E extends Error & { status: number }>(
+    req: IncomingMessage,
+    body: Buffer,
+    res: ServerResponse,
+    requestId: string,
+    service: {
+      prefix: string;
+      /** Its error class (`StsError`, `SnsError`): what it throws is answered in its XML. */
+      ErrorClass: new (
+        code: string,
+        message: string,
+        status?: number,
+      ) => E;
+      errorXml: (error: E, requestId: string) => string;
+      /** The code of an injected server error (each service names it its own way). */
+      internalCode: string;
+      check?: (scope: RequestScope) => void;
+      answer: (action: string, params: URLSearchParams, scope: RequestScope) => string;
+    },
+  ) => {
     const reply = (status: number, xml: string) => {
       res.writeHead(status, {
         'content-type': 'text/xml',
@@ -745,67 +764,65 @@ export async function startRegistryServer(options: RegistryServerOptions = {}): 
       });
       res.end(xml);
     };
+    const fail = (code: string, message: string, status: number) => new service.ErrorClass(code, message, status);
     try {
       const params = new URLSearchParams(body.toString('utf8'));
       const action = params.get('Action') ?? '';
       const scope = parseScope(req.headers.authorization);
-      if (!scope) throw new StsError('MissingAuthenticationToken', 'Request is missing Authentication Token', 403);
-      if (!ECR_REGIONS.has(scope.region)) {
-        throw new StsError(
-          'SignatureDoesNotMatch',
-          `Credential should be scoped to a valid region, not '${scope.region.slice(0, 64)}'.`,
-          403,
-        );
-      }
-      if (expiredSession(scope))
-        throw new StsError('ExpiredToken', 'The security token included in the request is expired', 403);
-      if (!/^\w{1,64}$/.test(action)) throw new StsError('MissingAction', 'Missing Action', 400);
-      const name = `sts:${action}`;
+      if (!scope) throw fail('MissingAuthenticationToken', 'Request is missing Authentication Token', 403);
+      service.check?.(scope);
+      if (!/^\w{1,64}$/.test(action)) throw fail('MissingAction', 'Missing Action', 400);
+      const name = `${service.prefix}:${action}`;
       calls.set(name, (calls.get(name) ?? 0) + 1);
       const fault = faults.next(name);
       if (fault.latencyMs > 0) await sleep(fault.latencyMs);
-      if (fault.fail === 'throttle') throw new StsError('Throttling', 'Rate exceeded', 400);
-      if (fault.fail === 'server') throw new StsError('InternalFailure', 'Injected server error', 500);
-      const session = registry.identity.session(scope.accessKeyId);
-      const answer = runSts(action, params, { ...scope, ...(session ? { session } : {}) }, registry.identity, now());
-      reply(200, stsResponseXml(action, answer, requestId));
+      if (fault.fail === 'throttle') throw fail('Throttling', 'Rate exceeded', 400);
+      if (fault.fail === 'server') throw fail(service.internalCode, 'Injected server error', 500);
+      reply(200, service.answer(action, params, scope));
     } catch (error) {
-      if (error instanceof StsError) reply(error.status, stsErrorXml(error, requestId));
+      if (error instanceof service.ErrorClass) reply(error.status, service.errorXml(error, requestId));
       else throw error;
     }
   };
 
   /**
-   * An SNS request (Query protocol, as STS's, told apart by its credential scope `sns`), counted and subject to
-   * faults as `sns:<Action>`, answered in XML (`bus/sns.ts`: CreateTopic, Publish).
+   * An STS request, told apart by its credential scope. Roles are the fixtures' `iam.roles`; the credentials
+   * AssumeRole issues select the role's account (see `parseScope`).
    */
-  const serveSns = async (req: IncomingMessage, body: Buffer, res: ServerResponse, requestId: string) => {
-    const reply = (status: number, xml: string) => {
-      res.writeHead(status, {
-        'content-type': 'text/xml',
-        'content-length': Buffer.byteLength(xml),
-        'x-amzn-requestid': requestId,
-      });
-      res.end(xml);
-    };
-    try {
-      const params = new URLSearchParams(body.toString('utf8'));
-      const action = params.get('Action') ?? '';
-      const scope = parseScope(req.headers.authorization);
-      if (!scope) throw new SnsError('MissingAuthenticationToken', 'Request is missing Authentication Token', 403);
-      if (!/^\w{1,64}$/.test(action)) throw new SnsError('MissingAction', 'Missing Action', 400);
-      const name = `sns:${action}`;
-      calls.set(name, (calls.get(name) ?? 0) + 1);
-      const fault = faults.next(name);
-      if (fault.latencyMs > 0) await sleep(fault.latencyMs);
-      if (fault.fail === 'throttle') throw new SnsError('Throttling', 'Rate exceeded', 400);
-      if (fault.fail === 'server') throw new SnsError('InternalError', 'Injected server error', 500);
-      reply(200, snsResponseXml(action, runSns(action, params, scope, topics, now()), requestId));
-    } catch (error) {
-      if (error instanceof SnsError) reply(error.status, snsErrorXml(error, requestId));
-      else throw error;
-    }
-  };
+  const serveSts = (req: IncomingMessage, body: Buffer, res: ServerResponse, requestId: string) =>
+    serveQueryProtocol(req, body, res, requestId, {
+      prefix: 'sts',
+      ErrorClass: StsError,
+      errorXml: stsErrorXml,
+      internalCode: 'InternalFailure',
+      check: (scope) => {
+        if (!ECR_REGIONS.has(scope.region)) {
+          throw new StsError(
+            'SignatureDoesNotMatch',
+            `Credential should be scoped to a valid region, not '${scope.region.slice(0, 64)}'.`,
+            403,
+          );
+        }
+        if (expiredSession(scope))
+          throw new StsError('ExpiredToken', 'The security token included in the request is expired', 403);
+      },
+      answer: (action, params, scope) => {
+        const session = registry.identity.session(scope.accessKeyId);
+        const answer = runSts(action, params, { ...scope, ...(session ? { session } : {}) }, registry.identity, now());
+        return stsResponseXml(action, answer, requestId);
+      },
+    });
+
+  /** An SNS request, told apart by its credential scope `sns` (`bus/sns.ts`: CreateTopic, Publish). */
+  const serveSns = (req: IncomingMessage, body: Buffer, res: ServerResponse, requestId: string) =>
+    serveQueryProtocol(req, body, res, requestId, {
+      prefix: 'sns',
+      ErrorClass: SnsError,
+      errorXml: snsErrorXml,
+      internalCode: 'InternalError',
+      answer: (action, params, scope) =>
+        snsResponseXml(action, runSns(action, params, scope, topics, now()), requestId),
+    });
 
   /**
    * S3 (path-style `/<bucket>/<key>`, told apart by its credential scope): counted and subject to faults as
