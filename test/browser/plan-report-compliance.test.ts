@@ -1,14 +1,12 @@
-import { mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Fixture, RegistryServer } from '@ecr-automation/local-registry';
-import type { Browser } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Fixture } from '@ecr-automation/local-registry';
+import { describe, expect, it } from 'vitest';
 import { runComplianceCli } from '../../cli/commands/compliance.ts';
 import type { ComplianceSummary, PlanDocument } from '../../shared/formats/plan-document.ts';
-import { isolatedPage, launchBrowser } from '../helpers/browser.ts';
+import { isolatedPage, registryAndBrowser } from '../helpers/browser.ts';
 import { runInProcess } from '../helpers/cli.ts';
-import { control, startTestRegistry, TEST_REGION } from '../helpers/registry.ts';
+import { control, TEST_REGION } from '../helpers/registry.ts';
 
 /** Twelve repositories: the first four compliant, then mutable tags, no scan on push and (from 8 on) no team tag. */
 const FIXTURE: Fixture = {
@@ -28,23 +26,10 @@ const CONFIG = {
 };
 
 describe('compliance plan --html', { timeout: 60_000 }, () => {
-  let server: RegistryServer;
-  let browser: Browser;
-  let dir: string;
-
-  beforeAll(async () => {
-    server = await startTestRegistry();
-    browser = await launchBrowser();
-    dir = mkdtempSync(join(tmpdir(), 'compliance-report-'));
-  });
-
-  afterAll(async () => {
-    await browser?.close();
-    await server?.close();
-    rmSync(dir, { recursive: true, force: true });
-  });
+  const setup = registryAndBrowser('compliance-report-');
 
   it('writes the drift of the plan: the figures of the plan, a table filterable by words, status and check, and loads nothing', async () => {
+    const { server, browser, dir } = setup;
     // Prepare
     await control(server, 'load', FIXTURE);
     const config = join(dir, 'config.json');

@@ -1,13 +1,10 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { RegistryServer } from '@ecr-automation/local-registry';
-import type { Browser } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { runRegistryCli } from '../../cli/registry-commands.ts';
 import { createEcrClient } from '../../shared/ecr/index.ts';
-import { isolatedPage, launchBrowser } from '../helpers/browser.ts';
-import { control, startTestRegistry, TEST_REGION } from '../helpers/registry.ts';
+import { isolatedPage, registryAndBrowser } from '../helpers/browser.ts';
+import { control, TEST_REGION } from '../helpers/registry.ts';
 
 const DESIRED = {
   registry: {
@@ -24,23 +21,10 @@ const DESIRED = {
 };
 
 describe('registry:reconcile plan --html', { timeout: 60_000 }, () => {
-  let server: RegistryServer;
-  let browser: Browser;
-  let dir: string;
-
-  beforeAll(async () => {
-    server = await startTestRegistry();
-    browser = await launchBrowser();
-    dir = mkdtempSync(join(tmpdir(), 'reconcile-report-'));
-  });
-
-  afterAll(async () => {
-    await browser?.close();
-    await server?.close();
-    rmSync(dir, { recursive: true, force: true });
-  });
+  const setup = registryAndBrowser('reconcile-report-');
 
   it('writes the changes of the plan, per resource type and one row each, and changes nothing', async () => {
+    const { server, browser, dir } = setup;
     // Prepare
     const config = join(dir, 'config.json');
     writeFileSync(config, JSON.stringify(DESIRED));

@@ -1,4 +1,10 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { RegistryServer } from '@ecr-automation/local-registry';
 import { type Browser, chromium, type Page } from 'playwright-core';
+import { afterAll, beforeAll } from 'vitest';
+import { startTestRegistry } from './registry.ts';
 
 /** Debian's chromium (installed by `.ci/run`); `CHROMIUM_PATH` names another. */
 export const CHROMIUM_PATH = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
@@ -36,4 +42,23 @@ export async function isolatedPage(
     if (!url.startsWith('file:') && !url.startsWith('data:') && !requests.includes(url)) requests.push(url);
   });
   return { page, requests, errors, close: () => context.close() };
+}
+
+/**
+ * For one describe block of browser tests against the local registry: a test registry, a browser and a scratch
+ * folder, started before its tests and closed (the folder removed) after them. Read the fields inside a test.
+ */
+export function registryAndBrowser(prefix: string): { server: RegistryServer; browser: Browser; dir: string } {
+  const setup = {} as { server: RegistryServer; browser: Browser; dir: string };
+  beforeAll(async () => {
+    setup.server = await startTestRegistry();
+    setup.browser = await launchBrowser();
+    setup.dir = mkdtempSync(join(tmpdir(), prefix));
+  });
+  afterAll(async () => {
+    await setup.browser?.close();
+    await setup.server?.close();
+    if (setup.dir !== undefined) rmSync(setup.dir, { recursive: true, force: true });
+  });
+  return setup;
 }
