@@ -1,6 +1,6 @@
 import { parseArgs } from 'node:util';
 import { applyFixes } from '../../shared/compliance/act.ts';
-import { gatherFacts } from '../../shared/compliance/gather.ts';
+import { gatherFacts, gatherRegistryScanning } from '../../shared/compliance/gather.ts';
 import { complianceRuleFor } from '../../shared/config/compliance-schema.ts';
 import { ConfigError } from '../../shared/config/load.ts';
 import { selectRepositories } from '../../shared/config/rules.ts';
@@ -121,13 +121,7 @@ async function check(
     globs,
   );
   const scanning: RegistryScanning | undefined = selected.some(({ match }) => match.rule.scanOnPush)
-    ? await gateway.getRegistryScanningConfiguration().then(({ scanType, rules }) => ({
-        scanType,
-        rules: rules.map((rule) => ({
-          scanFrequency: rule.scanFrequency,
-          repositoryFilters: rule.repositoryFilters.map((filter) => filter.filter),
-        })),
-      }))
+    ? await gatherRegistryScanning(gateway)
     : undefined;
   const gone: string[] = [];
   const results = await mapAtMost(selected, config.compliance.concurrency, async ({ repository, match }) => {

@@ -15,7 +15,7 @@ import type { CompliancePolicy, PublicCompliancePolicy } from '../policy/complia
 import { judgePublicRepository, type PublicJudgement } from '../policy/compliance/public-catalog.ts';
 import type { ServiceDeps } from '../runtime/service-deps.ts';
 import { applyFixes, applyPublicFix } from './act.ts';
-import { gatherFacts, gatherPublicFacts } from './gather.ts';
+import { gatherFacts, gatherPublicFacts, gatherRegistryScanning } from './gather.ts';
 import { type ComplianceReport, REPORT_LIST_LIMIT, type ReportedCheck, type RepositoryCompliance } from './report.ts';
 
 export type ComplianceDeps = Pick<
@@ -172,13 +172,7 @@ export async function runCompliance(
       );
       // One read of the registry scanning configuration serves every repository's "covered by a rule" check.
       const scanning = selected.some(({ match }) => match.rule.scanOnPush)
-        ? await place.gateway.getRegistryScanningConfiguration().then(({ scanType, rules }) => ({
-            scanType,
-            rules: rules.map((rule) => ({
-              scanFrequency: rule.scanFrequency,
-              repositoryFilters: rule.repositoryFilters.map((f) => f.filter),
-            })),
-          }))
+        ? await gatherRegistryScanning(place.gateway)
         : undefined;
       return { place, selected, listed, scanning };
     } catch (error) {

@@ -1,6 +1,6 @@
 import type { EcrGateway, RepositorySummary } from '../ecr/index.ts';
 import type { EcrPublicGateway, PublicRepositorySummary } from '../ecr-public/types.ts';
-import { type RepositoryFacts, readsFor } from '../policy/compliance/check.ts';
+import { type RegistryScanning, type RepositoryFacts, readsFor } from '../policy/compliance/check.ts';
 import type { CompliancePolicy, PublicCompliancePolicy } from '../policy/compliance/policy.ts';
 import { type PublicRepositoryFacts, publicReadsFor } from '../policy/compliance/public-catalog.ts';
 
@@ -45,5 +45,20 @@ export async function gatherPublicFacts(
     name: repository.name,
     ...(catalog === undefined ? {} : { catalog }),
     ...(repositoryPolicy === undefined ? {} : { repositoryPolicy }),
+  };
+}
+
+/**
+ * The registry's scanning configuration as the scan-on-push check reads it (is a repository covered by a registry
+ * rule), read once for every repository of a run.
+ */
+export async function gatherRegistryScanning(gateway: EcrGateway): Promise<RegistryScanning> {
+  const { scanType, rules } = await gateway.getRegistryScanningConfiguration();
+  return {
+    scanType,
+    rules: rules.map((rule) => ({
+      scanFrequency: rule.scanFrequency,
+      repositoryFilters: rule.repositoryFilters.map((filter) => filter.filter),
+    })),
   };
 }
