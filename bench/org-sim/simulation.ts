@@ -136,6 +136,8 @@ export interface SimulationResult {
 }
 
 const silentLogger = {
+  // Above INFO: the worker builds no decision log lines for it.
+  level: 28,
   info() {},
   warn() {},
   error() {},

@@ -107,17 +107,29 @@ const iso = (ms: number) => new Date(ms).toISOString();
  * that is the gather's own manifest read (ECR records one unless the caller is excluded from pull-time updates).
  */
 export function changeOf(before: ImageRecord, after: ImageRecord, ownRead: boolean): ChangeReason | undefined {
-  const had = new Set(realTags(before));
-  const gained = realTags(after).filter((tag) => !had.has(tag));
-  if (gained.length > 0) return { code: 'tag-gained', tags: gained.sort() };
+  // Most candidates are listed with the very tags they had (usually none): then no tag can have been gained.
+  const sameTags = sameList(before.tags, after.tags);
+  if (!sameTags) {
+    const had = new Set(realTags(before));
+    const gained = realTags(after).filter((tag) => !had.has(tag));
+    if (gained.length > 0) return { code: 'tag-gained', tags: gained.sort() };
+  }
   if ((after.lastPulledAt ?? 0) > (before.lastPulledAt ?? 0) && !ownRead) {
     return { code: 'pulled', lastPulledAt: iso(after.lastPulledAt ?? 0) };
   }
   if (after.pushedAt !== before.pushedAt) return { code: 'changed' };
-  if ([...after.tags].sort().join(',') !== [...before.tags].sort().join(',')) return { code: 'changed' };
+  if (!sameTags && [...after.tags].sort().join(',') !== [...before.tags].sort().join(',')) return { code: 'changed' };
   // Archived or restored since the plan: someone decided about it in the meantime.
   if (after.imageStatus !== before.imageStatus) return { code: 'changed' };
   return undefined;
+}
+
+/** Whether two tag lists are the same tags in the same order. */
+function sameList(a: readonly string[], b: readonly string[]): boolean {
+  if (a === b) return true;
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
 }
 
 /** What the act's one listing of the repository (DescribeImages pages) tells it, before anything is deleted. */
@@ -155,10 +167,13 @@ async function listSincePlan(
       seen.add(image.digest);
       if (candidates.has(image.digest)) fresh.set(image.digest, image);
       const before = planned.get(image.digest);
-      const hadTags = new Set(before?.tags ?? []);
+      // The tags it had at planning time, read only for an image with a convention tag (few are).
+      let hadTags: Set<string> | undefined;
       for (const tag of image.tags) {
         const subject = conventionTagSubject(tag);
-        if (subject !== undefined && !hadTags.has(tag) && candidates.has(subject) && subject !== image.digest) {
+        if (subject === undefined) continue;
+        hadTags ??= new Set(before?.tags ?? []);
+        if (!hadTags.has(tag) && candidates.has(subject) && subject !== image.digest) {
           found.push({ digest: subject, reason: { code: 'new-referrer', via: image.digest } });
         }
       }
@@ -234,55 +249,15 @@ export async function executePlan(
   };
   const toArchivePlanned = plan.toArchive ?? [];
   if (plan.toDelete.length === 0 && toArchivePlanned.length === 0) return result;
-  const planned = [...plan.toDelete, ...toArchivePlanned];
-  const candidates = new Set(planned);
-  const byDigest = new Map(images.map((image) => [image.digest, image]));
-
-  // 1. One listing: the candidates as they are now (the re-read), and what was pushed since the plan.
-  const since = await listSincePlan(gateway, plan.repositoryName, byDigest, candidates);
-  result.listedImages = since.listed;
-  const missing = new Set(planned.filter((digest) => !since.candidates.has(digest)));
-  const ownReads = options.ownReads;
-  const isOwnRead = (image: ImageRecord) =>
-    ownReads?.digests.has(image.digest) === true &&
-    image.lastPulledAt !== undefined &&
-    image.lastPulledAt >= (ownReads?.since ?? 0) - OWN_READ_CLOCK_SKEW_MS;
-  const changed = new Map<string, ChangeReason>();
-  for (const digest of planned) {
-    const image = since.candidates.get(digest);
-    if (image === undefined) continue;
-    const before = byDigest.get(image.digest);
-    const reason = before === undefined ? { code: 'changed' as const } : changeOf(before, image, isOwnRead(image));
-    if (reason !== undefined && !changed.has(image.digest)) changed.set(image.digest, reason);
-  }
-
-  // 2. Images pushed (or re-tagged as referrers) since the plan that name a candidate.
-  for (const { digest, reason } of since.references) {
-    if (!changed.has(digest) && !missing.has(digest)) changed.set(digest, reason);
-  }
-
-  // 3. What a changed candidate protects is kept with it: its children and referrers, transitively.
-  const graph = options.graph ?? buildImageGraph(images);
-  const keptWith = new Map<string, ChangeReason>();
-  const queue = [...changed.keys()];
-  for (let digest = queue.shift(); digest !== undefined; digest = queue.shift()) {
-    const edges = [
-      ...(graph.children.get(digest) ?? []).map((to) => ({ to, edge: 'child' as const })),
-      ...(graph.referrers.get(digest) ?? []).map((to) => ({ to, edge: 'referrer' as const })),
-    ];
-    for (const { to, edge } of edges) {
-      if (!candidates.has(to) || changed.has(to) || keptWith.has(to)) continue;
-      keptWith.set(to, { code: 'kept-with', via: digest, edge });
-      queue.push(to);
-    }
-  }
+  const { missing, changed, keptWith, listed } = await reviewSincePlan(gateway, images, plan, options);
+  result.listedImages = listed;
   result.changedSincePlan = [...changed.keys()];
   result.keptWithChanged = [...keptWith.keys()];
   result.changes = [
     ...[...changed].map(([digest, reason]) => ({ digest, reason })),
     ...[...keptWith].map(([digest, reason]) => ({ digest, reason })),
   ];
-  result.alreadyGone.push(...missing);
+  for (const digest of missing) result.alreadyGone.push(digest);
   const unchanged = (digest: string) => !missing.has(digest) && !changed.has(digest) && !keptWith.has(digest);
   const toDelete = plan.toDelete.filter(unchanged);
   const toArchive = toArchivePlanned.filter(unchanged);
@@ -333,6 +308,65 @@ export async function executePlan(
     }
   }
   return result;
+}
+
+/**
+ * Steps 1 to 3 of `executePlan`: what changed since the plan, from one listing. Its own function so that the
+ * listing's records are garbage before the deletions start (they take most of a large repository's run).
+ */
+async function reviewSincePlan(
+  gateway: CleanupGateway,
+  images: readonly ImageRecord[],
+  plan: CleanupPlan,
+  options: ExecuteOptions,
+): Promise<{
+  missing: Set<string>;
+  changed: Map<string, ChangeReason>;
+  keptWith: Map<string, ChangeReason>;
+  listed: number;
+}> {
+  const planned = [...plan.toDelete, ...(plan.toArchive ?? [])];
+  const candidates = new Set(planned);
+  const byDigest = options.graph?.byDigest ?? new Map(images.map((image) => [image.digest, image]));
+
+  // 1. One listing: the candidates as they are now (the re-read), and what was pushed since the plan.
+  const since = await listSincePlan(gateway, plan.repositoryName, byDigest, candidates);
+  const missing = new Set(planned.filter((digest) => !since.candidates.has(digest)));
+  const ownReads = options.ownReads;
+  const isOwnRead = (image: ImageRecord) =>
+    ownReads?.digests.has(image.digest) === true &&
+    image.lastPulledAt !== undefined &&
+    image.lastPulledAt >= (ownReads?.since ?? 0) - OWN_READ_CLOCK_SKEW_MS;
+  const changed = new Map<string, ChangeReason>();
+  for (const digest of planned) {
+    const image = since.candidates.get(digest);
+    if (image === undefined) continue;
+    const before = byDigest.get(image.digest);
+    const reason = before === undefined ? { code: 'changed' as const } : changeOf(before, image, isOwnRead(image));
+    if (reason !== undefined && !changed.has(image.digest)) changed.set(image.digest, reason);
+  }
+
+  // 2. Images pushed (or re-tagged as referrers) since the plan that name a candidate.
+  for (const { digest, reason } of since.references) {
+    if (!changed.has(digest) && !missing.has(digest)) changed.set(digest, reason);
+  }
+
+  // 3. What a changed candidate protects is kept with it: its children and referrers, transitively.
+  const graph = options.graph ?? buildImageGraph(images);
+  const keptWith = new Map<string, ChangeReason>();
+  const queue = [...changed.keys()];
+  for (let digest = queue.shift(); digest !== undefined; digest = queue.shift()) {
+    const edges = [
+      ...(graph.children.get(digest) ?? []).map((to) => ({ to, edge: 'child' as const })),
+      ...(graph.referrers.get(digest) ?? []).map((to) => ({ to, edge: 'referrer' as const })),
+    ];
+    for (const { to, edge } of edges) {
+      if (!candidates.has(to) || changed.has(to) || keptWith.has(to)) continue;
+      keptWith.set(to, { code: 'kept-with', via: digest, edge });
+      queue.push(to);
+    }
+  }
+  return { missing, changed, keptWith, listed: since.listed };
 }
 
 export interface VerifyOptions {

@@ -1,3 +1,4 @@
+import { LogLevelThreshold } from '@aws-lambda-powertools/logger';
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import { resolveDryRun } from '../config/dry-run.ts';
 import { cleanupRuleFor } from '../config/load.ts';
@@ -171,7 +172,9 @@ export async function runCleanup(
       ...(inUse === undefined ? {} : { inUse }),
     });
     report = result.report;
-    if (result.plan) {
+    // Built only for a logger that prints them: a repository of 100,000 images makes 100,000 log entries.
+    const logsDecisions = !(typeof deps.logger.level === 'number' && deps.logger.level > LogLevelThreshold.INFO);
+    if (result.plan && logsDecisions) {
       for (let start = 0; start < result.plan.decisions.length; start += DECISIONS_PER_LOG_LINE) {
         deps.logger.info('cleanup decisions', {
           runId: item.runId,
@@ -346,7 +349,8 @@ export async function runRepositoryCleanup(gateway: CleanupGateway, input: Clean
     }
     throw error;
   }
-  const deleted = new Set([...execution.deleted, ...execution.alreadyGone]);
+  const deleted = new Set(execution.deleted);
+  for (const digest of execution.alreadyGone) deleted.add(digest);
   if (execution.remaining.length === 0) {
     const keptSincePlan = new Set([...execution.changedSincePlan, ...execution.keptWithChanged]);
     await verifyKeptImagesWhole(gateway, snapshot.images, execution.plan, deleted, keptSincePlan, {

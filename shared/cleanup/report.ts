@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { CleanupPlan, KeepReason } from '../policy/cleanup/plan.ts';
+import type { CleanupPlan, Decision, KeepReason } from '../policy/cleanup/plan.ts';
 import type { ExecutionResult } from './act.ts';
 import type { CleanupGateway } from './gateway.ts';
 
@@ -205,9 +205,32 @@ export function reportOf(
   indexes: ReadonlySet<string>,
   execution?: ExecutionResult,
 ): CleanupReport {
-  const byDigest = new Map(plan.decisions.map((decision) => [decision.digest, decision]));
   const deletedDigests = execution ? execution.deleted : [];
   const done = new Set(deletedDigests);
+  // Only the listed entries are built: a repository of 100,000 images would otherwise make 100,000 to keep 1,000.
+  const deletions = execution ? deletedDigests : plan.toDelete;
+  const plannedArchive = plan.toArchive ?? [];
+  const archivedDigests = execution ? execution.archived : plannedArchive;
+  const listedDeletions = deletions.slice(0, REPORT_LIST_LIMIT);
+  // One pass over the decisions: the kept ones counted (the first listed), the deleted ones' bytes added up, and
+  // the decisions of the listed digests looked up (no map of every decision).
+  const wanted = new Set([...listedDeletions, ...archivedDigests]);
+  const byDigest = new Map<string, Decision>();
+  const kept: { digest: string; tags: readonly string[]; reason: KeepReason }[] = [];
+  let keptCount = 0;
+  let deletedBytes = 0;
+  for (const decision of plan.decisions) {
+    if (wanted.has(decision.digest)) byDigest.set(decision.digest, decision);
+    if (done.has(decision.digest)) {
+      // An index owns no layers: its reported size is its largest child's, so it reclaims nothing itself.
+      if (!indexes.has(decision.digest)) deletedBytes += decision.sizeInBytes;
+      continue;
+    }
+    if (decision.action !== 'keep') continue;
+    keptCount += 1;
+    if (kept.length < REPORT_LIST_LIMIT)
+      kept.push({ digest: decision.digest, tags: decision.tags, reason: decision.reason });
+  }
   // Every planned digest has a decision; the fallback only keeps the report's shape if one ever had none.
   const fallback = { code: 'stale-untagged' as const, pushedAt: '' };
   const entryOf = (digest: string) => {
@@ -215,32 +238,15 @@ export function reportOf(
     const cost = decision?.action === 'keep' ? undefined : decision?.cost;
     return { digest, reason: decision?.reason ?? fallback, ...(cost === undefined ? {} : { cost }) };
   };
-  // Only the listed entries are built: a repository of 100,000 images would otherwise make 100,000 to keep 1,000.
-  const deletions = execution ? deletedDigests : plan.toDelete;
-  const plannedArchive = plan.toArchive ?? [];
-  const archived = (execution ? execution.archived : plannedArchive).flatMap((digest) => {
+  const archived = archivedDigests.flatMap((digest) => {
     const decision = byDigest.get(digest);
     if (decision === undefined || decision.action === 'keep') return [];
     return [{ digest, reason: decision.reason, ...(decision.cost === undefined ? {} : { cost: decision.cost }) }];
   });
   const archiving = plannedArchive.length > 0;
-  const kept: { digest: string; tags: readonly string[]; reason: KeepReason }[] = [];
-  let keptCount = 0;
-  for (const decision of plan.decisions) {
-    if (decision.action !== 'keep' || done.has(decision.digest)) continue;
-    keptCount += 1;
-    if (kept.length < REPORT_LIST_LIMIT)
-      kept.push({ digest: decision.digest, tags: decision.tags, reason: decision.reason });
-  }
   const changed = new Set(execution?.changedSincePlan ?? []);
-  const listed = deletions.slice(0, REPORT_LIST_LIMIT).map(entryOf);
-  // An index owns no layers: its reported size is its largest child's, so it reclaims nothing itself.
-  const bytesReclaimed = execution
-    ? deletedDigests.reduce(
-        (sum, digest) => sum + (indexes.has(digest) ? 0 : (byDigest.get(digest)?.sizeInBytes ?? 0)),
-        0,
-      )
-    : plan.bytesReclaimed;
+  const listed = listedDeletions.map(entryOf);
+  const bytesReclaimed = execution ? deletedBytes : plan.bytesReclaimed;
   return {
     ...base,
     status,

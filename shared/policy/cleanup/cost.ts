@@ -38,5 +38,23 @@ export function costExplanation(
   if (options.archived === true) {
     return `deleted from the archive: stops ${usd(gb * ARCHIVE_USD_PER_GB_MONTH)}/month of archive storage (the ${ARCHIVE_MINIMUM_DAYS}-day minimum is charged anyway)`;
   }
-  return `deleted: stops ${standard}/month of standard storage; not reversible`;
+  return deletedText(standard);
+}
+
+/**
+ * The text of a deletion from standard storage, one string per amount: most of a repository's deletions cost the
+ * same few cents, and a plan of 100,000 deletions then holds a few hundred strings, not 100,000 copies.
+ */
+const deletedTexts = new Map<string, string>();
+// Stryker disable next-line all: the cache's bound only caps its memory; every text is the same with or without it.
+const DELETED_TEXTS_MAX = 4_096;
+function deletedText(standard: string): string {
+  let text = deletedTexts.get(standard);
+  if (text === undefined) {
+    text = `deleted: stops ${standard}/month of standard storage; not reversible`;
+    // Stryker disable next-line all: the cache's bound only caps its memory; every text is the same with or without it.
+    if (deletedTexts.size >= DELETED_TEXTS_MAX) deletedTexts.clear();
+    deletedTexts.set(standard, text);
+  }
+  return text;
 }

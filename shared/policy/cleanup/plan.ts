@@ -127,6 +127,8 @@ export interface ImageGraph {
   readonly subjectOf: ReadonlyMap<string, string>;
 }
 
+const NONE: readonly string[] = [];
+
 const push = (map: Map<string, string[]>, key: string, value: string) => {
   const list = map.get(key);
   if (list) {
@@ -156,12 +158,16 @@ export function buildImageGraph(images: readonly ImageRecord[]): ImageGraph {
       push(children, image.digest, child);
       push(parents, child, image.digest);
     }
-    const subjects = new Set<string>();
-    if (image.subjectDigest) subjects.add(image.subjectDigest);
+    // The subjects it names, in order, each once: most images name none, and no set is made for them.
+    let subjects: Set<string> | undefined;
+    if (image.subjectDigest) subjects = new Set([image.subjectDigest]);
     for (const tag of image.tags) {
       const subject = conventionTagSubject(tag);
-      if (subject) subjects.add(subject);
+      if (!subject) continue;
+      subjects ??= new Set();
+      subjects.add(subject);
     }
+    if (subjects === undefined) continue;
     for (const subject of subjects) {
       if (subject === image.digest) continue;
       subjectOf.set(image.digest, subject);
@@ -457,13 +463,14 @@ function decisionOf(
     archived: image.imageStatus !== undefined,
     ownsLayers: !isIndex(image),
   });
-  const base = {
+  return {
     digest: image.digest,
     tags: image.tags,
     sizeInBytes: image.sizeInBytes,
     reason: deleteReasonOf(image),
+    action,
+    cost,
   };
-  return action === 'archive' ? { ...base, action, cost } : { ...base, action, cost };
 }
 
 /**
@@ -472,29 +479,31 @@ function decisionOf(
  * half-way then leaves "parent gone, some children left" (cleaned next run), never a kept image missing parts.
  */
 export function orderParentsFirst(doomed: readonly ImageRecord[], graph: ImageGraph): string[] {
-  const inSet = new Set(doomed.map((image) => image.digest));
+  const inSet = new Set<string>();
+  for (const image of doomed) inSet.add(image.digest);
+  // Only the images a doomed parent or subject names wait: the count of those yet to go before each (most images
+  // wait for none, and have no entry).
   const pending = new Map<string, number>();
-  for (const digest of inSet) pending.set(digest, 0);
-  // Stryker disable next-line ArrayDeclaration: a made-up fallback digest is not in the doomed set, and every use of an edge skips such digests.
-  const edgesFrom = (digest: string) => [...(graph.children.get(digest) ?? []), ...(graph.referrers.get(digest) ?? [])];
-  for (const digest of inSet) {
-    for (const next of edgesFrom(digest)) {
-      // Stryker disable next-line ConditionalExpression: a count kept for an image outside the doomed set is never read: the loop below skips such images before looking at their count.
+  const count = (digest: string) => {
+    for (const next of graph.children.get(digest) ?? NONE)
       if (inSet.has(next)) pending.set(next, (pending.get(next) ?? 0) + 1);
-    }
-  }
-  const ready = doomed.map((image) => image.digest).filter((digest) => pending.get(digest) === 0);
+    for (const next of graph.referrers.get(digest) ?? NONE)
+      if (inSet.has(next)) pending.set(next, (pending.get(next) ?? 0) + 1);
+  };
+  for (const digest of inSet) count(digest);
   const ordered: string[] = [];
-  for (let head = 0; head < ready.length; head++) {
-    const digest = ready[head] as string;
-    ordered.push(digest);
-    for (const next of edgesFrom(digest)) {
-      // Stryker disable next-line ConditionalExpression: without this skip an image outside the doomed set gets a count below 0, which never reaches 0, so it is never ordered; the skip only avoids that bookkeeping.
-      if (!inSet.has(next)) continue;
-      const count = (pending.get(next) ?? 0) - 1;
-      pending.set(next, count);
-      if (count === 0) ready.push(next);
-    }
+  for (const digest of inSet) if (!pending.has(digest)) ordered.push(digest);
+  const release = (next: string) => {
+    // Stryker disable next-line ConditionalExpression: without this skip an image outside the doomed set gets a count below 0, which never reaches 0, so it is never ordered; the skip only avoids that bookkeeping.
+    if (!inSet.has(next)) return;
+    const left = (pending.get(next) ?? 0) - 1;
+    pending.set(next, left);
+    if (left === 0) ordered.push(next);
+  };
+  for (let head = 0; head < ordered.length; head++) {
+    const digest = ordered[head] as string;
+    for (const next of graph.children.get(digest) ?? NONE) release(next);
+    for (const next of graph.referrers.get(digest) ?? NONE) release(next);
   }
   if (ordered.length !== inSet.size) {
     throw new Error('invariant: the reference graph has a cycle; content-addressed manifests cannot form one');

@@ -1,6 +1,7 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
 import {
   BatchDeleteImageCommand,
@@ -356,6 +357,29 @@ describe('the cleanup across targets', () => {
     expect(written[0]?.body).toMatchObject({ runId: 'run-1', workItems: 4 });
     expect(written[1]?.body).toMatchObject({ account: A, status: 'completed', deleted: 1, bytesReclaimed: 10 });
   });
+
+  it.each([
+    ['INFO', 1],
+    ['WARN', 0],
+  ] as const)(
+    'logs every image’s decision with a logger at %s only when it prints INFO (%i line)',
+    async (level, lines) => {
+      // Arrange
+      const logger = new Logger({ logLevel: level });
+      const info = vi.spyOn(logger, 'info').mockImplementation(() => {});
+      // Act
+      const report = await runCleanup(item(), context, { ...deps(), logger });
+      // Assess
+      expect(report.counts.deleted).toBe(1);
+      const decisions = info.mock.calls.filter(([message]) => message === 'cleanup decisions');
+      expect(decisions).toHaveLength(lines);
+      if (lines > 0) {
+        expect(decisions[0]?.[1]).toMatchObject({
+          decisions: [{ digest: stale, action: 'delete', reason: { code: 'stale-untagged' } }],
+        });
+      }
+    },
+  );
 
   it('refuses a work item naming an account but no region, at the edge', () => {
     expect(CleanupWorkItemSchema.safeParse({ ...item(), region: undefined }).success).toBe(false);
