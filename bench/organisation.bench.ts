@@ -180,12 +180,25 @@ function emitFigures(result: SimulationFigures, suffix: string, context: Record<
  */
 const DEFAULT_HEAP_MB = 4_096;
 
+/**
+ * The young generation's semi-space of each isolate (BENCH_ORG_SEMI_SPACE_MB): V8's default (16 MB) promotes most of
+ * a worker's short-lived answers and records to the old generation while hundreds of workers interleave; 64 MB lets
+ * them die young, for about 16 % less CPU at 5 % scale and a few dozen megabytes per thread.
+ */
+const DEFAULT_SEMI_SPACE_MB = 64;
+
 /** The benchmark runs itself again with that heap unless the heap's limit is set already. */
 if (!process.execArgv.some((flag) => flag.startsWith('--max-old-space-size'))) {
   const heapMb = intEnv('BENCH_ORG_HEAP_MB', DEFAULT_HEAP_MB);
+  const semiSpaceMb = intEnv('BENCH_ORG_SEMI_SPACE_MB', DEFAULT_SEMI_SPACE_MB);
   const child = spawnSync(
     process.execPath,
-    [`--max-old-space-size=${heapMb}`, ...process.execArgv, fileURLToPath(import.meta.url)],
+    [
+      `--max-old-space-size=${heapMb}`,
+      `--max-semi-space-size=${semiSpaceMb}`,
+      ...process.execArgv,
+      fileURLToPath(import.meta.url),
+    ],
     { stdio: 'inherit', env: process.env },
   );
   process.exit(child.status ?? 1);
