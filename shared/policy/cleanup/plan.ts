@@ -361,7 +361,8 @@ export function planCleanup(
   const doomed = images.filter((image) => !keep.has(image.digest));
 
   // 4. The safety brakes: untagged deletions against all images, tagged ones against the tagged images.
-  const taggedDoomed = doomed.filter((image) => verdicts.get(image.digest)?.kind === 'released').length;
+  let taggedDoomed = 0;
+  for (const image of doomed) if (verdicts.get(image.digest)?.kind === 'released') taggedDoomed += 1;
   const untaggedDoomed = doomed.length - taggedDoomed;
   const fraction = untaggedDoomed / Math.max(images.length, 1);
   const taggedTotal = verdicts.size;
@@ -411,13 +412,18 @@ export function planCleanup(
 
   // 5. With `action: 'archive'`, what is in standard storage is archived instead; what is archived already is deleted.
   const archives = (image: ImageRecord) => actionOf(image, rule) === 'archive';
-  // An archived index's children are unknown (ECR serves no archived manifest): archived indexes go first.
-  const archivedIndexFirst = (image: ImageRecord) => (isArchived(image) && isIndex(image) ? 0 : 1);
-  const toDelete = orderParentsFirst(
-    doomed.filter((image) => !archives(image)).sort((a, b) => archivedIndexFirst(a) - archivedIndexFirst(b)),
-    graph,
-  );
-  const archived = doomed.filter(archives);
+  // An archived index's children are unknown (ECR serves no archived manifest): archived indexes go first, the
+  // rest in their order (a stable partition, not a sort).
+  const deleteOrder: ImageRecord[] = [];
+  const others: ImageRecord[] = [];
+  const archived: ImageRecord[] = [];
+  for (const image of doomed) {
+    if (archives(image)) archived.push(image);
+    else if (isArchived(image) && isIndex(image)) deleteOrder.push(image);
+    else others.push(image);
+  }
+  for (const image of others) deleteOrder.push(image);
+  const toDelete = orderParentsFirst(deleteOrder, graph);
   const bytesReclaimed = doomed.reduce(
     (sum, image) => sum + (isIndex(image) || archives(image) ? 0 : image.sizeInBytes),
     0,
