@@ -2,8 +2,17 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { DescribeImagesCommand } from '@aws-sdk/client-ecr';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
+import { createStsClient } from '../../../shared/credentials/client.ts';
 import { countedSending } from '../../../shared/ecr/calls.ts';
 import { createEcrClient, createEcrGateway, type ECRClient, toGatewayError } from '../../../shared/ecr/index.ts';
+import { createEcrPublicClient } from '../../../shared/ecr-public/client.ts';
+import { createEcsClient } from '../../../shared/ecs/client.ts';
+import { createEcsGateway } from '../../../shared/ecs/gateway.ts';
+import { createLambdaClient } from '../../../shared/lambda/client.ts';
+import { createOrganizationsClient } from '../../../shared/organizations/client.ts';
+import { createS3Client } from '../../../shared/s3/client.ts';
+import { createSnsClient } from '../../../shared/sns/client.ts';
+import { createSsmClient } from '../../../shared/ssm/client.ts';
 import { digestOf } from '../../helpers/images.ts';
 
 /**
@@ -24,24 +33,29 @@ beforeAll(async () => {
     const chunks: Buffer[] = [];
     request.on('data', (chunk: Buffer) => chunks.push(chunk));
     request.on('end', () => {
-      const { repositoryName, nextToken } = JSON.parse(Buffer.concat(chunks).toString('utf8')) as {
-        repositoryName: string;
+      const sent = JSON.parse(Buffer.concat(chunks).toString('utf8')) as {
+        repositoryName?: string;
         nextToken?: string;
       };
+      // ECS's ListClusters names no repository: it stands for one of its own.
+      const repositoryName = sent.repositoryName ?? 'ecs/clusters';
+      const { nextToken } = sent;
       received.set(repositoryName, (received.get(repositoryName) ?? 0) + 1);
       const failures = failuresLeft.get(repositoryName) ?? 0;
       failuresLeft.set(repositoryName, failures - 1);
       const [status, body] =
         failures > 0
           ? [503, { __type: 'ServiceUnavailableException', message: 'try again' }]
-          : [
-              200,
-              {
-                imageDetails: [{ repositoryName, imageDigest: digestOf(`${repositoryName}${nextToken ?? ''}`) }],
-                // A repository named '…/paged' has a second page.
-                ...(repositoryName.endsWith('/paged') && nextToken === undefined ? { nextToken: 'page-2' } : {}),
-              },
-            ];
+          : repositoryName === 'ecs/clusters'
+            ? [200, { clusterArns: ['arn:aws:ecs:us-east-1:123456789012:cluster/main'] }]
+            : [
+                200,
+                {
+                  imageDetails: [{ repositoryName, imageDigest: digestOf(`${repositoryName}${nextToken ?? ''}`) }],
+                  // A repository named '…/paged' has a second page.
+                  ...(repositoryName.endsWith('/paged') && nextToken === undefined ? { nextToken: 'page-2' } : {}),
+                },
+              ];
       response.writeHead(status, { 'content-type': 'application/x-amz-json-1.1' }).end(JSON.stringify(body));
     });
   });
@@ -162,5 +176,51 @@ describe('re-send counts over a client that caches its middleware', () => {
       { repositoryName: 'team/paged', maxResults: 1000, nextToken: 'page-2' },
     ]);
     expect(gateway.callCounts()).toEqual({ DescribeImages: 2 });
+  });
+});
+
+describe('the clients the service builds', () => {
+  const settings = { region: 'us-east-1', credentials: { accessKeyId: 'AKIDTEST', secretAccessKey: 'secret' } };
+
+  it.each([
+    ['ECR', () => createEcrClient(settings)],
+    ['ECR Public', () => createEcrPublicClient(settings)],
+    ['STS', () => createStsClient(settings)],
+    ['Organizations', () => createOrganizationsClient(settings)],
+    ['ECS', () => createEcsClient(settings)],
+    ['Lambda', () => createLambdaClient(settings)],
+    ['SSM', () => createSsmClient(settings)],
+    ['SNS', () => createSnsClient(settings)],
+  ])('%s: resolves its middleware once per command class, with the re-send count in it from the start', (_, make) => {
+    // Act
+    const made = make();
+    // Assess
+    expect(made.config.cacheMiddleware).toBe(true);
+    expect(made.middlewareStack.identify().join(' ')).toContain('serviceCountsResends');
+    made.destroy();
+  });
+
+  it("S3: resolves its middleware on every send, as its endpoint and signing depend on each request's bucket", () => {
+    // Act
+    const made = createS3Client(settings);
+    // Assess
+    expect(made.config.cacheMiddleware).not.toBe(true);
+    made.destroy();
+  });
+
+  it('ECS: counts the re-sends of a request answered 5xx, over its cached middleware', async () => {
+    // Prepare
+    failuresLeft.set('ecs/clusters', 1);
+    const ecs = createEcsClient({ ...settings, endpoint: url, maxAttempts: 3 });
+    const gateway = createEcsGateway(ecs);
+    // Act
+    const clusters: string[] = [];
+    for await (const cluster of gateway.listClusters()) clusters.push(cluster);
+    for await (const cluster of gateway.listClusters()) clusters.push(cluster);
+    ecs.destroy();
+    // Assess
+    expect(clusters).toHaveLength(2);
+    expect(received.get('ecs/clusters')).toBe(3);
+    expect(gateway.callCounts()).toEqual({ ListClusters: 3 });
   });
 });
