@@ -1,4 +1,5 @@
 import { STSClient, type STSClientConfig } from '@aws-sdk/client-sts';
+import { countsResends } from '../ecr/calls.ts';
 import { adaptiveRetries } from '../ecr/client.ts';
 
 export interface StsClientOptions {
@@ -17,10 +18,13 @@ export interface StsClientOptions {
 
 /** The STS client that assumes the target roles: the ECR client's retry rules (adaptive mode, the same attempts). */
 export function createStsClient(options: StsClientOptions = {}): STSClient {
-  return new STSClient({
-    ...adaptiveRetries(options.maxAttempts),
-    ...(options.endpoint === undefined ? {} : { endpoint: options.endpoint }),
-    ...(options.region === undefined ? {} : { region: options.region }),
-    ...(options.credentials === undefined ? {} : { credentials: options.credentials }),
-  });
+  return countsResends(
+    new STSClient({
+      ...adaptiveRetries(options.maxAttempts),
+      cacheMiddleware: true,
+      ...(options.endpoint === undefined ? {} : { endpoint: options.endpoint }),
+      ...(options.region === undefined ? {} : { region: options.region }),
+      ...(options.credentials === undefined ? {} : { credentials: options.credentials }),
+    }),
+  );
 }

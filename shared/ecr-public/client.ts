@@ -1,4 +1,5 @@
 import { ECRPUBLICClient, type ECRPUBLICClientConfig } from '@aws-sdk/client-ecr-public';
+import { countsResends } from '../ecr/calls.ts';
 import { withQuotaNotRetried } from '../ecr/client.ts';
 import { ECR_CLIENT_MAX_ATTEMPTS } from '../ecr/limits.ts';
 
@@ -28,14 +29,18 @@ export interface EcrPublicClientOptions {
  */
 export function createEcrPublicClient(options: EcrPublicClientOptions = {}): ECRPUBLICClient {
   const fromEnvironment = process.env.AWS_MAX_ATTEMPTS !== undefined && process.env.AWS_MAX_ATTEMPTS !== '';
-  return withQuotaNotRetried(
-    new ECRPUBLICClient({
-      retryMode: 'adaptive',
-      // Left undefined, the SDK reads AWS_MAX_ATTEMPTS itself (and validates it).
-      maxAttempts: options.maxAttempts ?? (fromEnvironment ? undefined : ECR_CLIENT_MAX_ATTEMPTS),
-      region: ECR_PUBLIC_API_REGION,
-      ...(options.endpoint === undefined ? {} : { endpoint: options.endpoint }),
-      ...(options.credentials === undefined ? {} : { credentials: options.credentials }),
-    }),
+  return countsResends(
+    withQuotaNotRetried(
+      new ECRPUBLICClient({
+        // As the ECR client's (see `createEcrClient`): the middleware is resolved once per command class.
+        cacheMiddleware: true,
+        retryMode: 'adaptive',
+        // Left undefined, the SDK reads AWS_MAX_ATTEMPTS itself (and validates it).
+        maxAttempts: options.maxAttempts ?? (fromEnvironment ? undefined : ECR_CLIENT_MAX_ATTEMPTS),
+        region: ECR_PUBLIC_API_REGION,
+        ...(options.endpoint === undefined ? {} : { endpoint: options.endpoint }),
+        ...(options.credentials === undefined ? {} : { credentials: options.credentials }),
+      }),
+    ),
   );
 }

@@ -6,47 +6,84 @@ import type { ItemFailure } from './types.ts';
  * sending, re-send counting, batching, and the bounded rounds of re-tries for per-id failures.
  */
 
-interface CommandWithStack {
+interface MiddlewareClient {
   middlewareStack: {
     add(
       middleware: (
-        next: (args: unknown) => Promise<unknown>,
+        next: (args: SentArgs) => Promise<unknown>,
         context: { commandName?: unknown },
-      ) => (args: unknown) => Promise<unknown>,
+      ) => (args: SentArgs) => Promise<unknown>,
       options: { step: 'deserialize'; priority: 'high'; name: string; override: true },
     ): void;
   };
 }
 
+/** Where a counted send carries its count down the middleware chain: each step passes its args on, spread. */
+const RESENDS = Symbol('countedResends');
+
+/** One send's attempts, and the counter of the gateway that sent it. */
+interface ResendSlot {
+  attempts: number;
+  readonly count: (operation: string) => void;
+}
+
+interface SentArgs {
+  [RESENDS]?: ResendSlot;
+}
+
+/** The middleware stacks that count re-sends already (one middleware per client, whatever the gateways over it). */
+const countingStacks = new WeakSet<object>();
+
+/**
+ * Adds to `client`'s own stack, once, the middleware that counts the SDK's re-sends of each counted send (see
+ * `countingResends`). The SDK's retry loop (in the finalizeRequest step, see `createEcrClient`) runs the deserialize
+ * step once per attempt, so each pass of a send after its first is a re-send that the service received (and
+ * throttled, or answered 5xx) too. A client that caches its resolved middleware (`cacheMiddleware`, as
+ * `createEcrClient`'s does) applies only middleware added before its first send of a command: its factory calls this
+ * before handing it out; for any other client, `countingResends` calls it when the first gateway is built over it.
+ */
+export function countsResends<C extends { middlewareStack: object }>(client: C): C {
+  const stack = (client as unknown as MiddlewareClient).middlewareStack;
+  if (countingStacks.has(stack)) return client;
+  countingStacks.add(stack);
+  stack.add(
+    (next, context) => (args) => {
+      const slot = args[RESENDS];
+      if (slot !== undefined && ++slot.attempts > 1) slot.count(String(context.commandName).replace(/Command$/, ''));
+      return next(args);
+    },
+    { step: 'deserialize', priority: 'high', name: 'serviceCountsResends', override: true },
+  );
+  return client;
+}
+
 /**
  * The client the gateway sends with: `sdkClient`, but every command it sends also counts the SDK's re-sends of it.
- * The gateway counts one call per `send`; the SDK's retry loop (in the finalizeRequest step, see `createEcrClient`)
- * runs the deserialize step once per attempt, so each pass after a command's first is a re-send that the service
- * received (and throttled, or answered 5xx) too. With both, `callCounts` is what the service counted. A client whose
- * `send` is stubbed (aws-sdk-client-mock) runs no middleware: it is counted one call per send, as it is sent.
+ * The gateway counts one call per `send`; the client's middleware (`countsResends`) counts each attempt after a
+ * send's first. With both, `callCounts` is what the service counted. Each send carries its own slot (attempts, and
+ * this gateway's `count`) on a shallow copy of its command, so that sends at once, of one command or of several
+ * gateways over one client, never count into each other, and the client's middleware stays the same for every send
+ * (which lets it cache its resolved middleware). A client whose `send` is stubbed (aws-sdk-client-mock) runs no
+ * middleware: it is counted one call per send, as it is sent.
  */
 export function countingResends<C extends { send: (...args: never[]) => unknown }>(
   sdkClient: C,
   count: (operation: string) => void,
 ): C {
-  const send = (command: CommandWithStack, ...rest: unknown[]) => {
-    let attempts = 0;
-    command.middlewareStack.add(
-      (next, context) => async (args) => {
-        attempts++;
-        if (attempts > 1) count(String(context.commandName).replace(/Command$/, ''));
-        return await next(args);
-      },
-      { step: 'deserialize', priority: 'high', name: 'ecrGatewayCountsResends', override: true },
-    );
-    return (sdkClient.send as unknown as (...args: unknown[]) => Promise<unknown>).call(sdkClient, command, ...rest);
+  countsResends(sdkClient as unknown as MiddlewareClient);
+  const sdkSend = sdkClient.send as unknown as (...args: unknown[]) => Promise<unknown>;
+  const send = (command: object, ...rest: unknown[]) => {
+    // The copy keeps the command's class (the SDK caches middleware per class) and its own members (input, schema,
+    // serde); the slot rides with it, as the SDK's steps spread their args into the next step's.
+    const sent: SentArgs = Object.assign(Object.create(Object.getPrototypeOf(command)) as object, command);
+    sent[RESENDS] = { attempts: 0, count };
+    return sdkSend.call(sdkClient, sent, ...rest);
   };
   return new Proxy(sdkClient, {
     get: (target, property, receiver) => (property === 'send' ? send : Reflect.get(target, property, receiver)),
   });
 }
 
-/** Splits ids into consecutive batches of at most `size`, keeping their order. */
 /** Call counts of several gateways or clients added up, per operation. */
 export function sumCallCounts(counts: Iterable<Record<string, number>>): Record<string, number> {
   const sum: Record<string, number> = {};
@@ -56,6 +93,7 @@ export function sumCallCounts(counts: Iterable<Record<string, number>>): Record<
   return sum;
 }
 
+/** Splits ids into consecutive batches of at most `size`, keeping their order. */
 export function chunk<T>(items: readonly T[], size: number): T[][] {
   const batches: T[][] = [];
   for (let start = 0; start < items.length; start += size) batches.push(items.slice(start, start + size));
@@ -109,15 +147,15 @@ export async function backOff(round: number, baseDelayMs: number): Promise<void>
   if (delay > 0) await sleep(delay);
 }
 
-/** A paginator's hook: each request it sends, counted and sent as a copy (see `countedSending`'s `paged`). */
+/** A paginator's hook: each request it sends, counted and sent with a copy of its input (see `countedSending`'s `paged`). */
 export type CopyingWithCommand = <Command extends { input: object }>(command: Command) => Command;
 
 /**
  * How a gateway sends: `client` (the SDK client, counting its re-sends), `call` (one request, counted, every error
  * mapped by `mapError`, mapping errors included), `paged` (an SDK paginator: each page's request counted through its
- * `withCommand` hook, errors mapped like `call`'s) and the counts so far. The hook sends a copy of the command: the
- * paginator writes every page's token into one shared input object, and a copy keeps each request's input as it was
- * sent (for middleware, logs and aws-sdk-client-mock's call records). Every gateway of the service sends through one.
+ * `withCommand` hook, errors mapped like `call`'s) and the counts so far. The hook gives the page's command a copy
+ * of its input: the paginator writes every page's token into one shared input object, and a copy keeps each
+ * request's input as it was sent (for middleware, logs and aws-sdk-client-mock's call records). Every gateway of the service sends through one.
  */
 export function countedSending<Operation extends string, Client extends { send: (...args: never[]) => unknown }>(
   sdkClient: Client,
@@ -144,8 +182,9 @@ export function countedSending<Operation extends string, Client extends { send: 
   ): AsyncGenerator<Mapped> {
     const withCommand: CopyingWithCommand = (command) => {
       count(operation);
-      const CommandClass = command.constructor as new (input: object) => typeof command;
-      return new CommandClass({ ...command.input });
+      // The paginator built this command for this page alone: its input, not the command, needs copying.
+      (command as { input: object }).input = { ...command.input };
+      return command;
     };
     try {
       for await (const page of paginate(withCommand)) yield map(page);

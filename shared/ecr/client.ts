@@ -1,4 +1,5 @@
 import { ECRClient, type ECRClientConfig } from '@aws-sdk/client-ecr';
+import { countsResends } from './calls.ts';
 import { UnretriedError } from './errors.ts';
 import { ECR_CLIENT_MAX_ATTEMPTS } from './limits.ts';
 
@@ -26,6 +27,10 @@ export interface EcrClientOptions {
 export function createEcrClient(options: EcrClientOptions = {}): ECRClient {
   const fromEnvironment = process.env.AWS_MAX_ATTEMPTS !== undefined && process.env.AWS_MAX_ATTEMPTS !== '';
   const client = new ECRClient({
+    // The middleware stack is resolved once per command class instead of on every send. Middleware added to the
+    // client after its first send of a class does not apply to that class: everything is added here, before the
+    // client is handed out, and by whoever wraps it right after (`boundConcurrency`, the tracer), before any send.
+    cacheMiddleware: true,
     retryMode: 'adaptive',
     // Left undefined, the SDK reads AWS_MAX_ATTEMPTS itself (and validates it).
     maxAttempts: options.maxAttempts ?? (fromEnvironment ? undefined : ECR_CLIENT_MAX_ATTEMPTS),
@@ -37,7 +42,8 @@ export function createEcrClient(options: EcrClientOptions = {}): ECRClient {
   // The SDK's logger middleware filters every response for its log even when no logger is set (a walk of each
   // DescribeImages page); the service logs through Powertools, so it goes.
   client.middlewareStack.remove('loggerMiddleware');
-  return client;
+  // The gateways' count of re-sends (`countingResends`), in the stack before the first send caches it.
+  return countsResends(client);
 }
 
 /**

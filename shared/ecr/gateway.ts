@@ -293,17 +293,22 @@ export function createEcrGateway(sdkClient: ECRClient, options: EcrGatewayOption
             if (value) done.add(value);
           }
           const failures: ItemFailure[] = [];
+          const failedHere = new Set<string>();
           for (const failure of (response.failures ?? []).map(toItemFailure)) {
             const value = failure[key];
             if (failure.code === IMAGE_NOT_FOUND && value !== undefined) alreadyGone.add(value);
-            else failures.push(failure);
+            else {
+              failures.push(failure);
+              if (value !== undefined) failedHere.add(value);
+            }
           }
-          const answered = new Set([...done, ...alreadyGone, ...failures.flatMap((f) => f[key] ?? [])]);
-          const unanswered = batch.filter((value) => !answered.has(value));
-          return [
-            ...failures,
-            ...unanswered.map((value) => notInResponse(key === 'digest' ? { digest: value } : { tag: value })),
-          ];
+          // Each id of the batch looked up in what is answered so far (not a set of them all built per batch).
+          for (const value of batch) {
+            if (!done.has(value) && !alreadyGone.has(value) && !failedHere.has(value)) {
+              failures.push(notInResponse(key === 'digest' ? { digest: value } : { tag: value }));
+            }
+          }
+          return failures;
         }),
       (failure) => failure[key],
     );
@@ -447,8 +452,11 @@ export function createEcrGateway(sdkClient: ECRClient, options: EcrGatewayOption
             );
             for (const record of (response.images ?? []).map(toManifestRecord)) manifests.set(record.digest, record);
             const failed = (response.failures ?? []).map(toItemFailure);
-            const answered = new Set([...manifests.keys(), ...failed.flatMap((f) => f.digest ?? [])]);
-            return [...failed, ...batch.filter((d) => !answered.has(d)).map((digest) => notInResponse({ digest }))];
+            const failedHere = new Set(failed.map((f) => f.digest));
+            for (const digest of batch) {
+              if (!manifests.has(digest) && !failedHere.has(digest)) failed.push(notInResponse({ digest }));
+            }
+            return failed;
           }),
         (failure) => failure.digest,
       );

@@ -120,30 +120,42 @@ export function toTagMutabilitySettings(
   };
 }
 
-/** A DescribeImages `ImageDetail` to the domain record; `childDigests` stays undefined (it needs the manifest). */
+/**
+ * A DescribeImages `ImageDetail` to the domain record; `childDigests` stays undefined (it needs the manifest).
+ *
+ * A listing maps every image of a repository, and the records live as long as the worker's plan. Each is one object
+ * literal with the members nearly every image has (a pull time or not, a media type or not), in one order: records
+ * of the same members share one shape, and those members sit in the object itself, where members added to a literal
+ * afterwards would take a second allocation. The rarer members are added after.
+ */
 export function toImageRecord(detail: ImageDetail): ImageRecord {
-  // Built member by member in one order rather than from spreads: a listing maps every image of a repository, and
-  // records of the same members then share one object shape (and no intermediate objects are made).
-  const record: Partial<Mutable<ImageRecord>> = {
-    digest: required(detail.imageDigest, 'an image without imageDigest'),
-    tags: detail.imageTags ?? [],
-    pushedAt: epochMs(detail.imagePushedAt) ?? 0,
-  };
-  const lastPulledAt = epochMs(detail.lastRecordedPullTime);
-  if (lastPulledAt !== undefined) record.lastPulledAt = lastPulledAt;
-  record.sizeInBytes = detail.imageSizeInBytes ?? 0;
-  if (detail.imageManifestMediaType) record.manifestMediaType = detail.imageManifestMediaType;
+  const digest = required(detail.imageDigest, 'an image without imageDigest');
+  const tags = detail.imageTags ?? [];
+  const pushedAt = detail.imagePushedAt === undefined ? 0 : detail.imagePushedAt.getTime();
+  const pulled = detail.lastRecordedPullTime;
+  const sizeInBytes = detail.imageSizeInBytes ?? 0;
+  const manifestMediaType = detail.imageManifestMediaType;
+  let record: Mutable<ImageRecord>;
+  if (manifestMediaType) {
+    record =
+      pulled === undefined
+        ? { digest, tags, pushedAt, sizeInBytes, manifestMediaType }
+        : { digest, tags, pushedAt, lastPulledAt: pulled.getTime(), sizeInBytes, manifestMediaType };
+  } else {
+    record =
+      pulled === undefined
+        ? { digest, tags, pushedAt, sizeInBytes }
+        : { digest, tags, pushedAt, lastPulledAt: pulled.getTime(), sizeInBytes };
+  }
   if (detail.artifactMediaType) record.artifactMediaType = detail.artifactMediaType;
   if (detail.subjectManifestDigest) record.subjectDigest = detail.subjectManifestDigest;
   if (detail.imageScanStatus?.status) record.scanStatus = detail.imageScanStatus.status;
   const status = detail.imageStatus;
-  const lastActivatedAt = epochMs(detail.lastActivatedAt);
   if (status === 'ARCHIVED' || status === 'ACTIVATING') {
     record.imageStatus = status;
-    const lastArchivedAt = epochMs(detail.lastArchivedAt);
-    if (lastArchivedAt !== undefined) record.lastArchivedAt = lastArchivedAt;
-  } else if (lastActivatedAt !== undefined) record.lastActivatedAt = lastActivatedAt;
-  return record as ImageRecord;
+    if (detail.lastArchivedAt !== undefined) record.lastArchivedAt = detail.lastArchivedAt.getTime();
+  } else if (detail.lastActivatedAt !== undefined) record.lastActivatedAt = detail.lastActivatedAt.getTime();
+  return record;
 }
 
 type Mutable<T> = { -readonly [K in keyof T]: T[K] };

@@ -1,4 +1,5 @@
 import { ECSClient, type ECSClientConfig } from '@aws-sdk/client-ecs';
+import { countsResends } from '../ecr/calls.ts';
 import { adaptiveRetries } from '../ecr/client.ts';
 
 export interface EcsClientOptions {
@@ -13,10 +14,13 @@ export interface EcsClientOptions {
 
 /** The ECS client of the in-use provider: the ECR client's retry rules (adaptive mode, the same attempts). */
 export function createEcsClient(options: EcsClientOptions = {}): ECSClient {
-  return new ECSClient({
-    ...adaptiveRetries(options.maxAttempts),
-    ...(options.endpoint === undefined ? {} : { endpoint: options.endpoint }),
-    ...(options.region === undefined ? {} : { region: options.region }),
-    ...(options.credentials === undefined ? {} : { credentials: options.credentials }),
-  });
+  return countsResends(
+    new ECSClient({
+      ...adaptiveRetries(options.maxAttempts),
+      cacheMiddleware: true,
+      ...(options.endpoint === undefined ? {} : { endpoint: options.endpoint }),
+      ...(options.region === undefined ? {} : { region: options.region }),
+      ...(options.credentials === undefined ? {} : { credentials: options.credentials }),
+    }),
+  );
 }

@@ -1,4 +1,5 @@
 import { LambdaClient, type LambdaClientConfig } from '@aws-sdk/client-lambda';
+import { countsResends } from '../ecr/calls.ts';
 import { adaptiveRetries } from '../ecr/client.ts';
 
 export interface LambdaClientOptions {
@@ -13,10 +14,13 @@ export interface LambdaClientOptions {
 
 /** The Lambda client of the in-use provider: the ECR client's retry rules (adaptive mode, the same attempts). */
 export function createLambdaClient(options: LambdaClientOptions = {}): LambdaClient {
-  return new LambdaClient({
-    ...adaptiveRetries(options.maxAttempts),
-    ...(options.endpoint === undefined ? {} : { endpoint: options.endpoint }),
-    ...(options.region === undefined ? {} : { region: options.region }),
-    ...(options.credentials === undefined ? {} : { credentials: options.credentials }),
-  });
+  return countsResends(
+    new LambdaClient({
+      ...adaptiveRetries(options.maxAttempts),
+      cacheMiddleware: true,
+      ...(options.endpoint === undefined ? {} : { endpoint: options.endpoint }),
+      ...(options.region === undefined ? {} : { region: options.region }),
+      ...(options.credentials === undefined ? {} : { credentials: options.credentials }),
+    }),
+  );
 }

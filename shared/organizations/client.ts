@@ -1,4 +1,5 @@
 import { OrganizationsClient, type OrganizationsClientConfig } from '@aws-sdk/client-organizations';
+import { countsResends } from '../ecr/calls.ts';
 import { adaptiveRetries } from '../ecr/client.ts';
 
 export interface OrganizationsClientOptions {
@@ -17,10 +18,13 @@ export interface OrganizationsClientOptions {
 
 /** The AWS Organizations client that discovers the target accounts: the ECR client's retry rules. */
 export function createOrganizationsClient(options: OrganizationsClientOptions = {}): OrganizationsClient {
-  return new OrganizationsClient({
-    ...adaptiveRetries(options.maxAttempts),
-    ...(options.endpoint === undefined ? {} : { endpoint: options.endpoint }),
-    ...(options.region === undefined ? {} : { region: options.region }),
-    ...(options.credentials === undefined ? {} : { credentials: options.credentials }),
-  });
+  return countsResends(
+    new OrganizationsClient({
+      ...adaptiveRetries(options.maxAttempts),
+      cacheMiddleware: true,
+      ...(options.endpoint === undefined ? {} : { endpoint: options.endpoint }),
+      ...(options.region === undefined ? {} : { region: options.region }),
+      ...(options.credentials === undefined ? {} : { credentials: options.credentials }),
+    }),
+  );
 }

@@ -1,4 +1,5 @@
 import { SNSClient, type SNSClientConfig } from '@aws-sdk/client-sns';
+import { countsResends } from '../ecr/calls.ts';
 import { adaptiveRetries } from '../ecr/client.ts';
 
 export interface SnsClientOptions {
@@ -13,10 +14,13 @@ export interface SnsClientOptions {
 
 /** The SNS client of the notifications: the ECR client's retry rules (adaptive mode, the same attempts). */
 export function createSnsClient(options: SnsClientOptions = {}): SNSClient {
-  return new SNSClient({
-    ...adaptiveRetries(options.maxAttempts),
-    ...(options.endpoint === undefined ? {} : { endpoint: options.endpoint }),
-    ...(options.region === undefined ? {} : { region: options.region }),
-    ...(options.credentials === undefined ? {} : { credentials: options.credentials }),
-  });
+  return countsResends(
+    new SNSClient({
+      ...adaptiveRetries(options.maxAttempts),
+      cacheMiddleware: true,
+      ...(options.endpoint === undefined ? {} : { endpoint: options.endpoint }),
+      ...(options.region === undefined ? {} : { region: options.region }),
+      ...(options.credentials === undefined ? {} : { credentials: options.credentials }),
+    }),
+  );
 }

@@ -1,4 +1,5 @@
 import { SSMClient, type SSMClientConfig } from '@aws-sdk/client-ssm';
+import { countsResends } from '../ecr/calls.ts';
 import { adaptiveRetries } from '../ecr/client.ts';
 
 export interface SsmClientOptions {
@@ -13,10 +14,13 @@ export interface SsmClientOptions {
 
 /** The SSM client of the Kubernetes list reader: the ECR client's retry rules (adaptive mode, the same attempts). */
 export function createSsmClient(options: SsmClientOptions = {}): SSMClient {
-  return new SSMClient({
-    ...adaptiveRetries(options.maxAttempts),
-    ...(options.endpoint === undefined ? {} : { endpoint: options.endpoint }),
-    ...(options.region === undefined ? {} : { region: options.region }),
-    ...(options.credentials === undefined ? {} : { credentials: options.credentials }),
-  });
+  return countsResends(
+    new SSMClient({
+      ...adaptiveRetries(options.maxAttempts),
+      cacheMiddleware: true,
+      ...(options.endpoint === undefined ? {} : { endpoint: options.endpoint }),
+      ...(options.region === undefined ? {} : { region: options.region }),
+      ...(options.credentials === undefined ? {} : { credentials: options.credentials }),
+    }),
+  );
 }

@@ -18,6 +18,59 @@ describe('Function: toImageRecord', () => {
     // Assess
     expect(record.scanStatus).toBe('IN_PROGRESS');
   });
+
+  it('returns plain objects with the members ECR sent, in one order, whatever the mix of them', () => {
+    // Act
+    const archived = toImageRecord({
+      imageDigest: 'sha256:b',
+      imageTags: ['v1'],
+      imagePushedAt: new Date(1_000),
+      lastRecordedPullTime: new Date(2_000),
+      imageSizeInBytes: 7,
+      imageManifestMediaType: 'application/vnd.oci.image.manifest.v1+json',
+      artifactMediaType: 'application/vnd.dev.cosign.artifact.sig.v1+json',
+      subjectManifestDigest: 'sha256:a',
+      imageScanStatus: { status: 'COMPLETE' },
+      imageStatus: 'ARCHIVED',
+      lastArchivedAt: new Date(3_000),
+      lastActivatedAt: new Date(500),
+    });
+    const restored = toImageRecord({
+      imageDigest: 'sha256:c',
+      imageStatus: 'ACTIVE',
+      lastActivatedAt: new Date(4_000),
+    });
+    // Assess: strictly equal to literals (same prototype, no member left undefined), and the same JSON
+    const expectedArchived = {
+      digest: 'sha256:b',
+      tags: ['v1'],
+      pushedAt: 1_000,
+      lastPulledAt: 2_000,
+      sizeInBytes: 7,
+      manifestMediaType: 'application/vnd.oci.image.manifest.v1+json',
+      artifactMediaType: 'application/vnd.dev.cosign.artifact.sig.v1+json',
+      subjectDigest: 'sha256:a',
+      scanStatus: 'COMPLETE',
+      imageStatus: 'ARCHIVED',
+      lastArchivedAt: 3_000,
+    };
+    expect(archived).toStrictEqual(expectedArchived);
+    expect(JSON.stringify(archived)).toBe(JSON.stringify(expectedArchived));
+    expect(Object.getPrototypeOf(archived)).toBe(Object.prototype);
+    expect(restored).toStrictEqual({
+      digest: 'sha256:c',
+      tags: [],
+      pushedAt: 0,
+      sizeInBytes: 0,
+      lastActivatedAt: 4_000,
+    });
+    expect(Object.keys(restored)).toEqual(['digest', 'tags', 'pushedAt', 'sizeInBytes', 'lastActivatedAt']);
+  });
+
+  it('refuses an image without a digest', () => {
+    // Act & Assess
+    expect(() => toImageRecord({ imageTags: ['v1'] })).toThrow(/without imageDigest/);
+  });
 });
 
 describe('Function: toItemFailure', () => {
