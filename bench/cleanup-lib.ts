@@ -316,6 +316,139 @@ export function toImageRecords(shape: readonly ShapeImage[], now: number, random
   });
 }
 
+/**
+ * The media types of generated images by code (`ImageColumns.manifestType`, `artifactType`); code 0 is none.
+ */
+export const COLUMN_MEDIA_TYPES: readonly (string | undefined)[] = [
+  undefined,
+  MEDIA_TYPES.ociManifest,
+  MEDIA_TYPES.ociIndex,
+  MEDIA_TYPES.dockerManifest,
+  MEDIA_TYPES.dockerManifestList,
+  MEDIA_TYPES.ociConfig,
+  MEDIA_TYPES.dockerConfig,
+  ARTIFACT_TYPES.cosignSignature,
+  ARTIFACT_TYPES.inTotoAttestation,
+  ARTIFACT_TYPES.spdxSbom,
+];
+const codeOf = (mediaType: string): number => COLUMN_MEDIA_TYPES.indexOf(mediaType);
+const OCI_MANIFEST = codeOf(MEDIA_TYPES.ociManifest);
+const OCI_INDEX = codeOf(MEDIA_TYPES.ociIndex);
+const DOCKER_MANIFEST = codeOf(MEDIA_TYPES.dockerManifest);
+const DOCKER_MANIFEST_LIST = codeOf(MEDIA_TYPES.dockerManifestList);
+const OCI_CONFIG = codeOf(MEDIA_TYPES.ociConfig);
+const DOCKER_CONFIG = codeOf(MEDIA_TYPES.dockerConfig);
+const COSIGN_SIGNATURE = codeOf(ARTIFACT_TYPES.cosignSignature);
+const ARTIFACT_CODES = {
+  signature: COSIGN_SIGNATURE,
+  attestation: codeOf(ARTIFACT_TYPES.inTotoAttestation),
+  sbom: codeOf(ARTIFACT_TYPES.spdxSbom),
+} as const;
+
+/**
+ * The images of `toImageRecords`, column by column: position `i` of every column is image `i` of the shape. One
+ * string per digest and typed arrays for the rest, so that a repository held for a while costs a few dozen bytes an
+ * image besides its digests, and no object per image.
+ */
+export interface ImageColumns {
+  readonly count: number;
+  readonly digests: readonly string[];
+  /** An image's tags: undefined for none, the tag itself for one, else the list. */
+  readonly tags: readonly (string | readonly string[] | undefined)[];
+  readonly pushedAt: Float64Array;
+  /** NaN for an image never pulled. */
+  readonly lastPulledAt: Float64Array;
+  readonly sizeInBytes: Float64Array;
+  /** Codes into `COLUMN_MEDIA_TYPES`. */
+  readonly manifestType: Uint8Array;
+  readonly artifactType: Uint8Array;
+  readonly subjectDigests: readonly (string | undefined)[];
+  /** An index's children are `childList[childStart[i]]` up to `childList[childStart[i + 1]]`, as positions. */
+  readonly childStart: Int32Array;
+  readonly childList: Int32Array;
+}
+
+/**
+ * `toImageRecords`' images in columns: the same PRNG draws in the same order, so the same shape and PRNG state give
+ * the same digests, times, sizes, media types, tags, subjects and children (test/unit/bench/organisation-sim.test.ts reads the model against toImageRecords).
+ */
+export function toImageColumns(shape: readonly ShapeImage[], now: number, random: () => number): ImageColumns {
+  const count = shape.length;
+  const digests: string[] = new Array(count);
+  for (let i = 0; i < count; i++) digests[i] = randomDigest(random);
+  const tags: (string | readonly string[] | undefined)[] = new Array(count);
+  const subjectDigests: (string | undefined)[] = new Array(count);
+  const pushedAt = new Float64Array(count);
+  const lastPulledAt = new Float64Array(count);
+  const sizeInBytes = new Float64Array(count);
+  const manifestType = new Uint8Array(count);
+  const artifactType = new Uint8Array(count);
+  const childStart = new Int32Array(count + 1);
+  let children = 0;
+  for (let i = 0; i < count; i++) {
+    childStart[i] = children;
+    const image = shape[i] as ShapeImage;
+    if (image.kind === 'index') children += image.children?.length ?? 0;
+  }
+  childStart[count] = children;
+  const childList = new Int32Array(children);
+  for (let i = 0; i < count; i++) {
+    const image = shape[i] as ShapeImage;
+    pushedAt[i] = now - Math.round(image.pushedAgoMs);
+    lastPulledAt[i] =
+      image.pulledAgoMs === undefined || image.kind === 'orphan' ? Number.NaN : now - Math.round(image.pulledAgoMs);
+    // Drawn for every image, as toImageRecords does, whatever its kind.
+    const size = 20_000_000 + Math.floor(random() * 400_000_000);
+    const own = image.tags.length === 0 ? undefined : image.tags.length === 1 ? image.tags[0] : [...image.tags];
+    switch (image.kind) {
+      case 'index': {
+        tags[i] = own;
+        sizeInBytes[i] = size;
+        manifestType[i] = image.docker ? DOCKER_MANIFEST_LIST : OCI_INDEX;
+        let at = childStart[i] as number;
+        for (const child of image.children ?? []) childList[at++] = child;
+        break;
+      }
+      case 'referrer':
+        sizeInBytes[i] = 1_500;
+        manifestType[i] = OCI_MANIFEST;
+        artifactType[i] = ARTIFACT_CODES[image.artifact ?? 'signature'];
+        subjectDigests[i] = digests[image.subject ?? -1];
+        break;
+      case 'orphan':
+        sizeInBytes[i] = 1_500;
+        manifestType[i] = OCI_MANIFEST;
+        artifactType[i] = COSIGN_SIGNATURE;
+        subjectDigests[i] = randomDigest(random);
+        break;
+      case 'sig':
+        tags[i] = flat(`${(digests[image.subject ?? -1] as string).replace(':', '-')}.sig`);
+        sizeInBytes[i] = 1_500;
+        manifestType[i] = OCI_MANIFEST;
+        artifactType[i] = OCI_CONFIG;
+        break;
+      default:
+        tags[i] = own;
+        sizeInBytes[i] = size;
+        manifestType[i] = image.docker ? DOCKER_MANIFEST : OCI_MANIFEST;
+        artifactType[i] = image.docker ? DOCKER_CONFIG : OCI_CONFIG;
+    }
+  }
+  return {
+    count,
+    digests,
+    tags,
+    pushedAt,
+    lastPulledAt,
+    sizeInBytes,
+    manifestType,
+    artifactType,
+    subjectDigests,
+    childStart,
+    childList,
+  };
+}
+
 /** Where a synthetic fleet lives: the account and region of every repository. */
 export interface FleetRegistry {
   registryId: string;
