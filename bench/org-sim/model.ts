@@ -5,6 +5,7 @@ import {
   COLUMN_MEDIA_TYPES,
   FLEET_PROFILE,
   generateShape,
+  generateShapeColumns,
   type ImageColumns,
   prng,
   STALE_PROFILE,
@@ -555,7 +556,7 @@ export class EcrModel {
   /** `recordsOf`'s images in columns (`toImageColumns`), as the model holds them: the same draws, the same images. */
   columnsOf(spec: RepositorySpec): ImageColumns {
     const random = prng(spec.seed);
-    const shape = generateShape(spec.images, spec.stale ? STALE_PROFILE : FLEET_PROFILE, random);
+    const shape = generateShapeColumns(spec.images, spec.stale ? STALE_PROFILE : FLEET_PROFILE, random);
     return toImageColumns(shape, this.epoch, random);
   }
 

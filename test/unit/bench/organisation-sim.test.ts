@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import {
   BatchDeleteImageCommand,
   BatchGetImageCommand,
@@ -7,6 +8,14 @@ import {
   type ImageDetail,
 } from '@aws-sdk/client-ecr';
 import { describe, expect, it } from 'vitest';
+import {
+  FLEET_PROFILE,
+  generateShape,
+  prng,
+  type ShapeProfile,
+  STALE_PROFILE,
+  toImageRecords,
+} from '../../../bench/cleanup-lib.ts';
 import { VirtualClock } from '../../../bench/org-sim/clock.ts';
 import { peakOverlap } from '../../../bench/org-sim/dispatcher.ts';
 import { EcrModel } from '../../../bench/org-sim/model.ts';
@@ -306,5 +315,38 @@ describe('the model of ECR', () => {
       generated.map((record) => record.digest).filter((digest) => digest === child || digest === index.digest),
     );
     expect(model.deletedByRepository[spec.index]).toBe(2);
+  });
+});
+
+describe('the generated repositories', () => {
+  /** A hash of the images' members in order, an undefined member included (JSON would drop it). */
+  const hashOf = (value: unknown) =>
+    createHash('sha256')
+      .update(JSON.stringify(value, (_key, member: unknown) => (member === undefined ? '<undefined>' : member)))
+      .digest('hex')
+      .slice(0, 16);
+
+  it('are the images the benchmarks have always generated for the same seed, so that their figures stay comparable', () => {
+    // Hashes of generateShape and toImageRecords as they were when the generation became columnar.
+    const pinned: [string, ShapeProfile, number, number, string, string][] = [
+      ['fleet', FLEET_PROFILE, 1, 1, 'ecc58d2d0b44b930', 'ef1116813b20b9c7'],
+      ['fleet', FLEET_PROFILE, 9, 2, 'cc59445cdccf3533', '051942b2aa9b598e'],
+      ['fleet', FLEET_PROFILE, 5_000, 3, '55b7778b42cc1855', '7d4cfe0a00fb5984'],
+      ['fleet', FLEET_PROFILE, 20_000, 2_026, '34692337f1973f01', '07598ffc6ea8ec41'],
+      ['stale', STALE_PROFILE, 1, 1, '9d7972982f05c865', '09644d8c161b15c4'],
+      ['stale', STALE_PROFILE, 9, 2, '622124f5c17ecc26', '60ebb2e2cde7f181'],
+      ['stale', STALE_PROFILE, 5_000, 3, '48857752901e341f', 'b6b748a831ec672d'],
+      ['stale', STALE_PROFILE, 20_000, 2_026, '5e9c79b190024108', 'c52bd6383e751c48'],
+    ];
+    const generated = pinned.map(([name, profile, count, seed]) => {
+      const random = prng(seed);
+      const shape = generateShape(count, profile, random);
+      const records = toImageRecords(shape, Date.parse('2026-06-01T02:00:00Z'), random);
+      return [name, count, seed, hashOf(shape), hashOf(records)];
+    });
+
+    expect(generated).toEqual(
+      pinned.map(([name, , count, seed, shape, records]) => [name, count, seed, shape, records]),
+    );
   });
 });
