@@ -479,7 +479,11 @@ export interface ImageColumns {
   readonly pushedAt: Float64Array;
   /** NaN for an image never pulled. */
   readonly lastPulledAt: Float64Array;
-  readonly sizeInBytes: Float64Array;
+  /**
+   * Below 2^31 (generated sizes are at most 420 MB): read from an Int32Array a size is a small integer, as a number
+   * from JSON is, so that the objects holding it keep an integer field rather than a boxed double.
+   */
+  readonly sizeInBytes: Int32Array;
   /** Codes into `COLUMN_MEDIA_TYPES`. */
   readonly manifestType: Uint8Array;
   readonly artifactType: Uint8Array;
@@ -501,7 +505,7 @@ export function toImageColumns(shape: ShapeColumns, now: number, random: () => n
   const subjectDigests: (string | undefined)[] = new Array(count).fill(undefined);
   const pushedAt = new Float64Array(count);
   const lastPulledAt = new Float64Array(count);
-  const sizeInBytes = new Float64Array(count);
+  const sizeInBytes = new Int32Array(count);
   const manifestType = new Uint8Array(count);
   const artifactType = new Uint8Array(count);
   for (let i = 0; i < count; i++) {
