@@ -126,6 +126,9 @@ function positionOf(repository: ActiveRepository, digest: string): number | unde
   }
 }
 
+/** Always empty: asking it about a string makes V8 compute and keep the string's hash. */
+const HASHED: ReadonlySet<string> = new Set();
+
 /** The repository's indexes over its generated images. */
 function indexed(spec: RepositorySpec, images: ImageColumns): ActiveRepository {
   const { count, digests, childStart, childList } = images;
@@ -136,6 +139,10 @@ function indexed(spec: RepositorySpec, images: ImageColumns): ActiveRepository {
   // A digest met twice keeps its last position, as a map by digest would.
   for (let position = 0; position < count; position++) {
     const digest = digests[position] as string;
+    // V8 computes a string's own hash on its first use as a key and keeps it in the string. Done here, on a string
+    // just made, it is cheaper than in the worker's first map by digest, which then finds it done (the worker keys
+    // several maps by the very strings the model answers with).
+    HASHED.has(digest);
     let slot = digestHash(digest) & mask;
     for (;;) {
       const entry = slots[slot] as number;
