@@ -138,12 +138,65 @@ export const STALE_PROFILE: ShapeProfile = {
   untaggedSignedShare: 0.05,
 };
 
+/** Kinds of images by code (`ShapeColumns.kind`). */
+const IMAGE = 0;
+const INDEX = 1;
+const REFERRER = 2;
+const SIG = 3;
+const ORPHAN = 4;
+/** Artifacts of referrers by code (`ShapeColumns.artifact`); 0 is none. */
+const ARTIFACTS = [undefined, 'signature', 'attestation', 'sbom'] as const;
+const SIGNATURE = 1;
+const ATTESTATION = 2;
+const SBOM = 3;
+/** `ShapeColumns.flags`: Docker media types; a build's top image (its `ShapeImage` has a `pulledAgoMs` member). */
+const DOCKER = 1;
+const TOP = 2;
+
+/**
+ * A shape in columns: position `i` of every column is image `i`. What `generateShape` draws, without an object per
+ * image: the organisation simulation's model holds a repository this way (`toImageColumns`).
+ */
+export interface ShapeColumns {
+  readonly count: number;
+  /** `IMAGE`, `INDEX`, `REFERRER`, `SIG`, `ORPHAN`. */
+  readonly kind: Uint8Array;
+  /** Ordinary tags: undefined for none, the tag itself for one, else the list. */
+  readonly tags: (string | string[] | undefined)[];
+  readonly pushedAgoMs: Float64Array;
+  /** NaN for none. */
+  readonly pulledAgoMs: Float64Array;
+  /** `DOCKER`, `TOP`. */
+  readonly flags: Uint8Array;
+  /** A referrer's or `.sig`'s subject, as a position; -1 for none. */
+  readonly subject: Int32Array;
+  /** Codes into `ARTIFACTS`. */
+  readonly artifact: Uint8Array;
+  /** An index's children are `childList[childStart[i]]` up to `childList[childStart[i + 1]]`, as positions. */
+  readonly childStart: Int32Array;
+  readonly childList: Int32Array;
+}
+
 /**
  * Builds a repository of exactly `count` images (the last build may be cut short: an index always comes with its
  * children, so the cut falls on a single image or a referrer).
  */
 export function generateShape(count: number, profile: ShapeProfile, random: () => number): ShapeImage[] {
-  const images: ShapeImage[] = [];
+  return shapeImagesOf(generateShapeColumns(count, profile, random));
+}
+
+/** `generateShape`'s images, in columns: the same draws in the same order. */
+export function generateShapeColumns(count: number, profile: ShapeProfile, random: () => number): ShapeColumns {
+  const kind = new Uint8Array(count);
+  const tags: (string | string[] | undefined)[] = new Array(count).fill(undefined);
+  const pushedAgoMs = new Float64Array(count);
+  const pulledAgoMs = new Float64Array(count).fill(Number.NaN);
+  const flags = new Uint8Array(count);
+  const subject = new Int32Array(count).fill(-1);
+  const artifact = new Uint8Array(count);
+  const childStart = new Int32Array(count + 1);
+  const childList: number[] = [];
+  let length = 0;
   let release = 0;
   let previousChildren: number[] = [];
   const age = () =>
@@ -153,33 +206,40 @@ export function generateShape(count: number, profile: ShapeProfile, random: () =
   // of the shape) is the same as when the first half were all releases.
   const tagFor = () => {
     release++;
-    const kind = random();
+    const draw = random();
     const tag =
-      kind < 0.2
+      draw < 0.2
         ? `v${Math.floor(release / 100)}.${Math.floor(release / 10) % 10}.${release % 10}`
-        : kind < 0.5
+        : draw < 0.5
           ? `pr-${release}`
           : `main-${Math.floor(random() * 0xfffffff)
               .toString(16)
               .padStart(7, '0')}-${release}`;
     return flat(tag);
   };
-  const pulled = (tagged: boolean, pushedAgoMs: number): number | undefined => {
-    if (tagged) return random() < profile.taggedPulledShare ? Math.min(pushedAgoMs, random() * 60 * DAY_MS) : undefined;
-    return random() < profile.untaggedPulledShare ? pushedAgoMs * random() : undefined;
+  const pulled = (tagged: boolean, ago: number): number => {
+    if (tagged) return random() < profile.taggedPulledShare ? Math.min(ago, random() * 60 * DAY_MS) : Number.NaN;
+    return random() < profile.untaggedPulledShare ? ago * random() : Number.NaN;
   };
-  const add = (image: ShapeImage) => {
-    if (images.length < count) images.push(image);
-    return images.length - 1;
+  /** Appends an image unless the repository is full (-1): a build's images fit, its referrers may not. */
+  const add = (code: number, ago: number, imageFlags = 0, subjectOf = -1, artifactOf = 0): number => {
+    if (length === count) return -1;
+    childStart[length] = childList.length;
+    kind[length] = code;
+    pushedAgoMs[length] = ago;
+    flags[length] = imageFlags;
+    subject[length] = subjectOf;
+    artifact[length] = artifactOf;
+    return length++;
   };
 
-  while (images.length < count) {
+  while (length < count) {
     const tagged = random() < profile.taggedShare;
-    const pushedAgoMs = age();
-    const docker = random() < 0.1;
-    const tags = tagged ? [tagFor()] : [];
-    const pulledAgoMs = pulled(tagged, pushedAgoMs);
-    const room = count - images.length;
+    const ago = age();
+    const docker = random() < 0.1 ? DOCKER : 0;
+    const tag = tagged ? tagFor() : undefined;
+    const pulledAgo = pulled(tagged, ago);
+    const room = count - length;
     let top: number;
     const arches = 2 + Math.floor(random() * 3);
     if (random() < profile.indexShare && room >= arches + 1) {
@@ -190,38 +250,99 @@ export function generateShape(count: number, profile: ShapeProfile, random: () =
       for (let arch = 0; arch < arches; arch++) {
         const reused = arch === 0 ? undefined : previousChildren[arch];
         if (reused !== undefined && random() < 0.05) children.push(reused);
-        else {
-          children.push(add({ kind: 'image', tags: [], pushedAgoMs: pushedAgoMs + 5_000 + arch * 1_000, docker }));
-        }
+        else children.push(add(IMAGE, ago + 5_000 + arch * 1_000, docker));
       }
       previousChildren = children;
-      top = add({ kind: 'index', tags, children, pushedAgoMs, pulledAgoMs, docker });
+      top = add(INDEX, ago, docker | TOP);
+      for (const child of children) childList.push(child);
     } else {
-      top = add({ kind: 'image', tags, pushedAgoMs, pulledAgoMs, docker });
+      top = add(IMAGE, ago, docker | TOP);
     }
+    // Never -1: the loop runs while there is room, and makes an index only when its children fit too.
+    tags[top] = tag;
+    pulledAgoMs[top] = pulledAgo;
     // Signatures, attestations, SBOMs: cosign's `.sig` tag convention or OCI 1.1 referrers.
     const signed = random() < (tagged ? profile.taggedSignedShare : profile.untaggedSignedShare);
     if (signed) {
-      const after = Math.max(0, pushedAgoMs - 30_000);
-      if (random() < 0.45) add({ kind: 'sig', tags: [], subject: top, pushedAgoMs: after });
-      else add({ kind: 'referrer', tags: [], subject: top, artifact: 'signature', pushedAgoMs: after });
-      if (random() < 0.3) {
-        const artifact = random() < 0.5 ? 'attestation' : 'sbom';
-        add({ kind: 'referrer', tags: [], subject: top, artifact, pushedAgoMs: after });
-      }
+      const after = Math.max(0, ago - 30_000);
+      if (random() < 0.45) add(SIG, after, 0, top);
+      else add(REFERRER, after, 0, top, SIGNATURE);
+      if (random() < 0.3) add(REFERRER, after, 0, top, random() < 0.5 ? ATTESTATION : SBOM);
     }
     // A referrer whose subject was deleted by hand (or never pushed here).
-    if (random() < 0.005) add({ kind: 'orphan', tags: [], pushedAgoMs: age() });
+    if (random() < 0.005) add(ORPHAN, age());
   }
+  childStart[count] = childList.length;
   // `latest` moves with every release or branch build: the newest such tagged build carries it as a second tag
   // (pull request builds do not move it). Chosen without drawing, so the PRNG sequence is unchanged.
-  let newest: ShapeImage | undefined;
-  for (const image of images) {
-    const tag = image.tags[0];
-    if (tag === undefined || tag.startsWith('pr-')) continue;
-    if (newest === undefined || image.pushedAgoMs < newest.pushedAgoMs) newest = image;
+  let newest = -1;
+  for (let i = 0; i < count; i++) {
+    const tag = tags[i];
+    if (typeof tag !== 'string' || tag.startsWith('pr-')) continue;
+    if (newest < 0 || (pushedAgoMs[i] as number) < (pushedAgoMs[newest] as number)) newest = i;
   }
-  newest?.tags.push('latest');
+  if (newest >= 0) tags[newest] = [tags[newest] as string, 'latest'];
+  return {
+    count,
+    kind,
+    tags,
+    pushedAgoMs,
+    pulledAgoMs,
+    flags,
+    subject,
+    artifact,
+    childStart,
+    childList: Int32Array.from(childList),
+  };
+}
+
+/** A shape in columns as one object per image, with the members `generateShape` has always given each kind. */
+function shapeImagesOf(shape: ShapeColumns): ShapeImage[] {
+  const images: ShapeImage[] = [];
+  for (let i = 0; i < shape.count; i++) {
+    const code = shape.kind[i] as number;
+    const own = shape.tags[i];
+    const tags = own === undefined ? [] : typeof own === 'string' ? [own] : [...own];
+    const pushedAgoMs = shape.pushedAgoMs[i] as number;
+    const flags = shape.flags[i] as number;
+    const docker = (flags & DOCKER) !== 0;
+    const pulled = shape.pulledAgoMs[i] as number;
+    const pulledAgoMs = Number.isNaN(pulled) ? undefined : pulled;
+    const subject = shape.subject[i] as number;
+    switch (code) {
+      case INDEX:
+        images.push({
+          kind: 'index',
+          tags,
+          children: Array.from(shape.childList.subarray(shape.childStart[i], shape.childStart[i + 1])),
+          pushedAgoMs,
+          pulledAgoMs,
+          docker,
+        });
+        break;
+      case REFERRER:
+        images.push({
+          kind: 'referrer',
+          tags,
+          subject,
+          artifact: ARTIFACTS[shape.artifact[i] as number] ?? 'signature',
+          pushedAgoMs,
+        });
+        break;
+      case SIG:
+        images.push({ kind: 'sig', tags, subject, pushedAgoMs });
+        break;
+      case ORPHAN:
+        images.push({ kind: 'orphan', tags, pushedAgoMs });
+        break;
+      default:
+        images.push(
+          (flags & TOP) !== 0
+            ? { kind: 'image', tags, pushedAgoMs, pulledAgoMs, docker }
+            : { kind: 'image', tags, pushedAgoMs, docker },
+        );
+    }
+  }
   return images;
 }
 
@@ -314,6 +435,131 @@ export function toImageRecords(shape: readonly ShapeImage[], now: number, random
         };
     }
   });
+}
+
+/**
+ * The media types of generated images by code (`ImageColumns.manifestType`, `artifactType`); code 0 is none.
+ */
+export const COLUMN_MEDIA_TYPES: readonly (string | undefined)[] = [
+  undefined,
+  MEDIA_TYPES.ociManifest,
+  MEDIA_TYPES.ociIndex,
+  MEDIA_TYPES.dockerManifest,
+  MEDIA_TYPES.dockerManifestList,
+  MEDIA_TYPES.ociConfig,
+  MEDIA_TYPES.dockerConfig,
+  ARTIFACT_TYPES.cosignSignature,
+  ARTIFACT_TYPES.inTotoAttestation,
+  ARTIFACT_TYPES.spdxSbom,
+];
+const codeOf = (mediaType: string): number => COLUMN_MEDIA_TYPES.indexOf(mediaType);
+const OCI_MANIFEST = codeOf(MEDIA_TYPES.ociManifest);
+const OCI_INDEX = codeOf(MEDIA_TYPES.ociIndex);
+const DOCKER_MANIFEST = codeOf(MEDIA_TYPES.dockerManifest);
+const DOCKER_MANIFEST_LIST = codeOf(MEDIA_TYPES.dockerManifestList);
+const OCI_CONFIG = codeOf(MEDIA_TYPES.ociConfig);
+const DOCKER_CONFIG = codeOf(MEDIA_TYPES.dockerConfig);
+const COSIGN_SIGNATURE = codeOf(ARTIFACT_TYPES.cosignSignature);
+const ARTIFACT_CODES = {
+  signature: COSIGN_SIGNATURE,
+  attestation: codeOf(ARTIFACT_TYPES.inTotoAttestation),
+  sbom: codeOf(ARTIFACT_TYPES.spdxSbom),
+} as const;
+
+/**
+ * The images of `toImageRecords`, column by column: position `i` of every column is image `i` of the shape. One
+ * string per digest and typed arrays for the rest, so that a repository held for a while costs a few dozen bytes an
+ * image besides its digests, and no object per image.
+ */
+export interface ImageColumns {
+  readonly count: number;
+  readonly digests: readonly string[];
+  /** An image's tags: undefined for none, the tag itself for one, else the list. */
+  readonly tags: readonly (string | readonly string[] | undefined)[];
+  readonly pushedAt: Float64Array;
+  /** NaN for an image never pulled. */
+  readonly lastPulledAt: Float64Array;
+  /**
+   * Below 2^31 (generated sizes are at most 420 MB): read from an Int32Array a size is a small integer, as a number
+   * from JSON is, so that the objects holding it keep an integer field rather than a boxed double.
+   */
+  readonly sizeInBytes: Int32Array;
+  /** Codes into `COLUMN_MEDIA_TYPES`. */
+  readonly manifestType: Uint8Array;
+  readonly artifactType: Uint8Array;
+  readonly subjectDigests: readonly (string | undefined)[];
+  /** An index's children are `childList[childStart[i]]` up to `childList[childStart[i + 1]]`, as positions. */
+  readonly childStart: Int32Array;
+  readonly childList: Int32Array;
+}
+
+/**
+ * `toImageRecords`' images in columns: the same PRNG draws in the same order, so the same shape and PRNG state give
+ * the same digests, times, sizes, media types, tags, subjects and children (test/unit/bench/organisation-sim.test.ts reads the model against toImageRecords).
+ */
+export function toImageColumns(shape: ShapeColumns, now: number, random: () => number): ImageColumns {
+  const { count, kind, childStart, childList } = shape;
+  const digests: string[] = new Array(count);
+  for (let i = 0; i < count; i++) digests[i] = randomDigest(random);
+  const tags: (string | readonly string[] | undefined)[] = new Array(count).fill(undefined);
+  const subjectDigests: (string | undefined)[] = new Array(count).fill(undefined);
+  const pushedAt = new Float64Array(count);
+  const lastPulledAt = new Float64Array(count);
+  const sizeInBytes = new Int32Array(count);
+  const manifestType = new Uint8Array(count);
+  const artifactType = new Uint8Array(count);
+  for (let i = 0; i < count; i++) {
+    const code = kind[i] as number;
+    const docker = ((shape.flags[i] as number) & DOCKER) !== 0;
+    pushedAt[i] = now - Math.round(shape.pushedAgoMs[i] as number);
+    const pulled = shape.pulledAgoMs[i] as number;
+    lastPulledAt[i] = Number.isNaN(pulled) || code === ORPHAN ? Number.NaN : now - Math.round(pulled);
+    // Drawn for every image, as toImageRecords does, whatever its kind.
+    const size = 20_000_000 + Math.floor(random() * 400_000_000);
+    switch (code) {
+      case INDEX:
+        tags[i] = shape.tags[i];
+        sizeInBytes[i] = size;
+        manifestType[i] = docker ? DOCKER_MANIFEST_LIST : OCI_INDEX;
+        break;
+      case REFERRER:
+        sizeInBytes[i] = 1_500;
+        manifestType[i] = OCI_MANIFEST;
+        artifactType[i] = ARTIFACT_CODES[ARTIFACTS[shape.artifact[i] as number] ?? 'signature'];
+        subjectDigests[i] = digests[shape.subject[i] as number];
+        break;
+      case ORPHAN:
+        sizeInBytes[i] = 1_500;
+        manifestType[i] = OCI_MANIFEST;
+        artifactType[i] = COSIGN_SIGNATURE;
+        subjectDigests[i] = randomDigest(random);
+        break;
+      case SIG:
+        tags[i] = flat(`${(digests[shape.subject[i] as number] as string).replace(':', '-')}.sig`);
+        sizeInBytes[i] = 1_500;
+        manifestType[i] = OCI_MANIFEST;
+        artifactType[i] = OCI_CONFIG;
+        break;
+      default:
+        tags[i] = shape.tags[i];
+        sizeInBytes[i] = size;
+        manifestType[i] = docker ? DOCKER_MANIFEST : OCI_MANIFEST;
+        artifactType[i] = docker ? DOCKER_CONFIG : OCI_CONFIG;
+    }
+  }
+  return {
+    count,
+    digests,
+    tags,
+    pushedAt,
+    lastPulledAt,
+    sizeInBytes,
+    manifestType,
+    artifactType,
+    subjectDigests,
+    childStart,
+    childList,
+  };
 }
 
 /** Where a synthetic fleet lives: the account and region of every repository. */

@@ -1,7 +1,17 @@
 import type { ECRClient, ImageDetail, Repository } from '@aws-sdk/client-ecr';
 import { MEDIA_TYPES } from '@ecr-automation/local-registry';
 import type { ImageRecord } from '../../shared/domain/image.ts';
-import { FLEET_PROFILE, generateShape, prng, STALE_PROFILE, toImageRecords } from '../cleanup-lib.ts';
+import {
+  COLUMN_MEDIA_TYPES,
+  FLEET_PROFILE,
+  generateShape,
+  generateShapeColumns,
+  type ImageColumns,
+  prng,
+  STALE_PROFILE,
+  toImageColumns,
+  toImageRecords,
+} from '../cleanup-lib.ts';
 import type { VirtualClock } from './clock.ts';
 import type { Organisation, RepositorySpec, TargetSpec } from './organisation.ts';
 
@@ -78,41 +88,127 @@ interface Bucket {
   updatedAt: number;
 }
 
-/** A repository being cleaned: its images, which of them are gone, pulls recorded since generation. */
+/**
+ * A repository being cleaned, held in columns (`ImageColumns`): its images, which of them are gone, their pull times
+ * (updated by BatchGetImage), and two indexes in typed arrays: digest → position (open addressing) and, for each
+ * child of an index, the indexes listing it.
+ */
 interface ActiveRepository {
   spec: RepositorySpec;
-  records: ImageRecord[];
-  byDigest: Map<string, number>;
-  /** For each child of an index: the indexes listing it. */
-  parents: Map<number, number[]>;
+  images: ImageColumns;
+  /** Positions + 1 by a digest's hash (`digestHash`), 0 for an empty slot; a power of two long. */
+  slots: Int32Array;
+  /** The indexes listing image `i` are `parentList[parentStart[i]]` up to `parentList[parentStart[i + 1]]`. */
+  parentStart: Int32Array;
+  parentList: Int32Array;
   deleted: Uint8Array;
   deletedCount: number;
-  pulledAt: Map<number, number>;
+  /** Tag → the first position carrying it, built on the first DescribeImages by tag. */
+  byTag: Map<string, number> | undefined;
+}
+
+/** A hash of a digest string from its first hex characters (FNV-1a over 12 characters past `sha256:`). */
+function digestHash(digest: string): number {
+  let hash = 0x811c9dc5;
+  for (let i = 7; i < 19; i++) hash = Math.imul(hash ^ digest.charCodeAt(i), 0x01000193);
+  return hash >>> 0;
+}
+
+/** The position of `digest` in the repository, or undefined. */
+function positionOf(repository: ActiveRepository, digest: string): number | undefined {
+  const { slots } = repository;
+  const { digests } = repository.images;
+  const mask = slots.length - 1;
+  for (let slot = digestHash(digest) & mask; ; slot = (slot + 1) & mask) {
+    const entry = slots[slot] as number;
+    if (entry === 0) return undefined;
+    if (digests[entry - 1] === digest) return entry - 1;
+  }
+}
+
+/** Always empty: asking it about a string makes V8 compute and keep the string's hash. */
+const HASHED: ReadonlySet<string> = new Set();
+
+/** The repository's indexes over its generated images. */
+function indexed(spec: RepositorySpec, images: ImageColumns): ActiveRepository {
+  const { count, digests, childStart, childList } = images;
+  let size = 16;
+  while (size < count * 2) size *= 2;
+  const slots = new Int32Array(size);
+  const mask = size - 1;
+  // A digest met twice keeps its last position, as a map by digest would.
+  for (let position = 0; position < count; position++) {
+    const digest = digests[position] as string;
+    // V8 computes a string's own hash on its first use as a key and keeps it in the string. Done here, on a string
+    // just made, it is cheaper than in the worker's first map by digest, which then finds it done (the worker keys
+    // several maps by the very strings the model answers with).
+    HASHED.has(digest);
+    let slot = digestHash(digest) & mask;
+    for (;;) {
+      const entry = slots[slot] as number;
+      if (entry === 0 || digests[entry - 1] === digest) break;
+      slot = (slot + 1) & mask;
+    }
+    slots[slot] = position + 1;
+  }
+  // Parents in the order of their positions: counted, then placed.
+  const parentStart = new Int32Array(count + 1);
+  for (let at = 0; at < childList.length; at++) (parentStart[(childList[at] as number) + 1] as number)++;
+  for (let position = 0; position < count; position++) {
+    parentStart[position + 1] = (parentStart[position + 1] as number) + (parentStart[position] as number);
+  }
+  const parentList = new Int32Array(childList.length);
+  const filled = parentStart.slice(0, count);
+  for (let parent = 0; parent < count; parent++) {
+    for (let at = childStart[parent] as number; at < (childStart[parent + 1] as number); at++) {
+      const child = childList[at] as number;
+      parentList[filled[child] as number] = parent;
+      filled[child] = (filled[child] as number) + 1;
+    }
+  }
+  return {
+    spec,
+    images,
+    slots,
+    parentStart,
+    parentList,
+    deleted: new Uint8Array(count),
+    deletedCount: 0,
+    byTag: undefined,
+  };
 }
 
 const ISO_LIKE = (ms: number) => new Date(ms);
+const mediaType = (code: number): string | undefined => COLUMN_MEDIA_TYPES[code];
 
 /** The manifest of an image as BatchGetImage returns it: an index lists its children, a referrer names its subject. */
-function manifestOf(record: ImageRecord, records: { get(digest: string): ImageRecord | undefined }): string {
-  if (record.childDigests !== undefined) {
-    return JSON.stringify({
-      schemaVersion: 2,
-      mediaType: record.manifestMediaType,
-      manifests: record.childDigests.map((digest) => ({
-        mediaType: records.get(digest)?.manifestMediaType ?? MEDIA_TYPES.ociManifest,
-        digest,
+function manifestOf(images: ImageColumns, position: number): string {
+  const manifestType = mediaType(images.manifestType[position] as number);
+  const first = images.childStart[position] as number;
+  const end = images.childStart[position + 1] as number;
+  if (manifestType === MEDIA_TYPES.ociIndex || manifestType === MEDIA_TYPES.dockerManifestList) {
+    const manifests: { mediaType: string; digest: string; size: number }[] = [];
+    for (let at = first; at < end; at++) {
+      const child = images.childList[at] as number;
+      manifests.push({
+        mediaType: mediaType(images.manifestType[child] as number) ?? MEDIA_TYPES.ociManifest,
+        digest: images.digests[child] as string,
         size: 1_024,
-      })),
-    });
+      });
+    }
+    return JSON.stringify({ schemaVersion: 2, mediaType: manifestType, manifests });
   }
+  const subject = images.subjectDigests[position];
   return JSON.stringify({
     schemaVersion: 2,
-    mediaType: record.manifestMediaType,
-    config: { mediaType: record.artifactMediaType ?? MEDIA_TYPES.ociConfig, digest: record.digest, size: 2 },
+    mediaType: manifestType,
+    config: {
+      mediaType: mediaType(images.artifactType[position] as number) ?? MEDIA_TYPES.ociConfig,
+      digest: images.digests[position],
+      size: 2,
+    },
     layers: [],
-    ...(record.subjectDigest === undefined
-      ? {}
-      : { subject: { mediaType: MEDIA_TYPES.ociManifest, digest: record.subjectDigest, size: 1_024 } }),
+    ...(subject === undefined ? {} : { subject: { mediaType: MEDIA_TYPES.ociManifest, digest: subject, size: 1_024 } }),
   });
 }
 
@@ -261,49 +357,43 @@ export class TargetModel {
     if (existing !== undefined) return existing;
     const spec = this.byName.get(name);
     if (spec === undefined) return undefined;
-    const records = this.model.recordsOf(spec);
-    const byDigest = new Map<string, number>();
-    const parents = new Map<number, number[]>();
-    for (const [position, record] of records.entries()) byDigest.set(record.digest, position);
-    records.forEach((record, position) => {
-      for (const child of record.childDigests ?? []) {
-        const at = byDigest.get(child);
-        if (at === undefined) continue;
-        const list = parents.get(at);
-        if (list === undefined) parents.set(at, [position]);
-        else list.push(position);
-      }
-    });
-    const repository: ActiveRepository = {
-      spec,
-      records,
-      byDigest,
-      parents,
-      deleted: new Uint8Array(records.length),
-      deletedCount: 0,
-      pulledAt: new Map(),
-    };
+    const repository = indexed(spec, this.model.columnsOf(spec));
     this.active.set(name, repository);
-    this.model.noteActive(records.length);
+    this.model.noteActive(repository.images.count);
     return repository;
   }
 
+  /** DescribeImages' answer for one image: one object of one shape, whatever the image (absent members undefined). */
   private detailOf(repository: ActiveRepository, position: number): ImageDetail {
-    const record = repository.records[position] as ImageRecord;
-    const pulled = repository.pulledAt.get(position) ?? record.lastPulledAt;
+    const images = repository.images;
+    const tags = images.tags[position];
+    const pulled = images.lastPulledAt[position] as number;
     return {
       registryId: this.target.account,
       repositoryName: repository.spec.name,
-      imageDigest: record.digest,
-      ...(record.tags.length > 0 ? { imageTags: [...record.tags] } : {}),
-      imageSizeInBytes: record.sizeInBytes,
-      imagePushedAt: new Date(record.pushedAt),
-      ...(pulled === undefined ? {} : { lastRecordedPullTime: new Date(pulled) }),
-      ...(record.manifestMediaType === undefined ? {} : { imageManifestMediaType: record.manifestMediaType }),
-      ...(record.artifactMediaType === undefined ? {} : { artifactMediaType: record.artifactMediaType }),
-      ...(record.subjectDigest === undefined ? {} : { subjectManifestDigest: record.subjectDigest }),
+      imageDigest: images.digests[position],
+      imageTags: tags === undefined ? undefined : typeof tags === 'string' ? [tags] : [...tags],
+      imageSizeInBytes: images.sizeInBytes[position],
+      imagePushedAt: new Date(images.pushedAt[position] as number),
+      lastRecordedPullTime: Number.isNaN(pulled) ? undefined : new Date(pulled),
+      imageManifestMediaType: mediaType(images.manifestType[position] as number),
+      artifactMediaType: mediaType(images.artifactType[position] as number),
+      subjectManifestDigest: images.subjectDigests[position],
       imageStatus: 'ACTIVE',
     };
+  }
+
+  /** The first position carrying `tag`, deleted or not. */
+  private taggedAt(repository: ActiveRepository, tag: string): number | undefined {
+    if (repository.byTag === undefined) {
+      const byTag = new Map<string, number>();
+      repository.images.tags.forEach((tags, position) => {
+        if (tags === undefined) return;
+        for (const one of typeof tags === 'string' ? [tags] : tags) if (!byTag.has(one)) byTag.set(one, position);
+      });
+      repository.byTag = byTag;
+    }
+    return repository.byTag.get(tag);
   }
 
   private notFound(name: string) {
@@ -323,9 +413,9 @@ export class TargetModel {
       for (const id of ids) {
         const position =
           id.imageDigest !== undefined
-            ? repository.byDigest.get(id.imageDigest)
-            : repository.records.findIndex((record) => record.tags.includes(id.imageTag ?? ''));
-        if (position === undefined || position < 0 || repository.deleted[position] === 1) {
+            ? positionOf(repository, id.imageDigest)
+            : this.taggedAt(repository, id.imageTag ?? '');
+        if (position === undefined || repository.deleted[position] === 1) {
           return {
             output: new ModelServiceError('ImageNotFoundException', `image ${id.imageDigest ?? id.imageTag} not found`),
             items: ids.length,
@@ -338,11 +428,12 @@ export class TargetModel {
     const size = Math.min(1_000, Number(input.maxResults ?? 100));
     let position = input.nextToken === undefined ? 0 : Number(input.nextToken);
     const details: ImageDetail[] = [];
-    const count = repository.records.length;
+    const { deleted } = repository;
+    const count = repository.images.count;
     for (; position < count && details.length < size; position++) {
-      if (repository.deleted[position] === 0) details.push(this.detailOf(repository, position));
+      if (deleted[position] === 0) details.push(this.detailOf(repository, position));
     }
-    while (position < count && repository.deleted[position] === 1) position++;
+    while (position < count && deleted[position] === 1) position++;
     return {
       output: { imageDetails: details, ...(position < count ? { nextToken: String(position) } : {}) },
       items: details.length,
@@ -354,32 +445,26 @@ export class TargetModel {
     const repository = this.activate(name);
     if (repository === undefined) return this.notFound(name);
     const ids = (input.imageIds as { imageDigest?: string }[] | undefined) ?? [];
-    const records = {
-      get: (digest: string) => {
-        const position = repository.byDigest.get(digest);
-        return position === undefined ? undefined : repository.records[position];
-      },
-    };
     const excluded = this.exclusions.has(this.principalArn);
-    const images: Record<string, unknown>[] = [];
+    const { images } = repository;
+    const answered: Record<string, unknown>[] = [];
     const failures: Record<string, unknown>[] = [];
     for (const id of ids) {
-      const position = id.imageDigest === undefined ? undefined : repository.byDigest.get(id.imageDigest);
+      const position = id.imageDigest === undefined ? undefined : positionOf(repository, id.imageDigest);
       if (position === undefined || repository.deleted[position] === 1) {
         failures.push({ imageId: id, failureCode: 'ImageNotFound', failureReason: 'Requested image not found' });
         continue;
       }
-      const record = repository.records[position] as ImageRecord;
-      if (!excluded) repository.pulledAt.set(position, this.clock.now());
-      images.push({
+      if (!excluded) images.lastPulledAt[position] = this.clock.now();
+      answered.push({
         registryId: this.target.account,
         repositoryName: name,
-        imageId: { imageDigest: record.digest },
-        imageManifest: manifestOf(record, records),
-        imageManifestMediaType: record.manifestMediaType,
+        imageId: { imageDigest: images.digests[position] },
+        imageManifest: manifestOf(images, position),
+        imageManifestMediaType: mediaType(images.manifestType[position] as number),
       });
     }
-    return { output: { images, failures }, items: ids.length };
+    return { output: { images: answered, failures }, items: ids.length };
   }
 
   private batchDeleteImage(input: Record<string, unknown>) {
@@ -390,28 +475,29 @@ export class TargetModel {
     const imageIds: Record<string, unknown>[] = [];
     const failures: Record<string, unknown>[] = [];
     const positions = ids.map((id) =>
-      id.imageDigest === undefined ? undefined : repository.byDigest.get(id.imageDigest),
+      id.imageDigest === undefined ? undefined : positionOf(repository, id.imageDigest),
     );
     // The batch's own indexes go first: a child they list is deletable in the same batch.
     const inBatch = new Set(positions.filter((p): p is number => p !== undefined));
+    const { deleted, parentStart, parentList } = repository;
     ids.forEach((id, i) => {
       const position = positions[i];
-      if (position === undefined || repository.deleted[position] === 1) {
+      if (position === undefined || deleted[position] === 1) {
         failures.push({ imageId: id, failureCode: 'ImageNotFound', failureReason: 'Requested image not found' });
         return;
       }
-      const listedBy = (repository.parents.get(position) ?? []).filter(
-        (parent) => repository.deleted[parent] === 0 && !inBatch.has(parent),
-      );
-      if (listedBy.length > 0) {
-        failures.push({
-          imageId: id,
-          failureCode: 'ImageReferencedByManifestList',
-          failureReason: 'Requested image is referenced by an image index',
-        });
-        return;
+      for (let at = parentStart[position] as number; at < (parentStart[position + 1] as number); at++) {
+        const parent = parentList[at] as number;
+        if (deleted[parent] === 0 && !inBatch.has(parent)) {
+          failures.push({
+            imageId: id,
+            failureCode: 'ImageReferencedByManifestList',
+            failureReason: 'Requested image is referenced by an image index',
+          });
+          return;
+        }
       }
-      repository.deleted[position] = 1;
+      deleted[position] = 1;
       repository.deletedCount += 1;
       imageIds.push({ imageDigest: id.imageDigest });
     });
@@ -424,10 +510,10 @@ export class TargetModel {
     const repository = this.active.get(name);
     if (repository === undefined) return;
     this.model.recordDone(repository.spec, repository.deletedCount, () =>
-      repository.records.filter((_, position) => repository.deleted[position] === 1).map((record) => record.digest),
+      repository.images.digests.filter((_, position) => repository.deleted[position] === 1),
     );
     this.active.delete(name);
-    this.model.noteActive(-repository.records.length);
+    this.model.noteActive(-repository.images.count);
   }
 
   /** Repositories still holding generated images. */
@@ -472,6 +558,13 @@ export class EcrModel {
     const random = prng(spec.seed);
     const shape = generateShape(spec.images, spec.stale ? STALE_PROFILE : FLEET_PROFILE, random);
     return toImageRecords(shape, this.epoch, random);
+  }
+
+  /** `recordsOf`'s images in columns (`toImageColumns`), as the model holds them: the same draws, the same images. */
+  columnsOf(spec: RepositorySpec): ImageColumns {
+    const random = prng(spec.seed);
+    const shape = generateShapeColumns(spec.images, spec.stale ? STALE_PROFILE : FLEET_PROFILE, random);
+    return toImageColumns(shape, this.epoch, random);
   }
 
   rateOf(operation: string): ApiRate {

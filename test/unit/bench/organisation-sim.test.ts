@@ -1,9 +1,31 @@
+import { createHash } from 'node:crypto';
+import {
+  BatchDeleteImageCommand,
+  BatchGetImageCommand,
+  DescribeImagesCommand,
+  type DescribeImagesCommandOutput,
+  type ECRClient,
+  type ImageDetail,
+} from '@aws-sdk/client-ecr';
 import { describe, expect, it } from 'vitest';
+import {
+  FLEET_PROFILE,
+  generateShape,
+  prng,
+  type ShapeProfile,
+  STALE_PROFILE,
+  toImageRecords,
+} from '../../../bench/cleanup-lib.ts';
+import { VirtualClock } from '../../../bench/org-sim/clock.ts';
 import { peakOverlap } from '../../../bench/org-sim/dispatcher.ts';
-import { buildOrganisation } from '../../../bench/org-sim/organisation.ts';
+import { EcrModel } from '../../../bench/org-sim/model.ts';
+import { buildOrganisation, type RepositorySpec } from '../../../bench/org-sim/organisation.ts';
 import { type SimulationResult, shardOf, simulate } from '../../../bench/org-sim/simulation.ts';
 import { simulateInThreads } from '../../../bench/org-sim/threads.ts';
 import { cleanupRuleFor } from '../../../shared/config/load.ts';
+import type { ImageRecord } from '../../../shared/domain/image.ts';
+import { createEcrClient } from '../../../shared/ecr/index.ts';
+import { toImageRecord } from '../../../shared/ecr/mapping.ts';
 import { planCleanup } from '../../../shared/policy/cleanup/plan.ts';
 
 /**
@@ -155,5 +177,176 @@ describe('the organisation simulation in threads', () => {
     expect(result.threads).toBe(1);
     expect(result.peakWorkers).toBeLessThanOrEqual(3);
     expect(result.reportsByStatus).toEqual({ completed: 40 });
+  });
+});
+
+/** Runs `work` on a virtual clock of its own (the model answers after a virtual latency). */
+async function onClock<T>(clock: VirtualClock, work: () => Promise<T>): Promise<T> {
+  clock.install();
+  try {
+    let outcome: { value: T } | { error: unknown } | undefined;
+    work().then(
+      (value) => {
+        outcome = { value };
+      },
+      (error: unknown) => {
+        outcome = { error };
+      },
+    );
+    await clock.run(() => outcome !== undefined);
+    if (outcome === undefined || 'error' in outcome) throw outcome?.error;
+    return outcome.value;
+  } finally {
+    clock.uninstall();
+  }
+}
+
+/** One repository of the tiny organisation behind a real ECR client answered by the model. */
+function modelled(pick: (repository: RepositorySpec) => boolean) {
+  const organisation = buildOrganisation(TINY);
+  const epoch = Date.parse('2026-06-01T02:00:00Z');
+  const clock = new VirtualClock(epoch);
+  const model = new EcrModel(organisation, clock, { epoch, keepDeleted: true }, () => 'arn:aws:iam::1:role/cleanup');
+  const target = organisation.targets.find((candidate) => candidate.repositories.some(pick));
+  const spec = target?.repositories.find(pick);
+  if (target === undefined || spec === undefined) throw new Error('no such repository in the organisation');
+  const client = createEcrClient({
+    region: target.region,
+    maxAttempts: 1,
+    credentials: { accessKeyId: 'AKIDMODEL', secretAccessKey: 'model' },
+  });
+  model.attach(client, target.account, target.region);
+  return { model, clock, client, spec, release: () => model.target(target.account, target.region).release(spec.name) };
+}
+
+async function listAll(client: ECRClient, repositoryName: string): Promise<ImageDetail[]> {
+  const details: ImageDetail[] = [];
+  let nextToken: string | undefined;
+  do {
+    const page: DescribeImagesCommandOutput = await client.send(
+      new DescribeImagesCommand({ repositoryName, maxResults: 1_000, nextToken }),
+    );
+    details.push(...(page.imageDetails ?? []));
+    nextToken = page.nextToken;
+  } while (nextToken !== undefined);
+  return details;
+}
+
+const withoutChildren = ({ childDigests: _, ...record }: ImageRecord) => record;
+
+describe('the model of ECR', () => {
+  it('lists, page by page, exactly the images generated for the repository, and each manifest names its children and subject', async () => {
+    for (const stale of [false, true]) {
+      const { model, clock, client, spec } = modelled((repository) => repository.stale === stale);
+      const generated = model.recordsOf(spec);
+
+      const { listed, manifests } = await onClock(clock, async () => {
+        const listed = (await listAll(client, spec.name)).map(toImageRecord);
+        const indexes = generated.filter((record) => record.childDigests !== undefined);
+        const referrers = generated.filter((record) => record.subjectDigest !== undefined).slice(0, 50);
+        const manifests = new Map<string, Record<string, unknown>>();
+        for (const record of [...indexes, ...referrers]) {
+          const got = await client.send(
+            new BatchGetImageCommand({ repositoryName: spec.name, imageIds: [{ imageDigest: record.digest }] }),
+          );
+          manifests.set(record.digest, JSON.parse(got.images?.[0]?.imageManifest ?? '{}'));
+        }
+        return { listed, manifests };
+      });
+
+      expect(listed).toHaveLength(spec.images);
+      expect(listed).toEqual(generated.map(withoutChildren));
+      for (const record of generated) {
+        const manifest = manifests.get(record.digest);
+        if (manifest === undefined) continue;
+        expect(manifest.mediaType).toBe(record.manifestMediaType);
+        if (record.childDigests !== undefined) {
+          const listedChildren = manifest.manifests as { digest: string }[];
+          expect(listedChildren.map((child) => child.digest)).toEqual(record.childDigests);
+        } else {
+          expect((manifest.subject as { digest?: string } | undefined)?.digest).toBe(record.subjectDigest);
+        }
+      }
+    }
+  });
+
+  it('refuses to delete a child an index still lists, deletes it with its index, and forgets deleted images', async () => {
+    const { model, clock, client, spec, release } = modelled((repository) => !repository.stale);
+    const generated = model.recordsOf(spec);
+    const index = generated.find((record) => (record.childDigests?.length ?? 0) > 0) as ImageRecord;
+    const child = index.childDigests?.[0] as string;
+    const latest = generated.find((record) => record.tags.includes('latest')) as ImageRecord;
+
+    const answers = await onClock(clock, async () => {
+      const remove = (digests: string[]) =>
+        client.send(
+          new BatchDeleteImageCommand({
+            repositoryName: spec.name,
+            imageIds: digests.map((imageDigest) => ({ imageDigest })),
+          }),
+        );
+      const alone = await remove([child]);
+      const together = await remove([child, index.digest]);
+      const again = await remove([index.digest]);
+      const byTag = await client.send(
+        new DescribeImagesCommand({ repositoryName: spec.name, imageIds: [{ imageTag: 'latest' }] }),
+      );
+      const gone = await client
+        .send(new DescribeImagesCommand({ repositoryName: spec.name, imageIds: [{ imageDigest: index.digest }] }))
+        .then(
+          () => 'found',
+          (error: Error) => error.name,
+        );
+      return { alone, together, again, byTag, gone, listed: await listAll(client, spec.name) };
+    });
+
+    expect(answers.alone.failures?.map((failure) => failure.failureCode)).toEqual(['ImageReferencedByManifestList']);
+    expect(answers.alone.imageIds).toEqual([]);
+    // The batch's own index goes first, whatever its place in the batch.
+    expect(answers.together.imageIds?.map((id) => id.imageDigest)).toEqual([child, index.digest]);
+    expect(answers.again.failures?.map((failure) => failure.failureCode)).toEqual(['ImageNotFound']);
+    expect(answers.byTag.imageDetails?.map((detail) => detail.imageDigest)).toEqual([latest.digest]);
+    expect(answers.gone).toBe('ImageNotFoundException');
+    expect(answers.listed.map((detail) => detail.imageDigest)).toEqual(
+      generated.map((record) => record.digest).filter((digest) => digest !== child && digest !== index.digest),
+    );
+    release();
+    expect(model.deletedDigests.get(spec.index)).toEqual(
+      generated.map((record) => record.digest).filter((digest) => digest === child || digest === index.digest),
+    );
+    expect(model.deletedByRepository[spec.index]).toBe(2);
+  });
+});
+
+describe('the generated repositories', () => {
+  /** A hash of the images' members in order, an undefined member included (JSON would drop it). */
+  const hashOf = (value: unknown) =>
+    createHash('sha256')
+      .update(JSON.stringify(value, (_key, member: unknown) => (member === undefined ? '<undefined>' : member)))
+      .digest('hex')
+      .slice(0, 16);
+
+  it('are the images the benchmarks have always generated for the same seed, so that their figures stay comparable', () => {
+    // Hashes of generateShape and toImageRecords as they were when the generation became columnar.
+    const pinned: [string, ShapeProfile, number, number, string, string][] = [
+      ['fleet', FLEET_PROFILE, 1, 1, 'ecc58d2d0b44b930', 'ef1116813b20b9c7'],
+      ['fleet', FLEET_PROFILE, 9, 2, 'cc59445cdccf3533', '051942b2aa9b598e'],
+      ['fleet', FLEET_PROFILE, 5_000, 3, '55b7778b42cc1855', '7d4cfe0a00fb5984'],
+      ['fleet', FLEET_PROFILE, 20_000, 2_026, '34692337f1973f01', '07598ffc6ea8ec41'],
+      ['stale', STALE_PROFILE, 1, 1, '9d7972982f05c865', '09644d8c161b15c4'],
+      ['stale', STALE_PROFILE, 9, 2, '622124f5c17ecc26', '60ebb2e2cde7f181'],
+      ['stale', STALE_PROFILE, 5_000, 3, '48857752901e341f', 'b6b748a831ec672d'],
+      ['stale', STALE_PROFILE, 20_000, 2_026, '5e9c79b190024108', 'c52bd6383e751c48'],
+    ];
+    const generated = pinned.map(([name, profile, count, seed]) => {
+      const random = prng(seed);
+      const shape = generateShape(count, profile, random);
+      const records = toImageRecords(shape, Date.parse('2026-06-01T02:00:00Z'), random);
+      return [name, count, seed, hashOf(shape), hashOf(records)];
+    });
+
+    expect(generated).toEqual(
+      pinned.map(([name, , count, seed, shape, records]) => [name, count, seed, shape, records]),
+    );
   });
 });
