@@ -120,6 +120,9 @@ export function toTagMutabilitySettings(
   };
 }
 
+/** The tags of every untagged image: one frozen list, not an empty array per image (most images have no tag). */
+const NO_TAGS: readonly string[] = Object.freeze([]);
+
 /**
  * A DescribeImages `ImageDetail` to the domain record; `childDigests` stays undefined (it needs the manifest).
  *
@@ -130,7 +133,7 @@ export function toTagMutabilitySettings(
  */
 export function toImageRecord(detail: ImageDetail): ImageRecord {
   const digest = required(detail.imageDigest, 'an image without imageDigest');
-  const tags = detail.imageTags ?? [];
+  const tags = detail.imageTags ?? NO_TAGS;
   const pushedAt = detail.imagePushedAt === undefined ? 0 : detail.imagePushedAt.getTime();
   const pulled = detail.lastRecordedPullTime;
   const sizeInBytes = detail.imageSizeInBytes ?? 0;

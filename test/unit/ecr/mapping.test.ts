@@ -9,6 +9,19 @@ describe('Function: toImageRecord', () => {
     expect(record).toEqual({ digest: 'sha256:a', tags: [], pushedAt: 1_000, sizeInBytes: 5 });
   });
 
+  it('gives every untagged image one frozen empty tag list, which nothing can add a tag to', () => {
+    // Act
+    const first = toImageRecord({ imageDigest: 'sha256:a', imagePushedAt: new Date(1_000), imageSizeInBytes: 5 });
+    const second = toImageRecord({ imageDigest: 'sha256:b', imagePushedAt: new Date(2_000), imageSizeInBytes: 6 });
+    const tagged = toImageRecord({ imageDigest: 'sha256:c', imageTags: ['v1'], imageSizeInBytes: 7 });
+    // Assess
+    expect(second.tags).toBe(first.tags);
+    expect(first.tags).toEqual([]);
+    expect(() => (first.tags as string[]).push('sneaked-in')).toThrow(TypeError);
+    expect(second.tags).toEqual([]);
+    expect(tagged.tags).toEqual(['v1']);
+  });
+
   it('keeps the status of the last scan when ECR reports one', () => {
     // Act
     const record = toImageRecord({
