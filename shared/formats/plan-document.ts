@@ -1,7 +1,7 @@
 import type { ImageRecord } from '../domain/image.ts';
 import type { CleanupPlan, CleanupRule, Decision } from '../policy/cleanup/plan.ts';
 import type { ComplianceCheck } from '../policy/compliance/check.ts';
-import { COMPLIANCE_CHECKS, type CompliancePlan } from '../policy/compliance/plan.ts';
+import { type CompliancePlan, tallyChecks } from '../policy/compliance/plan.ts';
 import type { ChangeAction, PlannedChange, RegistryPlan, ResourceType } from '../policy/reconcile/plan.ts';
 
 /**
@@ -426,23 +426,6 @@ export function compliancePlanDocument(plan: CompliancePlan, tool: { name: strin
       });
     }
   }
-  const checks = new Map<ComplianceCheck, ComplianceSummary['checks'][number]>();
-  for (const repository of plan.repositories) {
-    for (const setting of repository.settings) {
-      const line = checks.get(setting.check) ?? {
-        check: setting.check,
-        checked: 0,
-        compliant: 0,
-        drifting: 0,
-        fixable: 0,
-      };
-      line.checked++;
-      if (setting.status === 'drift') line.drifting++;
-      else line.compliant++;
-      if (setting.fix !== undefined) line.fixable++;
-      checks.set(setting.check, line);
-    }
-  }
   const drifting = plan.repositories.filter((repository) => !repository.compliant).length;
   const count = (action: string) => resourceChanges.filter((change) => change.change.actions[0] === action).length;
   return {
@@ -464,7 +447,7 @@ export function compliancePlanDocument(plan: CompliancePlan, tool: { name: strin
         compliant: plan.repositories.length - drifting,
         drifting,
       },
-      checks: COMPLIANCE_CHECKS.flatMap((check) => checks.get(check) ?? []),
+      checks: tallyChecks(plan),
       repositories: plan.repositories.map((repository) => ({
         repository: repository.repository,
         rule_index: repository.ruleIndex,

@@ -1,5 +1,5 @@
-import { COMPLIANCE_CHECKS, type CompliancePlan } from '../policy/compliance/plan.ts';
-import { type DriftCheckLine, type DriftRow, REPORT_VERSION, type Report, type SummaryLine } from './model.ts';
+import { type CompliancePlan, tallyChecks } from '../policy/compliance/plan.ts';
+import { type DriftRow, REPORT_VERSION, type Report, type SummaryLine } from './model.ts';
 
 /**
  * The HTML report of a compliance plan: how many repositories were checked, compliant and drifting, the same per
@@ -8,7 +8,6 @@ import { type DriftCheckLine, type DriftRow, REPORT_VERSION, type Report, type S
  */
 export function compliancePicture(plan: CompliancePlan): Report {
   const rows: DriftRow[] = [];
-  const checks = new Map<string, DriftCheckLine>();
   const byRule = new Map<number, SummaryLine>();
   for (const repository of plan.repositories) {
     const rule = `rule #${repository.ruleIndex}`;
@@ -26,18 +25,6 @@ export function compliancePicture(plan: CompliancePlan): Report {
     else ruleLine.toDelete++;
     byRule.set(repository.ruleIndex, ruleLine);
     for (const setting of repository.settings) {
-      const line = checks.get(setting.check) ?? {
-        check: setting.check,
-        checked: 0,
-        compliant: 0,
-        drifting: 0,
-        fixable: 0,
-      };
-      line.checked++;
-      if (setting.status === 'drift') line.drifting++;
-      else line.compliant++;
-      if (setting.fix !== undefined) line.fixable++;
-      checks.set(setting.check, line);
       rows.push({
         repository: repository.repository,
         rule,
@@ -82,7 +69,7 @@ export function compliancePicture(plan: CompliancePlan): Report {
       checked,
       compliant: checked - drifting,
       drifting,
-      checks: COMPLIANCE_CHECKS.flatMap((check) => checks.get(check) ?? []),
+      checks: tallyChecks(plan),
       rows,
     },
   };

@@ -61,6 +61,34 @@ export const COMPLIANCE_CHECKS: readonly ComplianceCheck[] = [
   'encryption',
 ];
 
+/** One check over a plan: repositories whose rule checks it, compliant and drifting ones, drifting ones enforce mode fixes. */
+export interface CheckTally {
+  check: ComplianceCheck;
+  checked: number;
+  compliant: number;
+  drifting: number;
+  fixable: number;
+}
+
+/** The plan's settings counted per check, in `COMPLIANCE_CHECKS`' order; a check no rule asks for is left out. */
+export function tallyChecks(plan: Pick<CompliancePlan, 'repositories'>): CheckTally[] {
+  const checks = new Map<ComplianceCheck, CheckTally>();
+  for (const repository of plan.repositories) {
+    for (const setting of repository.settings) {
+      let line = checks.get(setting.check);
+      if (line === undefined) {
+        line = { check: setting.check, checked: 0, compliant: 0, drifting: 0, fixable: 0 };
+        checks.set(setting.check, line);
+      }
+      line.checked++;
+      if (setting.status === 'drift') line.drifting++;
+      else line.compliant++;
+      if (setting.fix !== undefined) line.fixable++;
+    }
+  }
+  return COMPLIANCE_CHECKS.flatMap((check) => checks.get(check) ?? []);
+}
+
 /** The fix as an ECR call, in words. */
 export function describeFix(fix: ComplianceFix): string {
   switch (fix.kind) {

@@ -1,8 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import { compliancePlanDocument } from '../../../shared/formats/plan-document.ts';
 import { compliancePicture } from '../../../shared/pictures/compliance.ts';
-import { checkRepository, type RepositoryFacts } from '../../../shared/policy/compliance/check.ts';
-import { type CompliancePlan, planRepository } from '../../../shared/policy/compliance/plan.ts';
+import {
+  type ComplianceCheck,
+  checkRepository,
+  type RepositoryFacts,
+} from '../../../shared/policy/compliance/check.ts';
+import { type CompliancePlan, planRepository, tallyChecks } from '../../../shared/policy/compliance/plan.ts';
 import { type CompliancePolicy, DEFAULT_COMPLIANCE_POLICY } from '../../../shared/policy/compliance/policy.ts';
 import { planSchemaErrors } from '../formats/validate.ts';
 
@@ -109,5 +113,46 @@ describe('the compliance plan', () => {
     expect(document.resource_changes.filter((change) => change.change.actions[0] === 'no-op')).toHaveLength(1);
     expect(document.notes).toEqual(['z/none: matched by --repository but by no enabled compliance rule']);
     expect(picture.notes).toEqual(document.notes);
+  });
+});
+
+describe('Function: tallyChecks', () => {
+  const setting = (check: ComplianceCheck, status: 'compliant' | 'drift', fix?: string) => ({
+    check,
+    status,
+    actual: '',
+    wanted: '',
+    before: {},
+    after: {},
+    ...(fix === undefined ? {} : { fix }),
+    reasons: [],
+    details: [],
+  });
+  const repository = (name: string, settings: ReturnType<typeof setting>[]) => ({
+    repository: name,
+    ruleIndex: 0,
+    mode: 'enforce' as const,
+    compliant: settings.every((one) => one.status === 'compliant'),
+    settings,
+  });
+
+  it('counts each check’s repositories, compliant, drifting and fixable ones, in the checks’ order', () => {
+    // Act
+    const tally = tallyChecks({
+      repositories: [
+        repository('a', [setting('encryption', 'drift'), setting('tag-mutability', 'drift', 'set IMMUTABLE')]),
+        repository('b', [setting('encryption', 'compliant'), setting('tag-mutability', 'compliant')]),
+        repository('c', [setting('tag-mutability', 'drift', 'set IMMUTABLE')]),
+      ],
+    });
+    // Assess: scan-on-push and the others no rule asked for are left out.
+    expect(tally).toEqual([
+      { check: 'tag-mutability', checked: 3, compliant: 1, drifting: 2, fixable: 2 },
+      { check: 'encryption', checked: 2, compliant: 1, drifting: 1, fixable: 0 },
+    ]);
+  });
+
+  it('is empty for a plan of no repositories', () => {
+    expect(tallyChecks({ repositories: [] })).toEqual([]);
   });
 });
