@@ -6,7 +6,7 @@ import {
   ReadOnlyViolationError,
   RepositoryNotFoundError,
 } from '../ecr/index.ts';
-import { buildImageGraph, type CleanupPlan, type ImageGraph } from '../policy/cleanup/plan.ts';
+import { buildImageGraph, type CleanupPlan, decisionView, type ImageGraph } from '../policy/cleanup/plan.ts';
 import { type CleanupGateway, EVERY_STATUS } from './gateway.ts';
 import { linksOf, mayBeReferrer } from './gather.ts';
 
@@ -160,12 +160,18 @@ async function listSincePlan(
   const fresh = new Map<string, ImageRecord>();
   const found: ChangedSincePlan[] = [];
   const toRead: string[] = [];
-  const seen = new Set<string>();
+  // Digests listed that are not candidates (the candidates listed are `fresh`'s keys): a digest listed twice (on two
+  // pages, as a repository changes while it is listed) counts once.
+  const others = new Set<string>();
   for await (const page of gateway.listImages(repositoryName, EVERY_STATUS)) {
     for (const image of page) {
-      if (seen.has(image.digest)) continue;
-      seen.add(image.digest);
-      if (candidates.has(image.digest)) fresh.set(image.digest, image);
+      if (candidates.has(image.digest)) {
+        if (fresh.has(image.digest)) continue;
+        fresh.set(image.digest, image);
+      } else {
+        if (others.has(image.digest)) continue;
+        others.add(image.digest);
+      }
       const before = planned.get(image.digest);
       // The tags it had at planning time, read only for an image with a convention tag (few are).
       let hadTags: Set<string> | undefined;
@@ -186,7 +192,7 @@ async function listSincePlan(
       if (isIndex(image) || (gateway.describesSubjects === false && mayBeReferrer(image))) toRead.push(image.digest);
     }
   }
-  const result = { candidates: fresh, references: found, listed: seen.size };
+  const result = { candidates: fresh, references: found, listed: fresh.size + others.size };
   if (toRead.length === 0) return result;
   const { manifests, failures } = await gateway.getManifests(repositoryName, toRead);
   const unreadable = (via: string) => {
@@ -259,8 +265,10 @@ export async function executePlan(
   ];
   for (const digest of missing) result.alreadyGone.push(digest);
   const unchanged = (digest: string) => !missing.has(digest) && !changed.has(digest) && !keptWith.has(digest);
-  const toDelete = plan.toDelete.filter(unchanged);
-  const toArchive = toArchivePlanned.filter(unchanged);
+  // Usually nothing changed since the plan: then its lists are carried out as they are.
+  const asPlanned = missing.size === 0 && changed.size === 0 && keptWith.size === 0;
+  const toDelete = asPlanned ? plan.toDelete : plan.toDelete.filter(unchanged);
+  const toArchive = asPlanned ? toArchivePlanned : toArchivePlanned.filter(unchanged);
 
   // 4. Delete, parents first, in batches, minding the deadline.
   const reserveMs = options.reserveMs ?? 0;
@@ -401,16 +409,15 @@ export async function verifyKeptImagesWhole(
   options: VerifyOptions = {},
 ): Promise<{ checked: number }> {
   const graph = options.graph ?? buildImageGraph(images);
-  const kept = plan.decisions.filter(
-    (decision) => (decision.action === 'keep' || keptSincePlan.has(decision.digest)) && !deleted.has(decision.digest),
-  );
+  // The plan's decisions are read one by one (`decisionView`), not made all at once.
+  const view = decisionView(plan);
   const edges: { from: string; to: string; edge: 'child' | 'referrer' }[] = [];
-  for (const decision of kept) {
-    for (const child of graph.children.get(decision.digest) ?? [])
-      edges.push({ from: decision.digest, to: child, edge: 'child' });
-    for (const referrer of graph.referrers.get(decision.digest) ?? []) {
-      edges.push({ from: decision.digest, to: referrer, edge: 'referrer' });
-    }
+  for (const image of images) {
+    const digest = image.digest;
+    if (!(view.keeps(digest) || keptSincePlan.has(digest)) || deleted.has(digest)) continue;
+    for (const child of graph.children.get(digest) ?? []) edges.push({ from: digest, to: child, edge: 'child' });
+    for (const referrer of graph.referrers.get(digest) ?? [])
+      edges.push({ from: digest, to: referrer, edge: 'referrer' });
   }
   const targets = [...new Set(edges.map((edge) => edge.to))];
   if (targets.length === 0) return { checked: 0 };

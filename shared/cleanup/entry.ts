@@ -9,7 +9,13 @@ import { type Target, targetFields, targetOf } from '../domain/target.ts';
 import { RepositoryNotFoundError } from '../ecr/index.ts';
 import type { ServiceEvent } from '../events/publisher.ts';
 import { type CleanupWorkItem, DETAIL_TYPES } from '../events/schemas.ts';
-import { buildImageGraph, type CleanupPlan, type CleanupRule, planCleanup } from '../policy/cleanup/plan.ts';
+import {
+  buildImageGraph,
+  type CleanupPlan,
+  type CleanupRule,
+  decisionView,
+  planCleanup,
+} from '../policy/cleanup/plan.ts';
 import type { ServiceDeps } from '../runtime/service-deps.ts';
 import { executePlan, imagesLeft, verifyKeptImagesWhole } from './act.ts';
 import { type CleanupGateway, cleanupGatewayFor, type RegistryKind, registryField } from './gateway.ts';
@@ -175,19 +181,23 @@ export async function runCleanup(
     // Built only for a logger that prints them: a repository of 100,000 images makes 100,000 log entries.
     const logsDecisions = !(typeof deps.logger.level === 'number' && deps.logger.level > LogLevelThreshold.INFO);
     if (result.plan && logsDecisions) {
-      for (let start = 0; start < result.plan.decisions.length; start += DECISIONS_PER_LOG_LINE) {
+      // Made a line at a time (`decisionView`): the plan need not hold every decision at once.
+      let chunk: { digest: string; action: string; reason: unknown }[] = [];
+      const logChunk = () =>
         deps.logger.info('cleanup decisions', {
           runId: item.runId,
           repositoryName: item.repositoryName,
           part: item.part,
           dryRun,
-          decisions: result.plan.decisions.slice(start, start + DECISIONS_PER_LOG_LINE).map((decision) => ({
-            digest: decision.digest,
-            action: decision.action,
-            reason: decision.reason,
-          })),
+          decisions: chunk,
         });
+      for (const decision of decisionView(result.plan).all()) {
+        chunk.push({ digest: decision.digest, action: decision.action, reason: decision.reason });
+        if (chunk.length < DECISIONS_PER_LOG_LINE) continue;
+        logChunk();
+        chunk = [];
       }
+      if (chunk.length > 0) logChunk();
     }
     if (result.continueFrom) {
       const next: CleanupWorkItem = {

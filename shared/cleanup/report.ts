@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { CleanupPlan, Decision, KeepReason } from '../policy/cleanup/plan.ts';
+import { type CleanupPlan, decisionView, type KeepReason } from '../policy/cleanup/plan.ts';
 import type { ExecutionResult } from './act.ts';
 import type { CleanupGateway } from './gateway.ts';
 
@@ -206,57 +206,53 @@ export function reportOf(
   execution?: ExecutionResult,
 ): CleanupReport {
   const deletedDigests = execution ? execution.deleted : [];
-  const done = new Set(deletedDigests);
   // Only the listed entries are built: a repository of 100,000 images would otherwise make 100,000 to keep 1,000.
   const deletions = execution ? deletedDigests : plan.toDelete;
   const plannedArchive = plan.toArchive ?? [];
   const archivedDigests = execution ? execution.archived : plannedArchive;
-  const listedDeletions = deletions.slice(0, REPORT_LIST_LIMIT);
-  // One pass over the decisions: the kept ones counted (the first listed), the deleted ones' bytes added up, and
-  // the decisions of the listed digests looked up (no map of every decision).
-  const wanted = new Set([...listedDeletions, ...archivedDigests]);
-  const byDigest = new Map<string, Decision>();
+  // The plan's decisions are read one by one (`decisionView`): the kept ones up to the list's limit, the deleted
+  // ones' sizes, and the listed digests'.
+  const view = decisionView(plan);
   const kept: { digest: string; tags: readonly string[]; reason: KeepReason }[] = [];
-  let keptCount = 0;
-  let deletedBytes = 0;
-  for (const decision of plan.decisions) {
-    if (wanted.has(decision.digest)) byDigest.set(decision.digest, decision);
-    if (done.has(decision.digest)) {
-      // An index owns no layers: its reported size is its largest child's, so it reclaims nothing itself.
-      if (!indexes.has(decision.digest)) deletedBytes += decision.sizeInBytes;
-      continue;
-    }
-    if (decision.action !== 'keep') continue;
-    keptCount += 1;
-    if (kept.length < REPORT_LIST_LIMIT)
+  for (const decision of view.kept()) {
+    if (kept.length >= REPORT_LIST_LIMIT) break;
+    if (decision.action === 'keep')
       kept.push({ digest: decision.digest, tags: decision.tags, reason: decision.reason });
+  }
+  let deletedBytes = 0;
+  for (const digest of deletedDigests) {
+    // An index owns no layers: its reported size is its largest child's, so it reclaims nothing itself.
+    if (!indexes.has(digest)) deletedBytes += view.sizeInBytes(digest) ?? 0;
   }
   // Every planned digest has a decision; the fallback only keeps the report's shape if one ever had none.
   const fallback = { code: 'stale-untagged' as const, pushedAt: '' };
   const entryOf = (digest: string) => {
-    const decision = byDigest.get(digest);
+    const decision = view.get(digest);
     const cost = decision?.action === 'keep' ? undefined : decision?.cost;
     return { digest, reason: decision?.reason ?? fallback, ...(cost === undefined ? {} : { cost }) };
   };
-  const archived = archivedDigests.flatMap((digest) => {
-    const decision = byDigest.get(digest);
-    if (decision === undefined || decision.action === 'keep') return [];
-    return [{ digest, reason: decision.reason, ...(decision.cost === undefined ? {} : { cost: decision.cost }) }];
-  });
+  // One entry beyond the limit tells that the list is truncated.
+  const archived: NonNullable<CleanupReport['archived']> = [];
+  for (const digest of archivedDigests) {
+    if (archived.length > REPORT_LIST_LIMIT) break;
+    const decision = view.get(digest);
+    if (decision === undefined || decision.action === 'keep') continue;
+    archived.push({ digest, reason: decision.reason, ...(decision.cost === undefined ? {} : { cost: decision.cost }) });
+  }
   const archiving = plannedArchive.length > 0;
   const changed = new Set(execution?.changedSincePlan ?? []);
-  const listed = listedDeletions.map(entryOf);
+  const listed = deletions.slice(0, REPORT_LIST_LIMIT).map(entryOf);
   const bytesReclaimed = execution ? deletedBytes : plan.bytesReclaimed;
   return {
     ...base,
     status,
     counts: {
-      images: plan.decisions.length,
+      images: view.size,
       toDelete: plan.toDelete.length,
       deleted: deletedDigests.length,
       alreadyGone: execution?.alreadyGone.length ?? 0,
       failed: execution?.failed.length ?? 0,
-      kept: keptCount,
+      kept: view.keptCount,
       changedSincePlan: changed.size,
       keptWithChanged: execution?.keptWithChanged.length ?? 0,
       remaining: execution?.remaining.length ?? 0,
@@ -277,7 +273,7 @@ export function reportOf(
     truncated:
       deletions.length > REPORT_LIST_LIMIT ||
       archived.length > REPORT_LIST_LIMIT ||
-      keptCount > REPORT_LIST_LIMIT ||
+      view.keptCount > REPORT_LIST_LIMIT ||
       (execution?.changes.length ?? 0) > REPORT_LIST_LIMIT,
   };
 }

@@ -138,8 +138,15 @@ export function toImageRecord(detail: ImageDetail): ImageRecord {
   const pulled = detail.lastRecordedPullTime;
   const sizeInBytes = detail.imageSizeInBytes ?? 0;
   const manifestMediaType = detail.imageManifestMediaType;
+  const artifactMediaType = detail.artifactMediaType;
+  // The usual shapes are whole literals: a member added later lives outside the object, in a block of its own.
   let record: Mutable<ImageRecord>;
-  if (manifestMediaType) {
+  if (manifestMediaType && artifactMediaType) {
+    record =
+      pulled === undefined
+        ? { digest, tags, pushedAt, sizeInBytes, manifestMediaType, artifactMediaType }
+        : { digest, tags, pushedAt, lastPulledAt: pulled.getTime(), sizeInBytes, manifestMediaType, artifactMediaType };
+  } else if (manifestMediaType) {
     record =
       pulled === undefined
         ? { digest, tags, pushedAt, sizeInBytes, manifestMediaType }
@@ -149,8 +156,8 @@ export function toImageRecord(detail: ImageDetail): ImageRecord {
       pulled === undefined
         ? { digest, tags, pushedAt, sizeInBytes }
         : { digest, tags, pushedAt, lastPulledAt: pulled.getTime(), sizeInBytes };
+    if (artifactMediaType) record.artifactMediaType = artifactMediaType;
   }
-  if (detail.artifactMediaType) record.artifactMediaType = detail.artifactMediaType;
   if (detail.subjectManifestDigest) record.subjectDigest = detail.subjectManifestDigest;
   if (detail.imageScanStatus?.status) record.scanStatus = detail.imageScanStatus.status;
   const status = detail.imageStatus;

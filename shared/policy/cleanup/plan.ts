@@ -400,14 +400,11 @@ export function planCleanup(
           maxTaggedDeleteFraction: maxTagged,
         };
     for (const image of doomed) keep.set(image.digest, reason);
-    return {
-      repositoryName,
-      plannedAt: iso(now),
-      decisions: images.map((image) => decisionOf(image, keep, deleteReasonOf, rule)),
-      toDelete: [],
-      bytesReclaimed: 0,
-      brake: { ...brake },
-    };
+    const decide = (image: ImageRecord) => decisionOf(image, keep, deleteReasonOf, rule);
+    return withDecisions(
+      { repositoryName, plannedAt: iso(now), toDelete: [], bytesReclaimed: 0, brake: { ...brake } },
+      { images, decide, byDigest: graph.byDigest, keeps: (digest) => keep.has(digest), keptCount: images.length },
+    );
   }
 
   // 5. With `action: 'archive'`, what is in standard storage is archived instead; what is archived already is deleted.
@@ -428,14 +425,118 @@ export function planCleanup(
     (sum, image) => sum + (isIndex(image) || archives(image) ? 0 : image.sizeInBytes),
     0,
   );
-  return {
-    repositoryName,
-    plannedAt: iso(now),
-    decisions: images.map((image) => decisionOf(image, keep, deleteReasonOf, rule)),
-    toDelete,
-    ...(archived.length > 0 ? { toArchive: orderParentsFirst(archived, graph) } : {}),
-    bytesReclaimed,
+  const decide = (image: ImageRecord) => decisionOf(image, keep, deleteReasonOf, rule);
+  return withDecisions(
+    {
+      repositoryName,
+      plannedAt: iso(now),
+      toDelete,
+      ...(archived.length > 0 ? { toArchive: orderParentsFirst(archived, graph) } : {}),
+      bytesReclaimed,
+    },
+    {
+      images,
+      decide,
+      byDigest: graph.byDigest,
+      keeps: (digest) => keep.has(digest),
+      keptCount: images.length - doomed.length,
+    },
+  );
+}
+
+/**
+ * A plan's decisions read one at a time (`decisionView`): the cleanup worker reads a few hundred of a repository's
+ * decisions for its report, and a plan of 100,000 images need not hold 100,000 decisions while it is carried out.
+ */
+export interface DecisionView {
+  /** Images decided (the length of `decisions`). */
+  readonly size: number;
+  /** Decisions that keep their image. */
+  readonly keptCount: number;
+  /** The decision about the image with this digest, made when asked; undefined when the plan decided none. */
+  get(digest: string): Decision | undefined;
+  /** Whether the plan keeps the image with this digest. */
+  keeps(digest: string): boolean;
+  /** The size the plan's decision about the image carries, without making the decision. */
+  sizeInBytes(digest: string): number | undefined;
+  /** Every decision, in the order of `decisions`, each made when reached. */
+  all(): Iterable<Decision>;
+  /** The decisions that keep their image, in the order of `decisions`. */
+  kept(): Iterable<Decision>;
+}
+
+/** How a plan made here decides each image, when its decisions are read. */
+interface DecisionSource {
+  images: readonly ImageRecord[];
+  decide: (image: ImageRecord) => Decision;
+  byDigest: ReadonlyMap<string, ImageRecord>;
+  keeps: (digest: string) => boolean;
+  keptCount: number;
+}
+
+const views = new WeakMap<CleanupPlan, DecisionView>();
+
+/**
+ * The plan with its `decisions` made when first read (then held): a plan carried out and reported by the worker
+ * reads them through `decisionView` and never makes them all. Serialising or spreading the plan reads them.
+ */
+function withDecisions(base: Omit<CleanupPlan, 'decisions'>, source: DecisionSource): CleanupPlan {
+  let decisions: Decision[] | undefined;
+  const { brake, toArchive, ...rest } = base;
+  const plan: CleanupPlan = {
+    repositoryName: rest.repositoryName,
+    plannedAt: rest.plannedAt,
+    get decisions() {
+      decisions ??= source.images.map(source.decide);
+      return decisions;
+    },
+    toDelete: rest.toDelete,
+    ...(toArchive === undefined ? {} : { toArchive }),
+    bytesReclaimed: rest.bytesReclaimed,
+    ...(brake === undefined ? {} : { brake }),
   };
+  const decisionOfDigest = (digest: string) => {
+    const image = source.byDigest.get(digest);
+    return image === undefined ? undefined : source.decide(image);
+  };
+  views.set(plan, {
+    size: source.images.length,
+    keptCount: source.keptCount,
+    get: decisionOfDigest,
+    keeps: source.keeps,
+    sizeInBytes: (digest) => source.byDigest.get(digest)?.sizeInBytes,
+    *all() {
+      if (decisions !== undefined) yield* decisions;
+      else for (const image of source.images) yield source.decide(image);
+    },
+    *kept() {
+      for (const image of source.images) if (source.keeps(image.digest)) yield source.decide(image);
+    },
+  });
+  return plan;
+}
+
+/** The view of a plan's decisions: without making them all for a plan made by `planCleanup`, else over its list. */
+export function decisionView(plan: CleanupPlan): DecisionView {
+  let view = views.get(plan);
+  if (view !== undefined) return view;
+  const decisions = plan.decisions;
+  let byDigest: Map<string, Decision> | undefined;
+  const find = (digest: string) => {
+    byDigest ??= new Map(decisions.map((decision) => [decision.digest, decision]));
+    return byDigest.get(digest);
+  };
+  view = {
+    size: decisions.length,
+    keptCount: decisions.reduce((n, decision) => n + (decision.action === 'keep' ? 1 : 0), 0),
+    get: find,
+    keeps: (digest) => find(digest)?.action === 'keep',
+    sizeInBytes: (digest) => find(digest)?.sizeInBytes,
+    all: () => decisions,
+    kept: () => decisions.filter((decision) => decision.action === 'keep'),
+  };
+  views.set(plan, view);
+  return view;
 }
 
 /** Whether an archived image has been in the archive longer than the rule's `deleteArchivedAfterDays`. */

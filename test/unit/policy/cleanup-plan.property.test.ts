@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { conventionTagSubject, type ImageRecord } from '../../../shared/domain/image.ts';
 import type { InUseReference } from '../../../shared/domain/in-use.ts';
 import type { SelectionPattern, TagSelection } from '../../../shared/domain/settings.ts';
-import { type CleanupPlan, type CleanupRule, planCleanup } from '../../../shared/policy/cleanup/plan.ts';
+import { type CleanupPlan, type CleanupRule, decisionView, planCleanup } from '../../../shared/policy/cleanup/plan.ts';
 import { DAY, INDEX, MANIFEST, MINUTE, NOW } from '../../helpers/images.ts';
 
 /** A small seeded PRNG (mulberry32), so that one fast-check integer describes a whole registry graph. */
@@ -470,4 +470,61 @@ describe(`planCleanup with tag selections and images in use over ${RUNS} random 
     },
     120_000,
   );
+});
+
+/** Everything `decisionView` tells of a plan, read through it (for a plan made here, before its list is made). */
+function viewed(plan: CleanupPlan, images: readonly ImageRecord[]) {
+  const view = decisionView(plan);
+  const digests = [...images.map((image) => image.digest), digest(1_000_000)];
+  return {
+    size: view.size,
+    keptCount: view.keptCount,
+    kept: [...view.kept()],
+    all: [...view.all()],
+    get: digests.map((one) => view.get(one)),
+    keeps: digests.map((one) => view.keeps(one)),
+    sizeInBytes: digests.map((one) => view.sizeInBytes(one)),
+  };
+}
+
+describe('decisionView over random registries with tag selections, images in use, brakes and archives', () => {
+  it('reads, one at a time, exactly the decisions the plan lists, before its list is made and after', () => {
+    let lazy = 0;
+    fc.assert(
+      fc.property(
+        fc.integer(),
+        fc.integer({ min: 1, max: 60 }),
+        taggedRuleArbitrary,
+        fc.boolean(),
+        (graphSeed, size, rule: CleanupRule, archive) => {
+          const { images, inUse } = randomTaggedRepository(graphSeed, size);
+          const withRule: CleanupRule = archive ? { ...rule, action: 'archive' } : rule;
+          const plan = planCleanup('prop/repo', images, withRule, NOW, { inUse });
+          // Read through the view first: the plan's list is not made yet.
+          const first = viewed(plan, images);
+          // The same plan made again, its list read first: the view then reads the list.
+          const listed = planCleanup('prop/repo', images, withRule, NOW, { inUse });
+          const decisions = listed.decisions;
+          const byDigest = new Map(decisions.map((decision) => [decision.digest, decision]));
+          const expected = {
+            size: decisions.length,
+            keptCount: decisions.filter((decision) => decision.action === 'keep').length,
+            kept: decisions.filter((decision) => decision.action === 'keep'),
+            all: decisions,
+            get: [...images.map((image) => byDigest.get(image.digest)), undefined],
+            keeps: [...images.map((image) => byDigest.get(image.digest)?.action === 'keep'), false],
+            sizeInBytes: [...images.map((image) => image.sizeInBytes), undefined],
+          };
+          expect(first).toEqual(expected);
+          expect(viewed(listed, images)).toEqual(expected);
+          // A copy of the plan (as a plan file gives it back) is read from its list.
+          expect(viewed(JSON.parse(JSON.stringify(plan)) as CleanupPlan, images)).toEqual(expected);
+          expect(plan.decisions).toEqual(decisions);
+          if (first.kept.length < first.size) lazy += 1;
+        },
+      ),
+      { numRuns: Math.min(RUNS, 500), seed: BASE_SEED + 7 },
+    );
+    expect(lazy).toBeGreaterThan(0);
+  });
 });
