@@ -66,7 +66,12 @@ const detailOf = (record: ImageRecord): ImageDetail => ({
  * A repository in memory behind a mocked DescribeImages (by id: ImageNotFoundException when any id is missing, as
  * ECR answers; listed: pages of `maxResults` with an offset token) and BatchDeleteImage, counting each kind of call.
  */
-function repository(records: readonly ImageRecord[], registry: 'private' | 'public' = 'private') {
+function repository(
+  records: readonly ImageRecord[],
+  registry: 'private' | 'public' = 'private',
+  /** Called before each page of a listing is served, with the page's number (from 1). */
+  beforePage?: (page: number) => void,
+) {
   const held = new Map(records.map((record) => [record.digest, detailOf(record)]));
   const calls = { byId: 0, pages: 0, deletes: 0 };
   const describe = (input: { imageIds?: ImageIdentifier[]; nextToken?: string; maxResults?: number }) => {
@@ -79,6 +84,7 @@ function repository(records: readonly ImageRecord[], registry: 'private' | 'publ
       return { imageDetails: input.imageIds.map((id) => held.get(id.imageDigest ?? '')) };
     }
     calls.pages++;
+    beforePage?.(calls.pages);
     const all = [...held.values()];
     const start = Number(input.nextToken ?? 0);
     const end = start + (input.maxResults ?? 100);
@@ -177,6 +183,44 @@ describe('executePlan: the re-read of the candidates is the act’s one listing'
     expect(repo.calls).toEqual({ byId: 0, pages: 3, deletes: 1 });
     expect(repo.gateway.callCounts()).toEqual({ DescribeImages: 3, BatchDeleteImage: 1 });
   });
+
+  it.each([
+    { boundary: 'stale-0', what: 'a candidate' },
+    { boundary: 'filler-998', what: 'a kept image' },
+  ])(
+    'counts $what listed on two pages (a push between pages shifts the listing) once, and deletes each candidate once',
+    async ({ boundary }) => {
+      // Prepare: the image at the end of the first page of 1,000 is listed again at the start of the second, because
+      // an image pushed in between comes first in the listing.
+      const late = image('pushed-late', { tags: ['late'], ageDays: 0 });
+      const images = [
+        ...fillers(998),
+        ...(boundary === 'stale-0'
+          ? [image('filler-998', { tags: ['f998'], ageDays: 1 }), image('stale-0')]
+          : [image('stale-0'), image('filler-998', { tags: ['f998'], ageDays: 1 })]),
+        image('stale-1'),
+        image('release', { tags: ['v1'], ageDays: 1 }),
+      ];
+      const plan = planCleanup(REPO, images, RULE, NOW);
+      expect(plan.toDelete).toEqual([digestOf('stale-0'), digestOf('stale-1')]);
+      let repo: ReturnType<typeof repository> | undefined;
+      repo = repository(images, 'private', (page) => {
+        if (page !== 2 || repo === undefined) return;
+        const listed = [...repo.held];
+        repo.held.clear();
+        repo.held.set(late.digest, detailOf(late));
+        for (const [digest, detail] of listed) repo.held.set(digest, detail);
+      });
+      // Act
+      const result = await executePlan(repo.gateway, images, plan);
+      // Assess: the 1,002 images planned, the boundary's once (the late one, listed first, falls before the second
+      // page's start: this listing never sees it; the next run will).
+      expect(result.listedImages).toBe(1_002);
+      expect(result.deleted).toEqual([digestOf('stale-0'), digestOf('stale-1')]);
+      expect(result.changes).toEqual([]);
+      expect(repo.calls).toEqual({ byId: 0, pages: 2, deletes: 1 });
+    },
+  );
 
   it('does the same through the ECR Public gateway: a tag gained keeps, a vanished candidate is gone', async () => {
     // Prepare
