@@ -275,13 +275,13 @@ export class TargetModel {
     const latency = LATENCY_MS[operation] ?? DEFAULT_LATENCY;
     await this.clock.sleep((latency.base + latency.perItem * items) * (0.8 + 0.4 * this.jitter()));
     if (output instanceof Error) throw output;
-    return output;
+    return typeof output === 'function' ? output() : output;
   }
 
   private operate(
     operation: string,
     input: Record<string, unknown>,
-  ): { output: Record<string, unknown> | Error; items: number } {
+  ): { output: Record<string, unknown> | (() => Record<string, unknown>) | Error; items: number } {
     // ECR's request bounds ([M-ECR]): at most 100 image ids a call, pages of at most 1,000.
     const ids = input.imageIds;
     if (Array.isArray(ids) && (ids.length === 0 || ids.length > 100)) {
@@ -364,10 +364,9 @@ export class TargetModel {
   }
 
   /** DescribeImages' answer for one image: one object of one shape, whatever the image (absent members undefined). */
-  private detailOf(repository: ActiveRepository, position: number): ImageDetail {
+  private detailOf(repository: ActiveRepository, position: number, pulled: number): ImageDetail {
     const images = repository.images;
     const tags = images.tags[position];
-    const pulled = images.lastPulledAt[position] as number;
     return {
       registryId: this.target.account,
       repositoryName: repository.spec.name,
@@ -408,8 +407,10 @@ export class TargetModel {
     const repository = this.activate(name);
     if (repository === undefined) return this.notFound(name);
     const ids = input.imageIds as { imageDigest?: string; imageTag?: string }[] | undefined;
+    // The answer is the state when the request arrives; its objects are made when it is delivered, after the
+    // call's latency (`answer`), so that hundreds of pages in flight are not held, and promoted, meanwhile.
+    const positions: number[] = [];
     if (ids !== undefined) {
-      const details: ImageDetail[] = [];
       for (const id of ids) {
         const position =
           id.imageDigest !== undefined
@@ -421,23 +422,40 @@ export class TargetModel {
             items: ids.length,
           };
         }
-        details.push(this.detailOf(repository, position));
+        positions.push(position);
       }
-      return { output: { imageDetails: details }, items: details.length };
+      const pulled = this.pullTimesAt(repository, positions);
+      return {
+        output: () => ({ imageDetails: positions.map((at, i) => this.detailOf(repository, at, pulled[i] as number)) }),
+        items: positions.length,
+      };
     }
     const size = Math.min(1_000, Number(input.maxResults ?? 100));
     let position = input.nextToken === undefined ? 0 : Number(input.nextToken);
-    const details: ImageDetail[] = [];
     const { deleted } = repository;
     const count = repository.images.count;
-    for (; position < count && details.length < size; position++) {
-      if (deleted[position] === 0) details.push(this.detailOf(repository, position));
+    for (; position < count && positions.length < size; position++) {
+      if (deleted[position] === 0) positions.push(position);
     }
     while (position < count && deleted[position] === 1) position++;
+    const pulled = this.pullTimesAt(repository, positions);
+    const nextToken = position < count ? String(position) : undefined;
     return {
-      output: { imageDetails: details, ...(position < count ? { nextToken: String(position) } : {}) },
-      items: details.length,
+      output: () => ({
+        imageDetails: positions.map((at, i) => this.detailOf(repository, at, pulled[i] as number)),
+        ...(nextToken === undefined ? {} : { nextToken }),
+      }),
+      items: positions.length,
     };
+  }
+
+  /** The pull times of these images now (a later BatchGetImage may move them before the answer is delivered). */
+  private pullTimesAt(repository: ActiveRepository, positions: readonly number[]): Float64Array {
+    const pulled = new Float64Array(positions.length);
+    positions.forEach((at, i) => {
+      pulled[i] = repository.images.lastPulledAt[at] as number;
+    });
+    return pulled;
   }
 
   private batchGetImage(input: Record<string, unknown>) {

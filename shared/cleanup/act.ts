@@ -134,8 +134,13 @@ function sameList(a: readonly string[], b: readonly string[]): boolean {
 
 /** What the act's one listing of the repository (DescribeImages pages) tells it, before anything is deleted. */
 interface SincePlan {
-  /** The candidates as listed now (the re-read): a candidate not listed is gone. */
-  candidates: Map<string, ImageRecord>;
+  /** The candidates listed now (the re-read): a candidate not listed is gone. */
+  candidates: Set<string>;
+  /**
+   * How each listed candidate changed since the plan (`changeOf`, compared as it is listed, so that the listing's
+   * records are not held until the listing ends).
+   */
+  changes: Map<string, ChangeReason>;
   /** References to candidates made since the plan: by images pushed since, or by convention tags gained. */
   references: ChangedSincePlan[];
   /** Distinct images listed. */
@@ -143,8 +148,8 @@ interface SincePlan {
 }
 
 /**
- * Lists the repository once and takes from it both the re-read of the candidates (their records as they are now;
- * one missing from the listing is gone) and the references to candidates made since the plan: an image the plan
+ * Lists the repository once and takes from it both the re-read of the candidates (each compared, as it is listed,
+ * with its record at planning time: `changeOf`; one missing from the listing is gone) and the references to candidates made since the plan: an image the plan
  * did not see (pushed since) that lists a candidate as a child (an index: its manifest is read) or names it as its
  * subject (in the listing, or on ECR Public in its manifest, read for every image that may be a referrer), and any
  * image with a convention tag naming a candidate that it did not carry at planning time. The listing is needed for
@@ -156,8 +161,10 @@ async function listSincePlan(
   repositoryName: string,
   planned: ReadonlyMap<string, ImageRecord>,
   candidates: ReadonlySet<string>,
+  isOwnRead: (image: ImageRecord) => boolean,
 ): Promise<SincePlan> {
-  const fresh = new Map<string, ImageRecord>();
+  const fresh = new Set<string>();
+  const changes = new Map<string, ChangeReason>();
   const found: ChangedSincePlan[] = [];
   const toRead: string[] = [];
   // Digests listed that are not candidates (the candidates listed are `fresh`'s keys): a digest listed twice (on two
@@ -165,14 +172,16 @@ async function listSincePlan(
   const others = new Set<string>();
   for await (const page of gateway.listImages(repositoryName, EVERY_STATUS)) {
     for (const image of page) {
+      const before = planned.get(image.digest);
       if (candidates.has(image.digest)) {
         if (fresh.has(image.digest)) continue;
-        fresh.set(image.digest, image);
+        fresh.add(image.digest);
+        const reason = before === undefined ? { code: 'changed' as const } : changeOf(before, image, isOwnRead(image));
+        if (reason !== undefined) changes.set(image.digest, reason);
       } else {
         if (others.has(image.digest)) continue;
         others.add(image.digest);
       }
-      const before = planned.get(image.digest);
       // The tags it had at planning time, read only for an image with a convention tag (few are).
       let hadTags: Set<string> | undefined;
       for (const tag of image.tags) {
@@ -192,7 +201,7 @@ async function listSincePlan(
       if (isIndex(image) || (gateway.describesSubjects === false && mayBeReferrer(image))) toRead.push(image.digest);
     }
   }
-  const result = { candidates: fresh, references: found, listed: fresh.size + others.size };
+  const result = { candidates: fresh, changes, references: found, listed: fresh.size + others.size };
   if (toRead.length === 0) return result;
   const { manifests, failures } = await gateway.getManifests(repositoryName, toRead);
   const unreadable = (via: string) => {
@@ -338,20 +347,20 @@ async function reviewSincePlan(
   const byDigest = options.graph?.byDigest ?? new Map(images.map((image) => [image.digest, image]));
 
   // 1. One listing: the candidates as they are now (the re-read), and what was pushed since the plan.
-  const since = await listSincePlan(gateway, plan.repositoryName, byDigest, candidates);
-  const missing = new Set(planned.filter((digest) => !since.candidates.has(digest)));
   const ownReads = options.ownReads;
   const isOwnRead = (image: ImageRecord) =>
     ownReads?.digests.has(image.digest) === true &&
     image.lastPulledAt !== undefined &&
     image.lastPulledAt >= (ownReads?.since ?? 0) - OWN_READ_CLOCK_SKEW_MS;
+  const since = await listSincePlan(gateway, plan.repositoryName, byDigest, candidates, isOwnRead);
+  const missing = new Set(planned.filter((digest) => !since.candidates.has(digest)));
+  // The changed candidates in the plan's order.
   const changed = new Map<string, ChangeReason>();
-  for (const digest of planned) {
-    const image = since.candidates.get(digest);
-    if (image === undefined) continue;
-    const before = byDigest.get(image.digest);
-    const reason = before === undefined ? { code: 'changed' as const } : changeOf(before, image, isOwnRead(image));
-    if (reason !== undefined && !changed.has(image.digest)) changed.set(image.digest, reason);
+  if (since.changes.size > 0) {
+    for (const digest of planned) {
+      const reason = since.changes.get(digest);
+      if (reason !== undefined && !changed.has(digest)) changed.set(digest, reason);
+    }
   }
 
   // 2. Images pushed (or re-tagged as referrers) since the plan that name a candidate.

@@ -107,21 +107,22 @@ export async function gatherRepository(
     }
   }
   const subjectsFromManifests = gateway.describesSubjects === false;
-  const images = listed
-    .filter((image) => !gone.has(image.digest))
-    .map((image) => {
-      const read = links.get(image.digest);
-      const hasSubject = subjectsFromManifests && read?.subject !== undefined;
-      // An archived index's children are unknown (absent), not none.
-      const hasChildren = isIndex(image) && !isArchived(image);
-      // Most images are neither: the listed record is the snapshot's, not a copy of it.
-      if (!hasSubject && !hasChildren) return image;
-      return {
-        ...image,
-        ...(hasChildren ? { childDigests: read?.children ?? [] } : {}),
-        ...(hasSubject ? { subjectDigest: read?.subject } : {}),
-      };
-    });
+  // The listing's own array, without the images gone since; records completed in place.
+  const images = gone.size === 0 ? listed : listed.filter((image) => !gone.has(image.digest));
+  for (let i = 0; i < images.length; i++) {
+    const image = images[i] as ImageRecord;
+    const read = links.get(image.digest);
+    const hasSubject = subjectsFromManifests && read?.subject !== undefined;
+    // An archived index's children are unknown (absent), not none.
+    const hasChildren = isIndex(image) && !isArchived(image);
+    // Most images are neither: the listed record is the snapshot's, not a copy of it.
+    if (!hasSubject && !hasChildren) continue;
+    images[i] = {
+      ...image,
+      ...(hasChildren ? { childDigests: read?.children ?? [] } : {}),
+      ...(hasSubject ? { subjectDigest: read?.subject } : {}),
+    };
+  }
   // The fingerprint is hashed when first asked for (a plan file's): the Lambda worker never needs it.
   let fingerprint: string | undefined;
   return {
