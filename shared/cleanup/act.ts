@@ -149,10 +149,11 @@ interface SincePlan {
 
 /**
  * Lists the repository once and takes from it both the re-read of the candidates (each compared, as it is listed,
- * with its record at planning time: `changeOf`; one missing from the listing is gone) and the references to candidates made since the plan: an image the plan
- * did not see (pushed since) that lists a candidate as a child (an index: its manifest is read) or names it as its
- * subject (in the listing, or on ECR Public in its manifest, read for every image that may be a referrer), and any
- * image with a convention tag naming a candidate that it did not carry at planning time. The listing is needed for
+ * with its record at planning time: `changeOf`; one missing from the listing is gone) and the references to
+ * candidates made since the plan: an image the plan did not see (pushed since) that lists a candidate as a child (an
+ * index: its manifest is read) or names it as its subject (in the listing, or on ECR Public in its manifest, read for
+ * every image that may be a referrer), and any image with a convention tag naming a candidate that it did not carry
+ * at planning time. The listing is needed for
  * images pushed since the plan whatever the number of candidates, so reading the candidates by id as well would
  * only add calls (ceil(candidates/100) DescribeImages by id).
  */
@@ -344,7 +345,9 @@ async function reviewSincePlan(
 }> {
   const planned = [...plan.toDelete, ...(plan.toArchive ?? [])];
   const candidates = new Set(planned);
-  const byDigest = options.graph?.byDigest ?? new Map(images.map((image) => [image.digest, image]));
+  // The plan's graph: its records by digest for the comparison, its edges for what a changed candidate protects.
+  const graph = options.graph ?? buildImageGraph(images);
+  const byDigest = graph.byDigest;
 
   // 1. One listing: the candidates as they are now (the re-read), and what was pushed since the plan.
   const ownReads = options.ownReads;
@@ -369,7 +372,6 @@ async function reviewSincePlan(
   }
 
   // 3. What a changed candidate protects is kept with it: its children and referrers, transitively.
-  const graph = options.graph ?? buildImageGraph(images);
   const keptWith = new Map<string, ChangeReason>();
   const queue = [...changed.keys()];
   for (let digest = queue.shift(); digest !== undefined; digest = queue.shift()) {

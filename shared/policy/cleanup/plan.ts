@@ -482,18 +482,18 @@ const views = new WeakMap<CleanupPlan, DecisionView>();
  */
 function withDecisions(base: Omit<CleanupPlan, 'decisions'>, source: DecisionSource): CleanupPlan {
   let decisions: Decision[] | undefined;
-  const { brake, toArchive, ...rest } = base;
+  // The members in the order of a plan made all at once, so that its JSON reads the same.
   const plan: CleanupPlan = {
-    repositoryName: rest.repositoryName,
-    plannedAt: rest.plannedAt,
+    repositoryName: base.repositoryName,
+    plannedAt: base.plannedAt,
     get decisions() {
       decisions ??= source.images.map(source.decide);
       return decisions;
     },
-    toDelete: rest.toDelete,
-    ...(toArchive === undefined ? {} : { toArchive }),
-    bytesReclaimed: rest.bytesReclaimed,
-    ...(brake === undefined ? {} : { brake }),
+    toDelete: base.toDelete,
+    ...(base.toArchive === undefined ? {} : { toArchive: base.toArchive }),
+    bytesReclaimed: base.bytesReclaimed,
+    ...(base.brake === undefined ? {} : { brake: base.brake }),
   };
   const decisionOfDigest = (digest: string) => {
     const image = source.byDigest.get(digest);
