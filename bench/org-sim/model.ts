@@ -59,6 +59,14 @@ export const LATENCY_MS: Readonly<Record<string, { base: number; perItem: number
   DescribeRepositories: { base: 60, perItem: 0.02 },
 };
 const DEFAULT_LATENCY = { base: 40, perItem: 0 };
+
+/** The SDK's build-step middleware, which sets the HTTP request's headers (left out of the model's clients). */
+const WIRE_ONLY_MIDDLEWARE = [
+  'contentLengthMiddleware',
+  'getUserAgentMiddleware',
+  'hostHeaderMiddleware',
+  'recursionDetectionMiddleware',
+];
 /** A throttled call is refused quickly. */
 export const THROTTLED_LATENCY_MS = 20;
 
@@ -635,6 +643,14 @@ export class EcrModel {
         override: true,
       },
     );
+    // The model reads the command's input, not an HTTP request: the SDK's making of one (the serializer, then the
+    // build step's headers) is work for the network alone, as signing is, and is left out.
+    client.middlewareStack.add(((next: (args: object) => unknown) => (args: object) => next(args)) as never, {
+      step: 'serialize',
+      name: 'serializerMiddleware',
+      override: true,
+    });
+    for (const name of WIRE_ONLY_MIDDLEWARE) client.middlewareStack.remove(name);
     return client;
   }
 }
