@@ -633,12 +633,12 @@ export function inUseSnapshotOf(
       const verdicts = judgeTags(images, rule.tagSelections ?? [], now);
       pool = { untagged: [], tagged: [], released: [] };
       for (const image of images) {
-        const verdict = verdicts.get(image.digest);
+        const verdict = verdicts.kind(image.digest);
         if (verdict === undefined) {
           if (image.tags.length === 0 && image.subjectDigest === undefined) pool.untagged.push(image);
         } else {
           pool.tagged.push(image);
-          if (verdict.kind === 'released') pool.released.push(image);
+          if (verdict === 'released') pool.released.push(image);
         }
       }
       pools.set(position, pool);

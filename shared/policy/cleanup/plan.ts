@@ -198,6 +198,28 @@ export interface PlanOptions {
   graph?: ImageGraph;
 }
 
+/** The reasons an image keeps itself by (its tags, its push or its pulls), made into its reason when decided. */
+type OwnCode = 'tagged' | 'retained' | 'quiet-period' | 'recently-pulled' | 'recently-pushed';
+
+/**
+ * A plan notes an image's own signal (one shared object per kind) rather than its reason: the reason's texts and
+ * times are made from the image when its decision is (`keepReasonOf`), as a worker reads a few hundred decisions of
+ * a repository of a million images.
+ */
+interface OwnSignal {
+  readonly code: OwnCode;
+  readonly own: true;
+}
+const OWN_SIGNALS: { readonly [Code in OwnCode]: OwnSignal } = {
+  tagged: { code: 'tagged', own: true },
+  retained: { code: 'retained', own: true },
+  'quiet-period': { code: 'quiet-period', own: true },
+  'recently-pulled': { code: 'recently-pulled', own: true },
+  'recently-pushed': { code: 'recently-pushed', own: true },
+};
+/** Why the plan keeps an image: a whole reason, or the image's own signal. */
+type Kept = KeepReason | OwnSignal;
+
 /** Decides the fate of every image of one repository. */
 export function planCleanup(
   repositoryName: string,
@@ -207,7 +229,7 @@ export function planCleanup(
   options: PlanOptions = {},
 ): CleanupPlan {
   const graph = options.graph ?? buildImageGraph(images);
-  const keep = new Map<string, KeepReason>();
+  const keep = new Map<string, Kept>();
   if (options.inUseUnavailable !== undefined) {
     const reason: KeepReason = { code: 'in-use-unknown', message: options.inUseUnavailable };
     return {
@@ -237,9 +259,9 @@ export function planCleanup(
     for (const tag of image.tags) if (conventionTagSubject(tag) === undefined) realTags = true;
     // A restore from the archive is activity too: someone wanted the image back.
     const lastActivity = Math.max(image.lastPulledAt ?? image.pushedAt, image.lastActivatedAt ?? 0);
-    const verdict = verdicts.get(image.digest);
+    const verdict = verdicts.kind(image.digest);
     const usedBy = options.inUse?.get(image.digest);
-    let reason: KeepReason | undefined;
+    let reason: Kept | undefined;
     if (usedBy !== undefined && usedBy.length > 0) reason = { code: 'in-use', usedBy: [...usedBy] };
     else if (archiveExpired(image, rule, now)) expired.add(image.digest);
     else if (image.imageStatus !== undefined) {
@@ -248,16 +270,15 @@ export function planCleanup(
         status: image.imageStatus,
         ...(image.lastArchivedAt === undefined ? {} : { lastArchivedAt: iso(image.lastArchivedAt) }),
       };
-    } else if (verdict?.kind === 'unclaimed') reason = { code: 'tagged', tags: verdict.tags };
-    else if (verdict?.kind === 'kept') reason = { code: 'retained', ...verdict.keep };
-    else if (now - image.pushedAt < quietMs) reason = { code: 'quiet-period', pushedAt: iso(image.pushedAt) };
+    } else if (verdict === 'unclaimed') reason = OWN_SIGNALS.tagged;
+    else if (verdict === 'kept') reason = OWN_SIGNALS.retained;
+    else if (now - image.pushedAt < quietMs) reason = OWN_SIGNALS['quiet-period'];
     // A tagged image its selections release has no other signal of its own: the selections' conditions decided it.
     else if (verdict !== undefined) reason = undefined;
-    else if (now - lastActivity < rule.notPulledForDays * DAY_MS) {
-      reason = { code: 'recently-pulled', lastActivityAt: iso(lastActivity), notPulledForDays: rule.notPulledForDays };
-    } else if (!isReferrer && !isChild && now - image.pushedAt < rule.olderThanDays * DAY_MS) {
+    else if (now - lastActivity < rule.notPulledForDays * DAY_MS) reason = OWN_SIGNALS['recently-pulled'];
+    else if (!isReferrer && !isChild && now - image.pushedAt < rule.olderThanDays * DAY_MS) {
       // Children and referrers follow their parent or subject; age alone keeps only top-level images.
-      reason = { code: 'recently-pushed', pushedAt: iso(image.pushedAt), olderThanDays: rule.olderThanDays };
+      reason = OWN_SIGNALS['recently-pushed'];
     }
     if (reason) keep.set(image.digest, reason);
     if (!realTags && !isReferrer && !isChild) untaggedRoots.push(image);
@@ -340,7 +361,7 @@ export function planCleanup(
         days: rule.deleteArchivedAfterDays ?? 0,
       };
     }
-    const verdict = verdicts.get(image.digest);
+    const verdict = verdicts.kind(image.digest) === 'released' ? verdicts.verdict(image) : undefined;
     if (verdict?.kind === 'released') {
       return { code: 'released', tags: verdict.tags, explanations: verdict.explanations };
     }
@@ -358,11 +379,35 @@ export function planCleanup(
       ...(image.lastPulledAt === undefined ? {} : { lastPulledAt: iso(image.lastPulledAt) }),
     };
   };
+  // An image's own signal (OWN_SIGNALS) becomes its reason, with the texts and times that explain it, here.
+  const keepReasonOf = (image: ImageRecord): KeepReason | undefined => {
+    const kept = keep.get(image.digest);
+    if (kept === undefined || !('own' in kept)) return kept;
+    switch (kept.code) {
+      case 'tagged': {
+        const verdict = verdicts.verdict(image);
+        return { code: 'tagged', tags: verdict?.kind === 'unclaimed' ? verdict.tags : [] };
+      }
+      case 'retained': {
+        const verdict = verdicts.verdict(image);
+        if (verdict?.kind !== 'kept') throw new Error(`invariant: ${image.digest} is retained without a keep`);
+        return { code: 'retained', ...verdict.keep };
+      }
+      case 'quiet-period':
+        return { code: 'quiet-period', pushedAt: iso(image.pushedAt) };
+      case 'recently-pulled': {
+        const lastActivity = Math.max(image.lastPulledAt ?? image.pushedAt, image.lastActivatedAt ?? 0);
+        return { code: 'recently-pulled', lastActivityAt: iso(lastActivity), notPulledForDays: rule.notPulledForDays };
+      }
+      default:
+        return { code: 'recently-pushed', pushedAt: iso(image.pushedAt), olderThanDays: rule.olderThanDays };
+    }
+  };
   const doomed = images.filter((image) => !keep.has(image.digest));
 
   // 4. The safety brakes: untagged deletions against all images, tagged ones against the tagged images.
   let taggedDoomed = 0;
-  for (const image of doomed) if (verdicts.get(image.digest)?.kind === 'released') taggedDoomed += 1;
+  for (const image of doomed) if (verdicts.kind(image.digest) === 'released') taggedDoomed += 1;
   const untaggedDoomed = doomed.length - taggedDoomed;
   const fraction = untaggedDoomed / Math.max(images.length, 1);
   const taggedTotal = verdicts.size;
@@ -400,7 +445,7 @@ export function planCleanup(
           maxTaggedDeleteFraction: maxTagged,
         };
     for (const image of doomed) keep.set(image.digest, reason);
-    const decide = (image: ImageRecord) => decisionOf(image, keep, deleteReasonOf, rule);
+    const decide = (image: ImageRecord) => decisionOf(image, keepReasonOf, deleteReasonOf, rule);
     return withDecisions(
       { repositoryName, plannedAt: iso(now), toDelete: [], bytesReclaimed: 0, brake: { ...brake } },
       { images, decide, byDigest: graph.byDigest, keeps: (digest) => keep.has(digest), keptCount: images.length },
@@ -425,7 +470,7 @@ export function planCleanup(
     (sum, image) => sum + (isIndex(image) || archives(image) ? 0 : image.sizeInBytes),
     0,
   );
-  const decide = (image: ImageRecord) => decisionOf(image, keep, deleteReasonOf, rule);
+  const decide = (image: ImageRecord) => decisionOf(image, keepReasonOf, deleteReasonOf, rule);
   return withDecisions(
     {
       repositoryName,
@@ -556,11 +601,11 @@ const actionOf = (image: ImageRecord, rule: CleanupRule): 'delete' | 'archive' =
 
 function decisionOf(
   image: ImageRecord,
-  keep: ReadonlyMap<string, KeepReason>,
+  keepReasonOf: (image: ImageRecord) => KeepReason | undefined,
   deleteReasonOf: (image: ImageRecord) => DeleteReason,
   rule: CleanupRule,
 ): Decision {
-  const reason = keep.get(image.digest);
+  const reason = keepReasonOf(image);
   if (reason) {
     // Literals rather than a spread of a shared base: a million decisions are made in a few seconds.
     return { digest: image.digest, tags: image.tags, sizeInBytes: image.sizeInBytes, action: 'keep', reason };

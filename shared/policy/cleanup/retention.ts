@@ -52,17 +52,47 @@ export type TagVerdict =
   /** Every tag released: the image may go, with these explanations, one per tag. */
   | { kind: 'released'; tags: string[]; explanations: string[] };
 
+/**
+ * The selections' judgement of a repository's tagged images (`judgeTags`). Which way each image goes is decided at
+ * once; its verdict, with the texts that explain it, is made when asked (`verdict`), since a plan reads only the
+ * verdicts of the decisions it makes, and a worker makes only a few hundred of a large repository's.
+ */
+export interface TagJudgement {
+  /** Images with a real tag (every one judged). */
+  readonly size: number;
+  /** Which way the image's tags go; undefined for an image without a real tag. */
+  kind(digest: string): TagVerdict['kind'] | undefined;
+  /** The image's verdict with its explanations, made when asked; undefined for an image without a real tag. */
+  verdict(image: ImageRecord): TagVerdict | undefined;
+}
+
 const daysAgo = (now: number, at: number) => Math.floor((now - at) / DAY_MS);
 
+/** A tag and the selection that claims it (-1: none). */
+interface Claim {
+  tag: string;
+  selection: number;
+}
+
+const CONDITIONS: readonly TagKeep['condition'][] = [
+  'protect',
+  'keepLast',
+  'keepNewerThanDays',
+  'keepPulledWithinDays',
+];
+/** Outcomes below 0; an outcome of 0 or more is the kept claim's place × 4 + its condition's place in CONDITIONS. */
+const UNCLAIMED = -1;
+const RELEASED = -2;
+
 /**
- * Judges the tags of every image: undefined for an image without a real tag (the untagged rules decide it).
+ * Judges the tags of every image: no verdict for an image without a real tag (the untagged rules decide it).
  * Pure and linear in tags × selections (each pattern matched once per tag).
  */
 export function judgeTags(
   images: readonly ImageRecord[],
   selections: readonly TagSelection[],
   now: number,
-): Map<string, TagVerdict> {
+): TagJudgement {
   const matchers = selections.map((selection) => selection.tags.map(selectionMatcher));
   const names = selections.map(selectionName);
   const claimOf = (tag: string): number => {
@@ -73,10 +103,10 @@ export function judgeTags(
   };
 
   // Loops rather than filter/map chains: this runs over every tagged image of every repository.
-  const claims = new Map<string, { tag: string; selection: number }[]>();
+  const claims = new Map<string, Claim[]>();
   const members: ImageRecord[][] = selections.map(() => []);
   for (const image of images) {
-    let list: { tag: string; selection: number }[] | undefined;
+    let list: Claim[] | undefined;
     for (const tag of image.tags) {
       if (conventionTagSubject(tag) !== undefined) continue;
       const claim = { tag, selection: claimOf(tag) };
@@ -87,9 +117,9 @@ export function judgeTags(
     claims.set(image.digest, list);
     // An unclaimed tag's selection is -1, which has no list; an image counts once per selection.
     for (let i = 0; i < list.length; i++) {
-      const selection = (list[i] as { selection: number }).selection;
+      const selection = (list[i] as Claim).selection;
       let earlier = false;
-      for (let j = 0; j < i && !earlier; j++) earlier = (list[j] as { selection: number }).selection === selection;
+      for (let j = 0; j < i && !earlier; j++) earlier = (list[j] as Claim).selection === selection;
       if (!earlier) members[selection]?.push(image);
     }
   }
@@ -100,71 +130,100 @@ export function judgeTags(
     for (let index = 0; index < sorted.length; index++) rank.set((sorted[index] as ImageRecord).digest, index + 1);
     return rank;
   });
+  const rankOf = (selection: number, digest: string) => ranks[selection]?.get(digest) as number;
 
-  const verdicts = new Map<string, TagVerdict>();
+  /** The condition of `selection` that keeps `image` (its place in CONDITIONS), or -1. */
+  const keptBy = (selection: TagSelection, rank: number, image: ImageRecord): number => {
+    if (selection.protect === true) return 0;
+    if (selection.keepLast !== undefined && rank <= selection.keepLast) return 1;
+    if (selection.keepNewerThanDays !== undefined && now - image.pushedAt < selection.keepNewerThanDays * DAY_MS) {
+      return 2;
+    }
+    const lastActivity = image.lastPulledAt ?? image.pushedAt;
+    if (selection.keepPulledWithinDays !== undefined && now - lastActivity < selection.keepPulledWithinDays * DAY_MS) {
+      return 3;
+    }
+    return -1;
+  };
+
+  // Each image's outcome as a number: no object per image until its verdict is asked for.
+  const outcomes = new Map<string, number>();
   for (const image of images) {
     const list = claims.get(image.digest);
     if (list === undefined) continue;
-    let unclaimed: string[] | undefined;
-    for (const claim of list) {
-      if (claim.selection < 0) {
-        if (unclaimed === undefined) unclaimed = [claim.tag];
-        else unclaimed.push(claim.tag);
-      }
+    let outcome = RELEASED;
+    for (const claim of list) if (claim.selection < 0) outcome = UNCLAIMED;
+    for (let at = 0; at < list.length && outcome === RELEASED; at++) {
+      const index = (list[at] as Claim).selection;
+      const condition = keptBy(selections[index] as TagSelection, rankOf(index, image.digest), image);
+      if (condition >= 0) outcome = at * 4 + condition;
     }
-    if (unclaimed !== undefined) {
-      verdicts.set(image.digest, { kind: 'unclaimed', tags: unclaimed });
-      continue;
-    }
-    const explanations: string[] = [];
-    let kept: TagKeep | undefined;
-    for (const { tag, selection: index } of list) {
-      const selection = selections[index] as TagSelection;
-      const name = names[index] as string;
-      const rank = ranks[index]?.get(image.digest) as number;
-      const lastActivity = image.lastPulledAt ?? image.pushedAt;
-      if (selection.protect === true) {
-        kept = { tag, selection: index, condition: 'protect', explanation: `protect of ${name}` };
-      } else if (selection.keepLast !== undefined && rank <= selection.keepLast) {
-        kept = {
+    outcomes.set(image.digest, outcome);
+  }
+
+  const keepOf = (claim: Claim, condition: TagKeep['condition'], image: ImageRecord): TagKeep => {
+    const { tag, selection: index } = claim;
+    const selection = selections[index] as TagSelection;
+    const name = names[index] as string;
+    switch (condition) {
+      case 'protect':
+        return { tag, selection: index, condition, explanation: `protect of ${name}` };
+      case 'keepLast': {
+        const rank = rankOf(index, image.digest);
+        return {
           tag,
           selection: index,
-          condition: 'keepLast',
+          condition,
           rank,
           explanation: `keepLast ${selection.keepLast} of ${name} (rank ${rank})`,
         };
-      } else if (
-        selection.keepNewerThanDays !== undefined &&
-        now - image.pushedAt < selection.keepNewerThanDays * DAY_MS
-      ) {
-        kept = {
+      }
+      case 'keepNewerThanDays':
+        return {
           tag,
           selection: index,
-          condition: 'keepNewerThanDays',
+          condition,
           explanation: `keepNewerThanDays ${selection.keepNewerThanDays} of ${name} (pushed ${daysAgo(now, image.pushedAt)} days ago)`,
         };
-      } else if (
-        selection.keepPulledWithinDays !== undefined &&
-        now - lastActivity < selection.keepPulledWithinDays * DAY_MS
-      ) {
-        kept = {
+      default: {
+        const lastActivity = image.lastPulledAt ?? image.pushedAt;
+        return {
           tag,
           selection: index,
-          condition: 'keepPulledWithinDays',
+          condition,
           explanation: `keepPulledWithinDays ${selection.keepPulledWithinDays} of ${name} (${
             image.lastPulledAt === undefined ? 'pushed' : 'pulled'
           } ${daysAgo(now, lastActivity)} days ago)`,
         };
       }
-      if (kept) break;
-      explanations.push(`${tag}: ${releaseText(selection, name, rank, image, now)}`);
     }
-    verdicts.set(
-      image.digest,
-      kept ? { kind: 'kept', keep: kept } : { kind: 'released', tags: list.map((claim) => claim.tag), explanations },
-    );
-  }
-  return verdicts;
+  };
+
+  return {
+    size: outcomes.size,
+    kind(digest) {
+      const outcome = outcomes.get(digest);
+      if (outcome === undefined) return undefined;
+      return outcome === UNCLAIMED ? 'unclaimed' : outcome === RELEASED ? 'released' : 'kept';
+    },
+    verdict(image) {
+      const outcome = outcomes.get(image.digest);
+      const list = claims.get(image.digest);
+      if (outcome === undefined || list === undefined) return undefined;
+      if (outcome === UNCLAIMED) {
+        return { kind: 'unclaimed', tags: list.filter((claim) => claim.selection < 0).map((claim) => claim.tag) };
+      }
+      if (outcome >= 0) {
+        const claim = list[outcome >> 2] as Claim;
+        return { kind: 'kept', keep: keepOf(claim, CONDITIONS[outcome & 3] as TagKeep['condition'], image) };
+      }
+      const explanations = list.map(
+        ({ tag, selection: index }) =>
+          `${tag}: ${releaseText(selections[index] as TagSelection, names[index] as string, rankOf(index, image.digest), image, now)}`,
+      );
+      return { kind: 'released', tags: list.map((claim) => claim.tag), explanations };
+    },
+  };
 }
 
 /** `pr-* beyond keepLast 20 (rank 21) and not pulled for 31 days`. */
