@@ -185,7 +185,10 @@ async function listSincePlan(
       }
       // The tags it had at planning time, read only for an image with a convention tag (few are).
       let hadTags: Set<string> | undefined;
-      for (const tag of image.tags) {
+      // Indexed: see buildImageGraph.
+      const tags = image.tags;
+      for (let at = 0; at < tags.length; at++) {
+        const tag = tags[at] as string;
         const subject = conventionTagSubject(tag);
         if (subject === undefined) continue;
         hadTags ??= new Set(before?.tags ?? []);

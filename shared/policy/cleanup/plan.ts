@@ -161,8 +161,11 @@ export function buildImageGraph(images: readonly ImageRecord[]): ImageGraph {
     // The subjects it names, in order, each once: most images name none, and no set is made for them.
     let subjects: Set<string> | undefined;
     if (image.subjectDigest) subjects = new Set([image.subjectDigest]);
-    for (const tag of image.tags) {
-      const subject = conventionTagSubject(tag);
+    // Indexed: a for-of over tags arrays of two element kinds (the listing's, and the frozen empty one) allocates
+    // an iterator result per tag.
+    const tags = image.tags;
+    for (let at = 0; at < tags.length; at++) {
+      const subject = conventionTagSubject(tags[at] as string);
       if (!subject) continue;
       subjects ??= new Set();
       subjects.add(subject);
@@ -256,7 +259,9 @@ export function planCleanup(
     const isReferrer = graph.subjectOf.has(image.digest);
     const isChild = graph.parents.has(image.digest);
     let realTags = false;
-    for (const tag of image.tags) if (conventionTagSubject(tag) === undefined) realTags = true;
+    const tags = image.tags;
+    for (let at = 0; at < tags.length; at++)
+      if (conventionTagSubject(tags[at] as string) === undefined) realTags = true;
     // A restore from the archive is activity too: someone wanted the image back.
     const lastActivity = Math.max(image.lastPulledAt ?? image.pushedAt, image.lastActivatedAt ?? 0);
     const verdict = verdicts.kind(image.digest);

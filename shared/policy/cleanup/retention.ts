@@ -107,7 +107,10 @@ export function judgeTags(
   const members: ImageRecord[][] = selections.map(() => []);
   for (const image of images) {
     let list: Claim[] | undefined;
-    for (const tag of image.tags) {
+    // Indexed: see buildImageGraph.
+    const tags = image.tags;
+    for (let at = 0; at < tags.length; at++) {
+      const tag = tags[at] as string;
       if (conventionTagSubject(tag) !== undefined) continue;
       const claim = { tag, selection: claimOf(tag) };
       if (list === undefined) list = [claim];
