@@ -474,8 +474,11 @@ const ARTIFACT_CODES = {
 export interface ImageColumns {
   readonly count: number;
   readonly digests: readonly string[];
-  /** An image's tags: undefined for none, the tag itself for one, else the list. */
-  readonly tags: readonly (string | readonly string[] | undefined)[];
+  /**
+   * An image's tags, undefined for none: the very list each DescribeImages answer gives, as a list the answer's
+   * reader never changes need not be copied for every answer.
+   */
+  readonly tags: readonly (readonly string[] | undefined)[];
   readonly pushedAt: Float64Array;
   /** NaN for an image never pulled. */
   readonly lastPulledAt: Float64Array;
@@ -501,7 +504,8 @@ export function toImageColumns(shape: ShapeColumns, now: number, random: () => n
   const { count, kind, childStart, childList } = shape;
   const digests: string[] = new Array(count);
   for (let i = 0; i < count; i++) digests[i] = randomDigest(random);
-  const tags: (string | readonly string[] | undefined)[] = new Array(count).fill(undefined);
+  const tags: (readonly string[] | undefined)[] = new Array(count).fill(undefined);
+  const listOf = (own: string | string[] | undefined) => (typeof own === 'string' ? [own] : own);
   const subjectDigests: (string | undefined)[] = new Array(count).fill(undefined);
   const pushedAt = new Float64Array(count);
   const lastPulledAt = new Float64Array(count);
@@ -518,7 +522,7 @@ export function toImageColumns(shape: ShapeColumns, now: number, random: () => n
     const size = 20_000_000 + Math.floor(random() * 400_000_000);
     switch (code) {
       case INDEX:
-        tags[i] = shape.tags[i];
+        tags[i] = listOf(shape.tags[i]);
         sizeInBytes[i] = size;
         manifestType[i] = docker ? DOCKER_MANIFEST_LIST : OCI_INDEX;
         break;
@@ -535,13 +539,13 @@ export function toImageColumns(shape: ShapeColumns, now: number, random: () => n
         subjectDigests[i] = randomDigest(random);
         break;
       case SIG:
-        tags[i] = flat(`${(digests[shape.subject[i] as number] as string).replace(':', '-')}.sig`);
+        tags[i] = [flat(`${(digests[shape.subject[i] as number] as string).replace(':', '-')}.sig`)];
         sizeInBytes[i] = 1_500;
         manifestType[i] = OCI_MANIFEST;
         artifactType[i] = OCI_CONFIG;
         break;
       default:
-        tags[i] = shape.tags[i];
+        tags[i] = listOf(shape.tags[i]);
         sizeInBytes[i] = size;
         manifestType[i] = docker ? DOCKER_MANIFEST : OCI_MANIFEST;
         artifactType[i] = docker ? DOCKER_CONFIG : OCI_CONFIG;

@@ -379,7 +379,7 @@ export class TargetModel {
       registryId: this.target.account,
       repositoryName: repository.spec.name,
       imageDigest: images.digests[position],
-      imageTags: tags === undefined ? undefined : typeof tags === 'string' ? [tags] : [...tags],
+      imageTags: tags as string[] | undefined,
       imageSizeInBytes: images.sizeInBytes[position],
       imagePushedAt: new Date(images.pushedAt[position] as number),
       lastRecordedPullTime: Number.isNaN(pulled) ? undefined : new Date(pulled),
@@ -396,7 +396,7 @@ export class TargetModel {
       const byTag = new Map<string, number>();
       repository.images.tags.forEach((tags, position) => {
         if (tags === undefined) return;
-        for (const one of typeof tags === 'string' ? [tags] : tags) if (!byTag.has(one)) byTag.set(one, position);
+        for (const one of tags) if (!byTag.has(one)) byTag.set(one, position);
       });
       repository.byTag = byTag;
     }
