@@ -50,6 +50,15 @@ export const isIndex = (image: Pick<ImageRecord, 'manifestMediaType'>): boolean 
  */
 const CONVENTION_TAG = /^sha256-([0-9a-f]{64})(\.sig|\.att|\.sbom)?$/;
 
+/**
+ * Whether the tag is a convention tag (one `conventionTagSubject` names a subject by), without making the subject's
+ * digest: the planner asks it of every tag.
+ */
+export function isConventionTag(tag: string): boolean {
+  // Stryker disable next-line ConditionalExpression,BooleanLiteral,StringLiteral: the expression below checks the prefix too; this line only saves running it.
+  return tag.startsWith('sha256-') && CONVENTION_TAG.test(tag);
+}
+
 /** The subject digest a convention tag names, or undefined for an ordinary tag. */
 export function conventionTagSubject(tag: string): string | undefined {
   // Most tags are not convention tags: the prefix is checked before the expression runs (every tag of every image).

@@ -1,4 +1,4 @@
-import { conventionTagSubject, type ImageRecord, isArchived, isIndex } from '../../domain/image.ts';
+import { conventionTagSubject, type ImageRecord, isArchived, isConventionTag, isIndex } from '../../domain/image.ts';
 import type { InUseReference } from '../../domain/in-use.ts';
 import type { CleanupSettings } from '../../domain/settings.ts';
 import { costExplanation } from './cost.ts';
@@ -260,8 +260,7 @@ export function planCleanup(
     const isChild = graph.parents.has(image.digest);
     let realTags = false;
     const tags = image.tags;
-    for (let at = 0; at < tags.length; at++)
-      if (conventionTagSubject(tags[at] as string) === undefined) realTags = true;
+    for (let at = 0; at < tags.length; at++) if (!isConventionTag(tags[at] as string)) realTags = true;
     // A restore from the archive is activity too: someone wanted the image back.
     const lastActivity = Math.max(image.lastPulledAt ?? image.pushedAt, image.lastActivatedAt ?? 0);
     const verdict = verdicts.kind(image.digest);

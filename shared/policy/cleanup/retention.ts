@@ -1,4 +1,4 @@
-import { conventionTagSubject, type ImageRecord } from '../../domain/image.ts';
+import { type ImageRecord, isConventionTag } from '../../domain/image.ts';
 import type { SelectionPattern, TagSelection } from '../../domain/settings.ts';
 import { compileGlob, type NameMatcher } from '../glob.ts';
 import { SEMVER } from '../push/tags.ts';
@@ -111,7 +111,7 @@ export function judgeTags(
     const tags = image.tags;
     for (let at = 0; at < tags.length; at++) {
       const tag = tags[at] as string;
-      if (conventionTagSubject(tag) !== undefined) continue;
+      if (isConventionTag(tag)) continue;
       const claim = { tag, selection: claimOf(tag) };
       if (list === undefined) list = [claim];
       else list.push(claim);

@@ -1,4 +1,4 @@
-import { conventionTagSubject, type ImageRecord, isIndex } from '../../domain/image.ts';
+import { type ImageRecord, isConventionTag, isIndex } from '../../domain/image.ts';
 
 /**
  * What a pushed manifest is:
@@ -17,7 +17,7 @@ export const IMAGE_CONFIG_MEDIA_TYPES: ReadonlySet<string> = new Set([
 ]);
 
 /** The tags of the cosign and referrers conventions: they name another image, so the tag policy leaves them alone. */
-export const isConventionTag = (tag: string): boolean => conventionTagSubject(tag) !== undefined;
+export { isConventionTag };
 
 export function classifyImage(
   image: Pick<ImageRecord, 'manifestMediaType' | 'artifactMediaType' | 'subjectDigest'>,
