@@ -58,6 +58,13 @@ export function prng(seed: number): () => number {
 const HEX = '0123456789abcdef';
 const digestBytes = Buffer.alloc(71);
 digestBytes.write('sha256:', 'latin1');
+/** A byte's two hex digits, as character codes. */
+const HIGH_DIGIT = new Uint8Array(256);
+const LOW_DIGIT = new Uint8Array(256);
+for (let byte = 0; byte < 256; byte++) {
+  HIGH_DIGIT[byte] = HEX.charCodeAt(byte >> 4);
+  LOW_DIGIT[byte] = HEX.charCodeAt(byte & 15);
+}
 
 /**
  * A random-looking `sha256:<64 hex>` digest from the PRNG (content addressing is not needed by the planner). Built
@@ -65,11 +72,13 @@ digestBytes.write('sha256:', 'latin1');
  * pieces would be a V8 rope several times the size, and the memory figure would measure that instead.
  */
 export function randomDigest(random: () => number): string {
-  for (let i = 0; i < 8; i++) {
-    let word = Math.floor(random() * 4_294_967_296);
-    for (let j = 7; j >= 0; j--) {
-      digestBytes[7 + i * 8 + j] = HEX.charCodeAt(word & 15);
-      word >>>= 4;
+  // Each of 8 draws gives 32 bits, written as 8 hex digits, most significant first, a byte (two digits) at a time.
+  for (let i = 0, at = 7; i < 8; i++) {
+    const word = (random() * 4_294_967_296) >>> 0;
+    for (let shift = 24; shift >= 0; shift -= 8, at += 2) {
+      const byte = (word >>> shift) & 255;
+      digestBytes[at] = HIGH_DIGIT[byte] as number;
+      digestBytes[at + 1] = LOW_DIGIT[byte] as number;
     }
   }
   return digestBytes.toString('latin1');

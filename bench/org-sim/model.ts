@@ -503,8 +503,9 @@ export class TargetModel {
     const positions = ids.map((id) =>
       id.imageDigest === undefined ? undefined : positionOf(repository, id.imageDigest),
     );
-    // The batch's own indexes go first: a child they list is deletable in the same batch.
-    const inBatch = new Set(positions.filter((p): p is number => p !== undefined));
+    // The batch's own indexes go first: a child they list is deletable in the same batch. (Made for the first child
+    // met: most batches have none.)
+    let inBatch: Set<number> | undefined;
     const { deleted, parentStart, parentList } = repository;
     ids.forEach((id, i) => {
       const position = positions[i];
@@ -514,7 +515,9 @@ export class TargetModel {
       }
       for (let at = parentStart[position] as number; at < (parentStart[position + 1] as number); at++) {
         const parent = parentList[at] as number;
-        if (deleted[parent] === 0 && !inBatch.has(parent)) {
+        if (deleted[parent] === 1) continue;
+        inBatch ??= new Set(positions.filter((p): p is number => p !== undefined));
+        if (!inBatch.has(parent)) {
           failures.push({
             imageId: id,
             failureCode: 'ImageReferencedByManifestList',
