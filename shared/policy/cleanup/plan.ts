@@ -285,7 +285,9 @@ export function planCleanup(
       reason = OWN_SIGNALS['recently-pushed'];
     }
     if (reason) keep.set(image.digest, reason);
-    if (!realTags && !isReferrer && !isChild) untaggedRoots.push(image);
+    // Gathered only for a rule that keeps some of them (most keep none).
+    // Stryker disable next-line ConditionalExpression,EqualityOperator: with 0 the list is never read; the test only saves gathering it.
+    if (rule.keepLatestUntagged > 0 && !realTags && !isReferrer && !isChild) untaggedRoots.push(image);
   }
   // Stryker disable next-line ConditionalExpression,EqualityOperator: keepLatestUntagged is a whole number of at least 0 (the config schema's bounds), and with 0 the slice below is empty, so the test only saves a sort.
   if (rule.keepLatestUntagged > 0) {
@@ -468,8 +470,10 @@ export function planCleanup(
     else if (isArchived(image) && isIndex(image)) deleteOrder.push(image);
     else others.push(image);
   }
-  for (const image of others) deleteOrder.push(image);
-  const toDelete = orderParentsFirst(deleteOrder, graph);
+  // Without archived indexes (the usual case) the others are the order as they are, not copied.
+  // Stryker disable next-line ConditionalExpression,EqualityOperator: copying them into an empty list gives the same order; the test only saves the copy.
+  if (deleteOrder.length > 0) for (const image of others) deleteOrder.push(image);
+  const toDelete = orderParentsFirst(deleteOrder.length > 0 ? deleteOrder : others, graph);
   const bytesReclaimed = doomed.reduce(
     (sum, image) => sum + (isIndex(image) || archives(image) ? 0 : image.sizeInBytes),
     0,
