@@ -175,13 +175,14 @@ async function listSincePlan(
     for (const image of page) {
       const before = planned.get(image.digest);
       if (candidates.has(image.digest)) {
-        if (fresh.has(image.digest)) continue;
-        fresh.add(image.digest);
+        // Added, then the size read: one lookup rather than a `has` and an `add` for each image listed.
+        const count = fresh.size;
+        if (fresh.add(image.digest).size === count) continue;
         const reason = before === undefined ? { code: 'changed' as const } : changeOf(before, image, isOwnRead(image));
         if (reason !== undefined) changes.set(image.digest, reason);
       } else {
-        if (others.has(image.digest)) continue;
-        others.add(image.digest);
+        const count = others.size;
+        if (others.add(image.digest).size === count) continue;
       }
       // The tags it had at planning time, read only for an image with a convention tag (few are).
       let hadTags: Set<string> | undefined;
