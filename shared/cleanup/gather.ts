@@ -62,12 +62,20 @@ export const mayBeReferrer = (image: ImageRecord): boolean =>
   !PLAIN_IMAGE_CONFIGS.has(image.artifactMediaType ?? '');
 
 /** The manifests the cleanup must read: every index (its children), and each possible referrer when the listing names no subject. */
-export const manifestsToRead = (gateway: Pick<CleanupGateway, 'describesSubjects'>, images: readonly ImageRecord[]) =>
-  images
+export function manifestsToRead(
+  gateway: Pick<CleanupGateway, 'describesSubjects'>,
+  images: readonly ImageRecord[],
+): string[] {
+  const subjectsFromManifests = gateway.describesSubjects === false;
+  // One loop, not a chain of filters: it runs over every image of every repository, and few are read.
+  const digests: string[] = [];
+  for (const image of images) {
     // An archived manifest cannot be read (ECR answers ImageNotFound): the planner treats what it may list as kept.
-    .filter((image) => !isArchived(image))
-    .filter((image) => isIndex(image) || (gateway.describesSubjects === false && mayBeReferrer(image)))
-    .map((image) => image.digest);
+    if (isArchived(image)) continue;
+    if (isIndex(image) || (subjectsFromManifests && mayBeReferrer(image))) digests.push(image.digest);
+  }
+  return digests;
+}
 
 /**
  * Lists the repository (DescribeImages, pages of 1000) and reads only the manifests the plan needs (BatchGetImage in
