@@ -347,7 +347,8 @@ async function reviewSincePlan(
   keptWith: Map<string, ChangeReason>;
   listed: number;
 }> {
-  const planned = [...plan.toDelete, ...(plan.toArchive ?? [])];
+  const toArchive = plan.toArchive ?? [];
+  const planned = toArchive.length === 0 ? plan.toDelete : [...plan.toDelete, ...toArchive];
   const candidates = new Set(planned);
   // The plan's graph: its records by digest for the comparison, its edges for what a changed candidate protects.
   const graph = options.graph ?? buildImageGraph(images);
@@ -360,7 +361,11 @@ async function reviewSincePlan(
     image.lastPulledAt !== undefined &&
     image.lastPulledAt >= (ownReads?.since ?? 0) - OWN_READ_CLOCK_SKEW_MS;
   const since = await listSincePlan(gateway, plan.repositoryName, byDigest, candidates, isOwnRead);
-  const missing = new Set(planned.filter((digest) => !since.candidates.has(digest)));
+  // The candidates listed are some of them: when as many were listed as there are, none is missing.
+  const missing =
+    since.candidates.size === candidates.size
+      ? new Set<string>()
+      : new Set(planned.filter((digest) => !since.candidates.has(digest)));
   // The changed candidates in the plan's order.
   const changed = new Map<string, ChangeReason>();
   if (since.changes.size > 0) {
