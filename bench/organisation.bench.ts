@@ -191,9 +191,10 @@ const DEFAULT_SEMI_SPACE_MB = 16;
 
 /**
  * How far V8 lets the old generation grow past what is live before it collects again (BENCH_ORG_HEAP_GROWING_PERCENT,
- * V8's `--heap-growing-percent`), unset by default: V8 then chooses, and resident memory is about three times the
- * live heap. At the full organisation 50 brings the peak under 2 GB (1,733 MB) at the cost of two fifths more time
- * (268 s against 185–191 s): docs/organisation-scale.md.
+ * V8's `--heap-growing-percent`), unset by default: V8 then chooses, and resident memory is about four times the
+ * live heap. At the full organisation 50 brought the peak under 2 GB (1,733 MB) at the cost of two fifths more time
+ * (268 s against 185–191 s, before the simulation's clients left out the SDK's serializer):
+ * docs/organisation-scale.md.
  */
 const heapGrowingPercent = process.env.BENCH_ORG_HEAP_GROWING_PERCENT
   ? intEnv('BENCH_ORG_HEAP_GROWING_PERCENT', 100)
