@@ -359,14 +359,21 @@ export async function runRepositoryCleanup(gateway: CleanupGateway, input: Clean
     }
     throw error;
   }
-  const deleted = new Set(execution.deleted);
-  for (const digest of execution.alreadyGone) deleted.add(digest);
   if (execution.remaining.length === 0) {
     const keptSincePlan = new Set([...execution.changedSincePlan, ...execution.keptWithChanged]);
-    await verifyKeptImagesWhole(gateway, snapshot.images, execution.plan, deleted, keptSincePlan, {
-      ...imagesLeft(execution),
-      graph,
-    });
+    const left = imagesLeft(execution);
+    // The check asks what was deleted only about the images the plan keeps and those kept since (the act deletes none
+    // of them), and about every image only to count what is left when the listing did not: it is given what was
+    // deleted of the images it asks about, not a set of every deletion (most of a large repository).
+    const view = decisionView(execution.plan);
+    const asked =
+      left.repositoryImages === undefined
+        ? () => true
+        : (digest: string) => view.keeps(digest) || keptSincePlan.has(digest);
+    const deleted = new Set<string>();
+    for (const gone of [execution.deleted, execution.alreadyGone])
+      for (const digest of gone) if (asked(digest)) deleted.add(digest);
+    await verifyKeptImagesWhole(gateway, snapshot.images, execution.plan, deleted, keptSincePlan, { ...left, graph });
   }
   const report = reportOf(
     base,
