@@ -223,6 +223,10 @@ const OWN_SIGNALS: { readonly [Code in OwnCode]: OwnSignal } = {
 /** Why the plan keeps an image: a whole reason, or the image's own signal. */
 type Kept = KeepReason | OwnSignal;
 
+/** An image's last pull (its push when never pulled), or its restore from the archive when later: someone wanted it. */
+const lastActivityOf = (image: ImageRecord): number =>
+  Math.max(image.lastPulledAt ?? image.pushedAt, image.lastActivatedAt ?? 0);
+
 /** Decides the fate of every image of one repository. */
 export function planCleanup(
   repositoryName: string,
@@ -261,8 +265,7 @@ export function planCleanup(
     let realTags = false;
     const tags = image.tags;
     for (let at = 0; at < tags.length; at++) if (!isConventionTag(tags[at] as string)) realTags = true;
-    // A restore from the archive is activity too: someone wanted the image back.
-    const lastActivity = Math.max(image.lastPulledAt ?? image.pushedAt, image.lastActivatedAt ?? 0);
+    const lastActivity = lastActivityOf(image);
     const verdict = verdicts.kind(image.digest);
     const usedBy = options.inUse?.get(image.digest);
     let reason: Kept | undefined;
@@ -367,7 +370,8 @@ export function planCleanup(
         days: rule.deleteArchivedAfterDays ?? 0,
       };
     }
-    const verdict = verdicts.kind(image.digest) === 'released' ? verdicts.verdict(image) : undefined;
+    // A doomed image's tags are released or it has none: its verdict is made only in the first case.
+    const verdict = verdicts.verdict(image);
     if (verdict?.kind === 'released') {
       return { code: 'released', tags: verdict.tags, explanations: verdict.explanations };
     }
@@ -402,8 +406,11 @@ export function planCleanup(
       case 'quiet-period':
         return { code: 'quiet-period', pushedAt: iso(image.pushedAt) };
       case 'recently-pulled': {
-        const lastActivity = Math.max(image.lastPulledAt ?? image.pushedAt, image.lastActivatedAt ?? 0);
-        return { code: 'recently-pulled', lastActivityAt: iso(lastActivity), notPulledForDays: rule.notPulledForDays };
+        return {
+          code: 'recently-pulled',
+          lastActivityAt: iso(lastActivityOf(image)),
+          notPulledForDays: rule.notPulledForDays,
+        };
       }
       default:
         return { code: 'recently-pushed', pushedAt: iso(image.pushedAt), olderThanDays: rule.olderThanDays };
