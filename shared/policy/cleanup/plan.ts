@@ -148,6 +148,11 @@ export function buildImageGraph(images: readonly ImageRecord[]): ImageGraph {
   const parents = new Map<string, string[]>();
   const referrers = new Map<string, string[]>();
   const subjectOf = new Map<string, string>();
+  const nameSubject = (digest: string, subject: string) => {
+    if (subject === digest) return;
+    subjectOf.set(digest, subject);
+    if (byDigest.has(subject)) push(referrers, subject, digest);
+  };
   for (const image of images) {
     if (isIndex(image) && image.childDigests === undefined && !isArchived(image)) {
       throw new Error(`invariant: index ${image.digest} has no child list; read every index before planning`);
@@ -158,24 +163,26 @@ export function buildImageGraph(images: readonly ImageRecord[]): ImageGraph {
       push(children, image.digest, child);
       push(parents, child, image.digest);
     }
-    // The subjects it names, in order, each once: most images name none, and no set is made for them.
-    let subjects: Set<string> | undefined;
-    if (image.subjectDigest) subjects = new Set([image.subjectDigest]);
+    // The subjects it names, in order, each once: most images name none, and most of the others one (its
+    // `subject`, or one convention tag), so a set is made only for a second one.
+    let first = image.subjectDigest || undefined;
+    let more: Set<string> | undefined;
     // Indexed: a for-of over tags arrays of two element kinds (the listing's, and the frozen empty one) allocates
     // an iterator result per tag.
     const tags = image.tags;
     for (let at = 0; at < tags.length; at++) {
       const subject = conventionTagSubject(tags[at] as string);
-      if (!subject) continue;
-      subjects ??= new Set();
-      subjects.add(subject);
+      // Stryker disable next-line ConditionalExpression,LogicalOperator,EqualityOperator: naming the first subject again changes nothing (each edge is pushed once); the test only saves a set.
+      if (!subject || subject === first) continue;
+      if (first === undefined) first = subject;
+      else {
+        more ??= new Set();
+        more.add(subject);
+      }
     }
-    if (subjects === undefined) continue;
-    for (const subject of subjects) {
-      if (subject === image.digest) continue;
-      subjectOf.set(image.digest, subject);
-      if (byDigest.has(subject)) push(referrers, subject, image.digest);
-    }
+    if (first === undefined) continue;
+    nameSubject(image.digest, first);
+    if (more !== undefined) for (const subject of more) nameSubject(image.digest, subject);
   }
   return { byDigest, children, parents, referrers, subjectOf };
 }
@@ -565,12 +572,18 @@ function withDecisions(base: Omit<CleanupPlan, 'decisions'>, source: DecisionSou
     get: decisionOfDigest,
     keeps: source.keeps,
     sizeInBytes: (digest) => source.byDigest.get(digest)?.sizeInBytes,
+    // Indexed: a for-of over an array in a generator makes an iterator result per image, and the report reads the
+    // kept decisions of a repository most of whose images go.
     *all() {
       if (decisions !== undefined) yield* decisions;
-      else for (const image of source.images) yield source.decide(image);
+      else for (let at = 0; at < source.images.length; at++) yield source.decide(source.images[at] as ImageRecord);
     },
     *kept() {
-      for (const image of source.images) if (source.keeps(image.digest)) yield source.decide(image);
+      const images = source.images;
+      for (let at = 0; at < images.length; at++) {
+        const image = images[at] as ImageRecord;
+        if (source.keeps(image.digest)) yield source.decide(image);
+      }
     },
   });
   return plan;

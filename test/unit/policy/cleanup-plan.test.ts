@@ -513,4 +513,24 @@ describe('buildImageGraph', () => {
     });
     expect([...graph.byDigest.keys()]).toHaveLength(5);
   });
+
+  it('records a referrer under every subject it names (its subject and its convention tags), once each', () => {
+    // Prepare
+    const tagOf = (name: string, suffix: string) => `${digestOf(name).replace(':', '-')}${suffix}`;
+    const multi = image('multi', {
+      subjectDigest: digestOf('a'),
+      tags: [tagOf('a', '.sig'), tagOf('b', '.sig'), tagOf('b', '.att'), tagOf('multi', '.sig'), tagOf('c', '')],
+    });
+    const tagOnly = image('tag-only', { tags: ['v1', tagOf('c', '.sbom')] });
+    // Act
+    const graph = buildImageGraph([image('a'), image('b'), image('c'), multi, tagOnly]);
+    // Assess
+    expect(Object.fromEntries(graph.referrers)).toEqual({
+      [digestOf('a')]: [digestOf('multi')],
+      [digestOf('b')]: [digestOf('multi')],
+      [digestOf('c')]: [digestOf('multi'), digestOf('tag-only')],
+    });
+    expect([digestOf('a'), digestOf('b'), digestOf('c')]).toContain(graph.subjectOf.get(digestOf('multi')));
+    expect(graph.subjectOf.get(digestOf('tag-only'))).toBe(digestOf('c'));
+  });
 });
