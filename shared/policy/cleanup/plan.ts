@@ -150,8 +150,13 @@ export function buildImageGraph(images: readonly ImageRecord[]): ImageGraph {
   const subjectOf = new Map<string, string>();
   const nameSubject = (digest: string, subject: string) => {
     if (subject === digest) return;
-    subjectOf.set(digest, subject);
-    if (byDigest.has(subject)) push(referrers, subject, digest);
+    // The subject's own digest string when it is here: a convention tag's subject is a new string, and the maps
+    // then hold one string per digest rather than one more per referrer.
+    const present = byDigest.get(subject);
+    // Stryker disable next-line ConditionalExpression: the same characters either way; only the string held differs.
+    const named = present === undefined ? subject : present.digest;
+    subjectOf.set(digest, named);
+    if (present !== undefined) push(referrers, named, digest);
   };
   for (const image of images) {
     if (isIndex(image) && image.childDigests === undefined && !isArchived(image)) {
