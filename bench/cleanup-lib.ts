@@ -1,10 +1,11 @@
 import type { FixtureImage } from '@ecr-automation/local-registry';
-import { ARTIFACT_TYPES, buildReferrerManifest, MEDIA_TYPES } from '@ecr-automation/local-registry';
+import { ARTIFACT_TYPES, buildReferrerManifest, MEDIA_TYPES } from '@ecr-automation/local-registry/manifests';
 import type { ImageRecord } from '../shared/domain/image.ts';
 import type { InUseImage, InUseReference, InUseSnapshot } from '../shared/domain/in-use.ts';
 import type { EcrGateway } from '../shared/ecr/index.ts';
 import type { CleanupRule } from '../shared/policy/cleanup/plan.ts';
 import { judgeTags } from '../shared/policy/cleanup/retention.ts';
+import { prng } from './prng.ts';
 
 /**
  * Synthetic repositories for the cleanup benchmark: one "shape" (which images, how they refer to each other, their
@@ -43,17 +44,7 @@ export const RETENTION_RULE: CleanupRule = {
   maxTaggedDeleteFraction: 1,
 };
 
-/** mulberry32: a small, fast, seeded PRNG (uniform in [0, 1)). */
-export function prng(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
-  };
-}
+export { prng };
 
 const HEX = '0123456789abcdef';
 const digestBytes = Buffer.alloc(71);

@@ -2,8 +2,8 @@ import { spawnSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { emit, intEnv, progress, round } from './lib.ts';
-import { type ApiRate, DEFAULT_RATES } from './org-sim/model.ts';
 import { organisationAt } from './org-sim/organisation.ts';
+import { type ApiRate, DEFAULT_RATES } from './org-sim/rates.ts';
 import { defaultThreads, type SimulationFigures, simulateInThreads } from './org-sim/threads.ts';
 
 /**

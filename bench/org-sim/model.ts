@@ -1,5 +1,5 @@
 import type { ECRClient, ImageDetail, Repository } from '@aws-sdk/client-ecr';
-import { MEDIA_TYPES } from '@ecr-automation/local-registry';
+import { MEDIA_TYPES } from '@ecr-automation/local-registry/manifests';
 import type { ImageRecord } from '../../shared/domain/image.ts';
 import {
   COLUMN_MEDIA_TYPES,
@@ -14,6 +14,7 @@ import {
 } from '../cleanup-lib.ts';
 import type { VirtualClock } from './clock.ts';
 import type { Organisation, RepositorySpec, TargetSpec } from './organisation.ts';
+import { type ApiRate, DEFAULT_RATES, FALLBACK_RATE } from './rates.ts';
 
 /**
  * An in-process model of ECR for one organisation: per account and region, the repositories of `organisation.ts`,
@@ -22,34 +23,6 @@ import type { Organisation, RepositorySpec, TargetSpec } from './organisation.ts
  * inside each target's real `ECRClient` (`attach`), after the SDK's retry middleware, so that a throttled call is
  * retried by the SDK's adaptive strategy as a real one would be.
  */
-
-/** A request rate: tokens per second, and the bucket's size (the burst a quiet client may send at once). */
-export interface ApiRate {
-  perSecond: number;
-  burst: number;
-}
-
-/**
- * The request rates per account and region. ECR's user guide publishes rates for a few APIs only
- * (https://docs.aws.amazon.com/AmazonECR/latest/userguide/service-quotas.html, [UG-QUOTA] in
- * docs/ecr-limits.md#service-quotas): BatchGetImage 2,000 per second (and PutImage 10, which the cleanup does not
- * call). It publishes none for DescribeImages, BatchDeleteImage, DescribeRepositories or the pull-time exclusion
- * calls; for those the values below are conservative choices of this simulation (UNCONFIRMED: AWS states no
- * figure), each overridable with BENCH_ORG_RATE_<Operation>=<perSecond>[:<burst>].
- */
-export const DEFAULT_RATES: Readonly<Record<string, ApiRate>> = {
-  // Published: 2,000 per second.
-  BatchGetImage: { perSecond: 2_000, burst: 2_000 },
-  // Not published: chosen.
-  DescribeImages: { perSecond: 20, burst: 40 },
-  BatchDeleteImage: { perSecond: 10, burst: 20 },
-  DescribeRepositories: { perSecond: 10, burst: 20 },
-  ListPullTimeUpdateExclusions: { perSecond: 5, burst: 10 },
-  RegisterPullTimeUpdateExclusion: { perSecond: 5, burst: 10 },
-};
-
-/** Any operation not listed above. */
-export const FALLBACK_RATE: ApiRate = { perSecond: 5, burst: 10 };
 
 /** The virtual latency of one answered call, ms: a base and a share per item in the request or the answer. */
 export const LATENCY_MS: Readonly<Record<string, { base: number; perItem: number }>> = {

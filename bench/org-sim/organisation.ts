@@ -1,4 +1,4 @@
-import { prng } from '../cleanup-lib.ts';
+import { prng } from '../prng.ts';
 
 /**
  * The simulated organisation: accounts × regions (the targets), repositories spread unevenly over them and images

@@ -16,8 +16,9 @@ import { type CleanupWorkItem, DETAIL_TYPES } from '../../shared/events/schemas.
 import type { ServiceDeps } from '../../shared/runtime/service-deps.ts';
 import { VirtualClock } from './clock.ts';
 import { Dispatcher } from './dispatcher.ts';
-import { type ApiRate, EcrModel } from './model.ts';
+import { EcrModel } from './model.ts';
 import { buildOrganisation, type Organisation, type OrganisationSpec } from './organisation.ts';
+import type { ApiRate } from './rates.ts';
 
 /** Follow-up parts of one repository after which the simulation stops delivering its work items. */
 export const MAX_PARTS = 100;

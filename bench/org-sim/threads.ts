@@ -2,7 +2,7 @@ import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import { peakOverlap } from './dispatcher.ts';
 import type { OrganisationSpec } from './organisation.ts';
-import { type SimulationOptions, type SimulationResult, simulate } from './simulation.ts';
+import type { SimulationOptions, SimulationResult } from './simulation.ts';
 
 /**
  * The simulation over several threads: the organisation's account-regions split into shards (`shardOf`), each shard
@@ -117,6 +117,9 @@ export async function simulateInThreads(
   const count = Math.max(1, Math.min(threads, targets));
   const capCanBind = options.workersPerTarget * targets > options.reservedConcurrency;
   if (count === 1 || capCanBind) {
+    // Loaded here, not at the top: a split run's main thread only waits for its threads, and would otherwise hold a
+    // copy of the model, the SDK and the service of its own.
+    const { simulate } = await import('./simulation.ts');
     return figuresOf(await simulate({ ...options, ...(onProgress === undefined ? {} : { onProgress }) }));
   }
   const realStart = performance.now();
