@@ -176,25 +176,26 @@ function emitFigures(result: SimulationFigures, suffix: string, context: Record<
 
 /**
  * The heap limit of each thread's V8 isolate (BENCH_ORG_HEAP_MB; V8's flag holds for every thread of the process):
- * every running worker's repository is held in this one process (a Lambda would have a gigabyte each). At the full
- * organisation a thread holds up to about 1.5 GB at its peak; too tight a limit makes V8 collect without end.
+ * every running worker's repository is held in this one process (a Lambda would have a gigabyte each). By default
+ * 1,800 MB over the threads, at least 900 MB each: at the full organisation a thread's live heap peaks near 400 MB
+ * in two threads, and V8 would otherwise let each old generation grow to about four times that before collecting
+ * (3.3–3.4 GB resident, against 1.9 GB with the default, for about a tenth less time). Too tight a limit makes V8
+ * collect without end; one thread holding the whole organisation needs about twice as much.
  */
-const DEFAULT_HEAP_MB = 4_096;
+const defaultHeapMb = (threads: number): number => Math.max(900, Math.ceil(1_800 / threads));
 
 /**
- * The young generation's semi-space of each isolate (BENCH_ORG_SEMI_SPACE_MB), default 16 MB, V8's own. At the full
- * organisation a larger one saves no time (190.9 s with 32 MB, 191.3 s with 64, 192.5 s with 128, against 193.8 s
- * with 16) and costs resident memory (3,237, 4,395 and 4,711 MB against 2,904); at 5 % scale 64 MB saves about a
- * sixth of the CPU, for runs that are not the goal's.
+ * The young generation's semi-space of each isolate (BENCH_ORG_SEMI_SPACE_MB), default 80 MB (V8's own is 16). Two
+ * hundred workers interleave on each thread's event loop, so much of what one allocates is still live at the next
+ * scavenge when the young generation is small: at the full organisation with a 900 MB heap, 16 MB took 142 s, 64 MB
+ * 117–123 s, 72 MB 95–109 s and 80 MB 91–102 s (docs/organisation-scale.md), each 16 MB more costing about 40 MB
+ * resident per thread.
  */
-const DEFAULT_SEMI_SPACE_MB = 16;
+const DEFAULT_SEMI_SPACE_MB = 80;
 
 /**
  * How far V8 lets the old generation grow past what is live before it collects again (BENCH_ORG_HEAP_GROWING_PERCENT,
- * V8's `--heap-growing-percent`), unset by default: V8 then chooses, and resident memory is about four times the
- * live heap. At the full organisation 50 brought the peak under 2 GB (1,733 MB) at the cost of two fifths more time
- * (268 s against 185–191 s, before the simulation's clients left out the SDK's serializer):
- * docs/organisation-scale.md.
+ * V8's `--heap-growing-percent`), unset by default: V8 then chooses, within the heap limit above.
  */
 const heapGrowingPercent = process.env.BENCH_ORG_HEAP_GROWING_PERCENT
   ? intEnv('BENCH_ORG_HEAP_GROWING_PERCENT', 100)
@@ -202,7 +203,7 @@ const heapGrowingPercent = process.env.BENCH_ORG_HEAP_GROWING_PERCENT
 
 /** The benchmark runs itself again with that heap unless the heap's limit is set already. */
 if (!process.execArgv.some((flag) => flag.startsWith('--max-old-space-size'))) {
-  const heapMb = intEnv('BENCH_ORG_HEAP_MB', DEFAULT_HEAP_MB);
+  const heapMb = intEnv('BENCH_ORG_HEAP_MB', defaultHeapMb(intEnv('BENCH_ORG_THREADS', defaultThreads())));
   const semiSpaceMb = intEnv('BENCH_ORG_SEMI_SPACE_MB', DEFAULT_SEMI_SPACE_MB);
   const child = spawnSync(
     process.execPath,
