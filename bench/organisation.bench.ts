@@ -15,7 +15,8 @@ import { defaultThreads, type SimulationFigures, simulateInThreads } from './org
  * one account and region at once, default 2), BENCH_ORG_CONCURRENCY (the worker function's concurrency, default
  * 1000: Lambda's default concurrency per account and region), BENCH_ORG_CLIENT_CONCURRENCY (requests in flight per
  * target client, default unbounded), BENCH_ORG_RATE_<Operation>=<perSecond>[:<burst>] (the modelled rates),
- * BENCH_ORG_SMALL=0 to skip the ten-times-smaller organisation's runs, BENCH_ORG_FULL=0 to run only those;
+ * BENCH_ORG_SMALL=0 to skip the ten-times-smaller organisation's runs, BENCH_ORG_FULL=0 to run only those,
+ * BENCH_ORG_SERIALIZE=1 for clients that serialise their requests as production's do;
  * BENCH_ORG_HEAP_MB, BENCH_ORG_SEMI_SPACE_MB and BENCH_ORG_HEAP_GROWING_PERCENT tune each thread's V8 heap (below).
  */
 
@@ -226,12 +227,15 @@ const clientConcurrency = process.env.BENCH_ORG_CLIENT_CONCURRENCY
   ? intEnv('BENCH_ORG_CLIENT_CONCURRENCY', 1)
   : undefined;
 const rates = ratesFromEnv();
+/** BENCH_ORG_SERIALIZE=1: the model's clients make the HTTP request as production's do (docs/organisation-scale.md). */
+const serializeRequests = process.env.BENCH_ORG_SERIALIZE === '1';
 const threads = intEnv('BENCH_ORG_THREADS', defaultThreads());
 const context = {
   scale,
   workersPerAccountRegion: workers,
   reservedConcurrency: concurrency,
   ...(clientConcurrency === undefined ? {} : { clientConcurrency }),
+  ...(serializeRequests ? { serializeRequests } : {}),
 };
 
 const full = organisationAt(scale);
@@ -246,6 +250,7 @@ if (process.env.BENCH_ORG_FULL !== '0') {
         workersPerTarget: workers,
         reservedConcurrency: concurrency,
         ...(clientConcurrency === undefined ? {} : { clientConcurrency }),
+        ...(serializeRequests ? { serializeRequests } : {}),
         rates,
       },
       threads,
@@ -266,6 +271,7 @@ if (process.env.BENCH_ORG_SMALL !== '0') {
           workersPerTarget: w,
           reservedConcurrency: concurrency,
           ...(clientConcurrency === undefined ? {} : { clientConcurrency }),
+          ...(serializeRequests ? { serializeRequests } : {}),
           rates,
         },
         threads,

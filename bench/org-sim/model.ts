@@ -49,6 +49,11 @@ export interface ModelOptions {
   epoch: number;
   /** Keep each repository's deleted digests after `release` (for tests; costs memory). */
   keepDeleted?: boolean;
+  /**
+   * Let the clients make the HTTP request as production's do (the SDK's serializer and the build step's headers),
+   * though the model reads only the command's input: for comparing the figure with and without that work.
+   */
+  serializeRequests?: boolean;
 }
 
 /** ECR's service exception, shaped as the SDK's deserializer would throw it. */
@@ -620,7 +625,8 @@ export class EcrModel {
       },
     );
     // The model reads the command's input, not an HTTP request: the SDK's making of one (the serializer, then the
-    // build step's headers) is work for the network alone, as signing is, and is left out.
+    // build step's headers) is work for the network alone, as signing is, and is left out unless asked for.
+    if (this.options.serializeRequests === true) return client;
     client.middlewareStack.add(((next: (args: object) => unknown) => (args: object) => next(args)) as never, {
       step: 'serialize',
       name: 'serializerMiddleware',

@@ -77,6 +77,8 @@ export interface SimulationOptions {
   deliveryMs?: number;
   /** Keep every report and each repository's deleted digests (tests). */
   keep?: boolean;
+  /** The clients make the HTTP request the model never reads, as production's do (`ModelOptions`). */
+  serializeRequests?: boolean;
   /** The virtual start, epoch ms. Default 2026-06-01T02:00:00Z. */
   start?: number;
   /** Seed of `Math.random` during the run (the SDK's back-off jitter). */
@@ -189,6 +191,7 @@ export async function simulate(options: SimulationOptions): Promise<SimulationRe
     {
       epoch: start,
       keepDeleted: options.keep ?? false,
+      ...(options.serializeRequests === true ? { serializeRequests: true } : {}),
       ...(options.rates === undefined ? {} : { rates: options.rates }),
     },
     (target) => targetRoleArn(target.account, target.region, ROLE_NAME),

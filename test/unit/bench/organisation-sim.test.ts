@@ -78,6 +78,34 @@ describe('the organisation simulation', () => {
     expect(result.failedInvocations).toBe(0);
   });
 
+  it('gives the same figures when its clients serialise their requests as production’s do', async () => {
+    const options = { organisation: TINY, workersPerTarget: 2, reservedConcurrency: 100 };
+    const modelOnly = await simulate(options);
+    const serialised = await simulate({ ...options, serializeRequests: true });
+
+    expect(serialised.imagesDeleted).toBe(modelOnly.imagesDeleted);
+    expect(serialised.imagesDeleted).toBeGreaterThan(1_000);
+    expect(serialised.callsByOperation).toEqual(modelOnly.callsByOperation);
+    expect(serialised.sweepSeconds).toBe(modelOnly.sweepSeconds);
+    expect(serialised.reportsByStatus).toEqual({ completed: 40 });
+    // And the option does what it says: the clients keep the SDK's request-building middleware.
+    const organisation = buildOrganisation(TINY);
+    const target = organisation.targets[0];
+    if (target === undefined) throw new Error('no target');
+    const stackOf = (serializeRequests: boolean) => {
+      const epoch = Date.parse('2026-06-01T02:00:00Z');
+      const model = new EcrModel(organisation, new VirtualClock(epoch), { epoch, serializeRequests }, () => 'arn');
+      const client = createEcrClient({
+        region: target.region,
+        credentials: { accessKeyId: 'A', secretAccessKey: 'B' },
+      });
+      model.attach(client, target.account, target.region);
+      return client.middlewareStack.identify().join(' ');
+    };
+    expect(stackOf(true)).toMatch(/contentLengthMiddleware.*organisationModel/s);
+    expect(stackOf(false)).not.toContain('contentLengthMiddleware');
+  });
+
   it('runs at most one work item of an account and region at once with one worker each', async () => {
     const result = await simulate({ organisation: TINY, workersPerTarget: 1, reservedConcurrency: 100 });
 
