@@ -188,9 +188,9 @@ const defaultHeapMb = (threads: number): number => Math.max(900, Math.ceil(1_800
 /**
  * The young generation's semi-space of each isolate (BENCH_ORG_SEMI_SPACE_MB), default 80 MB (V8's own is 16). Two
  * hundred workers interleave on each thread's event loop, so much of what one allocates is still live at the next
- * scavenge when the young generation is small: at the full organisation with a 900 MB heap, 16 MB took 142 s, 64 MB
- * 117–123 s, 72 MB 95–109 s and 80 MB 91–102 s (docs/organisation-scale.md), each 16 MB more costing about 40 MB
- * resident per thread.
+ * scavenge when the young generation is small: at the full organisation with a 900–1,000 MB heap, 16 MB took 142 s,
+ * 64 MB 117–123 s, 72 MB 95–109 s and 80 MB 91–102 s (docs/organisation-scale.md); 80 MB costs about 200 MB more
+ * resident memory over the two threads than 64 MB.
  */
 const DEFAULT_SEMI_SPACE_MB = 80;
 
