@@ -2,6 +2,7 @@ import { performance } from 'node:perf_hooks';
 import { checkLifecyclePolicy, evaluateLifecyclePolicy, type LifecycleImage } from '@ecr-automation/lifecycle';
 import { lintLifecyclePolicy } from '../shared/policy/lifecycle-lint/lint.ts';
 import { emit, intEnv, progress, round } from './lib.ts';
+import { prng } from './prng.ts';
 
 /**
  * A lifecycle policy preview over one large repository: the work behind the local registry's
@@ -21,18 +22,6 @@ const RUNS = intEnv('BENCH_LIFECYCLE_RUNS', 7);
 const POLICIES = intEnv('BENCH_LIFECYCLE_POLICIES', 1_000);
 const NOW = Date.parse('2026-12-06T12:00:00Z');
 const DAY = 86_400_000;
-
-/** A small seeded PRNG (mulberry32): the same repository on every run. */
-function prng(seed: number) {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
-  };
-}
 
 function buildRepository(size: number): LifecycleImage[] {
   const random = prng(20_261_206);

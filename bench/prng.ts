@@ -1,4 +1,7 @@
-/** mulberry32: a small, fast, seeded PRNG (uniform in [0, 1)). */
+/**
+ * mulberry32: a small, fast, seeded PRNG (uniform in [0, 1)): the same sequence from the same seed, for the
+ * benchmarks' generators, the simulation's clock and the property tests.
+ */
 export function prng(seed: number): () => number {
   let state = seed >>> 0;
   return () => {

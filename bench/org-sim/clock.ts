@@ -1,3 +1,5 @@
+import { prng } from '../prng.ts';
+
 /**
  * A virtual clock for the organisation simulation: a discrete-event loop over the global timers. While installed,
  * `setTimeout`, `clearTimeout` and `Date.now` are the clock's (the SDK's retry back-off and adaptive rate limiter
@@ -85,18 +87,6 @@ class TimerHeap {
   }
 }
 
-/** mulberry32, as the benchmarks' generators. */
-function seeded(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
-  };
-}
-
 export class VirtualClock {
   private current: number;
   private seq = 0;
@@ -154,7 +144,7 @@ export class VirtualClock {
       if (handle instanceof VirtualTimeout) handle.timer.cancelled = true;
     }) as typeof globalThis.clearTimeout;
     Date.now = () => this.current;
-    Math.random = seeded(randomSeed);
+    Math.random = prng(randomSeed);
   }
 
   uninstall(): void {

@@ -1,22 +1,11 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { prng } from '../../../bench/prng.ts';
 import { conventionTagSubject, type ImageRecord } from '../../../shared/domain/image.ts';
 import type { InUseReference } from '../../../shared/domain/in-use.ts';
 import type { SelectionPattern, TagSelection } from '../../../shared/domain/settings.ts';
 import { type CleanupPlan, type CleanupRule, decisionView, planCleanup } from '../../../shared/policy/cleanup/plan.ts';
 import { DAY, INDEX, MANIFEST, MINUTE, NOW } from '../../helpers/images.ts';
-
-/** A small seeded PRNG (mulberry32), so that one fast-check integer describes a whole registry graph. */
-const prng = (seed: number) => {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
-  };
-};
 
 const digest = (n: number) => `sha256:${n.toString(16).padStart(64, '0')}`;
 
