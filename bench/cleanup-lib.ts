@@ -44,8 +44,6 @@ export const RETENTION_RULE: CleanupRule = {
   maxTaggedDeleteFraction: 1,
 };
 
-export { prng };
-
 const HEX = '0123456789abcdef';
 const digestBytes = Buffer.alloc(71);
 digestBytes.write('sha256:', 'latin1');

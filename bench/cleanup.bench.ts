@@ -19,7 +19,6 @@ import {
   FLOOR_FORMULA,
   generateShape,
   inUseSnapshotOf,
-  prng,
   RETENTION_RULE,
   type ShapeImage,
   STALE_PROFILE,
@@ -29,6 +28,7 @@ import {
   toImageRecords,
 } from './cleanup-lib.ts';
 import { emit, intEnv, progress, round, startRegistryProcess, timed } from './lib.ts';
+import { prng } from './prng.ts';
 
 /**
  * The cleanup's figures:

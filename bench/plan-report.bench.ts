@@ -5,8 +5,9 @@ import { renderHtmlReport } from '../cli/commands/html.ts';
 import { cleanupPicture } from '../shared/pictures/cleanup.ts';
 import { planCleanup } from '../shared/policy/cleanup/plan.ts';
 import { isolatedPage, launchBrowser } from '../test/helpers/browser.ts';
-import { BENCH_RULE, generateShape, prng, STALE_PROFILE, shapeMix, toImageRecords } from './cleanup-lib.ts';
+import { BENCH_RULE, generateShape, STALE_PROFILE, shapeMix, toImageRecords } from './cleanup-lib.ts';
 import { emit, intEnv, progress, round } from './lib.ts';
+import { prng } from './prng.ts';
 
 /**
  * The HTML plan report (`plan --html`) of the cleanup benchmark's end-to-end repository: BENCH_REPORT_IMAGES images

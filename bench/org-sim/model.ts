@@ -7,11 +7,11 @@ import {
   generateShape,
   generateShapeColumns,
   type ImageColumns,
-  prng,
   STALE_PROFILE,
   toImageColumns,
   toImageRecords,
 } from '../cleanup-lib.ts';
+import { prng } from '../prng.ts';
 import type { VirtualClock } from './clock.ts';
 import type { Organisation, RepositorySpec, TargetSpec } from './organisation.ts';
 import { type ApiRate, DEFAULT_RATES, FALLBACK_RATE } from './rates.ts';

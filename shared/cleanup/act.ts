@@ -1,4 +1,4 @@
-import { conventionTagSubject, type ImageRecord, isIndex } from '../domain/image.ts';
+import { conventionTagSubject, type ImageRecord, isConventionTag, isIndex } from '../domain/image.ts';
 import {
   EcrGatewayError,
   ImageNotFoundError,
@@ -99,7 +99,7 @@ export class IntegrityError extends Error {
   }
 }
 
-const realTags = (image: ImageRecord) => image.tags.filter((tag) => conventionTagSubject(tag) === undefined);
+const realTags = (image: ImageRecord) => image.tags.filter((tag) => !isConventionTag(tag));
 const iso = (ms: number) => new Date(ms).toISOString();
 
 /**

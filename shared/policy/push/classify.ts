@@ -16,9 +16,6 @@ export const IMAGE_CONFIG_MEDIA_TYPES: ReadonlySet<string> = new Set([
   'application/vnd.docker.container.image.v1+json',
 ]);
 
-/** The tags of the cosign and referrers conventions: they name another image, so the tag policy leaves them alone. */
-export { isConventionTag };
-
 export function classifyImage(
   image: Pick<ImageRecord, 'manifestMediaType' | 'artifactMediaType' | 'subjectDigest'>,
   tags: readonly string[],

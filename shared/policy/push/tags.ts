@@ -1,6 +1,7 @@
+import { isConventionTag } from '../../domain/image.ts';
 import { compileGlob, type NameMatcher } from '../glob.ts';
 import { compileRegex } from '../regex.ts';
-import { type ImageKind, isConventionTag } from './classify.ts';
+import type { ImageKind } from './classify.ts';
 import type { EnforcementMode, TagPattern, TagRules } from './policy.ts';
 
 /**

@@ -11,7 +11,6 @@ import { describe, expect, it } from 'vitest';
 import {
   FLEET_PROFILE,
   generateShape,
-  prng,
   type ShapeProfile,
   STALE_PROFILE,
   toImageRecords,
@@ -22,6 +21,7 @@ import { EcrModel } from '../../../bench/org-sim/model.ts';
 import { buildOrganisation, type RepositorySpec } from '../../../bench/org-sim/organisation.ts';
 import { type SimulationResult, shardOf, simulate } from '../../../bench/org-sim/simulation.ts';
 import { simulateInThreads } from '../../../bench/org-sim/threads.ts';
+import { prng } from '../../../bench/prng.ts';
 import { cleanupRuleFor } from '../../../shared/config/load.ts';
 import type { ImageRecord } from '../../../shared/domain/image.ts';
 import { createEcrClient } from '../../../shared/ecr/index.ts';
